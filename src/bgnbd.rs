@@ -1,0 +1,425 @@
+//! BG/NBD: the beta-geometric / negative binomial distribution model.
+//!
+//! Source: Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "'Counting Your
+//! Customers' the Easy Way: An Alternative to the Pareto/NBD Model", Marketing
+//! Science 24(2), 275–284, and the derivation notes that accompany it.
+//!
+//! While active, a customer buys as a Poisson process with rate λ ~ Gamma(r, α);
+//! after each repeat purchase the customer drops out with probability
+//! p ~ Beta(a, b). Equation numbers refer to the paper:
+//! - (6) the likelihood of (x, t_x, T), written here as
+//!   ln L = A₁ + A₂ + ln(e^{A₃} + δ_{x>0} e^{A₄}) with
+//!   A₁ = ln Γ(r+x) − ln Γ(r) + r ln α,
+//!   A₂ = ln Γ(a+b) + ln Γ(b+x) − ln Γ(b) − ln Γ(a+b+x),
+//!   A₃ = −(r+x) ln(α+T),
+//!   A₄ = ln a − ln(b+x−1) − (r+x) ln(α+t_x);
+//! - (7) E[X(t)], (8) P(X(t) = x), (10) E[Y(t) | x, t_x, T];
+//! - P(alive | x, t_x, T) = 1 / (1 + δ_{x>0} a/(b+x−1) ((α+T)/(α+t_x))^{r+x})
+//!   (the paper's technical note).
+//!
+//! The Gauss hypergeometric functions of (7) and (10) are evaluated after
+//! Euler's transformation, ₂F₁(r+x, b+x; c; z) = (1−z)^{c−r−b−2x}
+//! ₂F₁(c−r−x, c−b−x; c; z) with c = a+b+x−1, which turns a series whose terms
+//! overflow for large x into one whose upper parameters are a+b−1−r and a−1.
+//! The factor 1/(a−1) is then cancelled analytically, so a = 1 is regular.
+
+use rand::Rng;
+use rand_distr::{Beta, Distribution, Gamma};
+use rayon::prelude::*;
+
+use crate::data::CompressedData;
+use crate::error::{Error, Result};
+use crate::model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
+use crate::special::{beta_reg, digamma, expm1_over, ln_gamma, log1p_exp, logistic, trigamma};
+
+/// BG/NBD parameters (r, α, a, b), all positive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BetaGeo {
+    /// Shape of the gamma distribution of purchase rates.
+    pub r: f64,
+    /// Scale (in time units) of the gamma distribution of purchase rates.
+    pub alpha: f64,
+    /// First shape of the beta distribution of drop-out probabilities.
+    pub a: f64,
+    /// Second shape of the beta distribution of drop-out probabilities.
+    pub b: f64,
+}
+
+pub(crate) fn check_positive(names: &[&str], values: &[f64]) -> Result<()> {
+    if values.len() != names.len() {
+        return Err(Error::ParameterCount {
+            expected: names.len(),
+            found: values.len(),
+            names: names.join(", "),
+        });
+    }
+    for (name, &value) in names.iter().zip(values) {
+        if !(value > 0.0 && value.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: (*name).to_string(),
+                value,
+                rule: "must be positive and finite",
+            });
+        }
+    }
+    Ok(())
+}
+
+impl BetaGeo {
+    /// Builds the model, checking that every parameter is positive and finite.
+    ///
+    /// ```
+    /// use retentionkit::BetaGeo;
+    /// assert!(BetaGeo::new(0.243, 4.414, 0.793, 2.426).is_ok());
+    /// assert!(BetaGeo::new(-1.0, 4.414, 0.793, 2.426).is_err());
+    /// ```
+    pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
+        check_positive(Self::PARAM_NAMES, &[r, alpha, a, b])?;
+        Ok(Self { r, alpha, a, b })
+    }
+
+    /// ln of a/(b+x−1) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out.
+    fn log_odds_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        self.a.ln() - (self.b + x - 1.0).ln()
+            + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + t_x).ln())
+    }
+
+    /// The bracket of (10) divided by (a − 1), times c = a+b+x−1:
+    /// c/(a−1) · [1 − ((α+T)/(α+T+t))^{r+x} ₂F₁(r+x, b+x; c; t/(α+T+t))].
+    fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
+        if t <= 0.0 {
+            return 0.0;
+        }
+        let (r, a, b) = (self.r, self.a, self.b);
+        let c = a + b + x - 1.0;
+        let upper = a + b - 1.0 - r;
+        let s = t / (self.alpha + age);
+        let z = s / (1.0 + s);
+        let log_one_minus_z = -s.ln_1p();
+        let u = (a - 1.0) * log_one_minus_z;
+        // S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k
+        let mut term = z * upper / c;
+        let mut sum = term;
+        let mut k = 1.0;
+        while k < 5.0e6 {
+            term *= z * (upper + k) * (a + k - 1.0) / ((c + k) * (k + 1.0));
+            sum += term;
+            k += 1.0;
+            if term.abs() <= 1e-17 * sum.abs() || term == 0.0 {
+                break;
+            }
+        }
+        let bracket = -log_one_minus_z * expm1_over(u) - u.exp() * sum;
+        (c * bracket).max(0.0)
+    }
+}
+
+/// Per-evaluation terms that depend only on x.
+struct XTerms {
+    r_plus_x: f64,
+    ln_b_x_1: f64,
+    inv_b_x_1: f64,
+}
+
+#[derive(Clone, Copy)]
+struct Acc {
+    value: f64,
+    grad: [f64; 4],
+    hess: [[f64; 4]; 4],
+}
+
+impl Acc {
+    const ZERO: Acc = Acc {
+        value: 0.0,
+        grad: [0.0; 4],
+        hess: [[0.0; 4]; 4],
+    };
+    fn add(mut self, o: Acc) -> Acc {
+        self.value += o.value;
+        for i in 0..4 {
+            self.grad[i] += o.grad[i];
+            for j in 0..4 {
+                self.hess[i][j] += o.hess[i][j];
+            }
+        }
+        self
+    }
+}
+
+const CHUNK: usize = 4096;
+
+impl FitData for CompressedData {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+    fn subsample(&self, step: usize) -> Self {
+        self.every_nth(step)
+    }
+}
+
+impl Model for BetaGeo {
+    type Data = CompressedData;
+    const NAME: &'static str = "BetaGeo";
+    const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+    fn from_slice(values: &[f64]) -> Result<Self> {
+        check_positive(Self::PARAM_NAMES, values)?;
+        Ok(Self {
+            r: values[0],
+            alpha: values[1],
+            a: values[2],
+            b: values[3],
+        })
+    }
+
+    fn to_vec(&self) -> Vec<f64> {
+        vec![self.r, self.alpha, self.a, self.b]
+    }
+
+    fn initial_params(data: &CompressedData) -> Vec<f64> {
+        let w = data.total_weight;
+        let mean_x = data.frequency.iter().zip(&data.weight).map(|(x, w)| x * w).sum::<f64>() / w;
+        let mean_t = data.age.iter().zip(&data.weight).map(|(t, w)| t * w).sum::<f64>() / w;
+        // r = 1 and a purchase rate near the observed repeat rate.
+        let alpha = (mean_t / mean_x.max(0.1)).clamp(1e-6, 1e12);
+        vec![1.0, alpha, 1.0, 2.0]
+    }
+
+    fn penalty_scale(data: &CompressedData) -> Vec<f64> {
+        vec![1.0, 10.0 / data.max_age, 1.0, 1.0]
+    }
+
+    fn evaluate(&self, data: &CompressedData, derivatives: Derivatives) -> Evaluation {
+        let BetaGeo { r, alpha, a, b } = *self;
+        let want_grad = derivatives >= Derivatives::Gradient;
+        let want_hess = derivatives == Derivatives::Hessian;
+        // Terms depending only on x: A₁ + A₂ (except r ln α, added once below),
+        // weighted by the total weight of each x group.
+        let (ln_g_r, ln_g_b, ln_g_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
+        let (dg_r, dg_b, dg_ab) = if want_grad {
+            (digamma(r), digamma(b), digamma(a + b))
+        } else {
+            (0.0, 0.0, 0.0)
+        };
+        let (tg_r, tg_b, tg_ab) = if want_hess {
+            (trigamma(r), trigamma(b), trigamma(a + b))
+        } else {
+            (0.0, 0.0, 0.0)
+        };
+        let mut total = Acc::ZERO;
+        let mut x_terms = Vec::with_capacity(data.distinct_x.len());
+        for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
+            let value = ln_gamma(r + x) - ln_g_r + ln_g_ab + ln_gamma(b + x) - ln_g_b
+                - ln_gamma(a + b + x);
+            total.value += w * value;
+            if want_grad {
+                let (d_rx, d_bx, d_abx) = (digamma(r + x), digamma(b + x), digamma(a + b + x));
+                total.grad[0] += w * (d_rx - dg_r);
+                total.grad[2] += w * (dg_ab - d_abx);
+                total.grad[3] += w * (dg_ab + d_bx - dg_b - d_abx);
+                if want_hess {
+                    let (t_rx, t_bx, t_abx) =
+                        (trigamma(r + x), trigamma(b + x), trigamma(a + b + x));
+                    total.hess[0][0] += w * (t_rx - tg_r);
+                    let ab = w * (tg_ab - t_abx);
+                    total.hess[2][2] += ab;
+                    total.hess[2][3] += ab;
+                    total.hess[3][2] += ab;
+                    total.hess[3][3] += w * (tg_ab + t_bx - tg_b - t_abx);
+                }
+            }
+            x_terms.push(XTerms {
+                r_plus_x: r + x,
+                ln_b_x_1: if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 },
+                inv_b_x_1: if x > 0.0 { 1.0 / (b + x - 1.0) } else { 0.0 },
+            });
+        }
+        // r ln α over every customer.
+        total.value += data.total_weight * r * alpha.ln();
+        if want_grad {
+            total.grad[0] += data.total_weight * alpha.ln();
+            total.grad[1] += data.total_weight * r / alpha;
+            if want_hess {
+                total.hess[0][1] += data.total_weight / alpha;
+                total.hess[1][0] += data.total_weight / alpha;
+                total.hess[1][1] -= data.total_weight * r / (alpha * alpha);
+            }
+        }
+        let ln_a = a.ln();
+        let inv_a = 1.0 / a;
+        let rows = data.len();
+        let per_row = (0..rows.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|chunk| {
+                let mut acc = Acc::ZERO;
+                let end = ((chunk + 1) * CHUNK).min(rows);
+                for i in chunk * CHUNK..end {
+                    let w = data.weight[i];
+                    let xt = &x_terms[data.x_index[i] as usize];
+                    let rx = xt.r_plus_x;
+                    let inv_at = 1.0 / (alpha + data.age[i]);
+                    let ln_at = (alpha + data.age[i]).ln();
+                    let a3 = -rx * ln_at;
+                    if data.frequency[i] == 0.0 {
+                        acc.value += w * a3;
+                        if want_grad {
+                            acc.grad[0] -= w * ln_at;
+                            acc.grad[1] -= w * rx * inv_at;
+                            if want_hess {
+                                acc.hess[0][1] -= w * inv_at;
+                                acc.hess[1][1] += w * rx * inv_at * inv_at;
+                            }
+                        }
+                        continue;
+                    }
+                    let inv_atx = 1.0 / (alpha + data.recency[i]);
+                    let ln_atx = (alpha + data.recency[i]).ln();
+                    let a4 = ln_a - xt.ln_b_x_1 - rx * ln_atx;
+                    let d = a4 - a3;
+                    acc.value += w * (a3 + log1p_exp(d));
+                    if !want_grad {
+                        continue;
+                    }
+                    let w4 = logistic(d);
+                    let w3 = 1.0 - w4;
+                    let g3 = [-ln_at, -rx * inv_at, 0.0, 0.0];
+                    let g4 = [-ln_atx, -rx * inv_atx, inv_a, -xt.inv_b_x_1];
+                    for k in 0..4 {
+                        acc.grad[k] += w * (w3 * g3[k] + w4 * g4[k]);
+                    }
+                    if want_hess {
+                        let ww = w * w3 * w4;
+                        let diff = [g3[0] - g4[0], g3[1] - g4[1], g3[2] - g4[2], g3[3] - g4[3]];
+                        for k in 0..4 {
+                            for l in k..4 {
+                                acc.hess[k][l] += ww * diff[k] * diff[l];
+                            }
+                        }
+                        acc.hess[0][1] -= w * (w3 * inv_at + w4 * inv_atx);
+                        acc.hess[1][1] +=
+                            w * rx * (w3 * inv_at * inv_at + w4 * inv_atx * inv_atx);
+                        acc.hess[2][2] -= w * w4 * inv_a * inv_a;
+                        acc.hess[3][3] += w * w4 * xt.inv_b_x_1 * xt.inv_b_x_1;
+                    }
+                }
+                acc
+            })
+            .reduce(|| Acc::ZERO, Acc::add);
+        // The per-row loop fills the upper triangle only (except the symmetric
+        // entries set above): mirror it.
+        let mut h = per_row.hess;
+        for (k, l) in [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)] {
+            h[k][l] = h[l][k];
+        }
+        let total = total.add(Acc {
+            value: per_row.value,
+            grad: per_row.grad,
+            hess: h,
+        });
+        Evaluation {
+            value: total.value,
+            gradient: if want_grad { total.grad.to_vec() } else { Vec::new() },
+            hessian: if want_hess {
+                total.hess.iter().flatten().copied().collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+impl TransactionModel for BetaGeo {
+    /// E[X(t)], eq. (7).
+    fn expected_purchases(&self, t: f64) -> f64 {
+        self.expected_if_alive(t, 0.0, 0.0)
+    }
+
+    /// P(X(t) = n), eq. (8); the finite sum of negative-binomial terms is the
+    /// upper tail I_{t/(α+t)}(n, r) of a regularised incomplete beta function.
+    fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
+        let BetaGeo { r, alpha, a, b } = *self;
+        if t <= 0.0 {
+            return if n == 0.0 { 1.0 } else { 0.0 };
+        }
+        let ln_beta = |p: f64, q: f64| ln_gamma(p) + ln_gamma(q) - ln_gamma(p + q);
+        let ln_ab = ln_beta(a, b);
+        let ln_p = (alpha / (alpha + t)).ln();
+        let ln_q = (t / (alpha + t)).ln();
+        let first = (ln_beta(a, b + n) - ln_ab + ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0)
+            + r * ln_p
+            + n * ln_q)
+            .exp();
+        let second = if n > 0.0 {
+            (ln_beta(a + 1.0, b + n - 1.0) - ln_ab).exp() * beta_reg(n, r, t / (alpha + t))
+        } else {
+            0.0
+        };
+        (first + second).clamp(0.0, 1.0)
+    }
+
+    /// P(alive | x, t_x, T).
+    ///
+    /// ```
+    /// use retentionkit::{BetaGeo, TransactionModel};
+    /// let m = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    /// assert_eq!(m.probability_alive(0.0, 0.0, 38.86), 1.0);
+    /// assert!(m.probability_alive(2.0, 30.43, 38.86) < 1.0);
+    /// ```
+    fn probability_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        if x == 0.0 {
+            return 1.0;
+        }
+        logistic(-self.log_odds_dead(x, t_x, age))
+    }
+
+    /// E[Y(t) | x, t_x, T], eq. (10).
+    fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+        self.probability_alive(x, t_x, age) * self.expected_if_alive(t, x, age)
+    }
+
+    fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let BetaGeo { r, alpha, a, b } = *self;
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
+        let a3 = -(r + x) * (alpha + age).ln();
+        if x == 0.0 {
+            return a1 + a2 + a3;
+        }
+        let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln();
+        a1 + a2 + a3 + log1p_exp(a4 - a3)
+    }
+
+    fn simulate_customer<R: Rng + ?Sized>(&self, age: f64, rng: &mut R) -> SimulatedCustomer {
+        let rate = Gamma::new(self.r, 1.0 / self.alpha)
+            .expect("valid parameters")
+            .sample(rng);
+        let p = Beta::new(self.a, self.b).expect("valid parameters").sample(rng);
+        let (mut t, mut x, mut t_x, mut alive) = (0.0, 0.0, 0.0, true);
+        if rate > 0.0 {
+            loop {
+                let u: f64 = rng.random();
+                t += -(1.0 - u).ln() / rate;
+                if t > age {
+                    break;
+                }
+                x += 1.0;
+                t_x = t;
+                if rng.random::<f64>() < p {
+                    alive = false;
+                    break;
+                }
+            }
+        }
+        SimulatedCustomer {
+            frequency: x,
+            recency: t_x,
+            age,
+            rate,
+            dropout: p,
+            alive,
+        }
+    }
+}

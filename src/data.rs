@@ -1,0 +1,275 @@
+//! Validated customer summaries and their compressed form.
+//!
+//! A customer is summarised by `frequency` x (number of repeat purchases),
+//! `recency` t_x (age at the last purchase, 0 when x = 0) and `T` (age at the end
+//! of observation). [`CustomerData::new`] checks every row once; the hot loops of
+//! the models never re-check. [`CompressedData`] collapses identical
+//! (x, t_x, T) rows into one weighted row, so the cost of a fit grows with the
+//! number of distinct histories, not customers, and groups rows by x so that
+//! terms depending only on x are computed once per distinct x.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Customer summaries that passed validation.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerData<'a> {
+    frequency: &'a [f64],
+    recency: &'a [f64],
+    age: &'a [f64],
+    weights: Option<&'a [f64]>,
+}
+
+fn check_length(name: &'static str, found: usize, expected: usize) -> Result<()> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            name,
+            found,
+            expected,
+        })
+    }
+}
+
+/// The first row (in order) for which `bad` holds, searched in parallel.
+fn first_bad_row(n: usize, bad: impl Fn(usize) -> bool + Sync) -> Option<usize> {
+    (0..n).into_par_iter().find_first(|&i| bad(i))
+}
+
+/// Checks the rules shared by every (x, t_x, T) model. `T` is called `age` in
+/// code (the customer's age at the end of observation).
+pub(crate) fn validate_summary(
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+) -> Result<()> {
+    let n = frequency.len();
+    check_length("recency", recency.len(), n)?;
+    check_length("T", age.len(), n)?;
+    if let Some(w) = weights {
+        check_length("weights", w.len(), n)?;
+    }
+    let row_detail =
+        |i: usize| format!("frequency={}, recency={}, T={}", frequency[i], recency[i], age[i]);
+    type Rule<'r> = (&'static str, Box<dyn Fn(usize) -> bool + Sync + 'r>);
+    let rules: [Rule; 6] = [
+        (
+            "frequency, recency and T must be finite numbers",
+            Box::new(|i| !(frequency[i].is_finite() && recency[i].is_finite() && age[i].is_finite())),
+        ),
+        (
+            "frequency must be a non-negative integer",
+            Box::new(|i| frequency[i] < 0.0 || frequency[i].fract() != 0.0),
+        ),
+        ("T must be positive", Box::new(|i| age[i] <= 0.0)),
+        ("recency must be non-negative", Box::new(|i| recency[i] < 0.0)),
+        ("recency must not exceed T", Box::new(|i| recency[i] > age[i])),
+        (
+            "recency must be 0 when frequency is 0",
+            Box::new(|i| frequency[i] == 0.0 && recency[i] != 0.0),
+        ),
+    ];
+    // Report the first offending row over all rules, naming the first rule it breaks.
+    let mut first: Option<(usize, &'static str)> = None;
+    for (rule, bad) in rules.iter() {
+        let limit = first.map_or(n, |(row, _)| row);
+        if let Some(row) = first_bad_row(limit, bad) {
+            first = Some((row, rule));
+        }
+    }
+    if let Some((row, rule)) = first {
+        return Err(Error::InvalidData {
+            rule,
+            row,
+            detail: row_detail(row),
+        });
+    }
+    if let Some(w) = weights {
+        if let Some(row) = first_bad_row(n, |i| !(w[i].is_finite() && w[i] >= 0.0)) {
+            return Err(Error::InvalidData {
+                rule: "weights must be finite and non-negative",
+                row,
+                detail: format!("weight={}", w[row]),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl<'a> CustomerData<'a> {
+    /// Validates customer summaries.
+    ///
+    /// Rules: equal lengths; all values finite; `frequency` a non-negative
+    /// integer; `T > 0`; `0 <= recency <= T`; `recency == 0` when
+    /// `frequency == 0`; weights (if given) finite and non-negative, not all zero.
+    ///
+    /// ```
+    /// use retentionkit::CustomerData;
+    /// let ok = CustomerData::new(&[0.0, 2.0], &[0.0, 5.0], &[10.0, 10.0], None);
+    /// assert!(ok.is_ok());
+    /// let bad = CustomerData::new(&[0.0, 2.0], &[0.0, 12.0], &[10.0, 10.0], None);
+    /// assert!(bad.unwrap_err().to_string().contains("row: 1"));
+    /// ```
+    pub fn new(
+        frequency: &'a [f64],
+        recency: &'a [f64],
+        age: &'a [f64],
+        weights: Option<&'a [f64]>,
+    ) -> Result<Self> {
+        validate_summary(frequency, recency, age, weights)?;
+        let total: f64 = weights.map_or(frequency.len() as f64, |w| w.iter().sum());
+        if frequency.is_empty() || total <= 0.0 {
+            return Err(Error::Empty);
+        }
+        Ok(Self {
+            frequency,
+            recency,
+            age,
+            weights,
+        })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.frequency.len()
+    }
+
+    /// Whether there are no rows (never true for validated data).
+    pub fn is_empty(&self) -> bool {
+        self.frequency.is_empty()
+    }
+
+    /// Repeat-purchase counts x.
+    pub fn frequency(&self) -> &'a [f64] {
+        self.frequency
+    }
+
+    /// Recencies t_x.
+    pub fn recency(&self) -> &'a [f64] {
+        self.recency
+    }
+
+    /// Ages T at the end of observation.
+    pub fn age(&self) -> &'a [f64] {
+        self.age
+    }
+
+    /// Optional row weights.
+    pub fn weights(&self) -> Option<&'a [f64]> {
+        self.weights
+    }
+
+    /// Collapses identical rows into weighted rows (see [`CompressedData`]).
+    pub fn compress(&self) -> CompressedData {
+        CompressedData::from_validated(self)
+    }
+}
+
+/// Distinct (x, t_x, T) rows with weights, sorted by x.
+///
+/// Rows with the same x form one contiguous group: `x_index[i]` points into
+/// `distinct_x`, and `weight_by_x` holds each group's total weight, so a model
+/// can compute every term that depends only on x once per group.
+#[derive(Debug, Clone, Default)]
+pub struct CompressedData {
+    /// Repeat purchases of each distinct row.
+    pub frequency: Vec<f64>,
+    /// Recency of each distinct row.
+    pub recency: Vec<f64>,
+    /// Age T of each distinct row.
+    pub age: Vec<f64>,
+    /// Number of customers (or summed weights) with this history.
+    pub weight: Vec<f64>,
+    /// Index of the row's x in `distinct_x`.
+    pub x_index: Vec<u32>,
+    /// Distinct values of x, increasing.
+    pub distinct_x: Vec<f64>,
+    /// Total weight of the rows with each distinct x.
+    pub weight_by_x: Vec<f64>,
+    /// Sum of all weights: the number of customers.
+    pub total_weight: f64,
+    /// Largest T in the data (used by the `lifetimes`-compatible penalty scaling).
+    pub max_age: f64,
+}
+
+impl CompressedData {
+    fn from_validated(data: &CustomerData<'_>) -> Self {
+        let n = data.len();
+        let (x, tx, age) = (data.frequency, data.recency, data.age);
+        let mut keyed: Vec<(u64, u64, u64, f64)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let w = data.weights.map_or(1.0, |w| w[i]);
+                // x is a non-negative integer; +0.0 normalises a possible -0.0.
+                (x[i] as u64, (tx[i] + 0.0).to_bits(), (age[i] + 0.0).to_bits(), w)
+            })
+            .filter(|row| row.3 > 0.0)
+            .collect();
+        // Non-negative floats order like their bit patterns.
+        keyed.par_sort_unstable_by_key(|&(a, b, c, _)| (a, b, c));
+        let mut out = CompressedData::default();
+        for &(kx, ktx, kt, w) in &keyed {
+            let same = out.frequency.last().is_some_and(|&last_x| {
+                last_x as u64 == kx
+                    && out.recency.last().map(|v| v.to_bits()) == Some(ktx)
+                    && out.age.last().map(|v| v.to_bits()) == Some(kt)
+            });
+            if same {
+                *out.weight.last_mut().expect("non-empty") += w;
+                continue;
+            }
+            let xv = kx as f64;
+            if out.distinct_x.last() != Some(&xv) {
+                out.distinct_x.push(xv);
+                out.weight_by_x.push(0.0);
+            }
+            out.frequency.push(xv);
+            out.recency.push(f64::from_bits(ktx));
+            out.age.push(f64::from_bits(kt));
+            out.weight.push(w);
+            out.x_index.push((out.distinct_x.len() - 1) as u32);
+        }
+        for (&xi, &w) in out.x_index.iter().zip(&out.weight) {
+            out.weight_by_x[xi as usize] += w;
+        }
+        out.total_weight = out.weight.iter().sum();
+        out.max_age = out.age.iter().copied().fold(0.0, f64::max);
+        out
+    }
+
+    /// Number of distinct rows.
+    pub fn len(&self) -> usize {
+        self.frequency.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.frequency.is_empty()
+    }
+
+    /// A stratified subsample: every `step`-th row (rows are sorted by x), with
+    /// weights multiplied by `step` so totals stay comparable. Used to find a
+    /// warm start cheaply before fitting the full data.
+    pub fn every_nth(&self, step: usize) -> Self {
+        let step = step.max(1);
+        let mut out = CompressedData {
+            distinct_x: self.distinct_x.clone(),
+            weight_by_x: vec![0.0; self.distinct_x.len()],
+            max_age: self.max_age,
+            ..Default::default()
+        };
+        for i in (0..self.len()).step_by(step) {
+            out.frequency.push(self.frequency[i]);
+            out.recency.push(self.recency[i]);
+            out.age.push(self.age[i]);
+            out.weight.push(self.weight[i] * step as f64);
+            out.x_index.push(self.x_index[i]);
+            out.weight_by_x[self.x_index[i] as usize] += self.weight[i] * step as f64;
+        }
+        out.total_weight = out.weight.iter().sum();
+        out
+    }
+}

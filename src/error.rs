@@ -1,0 +1,72 @@
+//! The one error type of the crate.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in retentionkit.
+///
+/// Invalid input is reported with the rule it breaks and the first offending
+/// row, so a user can find it in their own data.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A data row breaks a validity rule.
+    #[error("invalid data: {rule} (first offending row: {row}; {detail})")]
+    InvalidData {
+        /// The rule that is broken, in words.
+        rule: &'static str,
+        /// Zero-based index of the first offending row.
+        row: usize,
+        /// The offending values.
+        detail: String,
+    },
+    /// Input arrays do not have the same length.
+    #[error("invalid data: {name} has length {found}, expected {expected} (all inputs must have the same length)")]
+    LengthMismatch {
+        /// Name of the offending input.
+        name: &'static str,
+        /// Its length.
+        found: usize,
+        /// The length of the first input.
+        expected: usize,
+    },
+    /// No data at all.
+    #[error("invalid data: no customers (the input is empty or all weights are zero)")]
+    Empty,
+    /// A parameter is out of its domain.
+    #[error("invalid parameter: {name} = {value} ({rule})")]
+    InvalidParameter {
+        /// Parameter name.
+        name: String,
+        /// Its value.
+        value: f64,
+        /// What it must satisfy.
+        rule: &'static str,
+    },
+    /// Wrong number of parameters.
+    #[error("invalid parameters: expected {expected} values ({names}), got {found}")]
+    ParameterCount {
+        /// Expected count.
+        expected: usize,
+        /// Given count.
+        found: usize,
+        /// Parameter names.
+        names: String,
+    },
+    /// The optimiser did not reach the tolerance.
+    #[error("the fit did not converge after {iterations} iterations (gradient norm {gradient_norm:.3e}); try initial_params, a penalizer_coef > 0, or more iterations")]
+    NotConverged {
+        /// Iterations done.
+        iterations: usize,
+        /// Infinity norm of the gradient at the last point.
+        gradient_norm: f64,
+    },
+    /// The log-likelihood is not finite at the starting point or during the fit.
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+    /// A saved model could not be read.
+    #[error("cannot read model: {0}")]
+    Serialization(String),
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T> = std::result::Result<T, Error>;

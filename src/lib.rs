@@ -1,0 +1,44 @@
+//! # retentionkit
+//!
+//! "Buy 'Til You Die" customer-base models fitted by maximum likelihood, with
+//! predictions of purchases, P(alive) and customer value. Rust core; the Python
+//! bindings live behind the `python` cargo feature.
+//!
+//! ```
+//! use retentionkit::{fit, predict, BetaGeo, CustomerData, FitOptions};
+//!
+//! // frequency x, recency t_x and age T of five customers (weeks).
+//! let x = [0.0, 1.0, 2.0, 0.0, 5.0];
+//! let t_x = [0.0, 10.0, 30.4, 0.0, 35.0];
+//! let age = [38.9, 38.9, 38.9, 30.0, 36.0];
+//! let data = CustomerData::new(&x, &t_x, &age, None)?.compress();
+//!
+//! // Score with known parameters (FHL 2005, CDNOW) ...
+//! let model = BetaGeo::new(0.243, 4.414, 0.793, 2.426)?;
+//! let p_alive = predict::probability_alive(&model, &x, &t_x, &age)?;
+//! assert!(p_alive.iter().all(|p| (0.0..=1.0).contains(p)));
+//!
+//! // ... or fit them (here with a penalty, as the toy data set is tiny).
+//! let options = FitOptions { penalizer_coef: 0.01, ..FitOptions::default() };
+//! let fitted = fit::<BetaGeo>(&data, &options)?;
+//! println!("{:?} LL = {:?}", fitted.params(), fitted.log_likelihood());
+//! # Ok::<(), retentionkit::Error>(())
+//! ```
+
+pub mod bgnbd;
+pub mod data;
+pub mod error;
+pub mod fit;
+mod linalg;
+pub mod model;
+pub mod predict;
+pub mod special;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use bgnbd::BetaGeo;
+pub use data::{CompressedData, CustomerData};
+pub use error::{Error, Result};
+pub use fit::{fit, FitInfo, FitOptions, Fitted, ParamSummary};
+pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};

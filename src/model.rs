@@ -1,0 +1,108 @@
+//! The traits every model implements.
+//!
+//! [`Model`] is what the fitter needs: parameters, and the weighted
+//! log-likelihood with its gradient and Hessian over a data set.
+//! [`TransactionModel`] adds the predictions shared by the non-contractual
+//! (x, t_x, T) models, which the vectorised, parallel functions in
+//! [`crate::predict`] apply to whole customer bases.
+
+use rand::Rng;
+
+use crate::error::Result;
+
+/// Which derivatives an evaluation must return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Derivatives {
+    /// The log-likelihood only.
+    None,
+    /// The log-likelihood and its gradient.
+    Gradient,
+    /// The log-likelihood, gradient and Hessian.
+    Hessian,
+}
+
+/// The weighted log-likelihood at one parameter point, with derivatives with
+/// respect to the natural (untransformed) parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Σ wᵢ ln Lᵢ.
+    pub value: f64,
+    /// ∂/∂θ of the value (empty when not requested).
+    pub gradient: Vec<f64>,
+    /// ∂²/∂θ∂θᵀ, row-major p × p (empty when not requested).
+    pub hessian: Vec<f64>,
+}
+
+/// Data a model can be fitted on.
+pub trait FitData: Sync {
+    /// Number of distinct (weighted) rows.
+    fn rows(&self) -> usize;
+    /// Sum of weights: the number of customers.
+    fn total_weight(&self) -> f64;
+    /// A stratified subsample of about `rows() / step` rows with weights scaled
+    /// by `step`, for a cheap warm start.
+    fn subsample(&self, step: usize) -> Self;
+}
+
+/// A parametric model fitted by maximum likelihood.
+pub trait Model: Sized + Clone + Send + Sync + std::fmt::Debug {
+    /// The data the likelihood is defined on.
+    type Data: FitData;
+    /// Short identifier used in saved files, e.g. `"BetaGeo"`.
+    const NAME: &'static str;
+    /// Parameter names, in the order of [`Model::to_vec`].
+    const PARAM_NAMES: &'static [&'static str];
+
+    /// Builds a model from parameter values, checking their domain.
+    fn from_slice(values: &[f64]) -> Result<Self>;
+    /// Parameter values in the order of [`Model::PARAM_NAMES`].
+    fn to_vec(&self) -> Vec<f64>;
+    /// The weighted log-likelihood and requested derivatives.
+    fn evaluate(&self, data: &Self::Data, derivatives: Derivatives) -> Evaluation;
+    /// Starting values for the optimiser, derived from the data.
+    fn initial_params(data: &Self::Data) -> Vec<f64>;
+    /// Per-parameter multipliers applied before the L2 penalty, so that a
+    /// `penalizer_coef` means what it means in the `lifetimes` package (which
+    /// rescales time so that max T = 10). Defaults to ones.
+    fn penalty_scale(_data: &Self::Data) -> Vec<f64> {
+        vec![1.0; Self::PARAM_NAMES.len()]
+    }
+}
+
+/// A simulated customer of a (x, t_x, T) model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulatedCustomer {
+    /// Repeat purchases in (0, T].
+    pub frequency: f64,
+    /// Age at the last repeat purchase (0 if none).
+    pub recency: f64,
+    /// Age at the end of observation.
+    pub age: f64,
+    /// The customer's purchase rate λ.
+    pub rate: f64,
+    /// The customer's drop-out probability (or rate, for Pareto/NBD).
+    pub dropout: f64,
+    /// Whether the customer is still alive at T.
+    pub alive: bool,
+}
+
+/// Predictions shared by the non-contractual (x, t_x, T) models.
+///
+/// Arguments are in the time unit of the data the model was fitted on.
+/// Callers are expected to have validated the customer histories (the
+/// vectorised wrappers in [`crate::predict`] do).
+pub trait TransactionModel: Model {
+    /// E[X(t)]: expected repeat purchases in (0, t] for a new customer.
+    fn expected_purchases(&self, t: f64) -> f64;
+    /// P(X(t) = n) for a new customer.
+    fn probability_of_purchases(&self, t: f64, n: f64) -> f64;
+    /// P(alive at T | x, t_x, T).
+    fn probability_alive(&self, frequency: f64, recency: f64, age: f64) -> f64;
+    /// E[Y(t) | x, t_x, T]: expected purchases in (T, T + t].
+    fn conditional_expected_purchases(&self, t: f64, frequency: f64, recency: f64, age: f64)
+        -> f64;
+    /// ln L of one customer history.
+    fn individual_log_likelihood(&self, frequency: f64, recency: f64, age: f64) -> f64;
+    /// Draws one customer observed for `age` time units.
+    fn simulate_customer<R: Rng + ?Sized>(&self, age: f64, rng: &mut R) -> SimulatedCustomer;
+}
