@@ -1,0 +1,362 @@
+//! Python bindings (`retentionkit._core`), built by maturin with the `python`
+//! feature. Deliberately thin: validate nothing here that the core validates,
+//! read numpy arrays without copying, release the GIL for the work, and map
+//! [`Error`] to Python exceptions. The pandas layer lives in
+//! `python/retentionkit/`.
+
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::error::Error;
+use crate::fit::{fit, FitOptions, Fitted};
+use crate::model::Model;
+use crate::{predict, BetaGeo, CustomerData};
+
+create_exception!(
+    _core,
+    ConvergenceError,
+    PyValueError,
+    "The optimiser did not converge (a ValueError, as in lifetimes)."
+);
+
+/// Carries a crate error across the binding boundary.
+struct PyErrWrap(Error);
+
+impl From<Error> for PyErrWrap {
+    fn from(e: Error) -> Self {
+        PyErrWrap(e)
+    }
+}
+
+impl From<PyErrWrap> for PyErr {
+    fn from(e: PyErrWrap) -> PyErr {
+        match e.0 {
+            err @ Error::NotConverged { .. } => ConvergenceError::new_err(err.to_string()),
+            err => PyValueError::new_err(err.to_string()),
+        }
+    }
+}
+
+type PyResultWrap<T> = Result<T, PyErrWrap>;
+
+/// A contiguous view of a 1-d float64 array, without copying.
+fn slice<'a>(name: &str, array: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
+    array
+        .as_slice()
+        .map_err(|_| PyValueError::new_err(format!("{name} must be a contiguous float64 array")))
+}
+
+fn vec_to_py<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
+    v.into_pyarray(py)
+}
+
+/// Generates the Python class of one (x, t_x, T) transaction model.
+macro_rules! transaction_model_class {
+    ($class:ident, $model:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[pyclass(module = "retentionkit._core", frozen)]
+        pub struct $class {
+            inner: Fitted<$model>,
+        }
+
+        #[pymethods]
+        impl $class {
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn PARAM_NAMES() -> Vec<&'static str> {
+                <$model as Model>::PARAM_NAMES.to_vec()
+            }
+
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn MODEL_NAME() -> &'static str {
+                <$model as Model>::NAME
+            }
+
+            #[staticmethod]
+            #[pyo3(signature = (frequency, recency, T, weights=None, penalizer_coef=0.0,
+                        initial_params=None, tol=1e-8, max_iterations=200, verbose=false))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn fit(
+                py: Python<'_>,
+                frequency: PyReadonlyArray1<'_, f64>,
+                recency: PyReadonlyArray1<'_, f64>,
+                T: PyReadonlyArray1<'_, f64>,
+                weights: Option<PyReadonlyArray1<'_, f64>>,
+                penalizer_coef: f64,
+                initial_params: Option<Vec<f64>>,
+                tol: f64,
+                max_iterations: usize,
+                verbose: bool,
+            ) -> PyResult<Self> {
+                let (x, tx, t) = (
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let w = match &weights {
+                    Some(w) => Some(slice("weights", w)?),
+                    None => None,
+                };
+                let options = FitOptions {
+                    penalizer_coef,
+                    initial_params,
+                    tol,
+                    max_iterations,
+                    verbose,
+                    ..FitOptions::default()
+                };
+                let inner = py.detach(|| -> PyResultWrap<Fitted<$model>> {
+                    let data = CustomerData::new(x, tx, t, w)?.compress();
+                    Ok(fit::<$model>(&data, &options)?)
+                })?;
+                Ok(Self { inner })
+            }
+
+            #[staticmethod]
+            fn from_params(params: Vec<f64>) -> PyResult<Self> {
+                let model = <$model as Model>::from_slice(&params).map_err(PyErrWrap)?;
+                Ok(Self {
+                    inner: Fitted::from_model(model),
+                })
+            }
+
+            #[staticmethod]
+            fn from_json(text: &str) -> PyResult<Self> {
+                let inner = Fitted::<$model>::from_json(text).map_err(PyErrWrap)?;
+                Ok(Self { inner })
+            }
+
+            fn to_json(&self) -> String {
+                self.inner.to_json()
+            }
+
+            #[getter]
+            fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                vec_to_py(py, self.inner.params())
+            }
+
+            #[getter]
+            fn is_fitted(&self) -> bool {
+                self.inner.info.is_some()
+            }
+
+            #[getter]
+            fn log_likelihood(&self) -> Option<f64> {
+                self.inner.log_likelihood()
+            }
+
+            #[getter]
+            fn covariance<'py>(
+                &self,
+                py: Python<'py>,
+            ) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+                let p = <$model as Model>::PARAM_NAMES.len();
+                match self.inner.info.as_ref().and_then(|i| i.covariance.clone()) {
+                    Some(cov) => Ok(Some(vec_to_py(py, cov).reshape([p, p])?)),
+                    None => Ok(None),
+                }
+            }
+
+            #[getter]
+            fn iterations(&self) -> Option<usize> {
+                self.inner.info.as_ref().map(|i| i.iterations)
+            }
+
+            #[getter]
+            fn converged(&self) -> Option<bool> {
+                self.inner.info.as_ref().map(|i| i.converged)
+            }
+
+            #[getter]
+            fn n_customers(&self) -> Option<f64> {
+                self.inner.info.as_ref().map(|i| i.n_customers)
+            }
+
+            #[getter]
+            fn n_unique(&self) -> Option<usize> {
+                self.inner.info.as_ref().map(|i| i.n_unique)
+            }
+
+            #[getter]
+            fn penalizer_coef(&self) -> f64 {
+                self.inner.info.as_ref().map_or(0.0, |i| i.penalizer_coef)
+            }
+
+            #[pyo3(signature = (frequency, recency, T, weights=None))]
+            #[allow(non_snake_case)]
+            fn log_likelihood_of(
+                &self,
+                py: Python<'_>,
+                frequency: PyReadonlyArray1<'_, f64>,
+                recency: PyReadonlyArray1<'_, f64>,
+                T: PyReadonlyArray1<'_, f64>,
+                weights: Option<PyReadonlyArray1<'_, f64>>,
+            ) -> PyResult<f64> {
+                let (x, tx, t) = (
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let w = match &weights {
+                    Some(w) => Some(slice("weights", w)?),
+                    None => None,
+                };
+                let model = &self.inner.model;
+                let value = py.detach(|| -> PyResultWrap<f64> {
+                    let data = CustomerData::new(x, tx, t, w)?.compress();
+                    Ok(model.evaluate(&data, crate::model::Derivatives::None).value)
+                })?;
+                Ok(value)
+            }
+
+            #[allow(non_snake_case)]
+            fn individual_log_likelihood<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let (x, tx, t) = (
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let model = &self.inner.model;
+                let out = py
+                    .detach(|| predict::individual_log_likelihood(model, x, tx, t))
+                    .map_err(PyErrWrap)?;
+                Ok(vec_to_py(py, out))
+            }
+
+            #[allow(non_snake_case)]
+            fn conditional_expected_number_of_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let (h, x, tx, age) = (
+                    slice("t", &t)?,
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let model = &self.inner.model;
+                let out = py
+                    .detach(|| predict::conditional_expected_purchases(model, h, x, tx, age))
+                    .map_err(PyErrWrap)?;
+                Ok(vec_to_py(py, out))
+            }
+
+            #[allow(non_snake_case)]
+            fn conditional_probability_alive<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let (x, tx, age) = (
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let model = &self.inner.model;
+                let out = py
+                    .detach(|| predict::probability_alive(model, x, tx, age))
+                    .map_err(PyErrWrap)?;
+                Ok(vec_to_py(py, out))
+            }
+
+            fn expected_number_of_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let h = slice("t", &t)?;
+                let model = &self.inner.model;
+                let out = py
+                    .detach(|| predict::expected_purchases(model, h))
+                    .map_err(PyErrWrap)?;
+                Ok(vec_to_py(py, out))
+            }
+
+            fn probability_of_n_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                n: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let (h, k) = (slice("t", &t)?, slice("n", &n)?);
+                let model = &self.inner.model;
+                let out = py
+                    .detach(|| predict::probability_of_purchases(model, h, k))
+                    .map_err(PyErrWrap)?;
+                Ok(vec_to_py(py, out))
+            }
+
+            /// Returns (frequency, recency, T, lambda, p, alive).
+            #[allow(non_snake_case, clippy::type_complexity)]
+            fn simulate<'py>(
+                &self,
+                py: Python<'py>,
+                T: PyReadonlyArray1<'py, f64>,
+                seed: u64,
+            ) -> PyResult<(
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+            )> {
+                let age = slice("T", &T)?;
+                let model = &self.inner.model;
+                let sims = py
+                    .detach(|| predict::simulate(model, age, seed))
+                    .map_err(PyErrWrap)?;
+                let column = |f: &dyn Fn(&crate::SimulatedCustomer) -> f64| {
+                    vec_to_py(py, sims.iter().map(f).collect())
+                };
+                Ok((
+                    column(&|c| c.frequency),
+                    column(&|c| c.recency),
+                    column(&|c| c.age),
+                    column(&|c| c.rate),
+                    column(&|c| c.dropout),
+                    column(&|c| if c.alive { 1.0 } else { 0.0 }),
+                ))
+            }
+
+            fn __repr__(&self) -> String {
+                let params: Vec<String> = <$model as Model>::PARAM_NAMES
+                    .iter()
+                    .zip(self.inner.params())
+                    .map(|(n, v)| format!("{n}={v:.6}"))
+                    .collect();
+                format!("{}({})", stringify!($class), params.join(", "))
+            }
+        }
+    };
+}
+
+transaction_model_class!(
+    BetaGeoModel,
+    BetaGeo,
+    "BG/NBD (Fader, Hardie & Lee 2005) with parameters (r, alpha, a, b)."
+);
+
+/// The native module.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("ConvergenceError", m.py().get_type::<ConvergenceError>())?;
+    m.add_class::<BetaGeoModel>()?;
+    Ok(())
+}
