@@ -42,3 +42,8 @@ pub use data::{CompressedData, CustomerData};
 pub use error::{Error, Result};
 pub use fit::{fit, FitInfo, FitOptions, Fitted, ParamSummary};
 pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
+
+/// The README's Rust example runs as a doc-test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
