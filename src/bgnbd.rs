@@ -181,8 +181,20 @@ impl Model for BetaGeo {
 
     fn initial_params(data: &CompressedData) -> Vec<f64> {
         let w = data.total_weight;
-        let mean_x = data.frequency.iter().zip(&data.weight).map(|(x, w)| x * w).sum::<f64>() / w;
-        let mean_t = data.age.iter().zip(&data.weight).map(|(t, w)| t * w).sum::<f64>() / w;
+        let mean_x = data
+            .frequency
+            .iter()
+            .zip(&data.weight)
+            .map(|(x, w)| x * w)
+            .sum::<f64>()
+            / w;
+        let mean_t = data
+            .age
+            .iter()
+            .zip(&data.weight)
+            .map(|(t, w)| t * w)
+            .sum::<f64>()
+            / w;
         // r = 1 and a purchase rate near the observed repeat rate.
         let alpha = (mean_t / mean_x.max(0.1)).clamp(1e-6, 1e12);
         vec![1.0, alpha, 1.0, 2.0]
@@ -212,8 +224,8 @@ impl Model for BetaGeo {
         let mut total = Acc::ZERO;
         let mut x_terms = Vec::with_capacity(data.distinct_x.len());
         for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
-            let value = ln_gamma(r + x) - ln_g_r + ln_g_ab + ln_gamma(b + x) - ln_g_b
-                - ln_gamma(a + b + x);
+            let value =
+                ln_gamma(r + x) - ln_g_r + ln_g_ab + ln_gamma(b + x) - ln_g_b - ln_gamma(a + b + x);
             total.value += w * value;
             if want_grad {
                 let (d_rx, d_bx, d_abx) = (digamma(r + x), digamma(b + x), digamma(a + b + x));
@@ -299,8 +311,7 @@ impl Model for BetaGeo {
                             }
                         }
                         acc.hess[0][1] -= w * (w3 * inv_at + w4 * inv_atx);
-                        acc.hess[1][1] +=
-                            w * rx * (w3 * inv_at * inv_at + w4 * inv_atx * inv_atx);
+                        acc.hess[1][1] += w * rx * (w3 * inv_at * inv_at + w4 * inv_atx * inv_atx);
                         acc.hess[2][2] -= w * w4 * inv_a * inv_a;
                         acc.hess[3][3] += w * w4 * xt.inv_b_x_1 * xt.inv_b_x_1;
                     }
@@ -321,7 +332,11 @@ impl Model for BetaGeo {
         });
         Evaluation {
             value: total.value,
-            gradient: if want_grad { total.grad.to_vec() } else { Vec::new() },
+            gradient: if want_grad {
+                total.grad.to_vec()
+            } else {
+                Vec::new()
+            },
             hessian: if want_hess {
                 total.hess.iter().flatten().copied().collect()
             } else {
@@ -396,7 +411,9 @@ impl TransactionModel for BetaGeo {
         let rate = Gamma::new(self.r, 1.0 / self.alpha)
             .expect("valid parameters")
             .sample(rng);
-        let p = Beta::new(self.a, self.b).expect("valid parameters").sample(rng);
+        let p = Beta::new(self.a, self.b)
+            .expect("valid parameters")
+            .sample(rng);
         let (mut t, mut x, mut t_x, mut alive) = (0.0, 0.0, 0.0, true);
         if rate > 0.0 {
             loop {

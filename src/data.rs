@@ -52,21 +52,33 @@ pub(crate) fn validate_summary(
     if let Some(w) = weights {
         check_length("weights", w.len(), n)?;
     }
-    let row_detail =
-        |i: usize| format!("frequency={}, recency={}, T={}", frequency[i], recency[i], age[i]);
+    let row_detail = |i: usize| {
+        format!(
+            "frequency={}, recency={}, T={}",
+            frequency[i], recency[i], age[i]
+        )
+    };
     type Rule<'r> = (&'static str, Box<dyn Fn(usize) -> bool + Sync + 'r>);
     let rules: [Rule; 6] = [
         (
             "frequency, recency and T must be finite numbers",
-            Box::new(|i| !(frequency[i].is_finite() && recency[i].is_finite() && age[i].is_finite())),
+            Box::new(|i| {
+                !(frequency[i].is_finite() && recency[i].is_finite() && age[i].is_finite())
+            }),
         ),
         (
             "frequency must be a non-negative integer",
             Box::new(|i| frequency[i] < 0.0 || frequency[i].fract() != 0.0),
         ),
         ("T must be positive", Box::new(|i| age[i] <= 0.0)),
-        ("recency must be non-negative", Box::new(|i| recency[i] < 0.0)),
-        ("recency must not exceed T", Box::new(|i| recency[i] > age[i])),
+        (
+            "recency must be non-negative",
+            Box::new(|i| recency[i] < 0.0),
+        ),
+        (
+            "recency must not exceed T",
+            Box::new(|i| recency[i] > age[i]),
+        ),
         (
             "recency must be 0 when frequency is 0",
             Box::new(|i| frequency[i] == 0.0 && recency[i] != 0.0),
@@ -204,7 +216,12 @@ impl CompressedData {
             .map(|i| {
                 let w = data.weights.map_or(1.0, |w| w[i]);
                 // x is a non-negative integer; +0.0 normalises a possible -0.0.
-                (x[i] as u64, (tx[i] + 0.0).to_bits(), (age[i] + 0.0).to_bits(), w)
+                (
+                    x[i] as u64,
+                    (tx[i] + 0.0).to_bits(),
+                    (age[i] + 0.0).to_bits(),
+                    w,
+                )
             })
             .filter(|row| row.3 > 0.0)
             .collect();

@@ -314,7 +314,11 @@ fn newton<M: Model>(
                 h[i * p + i] += damping;
             }
             let Some(l) = cholesky(&h, p) else {
-                damping = if damping == 0.0 { 1e-10 * diag_max.max(1e-10) } else { damping * 10.0 };
+                damping = if damping == 0.0 {
+                    1e-10 * diag_max.max(1e-10)
+                } else {
+                    damping * 10.0
+                };
                 continue;
             };
             let neg_g: Vec<f64> = current.gradient.iter().map(|g| -g).collect();
@@ -326,8 +330,12 @@ fn newton<M: Model>(
             let slope: f64 = step.iter().zip(&current.gradient).map(|(s, g)| s * g).sum();
             let mut length = 1.0;
             for _ in 0..30 {
-                let trial: Vec<f64> =
-                    current.theta.iter().zip(&step).map(|(t, s)| t + length * s).collect();
+                let trial: Vec<f64> = current
+                    .theta
+                    .iter()
+                    .zip(&step)
+                    .map(|(t, s)| t + length * s)
+                    .collect();
                 if let Some(point) = objective.eval(&trial)? {
                     if point.value <= current.value + 1e-4 * length * slope {
                         accepted = Some(point);
@@ -345,7 +353,11 @@ fn newton<M: Model>(
             if accepted.is_some() {
                 break;
             }
-            damping = if damping == 0.0 { 1e-6 * diag_max.max(1e-10) } else { damping * 10.0 };
+            damping = if damping == 0.0 {
+                1e-6 * diag_max.max(1e-10)
+            } else {
+                damping * 10.0
+            };
         }
         match accepted {
             Some(point) => {
@@ -411,7 +423,10 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
         if let Ok((point, iterations, _)) = newton(&obj, theta.clone(), 1e-6, 100, options.verbose)
         {
             if options.verbose {
-                eprintln!("warm start on {} rows: {iterations} iterations", sample.rows());
+                eprintln!(
+                    "warm start on {} rows: {iterations} iterations",
+                    sample.rows()
+                );
             }
             theta = point.theta;
         }

@@ -31,11 +31,13 @@ fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
 
 fn par_map(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
     let mut out = vec![0.0; n];
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
-        for (k, slot) in chunk.iter_mut().enumerate() {
-            *slot = f(c * CHUNK + k);
-        }
-    });
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            for (k, slot) in chunk.iter_mut().enumerate() {
+                *slot = f(c * CHUNK + k);
+            }
+        });
     out
 }
 
@@ -93,14 +95,19 @@ pub fn probability_of_purchases<M: TransactionModel>(
     n: &[f64],
 ) -> Result<Vec<f64>> {
     check_horizon("t", t, n.len())?;
-    if let Some(row) = n.iter().position(|v| !(v.is_finite() && *v >= 0.0 && v.fract() == 0.0)) {
+    if let Some(row) = n
+        .iter()
+        .position(|v| !(v.is_finite() && *v >= 0.0 && v.fract() == 0.0))
+    {
         return Err(Error::InvalidData {
             rule: "n must be a non-negative integer",
             row,
             detail: format!("n={}", n[row]),
         });
     }
-    Ok(par_map(n.len(), |i| model.probability_of_purchases(t[i], n[i])))
+    Ok(par_map(n.len(), |i| {
+        model.probability_of_purchases(t[i], n[i])
+    }))
 }
 
 /// Simulates one customer per entry of `age` (their T). Reproducible for a
@@ -129,12 +136,14 @@ pub fn simulate<M: TransactionModel>(
         };
         age.len()
     ];
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(c as u64);
-        for (k, slot) in chunk.iter_mut().enumerate() {
-            *slot = model.simulate_customer(age[c * CHUNK + k], &mut rng);
-        }
-    });
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(c as u64);
+            for (k, slot) in chunk.iter_mut().enumerate() {
+                *slot = model.simulate_customer(age[c * CHUNK + k], &mut rng);
+            }
+        });
     Ok(out)
 }
