@@ -52,51 +52,34 @@ pub(crate) fn validate_summary(
     if let Some(w) = weights {
         check_length("weights", w.len(), n)?;
     }
-    let row_detail = |i: usize| {
-        format!(
-            "frequency={}, recency={}, T={}",
-            frequency[i], recency[i], age[i]
-        )
-    };
-    type Rule<'r> = (&'static str, Box<dyn Fn(usize) -> bool + Sync + 'r>);
-    let rules: [Rule; 6] = [
-        (
-            "frequency, recency and T must be finite numbers",
-            Box::new(|i| {
-                !(frequency[i].is_finite() && recency[i].is_finite() && age[i].is_finite())
-            }),
-        ),
-        (
-            "frequency must be a non-negative integer",
-            Box::new(|i| frequency[i] < 0.0 || frequency[i].fract() != 0.0),
-        ),
-        ("T must be positive", Box::new(|i| age[i] <= 0.0)),
-        (
-            "recency must be non-negative",
-            Box::new(|i| recency[i] < 0.0),
-        ),
-        (
-            "recency must not exceed T",
-            Box::new(|i| recency[i] > age[i]),
-        ),
-        (
-            "recency must be 0 when frequency is 0",
-            Box::new(|i| frequency[i] == 0.0 && recency[i] != 0.0),
-        ),
-    ];
-    // Report the first offending row over all rules, naming the first rule it breaks.
-    let mut first: Option<(usize, &'static str)> = None;
-    for (rule, bad) in rules.iter() {
-        let limit = first.map_or(n, |(row, _)| row);
-        if let Some(row) = first_bad_row(limit, bad) {
-            first = Some((row, rule));
+    // The rules, in the order they are reported; `broken` names the first one
+    // a row breaks. One parallel pass finds the first row breaking any rule.
+    let broken = |i: usize| -> Option<&'static str> {
+        let (x, tx, t) = (frequency[i], recency[i], age[i]);
+        if !(x.is_finite() && tx.is_finite() && t.is_finite()) {
+            Some("frequency, recency and T must be finite numbers")
+        } else if x < 0.0 || x.fract() != 0.0 {
+            Some("frequency must be a non-negative integer")
+        } else if t <= 0.0 {
+            Some("T must be positive")
+        } else if tx < 0.0 {
+            Some("recency must be non-negative")
+        } else if tx > t {
+            Some("recency must not exceed T")
+        } else if x == 0.0 && tx != 0.0 {
+            Some("recency must be 0 when frequency is 0")
+        } else {
+            None
         }
-    }
-    if let Some((row, rule)) = first {
+    };
+    if let Some(row) = first_bad_row(n, |i| broken(i).is_some()) {
         return Err(Error::InvalidData {
-            rule,
+            rule: broken(row).expect("the row breaks a rule"),
             row,
-            detail: row_detail(row),
+            detail: format!(
+                "frequency={}, recency={}, T={}",
+                frequency[row], recency[row], age[row]
+            ),
         });
     }
     if let Some(w) = weights {
