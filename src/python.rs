@@ -76,8 +76,10 @@ macro_rules! transaction_model_class {
             }
 
             #[staticmethod]
-            #[pyo3(signature = (frequency, recency, T, weights=None, penalizer_coef=0.0,
-                        initial_params=None, tol=1e-8, max_iterations=200, verbose=false))]
+            #[pyo3(signature = (
+                frequency, recency, T, weights=None, penalizer_coef=0.0, initial_params=None,
+                tol=1e-8, max_iterations=200, verbose=false
+            ))]
             #[allow(non_snake_case, clippy::too_many_arguments)]
             fn fit(
                 py: Python<'_>,
