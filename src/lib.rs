@@ -25,12 +25,15 @@
 //! # Ok::<(), retentionkit::Error>(())
 //! ```
 
+pub mod bgbb;
 pub mod bgnbd;
 pub mod data;
 pub mod error;
 pub mod fit;
+pub mod hyp2f1;
 mod linalg;
 pub mod model;
+pub mod pnbd;
 pub mod predict;
 pub mod special;
 
