@@ -78,39 +78,14 @@ impl BetaGeo {
         Ok(Self { r, alpha, a, b })
     }
 
-    /// ln of a/(b+x−1) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out.
-    fn log_odds_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
-        self.a.ln() - (self.b + x - 1.0).ln()
-            + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + t_x).ln())
-    }
-
-    /// The bracket of (10) divided by (a − 1), times c = a+b+x−1:
-    /// c/(a−1) · [1 − ((α+T)/(α+T+t))^{r+x} ₂F₁(r+x, b+x; c; t/(α+T+t))].
-    fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
-        if t <= 0.0 {
-            return 0.0;
+    pub(crate) fn family(&self) -> BgFamily {
+        BgFamily {
+            r: self.r,
+            alpha: self.alpha,
+            a: self.a,
+            b: self.b,
+            modified: false,
         }
-        let (r, a, b) = (self.r, self.a, self.b);
-        let c = a + b + x - 1.0;
-        let upper = a + b - 1.0 - r;
-        let s = t / (self.alpha + age);
-        let z = s / (1.0 + s);
-        let log_one_minus_z = -s.ln_1p();
-        let u = (a - 1.0) * log_one_minus_z;
-        // S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k
-        let mut term = z * upper / c;
-        let mut sum = term;
-        let mut k = 1.0;
-        while k < 5.0e6 {
-            term *= z * (upper + k) * (a + k - 1.0) / ((c + k) * (k + 1.0));
-            sum += term;
-            k += 1.0;
-            if term.abs() <= 1e-17 * sum.abs() || term == 0.0 {
-                break;
-            }
-        }
-        let bracket = -log_one_minus_z * expm1_over(u) - u.exp() * sum;
-        (c * bracket).max(0.0)
     }
 }
 
@@ -160,26 +135,67 @@ impl FitData for CompressedData {
     }
 }
 
-impl Model for BetaGeo {
-    type Data = CompressedData;
-    const NAME: &'static str = "BetaGeo";
-    const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+/// The shared machinery of BG/NBD and MBG/NBD. MBG/NBD (Batislam, Denizel &
+/// Filiztekin 2007) lets a customer also drop out right after the first
+/// purchase; algebraically its formulas are BG/NBD's with b + x − 1 replaced by
+/// b + x in every beta function, and with the drop-out term present for x = 0.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BgFamily {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    /// MBG/NBD rather than BG/NBD.
+    pub modified: bool,
+}
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
-        check_positive(Self::PARAM_NAMES, values)?;
-        Ok(Self {
-            r: values[0],
-            alpha: values[1],
-            a: values[2],
-            b: values[3],
-        })
+impl BgFamily {
+    /// 0 for BG/NBD, 1 for MBG/NBD.
+    fn shift(&self) -> f64 {
+        if self.modified {
+            1.0
+        } else {
+            0.0
+        }
     }
 
-    fn to_vec(&self) -> Vec<f64> {
-        vec![self.r, self.alpha, self.a, self.b]
+    /// ln of a/(b+x−1+s) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out.
+    fn log_odds_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        self.a.ln() - (self.b + x - 1.0 + self.shift()).ln()
+            + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + t_x).ln())
     }
 
-    fn initial_params(data: &CompressedData) -> Vec<f64> {
+    /// The bracket of (10) divided by (a − 1), times c = a+b+x−1 (b shifted by
+    /// one for MBG/NBD):
+    /// c/(a−1) · [1 − ((α+T)/(α+T+t))^{r+x} ₂F₁(r+x, b+x; c; t/(α+T+t))].
+    fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
+        if t <= 0.0 {
+            return 0.0;
+        }
+        let (r, a, b) = (self.r, self.a, self.b + self.shift());
+        let c = a + b + x - 1.0;
+        let upper = a + b - 1.0 - r;
+        let s = t / (self.alpha + age);
+        let z = s / (1.0 + s);
+        let log_one_minus_z = -s.ln_1p();
+        let u = (a - 1.0) * log_one_minus_z;
+        // S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k
+        let mut term = z * upper / c;
+        let mut sum = term;
+        let mut k = 1.0;
+        while k < 5.0e6 {
+            term *= z * (upper + k) * (a + k - 1.0) / ((c + k) * (k + 1.0));
+            sum += term;
+            k += 1.0;
+            if term.abs() <= 1e-17 * sum.abs() || term == 0.0 {
+                break;
+            }
+        }
+        let bracket = -log_one_minus_z * expm1_over(u) - u.exp() * sum;
+        (c * bracket).max(0.0)
+    }
+
+    pub(crate) fn initial_params(data: &CompressedData) -> Vec<f64> {
         let w = data.total_weight;
         let mean_x = data
             .frequency
@@ -200,12 +216,15 @@ impl Model for BetaGeo {
         vec![1.0, alpha, 1.0, 2.0]
     }
 
-    fn penalty_scale(data: &CompressedData) -> Vec<f64> {
-        vec![1.0, 10.0 / data.max_age, 1.0, 1.0]
-    }
-
-    fn evaluate(&self, data: &CompressedData, derivatives: Derivatives) -> Evaluation {
-        let BetaGeo { r, alpha, a, b } = *self;
+    pub(crate) fn evaluate(&self, data: &CompressedData, derivatives: Derivatives) -> Evaluation {
+        let BgFamily {
+            r,
+            alpha,
+            a,
+            b,
+            modified,
+        } = *self;
+        let sh = self.shift();
         let want_grad = derivatives >= Derivatives::Gradient;
         let want_hess = derivatives == Derivatives::Hessian;
         // Terms depending only on x: A₁ + A₂ (except r ln α, added once below),
@@ -224,17 +243,22 @@ impl Model for BetaGeo {
         let mut total = Acc::ZERO;
         let mut x_terms = Vec::with_capacity(data.distinct_x.len());
         for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
-            let value =
-                ln_gamma(r + x) - ln_g_r + ln_g_ab + ln_gamma(b + x) - ln_g_b - ln_gamma(a + b + x);
+            let value = ln_gamma(r + x) - ln_g_r + ln_g_ab + ln_gamma(b + x + sh)
+                - ln_g_b
+                - ln_gamma(a + b + x + sh);
             total.value += w * value;
             if want_grad {
-                let (d_rx, d_bx, d_abx) = (digamma(r + x), digamma(b + x), digamma(a + b + x));
+                let (d_rx, d_bx, d_abx) =
+                    (digamma(r + x), digamma(b + x + sh), digamma(a + b + x + sh));
                 total.grad[0] += w * (d_rx - dg_r);
                 total.grad[2] += w * (dg_ab - d_abx);
                 total.grad[3] += w * (dg_ab + d_bx - dg_b - d_abx);
                 if want_hess {
-                    let (t_rx, t_bx, t_abx) =
-                        (trigamma(r + x), trigamma(b + x), trigamma(a + b + x));
+                    let (t_rx, t_bx, t_abx) = (
+                        trigamma(r + x),
+                        trigamma(b + x + sh),
+                        trigamma(a + b + x + sh),
+                    );
                     total.hess[0][0] += w * (t_rx - tg_r);
                     let ab = w * (tg_ab - t_abx);
                     total.hess[2][2] += ab;
@@ -245,8 +269,16 @@ impl Model for BetaGeo {
             }
             x_terms.push(XTerms {
                 r_plus_x: r + x,
-                ln_b_x_1: if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 },
-                inv_b_x_1: if x > 0.0 { 1.0 / (b + x - 1.0) } else { 0.0 },
+                ln_b_x_1: if x > 0.0 || modified {
+                    (b + x - 1.0 + sh).ln()
+                } else {
+                    0.0
+                },
+                inv_b_x_1: if x > 0.0 || modified {
+                    1.0 / (b + x - 1.0 + sh)
+                } else {
+                    0.0
+                },
             });
         }
         // r ln α over every customer.
@@ -275,7 +307,7 @@ impl Model for BetaGeo {
                     let inv_at = 1.0 / (alpha + data.age[i]);
                     let ln_at = (alpha + data.age[i]).ln();
                     let a3 = -rx * ln_at;
-                    if data.frequency[i] == 0.0 {
+                    if !modified && data.frequency[i] == 0.0 {
                         acc.value += w * a3;
                         if want_grad {
                             acc.grad[0] -= w * ln_at;
@@ -344,18 +376,18 @@ impl Model for BetaGeo {
             },
         }
     }
-}
 
-impl TransactionModel for BetaGeo {
-    /// E[X(t)], eq. (7).
-    fn expected_purchases(&self, t: f64) -> f64 {
-        self.expected_if_alive(t, 0.0, 0.0)
+    /// E[X(t)], eq. (7): the conditional expectation of a customer with no
+    /// history (for MBG/NBD this includes drop-out right after the first purchase).
+    pub(crate) fn expected_purchases(&self, t: f64) -> f64 {
+        self.conditional_expected_purchases(t, 0.0, 0.0, 0.0)
     }
 
     /// P(X(t) = n), eq. (8); the finite sum of negative-binomial terms is the
     /// upper tail I_{t/(α+t)}(n, r) of a regularised incomplete beta function.
-    fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
-        let BetaGeo { r, alpha, a, b } = *self;
+    pub(crate) fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
+        let BgFamily { r, alpha, a, b, .. } = *self;
+        let sh = self.shift();
         if t <= 0.0 {
             return if n == 0.0 { 1.0 } else { 0.0 };
         }
@@ -363,12 +395,15 @@ impl TransactionModel for BetaGeo {
         let ln_ab = ln_beta(a, b);
         let ln_p = (alpha / (alpha + t)).ln();
         let ln_q = (t / (alpha + t)).ln();
-        let first = (ln_beta(a, b + n) - ln_ab + ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0)
-            + r * ln_p
-            + n * ln_q)
-            .exp();
+        let first =
+            (ln_beta(a, b + n + sh) - ln_ab + ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0)
+                + r * ln_p
+                + n * ln_q)
+                .exp();
         let second = if n > 0.0 {
-            (ln_beta(a + 1.0, b + n - 1.0) - ln_ab).exp() * beta_reg(n, r, t / (alpha + t))
+            (ln_beta(a + 1.0, b + n - 1.0 + sh) - ln_ab).exp() * beta_reg(n, r, t / (alpha + t))
+        } else if self.modified {
+            (ln_beta(a + 1.0, b) - ln_ab).exp()
         } else {
             0.0
         };
@@ -383,39 +418,46 @@ impl TransactionModel for BetaGeo {
     /// assert_eq!(m.probability_alive(0.0, 0.0, 38.86), 1.0);
     /// assert!(m.probability_alive(2.0, 30.43, 38.86) < 1.0);
     /// ```
-    fn probability_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
-        if x == 0.0 {
+    pub(crate) fn probability_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        if x == 0.0 && !self.modified {
             return 1.0;
         }
         logistic(-self.log_odds_dead(x, t_x, age))
     }
 
     /// E[Y(t) | x, t_x, T], eq. (10).
-    fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+    pub(crate) fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
         self.probability_alive(x, t_x, age) * self.expected_if_alive(t, x, age)
     }
 
-    fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
-        let BetaGeo { r, alpha, a, b } = *self;
+    pub(crate) fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let BgFamily { r, alpha, a, b, .. } = *self;
+        let sh = self.shift();
         let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
+        let a2 = ln_gamma(a + b) + ln_gamma(b + x + sh) - ln_gamma(b) - ln_gamma(a + b + x + sh);
         let a3 = -(r + x) * (alpha + age).ln();
-        if x == 0.0 {
+        if x == 0.0 && !self.modified {
             return a1 + a2 + a3;
         }
-        let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln();
+        let a4 = a.ln() - (b + x - 1.0 + sh).ln() - (r + x) * (alpha + t_x).ln();
         a1 + a2 + a3 + log1p_exp(a4 - a3)
     }
 
-    fn simulate_customer<R: Rng + ?Sized>(&self, age: f64, rng: &mut R) -> SimulatedCustomer {
+    pub(crate) fn simulate_customer<R: Rng + ?Sized>(
+        &self,
+        age: f64,
+        rng: &mut R,
+    ) -> SimulatedCustomer {
         let rate = Gamma::new(self.r, 1.0 / self.alpha)
             .expect("valid parameters")
             .sample(rng);
         let p = Beta::new(self.a, self.b)
             .expect("valid parameters")
             .sample(rng);
-        let (mut t, mut x, mut t_x, mut alive) = (0.0, 0.0, 0.0, true);
-        if rate > 0.0 {
+        let (mut t, mut x, mut t_x) = (0.0, 0.0, 0.0);
+        // MBG/NBD: the customer may drop out right after the first purchase.
+        let mut alive = !(self.modified && rng.random::<f64>() < p);
+        if rate > 0.0 && alive {
             loop {
                 let u: f64 = rng.random();
                 t += -(1.0 - u).ln() / rate;
@@ -440,3 +482,75 @@ impl TransactionModel for BetaGeo {
         }
     }
 }
+
+/// Implements [`Model`] and [`TransactionModel`] for a member of the BG/NBD
+/// family by delegating to [`BgFamily`].
+macro_rules! bg_family_model {
+    ($model:ty, $name:literal) => {
+        impl Model for $model {
+            type Data = CompressedData;
+            const NAME: &'static str = $name;
+            const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+            fn from_slice(values: &[f64]) -> Result<Self> {
+                check_positive(Self::PARAM_NAMES, values)?;
+                Ok(Self {
+                    r: values[0],
+                    alpha: values[1],
+                    a: values[2],
+                    b: values[3],
+                })
+            }
+
+            fn to_vec(&self) -> Vec<f64> {
+                vec![self.r, self.alpha, self.a, self.b]
+            }
+
+            fn initial_params(data: &CompressedData) -> Vec<f64> {
+                BgFamily::initial_params(data)
+            }
+
+            fn penalty_scale(data: &CompressedData) -> Vec<f64> {
+                vec![1.0, 10.0 / data.max_age, 1.0, 1.0]
+            }
+
+            fn evaluate(&self, data: &CompressedData, derivatives: Derivatives) -> Evaluation {
+                self.family().evaluate(data, derivatives)
+            }
+        }
+
+        impl TransactionModel for $model {
+            fn expected_purchases(&self, t: f64) -> f64 {
+                self.family().expected_purchases(t)
+            }
+
+            fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
+                self.family().probability_of_purchases(t, n)
+            }
+
+            fn probability_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
+                self.family().probability_alive(x, t_x, age)
+            }
+
+            fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+                self.family().conditional_expected_purchases(t, x, t_x, age)
+            }
+
+            fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+                self.family().individual_log_likelihood(x, t_x, age)
+            }
+
+            fn simulate_customer<R: Rng + ?Sized>(
+                &self,
+                age: f64,
+                rng: &mut R,
+            ) -> SimulatedCustomer {
+                self.family().simulate_customer(age, rng)
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use bg_family_model;
+
+bg_family_model!(BetaGeo, "BetaGeo");

@@ -32,6 +32,7 @@ pub mod error;
 pub mod fit;
 pub mod hyp2f1;
 mod linalg;
+pub mod mbgnbd;
 pub mod model;
 pub mod pnbd;
 pub mod predict;
@@ -44,6 +45,7 @@ pub use bgnbd::BetaGeo;
 pub use data::{CompressedData, CustomerData};
 pub use error::{Error, Result};
 pub use fit::{fit, FitInfo, FitOptions, Fitted, ParamSummary};
+pub use mbgnbd::ModifiedBetaGeo;
 pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
 
 /// The README's Rust example runs as a doc-test.

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use crate::error::Error;
 use crate::fit::{fit, FitOptions, Fitted};
 use crate::model::Model;
-use crate::{predict, BetaGeo, CustomerData};
+use crate::{predict, BetaGeo, CustomerData, ModifiedBetaGeo};
 
 create_exception!(
     _core,
@@ -354,11 +354,18 @@ transaction_model_class!(
     "BG/NBD (Fader, Hardie & Lee 2005) with parameters (r, alpha, a, b)."
 );
 
+transaction_model_class!(
+    ModifiedBetaGeoModel,
+    ModifiedBetaGeo,
+    "MBG/NBD (Batislam, Denizel & Filiztekin 2007) with parameters (r, alpha, a, b)."
+);
+
 /// The native module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ConvergenceError", m.py().get_type::<ConvergenceError>())?;
     m.add_class::<BetaGeoModel>()?;
+    m.add_class::<ModifiedBetaGeoModel>()?;
     Ok(())
 }
