@@ -1,0 +1,16 @@
+"""retentionkit: Buy 'Til You Die customer-base models with a Rust core.
+
+A faster drop-in for the ``lifetimes`` package: the same fitter classes, method
+names and return shapes, with the likelihood, its gradient and the predictions
+computed in Rust.
+
+>>> from retentionkit import BetaGeoFitter
+>>> from retentionkit.datasets import load_cdnow_summary
+>>> bgf = BetaGeoFitter().fit(load_cdnow_summary())
+"""
+
+from . import datasets
+from ._core import ConvergenceError, __version__
+from .fitters import BetaGeoFitter, NotFittedError
+
+__all__ = ["BetaGeoFitter", "ConvergenceError", "NotFittedError", "__version__", "datasets"]

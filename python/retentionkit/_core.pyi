@@ -1,0 +1,84 @@
+"""Type stubs for the native module ``retentionkit._core`` (built from ``src/python.rs``).
+
+The native layer is deliberately thin: it takes contiguous float64 numpy arrays of
+equal length (the pandas layer broadcasts and converts), releases the GIL for all
+heavy work and returns numpy arrays. Invalid input raises ``ValueError`` naming
+the rule and the first offending row; a fit that does not converge raises
+``ConvergenceError`` (a ``ValueError`` subclass).
+"""
+
+from typing import Optional, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+__version__: str
+
+class ConvergenceError(ValueError): ...
+
+class BetaGeoModel:
+    """BG/NBD (Fader, Hardie & Lee 2005) with parameters (r, alpha, a, b)."""
+
+    PARAM_NAMES: list[str]
+    MODEL_NAME: str
+    @staticmethod
+    def fit(
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        weights: Optional[FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "BetaGeoModel": ...
+    @staticmethod
+    def from_params(params: Sequence[float]) -> "BetaGeoModel": ...
+    @staticmethod
+    def from_json(text: str) -> "BetaGeoModel": ...
+    def to_json(self) -> str: ...
+    @property
+    def params(self) -> FloatArray: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[FloatArray]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @property
+    def n_unique(self) -> Optional[int]: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+    def log_likelihood_of(
+        self,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        weights: Optional[FloatArray] = None,
+    ) -> float: ...
+    def individual_log_likelihood(
+        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
+    ) -> FloatArray: ...
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, t: FloatArray, frequency: FloatArray, recency: FloatArray, T: FloatArray
+    ) -> FloatArray: ...
+    def conditional_probability_alive(
+        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
+    ) -> FloatArray: ...
+    def expected_number_of_purchases_up_to_time(self, t: FloatArray) -> FloatArray: ...
+    def probability_of_n_purchases_up_to_time(
+        self, t: FloatArray, n: FloatArray
+    ) -> FloatArray: ...
+    def simulate(
+        self, T: FloatArray, seed: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""

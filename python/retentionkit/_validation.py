@@ -1,0 +1,129 @@
+"""Turn user inputs into what the native core takes, and results back into pandas.
+
+The core takes contiguous one-dimensional float64 arrays of equal length. Users pass
+pandas Series, numpy arrays, lists or scalars. :func:`prepare` converts (without a
+copy when the input already is contiguous float64), broadcasts, flattens and
+remembers how to shape the result: a float for scalar inputs, a Series with the
+index of the first Series input, otherwise an array of the broadcast shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = Union[pd.Series, npt.ArrayLike]
+Result = Union[float, FloatArray, pd.Series]
+
+
+def as_float_array(value: Any, name: str) -> FloatArray:
+    """Return ``value`` as a contiguous float64 array, copying only if needed.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` cannot be read as numbers.
+    """
+    if isinstance(value, pd.DataFrame):
+        raise ValueError(f"{name} must be one-dimensional, got a DataFrame")
+    if isinstance(value, (pd.Series, pd.Index)):
+        if value.dtype == np.float64:
+            value = value.to_numpy()
+        else:
+            try:
+                value = value.to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name} must be numeric, got dtype {value.dtype}") from exc
+    try:
+        # Like np.ascontiguousarray (no copy for contiguous float64) but keeps 0-d.
+        return np.asarray(value, dtype=np.float64, order="C")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Flattened float64 inputs and how to shape the core's result."""
+
+    arrays: tuple[FloatArray, ...]
+    shape: tuple[int, ...]
+    index: pd.Index | None
+
+    def wrap(self, values: FloatArray, name: str | None = None) -> Result:
+        """Give ``values`` (flat, as returned by the core) the caller's shape."""
+        if self.shape == ():
+            return float(values[0])
+        out = np.asarray(values).reshape(self.shape)
+        if self.index is not None:
+            return pd.Series(out, index=self.index, name=name)
+        return out
+
+
+def prepare(**inputs: Any) -> Prepared:
+    """Convert and broadcast keyword inputs, in order, for one core call.
+
+    The index of the first pandas Series is kept when the broadcast result is
+    one-dimensional and as long as that index. Two Series with different indexes
+    are refused rather than silently misaligned.
+
+    Raises
+    ------
+    ValueError
+        If an input is not numeric, if the inputs cannot be broadcast together
+        (the message gives each shape), or if Series indexes differ.
+    """
+    index: pd.Index | None = None
+    index_owner = ""
+    arrays = []
+    for name, value in inputs.items():
+        if isinstance(value, pd.Series):
+            if index is None:
+                index, index_owner = value.index, name
+            elif not value.index.equals(index):
+                raise ValueError(
+                    f"the Series {index_owner} and {name} have different indexes; "
+                    "align them first (e.g. take both from one DataFrame)"
+                )
+        arrays.append(as_float_array(value, name))
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        shapes = ", ".join(f"{n}: {a.shape}" for n, a in zip(inputs, arrays))
+        raise ValueError(f"inputs have incompatible shapes ({shapes})") from None
+    flat = tuple(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays)
+    if index is not None and (len(shape) != 1 or shape[0] != len(index)):
+        index = None
+    return Prepared(flat, shape, index)
+
+
+_ROW = re.compile(r"row:? (\d+)")
+
+
+@contextmanager
+def name_rows(index: pd.Index | None) -> Iterator[None]:
+    """Add the index label to a core error that names a (zero-based) row.
+
+    The core reports positions; a user whose data has its own index (customer
+    ids) wants the label as well. The exception keeps its type.
+    """
+    try:
+        yield
+    except ValueError as exc:
+        match = _ROW.search(str(exc))
+        if index is not None and match and not _is_default_index(index):
+            row = int(match.group(1))
+            if row < len(index):
+                exc.args = (f"{exc} [index label {index[row]!r}]",)
+        raise
+
+
+def _is_default_index(index: pd.Index) -> bool:
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1

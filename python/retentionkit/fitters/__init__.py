@@ -1,0 +1,6 @@
+"""Fitters with the ``lifetimes`` interface, backed by the Rust core."""
+
+from .base import BaseFitter, NotFittedError
+from .beta_geo_fitter import BetaGeoFitter
+
+__all__ = ["BaseFitter", "BetaGeoFitter", "NotFittedError"]

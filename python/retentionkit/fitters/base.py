@@ -1,0 +1,240 @@
+"""What every fitter shares: parameters, fit statistics, persistence, ``repr``.
+
+A fitter holds one object of the native module (for instance
+``retentionkit._core.BetaGeoModel``) that carries the parameters and, after a fit,
+the log-likelihood, the covariance of the estimates and the number of customers.
+This module turns those into the pandas objects ``lifetimes`` users know.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, ClassVar, Protocol, Union
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .._validation import FloatArray
+
+__all__ = ["BaseFitter", "NotFittedError"]
+
+#: Two-sided 95% quantile of the standard normal, as in ``lifetimes``' summary.
+_Z95 = 1.959963984540054
+
+ParamsLike = Union[pd.Series, dict[str, float], npt.ArrayLike]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A fitter was asked for something that needs ``fit`` (or ``params_``) first."""
+
+
+class CoreModel(Protocol):
+    """The part of a native model class that :class:`BaseFitter` uses."""
+
+    PARAM_NAMES: list[str]
+    MODEL_NAME: str
+
+    @property
+    def params(self) -> FloatArray: ...
+    @property
+    def log_likelihood(self) -> float | None: ...
+    @property
+    def covariance(self) -> FloatArray | None: ...
+    @property
+    def n_customers(self) -> float | None: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+    def to_json(self) -> str: ...
+
+
+class BaseFitter:
+    """Base class of the fitters; not used directly.
+
+    Subclasses set ``_core_class`` to the native model class, which provides
+    ``PARAM_NAMES``, ``from_params`` and ``from_json``.
+
+    Attributes
+    ----------
+    penalizer_coef : float
+        Coefficient of the L2 penalty on the parameters used by ``fit``.
+    data : pandas.DataFrame or None
+        The data of the last ``fit`` (columns ``frequency``, ``recency``, ``T``,
+        ``weights``), indexed like the input.
+    """
+
+    _core_class: ClassVar[Any]
+
+    def __init__(self, penalizer_coef: float = 0.0) -> None:
+        self.penalizer_coef = float(penalizer_coef)
+        self.data: pd.DataFrame | None = None
+        self._model: CoreModel | None = None
+
+    # -- the native model -------------------------------------------------------
+
+    def _core(self) -> Any:
+        """The native model; raises :class:`NotFittedError` when there is none."""
+        if self._model is None:
+            raise NotFittedError(
+                f"this {type(self).__name__} has no parameters yet: call fit() first, "
+                "or set params_ to known values"
+            )
+        return self._model
+
+    def _fit_statistic(self, value: Any, name: str) -> Any:
+        if value is None:
+            raise NotFittedError(
+                f"{name} is only available after fit(); the parameters of this "
+                f"{type(self).__name__} were set by hand or loaded without fit statistics"
+            )
+        return value
+
+    @property
+    def _param_names(self) -> list[str]:
+        return list(self._core_class.PARAM_NAMES)
+
+    # -- parameters and fit statistics ------------------------------------------
+
+    @property
+    def params_(self) -> pd.Series:
+        """The parameters as a Series indexed by their names.
+
+        Assigning a Series or dict (keyed by name) or a sequence (in the order of
+        the names) builds a model with those parameters and no fit statistics, so
+        that known parameters can be used for prediction, as with ``lifetimes``.
+        """
+        return pd.Series(np.array(self._core().params), index=self._param_names, dtype=float)
+
+    @params_.setter
+    def params_(self, value: ParamsLike) -> None:
+        names = self._param_names
+        if isinstance(value, (pd.Series, dict)):
+            given = dict(value.items())
+            unknown = sorted(set(map(str, given)) - set(names))
+            missing = [n for n in names if n not in given]
+            if unknown or missing:
+                raise ValueError(
+                    f"params_ needs exactly the parameters {names}; "
+                    f"missing {missing}, unknown {unknown}"
+                )
+            values = [float(given[n]) for n in names]
+        else:
+            values = [float(v) for v in np.asarray(value, dtype=np.float64).reshape(-1)]
+        self._model = self._core_class.from_params(values)
+
+    @property
+    def log_likelihood_(self) -> float:
+        """Total log-likelihood of the fitted data at ``params_`` (sum over customers)."""
+        return float(self._fit_statistic(self._core().log_likelihood, "log_likelihood_"))
+
+    @property
+    def n_customers_(self) -> float:
+        """Number of customers fitted on (the sum of the weights)."""
+        return float(self._fit_statistic(self._core().n_customers, "n_customers_"))
+
+    @property
+    def variance_matrix_(self) -> pd.DataFrame:
+        """Estimated covariance of the parameters (inverse observed information).
+
+        All NaN when the core could not compute it (singular information matrix)
+        or the parameters were set by hand.
+        """
+        cov = self._core().covariance
+        names = self._param_names
+        if cov is None:
+            cov = np.full((len(names), len(names)), np.nan)
+        return pd.DataFrame(np.array(cov, dtype=float), index=names, columns=names)
+
+    @property
+    def standard_errors_(self) -> pd.Series:
+        """Standard errors of the parameters (NaN when there is no covariance)."""
+        variances = np.diag(self.variance_matrix_.to_numpy())
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(variances)
+        return pd.Series(se, index=self._param_names, dtype=float)
+
+    @property
+    def confidence_intervals_(self) -> pd.DataFrame:
+        """Normal-approximation 95% intervals: ``coef ± 1.96 se``."""
+        return self.summary[["lower 95% bound", "upper 95% bound"]]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Parameter table with columns ``coef``, ``se(coef)`` and 95% bounds."""
+        coef = self.params_
+        se = self.standard_errors_
+        return pd.DataFrame(
+            {
+                "coef": coef,
+                "se(coef)": se,
+                "lower 95% bound": coef - _Z95 * se,
+                "upper 95% bound": coef + _Z95 * se,
+            },
+            index=coef.index,
+        )
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion, ``2k - 2 LL`` with k the number of parameters."""
+        return 2.0 * len(self._param_names) - 2.0 * self.log_likelihood_
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion, ``k ln(n) - 2 LL``, n = number of customers."""
+        k = len(self._param_names)
+        return k * math.log(self.n_customers_) - 2.0 * self.log_likelihood_
+
+    # -- persistence -----------------------------------------------------------
+
+    def save_model(self, path: str | os.PathLike[str]) -> None:
+        """Write the model as JSON, the format the Rust crate reads and writes.
+
+        The file holds the parameters and fit statistics, not the data.
+        """
+        text = self._core().to_json()
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    def load_model(self, path: str | os.PathLike[str]) -> BaseFitter:
+        """Read a model written by :meth:`save_model` (or by Rust) into this fitter.
+
+        Returns the fitter, so ``BetaGeoFitter().load_model(path)`` gives a ready
+        fitter. ``data`` is cleared: the file does not contain it.
+        """
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        self._set_model_json(text)
+        self.data = None
+        return self
+
+    def _set_model_json(self, text: str) -> None:
+        model = self._core_class.from_json(text)
+        self._model = model
+        self.penalizer_coef = float(model.penalizer_coef)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "penalizer_coef": self.penalizer_coef,
+            "model": None if self._model is None else self._model.to_json(),
+            "data": self.data,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.penalizer_coef = float(state["penalizer_coef"])
+        self.data = state["data"]
+        self._model = None
+        if state["model"] is not None:
+            self._set_model_json(state["model"])
+            self.penalizer_coef = float(state["penalizer_coef"])
+
+    def __repr__(self) -> str:
+        name = f"retentionkit.{type(self).__name__}"
+        if self._model is None:
+            return f"<{name}>"
+        n = self._model.n_customers
+        if n is None and self.data is not None:
+            n = float(self.data["weights"].sum())
+        subjects = "" if n is None else f" fitted with {n:.0f} subjects,"
+        params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
+        return f"<{name}:{subjects} {params}>"
