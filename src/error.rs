@@ -60,6 +60,13 @@ pub enum Error {
         /// Infinity norm of the gradient at the last point.
         gradient_norm: f64,
     },
+    /// The optimum lies on the boundary of the parameter space (a parameter
+    /// runs off to 0 or infinity), so the data do not identify the model.
+    #[error("the data do not identify the model: the likelihood is maximised on the boundary of the parameter space ({params}); the observed information is not positive definite. Use more data or a penalizer_coef > 0")]
+    Unidentified {
+        /// The parameters where the optimiser stopped.
+        params: String,
+    },
     /// The log-likelihood is not finite at the starting point or during the fit.
     #[error("numerical failure: {0}")]
     Numerical(String),

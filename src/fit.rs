@@ -462,6 +462,16 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
         information[i * p + i] += 2.0 * n * options.penalizer_coef * scale[i] * scale[i];
     }
     let covariance = spd_inverse(&information, p);
+    if covariance.is_none() && options.require_convergence {
+        return Err(Error::Unidentified {
+            params: M::PARAM_NAMES
+                .iter()
+                .zip(&phi)
+                .map(|(n, v)| format!("{n}={v:.6e}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     Ok(Fitted {
         model,
         info: Some(FitInfo {

@@ -33,7 +33,9 @@ impl From<Error> for PyErrWrap {
 impl From<PyErrWrap> for PyErr {
     fn from(e: PyErrWrap) -> PyErr {
         match e.0 {
-            err @ Error::NotConverged { .. } => ConvergenceError::new_err(err.to_string()),
+            err @ (Error::NotConverged { .. } | Error::Unidentified { .. }) => {
+                ConvergenceError::new_err(err.to_string())
+            }
             err => PyValueError::new_err(err.to_string()),
         }
     }

@@ -337,3 +337,21 @@ fn aic_bic_and_summary() {
         assert!(row.lower_95 < row.coef && row.coef < row.upper_95);
     }
 }
+
+/// Data that cannot identify the model are an error, not nonsense estimates.
+#[test]
+fn degenerate_data_is_reported() {
+    let cases: [(&[f64], &[f64], &[f64]); 2] = [
+        (&[0.0, 0.0, 0.0], &[0.0, 0.0, 0.0], &[3.0, 3.0, 3.0]),
+        (&[1.0], &[2.0], &[3.0]),
+    ];
+    for (x, tx, t) in cases {
+        let data = CustomerData::new(x, tx, t, None).unwrap().compress();
+        let err = fit::<BetaGeo>(&data, &FitOptions::default()).unwrap_err();
+        assert!(
+            matches!(err, Error::Unidentified { .. } | Error::NotConverged { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("penalizer_coef"), "{err}");
+    }
+}
