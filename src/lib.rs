@@ -11,17 +11,21 @@
 //! let x = [0.0, 1.0, 2.0, 0.0, 5.0];
 //! let t_x = [0.0, 10.0, 30.4, 0.0, 35.0];
 //! let age = [38.9, 38.9, 38.9, 30.0, 36.0];
-//! let data = CustomerData::new(&x, &t_x, &age, None)?.compress();
+//! CustomerData::new(&x, &t_x, &age, None)?; // validates: Err names rule and row
 //!
 //! // Score with known parameters (FHL 2005, CDNOW) ...
 //! let model = BetaGeo::new(0.243, 4.414, 0.793, 2.426)?;
 //! let p_alive = predict::probability_alive(&model, &x, &t_x, &age)?;
 //! assert!(p_alive.iter().all(|p| (0.0..=1.0).contains(p)));
 //!
-//! // ... or fit them (here with a penalty, as the toy data set is tiny).
-//! let options = FitOptions { penalizer_coef: 0.01, ..FitOptions::default() };
-//! let fitted = fit::<BetaGeo>(&data, &options)?;
-//! println!("{:?} LL = {:?}", fitted.params(), fitted.log_likelihood());
+//! // ... or fit them, here to 5000 customers simulated from the model.
+//! let ages = vec![39.0; 5000];
+//! let sims = predict::simulate(&model, &ages, 42)?;
+//! let sim_x: Vec<f64> = sims.iter().map(|c| c.frequency).collect();
+//! let sim_tx: Vec<f64> = sims.iter().map(|c| c.recency).collect();
+//! let data = CustomerData::new(&sim_x, &sim_tx, &ages, None)?.compress();
+//! let fitted = fit::<BetaGeo>(&data, &FitOptions::default())?;
+//! println!("{:?} LL = {:?}", fitted.summary(), fitted.log_likelihood());
 //! # Ok::<(), retentionkit::Error>(())
 //! ```
 
