@@ -11,6 +11,13 @@ computed in Rust.
 
 from . import datasets
 from ._core import ConvergenceError, __version__
-from .fitters import BetaGeoFitter, NotFittedError
+from .fitters import BetaGeoFitter, ModifiedBetaGeoFitter, NotFittedError
 
-__all__ = ["BetaGeoFitter", "ConvergenceError", "NotFittedError", "__version__", "datasets"]
+__all__ = [
+    "BetaGeoFitter",
+    "ConvergenceError",
+    "ModifiedBetaGeoFitter",
+    "NotFittedError",
+    "__version__",
+    "datasets",
+]

@@ -17,12 +17,19 @@ import pandas as pd
 from . import __version__
 from ._core import ConvergenceError
 from .datasets import load_cdnow_summary
-from .fitters import BetaGeoFitter
+from .fitters import BetaGeoFitter, ModifiedBetaGeoFitter
 
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_CONVERGED = 1
+
+
+#: The models ``--model`` accepts: name -> (fitter class, display name).
+MODELS: dict[str, tuple[type[BetaGeoFitter], str]] = {
+    "bgnbd": (BetaGeoFitter, "BG/NBD"),
+    "mbgnbd": (ModifiedBetaGeoFitter, "MBG/NBD"),
+}
 
 
 class InputError(Exception):
@@ -45,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     fit.add_argument("csv", nargs="?", help="CSV file of customer summaries")
-    fit.add_argument("--model", choices=["bgnbd"], default="bgnbd", help="model (default bgnbd)")
+    fit.add_argument(
+        "--model", choices=sorted(MODELS), default="bgnbd", help="model (default bgnbd)"
+    )
     fit.add_argument(
         "--horizon", type=float, default=39.0, help="prediction horizon, in the unit of T"
     )
@@ -98,9 +107,10 @@ def _fit(args: argparse.Namespace) -> int:
     data = _read_summary(args)
     if args.horizon < 0:
         raise InputError(f"--horizon must be non-negative, got {args.horizon:g}")
-    fitter = BetaGeoFitter().fit(data)
+    fitter_class, model_name = MODELS[args.model]
+    fitter = fitter_class().fit(data)
 
-    print(f"BG/NBD fitted on {fitter.n_customers_:.0f} customers")
+    print(f"{model_name} fitted on {fitter.n_customers_:.0f} customers")
     with pd.option_context("display.float_format", "{:.4f}".format):
         print(fitter.summary.to_string())
     print(f"log-likelihood  {fitter.log_likelihood_:.4f}")
@@ -148,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConvergenceError as exc:
         _error(f"the fit did not converge: {exc}")
         return EXIT_NOT_CONVERGED
+    except BrokenPipeError:  # e.g. `retentionkit fit | head`
+        sys.stderr.close()
+        return 0
     except (InputError, ValueError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT

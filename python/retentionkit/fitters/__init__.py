@@ -2,5 +2,6 @@
 
 from .base import BaseFitter, NotFittedError
 from .beta_geo_fitter import BetaGeoFitter
+from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 
-__all__ = ["BaseFitter", "BetaGeoFitter", "NotFittedError"]
+__all__ = ["BaseFitter", "BetaGeoFitter", "ModifiedBetaGeoFitter", "NotFittedError"]

@@ -9,7 +9,7 @@ using the BG/NBD model" (brucehardie.com, note 021).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -62,7 +62,7 @@ class BetaGeoFitter(BaseFitter):
     {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
     """
 
-    _core_class = BetaGeoModel
+    _core_class: ClassVar[Any] = BetaGeoModel
 
     def fit(
         self,
@@ -146,7 +146,7 @@ class BetaGeoFitter(BaseFitter):
         data_index = _data_index(index, prepared.index, len(freq))
         start = None if initial_params is None else [float(v) for v in initial_params]
         with name_rows(data_index):
-            model = BetaGeoModel.fit(
+            model = self._core_class.fit(
                 freq,
                 rec,
                 age,
