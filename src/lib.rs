@@ -45,6 +45,7 @@ pub mod special;
 #[cfg(feature = "python")]
 mod python;
 
+pub use bgbb::{bgbb_data, BetaGeoBetaBinom};
 pub use bgnbd::BetaGeo;
 pub use data::{CompressedData, CustomerData};
 pub use error::{Error, Result};
