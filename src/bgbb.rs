@@ -51,8 +51,7 @@
 //! computed with `expm1` and, near γ = 1 (where the paper's form is 0/0), a
 //! series in γ − 1; (8) is (α/(α+β)) S(δ, γ, n).
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use rand_distr::{Beta, Distribution};
 use rayon::prelude::*;
 
@@ -60,6 +59,7 @@ use crate::bgnbd::check_positive;
 use crate::data::{CompressedData, CustomerData};
 use crate::error::{Error, Result};
 use crate::model::{Derivatives, Evaluation, Model, SimulatedCustomer};
+use crate::predict::{par_map, simulate_chunked};
 use crate::special::{digamma, expm1_over, ln_gamma, trigamma};
 
 /// BG/BB parameters (α, β, γ, δ), all positive.
@@ -696,18 +696,6 @@ impl Model for BetaGeoBetaBinom {
 // Vectorised, validating, parallel wrappers
 // ---------------------------------------------------------------------------
 
-fn par_map(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
-    let mut out = vec![0.0; n];
-    out.par_chunks_mut(CHUNK)
-        .enumerate()
-        .for_each(|(c, chunk)| {
-            for (k, slot) in chunk.iter_mut().enumerate() {
-                *slot = f(c * CHUNK + k);
-            }
-        });
-    out
-}
-
 /// P(alive at nᵢ+1 | xᵢ, t_xᵢ, nᵢ), eq. (11), for every customer.
 pub fn probability_alive_many(
     model: &BetaGeoBetaBinom,
@@ -784,25 +772,59 @@ pub fn simulate_many(
             detail: format!("n_periods={}", n_periods[row]),
         });
     }
-    let mut out = vec![
-        SimulatedCustomer {
-            frequency: 0.0,
-            recency: 0.0,
-            age: 0.0,
-            rate: 0.0,
-            dropout: 0.0,
-            alive: true,
-        };
-        n_periods.len()
-    ];
-    out.par_chunks_mut(CHUNK)
-        .enumerate()
-        .for_each(|(c, chunk)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(c as u64);
-            for (k, slot) in chunk.iter_mut().enumerate() {
-                *slot = model.simulate_customer(n_periods[c * CHUNK + k], &mut rng);
-            }
+    Ok(simulate_chunked(n_periods.len(), seed, |i, rng| {
+        model.simulate_customer(n_periods[i], rng)
+    }))
+}
+
+fn check_non_negative_integers(name: &'static str, values: &[f64], len: usize) -> Result<()> {
+    check_length(name, values.len(), len)?;
+    if let Some(row) = values
+        .iter()
+        .position(|v| !(v.is_finite() && *v >= 0.0 && v.fract() == 0.0))
+    {
+        return Err(Error::InvalidData {
+            rule: "must be a non-negative integer",
+            row,
+            detail: format!("{name}={}", values[row]),
         });
-    Ok(out)
+    }
+    Ok(())
+}
+
+/// P(alive at opportunity nᵢ + mᵢ | xᵢ, t_xᵢ, nᵢ) for every customer
+/// (mᵢ = 1 is eq. (11)).
+pub fn probability_alive_at_many(
+    model: &BetaGeoBetaBinom,
+    m: &[f64],
+    frequency: &[f64],
+    recency: &[f64],
+    n_periods: &[f64],
+) -> Result<Vec<f64>> {
+    validate_histories(frequency, recency, n_periods, None)?;
+    check_non_negative_integers("m_periods_in_future", m, frequency.len())?;
+    Ok(par_map(frequency.len(), |i| {
+        model.probability_alive_at(m[i], frequency[i], recency[i], n_periods[i])
+    }))
+}
+
+/// E[X(nᵢ)] for a new customer, for every nᵢ (non-negative integers).
+pub fn expected_transactions_many(model: &BetaGeoBetaBinom, n_periods: &[f64]) -> Result<Vec<f64>> {
+    check_non_negative_integers("n_periods", n_periods, n_periods.len())?;
+    Ok(par_map(n_periods.len(), |i| {
+        model.expected_number_of_transactions(n_periods[i])
+    }))
+}
+
+/// P(X(nᵢ) = xᵢ) for a new customer.
+pub fn probability_of_transactions_many(
+    model: &BetaGeoBetaBinom,
+    x: &[f64],
+    n_periods: &[f64],
+) -> Result<Vec<f64>> {
+    check_non_negative_integers("x", x, x.len())?;
+    check_non_negative_integers("n_periods", n_periods, x.len())?;
+    Ok(par_map(x.len(), |i| {
+        model.probability_of_transactions(x[i], n_periods[i])
+    }))
 }

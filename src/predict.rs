@@ -29,7 +29,8 @@ fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
     Ok(())
 }
 
-fn par_map(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
+/// `f(i)` for i in 0..n, computed in parallel over fixed chunks.
+pub(crate) fn par_map(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
     let mut out = vec![0.0; n];
     out.par_chunks_mut(CHUNK)
         .enumerate()
@@ -125,25 +126,36 @@ pub fn simulate<M: TransactionModel>(
             detail: format!("T={}", age[row]),
         });
     }
-    let mut out = vec![
-        SimulatedCustomer {
-            frequency: 0.0,
-            recency: 0.0,
-            age: 0.0,
-            rate: 0.0,
-            dropout: 0.0,
-            alive: true,
-        };
-        age.len()
-    ];
+    Ok(simulate_chunked(age.len(), seed, |i, rng| {
+        model.simulate_customer(age[i], rng)
+    }))
+}
+
+/// `draw(i, rng)` for i in 0..n, in parallel, reproducible for a given seed
+/// whatever the number of threads: fixed chunks each use their own ChaCha8
+/// stream.
+pub(crate) fn simulate_chunked(
+    n: usize,
+    seed: u64,
+    draw: impl Fn(usize, &mut ChaCha8Rng) -> SimulatedCustomer + Sync,
+) -> Vec<SimulatedCustomer> {
+    let empty = SimulatedCustomer {
+        frequency: 0.0,
+        recency: 0.0,
+        age: 0.0,
+        rate: 0.0,
+        dropout: 0.0,
+        alive: true,
+    };
+    let mut out = vec![empty; n];
     out.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(c, chunk)| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(c as u64);
             for (k, slot) in chunk.iter_mut().enumerate() {
-                *slot = model.simulate_customer(age[c * CHUNK + k], &mut rng);
+                *slot = draw(c * CHUNK + k, &mut rng);
             }
         });
-    Ok(out)
+    out
 }

@@ -9,6 +9,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::bgbb::{self, BetaGeoBetaBinom};
 use crate::error::Error;
 use crate::fit::{fit, FitOptions, Fitted};
 use crate::model::Model;
@@ -54,8 +55,34 @@ fn vec_to_py<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
     v.into_pyarray(py)
 }
 
-/// Generates the Python class of one (x, t_x, T) transaction model.
-macro_rules! transaction_model_class {
+/// The columns of simulated customers: (frequency, recency, T, rate, drop-out, alive).
+#[allow(clippy::type_complexity)]
+fn simulated_columns<'py>(
+    py: Python<'py>,
+    sims: &[crate::SimulatedCustomer],
+) -> (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+) {
+    let column =
+        |f: &dyn Fn(&crate::SimulatedCustomer) -> f64| vec_to_py(py, sims.iter().map(f).collect());
+    (
+        column(&|c| c.frequency),
+        column(&|c| c.recency),
+        column(&|c| c.age),
+        column(&|c| c.rate),
+        column(&|c| c.dropout),
+        column(&|c| if c.alive { 1.0 } else { 0.0 }),
+    )
+}
+
+/// Generates a Python class for a fitted model, with what every model has:
+/// parameters, fit statistics, JSON.
+macro_rules! model_class {
     ($class:ident, $model:ty, $doc:literal) => {
         #[doc = $doc]
         #[pyclass(module = "retentionkit._core", frozen)]
@@ -75,48 +102,6 @@ macro_rules! transaction_model_class {
             #[allow(non_snake_case)]
             fn MODEL_NAME() -> &'static str {
                 <$model as Model>::NAME
-            }
-
-            #[staticmethod]
-            #[pyo3(signature = (
-                frequency, recency, T, weights=None, penalizer_coef=0.0, initial_params=None,
-                tol=1e-8, max_iterations=200, verbose=false
-            ))]
-            #[allow(non_snake_case, clippy::too_many_arguments)]
-            fn fit(
-                py: Python<'_>,
-                frequency: PyReadonlyArray1<'_, f64>,
-                recency: PyReadonlyArray1<'_, f64>,
-                T: PyReadonlyArray1<'_, f64>,
-                weights: Option<PyReadonlyArray1<'_, f64>>,
-                penalizer_coef: f64,
-                initial_params: Option<Vec<f64>>,
-                tol: f64,
-                max_iterations: usize,
-                verbose: bool,
-            ) -> PyResult<Self> {
-                let (x, tx, t) = (
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
-                let w = match &weights {
-                    Some(w) => Some(slice("weights", w)?),
-                    None => None,
-                };
-                let options = FitOptions {
-                    penalizer_coef,
-                    initial_params,
-                    tol,
-                    max_iterations,
-                    verbose,
-                    ..FitOptions::default()
-                };
-                let inner = py.detach(|| -> PyResultWrap<Fitted<$model>> {
-                    let data = CustomerData::new(x, tx, t, w)?.compress();
-                    Ok(fit::<$model>(&data, &options)?)
-                })?;
-                Ok(Self { inner })
             }
 
             #[staticmethod]
@@ -187,6 +172,67 @@ macro_rules! transaction_model_class {
             #[getter]
             fn penalizer_coef(&self) -> f64 {
                 self.inner.info.as_ref().map_or(0.0, |i| i.penalizer_coef)
+            }
+
+            fn __repr__(&self) -> String {
+                let params: Vec<String> = <$model as Model>::PARAM_NAMES
+                    .iter()
+                    .zip(self.inner.params())
+                    .map(|(n, v)| format!("{n}={v:.6}"))
+                    .collect();
+                format!("{}({})", stringify!($class), params.join(", "))
+            }
+        }
+    };
+}
+
+/// Generates the Python class of one (x, t_x, T) transaction model.
+macro_rules! transaction_model_class {
+    ($class:ident, $model:ty, $doc:literal) => {
+        model_class!($class, $model, $doc);
+
+        #[pymethods]
+        impl $class {
+            #[staticmethod]
+            #[pyo3(signature = (
+                frequency, recency, T, weights=None, penalizer_coef=0.0, initial_params=None,
+                tol=1e-8, max_iterations=200, verbose=false
+            ))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn fit(
+                py: Python<'_>,
+                frequency: PyReadonlyArray1<'_, f64>,
+                recency: PyReadonlyArray1<'_, f64>,
+                T: PyReadonlyArray1<'_, f64>,
+                weights: Option<PyReadonlyArray1<'_, f64>>,
+                penalizer_coef: f64,
+                initial_params: Option<Vec<f64>>,
+                tol: f64,
+                max_iterations: usize,
+                verbose: bool,
+            ) -> PyResult<Self> {
+                let (x, tx, t) = (
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let w = match &weights {
+                    Some(w) => Some(slice("weights", w)?),
+                    None => None,
+                };
+                let options = FitOptions {
+                    penalizer_coef,
+                    initial_params,
+                    tol,
+                    max_iterations,
+                    verbose,
+                    ..FitOptions::default()
+                };
+                let inner = py.detach(|| -> PyResultWrap<Fitted<$model>> {
+                    let data = CustomerData::new(x, tx, t, w)?.compress();
+                    Ok(fit::<$model>(&data, &options)?)
+                })?;
+                Ok(Self { inner })
             }
 
             #[pyo3(signature = (frequency, recency, T, weights=None))]
@@ -325,26 +371,7 @@ macro_rules! transaction_model_class {
                 let sims = py
                     .detach(|| predict::simulate(model, age, seed))
                     .map_err(PyErrWrap)?;
-                let column = |f: &dyn Fn(&crate::SimulatedCustomer) -> f64| {
-                    vec_to_py(py, sims.iter().map(f).collect())
-                };
-                Ok((
-                    column(&|c| c.frequency),
-                    column(&|c| c.recency),
-                    column(&|c| c.age),
-                    column(&|c| c.rate),
-                    column(&|c| c.dropout),
-                    column(&|c| if c.alive { 1.0 } else { 0.0 }),
-                ))
-            }
-
-            fn __repr__(&self) -> String {
-                let params: Vec<String> = <$model as Model>::PARAM_NAMES
-                    .iter()
-                    .zip(self.inner.params())
-                    .map(|(n, v)| format!("{n}={v:.6}"))
-                    .collect();
-                format!("{}({})", stringify!($class), params.join(", "))
+                Ok(simulated_columns(py, &sims))
             }
         }
     };
@@ -362,6 +389,172 @@ transaction_model_class!(
     "MBG/NBD (Batislam, Denizel & Filiztekin 2007) with parameters (r, alpha, a, b)."
 );
 
+model_class!(
+    BetaGeoBetaBinomModel,
+    BetaGeoBetaBinom,
+    "BG/BB (Fader, Hardie & Shang 2010) with parameters (alpha, beta, gamma, delta)."
+);
+
+#[pymethods]
+impl BetaGeoBetaBinomModel {
+    #[staticmethod]
+    #[pyo3(signature = (
+        frequency, recency, n_periods, weights=None, penalizer_coef=0.0, initial_params=None,
+        tol=1e-8, max_iterations=200, verbose=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit(
+        py: Python<'_>,
+        frequency: PyReadonlyArray1<'_, f64>,
+        recency: PyReadonlyArray1<'_, f64>,
+        n_periods: PyReadonlyArray1<'_, f64>,
+        weights: Option<PyReadonlyArray1<'_, f64>>,
+        penalizer_coef: f64,
+        initial_params: Option<Vec<f64>>,
+        tol: f64,
+        max_iterations: usize,
+        verbose: bool,
+    ) -> PyResult<Self> {
+        let (x, tx, n) = (
+            slice("frequency", &frequency)?,
+            slice("recency", &recency)?,
+            slice("n_periods", &n_periods)?,
+        );
+        let w = match &weights {
+            Some(w) => Some(slice("weights", w)?),
+            None => None,
+        };
+        let options = FitOptions {
+            penalizer_coef,
+            initial_params,
+            tol,
+            max_iterations,
+            verbose,
+            ..FitOptions::default()
+        };
+        let inner = py.detach(|| -> PyResultWrap<Fitted<BetaGeoBetaBinom>> {
+            let data = bgbb::bgbb_data(x, tx, n, w)?;
+            Ok(fit::<BetaGeoBetaBinom>(&data, &options)?)
+        })?;
+        Ok(Self { inner })
+    }
+
+    fn individual_log_likelihood<'py>(
+        &self,
+        py: Python<'py>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        n_periods: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (x, tx, n) = (
+            slice("frequency", &frequency)?,
+            slice("recency", &recency)?,
+            slice("n_periods", &n_periods)?,
+        );
+        let model = &self.inner.model;
+        let out = py
+            .detach(|| bgbb::individual_log_likelihood_many(model, x, tx, n))
+            .map_err(PyErrWrap)?;
+        Ok(vec_to_py(py, out))
+    }
+
+    /// P(alive at opportunity n + m | x, t_x, n), FHS (2010) eq. (11) for m = 1.
+    fn conditional_probability_alive<'py>(
+        &self,
+        py: Python<'py>,
+        m_periods_in_future: PyReadonlyArray1<'py, f64>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        n_periods: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (m, x, tx, n) = (
+            slice("m_periods_in_future", &m_periods_in_future)?,
+            slice("frequency", &frequency)?,
+            slice("recency", &recency)?,
+            slice("n_periods", &n_periods)?,
+        );
+        let model = &self.inner.model;
+        let out = py
+            .detach(|| bgbb::probability_alive_at_many(model, m, x, tx, n))
+            .map_err(PyErrWrap)?;
+        Ok(vec_to_py(py, out))
+    }
+
+    /// E[transactions in opportunities n+1..n+n* | x, t_x, n], FHS (2010) eq. (13).
+    fn conditional_expected_number_of_purchases_up_to_time<'py>(
+        &self,
+        py: Python<'py>,
+        m_periods_in_future: PyReadonlyArray1<'py, f64>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        n_periods: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (m, x, tx, n) = (
+            slice("m_periods_in_future", &m_periods_in_future)?,
+            slice("frequency", &frequency)?,
+            slice("recency", &recency)?,
+            slice("n_periods", &n_periods)?,
+        );
+        let model = &self.inner.model;
+        let out = py
+            .detach(|| bgbb::conditional_expected_transactions_many(model, m, x, tx, n))
+            .map_err(PyErrWrap)?;
+        Ok(vec_to_py(py, out))
+    }
+
+    /// E[X(n)] for a new customer.
+    fn expected_number_of_transactions<'py>(
+        &self,
+        py: Python<'py>,
+        n_periods: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let n = slice("n_periods", &n_periods)?;
+        let model = &self.inner.model;
+        let out = py
+            .detach(|| bgbb::expected_transactions_many(model, n))
+            .map_err(PyErrWrap)?;
+        Ok(vec_to_py(py, out))
+    }
+
+    /// P(X(n) = x) for a new customer.
+    fn probability_of_n_transactions<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, f64>,
+        n_periods: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (k, n) = (slice("x", &x)?, slice("n_periods", &n_periods)?);
+        let model = &self.inner.model;
+        let out = py
+            .detach(|| bgbb::probability_of_transactions_many(model, k, n))
+            .map_err(PyErrWrap)?;
+        Ok(vec_to_py(py, out))
+    }
+
+    /// Returns (frequency, recency, n_periods, p, theta, alive).
+    #[allow(clippy::type_complexity)]
+    fn simulate<'py>(
+        &self,
+        py: Python<'py>,
+        n_periods: PyReadonlyArray1<'py, f64>,
+        seed: u64,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+    )> {
+        let n = slice("n_periods", &n_periods)?;
+        let model = &self.inner.model;
+        let sims = py
+            .detach(|| bgbb::simulate_many(model, n, seed))
+            .map_err(PyErrWrap)?;
+        Ok(simulated_columns(py, &sims))
+    }
+}
+
 /// The native module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -369,5 +562,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConvergenceError", m.py().get_type::<ConvergenceError>())?;
     m.add_class::<BetaGeoModel>()?;
     m.add_class::<ModifiedBetaGeoModel>()?;
+    m.add_class::<BetaGeoBetaBinomModel>()?;
     Ok(())
 }
