@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use retentionkit::{fit, predict, BetaGeo, CustomerData, FitOptions};
+use retentionkit::{fit, predict, BetaGeo, CustomerData, Derivatives, FitOptions, Model};
 
 fn main() -> Result<(), retentionkit::Error> {
     let n: usize = std::env::args()
@@ -32,5 +32,29 @@ fn main() -> Result<(), retentionkit::Error> {
         done - compressed_at,
         fitted.info.as_ref().map_or(0, |i| i.iterations)
     );
+    for derivatives in [
+        Derivatives::None,
+        Derivatives::Gradient,
+        Derivatives::Hessian,
+    ] {
+        let start = Instant::now();
+        for _ in 0..10 {
+            std::hint::black_box(fitted.model.evaluate(&compressed, derivatives));
+        }
+        println!("one pass, {derivatives:?}: {:?}", start.elapsed() / 10);
+    }
+    let horizon = vec![39.0; n];
+    for _ in 0..3 {
+        let start = Instant::now();
+        let e = predict::conditional_expected_purchases(&fitted.model, &horizon, &x, &tx, &t)?;
+        let mid = Instant::now();
+        let p = predict::probability_alive(&fitted.model, &x, &tx, &t)?;
+        println!(
+            "predict: conditional expectation {:?}, P(alive) {:?} ({})",
+            mid - start,
+            mid.elapsed(),
+            e[0] + p[0]
+        );
+    }
     Ok(())
 }

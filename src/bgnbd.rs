@@ -30,6 +30,7 @@ use rayon::prelude::*;
 use crate::data::CompressedData;
 use crate::error::{Error, Result};
 use crate::model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
+use crate::predict::par_map;
 use crate::special::{beta_reg, digamma, expm1_over, ln_gamma, log1p_exp, logistic, trigamma};
 
 /// BG/NBD parameters (r, α, a, b), all positive.
@@ -86,6 +87,51 @@ impl BetaGeo {
             b: self.b,
             modified: false,
         }
+    }
+}
+
+/// Ratio of successive terms k+1 and k of the series S in
+/// [`BgFamily::expected_if_alive`], without the factor z.
+fn series_ratio(upper: f64, a: f64, c: f64, k: f64) -> f64 {
+    (upper + k) * (a + k - 1.0) / ((c + k) * (k + 1.0))
+}
+
+/// How many series ratios are tabulated per distinct x.
+const SERIES_TABLE: usize = 48;
+
+/// Prediction constants that depend only on x.
+struct XSeries {
+    ln_odds: f64,
+    ratios: [f64; SERIES_TABLE],
+}
+
+/// [`XSeries`] for every distinct x of a batch, looked up by x.
+struct XTable {
+    position: Vec<u32>,
+    rows: Vec<XSeries>,
+}
+
+impl XTable {
+    /// `None` when x is too large for a dense lookup (the scalar path is used).
+    fn new(model: &BgFamily, x: &[f64]) -> Option<Self> {
+        let max_x = x.par_iter().copied().reduce(|| 0.0, f64::max);
+        if max_x >= (1 << 20) as f64 {
+            return None;
+        }
+        let mut position = vec![u32::MAX; max_x as usize + 1];
+        let mut rows = Vec::new();
+        for &v in x {
+            let slot = &mut position[v as usize];
+            if *slot == u32::MAX {
+                *slot = rows.len() as u32;
+                rows.push(model.x_series(v));
+            }
+        }
+        Some(Self { position, rows })
+    }
+
+    fn row(&self, x: f64) -> &XSeries {
+        &self.rows[self.position[x as usize] as usize]
     }
 }
 
@@ -169,6 +215,12 @@ impl BgFamily {
     /// one for MBG/NBD):
     /// c/(a−1) · [1 − ((α+T)/(α+T+t))^{r+x} ₂F₁(r+x, b+x; c; t/(α+T+t))].
     fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
+        self.expected_if_alive_with(t, x, age, &[])
+    }
+
+    /// As [`BgFamily::expected_if_alive`], with the first ratios of successive
+    /// series terms for this x precomputed in `ratios` (see [`XSeries`]).
+    fn expected_if_alive_with(&self, t: f64, x: f64, age: f64, ratios: &[f64]) -> f64 {
         if t <= 0.0 {
             return 0.0;
         }
@@ -179,20 +231,79 @@ impl BgFamily {
         let z = s / (1.0 + s);
         let log_one_minus_z = -s.ln_1p();
         let u = (a - 1.0) * log_one_minus_z;
-        // S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k
+        // S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k; successive terms
+        // differ by the factor z · ratio(k).
         let mut term = z * upper / c;
         let mut sum = term;
-        let mut k = 1.0;
-        while k < 5.0e6 {
-            term *= z * (upper + k) * (a + k - 1.0) / ((c + k) * (k + 1.0));
+        let mut k = 1usize;
+        while k < 5_000_000 {
+            let ratio = match ratios.get(k - 1) {
+                Some(&q) => q,
+                None => series_ratio(upper, a, c, k as f64),
+            };
+            term *= z * ratio;
             sum += term;
-            k += 1.0;
+            k += 1;
             if term.abs() <= 1e-17 * sum.abs() || term == 0.0 {
                 break;
             }
         }
         let bracket = -log_one_minus_z * expm1_over(u) - u.exp() * sum;
         (c * bracket).max(0.0)
+    }
+
+    /// Per-x constants for predicting many customers at once.
+    fn x_series(&self, x: f64) -> XSeries {
+        let (a, b) = (self.a, self.b + self.shift());
+        let c = a + b + x - 1.0;
+        let upper = a + b - 1.0 - self.r;
+        let mut ratios = [0.0; SERIES_TABLE];
+        for (k, q) in ratios.iter_mut().enumerate() {
+            *q = series_ratio(upper, a, c, (k + 1) as f64);
+        }
+        XSeries {
+            ln_odds: a.ln() - (b + x - 1.0).ln(),
+            ratios,
+        }
+    }
+
+    /// P(alive) with ln(a/(b+x−1)) taken from the per-x constants.
+    fn probability_alive_with(&self, x: f64, t_x: f64, age: f64, row: &XSeries) -> f64 {
+        if x == 0.0 && !self.modified {
+            return 1.0;
+        }
+        let ratio = (self.alpha + age) / (self.alpha + t_x);
+        logistic(-(row.ln_odds + (self.r + x) * ratio.ln()))
+    }
+
+    /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] for many customers, with per-x constants shared.
+    pub(crate) fn conditional_expected_purchases_batch(
+        &self,
+        t: &[f64],
+        x: &[f64],
+        t_x: &[f64],
+        age: &[f64],
+    ) -> Vec<f64> {
+        match XTable::new(self, x) {
+            Some(table) => par_map(x.len(), |i| {
+                let row = table.row(x[i]);
+                self.probability_alive_with(x[i], t_x[i], age[i], row)
+                    * self.expected_if_alive_with(t[i], x[i], age[i], &row.ratios)
+            }),
+            None => par_map(x.len(), |i| {
+                self.conditional_expected_purchases(t[i], x[i], t_x[i], age[i])
+            }),
+        }
+    }
+
+    /// P(alive | xᵢ, t_xᵢ, Tᵢ) for many customers.
+    pub(crate) fn probability_alive_batch(&self, x: &[f64], t_x: &[f64], age: &[f64]) -> Vec<f64> {
+        match XTable::new(self, x) {
+            Some(table) => par_map(x.len(), |i| {
+                self.probability_alive_with(x[i], t_x[i], age[i], table.row(x[i]))
+            }),
+            None => par_map(x.len(), |i| self.probability_alive(x[i], t_x[i], age[i])),
+        }
     }
 
     pub(crate) fn initial_params(data: &CompressedData) -> Vec<f64> {
@@ -538,6 +649,21 @@ macro_rules! bg_family_model {
 
             fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
                 self.family().individual_log_likelihood(x, t_x, age)
+            }
+
+            fn conditional_expected_purchases_batch(
+                &self,
+                t: &[f64],
+                x: &[f64],
+                t_x: &[f64],
+                age: &[f64],
+            ) -> Vec<f64> {
+                self.family()
+                    .conditional_expected_purchases_batch(t, x, t_x, age)
+            }
+
+            fn probability_alive_batch(&self, x: &[f64], t_x: &[f64], age: &[f64]) -> Vec<f64> {
+                self.family().probability_alive_batch(x, t_x, age)
             }
 
             fn simulate_customer<R: Rng + ?Sized>(

@@ -103,6 +103,25 @@ pub trait TransactionModel: Model {
         -> f64;
     /// ln L of one customer history.
     fn individual_log_likelihood(&self, frequency: f64, recency: f64, age: f64) -> f64;
+    /// [`TransactionModel::conditional_expected_purchases`] for many validated
+    /// customers at once, in parallel; models override it to share work.
+    fn conditional_expected_purchases_batch(
+        &self,
+        t: &[f64],
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+    ) -> Vec<f64> {
+        crate::predict::par_map(frequency.len(), |i| {
+            self.conditional_expected_purchases(t[i], frequency[i], recency[i], age[i])
+        })
+    }
+    /// [`TransactionModel::probability_alive`] for many validated customers.
+    fn probability_alive_batch(&self, frequency: &[f64], recency: &[f64], age: &[f64]) -> Vec<f64> {
+        crate::predict::par_map(frequency.len(), |i| {
+            self.probability_alive(frequency[i], recency[i], age[i])
+        })
+    }
     /// Draws one customer observed for `age` time units.
     fn simulate_customer<R: Rng + ?Sized>(&self, age: f64, rng: &mut R) -> SimulatedCustomer;
 }

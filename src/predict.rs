@@ -52,9 +52,7 @@ pub fn conditional_expected_purchases<M: TransactionModel>(
 ) -> Result<Vec<f64>> {
     validate_summary(frequency, recency, age, None)?;
     check_horizon("t", t, frequency.len())?;
-    Ok(par_map(frequency.len(), |i| {
-        model.conditional_expected_purchases(t[i], frequency[i], recency[i], age[i])
-    }))
+    Ok(model.conditional_expected_purchases_batch(t, frequency, recency, age))
 }
 
 /// P(alive | xᵢ, t_xᵢ, Tᵢ) for every customer.
@@ -65,9 +63,7 @@ pub fn probability_alive<M: TransactionModel>(
     age: &[f64],
 ) -> Result<Vec<f64>> {
     validate_summary(frequency, recency, age, None)?;
-    Ok(par_map(frequency.len(), |i| {
-        model.probability_alive(frequency[i], recency[i], age[i])
-    }))
+    Ok(model.probability_alive_batch(frequency, recency, age))
 }
 
 /// ln Lᵢ of every customer history.
