@@ -52,6 +52,7 @@ pub use error::{Error, Result};
 pub use fit::{fit, FitInfo, FitOptions, Fitted, ParamSummary};
 pub use mbgnbd::ModifiedBetaGeo;
 pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
+pub use pnbd::ParetoNBD;
 
 /// The README's Rust example runs as a doc-test.
 #[cfg(doctest)]

@@ -1,0 +1,313 @@
+//! Pareto/NBD against Fader & Hardie's CDNOW estimates, a 50-digit mpmath
+//! likelihood, and its own properties.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{assert_close, cdnow_summary};
+use retentionkit::pnbd::ParetoNBD;
+use retentionkit::{
+    fit, predict, CustomerData, Derivatives, FitOptions, Fitted, Model, TransactionModel,
+};
+
+fn cdnow_fit() -> Fitted<ParetoNBD> {
+    let (x, tx, t) = cdnow_summary();
+    let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
+    fit::<ParetoNBD>(&data, &FitOptions::default()).unwrap()
+}
+
+/// Fader & Hardie, "A Note on Deriving the Pareto/NBD Model and Related
+/// Expressions" (2005), and FHL (2005) table 1: CDNOW 1/10th sample, 39-week
+/// calibration: r = 0.553, α = 10.578, s = 0.606, β = 11.669, LL = −9595.0.
+///
+/// r, α, s and LL match to the printed precision. β does not: the maximum on
+/// this data is at β = 11.6679 (gradient 1e-10), and the published point has a
+/// log-likelihood 8e-5 lower, so it is not the maximiser (the likelihood is very
+/// flat along β, whose standard error is 6.2; the paper's optimiser stopped
+/// early). We check β to 2e-3 and that our maximum beats the published point.
+#[test]
+fn cdnow_reference_parameters_and_log_likelihood() {
+    let fitted = cdnow_fit();
+    let p = fitted.params();
+    for (value, (expected, tol, name)) in p.iter().zip([
+        (0.553, 5e-4, "r"),
+        (10.578, 5e-4, "alpha"),
+        (0.606, 5e-4, "s"),
+        (11.669, 2e-3, "beta"),
+    ]) {
+        assert_close(*value, expected, tol, name);
+    }
+    let (x, tx, t) = cdnow_summary();
+    let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
+    let published = ParetoNBD::new(0.553, 10.578, 0.606, 11.669)
+        .unwrap()
+        .evaluate(&data, Derivatives::None)
+        .value;
+    let ll = fitted.log_likelihood().unwrap();
+    assert!(
+        ll >= published && ll - published < 1e-3,
+        "{ll} vs {published}"
+    );
+    assert_close(
+        fitted.log_likelihood().unwrap(),
+        -9595.0,
+        0.05,
+        "log-likelihood",
+    );
+    let info = fitted.info.as_ref().unwrap();
+    assert!(info.converged);
+    assert_eq!(info.n_customers, 2357.0);
+    let se = fitted.standard_errors();
+    assert!(se.iter().all(|s| s.is_finite() && *s > 0.0), "{se:?}");
+}
+
+fn fixture(name: &str) -> Vec<Vec<f64>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    text.lines()
+        .skip(1)
+        .map(|line| line.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect()
+}
+
+/// ln L against mpmath at 50 digits (scripts/make_hyp2f1_fixture.py), including
+/// customers for which `lifetimes` returns NaN or inf (x in the thousands, T in
+/// the tens of thousands, α = β, extreme α/β): both the individual
+/// log-likelihood and the fitter's evaluation on a one-row data set.
+#[test]
+fn log_likelihood_matches_mpmath() {
+    let rows = fixture("pnbd_loglik_mpmath.csv");
+    assert!(rows.len() > 50);
+    for row in rows {
+        let m = ParetoNBD::new(row[0], row[1], row[2], row[3]).unwrap();
+        let (x, tx, t, expected) = (row[4], row[5], row[6], row[7]);
+        let tol = 1e-10 * expected.abs().max(1.0);
+        let ll = m.individual_log_likelihood(x, tx, t);
+        assert_close(ll, expected, tol, &format!("individual LL at {row:?}"));
+        let data = CustomerData::new(&[x], &[tx], &[t], None)
+            .unwrap()
+            .compress();
+        let ev = m.evaluate(&data, Derivatives::Hessian);
+        assert_close(ev.value, expected, tol, &format!("evaluate at {row:?}"));
+        assert!(ev.gradient.iter().chain(&ev.hessian).all(|v| v.is_finite()));
+    }
+}
+
+/// Numerical derivatives of the summed log-likelihood agree with the analytic
+/// gradient and Hessian; the compressed value equals the sum of individual ones.
+#[test]
+fn gradient_and_hessian_match_finite_differences() {
+    let (x, tx, t) = cdnow_summary();
+    let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
+    for params in [
+        [0.553, 10.578, 0.606, 11.669],
+        [1.3, 0.7, 2.5, 0.4],
+        [0.05, 40.0, 0.2, 9.0],
+        [0.7, 12.0, 0.9, 12.0],
+        [0.4, 3.0, 1.0, 300.0],
+    ] {
+        let model = ParetoNBD::from_slice(&params).unwrap();
+        let ev = model.evaluate(&data, Derivatives::Hessian);
+        // Five-point differences with a step large enough that the rounding of
+        // the summed log-likelihood (about 1e-11 of 1e4) does not dominate.
+        for k in 0..4 {
+            let h = 1e-4 * params[k];
+            let shifted = |d: f64| {
+                let mut p = params;
+                p[k] += d;
+                ParetoNBD::from_slice(&p)
+                    .unwrap()
+                    .evaluate(&data, Derivatives::Gradient)
+            };
+            let (up, down) = (shifted(h), shifted(-h));
+            let (up2, down2) = (shifted(2.0 * h), shifted(-2.0 * h));
+            let five = |a: f64, b: f64, a2: f64, b2: f64| (8.0 * (a - b) - (a2 - b2)) / (12.0 * h);
+            let fd = five(up.value, down.value, up2.value, down2.value);
+            let scale = ev.gradient[k].abs().max(1.0);
+            assert!(
+                (fd - ev.gradient[k]).abs() < 1e-5 * scale,
+                "gradient {k} at {params:?}: {fd} vs {}",
+                ev.gradient[k]
+            );
+            for l in 0..4 {
+                let fd = five(
+                    up.gradient[l],
+                    down.gradient[l],
+                    up2.gradient[l],
+                    down2.gradient[l],
+                );
+                let analytic = ev.hessian[l * 4 + k];
+                let scale = analytic.abs().max(1.0);
+                assert!(
+                    (fd - analytic).abs() < 1e-4 * scale,
+                    "hessian ({l},{k}) at {params:?}: {fd} vs {analytic}"
+                );
+            }
+        }
+        let total: f64 = (0..x.len())
+            .map(|i| model.individual_log_likelihood(x[i], tx[i], t[i]))
+            .sum();
+        assert_close(
+            ev.value,
+            total,
+            1e-9 * total.abs(),
+            "compressed vs individual",
+        );
+    }
+}
+
+#[test]
+fn simulate_then_refit_recovers_parameters() {
+    let truth = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let ages: Vec<f64> = (0..100_000)
+        .map(|i| 27.0 + 12.0 * (i as f64 / 100_000.0))
+        .collect();
+    let sim = predict::simulate(&truth, &ages, 7).unwrap();
+    assert_eq!(sim, predict::simulate(&truth, &ages, 7).unwrap());
+    let x: Vec<f64> = sim.iter().map(|c| c.frequency).collect();
+    let tx: Vec<f64> = sim.iter().map(|c| c.recency).collect();
+    let t: Vec<f64> = sim.iter().map(|c| c.age).collect();
+    let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
+    let fitted = fit::<ParetoNBD>(&data, &FitOptions::default()).unwrap();
+    let se = fitted.standard_errors();
+    for ((est, true_value), se) in fitted.params().iter().zip(truth.to_vec()).zip(se) {
+        assert!(
+            (est - true_value).abs() < 4.0 * se,
+            "estimate {est} vs truth {true_value} (se {se})"
+        );
+    }
+}
+
+#[test]
+fn predictions_have_the_right_shape() {
+    let m = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let mut last = 1.0;
+    for age in [30.0, 40.0, 80.0, 400.0, 40_000.0] {
+        let p = m.probability_alive(5.0, 29.0, age);
+        assert!((0.0..=1.0).contains(&p) && p <= last, "{age}: {p}");
+        last = p;
+    }
+    let mut last = (0.0, 0.0);
+    for t in [0.0, 0.5, 1.0, 5.0, 39.0, 100.0, 1000.0] {
+        let e = (
+            m.expected_purchases(t),
+            m.conditional_expected_purchases(t, 3.0, 20.0, 38.0),
+        );
+        assert!(
+            e.0 >= last.0 - 1e-12 && e.1 >= last.1 - 1e-12,
+            "t = {t}: {e:?}"
+        );
+        last = e;
+    }
+    for model in [
+        m,
+        ParetoNBD::new(1.5, 3.0, 2.0, 1.0).unwrap(),
+        ParetoNBD::new(0.8, 5.0, 1.0, 5.0).unwrap(),
+    ] {
+        for t in [0.3, 39.0, 78.0] {
+            let probs: Vec<f64> = (0..3000)
+                .map(|n| model.probability_of_purchases(t, n as f64))
+                .collect();
+            let total: f64 = probs.iter().sum();
+            let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+            assert_close(total, 1.0, 1e-9, "sum of P(X(t) = n)");
+            let e = model.expected_purchases(t);
+            assert_close(mean, e, 1e-7 * e.max(1.0), "mean of P(X(t) = n)");
+        }
+    }
+}
+
+/// E[X(t)] and E[Y(t) | …] are regular at s = 1 (the 0/0 of eq. (17)).
+#[test]
+fn s_equal_one_is_continuous() {
+    let at = ParetoNBD::new(0.5, 3.0, 1.0, 2.0).unwrap();
+    let near = ParetoNBD::new(0.5, 3.0, 1.0 + 1e-9, 2.0).unwrap();
+    assert_close(
+        at.expected_purchases(10.0),
+        near.expected_purchases(10.0),
+        1e-8,
+        "E[X(t)]",
+    );
+    assert_close(
+        at.expected_purchases(10.0),
+        0.5 / 3.0 * 2.0 * (1.0f64 + 10.0 / 2.0).ln(),
+        1e-14,
+        "(rβ/α) ln(1 + t/β)",
+    );
+}
+
+#[test]
+fn numerical_extremes_stay_finite() {
+    let m = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    for (x, tx, age) in [
+        (5000.0, 29_000.0, 30_000.0),
+        (3000.0, 1.0, 40_000.0),
+        (1.0, 0.0, 1e-6),
+    ] {
+        let p = m.probability_alive(x, tx, age);
+        let e = m.conditional_expected_purchases(52.0, x, tx, age);
+        let ll = m.individual_log_likelihood(x, tx, age);
+        assert!(
+            p.is_finite() && e.is_finite() && ll.is_finite(),
+            "{x} {tx} {age}"
+        );
+        assert!((0.0..=1.0).contains(&p) && e >= 0.0);
+    }
+    for params in [
+        [1e-4, 1e-4, 1e-4, 1e-4],
+        [1e4, 1e4, 1e4, 1e4],
+        [0.5, 1e6, 0.5, 1.0],
+    ] {
+        let m = ParetoNBD::from_slice(&params).unwrap();
+        assert!(m
+            .conditional_expected_purchases(39.0, 2.0, 30.0, 39.0)
+            .is_finite());
+        assert!(m.individual_log_likelihood(2.0, 30.0, 39.0).is_finite());
+        assert!(m.expected_purchases(39.0).is_finite());
+    }
+}
+
+#[test]
+fn json_round_trip() {
+    let fitted = cdnow_fit();
+    let text = fitted.to_json();
+    assert!(text.contains("\"model\": \"ParetoNBD\""));
+    let back = Fitted::<ParetoNBD>::from_json(&text).unwrap();
+    assert_eq!(back, fitted);
+    let known = Fitted::from_model(ParetoNBD::new(1.0, 2.0, 3.0, 4.0).unwrap());
+    assert_eq!(
+        Fitted::<ParetoNBD>::from_json(&known.to_json()).unwrap(),
+        known
+    );
+    assert!(Fitted::<retentionkit::BetaGeo>::from_json(&text).is_err());
+    assert!(ParetoNBD::from_slice(&[1.0, 2.0]).is_err());
+    assert!(ParetoNBD::new(0.2, 1.0, 0.0, 1.0).is_err());
+}
+
+/// Timing of a fit on one million simulated customers (the benchmark proper
+/// lives in bench/): `cargo test --release --test pnbd -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn fit_one_million_timing() {
+    let truth = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let ages: Vec<f64> = (0..1_000_000)
+        .map(|i| 27.0 + 12.0 * (i as f64 / 1e6))
+        .collect();
+    let sim = predict::simulate(&truth, &ages, 11).unwrap();
+    let x: Vec<f64> = sim.iter().map(|c| c.frequency).collect();
+    let tx: Vec<f64> = sim.iter().map(|c| c.recency).collect();
+    let t: Vec<f64> = sim.iter().map(|c| c.age).collect();
+    let start = std::time::Instant::now();
+    let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
+    let fitted = fit::<ParetoNBD>(&data, &FitOptions::default()).unwrap();
+    let elapsed = start.elapsed();
+    eprintln!(
+        "1M customers ({} distinct rows): {elapsed:?}, {:?}, {} iterations",
+        data.len(),
+        fitted.params(),
+        fitted.info.as_ref().unwrap().iterations
+    );
+}
