@@ -11,9 +11,15 @@ computed in Rust.
 
 from . import datasets
 from ._core import ConvergenceError, __version__
-from .fitters import BetaGeoFitter, ModifiedBetaGeoFitter, NotFittedError
+from .fitters import (
+    BetaGeoBetaBinomFitter,
+    BetaGeoFitter,
+    ModifiedBetaGeoFitter,
+    NotFittedError,
+)
 
 __all__ = [
+    "BetaGeoBetaBinomFitter",
     "BetaGeoFitter",
     "ConvergenceError",
     "ModifiedBetaGeoFitter",

@@ -1,7 +1,14 @@
 """Fitters with the ``lifetimes`` interface, backed by the Rust core."""
 
 from .base import BaseFitter, NotFittedError
+from .beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .beta_geo_fitter import BetaGeoFitter
 from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 
-__all__ = ["BaseFitter", "BetaGeoFitter", "ModifiedBetaGeoFitter", "NotFittedError"]
+__all__ = [
+    "BaseFitter",
+    "BetaGeoBetaBinomFitter",
+    "BetaGeoFitter",
+    "ModifiedBetaGeoFitter",
+    "NotFittedError",
+]
