@@ -13,7 +13,7 @@ use crate::bgbb::{self, BetaGeoBetaBinom};
 use crate::error::Error;
 use crate::fit::{fit, FitOptions, Fitted};
 use crate::model::Model;
-use crate::{predict, BetaGeo, CustomerData, ModifiedBetaGeo};
+use crate::{predict, BetaGeo, CustomerData, ModifiedBetaGeo, ParetoNBD};
 
 create_exception!(
     _core,
@@ -389,6 +389,12 @@ transaction_model_class!(
     "MBG/NBD (Batislam, Denizel & Filiztekin 2007) with parameters (r, alpha, a, b)."
 );
 
+transaction_model_class!(
+    ParetoNBDModel,
+    ParetoNBD,
+    "Pareto/NBD (Schmittlein, Morrison & Colombo 1987) with parameters (r, alpha, s, beta)."
+);
+
 model_class!(
     BetaGeoBetaBinomModel,
     BetaGeoBetaBinom,
@@ -562,6 +568,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConvergenceError", m.py().get_type::<ConvergenceError>())?;
     m.add_class::<BetaGeoModel>()?;
     m.add_class::<ModifiedBetaGeoModel>()?;
+    m.add_class::<ParetoNBDModel>()?;
     m.add_class::<BetaGeoBetaBinomModel>()?;
     Ok(())
 }

@@ -16,6 +16,7 @@ from .fitters import (
     BetaGeoFitter,
     ModifiedBetaGeoFitter,
     NotFittedError,
+    ParetoNBDFitter,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ConvergenceError",
     "ModifiedBetaGeoFitter",
     "NotFittedError",
+    "ParetoNBDFitter",
     "__version__",
     "datasets",
 ]

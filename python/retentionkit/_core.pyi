@@ -148,6 +148,71 @@ class ModifiedBetaGeoModel:
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
 
+class ParetoNBDModel:
+    """Pareto/NBD (Schmittlein, Morrison & Colombo 1987) with parameters (r, alpha, s, beta)."""
+
+    PARAM_NAMES: list[str]
+    MODEL_NAME: str
+    @staticmethod
+    def fit(
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        weights: Optional[FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ParetoNBDModel": ...
+    @staticmethod
+    def from_params(params: Sequence[float]) -> "ParetoNBDModel": ...
+    @staticmethod
+    def from_json(text: str) -> "ParetoNBDModel": ...
+    def to_json(self) -> str: ...
+    @property
+    def params(self) -> FloatArray: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[FloatArray]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @property
+    def n_unique(self) -> Optional[int]: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+    def log_likelihood_of(
+        self,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        weights: Optional[FloatArray] = None,
+    ) -> float: ...
+    def individual_log_likelihood(
+        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
+    ) -> FloatArray: ...
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, t: FloatArray, frequency: FloatArray, recency: FloatArray, T: FloatArray
+    ) -> FloatArray: ...
+    def conditional_probability_alive(
+        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
+    ) -> FloatArray: ...
+    def expected_number_of_purchases_up_to_time(self, t: FloatArray) -> FloatArray: ...
+    def probability_of_n_purchases_up_to_time(
+        self, t: FloatArray, n: FloatArray
+    ) -> FloatArray: ...
+    def simulate(
+        self, T: FloatArray, seed: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
+
 class BetaGeoBetaBinomModel:
     """BG/BB (Fader, Hardie & Shang 2010) with parameters (alpha, beta, gamma, delta)."""
 

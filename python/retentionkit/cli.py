@@ -17,7 +17,7 @@ import pandas as pd
 from . import __version__
 from ._core import ConvergenceError
 from .datasets import load_cdnow_summary
-from .fitters import BetaGeoFitter, ModifiedBetaGeoFitter
+from .fitters import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, TransactionFitter
 
 __all__ = ["main"]
 
@@ -26,9 +26,10 @@ EXIT_NOT_CONVERGED = 1
 
 
 #: The models ``--model`` accepts: name -> (fitter class, display name).
-MODELS: dict[str, tuple[type[BetaGeoFitter], str]] = {
+MODELS: dict[str, tuple[type[TransactionFitter], str]] = {
     "bgnbd": (BetaGeoFitter, "BG/NBD"),
     "mbgnbd": (ModifiedBetaGeoFitter, "MBG/NBD"),
+    "pnbd": (ParetoNBDFitter, "Pareto/NBD"),
 }
 
 

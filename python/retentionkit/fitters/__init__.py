@@ -4,6 +4,8 @@ from .base import BaseFitter, NotFittedError
 from .beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .beta_geo_fitter import BetaGeoFitter
 from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
+from .pareto_nbd_fitter import ParetoNBDFitter
+from .transaction_fitter import TransactionFitter
 
 __all__ = [
     "BaseFitter",
@@ -11,4 +13,6 @@ __all__ = [
     "BetaGeoFitter",
     "ModifiedBetaGeoFitter",
     "NotFittedError",
+    "ParetoNBDFitter",
+    "TransactionFitter",
 ]

@@ -16,7 +16,7 @@ import pandas as pd
 from .._core import BetaGeoBetaBinomModel
 from .._validation import ArrayLike, Result, name_rows, prepare
 from .base import BaseFitter
-from .beta_geo_fitter import _data_index
+from .transaction_fitter import _data_index
 
 __all__ = ["BetaGeoBetaBinomFitter"]
 

@@ -1,0 +1,436 @@
+"""Fitters of the non-contractual (x, t_x, T) models, with the ``lifetimes`` interface.
+
+:class:`TransactionFitter` holds everything BG/NBD, MBG/NBD and Pareto/NBD share:
+fitting, the predictions (computed in the Rust core, in parallel, without the GIL)
+and simulation. Each model's class names its native model and documents its
+formulas. Equation numbers in the method docstrings refer to BG/NBD (Fader, Hardie
+& Lee 2005); the other models' counterparts are in their class docstrings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
+from .base import BaseFitter
+
+__all__ = ["TransactionFitter"]
+
+
+class TransactionFitter(BaseFitter):
+    """Base class of the (frequency, recency, T) models; not used directly.
+
+    Subclasses set ``_core_class`` to the native model and ``_dropout_column`` to
+    the name of the simulated drop-out parameter (``p`` or ``mu``).
+    """
+
+    _dropout_column: ClassVar[str] = "p"
+
+    def fit(
+        self,
+        frequency: ArrayLike | pd.DataFrame,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+        initial_params: Any | None = None,
+        verbose: bool = False,
+        tol: float = 1e-8,
+        index: Any | None = None,
+        max_iterations: int = 200,
+    ) -> TransactionFitter:
+        r"""Fit the model by maximising the log-likelihood, eq. (6) of FHL (2005).
+
+        .. math::
+
+            L(r, \alpha, a, b \mid x, t_x, T) =
+            \frac{B(a, b + x)}{B(a, b)}
+            \frac{\Gamma(r + x)\,\alpha^r}{\Gamma(r)\,(\alpha + T)^{r + x}}
+            + \delta_{x > 0} \frac{B(a + 1, b + x - 1)}{B(a, b)}
+            \frac{\Gamma(r + x)\,\alpha^r}{\Gamma(r)\,(\alpha + t_x)^{r + x}}
+
+        Parameters
+        ----------
+        frequency : array_like or pandas.DataFrame
+            Number of repeat purchases :math:`x`; or a DataFrame with columns
+            ``frequency``, ``recency``, ``T`` and optionally ``weights``.
+        recency : array_like
+            Time of the last repeat purchase :math:`t_x` (0 when ``x == 0``).
+        T : array_like
+            Time since the first purchase. Scalars are broadcast.
+        weights : array_like, optional
+            Number of customers with each history (default 1 each).
+        initial_params : sequence of 4 floats, optional
+            Starting values ``(r, alpha, a, b)``.
+        verbose : bool, default False
+            Print the optimiser's progress.
+        tol : float, default 1e-8
+            Convergence tolerance of the optimiser.
+        index : array_like, optional
+            Index of ``data``; by default the index of the input Series/DataFrame.
+        max_iterations : int, default 200
+            Iteration limit of the optimiser.
+
+        Returns
+        -------
+        TransactionFitter
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            On invalid data; the message names the rule and the first offending row.
+        retentionkit.ConvergenceError
+            If the optimiser does not converge (a ``ValueError`` subclass).
+        """
+        if isinstance(frequency, pd.DataFrame):
+            frame = frequency
+            if recency is not None or T is not None:
+                raise ValueError("pass either a DataFrame or frequency, recency and T, not both")
+            missing = [c for c in ("frequency", "recency", "T") if c not in frame.columns]
+            if missing:
+                raise ValueError(f"the DataFrame lacks the column(s) {missing}")
+            frequency, recency, T = frame["frequency"], frame["recency"], frame["T"]
+            if weights is None and "weights" in frame.columns:
+                weights = frame["weights"]
+        elif recency is None or T is None:
+            raise ValueError("fit needs frequency, recency and T (or one DataFrame)")
+
+        inputs: dict[str, Any] = {"frequency": frequency, "recency": recency, "T": T}
+        if weights is not None:
+            inputs["weights"] = weights
+        prepared = prepare(**inputs)
+        if len(prepared.shape) != 1:
+            raise ValueError(
+                f"fit needs one-dimensional data, got inputs of shape {prepared.shape}"
+            )
+        freq, rec, age = prepared.arrays[:3]
+        w = prepared.arrays[3] if weights is not None else None
+        data_index = _data_index(index, prepared.index, len(freq))
+        start = None if initial_params is None else [float(v) for v in initial_params]
+        with name_rows(data_index):
+            model = self._core_class.fit(
+                freq,
+                rec,
+                age,
+                w,
+                penalizer_coef=self.penalizer_coef,
+                initial_params=start,
+                tol=tol,
+                max_iterations=max_iterations,
+                verbose=verbose,
+            )
+        self._model = model
+        self.data = pd.DataFrame(
+            {
+                "frequency": freq,
+                "recency": rec,
+                "T": age,
+                "weights": np.ones_like(freq) if w is None else w,
+            },
+            index=data_index,
+            copy=True,
+        )
+        return self
+
+    # -- predictions -------------------------------------------------------------
+
+    def _history(
+        self, frequency: Any, recency: Any, T: Any
+    ) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
+        """The given history, or the fitted data's when none is given."""
+        given = [v is not None for v in (frequency, recency, T)]
+        if all(given):
+            return frequency, recency, T
+        if any(given):
+            raise ValueError(
+                "give all of frequency, recency and T, or none (to use the fitted data)"
+            )
+        if self.data is None:
+            raise ValueError(
+                "no frequency, recency and T given and no fitted data to use: pass them explicitly"
+            )
+        return self.data["frequency"], self.data["recency"], self.data["T"]
+
+    def conditional_expected_number_of_purchases_up_to_time(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | None = None,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> Result:
+        r"""Expected number of purchases in the next ``t`` periods, given the history.
+
+        Eq. (10) of FHL (2005):
+
+        .. math::
+
+            E[Y(t) \mid x, t_x, T] =
+            \frac{\frac{a + b + x - 1}{a - 1}\left[1 -
+            \left(\frac{\alpha + T}{\alpha + T + t}\right)^{r + x}
+            {}_2F_1\!\left(r + x, b + x; a + b + x - 1; \frac{t}{\alpha + T + t}\right)\right]}
+            {1 + \delta_{x > 0} \frac{a}{b + x - 1}
+            \left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}}
+
+        Parameters
+        ----------
+        t : array_like
+            Length of the horizon.
+        frequency, recency, T : array_like, optional
+            Customer histories; all omitted means the fitted data.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Broadcast over the inputs; a Series with the input's index when a
+            Series is given (or the fitted data is used).
+        """
+        frequency, recency, T = self._history(frequency, recency, T)
+        model = self._core()
+        p = prepare(t=t, frequency=frequency, recency=recency, T=T)
+        with name_rows(p.index):
+            values = model.conditional_expected_number_of_purchases_up_to_time(*p.arrays)
+        return p.wrap(values)
+
+    predict = conditional_expected_number_of_purchases_up_to_time
+
+    def conditional_probability_alive(
+        self,
+        frequency: ArrayLike | None = None,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> Result:
+        r"""Probability that a customer with the given history is still active.
+
+        From Fader, Hardie & Lee (2008), "Computing P(alive) using the BG/NBD
+        model" (note 021):
+
+        .. math::
+
+            P(\text{alive} \mid x, t_x, T) = \left[1 + \delta_{x > 0}
+            \frac{a}{b + x - 1}
+            \left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}\right]^{-1}
+
+        Parameters
+        ----------
+        frequency, recency, T : array_like, optional
+            Customer histories; all omitted means the fitted data.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Values in [0, 1], shaped like the inputs.
+        """
+        frequency, recency, T = self._history(frequency, recency, T)
+        model = self._core()
+        p = prepare(frequency=frequency, recency=recency, T=T)
+        with name_rows(p.index):
+            values = model.conditional_probability_alive(*p.arrays)
+        return p.wrap(values)
+
+    def conditional_probability_alive_matrix(
+        self, max_frequency: int | None = None, max_recency: int | None = None
+    ) -> FloatArray:
+        """P(alive) on a grid of histories, as in ``lifetimes``.
+
+        Parameters
+        ----------
+        max_frequency : int, optional
+            Largest frequency; default the largest in the fitted data.
+        max_recency : int, optional
+            Largest recency, also used as every customer's ``T``; default the
+            largest ``T`` in the fitted data.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(max_recency + 1, max_frequency + 1)``; entry ``[t_x, x]`` is
+            P(alive) of a customer with frequency ``x``, recency ``t_x`` and
+            ``T = max_recency``. Column 0 (no repeat purchase, so recency 0) is
+            P(alive | 0, 0, T) in every row: 1 for BG/NBD, where customers only drop
+            out right after a purchase.
+        """
+        model = self._core()
+        if max_frequency is None or max_recency is None:
+            if self.data is None:
+                raise ValueError("give max_frequency and max_recency, or fit the model first")
+            if max_frequency is None:
+                max_frequency = int(self.data["frequency"].max())
+            if max_recency is None:
+                max_recency = int(self.data["T"].max())
+        if max_frequency < 0 or max_recency < 0:
+            raise ValueError("max_frequency and max_recency must be non-negative")
+        # T must be positive in the core; a zero-width grid uses a tiny T instead.
+        age = float(max_recency) if max_recency > 0 else 1e-12
+        rec, freq = np.meshgrid(
+            np.arange(max_recency + 1, dtype=np.float64),
+            np.arange(1, max_frequency + 1, dtype=np.float64),
+            indexing="ij",
+        )
+        matrix = np.empty((max_recency + 1, max_frequency + 1))
+        # Without repeat purchases the recency is 0 whatever the row: column 0
+        # repeats P(alive | 0, 0, T) (1 for BG/NBD, below 1 for MBG/NBD and
+        # Pareto/NBD).
+        matrix[:, 0] = model.conditional_probability_alive(
+            np.zeros(1), np.zeros(1), np.full(1, age)
+        )[0]
+        if max_frequency > 0:
+            alive = model.conditional_probability_alive(
+                freq.ravel(), rec.ravel(), np.full(freq.size, age)
+            )
+            matrix[:, 1:] = np.asarray(alive).reshape(freq.shape)
+        return matrix
+
+    def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> Result:
+        r"""Expected number of repeat purchases by time ``t`` of a new customer.
+
+        Eq. (7) of FHL (2005):
+
+        .. math::
+
+            E[X(t)] = \frac{a + b - 1}{a - 1}\left[1 -
+            \left(\frac{\alpha}{\alpha + t}\right)^r
+            {}_2F_1\!\left(r, b; a + b - 1; \frac{t}{\alpha + t}\right)\right]
+
+        Parameters
+        ----------
+        t : array_like
+            Time since the first purchase.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Shaped like ``t``.
+        """
+        model = self._core()
+        p = prepare(t=t)
+        with name_rows(p.index):
+            values = model.expected_number_of_purchases_up_to_time(*p.arrays)
+        return p.wrap(values)
+
+    def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> Result:
+        r"""Probability that a new customer makes exactly ``n`` repeat purchases by ``t``.
+
+        Eq. (8) of FHL (2005):
+
+        .. math::
+
+            P(X(t) = n) = \frac{B(a, b + n)}{B(a, b)}
+            \frac{\Gamma(r + n)}{\Gamma(r)\, n!}
+            \left(\frac{\alpha}{\alpha + t}\right)^r
+            \left(\frac{t}{\alpha + t}\right)^n
+            + \delta_{n > 0} \frac{B(a + 1, b + n - 1)}{B(a, b)}
+            \left[1 - \left(\frac{\alpha}{\alpha + t}\right)^r
+            \sum_{j=0}^{n-1} \frac{\Gamma(r + j)}{\Gamma(r)\, j!}
+            \left(\frac{t}{\alpha + t}\right)^j\right]
+
+        Parameters
+        ----------
+        t : array_like
+            Time since the first purchase.
+        n : array_like
+            Number of repeat purchases (non-negative integers). Broadcast with ``t``.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+        """
+        model = self._core()
+        p = prepare(t=t, n=n)
+        with name_rows(p.index):
+            values = model.probability_of_n_purchases_up_to_time(*p.arrays)
+        return p.wrap(values)
+
+    def individual_log_likelihood(
+        self,
+        frequency: ArrayLike | None = None,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> Result:
+        """Log-likelihood of each customer's history, the log of eq. (6) of FHL (2005).
+
+        Parameters
+        ----------
+        frequency, recency, T : array_like, optional
+            Customer histories; all omitted means the fitted data (unweighted).
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+        """
+        frequency, recency, T = self._history(frequency, recency, T)
+        model = self._core()
+        p = prepare(frequency=frequency, recency=recency, T=T)
+        with name_rows(p.index):
+            values = model.individual_log_likelihood(*p.arrays)
+        return p.wrap(values)
+
+    # -- simulation -----------------------------------------------------------------
+
+    def generate_new_data(
+        self, size: int = 1, seed: int | None = None, T: ArrayLike | None = None
+    ) -> pd.DataFrame:
+        """Simulate customers from the fitted model.
+
+        Each customer draws :math:`\\lambda \\sim \\mathrm{Gamma}(r, \\alpha)` and
+        :math:`p \\sim \\mathrm{Beta}(a, b)`, then buys as a Poisson process,
+        dropping out after each purchase with probability ``p``, over ``[0, T]``.
+
+        Parameters
+        ----------
+        size : int, default 1
+            Number of customers (ignored when ``T`` is an array, whose length
+            gives the number).
+        seed : int, optional
+            Seed of the core's random generator; the same seed gives the same data.
+        T : float or array_like, optional
+            Observation length of each customer; default 1, as ``lifetimes``'
+            ``beta_geometric_nbd_model`` with a scalar ``T``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``frequency``, ``recency``, ``T``, ``lambda``, ``p``, ``alive``
+            (bool) and ``customer_id`` (0..size-1), like ``lifetimes``.
+        """
+        model = self._core()
+        if T is None:
+            T = 1.0
+        ages = np.asarray(T, dtype=np.float64)
+        if ages.ndim == 0:
+            if size < 0:
+                raise ValueError(f"size must be non-negative, got {size}")
+            ages = np.full(int(size), float(ages))
+        elif ages.ndim == 1:
+            if size not in (1, len(ages)):
+                raise ValueError(f"size={size} but T has {len(ages)} values")
+            ages = np.ascontiguousarray(ages)
+        else:
+            raise ValueError("T must be a scalar or one-dimensional")
+        if seed is None:
+            seed = int(np.random.default_rng().integers(0, 2**63 - 1))
+        freq, rec, age, lam, p, alive = model.simulate(ages, int(seed))
+        return pd.DataFrame(
+            {
+                "frequency": freq,
+                "recency": rec,
+                "T": age,
+                "lambda": lam,
+                self._dropout_column: p,
+                "alive": np.asarray(alive).astype(bool),
+                "customer_id": np.arange(len(ages)),
+            }
+        )
+
+
+def _data_index(index: Any, series_index: pd.Index | None, n: int) -> pd.Index:
+    if index is not None:
+        result: pd.Index = pd.Index(index)
+        if len(result) != n:
+            raise ValueError(f"index has length {len(result)}, expected {n}")
+        return result
+    if series_index is not None:
+        return series_index
+    return pd.RangeIndex(n)
