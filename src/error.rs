@@ -62,7 +62,7 @@ pub enum Error {
     },
     /// The optimum lies on the boundary of the parameter space (a parameter
     /// runs off to 0 or infinity), so the data do not identify the model.
-    #[error("the data do not identify the model: the likelihood is maximised on the boundary of the parameter space ({params}); the observed information is not positive definite. Use more data or a penalizer_coef > 0")]
+    #[error("the data do not identify the model: the likelihood is maximised on the boundary of the parameter space ({params}); the observed information is singular or a standard error is over a hundred times its estimate. Use more data or a penalizer_coef > 0")]
     Unidentified {
         /// The parameters where the optimiser stopped.
         params: String,

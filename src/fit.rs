@@ -389,7 +389,16 @@ fn newton<M: Model>(
     Ok((current, max_iterations, ok))
 }
 
+/// Largest standard error, relative to the estimate, of an identified parameter.
+const MAX_RELATIVE_SE: f64 = 100.0;
+
 /// Fits `M` to `data` by (penalised) maximum likelihood.
+///
+/// Errors: invalid options; [`Error::Unidentified`] when the optimum lies on the
+/// boundary of the parameter space (the observed information is not positive
+/// definite, or a standard error exceeds 100 times its estimate);
+/// [`Error::NotConverged`] when the tolerance is not reached. With
+/// `require_convergence = false` both are returned as a fit instead.
 pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> {
     let p = M::PARAM_NAMES.len();
     if !(options.penalizer_coef >= 0.0 && options.penalizer_coef.is_finite()) {
@@ -456,12 +465,6 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
         options.max_iterations,
         options.verbose,
     )?;
-    if !converged && options.require_convergence {
-        return Err(Error::NotConverged {
-            iterations,
-            gradient_norm: max_abs(&point.gradient),
-        });
-    }
     let phi: Vec<f64> = point.theta.iter().map(|t| t.exp()).collect();
     let model = M::from_slice(&phi)?;
     // Observed information of the penalised total objective, natural scale,
@@ -475,7 +478,12 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
         information[i * p + i] += 2.0 * n * options.penalizer_coef * scale[i] * scale[i];
     }
     let covariance = spd_inverse(&information, p);
-    if covariance.is_none() && options.require_convergence {
+    // A parameter whose standard error exceeds a hundred times its value is
+    // not determined by the data: the likelihood is flat towards a boundary.
+    let identified = covariance
+        .as_ref()
+        .is_some_and(|cov| (0..p).all(|i| cov[i * p + i].sqrt() <= MAX_RELATIVE_SE * phi[i]));
+    if !identified && options.require_convergence {
         return Err(Error::Unidentified {
             params: M::PARAM_NAMES
                 .iter()
@@ -483,6 +491,12 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
                 .map(|(n, v)| format!("{n}={v:.6e}"))
                 .collect::<Vec<_>>()
                 .join(", "),
+        });
+    }
+    if !converged && options.require_convergence {
+        return Err(Error::NotConverged {
+            iterations,
+            gradient_norm: max_abs(&point.gradient),
         });
     }
     Ok(Fitted {

@@ -481,3 +481,24 @@ fn numerical_extremes_stay_finite() {
         );
     }
 }
+
+/// Data without heterogeneity push the parameters to infinity: reported as
+/// unidentified, not as a fit with absurd estimates.
+#[test]
+fn unidentified_data_is_reported() {
+    let x: Vec<f64> = [0.0, 1.0, 2.0, 1.0, 3.0, 0.0].repeat(50);
+    let tx: Vec<f64> = [0.0, 1.0, 3.0, 4.0, 8.0, 0.0].repeat(50);
+    let n: Vec<f64> = [4.0, 4.0, 4.0, 10.0, 10.0, 10.0].repeat(50);
+    let data = retentionkit::bgbb_data(&x, &tx, &n, None).unwrap();
+    for tol in [1e-8, 1e-6] {
+        let options = retentionkit::FitOptions {
+            tol,
+            ..Default::default()
+        };
+        let err = retentionkit::fit::<retentionkit::BetaGeoBetaBinom>(&data, &options).unwrap_err();
+        assert!(
+            matches!(err, retentionkit::Error::Unidentified { .. }),
+            "tol {tol}: {err:?}"
+        );
+    }
+}
