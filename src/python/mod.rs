@@ -23,7 +23,7 @@ create_exception!(
 );
 
 /// Carries a crate error across the binding boundary.
-struct PyErrWrap(Error);
+pub(crate) struct PyErrWrap(pub(crate) Error);
 
 impl From<Error> for PyErrWrap {
     fn from(e: Error) -> Self {
@@ -42,22 +42,22 @@ impl From<PyErrWrap> for PyErr {
     }
 }
 
-type PyResultWrap<T> = Result<T, PyErrWrap>;
+pub(crate) type PyResultWrap<T> = Result<T, PyErrWrap>;
 
 /// A contiguous view of a 1-d float64 array, without copying.
-fn slice<'a>(name: &str, array: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
+pub(crate) fn slice<'a>(name: &str, array: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
     array
         .as_slice()
         .map_err(|_| PyValueError::new_err(format!("{name} must be a contiguous float64 array")))
 }
 
-fn vec_to_py<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
+pub(crate) fn vec_to_py<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
     v.into_pyarray(py)
 }
 
 /// The columns of simulated customers: (frequency, recency, T, rate, drop-out, alive).
 #[allow(clippy::type_complexity)]
-fn simulated_columns<'py>(
+pub(crate) fn simulated_columns<'py>(
     py: Python<'py>,
     sims: &[crate::SimulatedCustomer],
 ) -> (
@@ -561,7 +561,10 @@ impl BetaGeoBetaBinomModel {
     }
 }
 
-/// The native module.
+// Binding files of further models: declared after the macros above so they can
+// use them; each has `pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()>`.
+
+/// The native module. Each model's binding file adds its classes here.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
