@@ -96,6 +96,22 @@ fn series_ratio(upper: f64, a: f64, c: f64, k: f64) -> f64 {
     (upper + k) * (a + k - 1.0) / ((c + k) * (k + 1.0))
 }
 
+/// Where the series of [`BgFamily::expected_if_alive`] is evaluated.
+struct SeriesPoint {
+    z: f64,
+    c: f64,
+    log_one_minus_z: f64,
+}
+
+impl SeriesPoint {
+    /// c/(a−1) · [1 − (1−z)^{a−1} (1 + (a−1) S)], with 1/(a−1) cancelled.
+    fn finish(&self, a: f64, sum: f64) -> f64 {
+        let u = (a - 1.0) * self.log_one_minus_z;
+        let bracket = -self.log_one_minus_z * expm1_over(u) - u.exp() * sum;
+        (self.c * bracket).max(0.0)
+    }
+}
+
 /// How many series ratios are tabulated per distinct x.
 const SERIES_TABLE: usize = 48;
 
@@ -224,32 +240,87 @@ impl BgFamily {
         if t <= 0.0 {
             return 0.0;
         }
-        let (r, a, b) = (self.r, self.a, self.b + self.shift());
-        let c = a + b + x - 1.0;
-        let upper = a + b - 1.0 - r;
+        let point = self.series_point(t, x, age);
+        let first = point.z * self.series_upper() / point.c;
+        let sum = self.series_tail(point.z, point.c, ratios, 1, first, first);
+        point.finish(self.a, sum)
+    }
+
+    /// a + b − 1 − r, the first upper parameter of the transformed series.
+    fn series_upper(&self) -> f64 {
+        self.a + self.b + self.shift() - 1.0 - self.r
+    }
+
+    fn series_point(&self, t: f64, x: f64, age: f64) -> SeriesPoint {
         let s = t / (self.alpha + age);
-        let z = s / (1.0 + s);
-        let log_one_minus_z = -s.ln_1p();
-        let u = (a - 1.0) * log_one_minus_z;
-        // S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k; successive terms
-        // differ by the factor z · ratio(k).
-        let mut term = z * upper / c;
-        let mut sum = term;
-        let mut k = 1usize;
+        SeriesPoint {
+            z: s / (1.0 + s),
+            c: self.a + self.b + self.shift() + x - 1.0,
+            log_one_minus_z: -s.ln_1p(),
+        }
+    }
+
+    /// S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k continued from term k
+    /// (value `term`, partial sum `sum`); successive terms differ by the factor
+    /// z · ratio(k), taken from `ratios` while it lasts.
+    fn series_tail(&self, z: f64, c: f64, ratios: &[f64], k: usize, term: f64, sum: f64) -> f64 {
+        let (mut term, mut sum, mut k) = (term, sum, k);
+        let upper = self.series_upper();
         while k < 5_000_000 {
+            if term.abs() <= 1e-17 * sum.abs() || term == 0.0 {
+                break;
+            }
             let ratio = match ratios.get(k - 1) {
                 Some(&q) => q,
-                None => series_ratio(upper, a, c, k as f64),
+                None => series_ratio(upper, self.a, c, k as f64),
             };
             term *= z * ratio;
             sum += term;
             k += 1;
-            if term.abs() <= 1e-17 * sum.abs() || term == 0.0 {
+        }
+        sum
+    }
+
+    /// [`BgFamily::expected_if_alive_with`] for four customers in lockstep:
+    /// four independent chains of multiplications keep the CPU busy where one
+    /// would wait on each product.
+    fn expected_if_alive_x4(
+        &self,
+        t: [f64; 4],
+        x: [f64; 4],
+        age: [f64; 4],
+        rows: [&XSeries; 4],
+    ) -> [f64; 4] {
+        let points = [0, 1, 2, 3].map(|j| self.series_point(t[j].max(0.0), x[j], age[j]));
+        let upper = self.series_upper();
+        let mut term = [0, 1, 2, 3].map(|j| points[j].z * upper / points[j].c);
+        let mut sum = term;
+        let mut k = 1;
+        while k <= SERIES_TABLE {
+            for j in 0..4 {
+                term[j] *= points[j].z * rows[j].ratios[k - 1];
+                sum[j] += term[j];
+            }
+            k += 1;
+            if (0..4).all(|j| term[j].abs() <= 1e-17 * sum[j].abs()) {
                 break;
             }
         }
-        let bracket = -log_one_minus_z * expm1_over(u) - u.exp() * sum;
-        (c * bracket).max(0.0)
+        [0, 1, 2, 3].map(|j| {
+            let sum = if k > SERIES_TABLE {
+                self.series_tail(
+                    points[j].z,
+                    points[j].c,
+                    &rows[j].ratios,
+                    k,
+                    term[j],
+                    sum[j],
+                )
+            } else {
+                sum[j]
+            };
+            points[j].finish(self.a, sum)
+        })
     }
 
     /// Per-x constants for predicting many customers at once.
@@ -284,16 +355,40 @@ impl BgFamily {
         t_x: &[f64],
         age: &[f64],
     ) -> Vec<f64> {
-        match XTable::new(self, x) {
-            Some(table) => par_map(x.len(), |i| {
-                let row = table.row(x[i]);
-                self.probability_alive_with(x[i], t_x[i], age[i], row)
-                    * self.expected_if_alive_with(t[i], x[i], age[i], &row.ratios)
-            }),
-            None => par_map(x.len(), |i| {
+        let Some(table) = XTable::new(self, x) else {
+            return par_map(x.len(), |i| {
                 self.conditional_expected_purchases(t[i], x[i], t_x[i], age[i])
-            }),
-        }
+            });
+        };
+        let mut out = vec![0.0; x.len()];
+        out.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
+            let base = c * 4096;
+            let done = chunk.len() / 4 * 4;
+            let mut groups = chunk.chunks_exact_mut(4);
+            for (g, slots) in (&mut groups).enumerate() {
+                let i = base + 4 * g;
+                let idx = [i, i + 1, i + 2, i + 3];
+                let rows = idx.map(|i| table.row(x[i]));
+                let expected = self.expected_if_alive_x4(
+                    idx.map(|i| t[i]),
+                    idx.map(|i| x[i]),
+                    idx.map(|i| age[i]),
+                    rows,
+                );
+                for j in 0..4 {
+                    let i = idx[j];
+                    slots[j] =
+                        self.probability_alive_with(x[i], t_x[i], age[i], rows[j]) * expected[j];
+                }
+            }
+            for (k, slot) in groups.into_remainder().iter_mut().enumerate() {
+                let i = base + done + k;
+                let row = table.row(x[i]);
+                *slot = self.probability_alive_with(x[i], t_x[i], age[i], row)
+                    * self.expected_if_alive_with(t[i], x[i], age[i], &row.ratios);
+            }
+        });
+        out
     }
 
     /// P(alive | xᵢ, t_xᵢ, Tᵢ) for many customers.
