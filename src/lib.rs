@@ -29,30 +29,40 @@
 //! # Ok::<(), retentionkit::Error>(())
 //! ```
 
+pub mod bdw;
 pub mod bgbb;
 pub mod bgnbd;
+pub mod clv;
+pub mod contractual;
 pub mod data;
 pub mod error;
 pub mod fit;
+pub mod gamma_gamma;
 pub mod hyp2f1;
 mod linalg;
 pub mod mbgnbd;
 pub mod model;
 pub mod pnbd;
 pub mod predict;
+pub mod sbg;
 pub mod special;
 
 #[cfg(feature = "python")]
 mod python;
 
+pub use bdw::BetaDiscreteWeibull;
 pub use bgbb::{bgbb_data, BetaGeoBetaBinom};
 pub use bgnbd::BetaGeo;
+pub use clv::{customer_lifetime_value, ClvOptions, TimeUnit};
+pub use contractual::{RetentionData, RetentionModel, SimulatedSubscriber};
 pub use data::{CompressedData, CustomerData};
 pub use error::{Error, Result};
 pub use fit::{fit, FitInfo, FitOptions, Fitted, ParamSummary};
+pub use gamma_gamma::{CompressedSpend, GammaGamma, SpendData, ZeroFrequency};
 pub use mbgnbd::ModifiedBetaGeo;
 pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
 pub use pnbd::ParetoNBD;
+pub use sbg::ShiftedBetaGeometric;
 
 /// The README's Rust example runs as a doc-test.
 #[cfg(doctest)]

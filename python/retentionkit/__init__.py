@@ -12,20 +12,30 @@ computed in Rust.
 from . import datasets
 from ._core import ConvergenceError, __version__
 from .fitters import (
+    BetaDiscreteWeibullFitter,
     BetaGeoBetaBinomFitter,
     BetaGeoFitter,
+    GammaGammaFitter,
     ModifiedBetaGeoFitter,
     NotFittedError,
     ParetoNBDFitter,
+    ShiftedBetaGeometricFitter,
+    retention_table,
+    spend_frequency_correlation,
 )
 
 __all__ = [
+    "BetaDiscreteWeibullFitter",
     "BetaGeoBetaBinomFitter",
     "BetaGeoFitter",
     "ConvergenceError",
+    "GammaGammaFitter",
     "ModifiedBetaGeoFitter",
     "NotFittedError",
     "ParetoNBDFitter",
+    "ShiftedBetaGeometricFitter",
     "__version__",
     "datasets",
+    "retention_table",
+    "spend_frequency_correlation",
 ]

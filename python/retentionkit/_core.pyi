@@ -280,3 +280,213 @@ class BetaGeoBetaBinomModel:
         self, n_periods: FloatArray, seed: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """Draw customers: returns (frequency, recency, n_periods, p, theta, alive)."""
+
+class GammaGammaModel:
+    """Gamma-Gamma spend model (Fader & Hardie 2013; Colombo & Jiang 1999) with parameters (p, q, v)."""
+
+    PARAM_NAMES: list[str]
+    MODEL_NAME: str
+    @staticmethod
+    def fit(
+        frequency: FloatArray,
+        monetary_value: FloatArray,
+        weights: Optional[FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+        exclude_zero_frequency: bool = False,
+    ) -> "GammaGammaModel": ...
+    @staticmethod
+    def from_params(params: Sequence[float]) -> "GammaGammaModel": ...
+    @staticmethod
+    def from_json(text: str) -> "GammaGammaModel": ...
+    def to_json(self) -> str: ...
+    @property
+    def params(self) -> FloatArray: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[FloatArray]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @property
+    def n_unique(self) -> Optional[int]: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+    def individual_log_likelihood(
+        self, frequency: FloatArray, monetary_value: FloatArray
+    ) -> FloatArray:
+        """ln f(m_x | x) of each customer, Fader & Hardie (2013) eq. (1a)."""
+    def conditional_expected_average_profit(
+        self, frequency: FloatArray, monetary_value: FloatArray
+    ) -> FloatArray:
+        """E[M | x, m_x], Fader & Hardie (2013) eq. (5)."""
+    def expected_average_profit(self) -> float:
+        """E[M] = p v / (q - 1), Fader & Hardie (2013) eq. (4)."""
+    def simulate_spend(self, frequency: FloatArray, seed: int) -> FloatArray:
+        """Mean spend of customers with the given numbers of repeat transactions."""
+
+def customer_lifetime_value(
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
+    frequency: FloatArray,
+    recency: FloatArray,
+    T: FloatArray,
+    monetary_value: FloatArray,
+    time: float = 12.0,
+    discount_rate: float = 0.01,
+    freq: str = "D",
+) -> FloatArray:
+    """Discounted expected spend over `time` months, as lifetimes' `_customer_lifetime_value`."""
+
+def spend_frequency_correlation(
+    frequency: FloatArray,
+    monetary_value: FloatArray,
+    weights: Optional[FloatArray] = None,
+) -> float:
+    """Weighted Pearson correlation of frequency and spend over the repeat customers."""
+
+class ShiftedBetaGeometricModel:
+    """sBG (Fader & Hardie 2007) with parameters (alpha, beta)."""
+
+    PARAM_NAMES: list[str]
+    MODEL_NAME: str
+    @staticmethod
+    def fit_cohorts(
+        cohorts: Sequence[Sequence[float]],
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ShiftedBetaGeometricModel":
+        """Fit to cohorts' survivor counts (customers active at the start of periods 0..k)."""
+    @staticmethod
+    def fit_durations(
+        durations: FloatArray,
+        churned: npt.NDArray[np.bool_],
+        weights: Optional[FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ShiftedBetaGeometricModel":
+        """Fit to per-customer (duration, churned) records."""
+    @staticmethod
+    def from_params(params: Sequence[float]) -> "ShiftedBetaGeometricModel": ...
+    @staticmethod
+    def from_json(text: str) -> "ShiftedBetaGeometricModel": ...
+    def to_json(self) -> str: ...
+    @property
+    def params(self) -> FloatArray: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[FloatArray]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @property
+    def n_unique(self) -> Optional[int]: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+    def survival(self, t: FloatArray) -> FloatArray:
+        """S(t) = P(T > t) for non-negative integer t."""
+    def retention_rate(self, t: FloatArray) -> FloatArray:
+        """r(t) = S(t)/S(t-1) for integer t >= 1."""
+    def probability_of_churn_at(self, t: FloatArray) -> FloatArray:
+        """P(T = t) for integer t >= 1."""
+    def expected_lifetime(self) -> float:
+        """E[T], inf when the mean does not exist."""
+    def discounted_expected_lifetime(self, discount_rate: FloatArray) -> FloatArray:
+        """DEL(d), Fader & Hardie (2010)."""
+    def discounted_expected_residual_lifetime(
+        self, n_renewals: FloatArray, discount_rate: FloatArray
+    ) -> FloatArray:
+        """DERL(d, n), Fader & Hardie (2010) eq. (6)."""
+    def simulate(
+        self, n_periods: FloatArray, seed: int
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_], FloatArray]:
+        """Draw customers: returns (duration, churned, theta)."""
+
+class BetaDiscreteWeibullModel:
+    """BdW (Fader, Hardie, Liu, Davin & Steenburgh 2018) with parameters (alpha, beta, c)."""
+
+    PARAM_NAMES: list[str]
+    MODEL_NAME: str
+    @staticmethod
+    def fit_cohorts(
+        cohorts: Sequence[Sequence[float]],
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "BetaDiscreteWeibullModel":
+        """Fit to cohorts' survivor counts (customers active at the start of periods 0..k)."""
+    @staticmethod
+    def fit_durations(
+        durations: FloatArray,
+        churned: npt.NDArray[np.bool_],
+        weights: Optional[FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "BetaDiscreteWeibullModel":
+        """Fit to per-customer (duration, churned) records."""
+    @staticmethod
+    def from_params(params: Sequence[float]) -> "BetaDiscreteWeibullModel": ...
+    @staticmethod
+    def from_json(text: str) -> "BetaDiscreteWeibullModel": ...
+    def to_json(self) -> str: ...
+    @property
+    def params(self) -> FloatArray: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[FloatArray]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @property
+    def n_unique(self) -> Optional[int]: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+    def survival(self, t: FloatArray) -> FloatArray:
+        """S(t) = P(T > t) for non-negative integer t."""
+    def retention_rate(self, t: FloatArray) -> FloatArray:
+        """r(t) = S(t)/S(t-1) for integer t >= 1."""
+    def probability_of_churn_at(self, t: FloatArray) -> FloatArray:
+        """P(T = t) for integer t >= 1."""
+    def expected_lifetime(self) -> float:
+        """E[T], inf when the mean does not exist."""
+    def discounted_expected_lifetime(self, discount_rate: FloatArray) -> FloatArray:
+        """DEL(d), Fader & Hardie (2010)."""
+    def discounted_expected_residual_lifetime(
+        self, n_renewals: FloatArray, discount_rate: FloatArray
+    ) -> FloatArray:
+        """DERL(d, n), Fader & Hardie (2010) eq. (6)."""
+    def simulate(
+        self, n_periods: FloatArray, seed: int
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_], FloatArray]:
+        """Draw customers: returns (duration, churned, theta)."""

@@ -563,6 +563,8 @@ impl BetaGeoBetaBinomModel {
 
 // Binding files of further models: declared after the macros above so they can
 // use them; each has `pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()>`.
+mod contractual;
+mod gamma_gamma;
 
 /// The native module. Each model's binding file adds its classes here.
 #[pymodule]
@@ -573,5 +575,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ModifiedBetaGeoModel>()?;
     m.add_class::<ParetoNBDModel>()?;
     m.add_class::<BetaGeoBetaBinomModel>()?;
+    gamma_gamma::register(m)?;
+    contractual::register(m)?;
     Ok(())
 }

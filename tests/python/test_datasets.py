@@ -21,6 +21,8 @@ SHA256 = {
         "7ddd11b55be3227edfc1d58675154e96971b0de3ad37ddd9280d1dba154b8b2f"
     ),
     "donations.csv": "82c25f26a201ff047e1cd5fe3d7967a45db92a025ecedee72ff8940e50104544",
+    # Typed in from Fader & Hardie (2007), as listed in shared/datasets/README.md.
+    "retention_cohorts.csv": "40d1d6e62129c8db8446c5dc476315f32bcf206c819b4a6ebb14ae09723c2154",
 }
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "load_cdnow_summary_data_with_monetary_value",
     "load_dataset",
     "load_donations",
+    "load_retention_cohorts",
     "load_transaction_data",
 ]
 
@@ -163,3 +164,31 @@ def load_donations(**kwargs: Any) -> pd.DataFrame:
     by ``lifetimes`` (MIT licence).
     """
     return load_dataset("donations.csv", **kwargs)
+
+
+def load_retention_cohorts(**kwargs: Any) -> pd.DataFrame:
+    """Two cohorts of subscribers, the data of Fader & Hardie (2007).
+
+    Customers still active at the start of each of years 0..12, out of 1,000
+    acquired at the start of year 0, for a "regular" and a "high end" cohort.
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to :func:`pandas.read_csv`; by default ``period`` is the index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        13 rows indexed by ``period`` (0..12) with integer columns ``regular`` and
+        ``high_end``: the survivor counts that
+        :class:`~retentionkit.ShiftedBetaGeometricFitter` takes. The paper fits
+        years 0..7 and projects years 8..12.
+
+    Notes
+    -----
+    From Fader, P. S. & Hardie, B. G. S. (2007), "How to project customer
+    retention", Journal of Interactive Marketing 21(1), 76-90.
+    """
+    kwargs.setdefault("index_col", "period")
+    return load_dataset("retention_cohorts.csv", **kwargs)

@@ -3,16 +3,23 @@
 from .base import BaseFitter, NotFittedError
 from .beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .beta_geo_fitter import BetaGeoFitter
+from .contractual import BetaDiscreteWeibullFitter, ShiftedBetaGeometricFitter, retention_table
+from .gamma_gamma_fitter import GammaGammaFitter, spend_frequency_correlation
 from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .pareto_nbd_fitter import ParetoNBDFitter
 from .transaction_fitter import TransactionFitter
 
 __all__ = [
     "BaseFitter",
+    "BetaDiscreteWeibullFitter",
     "BetaGeoBetaBinomFitter",
     "BetaGeoFitter",
+    "GammaGammaFitter",
     "ModifiedBetaGeoFitter",
     "NotFittedError",
     "ParetoNBDFitter",
+    "ShiftedBetaGeometricFitter",
     "TransactionFitter",
+    "retention_table",
+    "spend_frequency_correlation",
 ]

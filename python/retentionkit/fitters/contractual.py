@@ -1,0 +1,590 @@
+r"""Contractual (subscription) retention: the sBG and BdW models, and retention tables.
+
+References
+----------
+Fader, P. S. & Hardie, B. G. S. (2007), "How to project customer retention",
+Journal of Interactive Marketing 21(1), 76-90 (the shifted-beta-geometric model).
+
+Fader, P. S., Hardie, B. G. S., Liu, Y., Davin, J. & Steenburgh, T. (2018), "'How to
+project customer retention' revisited: the role of duration dependence", Journal of
+Interactive Marketing 43, 1-16 (the beta-discrete-Weibull model).
+
+Fader, P. S. & Hardie, B. G. S. (2010), "Customer-base valuation in a contractual
+setting: the perils of ignoring heterogeneity", Marketing Science 29(1), 85-93
+(discounted expected (residual) lifetimes).
+
+Time is counted in renewal periods. A cohort acquired at the start of period 0 has
+:math:`n_t` customers still active at the start of period :math:`t`; a customer's
+lifetime :math:`T \ge 1` is the number of periods paid for, :math:`S(t) = P(T > t)`
+and the retention rate of period :math:`t` is :math:`r(t) = S(t) / S(t - 1)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from .._core import BetaDiscreteWeibullModel, ShiftedBetaGeometricModel
+from .._validation import ArrayLike, FloatArray, Result, as_float_array, name_rows, prepare
+from .base import BaseFitter
+
+__all__ = ["BetaDiscreteWeibullFitter", "ShiftedBetaGeometricFitter", "retention_table"]
+
+_F = TypeVar("_F", bound="_ContractualFitter")
+
+_COHORT = re.compile(r"cohort (\d+), period (\d+)")
+
+
+def _cohort_columns(cohorts: Any) -> tuple[list[FloatArray], list[Any], list[pd.Index]]:
+    """Each cohort's survivor counts (trailing NaN removed), its label and its index."""
+    if isinstance(cohorts, pd.DataFrame):
+        items: list[tuple[Any, Any]] = list(cohorts.items())
+    elif isinstance(cohorts, Mapping):
+        items = list(cohorts.items())
+    elif isinstance(cohorts, np.ndarray) and cohorts.ndim == 2:
+        items = [(i, cohorts[:, i]) for i in range(cohorts.shape[1])]
+    elif isinstance(cohorts, Sequence) and not isinstance(cohorts, str):
+        items = list(enumerate(cohorts))
+    else:
+        raise ValueError(
+            "cohorts must be a DataFrame (one column per cohort), a dict or a list of "
+            f"survivor-count sequences, got {type(cohorts).__name__}"
+        )
+    if not items:
+        raise ValueError("no cohorts given")
+    counts, labels, indexes = [], [], []
+    for label, column in items:
+        index = column.index if isinstance(column, pd.Series) else None
+        values = as_float_array(column, f"cohort {label!r}").reshape(-1)
+        if index is None:
+            index = pd.RangeIndex(len(values))
+        observed = np.flatnonzero(~np.isnan(values))
+        end = observed[-1] + 1 if observed.size else 0
+        gaps = np.flatnonzero(np.isnan(values[:end]))
+        if gaps.size:
+            raise ValueError(
+                f"invalid data: cohort {label!r} has a missing count at period "
+                f"{index[gaps[0]]!r} before later counts; NaN is only allowed at the end "
+                "of a cohort (periods not yet observed)"
+            )
+        counts.append(np.ascontiguousarray(values[:end]))
+        labels.append(label)
+        indexes.append(index)
+    return counts, labels, indexes
+
+
+@contextmanager
+def _name_cohorts(labels: list[Any], indexes: list[pd.Index]) -> Iterator[None]:
+    """Add the cohort's label and the period's index label to a core error."""
+    try:
+        yield
+    except ValueError as exc:
+        match = _COHORT.search(str(exc))
+        if match:
+            cohort, period = int(match.group(1)), int(match.group(2))
+            if cohort < len(labels) and period < len(indexes[cohort]):
+                exc.args = (
+                    f"{exc} [cohort {labels[cohort]!r}, period label {indexes[cohort][period]!r}]",
+                )
+        raise
+
+
+def _as_churned(churned: Any, n: int) -> np.ndarray:
+    """``churned`` as a contiguous bool array; numbers must be 0 or 1."""
+    if isinstance(churned, pd.Series):
+        churned = churned.to_numpy()
+    array = np.asarray(churned)
+    if array.dtype != np.bool_:
+        numbers = as_float_array(array, "churned").reshape(-1)
+        bad = np.flatnonzero(~np.isin(numbers, (0.0, 1.0)))
+        if bad.size:
+            raise ValueError(
+                "invalid data: churned must be True/False or 1/0 "
+                f"(first offending row: {bad[0]}; churned={numbers[bad[0]]})"
+            )
+        array = numbers == 1.0
+    array = np.ascontiguousarray(array, dtype=np.bool_).reshape(-1)
+    if array.size != n:
+        raise ValueError(
+            f"invalid data: churned has length {array.size}, expected {n} "
+            "(all inputs must have the same length)"
+        )
+    return array
+
+
+def retention_table(survivors: ArrayLike, model: _ContractualFitter | None = None) -> pd.DataFrame:
+    r"""Empirical retention and churn rates of one cohort, beside a model's projection.
+
+    For survivor counts :math:`n_0, n_1, \ldots` (customers still active at the start
+    of each period), the empirical retention rate of period :math:`t \ge 1` is
+    :math:`n_t / n_{t-1}` and the churn rate is one minus it. With a fitted model, the
+    projection is :math:`n_0 S(t)` survivors and the model's :math:`r(t)` and
+    :math:`1 - r(t)`.
+
+    Parameters
+    ----------
+    survivors : array_like or pandas.Series
+        One cohort's counts, period 0 first. Trailing NaN marks periods not yet
+        observed: they get projections only.
+    model : ShiftedBetaGeometricFitter or BetaDiscreteWeibullFitter, optional
+        A fitted model, for the ``projected_*`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``survivors`` (by ``period`` 0, 1, ... for a list), with columns
+        ``survivors``, ``retention_rate`` and ``churn_rate`` and, given a model,
+        ``projected_survivors``, ``projected_retention_rate`` and
+        ``projected_churn_rate``. The rates of period 0 are NaN.
+
+    Examples
+    --------
+    >>> from retentionkit import retention_table
+    >>> table = retention_table([1000, 631, 468, 382])
+    >>> table["retention_rate"].round(3).tolist()
+    [nan, 0.631, 0.742, 0.816]
+    """
+    counts = as_float_array(survivors, "survivors").reshape(-1)
+    if counts.size == 0:
+        raise ValueError("survivors is empty")
+    if isinstance(survivors, pd.Series):
+        index = survivors.index
+    else:
+        index = pd.RangeIndex(counts.size, name="period")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        retention = np.concatenate([[np.nan], counts[1:] / counts[:-1]])
+    table = pd.DataFrame(
+        {"survivors": counts, "retention_rate": retention, "churn_rate": 1.0 - retention},
+        index=index,
+    )
+    if model is not None:
+        periods = np.arange(counts.size, dtype=np.float64)
+        core = model._core()
+        projected_rate = np.concatenate([[np.nan], np.asarray(core.retention_rate(periods[1:]))])
+        table["projected_survivors"] = counts[0] * np.asarray(core.survival(periods))
+        table["projected_retention_rate"] = projected_rate
+        table["projected_churn_rate"] = 1.0 - projected_rate
+    return table
+
+
+class _ContractualFitter(BaseFitter):
+    """What the sBG and BdW fitters share; not used directly."""
+
+    def fit(
+        self: _F,
+        survivors: Any | None = None,
+        *,
+        cohorts: Any | None = None,
+        durations: ArrayLike | None = None,
+        churned: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+        initial_params: Any | None = None,
+        verbose: bool = False,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+    ) -> _F:
+        r"""Fit the model by maximum likelihood.
+
+        Give exactly one of: ``survivors`` (one cohort's counts, or a DataFrame of
+        cohorts), ``cohorts``, or ``durations`` with ``churned``. A cohort
+        :math:`n_0, \ldots, n_k` contributes (Fader & Hardie 2007)
+
+        .. math::
+
+            LL = \sum_{t=1}^{k} (n_{t-1} - n_t) \ln P(T = t) + n_k \ln S(k);
+
+        a customer who churned after ``duration`` periods contributes
+        :math:`\ln P(T = \text{duration})`, one still active
+        :math:`\ln S(\text{duration})`.
+
+        Parameters
+        ----------
+        survivors : array_like, pandas.Series or pandas.DataFrame, optional
+            Customers still active at the start of periods 0, 1, ..., k of one cohort
+            (non-negative integers, non-increasing, the first positive); a DataFrame
+            is read as ``cohorts``.
+        cohorts : pandas.DataFrame, dict or list, optional
+            Several cohorts: one column (dict entry, list item) per cohort, rows =
+            periods from 0; younger cohorts end with NaN.
+        durations : array_like, optional
+            Per-customer periods paid for (churned) or completed so far (active),
+            positive integers.
+        churned : array_like of bool, optional
+            Whether each customer has churned (True/False or 1/0).
+        weights : array_like, optional
+            Number of customers with each (duration, churned) record.
+        initial_params : sequence of floats, optional
+            Starting values, in the order of ``params_``.
+        verbose : bool, default False
+            Print the optimiser's progress.
+        tol : float, default 1e-8
+            Convergence tolerance of the optimiser.
+        max_iterations : int, default 200
+            Iteration limit of the optimiser.
+
+        Returns
+        -------
+        self
+            Fitted. ``data`` holds the survivor counts (one column per cohort,
+            indexed by ``period``, NaN-padded) or the records (columns
+            ``duration``, ``churned``, ``weights``).
+
+        Raises
+        ------
+        ValueError
+            On invalid data; the message names the rule, the cohort and the period
+            (or the first offending row of the records).
+        retentionkit.ConvergenceError
+            If the optimiser does not converge (a ``ValueError`` subclass).
+        """
+        start = None if initial_params is None else [float(v) for v in initial_params]
+        options: dict[str, Any] = {
+            "penalizer_coef": self.penalizer_coef,
+            "initial_params": start,
+            "tol": tol,
+            "max_iterations": max_iterations,
+            "verbose": verbose,
+        }
+        given = [survivors is not None, cohorts is not None, durations is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of survivors, cohorts, or durations with churned")
+        if durations is not None:
+            if churned is None:
+                raise ValueError("durations need churned (whether each customer has churned)")
+            inputs: dict[str, Any] = {"durations": durations}
+            if weights is not None:
+                inputs["weights"] = weights
+            prepared = prepare(**inputs)
+            if len(prepared.shape) != 1:
+                raise ValueError(f"durations must be one-dimensional, got shape {prepared.shape}")
+            d = prepared.arrays[0]
+            w = prepared.arrays[1] if weights is not None else None
+            flags = _as_churned(churned, d.size)
+            with name_rows(prepared.index):
+                model = self._core_class.fit_durations(d, flags, w, **options)
+            data = pd.DataFrame(
+                {
+                    "duration": d,
+                    "churned": flags,
+                    "weights": np.ones_like(d) if w is None else w,
+                },
+                index=prepared.index,
+                copy=True,
+            )
+        else:
+            if churned is not None or weights is not None:
+                raise ValueError("churned and weights go with durations, not with survivor counts")
+            many = cohorts is not None or isinstance(survivors, (pd.DataFrame, Mapping))
+            if isinstance(survivors, np.ndarray) and survivors.ndim == 2:
+                many = True
+            if many:
+                counts, labels, indexes = _cohort_columns(
+                    cohorts if cohorts is not None else survivors
+                )
+            else:
+                counts, labels, indexes = _cohort_columns([survivors])
+                if isinstance(survivors, pd.Series) and survivors.name is not None:
+                    labels = [survivors.name]
+            with _name_cohorts(labels, indexes):
+                model = self._core_class.fit_cohorts([c.tolist() for c in counts], **options)
+            longest = max(c.size for c in counts)
+            data = pd.DataFrame(
+                {
+                    label: np.pad(c, (0, longest - c.size), constant_values=np.nan)
+                    for label, c in zip(labels, counts)
+                },
+                index=pd.RangeIndex(longest, name="period"),
+            )
+        self._model = model
+        self.data = data
+        return self
+
+    # -- predictions ---------------------------------------------------------------
+
+    def survival_function(self, t: ArrayLike) -> Result:
+        r"""Share of a cohort still active at the start of period ``t``: :math:`S(t) = P(T > t)`.
+
+        Parameters
+        ----------
+        t : array_like
+            Periods (non-negative integers); :math:`S(0) = 1`.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Shaped like ``t``.
+        """
+        p = prepare(t=t)
+        with name_rows(p.index):
+            values = self._core().survival(*p.arrays)
+        return p.wrap(values)
+
+    def retention_rate(self, t: ArrayLike) -> Result:
+        r"""Retention rate of period ``t``: :math:`r(t) = S(t) / S(t - 1)`.
+
+        The share of the customers active in period :math:`t - 1` who renew for
+        period :math:`t`; for the sBG (Fader & Hardie 2007)
+        :math:`r(t) = (\beta + t - 1) / (\alpha + \beta + t - 1)`.
+
+        Parameters
+        ----------
+        t : array_like
+            Periods (integers of at least 1).
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+        """
+        p = prepare(t=t)
+        with name_rows(p.index):
+            values = self._core().retention_rate(*p.arrays)
+        return p.wrap(values)
+
+    def probability_of_churn_at(self, t: ArrayLike) -> Result:
+        r"""Probability that a new customer churns after exactly ``t`` periods.
+
+        :math:`P(T = t) = S(t - 1) - S(t)`; for the sBG (Fader & Hardie 2007)
+        :math:`B(\alpha + 1, \beta + t - 1) / B(\alpha, \beta)`.
+
+        Parameters
+        ----------
+        t : array_like
+            Periods (integers of at least 1).
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+        """
+        p = prepare(t=t)
+        with name_rows(p.index):
+            values = self._core().probability_of_churn_at(*p.arrays)
+        return p.wrap(values)
+
+    @property
+    def expected_lifetime(self) -> float:
+        r"""Expected lifetime of a new customer in periods, :math:`E[T] = \sum_{t \ge 0} S(t)`.
+
+        ``inf`` when the mean does not exist: for the sBG when :math:`\alpha \le 1`
+        (then :math:`E[T] = E[1/\theta]` diverges; otherwise it is
+        :math:`(\alpha + \beta - 1) / (\alpha - 1)`), for the BdW when
+        :math:`c \alpha \le 1`.
+        """
+        return float(self._core().expected_lifetime())
+
+    def discounted_expected_lifetime(self, discount_rate: ArrayLike) -> Result:
+        r"""Discounted expected lifetime of a new customer, in payments.
+
+        Fader & Hardie (2010), with one payment at the start of each period and
+        per-period discount rate :math:`d`:
+
+        .. math::
+
+            DEL(d) = \sum_{t=0}^{\infty} \frac{S(t)}{(1 + d)^t}
+                   = {}_2F_1\left(1, \beta; \alpha + \beta; \tfrac{1}{1 + d}\right)
+                   \quad\text{(sBG)}.
+
+        Multiplied by the margin per period it is the expected CLV of a customer
+        about to make the first payment. For the BdW the series is summed.
+
+        Parameters
+        ----------
+        discount_rate : array_like
+            Per-period discount rates :math:`d > 0`.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+        """
+        p = prepare(discount_rate=discount_rate)
+        with name_rows(p.index):
+            values = self._core().discounted_expected_lifetime(*p.arrays)
+        return p.wrap(values)
+
+    def discounted_expected_residual_lifetime(
+        self, n_renewals: ArrayLike, discount_rate: ArrayLike
+    ) -> Result:
+        r"""Discounted expected residual lifetime of a customer who has made ``n`` renewals.
+
+        Eq. (6) of Fader & Hardie (2010): the customer is valued at the end of period
+        :math:`n`, just before her next renewal decision, so the next payment (if she
+        renews) is not discounted:
+
+        .. math::
+
+            DERL(d, n) = \sum_{t=n+1}^{\infty} \frac{S(t)}{S(n)} \frac{1}{(1 + d)^{t-n-1}}
+            = \frac{\beta + n}{\alpha + \beta + n}\,
+              {}_2F_1\left(1, \beta + n + 1; \alpha + \beta + n + 1; \tfrac{1}{1 + d}\right)
+            \quad\text{(sBG)}.
+
+        Hence :math:`DEL(d) = 1 + DERL(d, 0) / (1 + d)`. For the BdW the series is
+        summed.
+
+        Parameters
+        ----------
+        n_renewals : array_like
+            Renewals made so far (non-negative integers).
+        discount_rate : array_like
+            Per-period discount rates :math:`d > 0`; broadcast with ``n_renewals``.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+        """
+        p = prepare(n_renewals=n_renewals, discount_rate=discount_rate)
+        with name_rows(p.index):
+            values = self._core().discounted_expected_residual_lifetime(*p.arrays)
+        return p.wrap(values)
+
+    def retention_table(self, survivors: ArrayLike) -> pd.DataFrame:
+        """Empirical retention and churn rates beside this model's projection.
+
+        See :func:`retentionkit.retention_table`.
+        """
+        self._core()
+        return retention_table(survivors, self)
+
+    def __repr__(self) -> str:
+        name = f"retentionkit.{type(self).__name__}"
+        if self._model is None:
+            return f"<{name}>"
+        n = self._model.n_customers
+        subjects = "" if n is None else f" fitted with {n:.0f} subjects,"
+        params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
+        return f"<{name}:{subjects} {params}>"
+
+    # -- simulation --------------------------------------------------------------------
+
+    def generate_new_data(
+        self, size: int = 1, n_periods: ArrayLike = 12, seed: int | None = None
+    ) -> pd.DataFrame:
+        r"""Simulate customers from the model.
+
+        Each customer draws :math:`\theta \sim \mathrm{Beta}(\alpha, \beta)` and, in
+        each period :math:`t = 1, \ldots,` ``n_periods``, churns with probability
+        :math:`\theta` (sBG) or :math:`1 - (1 - \theta)^{t^c - (t-1)^c}` (BdW).
+
+        Parameters
+        ----------
+        size : int, default 1
+            Number of customers (ignored when ``n_periods`` is an array).
+        n_periods : int or array_like, default 12
+            Periods each customer is observed for (positive integers).
+        seed : int, optional
+            Seed of the random generator; the same seed gives the same data.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``duration``, ``churned`` (bool), ``theta`` and ``customer_id``;
+            ``duration`` and ``churned`` can be passed back to :meth:`fit`.
+        """
+        model = self._core()
+        if seed is None:
+            seed = int(np.random.default_rng().integers(0, 2**63 - 1))
+        periods = np.asarray(n_periods, dtype=np.float64)
+        if periods.ndim == 0:
+            if size < 0:
+                raise ValueError(f"size must be non-negative, got {size}")
+            periods = np.full(int(size), float(periods))
+        elif periods.ndim != 1:
+            raise ValueError("n_periods must be a scalar or one-dimensional")
+        duration, churned, theta = model.simulate(np.ascontiguousarray(periods), int(seed))
+        return pd.DataFrame(
+            {
+                "duration": duration,
+                "churned": np.asarray(churned, dtype=bool),
+                "theta": theta,
+                "customer_id": np.arange(len(periods)),
+            }
+        )
+
+
+class ShiftedBetaGeometricFitter(_ContractualFitter):
+    r"""Shifted-beta-geometric (sBG) model of contractual retention (Fader & Hardie 2007).
+
+    At the end of each period a customer churns with probability :math:`\theta`,
+    constant over her lifetime; across customers :math:`\theta \sim
+    \mathrm{Beta}(\alpha, \beta)`. Retention rates of a cohort rise over time only
+    because the customers most likely to churn leave first:
+
+    .. math::
+
+        P(T = t) = \frac{B(\alpha + 1, \beta + t - 1)}{B(\alpha, \beta)}, \qquad
+        S(t) = \frac{B(\alpha, \beta + t)}{B(\alpha, \beta)}, \qquad
+        r(t) = \frac{\beta + t - 1}{\alpha + \beta + t - 1}.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0.0
+        Coefficient of an L2 penalty on the parameters.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``alpha``, ``beta``.
+    summary : pandas.DataFrame
+        Estimates with standard errors and 95% bounds.
+    log_likelihood_, aic, bic : float
+        Fit statistics.
+
+    Examples
+    --------
+    Fader & Hardie (2007), regular customers, years 0-7:
+
+    >>> from retentionkit import ShiftedBetaGeometricFitter
+    >>> from retentionkit.datasets import load_retention_cohorts
+    >>> cohorts = load_retention_cohorts()
+    >>> sbg = ShiftedBetaGeometricFitter().fit(cohorts["regular"].loc[:7])
+    >>> sbg.params_.round(3).to_dict()
+    {'alpha': 0.704, 'beta': 1.182}
+    >>> round(1000 * sbg.survival_function(12))  # 173 customers were still active
+    170
+    """
+
+    _core_class: ClassVar[Any] = ShiftedBetaGeometricModel
+
+
+class BetaDiscreteWeibullFitter(_ContractualFitter):
+    r"""Beta-discrete-Weibull (BdW) model of contractual retention (Fader et al. 2018).
+
+    The sBG with duration dependence: a customer's survival is discrete Weibull,
+    :math:`P(T > t \mid \theta) = (1 - \theta)^{t^c}`, with :math:`\theta \sim
+    \mathrm{Beta}(\alpha, \beta)`, so
+
+    .. math::
+
+        S(t) = \frac{B(\alpha, \beta + t^c)}{B(\alpha, \beta)}, \qquad
+        P(T = t) = S(t - 1) - S(t).
+
+    :math:`c < 1` means individual churn probabilities that fall with tenure,
+    :math:`c > 1` rising ones; :math:`c = 1` is the sBG.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0.0
+        Coefficient of an L2 penalty on the parameters.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``alpha``, ``beta``, ``c``.
+    summary : pandas.DataFrame
+        Estimates with standard errors and 95% bounds.
+    log_likelihood_, aic, bic : float
+        Fit statistics.
+
+    Examples
+    --------
+    >>> from retentionkit import BetaDiscreteWeibullFitter
+    >>> bdw = BetaDiscreteWeibullFitter()
+    >>> bdw.params_ = {"alpha": 0.704, "beta": 1.182, "c": 1.0}
+    >>> round(bdw.retention_rate(1), 4)  # beta / (alpha + beta) when c = 1
+    0.6267
+    """
+
+    _core_class: ClassVar[Any] = BetaDiscreteWeibullModel

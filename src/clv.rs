@@ -1,0 +1,198 @@
+//! Customer lifetime value: discounted expected future spend, as `lifetimes`
+//! computes it.
+//!
+//! This reproduces `lifetimes.utils._customer_lifetime_value` (lifetimes
+//! 0.11.3), which `GammaGammaFitter.customer_lifetime_value` calls with the
+//! Gamma-Gamma conditional expected spend as the monetary value. With f the
+//! number of data time units per month (the `freq` argument: 30 for days,
+//! 4.345 for weeks, 1 for months, 720 for hours), the value of a customer over
+//! `time` months is
+//!
+//! CLV = Σ_{k=1}^{K} m · (E[Y(k f) | x, t_x, T] − E[Y((k−1) f) | x, t_x, T]) / (1 + d)^k,
+//!
+//! where E[Y(t) | ·] are the transaction model's conditional expected
+//! purchases, m the expected spend per transaction and d the monthly discount
+//! rate: purchases of month k are discounted by k whole months. Like lifetimes
+//! (which steps over `numpy.arange(1, time + 1)`), K = ⌈time⌉, so a fractional
+//! last month counts as a whole one.
+//!
+//! ```
+//! use retentionkit::clv::{customer_lifetime_value, ClvOptions, TimeUnit};
+//! use retentionkit::BetaGeo;
+//!
+//! let model = BetaGeo::new(0.243, 4.414, 0.793, 2.426)?; // weeks
+//! let options = ClvOptions { time: 12.0, discount_rate: 0.01, unit: TimeUnit::Week };
+//! let clv = customer_lifetime_value(
+//!     &model, &[2.0, 0.0], &[30.43, 0.0], &[38.86, 38.86], &[24.66, 35.17], &options,
+//! )?;
+//! assert!(clv[0] > clv[1]);
+//! # Ok::<(), retentionkit::Error>(())
+//! ```
+
+use rayon::prelude::*;
+
+use crate::data::validate_summary;
+use crate::error::{Error, Result};
+use crate::model::TransactionModel;
+
+/// The time unit of the data a transaction model was fitted on, with the
+/// number of units per month `lifetimes` assumes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimeUnit {
+    /// Hours: 720 per month (`freq="H"`).
+    Hour,
+    /// Days: 30 per month (`freq="D"`, lifetimes' default).
+    Day,
+    /// Weeks: 4.345 per month (`freq="W"`).
+    Week,
+    /// Months (`freq="M"`).
+    Month,
+    /// Any other unit, given as the number of units per month.
+    PerMonth(f64),
+}
+
+impl TimeUnit {
+    /// Units per month, as in lifetimes' `factor` table.
+    pub fn periods_per_month(self) -> f64 {
+        match self {
+            TimeUnit::Hour => 30.0 * 24.0,
+            TimeUnit::Day => 30.0,
+            TimeUnit::Week => 4.345,
+            TimeUnit::Month => 1.0,
+            TimeUnit::PerMonth(f) => f,
+        }
+    }
+
+    /// The unit of a lifetimes `freq` code: `"H"`, `"D"`, `"W"` or `"M"`.
+    ///
+    /// ```
+    /// use retentionkit::clv::TimeUnit;
+    /// assert_eq!(TimeUnit::from_code("W"), Some(TimeUnit::Week));
+    /// assert_eq!(TimeUnit::from_code("Y"), None);
+    /// ```
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "H" => Some(TimeUnit::Hour),
+            "D" => Some(TimeUnit::Day),
+            "W" => Some(TimeUnit::Week),
+            "M" => Some(TimeUnit::Month),
+            _ => None,
+        }
+    }
+}
+
+/// Options of [`customer_lifetime_value`]; the defaults are lifetimes'.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClvOptions {
+    /// Horizon in months (lifetimes' `time`, default 12); ⌈time⌉ months are summed.
+    pub time: f64,
+    /// Monthly discount rate d (default 0.01); must exceed −1.
+    pub discount_rate: f64,
+    /// Time unit of the model and the histories (default days).
+    pub unit: TimeUnit,
+}
+
+impl Default for ClvOptions {
+    fn default() -> Self {
+        Self {
+            time: 12.0,
+            discount_rate: 0.01,
+            unit: TimeUnit::Day,
+        }
+    }
+}
+
+impl ClvOptions {
+    fn validate(&self) -> Result<()> {
+        if !(self.time.is_finite() && self.time >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "time".into(),
+                value: self.time,
+                rule: "the horizon in months must be finite and non-negative",
+            });
+        }
+        if !(self.discount_rate.is_finite() && self.discount_rate > -1.0) {
+            return Err(Error::InvalidParameter {
+                name: "discount_rate".into(),
+                value: self.discount_rate,
+                rule: "must be finite and greater than -1",
+            });
+        }
+        let f = self.unit.periods_per_month();
+        if !(f.is_finite() && f > 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "periods_per_month".into(),
+                value: f,
+                rule: "must be positive and finite",
+            });
+        }
+        Ok(())
+    }
+
+    /// Number of monthly steps: the length of `numpy.arange(1, time + 1)`.
+    fn steps(&self) -> usize {
+        ((self.time + 1.0) - 1.0).ceil() as usize
+    }
+}
+
+/// Discounted expected spend of each customer over the next `options.time`
+/// months (see the module documentation for the formula), for any
+/// [`TransactionModel`].
+///
+/// `monetary_value` is the expected value of each future transaction, usually
+/// [`crate::gamma_gamma::conditional_expected_average_profit`]; the result is
+/// linear in it. The histories are validated like every prediction's; the
+/// monetary values must be finite. Each month's expected purchases are
+/// computed for all customers at once with the model's batch predictions, in
+/// parallel.
+pub fn customer_lifetime_value<M: TransactionModel>(
+    model: &M,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    monetary_value: &[f64],
+    options: &ClvOptions,
+) -> Result<Vec<f64>> {
+    validate_summary(frequency, recency, age, None)?;
+    let n = frequency.len();
+    if monetary_value.len() != n {
+        return Err(Error::LengthMismatch {
+            name: "monetary_value",
+            found: monetary_value.len(),
+            expected: n,
+        });
+    }
+    if let Some(row) = (0..n)
+        .into_par_iter()
+        .find_first(|&i| !monetary_value[i].is_finite())
+    {
+        return Err(Error::InvalidData {
+            rule: "monetary_value must be a finite number",
+            row,
+            detail: format!("monetary_value={}", monetary_value[row]),
+        });
+    }
+    options.validate()?;
+    let factor = options.unit.periods_per_month();
+    let mut clv = vec![0.0; n];
+    // The expectation at the previous step's horizon, E[Y(0)] = 0 at first.
+    // lifetimes evaluates it afresh at k f − f; reusing the value at (k − 1) f
+    // halves the work and differs by at most an ulp in the horizon.
+    let mut previous = vec![0.0; n];
+    let mut horizon = vec![0.0; n];
+    for k in 1..=options.steps() {
+        // As lifetimes: i = k f, discounted by (1 + d)^(i / f).
+        let i = k as f64 * factor;
+        let discount = (1.0 + options.discount_rate).powf(i / factor);
+        horizon.fill(i);
+        let current = model.conditional_expected_purchases_batch(&horizon, frequency, recency, age);
+        clv.par_iter_mut()
+            .zip(current.par_iter().zip(previous.par_iter()))
+            .zip(monetary_value.par_iter())
+            .for_each(|((value, (now, before)), m)| {
+                *value += m * (now - before) / discount;
+            });
+        previous = current;
+    }
+    Ok(clv)
+}

@@ -1,0 +1,228 @@
+//! sBG: the shifted-beta-geometric model of contractual retention.
+//!
+//! Source: Fader, P. S. & Hardie, B. G. S. (2007), "How to Project Customer
+//! Retention", Journal of Interactive Marketing 21(1), 76–90; discounted
+//! lifetimes from Fader, P. S. & Hardie, B. G. S. (2010), "Customer-Base
+//! Valuation in a Contractual Setting: The Perils of Ignoring Heterogeneity",
+//! Marketing Science 29(1), 85–93.
+//!
+//! At the end of each period a customer churns with probability θ, constant
+//! over time, so T (the period of churn, T ≥ 1) is shifted-geometric; θ ~
+//! Beta(α, β) across customers. Timing and data conventions are those of
+//! [`crate::contractual`]. FH (2007) give the probabilities as recursions:
+//!
+//! ```text
+//! P(T = 1) = α/(α+β),   P(T = t) = (β+t−2)/(α+β+t−1) · P(T = t−1)
+//! S(1) = 1 − P(T = 1),  S(t) = S(t−1) − P(T = t)
+//! r(t) = (β+t−1)/(α+β+t−1)                    (the retention rate)
+//! ```
+//!
+//! The recursions multiply out to
+//!
+//! ```text
+//! P(T = t) = B(α+1, β+t−1)/B(α, β) = α Γ(β+t−1) Γ(α+β) / (Γ(β) Γ(α+β+t)),
+//! S(t)     = B(α, β+t)/B(α, β)     = Γ(β+t) Γ(α+β) / (Γ(β) Γ(α+β+t)),
+//! ```
+//!
+//! which this module evaluates (exact sums of logarithms for t ≤ 16, ln Γ
+//! differences beyond), so the log-likelihood of [`crate::contractual`], its gradient
+//! and Hessian follow from digamma and trigamma. Also
+//!
+//! ```text
+//! E[T]       = (α+β−1)/(α−1) for α > 1 (E[1/θ]; infinite for α ≤ 1),
+//! DEL(d)     = ₂F₁(1, β; α+β; 1/(1+d)),                                 FH (2010)
+//! DERL(d, n) = (β+n)/(α+β+n) · ₂F₁(1, β+n+1; α+β+n+1; 1/(1+d)),        FH (2010) eq. (6)
+//! ```
+
+use crate::bgnbd::check_positive;
+use crate::contractual::{ln_gamma_ratio, RetentionData, RetentionModel};
+use crate::error::Result;
+use crate::hyp2f1::{hyp2f1, ln_gamma_diff};
+use crate::model::{Derivatives, Evaluation, Model};
+use crate::special::{digamma, trigamma};
+
+/// sBG parameters (α, β), both positive: θ ~ Beta(α, β).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShiftedBetaGeometric {
+    /// First shape of the beta distribution of churn probabilities θ.
+    pub alpha: f64,
+    /// Second shape of the beta distribution of churn probabilities θ.
+    pub beta: f64,
+}
+
+/// Below this many steps, Γ ratios are products (the paper's recursions).
+const EXACT_STEPS: f64 = 16.0;
+
+/// G(x, m) = ln Γ(x+m) − ln Γ(x) with its first two derivatives in x, for an
+/// integer m ≥ 0.
+pub(crate) fn ln_rising(x: f64, m: f64) -> (f64, f64, f64) {
+    if m <= EXACT_STEPS {
+        let (mut g, mut g1, mut g2) = (0.0, 0.0, 0.0);
+        let mut i = 0.0;
+        while i < m {
+            let inv = 1.0 / (x + i);
+            g += (x + i).ln();
+            g1 += inv;
+            g2 -= inv * inv;
+            i += 1.0;
+        }
+        (g, g1, g2)
+    } else {
+        (
+            ln_gamma_diff(x + m, x),
+            digamma(x + m) - digamma(x),
+            trigamma(x + m) - trigamma(x),
+        )
+    }
+}
+
+impl ShiftedBetaGeometric {
+    /// Builds the model, checking that both parameters are positive and finite.
+    ///
+    /// FH (2007), "regular" customers, years 0..7: α = 0.704, β = 1.182.
+    ///
+    /// ```
+    /// use retentionkit::contractual::RetentionModel;
+    /// use retentionkit::sbg::ShiftedBetaGeometric;
+    /// let m = ShiftedBetaGeometric::new(0.704, 1.182)?;
+    /// // r(1) = β/(α+β).
+    /// assert!((m.retention_rate(1.0) - 1.182 / 1.886).abs() < 1e-12);
+    /// assert!(m.expected_lifetime().is_infinite()); // α ≤ 1
+    /// assert!(ShiftedBetaGeometric::new(0.0, 1.0).is_err());
+    /// # Ok::<(), retentionkit::Error>(())
+    /// ```
+    pub fn new(alpha: f64, beta: f64) -> Result<Self> {
+        check_positive(Self::PARAM_NAMES, &[alpha, beta])?;
+        Ok(Self { alpha, beta })
+    }
+
+    /// ln of one cell's likelihood with its gradient and Hessian [αα, αβ, ββ]:
+    /// ln P(T = t) when `churned`, else ln S(t).
+    fn cell(&self, t: f64, churned: bool) -> (f64, [f64; 2], [f64; 3]) {
+        let (a, b) = (self.alpha, self.beta);
+        // ln P(T=t) = ln α + G(β, t−1) − G(α+β, t);  ln S(t) = G(β, t) − G(α+β, t).
+        let (gb, gb1, gb2) = ln_rising(b, if churned { t - 1.0 } else { t });
+        let (gab, gab1, gab2) = ln_rising(a + b, t);
+        let (la, la1, la2) = if churned {
+            (a.ln(), 1.0 / a, -1.0 / (a * a))
+        } else {
+            (0.0, 0.0, 0.0)
+        };
+        // Beyond the exact products, the value as one Γ ratio, which stays
+        // accurate for durations so long that β + t rounds.
+        let value = if t <= EXACT_STEPS {
+            la + gb - gab
+        } else if churned {
+            la + ln_gamma_ratio(b + t - 1.0, a + 1.0) - ln_gamma_ratio(b, a)
+        } else {
+            ln_gamma_ratio(b + t, a) - ln_gamma_ratio(b, a)
+        };
+        (
+            value,
+            [la1 - gab1, gb1 - gab1],
+            [la2 - gab2, -gab2, gb2 - gab2],
+        )
+    }
+}
+
+impl Model for ShiftedBetaGeometric {
+    type Data = RetentionData;
+    const NAME: &'static str = "ShiftedBetaGeometric";
+    const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta"];
+
+    fn from_slice(values: &[f64]) -> Result<Self> {
+        check_positive(Self::PARAM_NAMES, values)?;
+        Ok(Self {
+            alpha: values[0],
+            beta: values[1],
+        })
+    }
+
+    fn to_vec(&self) -> Vec<f64> {
+        vec![self.alpha, self.beta]
+    }
+
+    /// The log-likelihood summed over the cells, with analytic derivatives.
+    fn evaluate(&self, data: &RetentionData, derivatives: Derivatives) -> Evaluation {
+        let (mut value, mut g, mut h) = (0.0, [0.0; 2], [0.0; 3]);
+        for i in 0..data.len() {
+            if data.duration[i] == 0.0 {
+                continue; // ln S(0) = 0
+            }
+            let w = data.weight[i];
+            let (v, cg, ch) = self.cell(data.duration[i], data.churned[i]);
+            value += w * v;
+            for k in 0..2 {
+                g[k] += w * cg[k];
+            }
+            for k in 0..3 {
+                h[k] += w * ch[k];
+            }
+        }
+        Evaluation {
+            value,
+            gradient: if derivatives >= Derivatives::Gradient {
+                g.to_vec()
+            } else {
+                Vec::new()
+            },
+            hessian: if derivatives == Derivatives::Hessian {
+                vec![h[0], h[1], h[1], h[2]]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// E[θ] = α/(α+β) from the first-period churn rate, with α + β = 2.
+    fn initial_params(data: &RetentionData) -> Vec<f64> {
+        let p = data.first_period_churn().clamp(0.02, 0.98);
+        vec![2.0 * p, 2.0 * (1.0 - p)]
+    }
+}
+
+impl RetentionModel for ShiftedBetaGeometric {
+    fn theta_shapes(&self) -> (f64, f64) {
+        (self.alpha, self.beta)
+    }
+
+    fn ln_survival(&self, t: f64) -> f64 {
+        self.cell(t, false).0
+    }
+
+    /// P(T = t) = B(α+1, β+t−1)/B(α, β), the recursion multiplied out.
+    fn probability_of_churn_at(&self, t: f64) -> f64 {
+        self.cell(t, true).0.exp()
+    }
+
+    /// r(t) = (β+t−1)/(α+β+t−1).
+    fn retention_rate(&self, t: f64) -> f64 {
+        (self.beta + t - 1.0) / (self.alpha + self.beta + t - 1.0)
+    }
+
+    fn period_churn_probability(&self, theta: f64, _t: f64) -> f64 {
+        theta
+    }
+
+    /// E[T] = E[1/θ] = (α+β−1)/(α−1), infinite for α ≤ 1.
+    fn expected_lifetime(&self) -> f64 {
+        if self.alpha <= 1.0 {
+            f64::INFINITY
+        } else {
+            (self.alpha + self.beta - 1.0) / (self.alpha - 1.0)
+        }
+    }
+
+    /// FH (2010) eq. (6): (β+n)/(α+β+n) ₂F₁(1, β+n+1; α+β+n+1; 1/(1+d)).
+    fn discounted_expected_residual_lifetime(&self, d: f64, n: f64) -> Result<f64> {
+        let (a, b) = (self.alpha, self.beta);
+        let z = 1.0 / (1.0 + d);
+        Ok((b + n) / (a + b + n) * hyp2f1(1.0, b + n + 1.0, a + b + n + 1.0, z))
+    }
+
+    /// DEL(d) = ₂F₁(1, β; α+β; 1/(1+d)) (FH 2010).
+    fn discounted_expected_lifetime(&self, d: f64) -> Result<f64> {
+        let (a, b) = (self.alpha, self.beta);
+        Ok(hyp2f1(1.0, b, a + b, 1.0 / (1.0 + d)))
+    }
+}
