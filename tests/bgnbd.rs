@@ -67,34 +67,8 @@ fn gradient_and_hessian_match_finite_differences() {
         [0.05, 40.0, 0.2, 9.0],
     ] {
         let model = BetaGeo::from_slice(&params).unwrap();
-        let ev = model.evaluate(&data, Derivatives::Hessian);
-        for k in 0..4 {
-            let h = 1e-6 * params[k];
-            let shifted = |d: f64| {
-                let mut p = params;
-                p[k] += d;
-                BetaGeo::from_slice(&p)
-                    .unwrap()
-                    .evaluate(&data, Derivatives::Gradient)
-            };
-            let (up, down) = (shifted(h), shifted(-h));
-            let fd = (up.value - down.value) / (2.0 * h);
-            let scale = ev.gradient[k].abs().max(1.0);
-            assert!(
-                (fd - ev.gradient[k]).abs() < 1e-5 * scale,
-                "gradient {k} at {params:?}: {fd} vs {}",
-                ev.gradient[k]
-            );
-            for l in 0..4 {
-                let fd = (up.gradient[l] - down.gradient[l]) / (2.0 * h);
-                let analytic = ev.hessian[l * 4 + k];
-                let scale = analytic.abs().max(1.0);
-                assert!(
-                    (fd - analytic).abs() < 1e-4 * scale,
-                    "hessian ({l},{k}) at {params:?}: {fd} vs {analytic}"
-                );
-            }
-        }
+        common::assert_derivatives::<BetaGeo>(&params, &data);
+        let ev = model.evaluate(&data, Derivatives::None);
         // The value equals the sum of individual log-likelihoods.
         let total: f64 = (0..x.len())
             .map(|i| model.individual_log_likelihood(x[i], tx[i], t[i]))

@@ -25,3 +25,51 @@ pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
         "{what}: got {actual}, expected {expected} ± {tol}"
     );
 }
+
+/// Checks `M::evaluate`'s analytic gradient and Hessian at `params` against
+/// five-point finite differences of the value and of the gradient, per
+/// customer (so that tolerances do not grow with the data's size).
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn assert_derivatives<M: retentionkit::Model>(params: &[f64], data: &M::Data) {
+    use retentionkit::{Derivatives, FitData};
+    let p = params.len();
+    let per = 1.0 / data.total_weight();
+    let ev = M::from_slice(params)
+        .unwrap()
+        .evaluate(data, Derivatives::Hessian);
+    for k in 0..p {
+        let h = 1e-5 * params[k];
+        let at = |steps: f64| {
+            let mut q = params.to_vec();
+            q[k] += steps * h;
+            M::from_slice(&q)
+                .unwrap()
+                .evaluate(data, Derivatives::Gradient)
+        };
+        let (up, down, up2, down2) = (at(1.0), at(-1.0), at(2.0), at(-2.0));
+        let five = |a: f64, b: f64, a2: f64, b2: f64| (8.0 * (a - b) - (a2 - b2)) / (12.0 * h);
+        let fd = per * five(up.value, down.value, up2.value, down2.value);
+        let analytic = per * ev.gradient[k];
+        assert!(
+            (fd - analytic).abs() < 1e-6 * analytic.abs().max(1.0),
+            "{}: gradient {k} at {params:?}: {fd} by differences vs {analytic}",
+            M::NAME
+        );
+        for l in 0..p {
+            let fd = per
+                * five(
+                    up.gradient[l],
+                    down.gradient[l],
+                    up2.gradient[l],
+                    down2.gradient[l],
+                );
+            let analytic = per * ev.hessian[l * p + k];
+            assert_eq!(ev.hessian[l * p + k], ev.hessian[k * p + l], "symmetric");
+            assert!(
+                (fd - analytic).abs() < 1e-5 * analytic.abs().max(1.0),
+                "{}: hessian ({l},{k}) at {params:?}: {fd} by differences vs {analytic}",
+                M::NAME
+            );
+        }
+    }
+}
