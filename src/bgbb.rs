@@ -58,7 +58,7 @@ use rayon::prelude::*;
 use crate::bgnbd::check_positive;
 use crate::data::{CompressedData, CustomerData};
 use crate::error::{Error, Result};
-use crate::model::{Derivatives, Evaluation, Model, SimulatedCustomer};
+use crate::model::{Accumulator, Derivatives, Evaluation, Model, SimulatedCustomer};
 use crate::predict::{par_map, simulate_chunked};
 use crate::special::{digamma, expm1_over, ln_gamma, trigamma};
 
@@ -502,30 +502,7 @@ impl Tables {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Acc {
-    value: f64,
-    grad: [f64; 4],
-    hess: [[f64; 4]; 4],
-}
-
-impl Acc {
-    const ZERO: Acc = Acc {
-        value: 0.0,
-        grad: [0.0; 4],
-        hess: [[0.0; 4]; 4],
-    };
-    fn add(mut self, o: Acc) -> Acc {
-        self.value += o.value;
-        for i in 0..4 {
-            self.grad[i] += o.grad[i];
-            for j in 0..4 {
-                self.hess[i][j] += o.hess[i][j];
-            }
-        }
-        self
-    }
-}
+type Acc = Accumulator<4>;
 
 const CHUNK: usize = 1024;
 
@@ -676,19 +653,7 @@ impl Model for BetaGeoBetaBinom {
             grad: per_row.grad,
             hess,
         });
-        Evaluation {
-            value: total.value,
-            gradient: if want_grad {
-                total.grad.to_vec()
-            } else {
-                Vec::new()
-            },
-            hessian: if want_hess {
-                total.hess.iter().flatten().copied().collect()
-            } else {
-                Vec::new()
-            },
-        }
+        total.into_evaluation(derivatives)
     }
 }
 

@@ -29,7 +29,9 @@ use rayon::prelude::*;
 
 use crate::data::CompressedData;
 use crate::error::{Error, Result};
-use crate::model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
+use crate::model::{
+    Accumulator, Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel,
+};
 use crate::predict::par_map;
 use crate::special::{beta_reg, digamma, expm1_over, ln_gamma, log1p_exp, logistic, trigamma};
 
@@ -158,30 +160,7 @@ struct XTerms {
     inv_b_x_1: f64,
 }
 
-#[derive(Clone, Copy)]
-struct Acc {
-    value: f64,
-    grad: [f64; 4],
-    hess: [[f64; 4]; 4],
-}
-
-impl Acc {
-    const ZERO: Acc = Acc {
-        value: 0.0,
-        grad: [0.0; 4],
-        hess: [[0.0; 4]; 4],
-    };
-    fn add(mut self, o: Acc) -> Acc {
-        self.value += o.value;
-        for i in 0..4 {
-            self.grad[i] += o.grad[i];
-            for j in 0..4 {
-                self.hess[i][j] += o.hess[i][j];
-            }
-        }
-        self
-    }
-}
+type Acc = Accumulator<4>;
 
 const CHUNK: usize = 4096;
 
@@ -568,19 +547,7 @@ impl BgFamily {
             grad: per_row.grad,
             hess: h,
         });
-        Evaluation {
-            value: total.value,
-            gradient: if want_grad {
-                total.grad.to_vec()
-            } else {
-                Vec::new()
-            },
-            hessian: if want_hess {
-                total.hess.iter().flatten().copied().collect()
-            } else {
-                Vec::new()
-            },
-        }
+        total.into_evaluation(derivatives)
     }
 
     /// E[X(t)], eq. (7): the conditional expectation of a customer with no

@@ -51,7 +51,7 @@ use rayon::prelude::*;
 
 use crate::bgnbd::check_positive;
 use crate::error::{Error, Result};
-use crate::model::{Derivatives, Evaluation, FitData, Model};
+use crate::model::{Accumulator, Derivatives, Evaluation, FitData, Model};
 use crate::predict::par_map;
 use crate::special::{digamma, ln_gamma, trigamma};
 
@@ -380,32 +380,7 @@ impl FitData for CompressedSpend {
     }
 }
 
-/// Running sums of value, gradient and Hessian (p, q, v).
-#[derive(Clone, Copy)]
-struct Acc {
-    value: f64,
-    grad: [f64; 3],
-    hess: [[f64; 3]; 3],
-}
-
-impl Acc {
-    const ZERO: Acc = Acc {
-        value: 0.0,
-        grad: [0.0; 3],
-        hess: [[0.0; 3]; 3],
-    };
-
-    fn add(mut self, o: Acc) -> Acc {
-        self.value += o.value;
-        for i in 0..3 {
-            self.grad[i] += o.grad[i];
-            for j in 0..3 {
-                self.hess[i][j] += o.hess[i][j];
-            }
-        }
-        self
-    }
-}
+type Acc = Accumulator<3>;
 
 const CHUNK: usize = 4096;
 
@@ -497,19 +472,7 @@ impl Model for GammaGamma {
                 }
             }
         }
-        Evaluation {
-            value: total.value,
-            gradient: if want_grad {
-                total.grad.to_vec()
-            } else {
-                Vec::new()
-            },
-            hessian: if want_hess {
-                total.hess.iter().flatten().copied().collect()
-            } else {
-                Vec::new()
-            },
-        }
+        total.into_evaluation(derivatives)
     }
 
     /// Moment-style start: p = 1, q = 2 and v the weighted mean spend, so that

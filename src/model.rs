@@ -122,6 +122,71 @@ pub trait TransactionModel: Model {
             self.probability_alive(frequency[i], recency[i], age[i])
         })
     }
+    /// DERT(δ | x, t_x, T): the expected number of residual transactions after
+    /// T, each discounted continuously at rate δ per time unit,
+    /// ∫_T^∞ E[purchase rate at τ | x, t_x, T] e^{−δ(τ−T)} dτ
+    /// (Fader, Hardie & Lee 2005, "RFM and CLV", JMR 42(4), eq. (1)).
+    ///
+    /// The default is [`crate::dert::dert_by_quadrature`], the integral
+    /// δ ∫₀^∞ e^{−δt} E[Y(t) | x, t_x, T] dt of
+    /// [`TransactionModel::conditional_expected_purchases`], accurate to about
+    /// 1e-12; models with a closed form (Pareto/NBD, the paper's eq. (2))
+    /// override it. NaN unless δ > 0.
+    fn discounted_expected_residual_transactions(
+        &self,
+        discount_rate: f64,
+        frequency: f64,
+        recency: f64,
+        age: f64,
+    ) -> f64 {
+        crate::dert::dert_by_quadrature(self, discount_rate, frequency, recency, age)
+    }
     /// Draws one customer observed for `age` time units.
     fn simulate_customer<R: Rng + ?Sized>(&self, age: f64, rng: &mut R) -> SimulatedCustomer;
+}
+
+/// Running sums of a log-likelihood, its gradient and Hessian over P
+/// parameters, for the per-chunk reductions in the models' `evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Accumulator<const P: usize> {
+    pub value: f64,
+    pub grad: [f64; P],
+    pub hess: [[f64; P]; P],
+}
+
+impl<const P: usize> Accumulator<P> {
+    pub const ZERO: Self = Self {
+        value: 0.0,
+        grad: [0.0; P],
+        hess: [[0.0; P]; P],
+    };
+
+    /// Element-wise sum, for `reduce`.
+    pub fn add(mut self, other: Self) -> Self {
+        self.value += other.value;
+        for i in 0..P {
+            self.grad[i] += other.grad[i];
+            for j in 0..P {
+                self.hess[i][j] += other.hess[i][j];
+            }
+        }
+        self
+    }
+
+    /// The evaluation, with the derivatives that were asked for.
+    pub fn into_evaluation(self, derivatives: Derivatives) -> Evaluation {
+        Evaluation {
+            value: self.value,
+            gradient: if derivatives >= Derivatives::Gradient {
+                self.grad.to_vec()
+            } else {
+                Vec::new()
+            },
+            hessian: if derivatives == Derivatives::Hessian {
+                self.hess.iter().flatten().copied().collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
 }
