@@ -9,7 +9,7 @@ computed in Rust.
 >>> bgf = BetaGeoFitter().fit(load_cdnow_summary())
 """
 
-from . import datasets
+from . import datasets, model_comparison, plotting
 from ._core import ConvergenceError, __version__
 from .fitters import (
     BetaDiscreteWeibullFitter,
@@ -23,6 +23,7 @@ from .fitters import (
     retention_table,
     spend_frequency_correlation,
 )
+from .model_comparison import compare_models
 
 __all__ = [
     "BetaDiscreteWeibullFitter",
@@ -35,7 +36,10 @@ __all__ = [
     "ParetoNBDFitter",
     "ShiftedBetaGeometricFitter",
     "__version__",
+    "compare_models",
     "datasets",
+    "model_comparison",
+    "plotting",
     "retention_table",
     "spend_frequency_correlation",
 ]

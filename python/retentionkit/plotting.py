@@ -1,0 +1,906 @@
+"""Diagnostic plots of fitted models, with the names and semantics of ``lifetimes.plotting``.
+
+matplotlib is an optional dependency (``pip install "retentionkit[plot]"``), imported
+only when a function draws. Every function draws on ``ax`` when one is given (a new
+figure otherwise) and returns the Axes; the numbers drawn are the model's own
+predictions, computed in the Rust core, so a test can read them back from the Axes.
+
+Differences from ``lifetimes``:
+
+* :func:`plot_period_transactions` draws the *expected* numbers of customers (from
+  :math:`P(X(T_i) = n)`), not one simulated sample, and labels the last bin ``k+``
+  (Fader, Hardie & Lee 2005, Figure 3); the numbers and the chi-square test are in
+  :func:`~retentionkit.model_comparison.period_transactions_table` and
+  :func:`~retentionkit.model_comparison.period_transactions_chi_square`.
+* :func:`plot_cumulative_transactions` and :func:`plot_incremental_transactions`
+  count ``t`` and ``t_cal`` in periods of ``freq`` and put the points at the end of
+  each model period (x = 1, 2, ... model periods), without ``lifetimes``' one-period
+  shift between the actual and the predicted curves.
+* The frequency/recency and P(alive) matrices also accept the BG/BB.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._validation import FloatArray
+from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
+from .fitters.contractual import _ContractualFitter
+from .fitters.transaction_fitter import TransactionFitter
+from .model_comparison import (
+    PurchaseModel,
+    chi_square,
+    period_transactions_chi_square,
+    period_transactions_table,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.image import AxesImage
+
+__all__ = [
+    "alive_path",
+    "chi_square",
+    "expected_cumulative_transactions",
+    "frequency_recency_matrix",
+    "period_transactions_chi_square",
+    "period_transactions_table",
+    "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_cohort_retention",
+    "plot_cumulative_transactions",
+    "plot_frequency_recency_matrix",
+    "plot_history_alive",
+    "plot_incremental_transactions",
+    "plot_period_transactions",
+    "plot_probability_alive_matrix",
+    "plot_retention",
+    "probability_alive_matrix",
+]
+
+#: A tiny positive age standing for T = 0, which the core refuses (the prediction is
+#: continuous there).
+_T_ZERO = 1e-12
+
+
+def _pyplot() -> Any:
+    """``matplotlib.pyplot``, or an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            'retentionkit.plotting needs matplotlib: pip install "retentionkit[plot]"'
+        ) from exc
+    return plt
+
+
+def _axes(ax: Axes | None) -> Axes:
+    """``ax``, or the Axes of a new figure."""
+    if ax is not None:
+        return ax
+    _, new_ax = _pyplot().subplots()
+    axes: Axes = new_ax
+    return axes
+
+
+def _purchase_model(model: Any) -> PurchaseModel:
+    if not isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter)):
+        raise TypeError(
+            "this plot needs a BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or "
+            f"BetaGeoBetaBinomFitter, got {type(model).__name__}"
+        )
+    return model
+
+
+def _as_array(values: Any) -> FloatArray:
+    return np.asarray(values, dtype=np.float64)
+
+
+# -- calibration fit ---------------------------------------------------------------------
+
+
+def plot_period_transactions(
+    model: PurchaseModel,
+    max_frequency: int = 7,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Bar chart of actual and expected customers by number of repeat purchases.
+
+    Bins 0, 1, ..., ``max_frequency - 1`` and ``max_frequency+`` of the calibration
+    data; the expected counts sum :math:`P(X(T_i) = n)` over the customers (see
+    :func:`~retentionkit.model_comparison.period_transactions_table`). The chi-square
+    statistic of the two columns is
+    :func:`~retentionkit.model_comparison.period_transactions_chi_square`.
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter
+        A fitted model with its calibration data.
+    max_frequency : int, default 7
+        First frequency pooled into the last bin.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.bar` (both series).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With two bar containers, ``Actual`` and ``Model``.
+    """
+    table = period_transactions_table(_purchase_model(model), max_frequency)
+    ax = _axes(ax)
+    positions = np.arange(len(table))
+    width = 0.4
+    ax.bar(positions - width / 2, table["actual"], width, label="Actual", **kwargs)
+    ax.bar(positions + width / 2, table["expected"], width, label="Model", **kwargs)
+    ax.set_xticks(positions)
+    ax.set_xticklabels(list(table.index))
+    ax.set_title("Frequency of Repeat Transactions")
+    ax.set_xlabel("Number of Calibration Period Transactions")
+    ax.set_ylabel("Customers")
+    ax.legend()
+    return ax
+
+
+def _holdout_summary(
+    model: PurchaseModel, calibration_holdout_matrix: pd.DataFrame, kind: str, n: int
+) -> pd.DataFrame:
+    """Mean actual and predicted holdout purchases per value of ``kind`` (first ``n``)."""
+    needed = ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout", "duration_holdout"]
+    missing = [c for c in needed if c not in calibration_holdout_matrix.columns]
+    if missing:
+        raise ValueError(f"calibration_holdout_matrix lacks the column(s) {missing}")
+    summary = calibration_holdout_matrix[needed].astype(np.float64)
+    summary["model_predictions"] = _as_array(
+        model.conditional_expected_number_of_purchases_up_to_time(
+            summary["duration_holdout"].to_numpy(),
+            summary["frequency_cal"].to_numpy(),
+            summary["recency_cal"].to_numpy(),
+            summary["T_cal"].to_numpy(),
+        )
+    )
+    if kind == "time_since_last_purchase":
+        summary[kind] = summary["T_cal"] - summary["recency_cal"]
+    elif kind not in ("frequency_cal", "recency_cal", "T_cal"):
+        raise ValueError(
+            "kind must be frequency_cal, recency_cal, T_cal or time_since_last_purchase, "
+            f"got {kind!r}"
+        )
+    means = summary.groupby(kind)[["frequency_holdout", "model_predictions"]].mean()
+    return means.iloc[:n]
+
+
+def plot_calibration_purchases_vs_holdout_purchases(
+    model: PurchaseModel,
+    calibration_holdout_matrix: pd.DataFrame,
+    n: int = 7,
+    ax: Axes | None = None,
+    kind: str = "frequency_cal",
+    **kwargs: Any,
+) -> Axes:
+    r"""Mean holdout purchases by calibration frequency: actual against predicted.
+
+    As in ``lifetimes``: the customers are grouped by ``kind`` (by default their
+    calibration frequency), and for the first ``n`` groups the mean of
+    ``frequency_holdout`` is drawn beside the mean of
+    :math:`E[Y(t) \mid x, t_x, T]` with :math:`t` = ``duration_holdout`` (each
+    customer's own; ``lifetimes`` takes the first row's for everyone).
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter
+        A fitted model.
+    calibration_holdout_matrix : pandas.DataFrame
+        Columns ``frequency_cal``, ``recency_cal``, ``T_cal``, ``frequency_holdout``
+        and ``duration_holdout``, as ``lifetimes.utils.calibration_and_holdout_data``
+        returns.
+    n : int, default 7
+        Number of groups drawn (the smallest values of ``kind``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    kind : str, default "frequency_cal"
+        Grouping: ``frequency_cal``, ``recency_cal``, ``T_cal`` or
+        ``time_since_last_purchase`` (``T_cal - recency_cal``).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` (both lines).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With two lines, ``frequency_holdout`` and ``model_predictions``.
+    """
+    means = _holdout_summary(_purchase_model(model), calibration_holdout_matrix, kind, n)
+    ax = _axes(ax)
+    x = means.index.to_numpy(dtype=np.float64)
+    ax.plot(x, means["frequency_holdout"], marker="o", label="frequency_holdout", **kwargs)
+    ax.plot(x, means["model_predictions"], marker="o", label="model_predictions", **kwargs)
+    labels = {
+        "frequency_cal": "Purchases in calibration period",
+        "recency_cal": "Age of customer at last purchase",
+        "T_cal": "Age of customer at the end of calibration period",
+        "time_since_last_purchase": "Time since user made last purchase",
+    }
+    ax.set_title("Actual Purchases in Holdout Period vs Predicted Purchases")
+    ax.set_xlabel(labels[kind])
+    ax.set_ylabel("Average of Purchases in Holdout Period")
+    ax.legend()
+    return ax
+
+
+# -- frequency/recency matrices ----------------------------------------------------------
+
+
+def _grid_limits(
+    model: PurchaseModel, max_frequency: int | None, max_recency: int | None
+) -> tuple[int, int]:
+    age_column = "T" if isinstance(model, TransactionFitter) else "n_periods"
+    if max_frequency is None or max_recency is None:
+        if model.data is None:
+            raise ValueError("give max_frequency and max_recency, or fit the model first")
+        if max_frequency is None:
+            max_frequency = int(model.data["frequency"].max())
+        if max_recency is None:
+            max_recency = int(model.data[age_column].max())
+    if max_frequency < 0 or max_recency < 0:
+        raise ValueError("max_frequency and max_recency must be non-negative")
+    if isinstance(model, BetaGeoBetaBinomFitter) and max_recency < 1:
+        raise ValueError("the BG/BB needs max_recency (the number of opportunities) >= 1")
+    return int(max_frequency), int(max_recency)
+
+
+def _history_grid(
+    model: PurchaseModel, max_frequency: int, max_recency: int, predict: Any
+) -> FloatArray:
+    """``predict(x, t_x, T)`` on the grid rows = recency 0..R, columns = frequency 0..F.
+
+    Every customer has ``T = R``. Column 0 (no repeat purchase, so recency 0) repeats
+    the value of the history (0, 0, R) in every row, as ``conditional_probability_alive
+    _matrix`` does; for the BG/BB the impossible cells with more transactions than
+    opportunities (:math:`x > t_x`) are NaN.
+    """
+    age = float(max_recency) if max_recency > 0 else _T_ZERO
+    matrix = np.full((max_recency + 1, max_frequency + 1), np.nan)
+    matrix[:, 0] = _as_array(predict(np.zeros(1), np.zeros(1), np.full(1, age)))[0]
+    if max_frequency > 0:
+        rec, freq = np.meshgrid(
+            np.arange(max_recency + 1, dtype=np.float64),
+            np.arange(1, max_frequency + 1, dtype=np.float64),
+            indexing="ij",
+        )
+        valid = np.ones(freq.shape, dtype=bool)
+        if isinstance(model, BetaGeoBetaBinomFitter):
+            valid = freq <= rec
+        values = np.full(freq.shape, np.nan)
+        if valid.any():
+            values[valid] = _as_array(
+                predict(freq[valid], rec[valid], np.full(int(valid.sum()), age))
+            )
+        matrix[:, 1:] = values
+    return matrix
+
+
+def frequency_recency_matrix(
+    model: PurchaseModel,
+    T: float = 1,
+    max_frequency: int | None = None,
+    max_recency: int | None = None,
+) -> FloatArray:
+    r"""Expected purchases in the next ``T`` periods on a grid of histories.
+
+    Entry ``[t_x, x]`` is :math:`E[Y(T) \mid x, t_x, R]` with :math:`R` =
+    ``max_recency`` the age of every customer (the number of opportunities for the
+    BG/BB, with ``T`` future opportunities). Column 0 is the history (0, 0, R) in
+    every row; BG/BB cells with :math:`x > t_x` are NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(max_recency + 1, max_frequency + 1)``.
+    """
+    model = _purchase_model(model)
+    max_frequency, max_recency = _grid_limits(model, max_frequency, max_recency)
+
+    def predict(x: FloatArray, tx: FloatArray, age: FloatArray) -> Any:
+        horizon = np.full(x.size, float(T))
+        return model.conditional_expected_number_of_purchases_up_to_time(horizon, x, tx, age)
+
+    return _history_grid(model, max_frequency, max_recency, predict)
+
+
+def probability_alive_matrix(
+    model: PurchaseModel, max_frequency: int | None = None, max_recency: int | None = None
+) -> FloatArray:
+    """P(alive) on a grid of histories, laid out as :func:`frequency_recency_matrix`.
+
+    For the (frequency, recency, T) models this is
+    ``model.conditional_probability_alive_matrix``; for the BG/BB it is eq. (11) of
+    Fader, Hardie & Shang (2010), the probability of being alive at the next
+    opportunity ``R + 1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(max_recency + 1, max_frequency + 1)``.
+    """
+    model = _purchase_model(model)
+    max_frequency, max_recency = _grid_limits(model, max_frequency, max_recency)
+    if isinstance(model, TransactionFitter):
+        return model.conditional_probability_alive_matrix(max_frequency, max_recency)
+    bgbb = model
+
+    def predict(x: FloatArray, tx: FloatArray, n: FloatArray) -> Any:
+        return bgbb.conditional_probability_alive(np.ones(x.size), x, tx, n)
+
+    return _history_grid(model, max_frequency, max_recency, predict)
+
+
+def _heatmap(ax: Axes, matrix: FloatArray, **kwargs: Any) -> AxesImage:
+    kwargs.setdefault("interpolation", "none")
+    kwargs.setdefault("aspect", "auto")
+    image = ax.imshow(np.ma.masked_invalid(matrix), **kwargs)
+    ax.set_box_aspect(1)
+    ax.figure.colorbar(image, ax=ax)
+    return image
+
+
+def plot_frequency_recency_matrix(
+    model: PurchaseModel,
+    T: float = 1,
+    max_frequency: int | None = None,
+    max_recency: int | None = None,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Heatmap of expected purchases in the next ``T`` periods by frequency and recency.
+
+    The matrix is :func:`frequency_recency_matrix`: rows are recency 0..``max_recency``
+    (top to bottom), columns frequency 0..``max_frequency``, every customer aged
+    ``max_recency`` (defaults: the largest frequency and age in the fitted data).
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter
+        A fitted model.
+    T : float, default 1
+        Length of the future period.
+    max_frequency, max_recency : int, optional
+        Size of the grid.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one image (and a colorbar beside it).
+    """
+    matrix = frequency_recency_matrix(model, T, max_frequency, max_recency)
+    ax = _axes(ax)
+    _heatmap(ax, matrix, **kwargs)
+    unit = "" if T == 1 else "s"
+    ax.set_title(
+        f"Expected Number of Future Purchases for {T} Unit{unit} of Time,\n"
+        "by Frequency and Recency of a Customer"
+    )
+    ax.set_xlabel("Customer's Historical Frequency")
+    ax.set_ylabel("Customer's Recency")
+    return ax
+
+
+def plot_probability_alive_matrix(
+    model: PurchaseModel,
+    max_frequency: int | None = None,
+    max_recency: int | None = None,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Heatmap of P(alive) by frequency and recency (:func:`probability_alive_matrix`).
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter
+        A fitted model.
+    max_frequency, max_recency : int, optional
+        Size of the grid; default the largest frequency and age in the fitted data.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one image (and a colorbar beside it).
+    """
+    matrix = probability_alive_matrix(model, max_frequency, max_recency)
+    ax = _axes(ax)
+    _heatmap(ax, matrix, **kwargs)
+    ax.set_title("Probability Customer is Alive,\nby Frequency and Recency of a Customer")
+    ax.set_xlabel("Customer's Historical Frequency")
+    ax.set_ylabel("Customer's Recency")
+    return ax
+
+
+# -- calendar time -------------------------------------------------------------------------
+
+
+def _period_offsets(
+    dates: pd.Series, freq: str, datetime_format: str | None
+) -> tuple[np.ndarray, pd.Period]:
+    """Each date's number of ``freq`` periods after the first date's period."""
+    periods = pd.to_datetime(dates, format=datetime_format).dt.to_period(freq)
+    if periods.isna().any():
+        raise ValueError("the transaction dates contain missing values")
+    if len(periods) == 0:
+        raise ValueError("no transactions given")
+    index = pd.PeriodIndex(periods)
+    start = index.min()
+    return np.asarray(index.asi8, dtype=np.int64) - start.ordinal, start
+
+
+def alive_path(
+    model: TransactionFitter,
+    t: int,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    freq: str = "D",
+) -> pd.Series:
+    r"""P(alive) of one customer at the end of each period since the first purchase.
+
+    As ``lifetimes.utils.calculate_alive_path``: at period :math:`k = 0, \ldots, t`
+    the history is ``frequency`` = periods with a purchase up to :math:`k`, minus 1;
+    ``recency`` = the last such period; ``T`` = :math:`k`, in periods of ``freq``
+    (the model's time unit).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by the start of each period (timestamps), ``t + 1`` values.
+    """
+    if not isinstance(model, TransactionFitter):
+        raise TypeError(
+            "plot_history_alive needs a BetaGeoFitter, ModifiedBetaGeoFitter or "
+            f"ParetoNBDFitter, got {type(model).__name__}"
+        )
+    if t < 0:
+        raise ValueError(f"t must be non-negative, got {t}")
+    offsets, start = _period_offsets(transactions[datetime_col], freq, None)
+    k = np.arange(int(t) + 1)
+    purchased = np.zeros(k.size, dtype=bool)
+    inside = offsets[offsets <= t]
+    purchased[np.unique(inside)] = True
+    frequency = np.cumsum(purchased) - 1.0
+    last = np.where(purchased, k, 0)
+    recency = np.maximum.accumulate(last).astype(np.float64)
+    age = np.maximum(k.astype(np.float64), _T_ZERO)
+    alive = _as_array(model.conditional_probability_alive(frequency, recency, age))
+    index = pd.period_range(start, periods=k.size).to_timestamp()
+    return pd.Series(alive, index=index, name="P_alive")
+
+
+def plot_history_alive(
+    model: TransactionFitter,
+    t: int,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    freq: str = "D",
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """P(alive) over one customer's history, with the purchases marked.
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+        A fitted model whose time unit is ``freq``.
+    t : int
+        Number of periods after the first purchase to draw.
+    transactions : pandas.DataFrame
+        The customer's transactions (one customer only).
+    datetime_col : str
+        Column of the transaction dates.
+    freq : str, default "D"
+        The period (a pandas frequency); several purchases in one period count once.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one line (``P_alive``, from :func:`alive_path`) and one collection of
+        dashed vertical lines at the purchase periods.
+    """
+    path = alive_path(model, t, transactions, datetime_col, freq)
+    offsets, _ = _period_offsets(transactions[datetime_col], freq, None)
+    purchase_dates = path.index[np.unique(offsets[offsets <= t])]
+    ax = _axes(ax)
+    ax.plot(path.index, path.to_numpy(), "-", label="P_alive", **kwargs)
+    ax.vlines(purchase_dates, ymin=0, ymax=1, colors="r", linestyles="dashed", label="purchases")
+    ax.set_ylim(0, 1.0)
+    ax.set_yticks(np.arange(0, 1.1, 0.1))
+    ax.set_xlim(path.index[0], path.index[-1])
+    ax.set_ylabel("P_alive")
+    ax.set_title("History of P_alive")
+    ax.legend(loc=3)
+    return ax
+
+
+def expected_cumulative_transactions(
+    model: PurchaseModel,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    datetime_format: str | None = None,
+    freq: str = "D",
+    freq_multiplier: int = 1,
+) -> pd.DataFrame:
+    r"""Actual and expected cumulative repeat transactions over calendar time.
+
+    The log is cut into periods of ``freq`` from the first transaction's period;
+    several transactions of a customer in one period count once (as in the summary
+    data), and the first period of each customer (their "birth" :math:`b_i`) is not a
+    repeat transaction. At the end of model period :math:`k = 1, \ldots,`
+    ``t // freq_multiplier``, i.e. period :math:`E = k m` with
+    :math:`m` = ``freq_multiplier``,
+
+    .. math::
+
+        \text{actual}_k = \#\{\text{repeat transactions in periods} \le E\}, \qquad
+        \text{predicted}_k = \sum_{i:\, b_i \le E} E[X((E - b_i) / m)],
+
+    with :math:`E[X(t)]` the model's expected repeat purchases of a new customer
+    (Fader, Hardie & Lee 2005, Figure 4).
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter
+        A fitted model whose time unit is ``freq_multiplier`` periods of ``freq``.
+    transactions : pandas.DataFrame
+        The transaction log.
+    datetime_col, customer_id_col : str
+        Columns of the dates and of the customer ids.
+    t : int
+        Length of the window, in periods of ``freq``.
+    datetime_format : str, optional
+        Passed to :func:`pandas.to_datetime`.
+    freq : str, default "D"
+        The period.
+    freq_multiplier : int, default 1
+        Periods of ``freq`` per model time unit (7 for a weekly model on daily data).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``actual`` and ``predicted``, indexed by :math:`k` (model periods).
+    """
+    model = _purchase_model(model)
+    m = int(freq_multiplier)
+    if m < 1:
+        raise ValueError(f"freq_multiplier must be a positive integer, got {freq_multiplier!r}")
+    if t < m:
+        raise ValueError(f"t = {t} is shorter than one model period ({m} periods of {freq})")
+    offsets, _ = _period_offsets(transactions[datetime_col], freq, datetime_format)
+    log = pd.DataFrame({"customer": transactions[customer_id_col].to_numpy(), "offset": offsets})
+    log = log.drop_duplicates()
+    birth = log.groupby("customer")["offset"].transform("min")
+    repeats = np.sort(log.loc[log["offset"] > birth, "offset"].to_numpy())
+    births, born = np.unique(log.groupby("customer")["offset"].min().to_numpy(), return_counts=True)
+
+    k = np.arange(1, int(t) // m + 1)
+    ends = k * m
+    actual = np.searchsorted(repeats, ends, side="right").astype(np.float64)
+    ages = (ends[:, None] - births[None, :]).astype(np.float64)
+    alive = ages >= 0
+    expected = np.zeros(ages.shape)
+    expected[alive] = _as_array(model.expected_number_of_purchases_up_to_time(ages[alive] / m))
+    predicted = expected @ born.astype(np.float64)
+    return pd.DataFrame({"actual": actual, "predicted": predicted}, index=pd.Index(k, name="t"))
+
+
+def _plot_tracking(
+    frame: pd.DataFrame, t_cal: float, freq_multiplier: int, ax: Axes | None, **kwargs: Any
+) -> Axes:
+    ax = _axes(ax)
+    x = frame.index.to_numpy(dtype=np.float64)
+    ax.plot(x, frame["actual"].to_numpy(), label="actual", **kwargs)
+    ax.plot(x, frame["predicted"].to_numpy(), label="predicted", **kwargs)
+    ax.axvline(x=t_cal / freq_multiplier, color="r", linestyle="--")
+    ax.legend()
+    return ax
+
+
+def plot_cumulative_transactions(
+    model: PurchaseModel,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    t_cal: float,
+    datetime_format: str | None = None,
+    freq: str = "D",
+    freq_multiplier: int = 1,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Actual and expected cumulative repeat transactions, calibration end marked.
+
+    The curves are :func:`expected_cumulative_transactions`; a dashed vertical line
+    marks the end of the calibration period.
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter
+        A fitted model whose time unit is ``freq_multiplier`` periods of ``freq``.
+    transactions : pandas.DataFrame
+        The transaction log.
+    datetime_col, customer_id_col : str
+        Columns of the dates and of the customer ids.
+    t : int
+        Length of the window, in periods of ``freq``.
+    t_cal : float
+        End of the calibration period, in periods of ``freq`` from the first
+        transaction (``lifetimes`` counts it in model periods).
+    datetime_format : str, optional
+        Passed to :func:`pandas.to_datetime`.
+    freq : str, default "D"
+        The period.
+    freq_multiplier : int, default 1
+        Periods of ``freq`` per model time unit.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With the lines ``actual`` and ``predicted`` (x in model periods) and the
+        vertical calibration line.
+    """
+    frame = expected_cumulative_transactions(
+        model,
+        transactions,
+        datetime_col,
+        customer_id_col,
+        t,
+        datetime_format,
+        freq,
+        freq_multiplier,
+    )
+    ax = _plot_tracking(frame, t_cal, freq_multiplier, ax, **kwargs)
+    ax.set_title("Tracking Cumulative Transactions")
+    ax.set_xlabel("Time (model periods)")
+    ax.set_ylabel("Cumulative Transactions")
+    return ax
+
+
+def plot_incremental_transactions(
+    model: PurchaseModel,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    t_cal: float,
+    datetime_format: str | None = None,
+    freq: str = "D",
+    freq_multiplier: int = 1,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Actual and expected repeat transactions per model period, calibration end marked.
+
+    The differences of :func:`expected_cumulative_transactions` (the first model
+    period's value is its cumulative value). Parameters as
+    :func:`plot_cumulative_transactions`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With the lines ``actual`` and ``predicted`` and the vertical calibration line.
+    """
+    cumulative = expected_cumulative_transactions(
+        model,
+        transactions,
+        datetime_col,
+        customer_id_col,
+        t,
+        datetime_format,
+        freq,
+        freq_multiplier,
+    )
+    incremental = cumulative.diff()
+    incremental.iloc[0] = cumulative.iloc[0]
+    ax = _plot_tracking(incremental, t_cal, freq_multiplier, ax, **kwargs)
+    ax.set_title("Tracking Incremental Transactions")
+    ax.set_xlabel("Time (model periods)")
+    ax.set_ylabel("Transactions")
+    return ax
+
+
+# -- contractual retention -----------------------------------------------------------------
+
+
+def _empirical_survival(model: _ContractualFitter, survivors: Any) -> dict[str, FloatArray]:
+    """Observed survival shares S(t), t = 0, 1, ..., per cohort."""
+    if survivors is not None:
+        if isinstance(survivors, pd.DataFrame):
+            columns = {str(c): survivors[c].to_numpy(dtype=np.float64) for c in survivors}
+        else:
+            name = getattr(survivors, "name", None)
+            label = "actual" if name is None else str(name)
+            columns = {label: np.asarray(survivors, dtype=np.float64).reshape(-1)}
+    elif model.data is None:
+        return {}
+    elif "duration" in model.data.columns:
+        return {"actual": _kaplan_meier(model.data)}
+    else:
+        columns = {str(c): model.data[c].to_numpy(dtype=np.float64) for c in model.data}
+    shares = {}
+    for label, counts in columns.items():
+        counts = counts[~np.isnan(counts)]
+        if counts.size == 0 or not counts[0] > 0:
+            raise ValueError(f"cohort {label!r} needs a positive count at period 0")
+        shares[label] = counts / counts[0]
+    return shares
+
+
+def _kaplan_meier(data: pd.DataFrame) -> FloatArray:
+    r"""Kaplan-Meier survival :math:`S(0), \ldots, S(\max d)` of (duration, churned) records.
+
+    Of the customers still at risk at the end of period :math:`t` (duration
+    :math:`\ge t`), those who churned after exactly :math:`t` periods leave;
+    customers still active with duration :math:`t` are censored after period
+    :math:`t`.
+    """
+    duration = data["duration"].to_numpy(dtype=np.int64)
+    churned = data["churned"].to_numpy(dtype=bool)
+    weights = data["weights"].to_numpy(dtype=np.float64)
+    horizon = int(duration.max())
+    ended = np.bincount(duration, weights=weights, minlength=horizon + 1)
+    churns = np.bincount(duration[churned], weights=weights[churned], minlength=horizon + 1)
+    at_risk = weights.sum() - np.concatenate([[0.0], np.cumsum(ended)[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, churns / at_risk, 0.0)
+    hazard[0] = 0.0
+    return np.asarray(np.cumprod(1.0 - hazard), dtype=np.float64)
+
+
+def plot_retention(
+    model: _ContractualFitter,
+    survivors: Any = None,
+    periods: int | None = None,
+    kind: str = "survival",
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    r"""Survival or retention-rate curve of an sBG/BdW model beside the data.
+
+    ``kind="survival"`` draws :math:`S(t)` for :math:`t = 0, \ldots,` ``periods``
+    and each cohort's share still active, :math:`n_t / n_0`;
+    ``kind="retention"`` draws :math:`r(t) = S(t) / S(t - 1)` for
+    :math:`t = 1, \ldots,` ``periods`` and the observed :math:`n_t / n_{t-1}`
+    (Fader & Hardie 2007, Figures 2 and 5).
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeometricFitter or BetaDiscreteWeibullFitter
+        A fitted model (or one with parameters set).
+    survivors : array_like, pandas.Series or pandas.DataFrame, optional
+        Survivor counts, period 0 first (a DataFrame: one column per cohort;
+        trailing NaN allowed). By default the fitted data: its cohorts, or the
+        Kaplan-Meier estimate of (duration, churned) records.
+    periods : int, optional
+        Last period of the projection; default the last observed period, or 12
+        without data.
+    kind : {"survival", "retention"}, default "survival"
+        Which curve.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` for the model's line.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one marked line per cohort (labelled with the cohort) and the model's
+        line, labelled ``model``, last.
+    """
+    if not isinstance(model, _ContractualFitter):
+        raise TypeError(
+            "plot_retention needs a ShiftedBetaGeometricFitter or "
+            f"BetaDiscreteWeibullFitter, got {type(model).__name__}"
+        )
+    if kind not in ("survival", "retention"):
+        raise ValueError(f"kind must be 'survival' or 'retention', got {kind!r}")
+    observed = _empirical_survival(model, survivors)
+    if periods is None:
+        periods = max((s.size - 1 for s in observed.values()), default=12)
+        periods = max(periods, 1)
+    if periods < 1:
+        raise ValueError(f"periods must be at least 1, got {periods}")
+    ax = _axes(ax)
+    first = 0 if kind == "survival" else 1
+    for label, share in observed.items():
+        t = np.arange(share.size, dtype=np.float64)
+        if kind == "survival":
+            ax.plot(t, share, marker="o", linestyle="none", label=label)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = share[1:] / share[:-1]
+            ax.plot(t[1:], rate, marker="o", linestyle="none", label=label)
+    t = np.arange(first, periods + 1, dtype=np.float64)
+    curve = model.survival_function(t) if kind == "survival" else model.retention_rate(t)
+    ax.plot(t, _as_array(curve), label="model", **kwargs)
+    if kind == "survival":
+        ax.set_title("Share of the Cohort Still Active")
+        ax.set_ylabel("S(t)")
+    else:
+        ax.set_title("Retention Rate")
+        ax.set_ylabel("r(t)")
+    ax.set_xlabel("Period")
+    ax.legend()
+    return ax
+
+
+def plot_cohort_retention(
+    cohort_table: pd.DataFrame,
+    ax: Axes | None = None,
+    annotate: bool = True,
+    fmt: str = "{:.0%}",
+    **kwargs: Any,
+) -> Axes:
+    """Heatmap of a cohort retention table: cohorts down, periods since acquisition across.
+
+    Parameters
+    ----------
+    cohort_table : pandas.DataFrame
+        Shares (numbers, typically in [0, 1]) with one row per cohort and one column
+        per period since acquisition; NaN (periods not yet observed) is left blank.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    annotate : bool, default True
+        Write each share in its cell.
+    fmt : str, default "{:.0%}"
+        Format of the annotations.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one image whose data is the table, and a colorbar.
+    """
+    if not isinstance(cohort_table, pd.DataFrame):
+        raise TypeError(f"cohort_table must be a DataFrame, got {type(cohort_table).__name__}")
+    try:
+        values = cohort_table.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("cohort_table must hold numbers (shares)") from exc
+    ax = _axes(ax)
+    kwargs.setdefault("cmap", "Blues")
+    _heatmap(ax, values, **kwargs)
+    ax.set_box_aspect(None)
+    rows, columns = values.shape
+    ax.set_xticks(np.arange(columns))
+    ax.set_xticklabels([str(c) for c in cohort_table.columns])
+    ax.set_yticks(np.arange(rows))
+    ax.set_yticklabels([str(i) for i in cohort_table.index])
+    if annotate:
+        finite = values[np.isfinite(values)]
+        middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                color = "white" if value > middle else "black"
+                ax.text(j, i, fmt.format(value), ha="center", va="center", color=color)
+    ax.set_title("Retention by Cohort")
+    ax.set_xlabel(str(cohort_table.columns.name or "Periods since acquisition"))
+    ax.set_ylabel(str(cohort_table.index.name or "Cohort"))
+    return ax
