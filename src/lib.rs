@@ -46,6 +46,7 @@ pub mod pnbd;
 pub mod predict;
 pub mod sbg;
 pub mod special;
+pub mod summary;
 
 #[cfg(feature = "python")]
 mod python;

@@ -9,7 +9,7 @@ computed in Rust.
 >>> bgf = BetaGeoFitter().fit(load_cdnow_summary())
 """
 
-from . import datasets, model_comparison, plotting
+from . import datasets, model_comparison, plotting, utils
 from ._core import ConvergenceError, __version__
 from .fitters import (
     BetaDiscreteWeibullFitter,
@@ -42,4 +42,5 @@ __all__ = [
     "plotting",
     "retention_table",
     "spend_frequency_correlation",
+    "utils",
 ]

@@ -490,3 +490,39 @@ class BetaDiscreteWeibullModel:
         self, n_periods: FloatArray, seed: int
     ) -> tuple[FloatArray, npt.NDArray[np.bool_], FloatArray]:
         """Draw customers: returns (duration, churned, theta)."""
+
+# Transaction log -> customer summaries (src/python/summary.rs). Customers are
+# int64 codes 0..n-1 (factorised ids), times int64 period ordinals (or any
+# integer clock with ``period`` its period length).
+
+def summarize_transactions(
+    customers: npt.NDArray[np.int64],
+    times: npt.NDArray[np.int64],
+    observation_end: int,
+    amounts: Optional[FloatArray] = None,
+    period: int = 1,
+    freq_multiplier: float = 1.0,
+    include_first_transaction: bool = False,
+) -> tuple[
+    npt.NDArray[np.uintp], FloatArray, FloatArray, FloatArray, Optional[FloatArray]
+]:
+    """Per-customer (customer code, frequency, recency, T, monetary value or None)."""
+
+def calibration_and_holdout(
+    customers: npt.NDArray[np.int64],
+    times: npt.NDArray[np.int64],
+    calibration_end: int,
+    observation_end: int,
+    holdout: Optional[npt.NDArray[np.bool_]] = None,
+    amounts: Optional[FloatArray] = None,
+    period: int = 1,
+    freq_multiplier: float = 1.0,
+    include_first_transaction: bool = False,
+) -> tuple[
+    tuple[npt.NDArray[np.uintp], FloatArray, FloatArray, FloatArray, Optional[FloatArray]],
+    FloatArray,
+    Optional[FloatArray],
+    float,
+]:
+    """((customer, frequency_cal, recency_cal, T_cal, monetary_value_cal or None),
+    frequency_holdout, monetary_value_holdout or None, duration_holdout)."""

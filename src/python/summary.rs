@@ -1,0 +1,135 @@
+//! Bindings of the transaction-log summaries (`crate::summary`). The pandas
+//! layer (`retentionkit.utils`) factorises the ids, converts datetimes to period
+//! ordinals and passes int64 arrays, read here without copying.
+
+use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use super::{slice, vec_to_py, PyErrWrap};
+use crate::summary::{self, HoldoutOptions, SummaryOptions, TransactionSummary};
+
+type Array<'py, T> = Bound<'py, PyArray1<T>>;
+
+/// (customer, frequency, recency, T, monetary_value or None).
+type SummaryColumns<'py> = (
+    Array<'py, usize>,
+    Array<'py, f64>,
+    Array<'py, f64>,
+    Array<'py, f64>,
+    Option<Array<'py, f64>>,
+);
+
+/// A contiguous view of a 1-d numpy array, without copying.
+fn view<'a, T: Element>(name: &str, array: &'a PyReadonlyArray1<'_, T>) -> PyResult<&'a [T]> {
+    array.as_slice().map_err(|_| {
+        PyValueError::new_err(format!(
+            "{name} must be a contiguous {} array",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
+fn columns(py: Python<'_>, s: TransactionSummary) -> SummaryColumns<'_> {
+    (
+        s.customer.into_pyarray(py),
+        vec_to_py(py, s.frequency),
+        vec_to_py(py, s.recency),
+        vec_to_py(py, s.age),
+        s.monetary_value.map(|m| vec_to_py(py, m)),
+    )
+}
+
+/// Per-customer frequency, recency, T (and monetary value) of a transaction log.
+#[pyfunction]
+#[pyo3(signature = (
+    customers, times, observation_end, amounts=None, period=1, freq_multiplier=1.0,
+    include_first_transaction=false
+))]
+#[allow(clippy::too_many_arguments)]
+fn summarize_transactions<'py>(
+    py: Python<'py>,
+    customers: PyReadonlyArray1<'py, i64>,
+    times: PyReadonlyArray1<'py, i64>,
+    observation_end: i64,
+    amounts: Option<PyReadonlyArray1<'py, f64>>,
+    period: i64,
+    freq_multiplier: f64,
+    include_first_transaction: bool,
+) -> PyResult<SummaryColumns<'py>> {
+    let (c, t) = (view("customers", &customers)?, view("times", &times)?);
+    let a = match &amounts {
+        Some(a) => Some(slice("amounts", a)?),
+        None => None,
+    };
+    let options = SummaryOptions {
+        observation_end,
+        period,
+        freq_multiplier,
+        include_first_transaction,
+    };
+    let s = py
+        .detach(|| summary::summarize(c, t, a, &options))
+        .map_err(PyErrWrap)?;
+    Ok(columns(py, s))
+}
+
+/// Calibration summary plus holdout purchases: returns (customer, frequency_cal,
+/// recency_cal, T_cal, monetary_value_cal or None, frequency_holdout,
+/// monetary_value_holdout or None, duration_holdout).
+#[pyfunction]
+#[pyo3(signature = (
+    customers, times, calibration_end, observation_end, holdout=None, amounts=None, period=1,
+    freq_multiplier=1.0, include_first_transaction=false
+))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn calibration_and_holdout<'py>(
+    py: Python<'py>,
+    customers: PyReadonlyArray1<'py, i64>,
+    times: PyReadonlyArray1<'py, i64>,
+    calibration_end: i64,
+    observation_end: i64,
+    holdout: Option<PyReadonlyArray1<'py, bool>>,
+    amounts: Option<PyReadonlyArray1<'py, f64>>,
+    period: i64,
+    freq_multiplier: f64,
+    include_first_transaction: bool,
+) -> PyResult<(
+    SummaryColumns<'py>,
+    Array<'py, f64>,
+    Option<Array<'py, f64>>,
+    f64,
+)> {
+    let (c, t) = (view("customers", &customers)?, view("times", &times)?);
+    let a = match &amounts {
+        Some(a) => Some(slice("amounts", a)?),
+        None => None,
+    };
+    let h = match &holdout {
+        Some(h) => Some(view("holdout", h)?),
+        None => None,
+    };
+    let options = HoldoutOptions {
+        calibration_end,
+        observation_end,
+        period,
+        freq_multiplier,
+        include_first_transaction,
+    };
+    let out = py
+        .detach(|| summary::calibration_and_holdout(c, t, a, h, &options))
+        .map_err(PyErrWrap)?;
+    Ok((
+        columns(py, out.calibration),
+        vec_to_py(py, out.frequency_holdout),
+        out.monetary_value_holdout.map(|m| vec_to_py(py, m)),
+        out.duration_holdout,
+    ))
+}
+
+/// Adds the transaction-summary functions to `_core`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(summarize_transactions, m)?)?;
+    m.add_function(wrap_pyfunction!(calibration_and_holdout, m)?)?;
+    Ok(())
+}
