@@ -16,6 +16,21 @@
 //! (which steps over `numpy.arange(1, time + 1)`), K = ⌈time⌉, so a fractional
 //! last month counts as a whole one.
 //!
+//! **Continuous discounting** ([`customer_lifetime_value_continuous`]): over
+//! the customer's whole remaining lifetime, with each purchase discounted
+//! continuously at rate δ per time unit from T, as in Fader, Hardie & Lee
+//! (2005), "RFM and CLV: Using Iso-Value Curves for Customer Base Analysis",
+//! JMR 42(4):
+//!
+//! CLV = m · DERT(δ | x, t_x, T),
+//!
+//! with DERT the discounted expected residual transactions ([`crate::dert`]).
+//! [`ClvOptions::continuous_rate`] gives the δ equivalent to a monthly rate d,
+//! δ = ln(1 + d)/f, so that e^{−δt} = (1 + d)^{−t/f}: the two methods then
+//! discount a purchase at the same instant alike, and differ in that the
+//! discrete one rounds purchase times up to whole months and stops at the
+//! horizon.
+//!
 //! ```
 //! use retentionkit::clv::{customer_lifetime_value, ClvOptions, TimeUnit};
 //! use retentionkit::BetaGeo;
@@ -103,6 +118,18 @@ impl Default for ClvOptions {
 }
 
 impl ClvOptions {
+    /// The continuous discount rate per time unit equivalent to the monthly
+    /// rate: δ = ln(1 + d)/f with f the time units per month.
+    ///
+    /// ```
+    /// use retentionkit::clv::{ClvOptions, TimeUnit};
+    /// let options = ClvOptions { discount_rate: 0.01, unit: TimeUnit::Month, ..ClvOptions::default() };
+    /// assert!((options.continuous_rate() - 1.01f64.ln()).abs() < 1e-15);
+    /// ```
+    pub fn continuous_rate(&self) -> f64 {
+        self.discount_rate.ln_1p() / self.unit.periods_per_month()
+    }
+
     fn validate(&self) -> Result<()> {
         if !(self.time.is_finite() && self.time >= 0.0) {
             return Err(Error::InvalidParameter {
@@ -155,23 +182,7 @@ pub fn customer_lifetime_value<M: TransactionModel>(
 ) -> Result<Vec<f64>> {
     validate_summary(frequency, recency, age, None)?;
     let n = frequency.len();
-    if monetary_value.len() != n {
-        return Err(Error::LengthMismatch {
-            name: "monetary_value",
-            found: monetary_value.len(),
-            expected: n,
-        });
-    }
-    if let Some(row) = (0..n)
-        .into_par_iter()
-        .find_first(|&i| !monetary_value[i].is_finite())
-    {
-        return Err(Error::InvalidData {
-            rule: "monetary_value must be a finite number",
-            row,
-            detail: format!("monetary_value={}", monetary_value[row]),
-        });
-    }
+    check_monetary(monetary_value, n)?;
     options.validate()?;
     let factor = options.unit.periods_per_month();
     let mut clv = vec![0.0; n];
@@ -195,4 +206,78 @@ pub fn customer_lifetime_value<M: TransactionModel>(
         previous = current;
     }
     Ok(clv)
+}
+
+fn check_monetary(monetary_value: &[f64], n: usize) -> Result<()> {
+    if monetary_value.len() != n {
+        return Err(Error::LengthMismatch {
+            name: "monetary_value",
+            found: monetary_value.len(),
+            expected: n,
+        });
+    }
+    if let Some(row) = (0..n)
+        .into_par_iter()
+        .find_first(|&i| !monetary_value[i].is_finite())
+    {
+        return Err(Error::InvalidData {
+            rule: "monetary_value must be a finite number",
+            row,
+            detail: format!("monetary_value={}", monetary_value[row]),
+        });
+    }
+    Ok(())
+}
+
+/// Value of each customer's whole remaining lifetime under continuous
+/// discounting: mᵢ · DERT(δ | xᵢ, t_xᵢ, Tᵢ) (see the module documentation).
+///
+/// `discount_rate` is δ per time unit of the data and must be positive
+/// ([`ClvOptions::continuous_rate`] converts a monthly rate); `monetary_value`
+/// is the expected value of each future transaction, as for
+/// [`customer_lifetime_value`]. DERT is the model's
+/// [`TransactionModel::discounted_expected_residual_transactions`]: closed form
+/// for the Pareto/NBD, quadrature otherwise.
+///
+/// ```
+/// use retentionkit::clv::customer_lifetime_value_continuous;
+/// use retentionkit::ParetoNBD;
+///
+/// let model = ParetoNBD::new(0.553, 10.578, 0.606, 11.669)?; // weeks
+/// let delta = 1.15f64.ln() / 52.0; // 15% a year
+/// let clv = customer_lifetime_value_continuous(
+///     &model, &[2.0, 0.0], &[30.43, 0.0], &[38.86, 38.86], &[24.66, 35.17], delta,
+/// )?;
+/// assert!((clv[0] - 24.66 * 6.501_730_537_564).abs() < 1e-6);
+/// # Ok::<(), retentionkit::Error>(())
+/// ```
+pub fn customer_lifetime_value_continuous<M: TransactionModel>(
+    model: &M,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    monetary_value: &[f64],
+    discount_rate: f64,
+) -> Result<Vec<f64>> {
+    if !(discount_rate.is_finite() && discount_rate > 0.0) {
+        return Err(Error::InvalidParameter {
+            name: "discount_rate".into(),
+            value: discount_rate,
+            rule: "the continuous discount rate must be positive and finite",
+        });
+    }
+    let n = frequency.len();
+    check_monetary(monetary_value, n)?;
+    let mut value = crate::dert::discounted_expected_residual_transactions(
+        model,
+        &vec![discount_rate; n],
+        frequency,
+        recency,
+        age,
+    )?;
+    value
+        .par_iter_mut()
+        .zip(monetary_value.par_iter())
+        .for_each(|(v, m)| *v *= m);
+    Ok(value)
 }

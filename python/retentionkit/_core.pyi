@@ -82,6 +82,46 @@ class BetaGeoModel:
         self, T: FloatArray, seed: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
+    def discounted_expected_residual_transactions(
+        self,
+        discount_rate: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+    ) -> FloatArray:
+        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
+    def conditional_expected_number_of_purchases_up_to_time_interval(
+        self,
+        t: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+    def conditional_probability_alive_interval(
+        self,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+    def discounted_expected_residual_transactions_interval(
+        self,
+        discount_rate: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
 
 class ModifiedBetaGeoModel:
     """MBG/NBD (Batislam, Denizel & Filiztekin 2007) with parameters (r, alpha, a, b)."""
@@ -147,6 +187,46 @@ class ModifiedBetaGeoModel:
         self, T: FloatArray, seed: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
+    def discounted_expected_residual_transactions(
+        self,
+        discount_rate: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+    ) -> FloatArray:
+        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
+    def conditional_expected_number_of_purchases_up_to_time_interval(
+        self,
+        t: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+    def conditional_probability_alive_interval(
+        self,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+    def discounted_expected_residual_transactions_interval(
+        self,
+        discount_rate: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
 
 class ParetoNBDModel:
     """Pareto/NBD (Schmittlein, Morrison & Colombo 1987) with parameters (r, alpha, s, beta)."""
@@ -212,6 +292,46 @@ class ParetoNBDModel:
         self, T: FloatArray, seed: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
+    def discounted_expected_residual_transactions(
+        self,
+        discount_rate: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+    ) -> FloatArray:
+        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
+    def conditional_expected_number_of_purchases_up_to_time_interval(
+        self,
+        t: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+    def conditional_probability_alive_interval(
+        self,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+    def discounted_expected_residual_transactions_interval(
+        self,
+        discount_rate: FloatArray,
+        frequency: FloatArray,
+        recency: FloatArray,
+        T: FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
 
 class BetaGeoBetaBinomModel:
     """BG/BB (Fader, Hardie & Shang 2010) with parameters (alpha, beta, gamma, delta)."""
@@ -345,6 +465,33 @@ def customer_lifetime_value(
     freq: str = "D",
 ) -> FloatArray:
     """Discounted expected spend over `time` months, as lifetimes' `_customer_lifetime_value`."""
+
+def customer_lifetime_value_continuous(
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
+    frequency: FloatArray,
+    recency: FloatArray,
+    T: FloatArray,
+    monetary_value: FloatArray,
+    discount_rate: float,
+) -> FloatArray:
+    """Value of the whole remaining lifetime at the continuous rate per time unit: m x DERT."""
+
+def customer_lifetime_value_interval(
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
+    spend_model: GammaGammaModel,
+    frequency: FloatArray,
+    recency: FloatArray,
+    T: FloatArray,
+    monetary_value: FloatArray,
+    time: Optional[float] = 12.0,
+    discount_rate: float = 0.01,
+    freq: str = "D",
+    discounting: str = "discrete",
+    level: float = 0.95,
+    n_draws: int = 200,
+    seed: int = 0,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """CLV (estimate, lower, upper) over independent draws of both models' parameters."""
 
 def spend_frequency_correlation(
     frequency: FloatArray,

@@ -565,6 +565,7 @@ impl BetaGeoBetaBinomModel {
 // use them; each has `pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()>`.
 mod contractual;
 mod gamma_gamma;
+mod intervals;
 mod summary;
 
 /// The native module. Each model's binding file adds its classes here.
@@ -577,6 +578,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ParetoNBDModel>()?;
     m.add_class::<BetaGeoBetaBinomModel>()?;
     gamma_gamma::register(m)?;
+    intervals::register(m)?;
     contractual::register(m)?;
     summary::register(m)?;
     Ok(())

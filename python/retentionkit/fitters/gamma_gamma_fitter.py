@@ -9,6 +9,7 @@ base analysis", Journal of Marketing Research 42(4), 415-430.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,10 +17,12 @@ import pandas as pd
 
 from .._core import GammaGammaModel
 from .._core import customer_lifetime_value as _core_customer_lifetime_value
+from .._core import customer_lifetime_value_continuous as _core_clv_continuous
+from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
 from .._validation import ArrayLike, Result, name_rows, prepare
 from .base import BaseFitter
-from .transaction_fitter import TransactionFitter, _data_index
+from .transaction_fitter import TransactionFitter, _data_index, _interval_frame, _seed
 
 __all__ = ["GammaGammaFitter", "spend_frequency_correlation"]
 
@@ -242,9 +245,10 @@ class GammaGammaFitter(BaseFitter):
         recency: ArrayLike,
         T: ArrayLike,
         monetary_value: ArrayLike,
-        time: float = 12,
+        time: float | None = 12,
         discount_rate: float = 0.01,
         freq: str = "D",
+        discounting: str = "discrete",
     ) -> Result:
         r"""Discounted expected spend over the next ``time`` months, as in ``lifetimes``.
 
@@ -262,6 +266,18 @@ class GammaGammaFitter(BaseFitter):
         ``lifetimes.GammaGammaFitter.customer_lifetime_value`` (which counts a
         fractional last month as a whole one), computed in the Rust core.
 
+        With ``discounting="continuous"`` (and ``time=None``) the value is that of
+        the customer's whole remaining lifetime with continuous discounting, as in
+        Fader, Hardie & Lee (2005, JMR):
+
+        .. math::
+
+            \mathrm{CLV} = E[M \mid x, m_x]\; \mathrm{DERT}(\delta \mid x, t_x, T),
+            \qquad \delta = \ln(1 + d) / f,
+
+        the rate per time unit that discounts like :math:`(1 + d)^{-t/f}` (see
+        :meth:`TransactionFitter.discounted_expected_residual_transactions`).
+
         Parameters
         ----------
         transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
@@ -277,6 +293,10 @@ class GammaGammaFitter(BaseFitter):
             Monthly discount rate (greater than -1).
         freq : {"D", "W", "M", "H"}, default "D"
             Time unit of ``recency``, ``T`` and the transaction model.
+        discounting : {"discrete", "continuous"}, default "discrete"
+            ``"discrete"``: the monthly sum above (``lifetimes``). ``"continuous"``:
+            the whole remaining lifetime, discounted continuously; needs
+            ``time=None``.
 
         Returns
         -------
@@ -290,29 +310,112 @@ class GammaGammaFitter(BaseFitter):
         ValueError
             On invalid input, or when ``q <= 1``.
         """
-        if not isinstance(transaction_prediction_model, TransactionFitter):
-            raise TypeError(
-                "transaction_prediction_model must be a fitted retentionkit BetaGeoFitter, "
-                "ModifiedBetaGeoFitter or ParetoNBDFitter, got "
-                f"{type(transaction_prediction_model).__name__}"
-            )
-        transactions = transaction_prediction_model._core()
+        transactions = _transaction_core(transaction_prediction_model)
+        _check_discounting(discounting, time)
         model = self._core()
         p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
         x, tx, age, money = p.arrays
         with name_rows(p.index):
             profit = model.conditional_expected_average_profit(x, money)
-            values = _core_customer_lifetime_value(
+            if discounting == "continuous":
+                values = _core_clv_continuous(
+                    transactions,
+                    x,
+                    tx,
+                    age,
+                    profit,
+                    discount_rate=_continuous_rate(discount_rate, freq),
+                )
+            else:
+                assert time is not None  # checked by _check_discounting
+                values = _core_customer_lifetime_value(
+                    transactions,
+                    x,
+                    tx,
+                    age,
+                    profit,
+                    time=float(time),
+                    discount_rate=float(discount_rate),
+                    freq=freq,
+                )
+        return p.wrap(values, name="clv")
+
+    def customer_lifetime_value_interval(
+        self,
+        transaction_prediction_model: TransactionFitter,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        monetary_value: ArrayLike,
+        time: float | None = 12,
+        discount_rate: float = 0.01,
+        freq: str = "D",
+        discounting: str = "discrete",
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int | None = None,
+    ) -> pd.DataFrame:
+        r"""Customer lifetime value with an interval over the parameter uncertainty.
+
+        The value is that of :meth:`customer_lifetime_value`. ``n_draws`` parameter
+        vectors of the transaction model and, independently, of this spend model
+        are drawn from the asymptotic normal distributions of their
+        log-parameters (covariance :math:`D^{-1} \Sigma D^{-1}` with
+        :math:`\Sigma` the ``variance_matrix_`` and :math:`D` the diagonal of the
+        estimates); each customer's value is computed under every pair, and the
+        :math:`(1 \mp \text{level})/2` quantiles are the bounds. A spend draw with
+        :math:`q \le 1` has an infinite expected spend.
+
+        Parameters
+        ----------
+        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+            A fitted model of the number of transactions (with its covariance).
+        frequency, recency, T, monetary_value, time, discount_rate, freq, discounting
+            As for :meth:`customer_lifetime_value`.
+        level : float, default 0.95
+            Coverage of the interval, in (0, 1).
+        n_draws : int, default 200
+            Number of parameter draws of each model (at least 2).
+        seed : int, optional
+            Seed of the core's ChaCha8 generator: the same seed gives the same
+            intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``estimate`` (at both models' estimates), ``lower`` and
+            ``upper``, indexed like the input Series (else 0..n-1).
+
+        Raises
+        ------
+        TypeError
+            If ``transaction_prediction_model`` is not one of the supported fitters.
+        ValueError
+            On invalid input, when ``q <= 1``, or when either model has no
+            covariance (parameters set by hand).
+        """
+        transactions = _transaction_core(transaction_prediction_model)
+        _check_discounting(discounting, time)
+        model = self._core()
+        p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
+        x, tx, age, money = p.arrays
+        with name_rows(p.index):
+            bands = _core_clv_interval(
                 transactions,
+                model,
                 x,
                 tx,
                 age,
-                profit,
-                time=float(time),
+                money,
+                time=None if time is None else float(time),
                 discount_rate=float(discount_rate),
                 freq=freq,
+                discounting=discounting,
+                level=float(level),
+                n_draws=int(n_draws),
+                seed=_seed(seed),
             )
-        return p.wrap(values, name="clv")
+        return _interval_frame(bands, p.index)
 
     def individual_log_likelihood(
         self,
@@ -343,6 +446,46 @@ class GammaGammaFitter(BaseFitter):
         with name_rows(p.index):
             values = model.individual_log_likelihood(*p.arrays)
         return p.wrap(values)
+
+
+_PERIODS_PER_MONTH = {"H": 720.0, "D": 30.0, "W": 4.345, "M": 1.0}
+
+
+def _transaction_core(transaction_prediction_model: Any) -> Any:
+    if not isinstance(transaction_prediction_model, TransactionFitter):
+        raise TypeError(
+            "transaction_prediction_model must be a fitted retentionkit BetaGeoFitter, "
+            "ModifiedBetaGeoFitter or ParetoNBDFitter, got "
+            f"{type(transaction_prediction_model).__name__}"
+        )
+    return transaction_prediction_model._core()
+
+
+def _check_discounting(discounting: str, time: float | None) -> None:
+    if discounting == "discrete":
+        if time is None:
+            raise ValueError("discounting='discrete' sums over a horizon: give time in months")
+    elif discounting == "continuous":
+        if time is not None:
+            raise ValueError(
+                "discounting='continuous' values the whole remaining lifetime: pass time=None"
+            )
+    else:
+        raise ValueError(f"discounting must be 'discrete' or 'continuous', got {discounting!r}")
+
+
+def _continuous_rate(discount_rate: float, freq: str) -> float:
+    """ln(1 + d) / f: the continuous rate per time unit equivalent to a monthly d."""
+    if freq not in _PERIODS_PER_MONTH:
+        raise ValueError(
+            f"freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got {freq!r}"
+        )
+    if not float(discount_rate) > 0.0:
+        raise ValueError(
+            "discounting='continuous' needs a positive discount_rate (the value of an "
+            f"undiscounted lifetime can be infinite), got {discount_rate}"
+        )
+    return math.log1p(float(discount_rate)) / _PERIODS_PER_MONTH[freq]
 
 
 def spend_frequency_correlation(

@@ -1,0 +1,355 @@
+//! Bindings of DERT, continuous-discounting CLV and the prediction intervals
+//! over parameter uncertainty ([`crate::dert`], [`crate::intervals`]).
+
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+use super::gamma_gamma::GammaGammaModel;
+use super::{
+    slice, vec_to_py, BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, PyErrWrap, PyResultWrap,
+};
+use crate::clv::{self, ClvOptions, TimeUnit};
+use crate::fit::Fitted;
+use crate::gamma_gamma::GammaGamma;
+use crate::intervals::{self, Discounting, IntervalOptions, Intervals};
+use crate::model::TransactionModel;
+use crate::{dert, ModifiedBetaGeo};
+
+/// (estimate, lower, upper).
+type Bands<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+fn bands(py: Python<'_>, v: Intervals) -> Bands<'_> {
+    (
+        vec_to_py(py, v.estimate),
+        vec_to_py(py, v.lower),
+        vec_to_py(py, v.upper),
+    )
+}
+
+/// Adds DERT and the interval methods to a transaction model's class.
+macro_rules! interval_methods {
+    ($class:ident) => {
+        #[pymethods]
+        impl $class {
+            /// DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR).
+            #[allow(non_snake_case)]
+            fn discounted_expected_residual_transactions<'py>(
+                &self,
+                py: Python<'py>,
+                discount_rate: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let (d, x, tx, age) = (
+                    slice("discount_rate", &discount_rate)?,
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let model = &self.inner.model;
+                let out = py
+                    .detach(|| {
+                        dert::discounted_expected_residual_transactions(model, d, x, tx, age)
+                    })
+                    .map_err(PyErrWrap)?;
+                Ok(vec_to_py(py, out))
+            }
+
+            #[pyo3(signature = (t, frequency, recency, T, level=0.95, n_draws=200, seed=0))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn conditional_expected_number_of_purchases_up_to_time_interval<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                level: f64,
+                n_draws: usize,
+                seed: u64,
+            ) -> PyResult<Bands<'py>> {
+                let (h, x, tx, age) = (
+                    slice("t", &t)?,
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let options = IntervalOptions {
+                    level,
+                    n_draws,
+                    seed,
+                };
+                let fitted = &self.inner;
+                let out = py
+                    .detach(|| {
+                        intervals::conditional_expected_purchases_interval(
+                            fitted, h, x, tx, age, &options,
+                        )
+                    })
+                    .map_err(PyErrWrap)?;
+                Ok(bands(py, out))
+            }
+
+            #[pyo3(signature = (frequency, recency, T, level=0.95, n_draws=200, seed=0))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn conditional_probability_alive_interval<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                level: f64,
+                n_draws: usize,
+                seed: u64,
+            ) -> PyResult<Bands<'py>> {
+                let (x, tx, age) = (
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let options = IntervalOptions {
+                    level,
+                    n_draws,
+                    seed,
+                };
+                let fitted = &self.inner;
+                let out = py
+                    .detach(|| intervals::probability_alive_interval(fitted, x, tx, age, &options))
+                    .map_err(PyErrWrap)?;
+                Ok(bands(py, out))
+            }
+
+            #[pyo3(signature = (
+                        discount_rate, frequency, recency, T, level=0.95, n_draws=200, seed=0
+                    ))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn discounted_expected_residual_transactions_interval<'py>(
+                &self,
+                py: Python<'py>,
+                discount_rate: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                level: f64,
+                n_draws: usize,
+                seed: u64,
+            ) -> PyResult<Bands<'py>> {
+                let (d, x, tx, age) = (
+                    slice("discount_rate", &discount_rate)?,
+                    slice("frequency", &frequency)?,
+                    slice("recency", &recency)?,
+                    slice("T", &T)?,
+                );
+                let options = IntervalOptions {
+                    level,
+                    n_draws,
+                    seed,
+                };
+                let fitted = &self.inner;
+                let out = py
+                    .detach(|| intervals::dert_interval(fitted, d, x, tx, age, &options))
+                    .map_err(PyErrWrap)?;
+                Ok(bands(py, out))
+            }
+        }
+    };
+}
+
+interval_methods!(BetaGeoModel);
+interval_methods!(ModifiedBetaGeoModel);
+interval_methods!(ParetoNBDModel);
+
+/// A transaction model's fitted state, whichever class it is.
+enum AnyTransactionModel {
+    BetaGeo(Fitted<crate::BetaGeo>),
+    ModifiedBetaGeo(Fitted<ModifiedBetaGeo>),
+    ParetoNBD(Fitted<crate::ParetoNBD>),
+}
+
+impl AnyTransactionModel {
+    fn extract(model: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if let Ok(m) = model.cast::<BetaGeoModel>() {
+            Ok(Self::BetaGeo(m.get().inner.clone()))
+        } else if let Ok(m) = model.cast::<ModifiedBetaGeoModel>() {
+            Ok(Self::ModifiedBetaGeo(m.get().inner.clone()))
+        } else if let Ok(m) = model.cast::<ParetoNBDModel>() {
+            Ok(Self::ParetoNBD(m.get().inner.clone()))
+        } else {
+            Err(PyTypeError::new_err(format!(
+                "customer lifetime value needs a BetaGeoModel, ModifiedBetaGeoModel or \
+                 ParetoNBDModel, got {}",
+                model.get_type().name()?
+            )))
+        }
+    }
+}
+
+/// The Gamma-Gamma model's parameters and fit statistics, through its JSON
+/// (its fields are private to its binding file).
+fn fitted_spend_model(model: &Bound<'_, PyAny>) -> PyResult<Fitted<GammaGamma>> {
+    if model.cast::<GammaGammaModel>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "the spend model must be a GammaGammaModel, got {}",
+            model.get_type().name()?
+        )));
+    }
+    let text: String = model.call_method0("to_json")?.extract()?;
+    Ok(Fitted::from_json(&text).map_err(PyErrWrap)?)
+}
+
+fn unit_of(freq: &str) -> PyResult<TimeUnit> {
+    TimeUnit::from_code(freq).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got {freq:?}"
+        ))
+    })
+}
+
+/// Value over the whole remaining lifetime at the continuous rate
+/// `discount_rate` per time unit: monetary_value x DERT.
+#[pyfunction]
+#[allow(non_snake_case)]
+fn customer_lifetime_value_continuous<'py>(
+    py: Python<'py>,
+    transaction_model: &Bound<'py, PyAny>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    T: PyReadonlyArray1<'py, f64>,
+    monetary_value: PyReadonlyArray1<'py, f64>,
+    discount_rate: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let model = AnyTransactionModel::extract(transaction_model)?;
+    let (x, tx, age, m) = (
+        slice("frequency", &frequency)?,
+        slice("recency", &recency)?,
+        slice("T", &T)?,
+        slice("monetary_value", &monetary_value)?,
+    );
+    let out = py
+        .detach(|| match &model {
+            AnyTransactionModel::BetaGeo(f) => {
+                clv::customer_lifetime_value_continuous(&f.model, x, tx, age, m, discount_rate)
+            }
+            AnyTransactionModel::ModifiedBetaGeo(f) => {
+                clv::customer_lifetime_value_continuous(&f.model, x, tx, age, m, discount_rate)
+            }
+            AnyTransactionModel::ParetoNBD(f) => {
+                clv::customer_lifetime_value_continuous(&f.model, x, tx, age, m, discount_rate)
+            }
+        })
+        .map_err(PyErrWrap)?;
+    Ok(vec_to_py(py, out))
+}
+
+fn clv_interval_with<M: TransactionModel>(
+    transactions: &Fitted<M>,
+    spend: &Fitted<GammaGamma>,
+    columns: [&[f64]; 4],
+    discounting: &Discounting,
+    options: &IntervalOptions,
+) -> PyResultWrap<Intervals> {
+    let [x, tx, age, m] = columns;
+    Ok(intervals::customer_lifetime_value_interval(
+        transactions,
+        spend,
+        x,
+        tx,
+        age,
+        m,
+        discounting,
+        options,
+    )?)
+}
+
+/// CLV with intervals over the uncertainty of both models (independent draws).
+/// `discounting` is "discrete" (lifetimes' monthly sum over `time` months) or
+/// "continuous" (the whole remaining lifetime; `time` must be None), with the
+/// monthly rate `discount_rate` either way.
+#[pyfunction]
+#[pyo3(signature = (
+    transaction_model, spend_model, frequency, recency, T, monetary_value, time=Some(12.0),
+    discount_rate=0.01, freq="D", discounting="discrete", level=0.95, n_draws=200, seed=0
+), text_signature = "(transaction_model, spend_model, frequency, recency, T, monetary_value, \
+    time=12.0, discount_rate=0.01, freq='D', discounting='discrete', level=0.95, n_draws=200, \
+    seed=0)")]
+#[allow(non_snake_case, clippy::too_many_arguments)]
+fn customer_lifetime_value_interval<'py>(
+    py: Python<'py>,
+    transaction_model: &Bound<'py, PyAny>,
+    spend_model: &Bound<'py, PyAny>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    T: PyReadonlyArray1<'py, f64>,
+    monetary_value: PyReadonlyArray1<'py, f64>,
+    time: Option<f64>,
+    discount_rate: f64,
+    freq: &str,
+    discounting: &str,
+    level: f64,
+    n_draws: usize,
+    seed: u64,
+) -> PyResult<Bands<'py>> {
+    let model = AnyTransactionModel::extract(transaction_model)?;
+    let spend = fitted_spend_model(spend_model)?;
+    let unit = unit_of(freq)?;
+    let monthly = |time: f64| ClvOptions {
+        time,
+        discount_rate,
+        unit,
+    };
+    let discounting = match (discounting, time) {
+        ("discrete", Some(time)) => Discounting::Monthly(monthly(time)),
+        ("continuous", None) => Discounting::Continuous(monthly(0.0).continuous_rate()),
+        ("discrete", None) => {
+            return Err(PyValueError::new_err(
+                "discounting='discrete' sums over a horizon: give time in months",
+            ))
+        }
+        ("continuous", Some(_)) => {
+            return Err(PyValueError::new_err(
+                "discounting='continuous' values the whole remaining lifetime: pass time=None",
+            ))
+        }
+        (other, _) => {
+            return Err(PyValueError::new_err(format!(
+                "discounting must be 'discrete' or 'continuous', got {other:?}"
+            )))
+        }
+    };
+    let columns = [
+        slice("frequency", &frequency)?,
+        slice("recency", &recency)?,
+        slice("T", &T)?,
+        slice("monetary_value", &monetary_value)?,
+    ];
+    let options = IntervalOptions {
+        level,
+        n_draws,
+        seed,
+    };
+    let out = py.detach(|| match &model {
+        AnyTransactionModel::BetaGeo(f) => {
+            clv_interval_with(f, &spend, columns, &discounting, &options)
+        }
+        AnyTransactionModel::ModifiedBetaGeo(f) => {
+            clv_interval_with(f, &spend, columns, &discounting, &options)
+        }
+        AnyTransactionModel::ParetoNBD(f) => {
+            clv_interval_with(f, &spend, columns, &discounting, &options)
+        }
+    })?;
+    Ok(bands(py, out))
+}
+
+/// Adds the CLV functions of this file to `_core`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(customer_lifetime_value_continuous, m)?)?;
+    m.add_function(wrap_pyfunction!(customer_lifetime_value_interval, m)?)?;
+    Ok(())
+}
