@@ -1,4 +1,4 @@
-"""Type stubs for the native module ``retentionkit._core`` (built from ``src/python.rs``).
+"""Type stubs for the native module ``retentionkit._core`` (built from ``src/python/``).
 
 The native layer is deliberately thin: it takes contiguous float64 numpy arrays of
 equal length (the pandas layer broadcasts and converts), releases the GIL for all
@@ -7,17 +7,36 @@ the rule and the first offending row; a fit that does not converge raises
 ``ConvergenceError`` (a ``ValueError`` subclass).
 """
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, final
 
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+_FloatArray = npt.NDArray[np.float64]
+
+__all__ = [
+    "__version__",
+    "ConvergenceError",
+    "BetaGeoModel",
+    "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "BetaGeoBetaBinomModel",
+    "GammaGammaModel",
+    "customer_lifetime_value",
+    "spend_frequency_correlation",
+    "customer_lifetime_value_continuous",
+    "customer_lifetime_value_interval",
+    "ShiftedBetaGeometricModel",
+    "BetaDiscreteWeibullModel",
+    "summarize_transactions",
+    "calibration_and_holdout",
+]
 
 __version__: str
 
 class ConvergenceError(ValueError): ...
 
+@final
 class BetaGeoModel:
     """BG/NBD (Fader, Hardie & Lee 2005) with parameters (r, alpha, a, b)."""
 
@@ -25,10 +44,10 @@ class BetaGeoModel:
     MODEL_NAME: str
     @staticmethod
     def fit(
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-        weights: Optional[FloatArray] = None,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
         penalizer_coef: float = 0.0,
         initial_params: Optional[Sequence[float]] = None,
         tol: float = 1e-8,
@@ -41,13 +60,13 @@ class BetaGeoModel:
     def from_json(text: str) -> "BetaGeoModel": ...
     def to_json(self) -> str: ...
     @property
-    def params(self) -> FloatArray: ...
+    def params(self) -> _FloatArray: ...
     @property
     def is_fitted(self) -> bool: ...
     @property
     def log_likelihood(self) -> Optional[float]: ...
     @property
-    def covariance(self) -> Optional[FloatArray]: ...
+    def covariance(self) -> Optional[_FloatArray]: ...
     @property
     def iterations(self) -> Optional[int]: ...
     @property
@@ -60,69 +79,70 @@ class BetaGeoModel:
     def penalizer_coef(self) -> float: ...
     def log_likelihood_of(
         self,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-        weights: Optional[FloatArray] = None,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
     ) -> float: ...
     def individual_log_likelihood(
-        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
     def conditional_expected_number_of_purchases_up_to_time(
-        self, t: FloatArray, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
+        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
     def conditional_probability_alive(
-        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: FloatArray) -> FloatArray: ...
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
     def probability_of_n_purchases_up_to_time(
-        self, t: FloatArray, n: FloatArray
-    ) -> FloatArray: ...
+        self, t: _FloatArray, n: _FloatArray
+    ) -> _FloatArray: ...
     def simulate(
-        self, T: FloatArray, seed: int
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        self, T: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
         """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
     def discounted_expected_residual_transactions(
         self,
-        discount_rate: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-    ) -> FloatArray:
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+    ) -> _FloatArray:
         """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
     def conditional_expected_number_of_purchases_up_to_time_interval(
         self,
-        t: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
     def conditional_probability_alive_interval(
         self,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
     def discounted_expected_residual_transactions_interval(
         self,
-        discount_rate: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
 
+@final
 class ModifiedBetaGeoModel:
     """MBG/NBD (Batislam, Denizel & Filiztekin 2007) with parameters (r, alpha, a, b)."""
 
@@ -130,10 +150,10 @@ class ModifiedBetaGeoModel:
     MODEL_NAME: str
     @staticmethod
     def fit(
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-        weights: Optional[FloatArray] = None,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
         penalizer_coef: float = 0.0,
         initial_params: Optional[Sequence[float]] = None,
         tol: float = 1e-8,
@@ -146,13 +166,13 @@ class ModifiedBetaGeoModel:
     def from_json(text: str) -> "ModifiedBetaGeoModel": ...
     def to_json(self) -> str: ...
     @property
-    def params(self) -> FloatArray: ...
+    def params(self) -> _FloatArray: ...
     @property
     def is_fitted(self) -> bool: ...
     @property
     def log_likelihood(self) -> Optional[float]: ...
     @property
-    def covariance(self) -> Optional[FloatArray]: ...
+    def covariance(self) -> Optional[_FloatArray]: ...
     @property
     def iterations(self) -> Optional[int]: ...
     @property
@@ -165,69 +185,70 @@ class ModifiedBetaGeoModel:
     def penalizer_coef(self) -> float: ...
     def log_likelihood_of(
         self,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-        weights: Optional[FloatArray] = None,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
     ) -> float: ...
     def individual_log_likelihood(
-        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
     def conditional_expected_number_of_purchases_up_to_time(
-        self, t: FloatArray, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
+        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
     def conditional_probability_alive(
-        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: FloatArray) -> FloatArray: ...
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
     def probability_of_n_purchases_up_to_time(
-        self, t: FloatArray, n: FloatArray
-    ) -> FloatArray: ...
+        self, t: _FloatArray, n: _FloatArray
+    ) -> _FloatArray: ...
     def simulate(
-        self, T: FloatArray, seed: int
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        self, T: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
         """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
     def discounted_expected_residual_transactions(
         self,
-        discount_rate: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-    ) -> FloatArray:
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+    ) -> _FloatArray:
         """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
     def conditional_expected_number_of_purchases_up_to_time_interval(
         self,
-        t: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
     def conditional_probability_alive_interval(
         self,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
     def discounted_expected_residual_transactions_interval(
         self,
-        discount_rate: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
 
+@final
 class ParetoNBDModel:
     """Pareto/NBD (Schmittlein, Morrison & Colombo 1987) with parameters (r, alpha, s, beta)."""
 
@@ -235,10 +256,10 @@ class ParetoNBDModel:
     MODEL_NAME: str
     @staticmethod
     def fit(
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-        weights: Optional[FloatArray] = None,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
         penalizer_coef: float = 0.0,
         initial_params: Optional[Sequence[float]] = None,
         tol: float = 1e-8,
@@ -251,13 +272,13 @@ class ParetoNBDModel:
     def from_json(text: str) -> "ParetoNBDModel": ...
     def to_json(self) -> str: ...
     @property
-    def params(self) -> FloatArray: ...
+    def params(self) -> _FloatArray: ...
     @property
     def is_fitted(self) -> bool: ...
     @property
     def log_likelihood(self) -> Optional[float]: ...
     @property
-    def covariance(self) -> Optional[FloatArray]: ...
+    def covariance(self) -> Optional[_FloatArray]: ...
     @property
     def iterations(self) -> Optional[int]: ...
     @property
@@ -270,69 +291,70 @@ class ParetoNBDModel:
     def penalizer_coef(self) -> float: ...
     def log_likelihood_of(
         self,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-        weights: Optional[FloatArray] = None,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
     ) -> float: ...
     def individual_log_likelihood(
-        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
     def conditional_expected_number_of_purchases_up_to_time(
-        self, t: FloatArray, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
+        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
     def conditional_probability_alive(
-        self, frequency: FloatArray, recency: FloatArray, T: FloatArray
-    ) -> FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: FloatArray) -> FloatArray: ...
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
     def probability_of_n_purchases_up_to_time(
-        self, t: FloatArray, n: FloatArray
-    ) -> FloatArray: ...
+        self, t: _FloatArray, n: _FloatArray
+    ) -> _FloatArray: ...
     def simulate(
-        self, T: FloatArray, seed: int
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        self, T: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
         """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
     def discounted_expected_residual_transactions(
         self,
-        discount_rate: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
-    ) -> FloatArray:
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+    ) -> _FloatArray:
         """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
     def conditional_expected_number_of_purchases_up_to_time_interval(
         self,
-        t: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
     def conditional_probability_alive_interval(
         self,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
     def discounted_expected_residual_transactions_interval(
         self,
-        discount_rate: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        T: FloatArray,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
         level: float = 0.95,
         n_draws: int = 200,
         seed: int = 0,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
 
+@final
 class BetaGeoBetaBinomModel:
     """BG/BB (Fader, Hardie & Shang 2010) with parameters (alpha, beta, gamma, delta)."""
 
@@ -340,10 +362,10 @@ class BetaGeoBetaBinomModel:
     MODEL_NAME: str
     @staticmethod
     def fit(
-        frequency: FloatArray,
-        recency: FloatArray,
-        n_periods: FloatArray,
-        weights: Optional[FloatArray] = None,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        n_periods: _FloatArray,
+        weights: Optional[_FloatArray] = None,
         penalizer_coef: float = 0.0,
         initial_params: Optional[Sequence[float]] = None,
         tol: float = 1e-8,
@@ -356,13 +378,13 @@ class BetaGeoBetaBinomModel:
     def from_json(text: str) -> "BetaGeoBetaBinomModel": ...
     def to_json(self) -> str: ...
     @property
-    def params(self) -> FloatArray: ...
+    def params(self) -> _FloatArray: ...
     @property
     def is_fitted(self) -> bool: ...
     @property
     def log_likelihood(self) -> Optional[float]: ...
     @property
-    def covariance(self) -> Optional[FloatArray]: ...
+    def covariance(self) -> Optional[_FloatArray]: ...
     @property
     def iterations(self) -> Optional[int]: ...
     @property
@@ -374,33 +396,34 @@ class BetaGeoBetaBinomModel:
     @property
     def penalizer_coef(self) -> float: ...
     def individual_log_likelihood(
-        self, frequency: FloatArray, recency: FloatArray, n_periods: FloatArray
-    ) -> FloatArray: ...
+        self, frequency: _FloatArray, recency: _FloatArray, n_periods: _FloatArray
+    ) -> _FloatArray: ...
     def conditional_probability_alive(
         self,
-        m_periods_in_future: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        n_periods: FloatArray,
-    ) -> FloatArray:
+        m_periods_in_future: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        n_periods: _FloatArray,
+    ) -> _FloatArray:
         """P(alive at opportunity n + m | x, t_x, n), FHS (2010) eq. (11) for m = 1."""
     def conditional_expected_number_of_purchases_up_to_time(
         self,
-        m_periods_in_future: FloatArray,
-        frequency: FloatArray,
-        recency: FloatArray,
-        n_periods: FloatArray,
-    ) -> FloatArray:
+        m_periods_in_future: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        n_periods: _FloatArray,
+    ) -> _FloatArray:
         """E[transactions in opportunities n+1..n+m | x, t_x, n], FHS (2010) eq. (13)."""
-    def expected_number_of_transactions(self, n_periods: FloatArray) -> FloatArray:
+    def expected_number_of_transactions(self, n_periods: _FloatArray) -> _FloatArray:
         """E[X(n)] for a new customer, FHS (2010) eq. (8)."""
-    def probability_of_n_transactions(self, x: FloatArray, n_periods: FloatArray) -> FloatArray:
+    def probability_of_n_transactions(self, x: _FloatArray, n_periods: _FloatArray) -> _FloatArray:
         """P(X(n) = x) for a new customer, FHS (2010) eq. (7)."""
     def simulate(
-        self, n_periods: FloatArray, seed: int
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        self, n_periods: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
         """Draw customers: returns (frequency, recency, n_periods, p, theta, alive)."""
 
+@final
 class GammaGammaModel:
     """Gamma-Gamma spend model (Fader & Hardie 2013; Colombo & Jiang 1999) with parameters (p, q, v)."""
 
@@ -408,9 +431,9 @@ class GammaGammaModel:
     MODEL_NAME: str
     @staticmethod
     def fit(
-        frequency: FloatArray,
-        monetary_value: FloatArray,
-        weights: Optional[FloatArray] = None,
+        frequency: _FloatArray,
+        monetary_value: _FloatArray,
+        weights: Optional[_FloatArray] = None,
         penalizer_coef: float = 0.0,
         initial_params: Optional[Sequence[float]] = None,
         tol: float = 1e-8,
@@ -424,13 +447,13 @@ class GammaGammaModel:
     def from_json(text: str) -> "GammaGammaModel": ...
     def to_json(self) -> str: ...
     @property
-    def params(self) -> FloatArray: ...
+    def params(self) -> _FloatArray: ...
     @property
     def is_fitted(self) -> bool: ...
     @property
     def log_likelihood(self) -> Optional[float]: ...
     @property
-    def covariance(self) -> Optional[FloatArray]: ...
+    def covariance(self) -> Optional[_FloatArray]: ...
     @property
     def iterations(self) -> Optional[int]: ...
     @property
@@ -442,47 +465,47 @@ class GammaGammaModel:
     @property
     def penalizer_coef(self) -> float: ...
     def individual_log_likelihood(
-        self, frequency: FloatArray, monetary_value: FloatArray
-    ) -> FloatArray:
+        self, frequency: _FloatArray, monetary_value: _FloatArray
+    ) -> _FloatArray:
         """ln f(m_x | x) of each customer, Fader & Hardie (2013) eq. (1a)."""
     def conditional_expected_average_profit(
-        self, frequency: FloatArray, monetary_value: FloatArray
-    ) -> FloatArray:
+        self, frequency: _FloatArray, monetary_value: _FloatArray
+    ) -> _FloatArray:
         """E[M | x, m_x], Fader & Hardie (2013) eq. (5)."""
     def expected_average_profit(self) -> float:
         """E[M] = p v / (q - 1), Fader & Hardie (2013) eq. (4)."""
-    def simulate_spend(self, frequency: FloatArray, seed: int) -> FloatArray:
+    def simulate_spend(self, frequency: _FloatArray, seed: int) -> _FloatArray:
         """Mean spend of customers with the given numbers of repeat transactions."""
 
 def customer_lifetime_value(
     transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
-    frequency: FloatArray,
-    recency: FloatArray,
-    T: FloatArray,
-    monetary_value: FloatArray,
+    frequency: _FloatArray,
+    recency: _FloatArray,
+    T: _FloatArray,
+    monetary_value: _FloatArray,
     time: float = 12.0,
     discount_rate: float = 0.01,
     freq: str = "D",
-) -> FloatArray:
+) -> _FloatArray:
     """Discounted expected spend over `time` months, as lifetimes' `_customer_lifetime_value`."""
 
 def customer_lifetime_value_continuous(
     transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
-    frequency: FloatArray,
-    recency: FloatArray,
-    T: FloatArray,
-    monetary_value: FloatArray,
+    frequency: _FloatArray,
+    recency: _FloatArray,
+    T: _FloatArray,
+    monetary_value: _FloatArray,
     discount_rate: float,
-) -> FloatArray:
+) -> _FloatArray:
     """Value of the whole remaining lifetime at the continuous rate per time unit: m x DERT."""
 
 def customer_lifetime_value_interval(
     transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
     spend_model: GammaGammaModel,
-    frequency: FloatArray,
-    recency: FloatArray,
-    T: FloatArray,
-    monetary_value: FloatArray,
+    frequency: _FloatArray,
+    recency: _FloatArray,
+    T: _FloatArray,
+    monetary_value: _FloatArray,
     time: Optional[float] = 12.0,
     discount_rate: float = 0.01,
     freq: str = "D",
@@ -490,16 +513,17 @@ def customer_lifetime_value_interval(
     level: float = 0.95,
     n_draws: int = 200,
     seed: int = 0,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
     """CLV (estimate, lower, upper) over independent draws of both models' parameters."""
 
 def spend_frequency_correlation(
-    frequency: FloatArray,
-    monetary_value: FloatArray,
-    weights: Optional[FloatArray] = None,
+    frequency: _FloatArray,
+    monetary_value: _FloatArray,
+    weights: Optional[_FloatArray] = None,
 ) -> float:
     """Weighted Pearson correlation of frequency and spend over the repeat customers."""
 
+@final
 class ShiftedBetaGeometricModel:
     """sBG (Fader & Hardie 2007) with parameters (alpha, beta)."""
 
@@ -517,9 +541,9 @@ class ShiftedBetaGeometricModel:
         """Fit to cohorts' survivor counts (customers active at the start of periods 0..k)."""
     @staticmethod
     def fit_durations(
-        durations: FloatArray,
+        durations: _FloatArray,
         churned: npt.NDArray[np.bool_],
-        weights: Optional[FloatArray] = None,
+        weights: Optional[_FloatArray] = None,
         penalizer_coef: float = 0.0,
         initial_params: Optional[Sequence[float]] = None,
         tol: float = 1e-8,
@@ -533,13 +557,13 @@ class ShiftedBetaGeometricModel:
     def from_json(text: str) -> "ShiftedBetaGeometricModel": ...
     def to_json(self) -> str: ...
     @property
-    def params(self) -> FloatArray: ...
+    def params(self) -> _FloatArray: ...
     @property
     def is_fitted(self) -> bool: ...
     @property
     def log_likelihood(self) -> Optional[float]: ...
     @property
-    def covariance(self) -> Optional[FloatArray]: ...
+    def covariance(self) -> Optional[_FloatArray]: ...
     @property
     def iterations(self) -> Optional[int]: ...
     @property
@@ -550,25 +574,26 @@ class ShiftedBetaGeometricModel:
     def n_unique(self) -> Optional[int]: ...
     @property
     def penalizer_coef(self) -> float: ...
-    def survival(self, t: FloatArray) -> FloatArray:
+    def survival(self, t: _FloatArray) -> _FloatArray:
         """S(t) = P(T > t) for non-negative integer t."""
-    def retention_rate(self, t: FloatArray) -> FloatArray:
+    def retention_rate(self, t: _FloatArray) -> _FloatArray:
         """r(t) = S(t)/S(t-1) for integer t >= 1."""
-    def probability_of_churn_at(self, t: FloatArray) -> FloatArray:
+    def probability_of_churn_at(self, t: _FloatArray) -> _FloatArray:
         """P(T = t) for integer t >= 1."""
     def expected_lifetime(self) -> float:
         """E[T], inf when the mean does not exist."""
-    def discounted_expected_lifetime(self, discount_rate: FloatArray) -> FloatArray:
+    def discounted_expected_lifetime(self, discount_rate: _FloatArray) -> _FloatArray:
         """DEL(d), Fader & Hardie (2010)."""
     def discounted_expected_residual_lifetime(
-        self, n_renewals: FloatArray, discount_rate: FloatArray
-    ) -> FloatArray:
+        self, n_renewals: _FloatArray, discount_rate: _FloatArray
+    ) -> _FloatArray:
         """DERL(d, n), Fader & Hardie (2010) eq. (6)."""
     def simulate(
-        self, n_periods: FloatArray, seed: int
-    ) -> tuple[FloatArray, npt.NDArray[np.bool_], FloatArray]:
+        self, n_periods: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, npt.NDArray[np.bool_], _FloatArray]:
         """Draw customers: returns (duration, churned, theta)."""
 
+@final
 class BetaDiscreteWeibullModel:
     """BdW (Fader, Hardie, Liu, Davin & Steenburgh 2018) with parameters (alpha, beta, c)."""
 
@@ -586,9 +611,9 @@ class BetaDiscreteWeibullModel:
         """Fit to cohorts' survivor counts (customers active at the start of periods 0..k)."""
     @staticmethod
     def fit_durations(
-        durations: FloatArray,
+        durations: _FloatArray,
         churned: npt.NDArray[np.bool_],
-        weights: Optional[FloatArray] = None,
+        weights: Optional[_FloatArray] = None,
         penalizer_coef: float = 0.0,
         initial_params: Optional[Sequence[float]] = None,
         tol: float = 1e-8,
@@ -602,13 +627,13 @@ class BetaDiscreteWeibullModel:
     def from_json(text: str) -> "BetaDiscreteWeibullModel": ...
     def to_json(self) -> str: ...
     @property
-    def params(self) -> FloatArray: ...
+    def params(self) -> _FloatArray: ...
     @property
     def is_fitted(self) -> bool: ...
     @property
     def log_likelihood(self) -> Optional[float]: ...
     @property
-    def covariance(self) -> Optional[FloatArray]: ...
+    def covariance(self) -> Optional[_FloatArray]: ...
     @property
     def iterations(self) -> Optional[int]: ...
     @property
@@ -619,23 +644,23 @@ class BetaDiscreteWeibullModel:
     def n_unique(self) -> Optional[int]: ...
     @property
     def penalizer_coef(self) -> float: ...
-    def survival(self, t: FloatArray) -> FloatArray:
+    def survival(self, t: _FloatArray) -> _FloatArray:
         """S(t) = P(T > t) for non-negative integer t."""
-    def retention_rate(self, t: FloatArray) -> FloatArray:
+    def retention_rate(self, t: _FloatArray) -> _FloatArray:
         """r(t) = S(t)/S(t-1) for integer t >= 1."""
-    def probability_of_churn_at(self, t: FloatArray) -> FloatArray:
+    def probability_of_churn_at(self, t: _FloatArray) -> _FloatArray:
         """P(T = t) for integer t >= 1."""
     def expected_lifetime(self) -> float:
         """E[T], inf when the mean does not exist."""
-    def discounted_expected_lifetime(self, discount_rate: FloatArray) -> FloatArray:
+    def discounted_expected_lifetime(self, discount_rate: _FloatArray) -> _FloatArray:
         """DEL(d), Fader & Hardie (2010)."""
     def discounted_expected_residual_lifetime(
-        self, n_renewals: FloatArray, discount_rate: FloatArray
-    ) -> FloatArray:
+        self, n_renewals: _FloatArray, discount_rate: _FloatArray
+    ) -> _FloatArray:
         """DERL(d, n), Fader & Hardie (2010) eq. (6)."""
     def simulate(
-        self, n_periods: FloatArray, seed: int
-    ) -> tuple[FloatArray, npt.NDArray[np.bool_], FloatArray]:
+        self, n_periods: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, npt.NDArray[np.bool_], _FloatArray]:
         """Draw customers: returns (duration, churned, theta)."""
 
 # Transaction log -> customer summaries (src/python/summary.rs). Customers are
@@ -646,13 +671,11 @@ def summarize_transactions(
     customers: npt.NDArray[np.int64],
     times: npt.NDArray[np.int64],
     observation_end: int,
-    amounts: Optional[FloatArray] = None,
+    amounts: Optional[_FloatArray] = None,
     period: int = 1,
     freq_multiplier: float = 1.0,
     include_first_transaction: bool = False,
-) -> tuple[
-    npt.NDArray[np.uintp], FloatArray, FloatArray, FloatArray, Optional[FloatArray]
-]:
+) -> tuple[npt.NDArray[np.uintp], _FloatArray, _FloatArray, _FloatArray, Optional[_FloatArray]]:
     """Per-customer (customer code, frequency, recency, T, monetary value or None)."""
 
 def calibration_and_holdout(
@@ -661,14 +684,14 @@ def calibration_and_holdout(
     calibration_end: int,
     observation_end: int,
     holdout: Optional[npt.NDArray[np.bool_]] = None,
-    amounts: Optional[FloatArray] = None,
+    amounts: Optional[_FloatArray] = None,
     period: int = 1,
     freq_multiplier: float = 1.0,
     include_first_transaction: bool = False,
 ) -> tuple[
-    tuple[npt.NDArray[np.uintp], FloatArray, FloatArray, FloatArray, Optional[FloatArray]],
-    FloatArray,
-    Optional[FloatArray],
+    tuple[npt.NDArray[np.uintp], _FloatArray, _FloatArray, _FloatArray, Optional[_FloatArray]],
+    _FloatArray,
+    Optional[_FloatArray],
     float,
 ]:
     """((customer, frequency_cal, recency_cal, T_cal, monetary_value_cal or None),
