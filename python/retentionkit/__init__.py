@@ -4,12 +4,16 @@ A faster drop-in for the ``lifetimes`` package: the same fitter classes, method
 names and return shapes, with the likelihood, its gradient and the predictions
 computed in Rust.
 
+For logs past one machine, :mod:`retentionkit.dask` and :mod:`retentionkit.spark`
+build the summary, fit and score on Dask or Spark DataFrames; they are not imported
+here (``import retentionkit.dask``; extras ``[dask]``, ``[spark]``).
+
 >>> from retentionkit import BetaGeoFitter
 >>> from retentionkit.datasets import load_cdnow_summary
 >>> bgf = BetaGeoFitter().fit(load_cdnow_summary())
 """
 
-from . import datasets, model_comparison, plotting, utils
+from . import datasets, model_comparison, plotting, targeting, utils
 from ._core import ConvergenceError, __version__
 from .fitters import (
     BetaDiscreteWeibullFitter,
@@ -42,5 +46,6 @@ __all__ = [
     "plotting",
     "retention_table",
     "spend_frequency_correlation",
+    "targeting",
     "utils",
 ]

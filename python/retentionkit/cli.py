@@ -1,9 +1,11 @@
-"""Command-line interface: ``retentionkit fit [CSV]``.
+"""Command-line interface: ``retentionkit fit [CSV]`` and ``retentionkit report [CSV]``.
 
-Fits a model to a CSV of customer summaries (one row per customer with frequency,
-recency and T), prints the parameter table and fit statistics, and gives each
-customer's probability of being alive and expected purchases over a horizon.
-Invalid input ends with a one-line message on stderr and exit status 2.
+``fit`` fits a model to a CSV of customer summaries (one row per customer with
+frequency, recency and T), prints the parameter table and fit statistics, and gives
+each customer's probability of being alive and expected purchases over a horizon.
+``report`` turns a transaction log into one self-contained HTML report and a CSV of
+per-customer results (see :mod:`retentionkit.report`). Invalid input ends with a
+one-line message on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -18,6 +21,7 @@ from . import __version__
 from ._core import ConvergenceError
 from .datasets import load_cdnow_summary
 from .fitters import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, TransactionFitter
+from .report import TIME_UNITS, build_report, cdnow_report
 
 __all__ = ["main"]
 
@@ -65,7 +69,55 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--T-col", dest="T_col", default="T")
     fit.add_argument("--id-col", default=None, help="customer id column (default: ID if present)")
     fit.add_argument("--weights-col", default=None, help="number of customers per row")
+    _add_report_parser(commands)
     return parser
+
+
+def _add_report_parser(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="HTML report and per-customer CSV from a transaction log",
+        description=(
+            "Split a transaction log into calibration and holdout periods, fit BG/NBD, "
+            "MBG/NBD, Pareto/NBD and the Gamma-Gamma spend model, compare the models on "
+            "the holdout and write one self-contained HTML report (plots embedded) and, "
+            "with --csv, every customer's P(alive), expected purchases, CLV and segment. "
+            "Without TRANSACTIONS, the bundled CDNOW sample log is used (calibration to "
+            "1997-09-30, holdout to 1998-06-30)."
+        ),
+    )
+    report.add_argument("transactions", nargs="?", help="CSV file of transactions")
+    report.add_argument("--customer-id", help="column of the customer ids")
+    report.add_argument("--datetime", help="column of the purchase dates")
+    report.add_argument("--monetary-value", help="column of the transaction values (for CLV)")
+    report.add_argument("--datetime-format", help="strftime format of the dates, e.g. %%Y%%m%%d")
+    report.add_argument(
+        "--freq",
+        choices=sorted(TIME_UNITS),
+        default="W",
+        help="time unit of the models: D days, W weeks (default), M calendar months",
+    )
+    report.add_argument(
+        "--holdout-start",
+        help="first day of the holdout period (default: halfway through the log)",
+    )
+    report.add_argument(
+        "--observation-end", help="end of the observation (default: the last transaction)"
+    )
+    report.add_argument(
+        "--model",
+        choices=["best", *sorted(MODELS)],
+        default="best",
+        help="model behind the customer table (default: smallest holdout error)",
+    )
+    report.add_argument(
+        "--top", type=int, default=20, help="valuable customers at risk listed (default 20)"
+    )
+    report.add_argument(
+        "-o", "--output", default="report.html", help="HTML file (default report.html)"
+    )
+    report.add_argument("--csv", help="write the per-customer table to this CSV file")
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
 
 def _read_summary(args: argparse.Namespace) -> pd.DataFrame:
@@ -74,12 +126,7 @@ def _read_summary(args: argparse.Namespace) -> pd.DataFrame:
         print("no CSV given: using the bundled CDNOW summary (2357 customers, weeks)")
         df = load_cdnow_summary()
         return df.rename_axis("ID")
-    try:
-        df = pd.read_csv(args.csv)
-    except FileNotFoundError:
-        raise InputError(f"no such file: {args.csv}") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read {args.csv} as CSV: {exc}") from None
+    df = _read_csv(args.csv)
 
     wanted = {
         "frequency": args.frequency_col,
@@ -102,6 +149,76 @@ def _read_summary(args: argparse.Namespace) -> pd.DataFrame:
     if id_col:
         out.index = pd.Index(df[id_col], name=id_col)
     return out
+
+
+def _read_csv(path: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read {path} as CSV: {exc}") from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    options: dict[str, Any] = {
+        "freq": args.freq,
+        "model": args.model,
+        "top": args.top,
+        "progress": not args.quiet,
+    }
+    if args.top < 0:
+        raise InputError(f"--top must be non-negative, got {args.top}")
+    for name in ("holdout_start", "observation_end"):
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                options[name] = pd.Timestamp(value)
+            except ValueError:
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag}: cannot read {value!r} as a date") from None
+    if args.transactions is None:
+        given = [
+            flag
+            for flag, value in (
+                ("--customer-id", args.customer_id),
+                ("--datetime", args.datetime),
+                ("--monetary-value", args.monetary_value),
+                ("--datetime-format", args.datetime_format),
+            )
+            if value is not None
+        ]
+        if given:
+            raise InputError(f"{', '.join(given)} need(s) a TRANSACTIONS file")
+        print("no TRANSACTIONS given: using the bundled CDNOW sample log (2357 customers)")
+        report = cdnow_report(**options)
+    else:
+        if args.customer_id is None or args.datetime is None:
+            raise InputError(
+                "report needs --customer-id and --datetime: the columns of "
+                f"{args.transactions} with the customer ids and the purchase dates"
+            )
+        log = _read_csv(args.transactions)
+        report = build_report(
+            log,
+            args.customer_id,
+            args.datetime,
+            args.monetary_value,
+            datetime_format=args.datetime_format,
+            source=f"transactions from {args.transactions}",
+            **options,
+        )
+    try:
+        report.write(args.output, args.csv)
+    except OSError as exc:
+        raise InputError(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
+    n_customers = len(report.customers)
+    print(f"wrote the report on {n_customers} customers ({report.model}) to {args.output}")
+    if args.csv:
+        print(f"wrote one row per customer to {args.csv}")
+    for note in report.notes:
+        print(f"note: {note}")
+    return 0
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -156,13 +273,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "fit":
             return _fit(args)
+        if args.command == "report":
+            return _report(args)
     except ConvergenceError as exc:
         _error(f"the fit did not converge: {exc}")
         return EXIT_NOT_CONVERGED
     except BrokenPipeError:  # e.g. `retentionkit fit | head`
         sys.stderr.close()
         return 0
-    except (InputError, ValueError) as exc:
+    except (InputError, ValueError, ImportError) as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
     parser.error(f"unknown command {args.command}")
