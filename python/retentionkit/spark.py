@@ -1,0 +1,256 @@
+"""Customer summaries, fits and scores on PySpark DataFrames.
+
+The same three steps as :mod:`retentionkit.dask`:
+
+1. :func:`summary_data_from_transaction_data` hashes customers into buckets and
+   runs :func:`retentionkit.utils.summary_data_from_transaction_data` once per
+   bucket (``groupBy(bucket).applyInPandas``), so every customer's transactions
+   are summarised together, with one global ``observation_period_end``.
+2. :func:`fit` counts customers per (frequency, recency, T) with
+   ``groupBy(...).count()``, collects that small table and fits it with
+   ``weights``.
+3. :func:`predict` scores every customer with ``mapInPandas``, shipping the
+   fitted model (which pickles as its JSON) to the executors.
+
+Datetimes travel between Spark and pandas in the session time zone
+(``spark.sql.session.timeZone``); the periods are those of the wall-clock times
+in that zone. Set it to ``UTC`` to avoid daylight-saving gaps.
+
+PySpark is imported on first use; install it with ``pip install
+"retentionkit[spark]"`` (it needs Java 17 or later).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from . import utils
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+__all__ = ["fit", "predict", "summary_data_from_transaction_data"]
+
+HISTORY = ("frequency", "recency", "T")
+_BUCKET = "__retentionkit_bucket"
+
+
+def _pyspark_sql() -> Any:
+    try:
+        import pyspark.sql
+        import pyspark.sql.functions
+        import pyspark.sql.types
+    except ImportError as exc:
+        raise ImportError(
+            "retentionkit.spark needs PySpark (and Java 17 or later): "
+            'pip install "retentionkit[spark]" (or "pyspark")'
+        ) from exc
+    return pyspark.sql
+
+
+def summary_data_from_transaction_data(
+    sdf: DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: str | None = None,
+    observation_period_end: Any = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    include_first_transaction: bool = False,
+    *,
+    n_buckets: int | None = None,
+) -> DataFrame:
+    """Summarise a Spark transaction log: frequency, recency, T (and monetary value).
+
+    The same summary as :func:`retentionkit.utils.summary_data_from_transaction_data`
+    (see there for the definitions), one bucket of customers at a time.
+
+    Parameters
+    ----------
+    sdf : pyspark.sql.DataFrame
+        One row per transaction; ``datetime_col`` a timestamp or date column.
+    customer_id_col, datetime_col, monetary_value_col
+        Columns of customer ids, purchase datetimes and, optionally, values.
+    observation_period_end : datetime-like, optional
+        End of observation (a wall-clock time in the session time zone);
+        defaults to the latest transaction of the whole log.
+    freq, freq_multiplier, include_first_transaction
+        As for the single-machine function.
+    n_buckets : int, optional
+        Number of customer buckets, each summarised in one pandas call (its
+        transactions must fit in an executor's memory); default
+        ``spark.sql.shuffle.partitions``.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        Columns ``customer_id_col`` (the input's type), ``frequency``,
+        ``recency``, ``T`` and, with ``monetary_value_col``, ``monetary_value``
+        (doubles); one row per customer, in no particular order.
+
+    Raises
+    ------
+    ValueError
+        For an unsupported ``freq`` or an empty log; when the result is
+        computed, as the single-machine function (the row named is the row's
+        position within its bucket).
+    TypeError
+        If ``datetime_col`` is not a timestamp or date column.
+    """
+    sql = _pyspark_sql()
+    functions, types = sql.functions, sql.types
+    utils._period_dtype(freq)
+    time_type = sdf.schema[datetime_col].dataType
+    if not isinstance(time_type, (types.TimestampType, types.TimestampNTZType, types.DateType)):
+        raise TypeError(
+            f"{datetime_col} must be a timestamp or date column, got {time_type.simpleString()}; "
+            "convert it with pyspark.sql.functions.to_timestamp"
+        )
+    if observation_period_end is None:
+        # As a string, the latest time is the wall-clock time in the session time
+        # zone: the one pandas sees in applyInPandas.
+        row = sdf.agg(functions.max(datetime_col).cast("string")).first()
+        latest = None if row is None else row[0]
+        if latest is None:
+            raise ValueError("the transaction log is empty")
+        observation_period_end = pd.Timestamp(latest)
+    if n_buckets is None:
+        n_buckets = int(sdf.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200)
+
+    fields = [types.StructField(customer_id_col, sdf.schema[customer_id_col].dataType)]
+    columns = [*HISTORY] + (["monetary_value"] if monetary_value_col is not None else [])
+    fields += [types.StructField(c, types.DoubleType(), nullable=False) for c in columns]
+    options = {
+        "customer_id_col": customer_id_col,
+        "datetime_col": datetime_col,
+        "monetary_value_col": monetary_value_col,
+        "observation_period_end": observation_period_end,
+        "freq": freq,
+        "freq_multiplier": freq_multiplier,
+        "include_first_transaction": include_first_transaction,
+    }
+
+    def summarize_bucket(part: pd.DataFrame) -> pd.DataFrame:
+        part = part.drop(columns=_BUCKET)
+        summary = utils.summary_data_from_transaction_data(part, **options)
+        return summary.reset_index()
+
+    keep = [customer_id_col, datetime_col] + (
+        [monetary_value_col] if monetary_value_col is not None else []
+    )
+    bucket = functions.pmod(functions.hash(customer_id_col), functions.lit(n_buckets))
+    return (
+        sdf.select(*keep)
+        .withColumn(_BUCKET, bucket)
+        .groupBy(_BUCKET)
+        .applyInPandas(summarize_bucket, schema=types.StructType(fields))
+    )
+
+
+def fit(
+    fitter: Any,
+    summary_sdf: DataFrame,
+    columns: Sequence[str] = HISTORY,
+    **fit_kwargs: Any,
+) -> Any:
+    """Fit ``fitter`` to a Spark customer summary through its table of unique rows.
+
+    ``summary_sdf.groupBy(*columns).count()`` (or the sum of a ``weights``
+    column, if present) is collected to the driver and fitted with ``weights``;
+    the fit equals the fit on every customer (identical rows contribute
+    identical terms to the log-likelihood).
+
+    Parameters
+    ----------
+    fitter : fitter
+        A fitter whose ``fit`` takes the ``columns`` positionally and
+        ``weights=``, e.g. :class:`~retentionkit.BetaGeoFitter`.
+    summary_sdf : pyspark.sql.DataFrame
+        Customer summary, e.g. from :func:`summary_data_from_transaction_data`.
+    columns : sequence of str, default ("frequency", "recency", "T")
+        The columns the fitter's ``fit`` takes, in its order.
+    **fit_kwargs
+        Passed to ``fitter.fit``.
+
+    Returns
+    -------
+    fitter
+        ``fitter``, fitted; its ``data`` is the weighted table of unique rows.
+    """
+    functions = _pyspark_sql().functions
+    keys = list(columns)
+    grouped = summary_sdf.groupBy(*keys)
+    if "weights" in summary_sdf.columns:
+        counts = grouped.agg(functions.sum("weights").alias("weights"))
+    else:
+        counts = grouped.agg(functions.count(functions.lit(1)).alias("weights"))
+    table = counts.toPandas()
+    if len(table) == 0:
+        raise ValueError("the customer summary is empty")
+    table = table.sort_values(keys, ignore_index=True)
+    args = [table[c].astype(np.float64) for c in keys]
+    return fitter.fit(*args, weights=table["weights"].astype(np.float64), **fit_kwargs)
+
+
+def predict(
+    fitter: Any,
+    summary_sdf: DataFrame,
+    method: str = "conditional_probability_alive",
+    columns: Sequence[str] = HISTORY,
+    output_col: str | None = None,
+    **kwargs: Any,
+) -> DataFrame:
+    """Score every customer of a Spark summary with a fitted model.
+
+    Calls ``getattr(fitter, method)(**kwargs, frequency=..., recency=..., T=...)``
+    on each Arrow batch (``mapInPandas``), with a copy of the fitter without its
+    ``data``, so only the parameters travel to the executors.
+
+    Parameters
+    ----------
+    fitter : fitter
+        A fitted fitter (or one with ``params_`` set).
+    summary_sdf : pyspark.sql.DataFrame
+        Customer summary with the ``columns``.
+    method : str, default "conditional_probability_alive"
+        A prediction method of the fitter, e.g.
+        ``"conditional_expected_number_of_purchases_up_to_time"`` with ``t=``.
+    columns : sequence of str, default ("frequency", "recency", "T")
+        Summary columns passed to the method, as keywords of the same names.
+    output_col : str, optional
+        Name of the new column; default ``method``.
+    **kwargs
+        Further keyword arguments of the method (``t=39``, ...).
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``summary_sdf`` with a double column ``output_col`` added.
+    """
+    types = _pyspark_sql().types
+    score = getattr(fitter, method, None)
+    if not callable(score):
+        raise ValueError(f"{type(fitter).__name__} has no method {method!r}")
+    light = copy.copy(fitter)
+    light.data = None
+    light.params_  # noqa: B018 -- raises NotFittedError now rather than on the executors
+    name = method if output_col is None else output_col
+    if name in summary_sdf.columns:
+        raise ValueError(f"summary_sdf already has a column {name!r}; pass output_col")
+    keys = list(columns)
+    schema = types.StructType(
+        [*summary_sdf.schema.fields, types.StructField(name, types.DoubleType())]
+    )
+
+    def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            history = {c: batch[c].astype(np.float64) for c in keys}
+            values = getattr(light, method)(**kwargs, **history)
+            yield batch.assign(**{name: np.asarray(values, dtype=np.float64)})
+
+    return summary_sdf.mapInPandas(score_batches, schema=schema)

@@ -1,0 +1,170 @@
+"""retentionkit.spark: the Spark summary, fit and scores equal the single-machine ones.
+
+One local Spark session (``local[2]``, session time zone UTC) for the module, on a
+small log. Skipped, with the reason, when PySpark or Java 17+ is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from transaction_logs import simulate_log
+
+from retentionkit import BetaGeoFitter, NotFittedError
+from retentionkit.utils import summary_data_from_transaction_data
+
+pytest.importorskip("pyspark", reason="retentionkit.spark needs pyspark")
+
+from retentionkit import spark as rkspark
+
+# PySpark 4.3 warns about pandas 3 on every conversion; the results are checked here.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+
+
+def _java_problem() -> str | None:
+    """Why Spark cannot start here (no java, or older than 17), or None."""
+    home = os.environ.get("JAVA_HOME")
+    java = os.path.join(home, "bin", "java") if home else shutil.which("java")
+    if java is None or not os.path.exists(java):
+        return f"PySpark needs Java 17 or later: no `java` ({java or 'not on PATH'})"
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"PySpark needs Java 17 or later: `java -version` failed ({exc})"
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if match is None:
+        return f"PySpark needs Java 17 or later: cannot read `java -version`: {out.stderr!r}"
+    major = int(match.group(1)) if match.group(1) != "1" else int(match.group(2) or 0)
+    if major < 17:
+        return f"PySpark needs Java 17 or later, found Java {major}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def spark():
+    problem = _java_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("retentionkit-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.pyspark.driver.python", sys.executable)
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def log() -> pd.DataFrame:
+    return simulate_log(1500, seed=5)
+
+
+@pytest.fixture(scope="module")
+def log_sdf(spark, log: pd.DataFrame):
+    return spark.createDataFrame(log).repartition(3).cache()
+
+
+def _local(sdf, customer_id_col: str = "customer") -> pd.DataFrame:
+    return sdf.toPandas().set_index(customer_id_col).sort_index()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"monetary_value_col": "value"},
+        {"freq": "W", "include_first_transaction": True},
+        {"freq": "h", "freq_multiplier": 24, "observation_period_end": "2025-01-03 10:30"},
+    ],
+    ids=["days-monetary", "weeks-first", "hours-end"],
+)
+def test_summary_equals_single_machine(log: pd.DataFrame, log_sdf, kwargs: dict) -> None:
+    got = rkspark.summary_data_from_transaction_data(log_sdf, "customer", "when", **kwargs)
+    expected = summary_data_from_transaction_data(log, "customer", "when", **kwargs)
+    pd.testing.assert_frame_equal(_local(got), expected)
+
+
+def test_summary_of_string_ids(spark, log: pd.DataFrame) -> None:
+    text = log.assign(customer="c" + log["customer"].astype(str))
+    sdf = spark.createDataFrame(text)
+    got = rkspark.summary_data_from_transaction_data(sdf, "customer", "when", n_buckets=3)
+    expected = summary_data_from_transaction_data(text, "customer", "when")
+    pd.testing.assert_frame_equal(_local(got), expected, check_index_type=False)
+
+
+def test_summary_errors(spark, log: pd.DataFrame, log_sdf) -> None:
+    with pytest.raises(ValueError, match="period frequency"):
+        rkspark.summary_data_from_transaction_data(log_sdf, "customer", "when", freq="nope")
+    strings = log_sdf.withColumn("when", log_sdf["when"].cast("string"))
+    with pytest.raises(TypeError, match="to_timestamp"):
+        rkspark.summary_data_from_transaction_data(strings, "customer", "when")
+    with pytest.raises(ValueError, match="empty"):
+        rkspark.summary_data_from_transaction_data(log_sdf.limit(0), "customer", "when")
+
+
+@pytest.fixture(scope="module")
+def summaries(log: pd.DataFrame, log_sdf):
+    summary = rkspark.summary_data_from_transaction_data(log_sdf, "customer", "when").cache()
+    return summary, summary_data_from_transaction_data(log, "customer", "when")
+
+
+def test_fit_and_predict_equal_single_machine(summaries) -> None:
+    summary, local = summaries
+    fitted = rkspark.fit(BetaGeoFitter(), summary)
+    reference = BetaGeoFitter().fit(local["frequency"], local["recency"], local["T"])
+    assert len(fitted.data) < len(local)
+    assert fitted.n_customers_ == len(local)
+    np.testing.assert_allclose(fitted.params_, reference.params_, rtol=1e-6)
+    assert fitted.log_likelihood_ == pytest.approx(reference.log_likelihood_, rel=1e-10)
+
+    scored = rkspark.predict(fitted, summary, output_col="p_alive")
+    scored = rkspark.predict(
+        fitted, scored, "conditional_expected_number_of_purchases_up_to_time", t=30
+    )
+    got = _local(scored)
+    expected = fitted.conditional_probability_alive(
+        local["frequency"], local["recency"], local["T"]
+    )
+    np.testing.assert_array_equal(got["p_alive"].to_numpy(), expected.to_numpy())
+    expected = fitted.conditional_expected_number_of_purchases_up_to_time(
+        30, local["frequency"], local["recency"], local["T"]
+    )
+    np.testing.assert_array_equal(
+        got["conditional_expected_number_of_purchases_up_to_time"].to_numpy(),
+        expected.to_numpy(),
+    )
+
+
+def test_predict_errors(summaries) -> None:
+    summary, _ = summaries
+    with pytest.raises(NotFittedError):
+        rkspark.predict(BetaGeoFitter(), summary)
+    fitter = BetaGeoFitter()
+    fitter.params_ = [0.25, 4.0, 0.8, 2.4]
+    with pytest.raises(ValueError, match="already has a column 'frequency'"):
+        rkspark.predict(fitter, summary, output_col="frequency")
+
+
+def test_missing_pyspark_is_a_clear_import_error(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(ImportError, match=r"retentionkit\[spark\]"):
+        rkspark.fit(BetaGeoFitter(), None)
