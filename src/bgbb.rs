@@ -56,7 +56,7 @@ use rand_distr::{Beta, Distribution};
 use rayon::prelude::*;
 
 use crate::bgnbd::check_positive;
-use crate::data::{CompressedData, CustomerData};
+use crate::data::{check_length, check_rows, check_weights, CompressedData, CustomerData};
 use crate::error::{Error, Result};
 use crate::model::{Accumulator, Derivatives, Evaluation, Model, SimulatedCustomer};
 use crate::predict::{par_map, simulate_chunked};
@@ -78,18 +78,6 @@ pub struct BetaGeoBetaBinom {
 // ---------------------------------------------------------------------------
 // Data
 // ---------------------------------------------------------------------------
-
-fn check_length(name: &'static str, found: usize, expected: usize) -> Result<()> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            name,
-            found,
-            expected,
-        })
-    }
-}
 
 /// Checks the BG/BB rules on (x, t_x, n) histories: equal lengths; finite;
 /// integers; n ≥ 1; 0 ≤ x ≤ t_x ≤ n; t_x = 0 when x = 0; weights (if given)
@@ -128,32 +116,13 @@ fn validate_histories(
             None
         }
     };
-    if let Some(row) = (0..len)
-        .into_par_iter()
-        .find_first(|&i| broken(i).is_some())
-    {
-        return Err(Error::InvalidData {
-            rule: broken(row).expect("the row breaks a rule"),
-            row,
-            detail: format!(
-                "frequency={}, recency={}, n_periods={}",
-                frequency[row], recency[row], n_periods[row]
-            ),
-        });
-    }
-    if let Some(w) = weights {
-        if let Some(row) = (0..len)
-            .into_par_iter()
-            .find_first(|&i| !(w[i].is_finite() && w[i] >= 0.0))
-        {
-            return Err(Error::InvalidData {
-                rule: "weights must be finite and non-negative",
-                row,
-                detail: format!("weight={}", w[row]),
-            });
-        }
-    }
-    Ok(())
+    check_rows(len, broken, |row| {
+        format!(
+            "frequency={}, recency={}, n_periods={}",
+            frequency[row], recency[row], n_periods[row]
+        )
+    })?;
+    check_weights(weights)
 }
 
 /// Validates BG/BB histories and compresses identical rows into weights.

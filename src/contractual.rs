@@ -51,6 +51,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution};
 use rayon::prelude::*;
 
+use crate::data::{check_length, check_weights};
 use crate::error::{Error, Result};
 use crate::model::{FitData, Model};
 use crate::predict::par_map;
@@ -77,18 +78,6 @@ pub struct RetentionData {
     pub weight: Vec<f64>,
     /// Sum of the weights.
     pub total_weight: f64,
-}
-
-fn check_length(name: &'static str, found: usize, expected: usize) -> Result<()> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            name,
-            found,
-            expected,
-        })
-    }
 }
 
 impl RetentionData {
@@ -221,15 +210,7 @@ impl RetentionData {
                 detail: format!("duration={}", durations[row]),
             });
         }
-        if let Some(w) = weights {
-            if let Some(row) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::InvalidData {
-                    rule: "weights must be finite and non-negative",
-                    row,
-                    detail: format!("weight={}", w[row]),
-                });
-            }
-        }
+        check_weights(weights)?;
         let mut cells = BTreeMap::new();
         for i in 0..len {
             let w = weights.map_or(1.0, |w| w[i]);

@@ -21,7 +21,8 @@ pub struct CustomerData<'a> {
     weights: Option<&'a [f64]>,
 }
 
-fn check_length(name: &'static str, found: usize, expected: usize) -> Result<()> {
+/// An error unless an input has the expected length.
+pub(crate) fn check_length(name: &'static str, found: usize, expected: usize) -> Result<()> {
     if found == expected {
         Ok(())
     } else {
@@ -36,6 +37,39 @@ fn check_length(name: &'static str, found: usize, expected: usize) -> Result<()>
 /// The first row (in order) for which `bad` holds, searched in parallel.
 fn first_bad_row(n: usize, bad: impl Fn(usize) -> bool + Sync) -> Option<usize> {
     (0..n).into_par_iter().find_first(|&i| bad(i))
+}
+
+/// Checks rows 0..n in parallel: `broken(i)` names the first rule row i
+/// breaks, if any. The error names the rule, the first offending row and
+/// `detail(row)`, its values.
+pub(crate) fn check_rows(
+    n: usize,
+    broken: impl Fn(usize) -> Option<&'static str> + Sync,
+    detail: impl Fn(usize) -> String,
+) -> Result<()> {
+    match first_bad_row(n, |i| broken(i).is_some()) {
+        Some(row) => Err(Error::InvalidData {
+            rule: broken(row).expect("the row breaks a rule"),
+            row,
+            detail: detail(row),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks optional row weights: finite and non-negative.
+pub(crate) fn check_weights(weights: Option<&[f64]>) -> Result<()> {
+    match weights {
+        Some(w) => check_rows(
+            w.len(),
+            |i| {
+                (!(w[i].is_finite() && w[i] >= 0.0))
+                    .then_some("weights must be finite and non-negative")
+            },
+            |i| format!("weight={}", w[i]),
+        ),
+        None => Ok(()),
+    }
 }
 
 /// Checks the rules shared by every (x, t_x, T) model. `T` is called `age` in
@@ -72,26 +106,13 @@ pub(crate) fn validate_summary(
             None
         }
     };
-    if let Some(row) = first_bad_row(n, |i| broken(i).is_some()) {
-        return Err(Error::InvalidData {
-            rule: broken(row).expect("the row breaks a rule"),
-            row,
-            detail: format!(
-                "frequency={}, recency={}, T={}",
-                frequency[row], recency[row], age[row]
-            ),
-        });
-    }
-    if let Some(w) = weights {
-        if let Some(row) = first_bad_row(n, |i| !(w[i].is_finite() && w[i] >= 0.0)) {
-            return Err(Error::InvalidData {
-                rule: "weights must be finite and non-negative",
-                row,
-                detail: format!("weight={}", w[row]),
-            });
-        }
-    }
-    Ok(())
+    check_rows(n, broken, |row| {
+        format!(
+            "frequency={}, recency={}, T={}",
+            frequency[row], recency[row], age[row]
+        )
+    })?;
+    check_weights(weights)
 }
 
 impl<'a> CustomerData<'a> {

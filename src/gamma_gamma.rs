@@ -50,6 +50,7 @@ use rand_distr::{Distribution, Gamma};
 use rayon::prelude::*;
 
 use crate::bgnbd::check_positive;
+use crate::data::{check_length, check_rows, check_weights};
 use crate::error::{Error, Result};
 use crate::model::{Accumulator, Derivatives, Evaluation, FitData, Model};
 use crate::predict::par_map;
@@ -164,23 +165,6 @@ impl GammaGamma {
     }
 }
 
-/// The first row (in order) for which `bad` holds, searched in parallel.
-fn first_bad_row(n: usize, bad: impl Fn(usize) -> bool + Sync) -> Option<usize> {
-    (0..n).into_par_iter().find_first(|&i| bad(i))
-}
-
-fn check_length(name: &'static str, found: usize, expected: usize) -> Result<()> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            name,
-            found,
-            expected,
-        })
-    }
-}
-
 /// Checks frequency and monetary value. With `zero = None`, x = 0 is allowed
 /// with any finite m (prediction); otherwise as [`SpendData::new`] documents.
 fn validate_spend(
@@ -211,26 +195,13 @@ fn validate_spend(
             None
         }
     };
-    if let Some(row) = first_bad_row(n, |i| broken(i).is_some()) {
-        return Err(Error::InvalidData {
-            rule: broken(row).expect("the row breaks a rule"),
-            row,
-            detail: format!(
-                "frequency={}, monetary_value={}",
-                frequency[row], monetary_value[row]
-            ),
-        });
-    }
-    if let Some(w) = weights {
-        if let Some(row) = first_bad_row(n, |i| !(w[i].is_finite() && w[i] >= 0.0)) {
-            return Err(Error::InvalidData {
-                rule: "weights must be finite and non-negative",
-                row,
-                detail: format!("weight={}", w[row]),
-            });
-        }
-    }
-    Ok(())
+    check_rows(n, broken, |row| {
+        format!(
+            "frequency={}, monetary_value={}",
+            frequency[row], monetary_value[row]
+        )
+    })?;
+    check_weights(weights)
 }
 
 /// Repeat customers' (x, m_x) that passed validation.
@@ -562,16 +533,15 @@ pub fn spend_frequency_correlation(
 /// transaction's value ~ Gamma(p, rate ν). Reproducible for a given seed
 /// whatever the number of threads.
 pub fn simulate_spend(model: &GammaGamma, frequency: &[f64], seed: u64) -> Result<Vec<f64>> {
-    if let Some(row) = first_bad_row(frequency.len(), |i| {
-        let x = frequency[i];
-        !(x.is_finite() && x >= 0.0 && x.fract() == 0.0)
-    }) {
-        return Err(Error::InvalidData {
-            rule: "frequency must be a non-negative integer",
-            row,
-            detail: format!("frequency={}", frequency[row]),
-        });
-    }
+    check_rows(
+        frequency.len(),
+        |i| {
+            let x = frequency[i];
+            (!(x.is_finite() && x >= 0.0 && x.fract() == 0.0))
+                .then_some("frequency must be a non-negative integer")
+        },
+        |row| format!("frequency={}", frequency[row]),
+    )?;
     let mut out = vec![0.0; frequency.len()];
     out.par_chunks_mut(CHUNK)
         .enumerate()
