@@ -99,6 +99,7 @@ fn series_ratio(upper: f64, a: f64, c: f64, k: f64) -> f64 {
 }
 
 /// Where the series of [`BgFamily::expected_if_alive`] is evaluated.
+#[derive(Clone, Copy)]
 struct SeriesPoint {
     z: f64,
     c: f64,
@@ -106,6 +107,13 @@ struct SeriesPoint {
 }
 
 impl SeriesPoint {
+    /// t = 0: z = 0 (a placeholder for arrays).
+    const ORIGIN: SeriesPoint = SeriesPoint {
+        z: 0.0,
+        c: 1.0,
+        log_one_minus_z: 0.0,
+    };
+
     /// c/(a−1) · [1 − (1−z)^{a−1} (1 + (a−1) S)], with 1/(a−1) cancelled.
     fn finish(&self, a: f64, sum: f64) -> f64 {
         let u = (a - 1.0) * self.log_one_minus_z;
@@ -368,6 +376,90 @@ impl BgFamily {
             }
         });
         out
+    }
+
+    /// [`TransactionModel::discounted_purchases_batch`]: per customer, P(alive)
+    /// once and one pass over the series for every horizon, since the series'
+    /// coefficients do not depend on the horizon (only zᵏ does).
+    pub(crate) fn discounted_purchases_batch(
+        &self,
+        horizons: &[f64],
+        weights: &[f64],
+        x: &[f64],
+        t_x: &[f64],
+        age: &[f64],
+    ) -> Vec<f64> {
+        const MAX_HORIZONS: usize = 64;
+        let table = match XTable::new(self, x) {
+            Some(table) if horizons.len() <= MAX_HORIZONS => table,
+            _ => {
+                return par_map(x.len(), |i| {
+                    let mut previous = 0.0;
+                    let mut total = 0.0;
+                    for (&t, &w) in horizons.iter().zip(weights) {
+                        let now = self.conditional_expected_purchases(t, x[i], t_x[i], age[i]);
+                        total += w * (now - previous);
+                        previous = now;
+                    }
+                    total
+                })
+            }
+        };
+        let h = horizons.len();
+        let upper = self.series_upper();
+        // The horizon with the largest z converges last.
+        let last = (0..h).fold(0, |best, j| {
+            if horizons[j] > horizons[best] {
+                j
+            } else {
+                best
+            }
+        });
+        par_map(x.len(), |i| {
+            let row = table.row(x[i]);
+            let p_alive = self.probability_alive_with(x[i], t_x[i], age[i], row);
+            let mut points = [SeriesPoint::ORIGIN; MAX_HORIZONS];
+            let mut z = [0.0; MAX_HORIZONS];
+            let mut power = [0.0; MAX_HORIZONS];
+            let mut sum = [0.0; MAX_HORIZONS];
+            for j in 0..h {
+                points[j] = self.series_point(horizons[j].max(0.0), x[i], age[i]);
+                z[j] = points[j].z;
+            }
+            let c = points[0].c;
+            let mut coefficient = upper / c;
+            for j in 0..h {
+                power[j] = z[j];
+                sum[j] = coefficient * z[j];
+            }
+            let mut k = 1usize;
+            while k < 5_000_000 {
+                let term = coefficient * power[last];
+                if term.abs() <= 1e-17 * sum[last].abs() || term == 0.0 {
+                    break;
+                }
+                coefficient *= match row.ratios.get(k - 1) {
+                    Some(&q) => q,
+                    None => series_ratio(upper, self.a, c, k as f64),
+                };
+                for j in 0..h {
+                    power[j] *= z[j];
+                    sum[j] += coefficient * power[j];
+                }
+                k += 1;
+            }
+            let mut previous = 0.0;
+            let mut total = 0.0;
+            for j in 0..h {
+                let now = p_alive
+                    * self
+                        .series_point(horizons[j].max(0.0), x[i], age[i])
+                        .finish(self.a, sum[j]);
+                total += weights[j] * (now - previous);
+                previous = now;
+            }
+            total
+        })
     }
 
     /// P(alive | xᵢ, t_xᵢ, Tᵢ) for many customers.
@@ -726,6 +818,18 @@ macro_rules! bg_family_model {
 
             fn probability_alive_batch(&self, x: &[f64], t_x: &[f64], age: &[f64]) -> Vec<f64> {
                 self.family().probability_alive_batch(x, t_x, age)
+            }
+
+            fn discounted_purchases_batch(
+                &self,
+                horizons: &[f64],
+                weights: &[f64],
+                x: &[f64],
+                t_x: &[f64],
+                age: &[f64],
+            ) -> Vec<f64> {
+                self.family()
+                    .discounted_purchases_batch(horizons, weights, x, t_x, age)
             }
 
             fn simulate_customer<R: Rng + ?Sized>(

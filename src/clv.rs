@@ -169,9 +169,9 @@ impl ClvOptions {
 /// `monetary_value` is the expected value of each future transaction, usually
 /// [`crate::gamma_gamma::conditional_expected_average_profit`]; the result is
 /// linear in it. The histories are validated like every prediction's; the
-/// monetary values must be finite. Each month's expected purchases are
-/// computed for all customers at once with the model's batch predictions, in
-/// parallel.
+/// monetary values must be finite. The discounted monthly increments of
+/// expected purchases come from the model's
+/// [`TransactionModel::discounted_purchases_batch`], in parallel.
 pub fn customer_lifetime_value<M: TransactionModel>(
     model: &M,
     frequency: &[f64],
@@ -185,26 +185,19 @@ pub fn customer_lifetime_value<M: TransactionModel>(
     check_monetary(monetary_value, n)?;
     options.validate()?;
     let factor = options.unit.periods_per_month();
-    let mut clv = vec![0.0; n];
-    // The expectation at the previous step's horizon, E[Y(0)] = 0 at first.
-    // lifetimes evaluates it afresh at k f − f; reusing the value at (k − 1) f
-    // halves the work and differs by at most an ulp in the horizon.
-    let mut previous = vec![0.0; n];
-    let mut horizon = vec![0.0; n];
-    for k in 1..=options.steps() {
-        // As lifetimes: i = k f, discounted by (1 + d)^(i / f).
-        let i = k as f64 * factor;
-        let discount = (1.0 + options.discount_rate).powf(i / factor);
-        horizon.fill(i);
-        let current = model.conditional_expected_purchases_batch(&horizon, frequency, recency, age);
-        clv.par_iter_mut()
-            .zip(current.par_iter().zip(previous.par_iter()))
-            .zip(monetary_value.par_iter())
-            .for_each(|((value, (now, before)), m)| {
-                *value += m * (now - before) / discount;
-            });
-        previous = current;
-    }
+    // As lifetimes: month k ends at i = k f time units and is discounted by
+    // (1 + d)^(i / f). lifetimes evaluates E[Y] afresh at k f − f for the start
+    // of each month; using the value at (k − 1) f differs by at most an ulp in
+    // the horizon.
+    let horizons: Vec<f64> = (1..=options.steps()).map(|k| k as f64 * factor).collect();
+    let discounts: Vec<f64> = horizons
+        .iter()
+        .map(|i| 1.0 / (1.0 + options.discount_rate).powf(i / factor))
+        .collect();
+    let mut clv = model.discounted_purchases_batch(&horizons, &discounts, frequency, recency, age);
+    clv.par_iter_mut()
+        .zip(monetary_value.par_iter())
+        .for_each(|(value, m)| *value *= m);
     Ok(clv)
 }
 

@@ -116,6 +116,30 @@ pub trait TransactionModel: Model {
             self.conditional_expected_purchases(t[i], frequency[i], recency[i], age[i])
         })
     }
+    /// Σₖ wₖ (E[Y(tₖ) | x, t_x, T] − E[Y(tₖ₋₁) | x, t_x, T]) for increasing
+    /// horizons t₁ < t₂ < … (t₀ = 0) and weights wₖ, for many validated
+    /// customers: the discounted expected purchases that customer lifetime
+    /// value multiplies by spend. Models override it to share work across
+    /// horizons.
+    fn discounted_purchases_batch(
+        &self,
+        horizons: &[f64],
+        weights: &[f64],
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+    ) -> Vec<f64> {
+        crate::predict::par_map(frequency.len(), |i| {
+            let mut previous = 0.0;
+            let mut total = 0.0;
+            for (&t, &w) in horizons.iter().zip(weights) {
+                let now = self.conditional_expected_purchases(t, frequency[i], recency[i], age[i]);
+                total += w * (now - previous);
+                previous = now;
+            }
+            total
+        })
+    }
     /// [`TransactionModel::probability_alive`] for many validated customers.
     fn probability_alive_batch(&self, frequency: &[f64], recency: &[f64], age: &[f64]) -> Vec<f64> {
         crate::predict::par_map(frequency.len(), |i| {
