@@ -59,7 +59,7 @@ use crate::bgnbd::check_positive;
 use crate::data::{check_length, check_rows, check_weights, CompressedData, CustomerData};
 use crate::error::{Error, Result};
 use crate::model::{Accumulator, Derivatives, Evaluation, Model, SimulatedCustomer};
-use crate::predict::{par_map, simulate_chunked};
+use crate::predict::{par_map, par_map_by_key, simulate_chunked};
 use crate::special::{digamma, expm1_over, ln_gamma, trigamma};
 
 /// BG/BB parameters (α, β, γ, δ), all positive.
@@ -638,9 +638,11 @@ pub fn probability_alive_many(
     n_periods: &[f64],
 ) -> Result<Vec<f64>> {
     validate_histories(frequency, recency, n_periods, None)?;
-    Ok(par_map(frequency.len(), |i| {
-        model.probability_alive(frequency[i], recency[i], n_periods[i])
-    }))
+    Ok(par_map_by_key(
+        frequency.len(),
+        |i| history_key(0.0, frequency[i], recency[i], n_periods[i]),
+        |i| model.probability_alive(frequency[i], recency[i], n_periods[i]),
+    ))
 }
 
 /// E[X(nᵢ, nᵢ+n*ᵢ) | xᵢ, t_xᵢ, nᵢ], eq. (13), for every customer; `n_star`
@@ -664,14 +666,18 @@ pub fn conditional_expected_transactions_many(
             detail: format!("n_star={}", n_star[row]),
         });
     }
-    Ok(par_map(frequency.len(), |i| {
-        model.conditional_expected_number_of_transactions(
-            n_star[i],
-            frequency[i],
-            recency[i],
-            n_periods[i],
-        )
-    }))
+    Ok(par_map_by_key(
+        frequency.len(),
+        |i| history_key(n_star[i], frequency[i], recency[i], n_periods[i]),
+        |i| {
+            model.conditional_expected_number_of_transactions(
+                n_star[i],
+                frequency[i],
+                recency[i],
+                n_periods[i],
+            )
+        },
+    ))
 }
 
 /// ln Lᵢ, eq. (5), of every history.
@@ -682,9 +688,11 @@ pub fn individual_log_likelihood_many(
     n_periods: &[f64],
 ) -> Result<Vec<f64>> {
     validate_histories(frequency, recency, n_periods, None)?;
-    Ok(par_map(frequency.len(), |i| {
-        model.individual_log_likelihood(frequency[i], recency[i], n_periods[i])
-    }))
+    Ok(par_map_by_key(
+        frequency.len(),
+        |i| history_key(0.0, frequency[i], recency[i], n_periods[i]),
+        |i| model.individual_log_likelihood(frequency[i], recency[i], n_periods[i]),
+    ))
 }
 
 /// Simulates one customer per entry of `n_periods` (their number of
@@ -709,6 +717,11 @@ pub fn simulate_many(
     Ok(simulate_chunked(n_periods.len(), seed, |i, rng| {
         model.simulate_customer(n_periods[i], rng)
     }))
+}
+
+/// A row's (horizon, x, t_x, n) as a hash key (validated finite integers).
+fn history_key(horizon: f64, x: f64, t_x: f64, n: f64) -> [u64; 4] {
+    [horizon, x, t_x, n].map(|v| (v + 0.0).to_bits())
 }
 
 fn check_non_negative_integers(name: &'static str, values: &[f64], len: usize) -> Result<()> {
@@ -737,9 +750,11 @@ pub fn probability_alive_at_many(
 ) -> Result<Vec<f64>> {
     validate_histories(frequency, recency, n_periods, None)?;
     check_non_negative_integers("m_periods_in_future", m, frequency.len())?;
-    Ok(par_map(frequency.len(), |i| {
-        model.probability_alive_at(m[i], frequency[i], recency[i], n_periods[i])
-    }))
+    Ok(par_map_by_key(
+        frequency.len(),
+        |i| history_key(m[i], frequency[i], recency[i], n_periods[i]),
+        |i| model.probability_alive_at(m[i], frequency[i], recency[i], n_periods[i]),
+    ))
 }
 
 /// E[X(nᵢ)] for a new customer, for every nᵢ (non-negative integers).

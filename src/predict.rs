@@ -1,6 +1,8 @@
 //! Vectorised, parallel predictions and simulation for every
 //! [`TransactionModel`], with input validation.
 
+use std::collections::HashMap;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -37,6 +39,27 @@ pub(crate) fn par_map(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
         .for_each(|(c, chunk)| {
             for (k, slot) in chunk.iter_mut().enumerate() {
                 *slot = f(c * CHUNK + k);
+            }
+        });
+    out
+}
+
+/// As [`par_map`], but `f` runs once per distinct `key` within each chunk of
+/// rows: for discrete-time histories, which repeat a lot (BG/BB), most rows
+/// are then a hash lookup.
+pub(crate) fn par_map_by_key(
+    n: usize,
+    key: impl Fn(usize) -> [u64; 4] + Sync,
+    f: impl Fn(usize) -> f64 + Sync,
+) -> Vec<f64> {
+    let mut out = vec![0.0; n];
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let mut seen: HashMap<[u64; 4], f64> = HashMap::new();
+            for (k, slot) in chunk.iter_mut().enumerate() {
+                let i = c * CHUNK + k;
+                *slot = *seen.entry(key(i)).or_insert_with(|| f(i));
             }
         });
     out
