@@ -599,12 +599,19 @@ impl BgFamily {
                     let inv_atx = 1.0 / (alpha + data.recency[i]);
                     let ln_atx = (alpha + data.recency[i]).ln();
                     let a4 = ln_a - xt.ln_b_x_1 - rx * ln_atx;
+                    // ln(e^{A₃} + e^{A₄}) and the weight e^{A₄}/(e^{A₃} + e^{A₄})
+                    // from one exponential.
                     let d = a4 - a3;
-                    acc.value += w * (a3 + log1p_exp(d));
+                    let e = (-d.abs()).exp();
+                    acc.value += w * (a3 + d.max(0.0) + e.ln_1p());
                     if !want_grad {
                         continue;
                     }
-                    let w4 = logistic(d);
+                    let w4 = if d >= 0.0 {
+                        1.0 / (1.0 + e)
+                    } else {
+                        e / (1.0 + e)
+                    };
                     let w3 = 1.0 - w4;
                     let g3 = [-ln_at, -rx * inv_at, 0.0, 0.0];
                     let g4 = [-ln_atx, -rx * inv_atx, inv_a, -xt.inv_b_x_1];

@@ -35,7 +35,7 @@ pub struct FitOptions {
     /// Print progress to stderr.
     pub verbose: bool,
     /// With more distinct rows than 4 × this, first fit a subsample of about
-    /// this many rows (then 8 times as many, while the data has more than 4
+    /// this many rows (then 8 times as many, while the data has more than 16
     /// times that). 0 disables the warm start.
     pub warm_start_rows: usize,
     /// Return an error when the tolerance is not reached (default). When false,
@@ -51,7 +51,7 @@ impl Default for FitOptions {
             tol: 1e-8,
             max_iterations: 200,
             verbose: false,
-            warm_start_rows: 20_000,
+            warm_start_rows: 50_000,
             require_convergence: true,
         }
     }
@@ -429,7 +429,7 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
     // the full data needs only a Newton step or two.
     let mut sizes = Vec::new();
     let mut size = options.warm_start_rows;
-    while size > 0 && data.rows() > 4 * size {
+    while size > 0 && data.rows() > if sizes.is_empty() { 4 } else { 16 } * size {
         sizes.push(size);
         size *= 8;
     }
