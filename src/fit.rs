@@ -34,9 +34,10 @@ pub struct FitOptions {
     pub max_iterations: usize,
     /// Print progress to stderr.
     pub verbose: bool,
-    /// With more distinct rows than 4 × this, first fit a subsample of about
-    /// this many rows (then 8 times as many, while the data has more than 16
-    /// times that). 0 disables the warm start.
+    /// Warm starts: with more distinct rows than half this, first fit a
+    /// subsample of about an eighth of this many rows, then subsamples 8 times
+    /// larger while the data has more than 16 times their size; the full data
+    /// then needs a Newton step or two. 0 disables the warm start.
     pub warm_start_rows: usize,
     /// Return an error when the tolerance is not reached (default). When false,
     /// the result is returned with `converged == false`.
@@ -428,7 +429,7 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
     // Warm starts on subsamples growing eightfold, each converged tightly, so
     // the full data needs only a Newton step or two.
     let mut sizes = Vec::new();
-    let mut size = options.warm_start_rows;
+    let mut size = options.warm_start_rows / 8;
     while size > 0 && data.rows() > if sizes.is_empty() { 4 } else { 16 } * size {
         sizes.push(size);
         size *= 8;
