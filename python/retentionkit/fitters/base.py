@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .._validation import FloatArray
+from .._validation import FloatArray, name_rows, prepare
 
 __all__ = ["BaseFitter", "NotFittedError"]
 
@@ -187,6 +187,45 @@ class BaseFitter:
 
     # -- persistence -----------------------------------------------------------
 
+    def _fit_columns(
+        self,
+        columns: dict[str, Any],
+        weights: Any,
+        *,
+        index: Any,
+        initial_params: Any,
+        tol: float,
+        max_iterations: int,
+        verbose: bool,
+    ) -> None:
+        """Fits the native model on one-dimensional columns (in the order the
+        native ``fit`` takes them) and keeps them, with the weights, as ``data``."""
+        inputs = dict(columns)
+        if weights is not None:
+            inputs["weights"] = weights
+        prepared = prepare(**inputs)
+        if len(prepared.shape) != 1:
+            raise ValueError(
+                f"fit needs one-dimensional data, got inputs of shape {prepared.shape}"
+            )
+        arrays = prepared.arrays[: len(columns)]
+        w = prepared.arrays[len(columns)] if weights is not None else None
+        data_index = _data_index(index, prepared.index, len(arrays[0]))
+        start = None if initial_params is None else [float(v) for v in initial_params]
+        with name_rows(data_index):
+            self._model = self._core_class.fit(
+                *arrays,
+                w,
+                penalizer_coef=self.penalizer_coef,
+                initial_params=start,
+                tol=tol,
+                max_iterations=max_iterations,
+                verbose=verbose,
+            )
+        frame = dict(zip(columns, arrays))
+        frame["weights"] = np.ones_like(arrays[0]) if w is None else w
+        self.data = pd.DataFrame(frame, index=data_index, copy=True)
+
     def save_model(self, path: str | os.PathLike[str]) -> None:
         """Write the model as JSON, the format the Rust crate reads and writes.
 
@@ -238,3 +277,14 @@ class BaseFitter:
         subjects = "" if n is None else f" fitted with {n:.0f} subjects,"
         params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
         return f"<{name}:{subjects} {params}>"
+
+
+def _data_index(index: Any, series_index: pd.Index | None, n: int) -> pd.Index:
+    if index is not None:
+        result: pd.Index = pd.Index(index)
+        if len(result) != n:
+            raise ValueError(f"index has length {len(result)}, expected {n}")
+        return result
+    if series_index is not None:
+        return series_index
+    return pd.RangeIndex(n)

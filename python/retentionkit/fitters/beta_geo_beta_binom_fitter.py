@@ -16,7 +16,6 @@ import pandas as pd
 from .._core import BetaGeoBetaBinomModel
 from .._validation import ArrayLike, Result, name_rows, prepare
 from .base import BaseFitter
-from .transaction_fitter import _data_index
 
 __all__ = ["BetaGeoBetaBinomFitter"]
 
@@ -150,44 +149,14 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         elif recency is None or n_periods is None:
             raise ValueError("fit needs frequency, recency and n_periods (or one DataFrame)")
 
-        inputs: dict[str, Any] = {
-            "frequency": frequency,
-            "recency": recency,
-            "n_periods": n_periods,
-        }
-        if weights is not None:
-            inputs["weights"] = weights
-        prepared = prepare(**inputs)
-        if len(prepared.shape) != 1:
-            raise ValueError(
-                f"fit needs one-dimensional data, got inputs of shape {prepared.shape}"
-            )
-        freq, rec, periods = prepared.arrays[:3]
-        w = prepared.arrays[3] if weights is not None else None
-        data_index = _data_index(index, prepared.index, len(freq))
-        start = None if initial_params is None else [float(v) for v in initial_params]
-        with name_rows(data_index):
-            model = self._core_class.fit(
-                freq,
-                rec,
-                periods,
-                w,
-                penalizer_coef=self.penalizer_coef,
-                initial_params=start,
-                tol=tol,
-                max_iterations=max_iterations,
-                verbose=verbose,
-            )
-        self._model = model
-        self.data = pd.DataFrame(
-            {
-                "frequency": freq,
-                "recency": rec,
-                "n_periods": periods,
-                "weights": np.ones_like(freq) if w is None else w,
-            },
-            index=data_index,
-            copy=True,
+        self._fit_columns(
+            {"frequency": frequency, "recency": recency, "n_periods": n_periods},
+            weights,
+            index=index,
+            initial_params=initial_params,
+            tol=tol,
+            max_iterations=max_iterations,
+            verbose=verbose,
         )
         return self
 

@@ -21,8 +21,8 @@ from .._core import customer_lifetime_value_continuous as _core_clv_continuous
 from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
 from .._validation import ArrayLike, Result, name_rows, prepare
-from .base import BaseFitter
-from .transaction_fitter import TransactionFitter, _data_index, _interval_frame, _seed
+from .base import BaseFitter, _data_index
+from .transaction_fitter import TransactionFitter, _interval_frame, _seed
 
 __all__ = ["GammaGammaFitter", "spend_frequency_correlation"]
 

@@ -98,40 +98,14 @@ class TransactionFitter(BaseFitter):
         elif recency is None or T is None:
             raise ValueError("fit needs frequency, recency and T (or one DataFrame)")
 
-        inputs: dict[str, Any] = {"frequency": frequency, "recency": recency, "T": T}
-        if weights is not None:
-            inputs["weights"] = weights
-        prepared = prepare(**inputs)
-        if len(prepared.shape) != 1:
-            raise ValueError(
-                f"fit needs one-dimensional data, got inputs of shape {prepared.shape}"
-            )
-        freq, rec, age = prepared.arrays[:3]
-        w = prepared.arrays[3] if weights is not None else None
-        data_index = _data_index(index, prepared.index, len(freq))
-        start = None if initial_params is None else [float(v) for v in initial_params]
-        with name_rows(data_index):
-            model = self._core_class.fit(
-                freq,
-                rec,
-                age,
-                w,
-                penalizer_coef=self.penalizer_coef,
-                initial_params=start,
-                tol=tol,
-                max_iterations=max_iterations,
-                verbose=verbose,
-            )
-        self._model = model
-        self.data = pd.DataFrame(
-            {
-                "frequency": freq,
-                "recency": rec,
-                "T": age,
-                "weights": np.ones_like(freq) if w is None else w,
-            },
-            index=data_index,
-            copy=True,
+        self._fit_columns(
+            {"frequency": frequency, "recency": recency, "T": T},
+            weights,
+            index=index,
+            initial_params=initial_params,
+            tol=tol,
+            max_iterations=max_iterations,
+            verbose=verbose,
         )
         return self
 
@@ -618,14 +592,3 @@ def _interval_frame(bands: tuple[Any, Any, Any], index: pd.Index | None) -> pd.D
         {"estimate": estimate, "lower": lower, "upper": upper},
         index=index if index is not None else pd.RangeIndex(len(estimate)),
     )
-
-
-def _data_index(index: Any, series_index: pd.Index | None, n: int) -> pd.Index:
-    if index is not None:
-        result: pd.Index = pd.Index(index)
-        if len(result) != n:
-            raise ValueError(f"index has length {len(result)}, expected {n}")
-        return result
-    if series_index is not None:
-        return series_index
-    return pd.RangeIndex(n)
