@@ -33,7 +33,7 @@ use crate::model::{
     Accumulator, Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel,
 };
 use crate::predict::par_map;
-use crate::special::{beta_reg, digamma, expm1_over, ln_gamma, log1p_exp, logistic, trigamma};
+use crate::special::{beta_reg, digamma, ln_gamma, log1p_exp, logistic, trigamma};
 
 /// BG/NBD parameters (r, α, a, b), all positive.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -117,7 +117,18 @@ impl SeriesPoint {
     /// c/(a−1) · [1 − (1−z)^{a−1} (1 + (a−1) S)], with 1/(a−1) cancelled.
     fn finish(&self, a: f64, sum: f64) -> f64 {
         let u = (a - 1.0) * self.log_one_minus_z;
-        let bracket = -self.log_one_minus_z * expm1_over(u) - u.exp() * sum;
+        // One exponential: eᵘ = 1 + (eᵘ − 1) is accurate to rounding while
+        // eᵘ ≥ 1/e; below that, eᵘ − 1 = eᵘ − 1 loses nothing.
+        let (power, growth) = if u.abs() < 1e-8 {
+            (1.0 + u, 1.0 + 0.5 * u)
+        } else if u >= -1.0 {
+            let m = u.exp_m1();
+            (1.0 + m, m / u)
+        } else {
+            let e = u.exp();
+            (e, (e - 1.0) / u)
+        };
+        let bracket = -self.log_one_minus_z * growth - power * sum;
         (self.c * bracket).max(0.0)
     }
 }
@@ -144,7 +155,19 @@ impl XTable {
         if max_x >= (1 << 20) as f64 {
             return None;
         }
-        let mut position = vec![u32::MAX; max_x as usize + 1];
+        let max_x = max_x as usize;
+        if max_x < 64 || max_x <= x.len() / 8 {
+            // Few possible values: tabulate every x up to the largest, which
+            // costs less than finding the ones present.
+            return Some(Self {
+                position: (0..=max_x as u32).collect(),
+                rows: (0..=max_x)
+                    .into_par_iter()
+                    .map(|v| model.x_series(v as f64))
+                    .collect(),
+            });
+        }
+        let mut position = vec![u32::MAX; max_x + 1];
         let mut rows = Vec::new();
         for &v in x {
             let slot = &mut position[v as usize];

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::data::validate_summary;
+use crate::data::{all_valid, validate_summary};
 use crate::error::{Error, Result};
 use crate::model::{SimulatedCustomer, TransactionModel};
 
@@ -20,6 +20,9 @@ fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
             found: t.len(),
             expected,
         });
+    }
+    if all_valid(t, |v| (0.0..f64::INFINITY).contains(&v)) {
+        return Ok(());
     }
     if let Some(row) = t.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
         return Err(Error::InvalidData {
