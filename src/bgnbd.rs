@@ -430,14 +430,12 @@ impl BgFamily {
         };
         let h = horizons.len();
         let upper = self.series_upper();
-        // The horizon with the largest z converges last.
-        let last = (0..h).fold(0, |best, j| {
-            if horizons[j] > horizons[best] {
-                j
-            } else {
-                best
-            }
-        });
+        // Horizons by increasing z (that is, increasing t): the series of a
+        // smaller z converges in fewer terms, so the horizons drop out of the
+        // loop in this order.
+        let mut order: Vec<usize> = (0..h).collect();
+        order.sort_by(|&i, &j| horizons[i].total_cmp(&horizons[j]));
+        let sorted: Vec<f64> = order.iter().map(|&j| horizons[j].max(0.0)).collect();
         par_map(x.len(), |i| {
             let row = table.row(x[i]);
             let p_alive = self.probability_alive_with(x[i], t_x[i], age[i], row);
@@ -446,7 +444,7 @@ impl BgFamily {
             let mut power = [0.0; MAX_HORIZONS];
             let mut sum = [0.0; MAX_HORIZONS];
             for j in 0..h {
-                points[j] = self.series_point(horizons[j].max(0.0), x[i], age[i]);
+                points[j] = self.series_point(sorted[j], x[i], age[i]);
                 z[j] = points[j].z;
             }
             let c = points[0].c;
@@ -455,31 +453,45 @@ impl BgFamily {
                 power[j] = z[j];
                 sum[j] = coefficient * z[j];
             }
+            // Horizons first..h are still summing; term k of horizon j is
+            // coefficient · power[j] (power[j] = z_j^k).
+            let mut first = 0;
             let mut k = 1usize;
-            while k < 5_000_000 {
-                let term = coefficient * power[last];
-                if term.abs() <= 1e-17 * sum[last].abs() || term == 0.0 {
-                    break;
+            while first < h && k < 5_000_000 {
+                if coefficient == 0.0 {
+                    break; // a terminating series
+                }
+                while first < h {
+                    let term = coefficient * power[first];
+                    if term.abs() <= 1e-17 * sum[first].abs() {
+                        first += 1;
+                    } else {
+                        break;
+                    }
                 }
                 coefficient *= match row.ratios.get(k - 1) {
                     Some(&q) => q,
                     None => series_ratio(upper, self.a, c, k as f64),
                 };
-                for j in 0..h {
-                    power[j] *= z[j];
-                    sum[j] += coefficient * power[j];
+                for ((p, s), z) in power[first..h]
+                    .iter_mut()
+                    .zip(&mut sum[first..h])
+                    .zip(&z[first..h])
+                {
+                    *p *= z;
+                    *s += coefficient * *p;
                 }
                 k += 1;
+            }
+            let mut value = [0.0; MAX_HORIZONS];
+            for j in 0..h {
+                value[order[j]] = p_alive * points[j].finish(self.a, sum[j]);
             }
             let mut previous = 0.0;
             let mut total = 0.0;
             for j in 0..h {
-                let now = p_alive
-                    * self
-                        .series_point(horizons[j].max(0.0), x[i], age[i])
-                        .finish(self.a, sum[j]);
-                total += weights[j] * (now - previous);
-                previous = now;
+                total += weights[j] * (value[j] - previous);
+                previous = value[j];
             }
             total
         })

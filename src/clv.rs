@@ -46,7 +46,7 @@
 
 use rayon::prelude::*;
 
-use crate::data::validate_summary;
+use crate::data::{all_valid, validate_summary};
 use crate::error::{Error, Result};
 use crate::model::TransactionModel;
 
@@ -208,6 +208,9 @@ fn check_monetary(monetary_value: &[f64], n: usize) -> Result<()> {
             found: monetary_value.len(),
             expected: n,
         });
+    }
+    if all_valid(monetary_value, f64::is_finite) {
+        return Ok(());
     }
     if let Some(row) = (0..n)
         .into_par_iter()

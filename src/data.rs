@@ -341,16 +341,32 @@ impl CompressedData {
         (sampled - keys.len()) * 100 < sampled
     }
 
-    /// The rows as they are, each its own group, indexed by distinct x.
+    /// The rows as they are, each its own group, indexed by distinct x. Every
+    /// step runs in parallel: on continuous-time data this is the whole cost
+    /// of preparing the data.
     fn keep_rows(data: &CustomerData<'_>) -> Self {
         let x = data.frequency;
         let max_x = x.par_iter().copied().reduce(|| 0.0, f64::max) as usize;
         let (distinct_x, x_index): (Vec<f64>, Vec<u32>) = if max_x < (1 << 22) {
             // Dense lookup table from x to its index.
-            let mut present = vec![false; max_x + 1];
-            for &v in x {
-                present[v as usize] = true;
-            }
+            let present = x
+                .par_chunks(CHECK_CHUNK)
+                .fold(
+                    || vec![false; max_x + 1],
+                    |mut seen, chunk| {
+                        for &v in chunk {
+                            seen[v as usize] = true;
+                        }
+                        seen
+                    },
+                )
+                .reduce(
+                    || vec![false; max_x + 1],
+                    |mut a, b| {
+                        a.iter_mut().zip(b).for_each(|(a, b)| *a |= b);
+                        a
+                    },
+                );
             let mut position = vec![u32::MAX; max_x + 1];
             let mut distinct = Vec::new();
             for (v, _) in present.iter().enumerate().filter(|(_, &p)| p) {
@@ -369,18 +385,35 @@ impl CompressedData {
                 .collect();
             (distinct, index)
         };
-        let weight = data
-            .weights
-            .map_or_else(|| vec![1.0; x.len()], |w| w.to_vec());
-        let mut weight_by_x = vec![0.0; distinct_x.len()];
-        for (&xi, &w) in x_index.iter().zip(&weight) {
-            weight_by_x[xi as usize] += w;
-        }
+        let weight: Vec<f64> = match data.weights {
+            Some(w) => w.par_iter().copied().collect(),
+            None => (0..x.len()).into_par_iter().map(|_| 1.0).collect(),
+        };
+        let groups = distinct_x.len();
+        let weight_by_x = x_index
+            .par_chunks(CHECK_CHUNK)
+            .zip(weight.par_chunks(CHECK_CHUNK))
+            .fold(
+                || vec![0.0; groups],
+                |mut sums, (index, w)| {
+                    for (&xi, &w) in index.iter().zip(w) {
+                        sums[xi as usize] += w;
+                    }
+                    sums
+                },
+            )
+            .reduce(
+                || vec![0.0; groups],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                    a
+                },
+            );
         CompressedData {
-            frequency: x.to_vec(),
-            recency: data.recency.to_vec(),
-            age: data.age.to_vec(),
-            total_weight: weight.iter().sum(),
+            frequency: x.par_iter().copied().collect(),
+            recency: data.recency.par_iter().copied().collect(),
+            age: data.age.par_iter().copied().collect(),
+            total_weight: weight_by_x.iter().sum(),
             max_age: data.age.par_iter().copied().reduce(|| 0.0, f64::max),
             weight,
             x_index,
