@@ -245,7 +245,7 @@ impl<'a> CustomerData<'a> {
 /// unless a sample shows that almost every row is distinct, as with
 /// continuous-time data: then the rows are kept as they are, which saves the
 /// sort and gives the same likelihood.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompressedData {
     /// Repeat purchases of each distinct row.
     pub frequency: Vec<f64>,

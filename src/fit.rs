@@ -14,6 +14,8 @@
 //! `−LL/N + c · Σ (sᵢ θᵢ)²`, with N the number of customers and sᵢ the model's
 //! penalty scale (time parameters are measured in units where max T = 10).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -94,13 +96,19 @@ pub struct ParamSummary {
     pub upper_95: f64,
 }
 
-/// A model with its parameters and, if it was fitted, the fit statistics.
+/// A model with its parameters and, if it was fitted, the fit statistics and
+/// (with [`fit_keeping_data`]) the data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fitted<M: Model> {
     /// The model (parameters).
     pub model: M,
     /// Fit statistics; `None` for a model built from known parameters.
     pub info: Option<FitInfo>,
+    /// The data the model was fitted on, when [`fit_keeping_data`] kept it
+    /// (shared, so cloning a fit does not copy it); `None` after [`fit`],
+    /// which borrows the data, and for models built from parameters or read
+    /// from JSON (the file holds no data).
+    pub data: Option<Arc<M::Data>>,
 }
 
 const FORMAT: &str = "retentionkit-model";
@@ -118,7 +126,16 @@ struct SavedModel {
 impl<M: Model> Fitted<M> {
     /// Wraps known parameters (no fit statistics).
     pub fn from_model(model: M) -> Self {
-        Self { model, info: None }
+        Self {
+            model,
+            info: None,
+            data: None,
+        }
+    }
+
+    /// The data of the fit, if it was kept (see [`fit_keeping_data`]).
+    pub fn data(&self) -> Option<&M::Data> {
+        self.data.as_deref()
     }
 
     /// Parameter values in the order of `M::PARAM_NAMES`.
@@ -214,6 +231,7 @@ impl<M: Model> Fitted<M> {
         Ok(Self {
             model: M::from_slice(&values)?,
             info: saved.fit,
+            data: None,
         })
     }
 }
@@ -584,7 +602,29 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
             n_unique: data.rows(),
             penalizer_coef: options.penalizer_coef,
         }),
+        data: None,
     })
+}
+
+/// [`fit`], keeping the data in the result (moved, not copied), so that the
+/// fitted model carries what it was fitted on, like the Python fitters' `data`.
+///
+/// ```
+/// use retentionkit::{fit_keeping_data, BetaGeo, CustomerData, FitOptions, Model};
+/// let (x, t_x, t) = (vec![0.0, 1.0, 3.0, 2.0], vec![0.0, 5.0, 30.0, 20.0], vec![40.0; 4]);
+/// let data = CustomerData::new(&x, &t_x, &t, None)?.compress();
+/// let options = FitOptions { require_convergence: false, ..FitOptions::default() };
+/// let fitted = fit_keeping_data::<BetaGeo>(data, &options)?;
+/// let kept = fitted.data().expect("kept");
+/// assert_eq!(kept.total_weight, 4.0);
+/// let ll = fitted.model.evaluate(kept, retentionkit::Derivatives::None).value;
+/// assert!((ll - fitted.log_likelihood().unwrap()).abs() < 1e-9);
+/// # Ok::<(), retentionkit::Error>(())
+/// ```
+pub fn fit_keeping_data<M: Model>(data: M::Data, options: &FitOptions) -> Result<Fitted<M>> {
+    let mut fitted = fit::<M>(&data, options)?;
+    fitted.data = Some(Arc::new(data));
+    Ok(fitted)
 }
 
 #[cfg(test)]

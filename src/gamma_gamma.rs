@@ -292,7 +292,7 @@ impl<'a> SpendData<'a> {
 
 /// Distinct (x, m_x) rows of repeat customers with weights, grouped by x so that
 /// terms depending only on x are computed once per distinct x.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompressedSpend {
     /// Number of repeat transactions x (positive) of each distinct row.
     pub frequency: Vec<f64>,

@@ -61,7 +61,7 @@ pub use clv::{customer_lifetime_value, ClvOptions, TimeUnit};
 pub use contractual::{RetentionData, RetentionModel, SimulatedSubscriber};
 pub use data::{CompressedData, CustomerData};
 pub use error::{Error, Result};
-pub use fit::{fit, FitInfo, FitOptions, Fitted, ParamSummary};
+pub use fit::{fit, fit_keeping_data, FitInfo, FitOptions, Fitted, ParamSummary};
 pub use gamma_gamma::{CompressedSpend, GammaGamma, SpendData, ZeroFrequency};
 pub use mbgnbd::ModifiedBetaGeo;
 pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};

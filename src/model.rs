@@ -47,7 +47,7 @@ pub trait FitData: Sync {
 /// A parametric model fitted by maximum likelihood.
 pub trait Model: Sized + Clone + Send + Sync + std::fmt::Debug {
     /// The data the likelihood is defined on.
-    type Data: FitData;
+    type Data: FitData + std::fmt::Debug + PartialEq;
     /// Short identifier used in saved files, e.g. `"BetaGeo"`.
     const NAME: &'static str;
     /// Parameter names, in the order of [`Model::to_vec`].

@@ -4,8 +4,8 @@ mod common;
 
 use common::{assert_close, cdnow_summary};
 use retentionkit::{
-    fit, predict, BetaGeo, CustomerData, Derivatives, Error, FitOptions, Fitted, Model,
-    TransactionModel,
+    fit, fit_keeping_data, predict, BetaGeo, CustomerData, Derivatives, Error, FitOptions, Fitted,
+    Model, TransactionModel,
 };
 
 fn cdnow_fit() -> Fitted<BetaGeo> {
@@ -294,6 +294,27 @@ fn json_round_trip() {
         Fitted::<BetaGeo>::from_json(&known.to_json()).unwrap(),
         known
     );
+}
+
+/// `fit_keeping_data` gives the same fit as `fit` and carries the data; the
+/// JSON file does not (so a model read back compares equal once the data is
+/// dropped).
+#[test]
+fn fit_keeping_data_carries_the_data() {
+    let (x, tx, t) = cdnow_summary();
+    let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
+    let kept = fit_keeping_data::<BetaGeo>(data.clone(), &FitOptions::default()).unwrap();
+    let borrowed = fit::<BetaGeo>(&data, &FitOptions::default()).unwrap();
+    assert!(borrowed.data().is_none());
+    assert_eq!(kept.data(), Some(&data));
+    assert_eq!(kept.model, borrowed.model);
+    assert_eq!(kept.info, borrowed.info);
+    assert_eq!(kept.data().unwrap().total_weight, 2357.0);
+    let clone = kept.clone();
+    assert!(std::ptr::eq(clone.data().unwrap(), kept.data().unwrap()));
+    let back = Fitted::<BetaGeo>::from_json(&kept.to_json()).unwrap();
+    assert!(back.data().is_none());
+    assert_eq!(back, Fitted { data: None, ..kept });
 }
 
 #[test]
