@@ -233,7 +233,7 @@ fn check_monetary(monetary_value: &[f64], n: usize) -> Result<()> {
 /// is the expected value of each future transaction, as for
 /// [`customer_lifetime_value`]. DERT is the model's
 /// [`TransactionModel::discounted_expected_residual_transactions`]: closed form
-/// for the Pareto/NBD, quadrature otherwise.
+/// for the Pareto/NBD, a one-dimensional integral for the BG/NBD family.
 ///
 /// ```
 /// use retentionkit::clv::customer_lifetime_value_continuous;

@@ -7,8 +7,8 @@
 //! U(a, a; z) = e^z Γ(1 − a, z) = (1/Γ(a)) ∫₀^∞ e^{−zt} t^{a−1} / (1 + t) dt,
 //!
 //! where 1 − a < 1 may be negative. The code works with
-//! W = z^{a−1} U(a, a; z), which is bounded (W ≤ 1/(a−1) for a > 1, and W → 1
-//! as z → ∞ for every a), and returns ln U = (1 − a) ln z + ln W, so nothing
+//! W = z^{a−1} U(a, a; z), which is bounded (W ≤ 1/(a−1) for a > 1, and
+//! z W → 1 as z → ∞ for every a), and returns ln U = (1 − a) ln z + ln W, so nothing
 //! overflows where e^z or z^{1−a} would:
 //!
 //! - **z > 1.5, or a large**: Legendre's continued fraction for Γ(1 − a, z)
@@ -70,6 +70,20 @@ pub fn ln_hyperu_aa(a: f64, z: f64) -> f64 {
     (1.0 - a) * z.ln() + ln_scaled(a, z)
 }
 
+/// z W(a, z) = z^a U(a, a; z) for a > 0 and z > 0, which lies in (0, 1] for
+/// a ≥ 1 and tends to 1 as z → ∞ (the value at z = ∞ is 1). The BG/NBD
+/// family's DERT uses it: for s ~ Gamma(m, rate z), E[s/(1 + s)] =
+/// m z^m U(m + 1, m + 1; z) = (m/z) · `z_scaled_hyperu_aa(m + 1, z)`.
+pub(crate) fn z_scaled_hyperu_aa(a: f64, z: f64) -> f64 {
+    if z.is_infinite() {
+        return 1.0;
+    }
+    if z > SERIES_MAX_Z || a > CF_MIN_A {
+        return z / continued_fraction(a, z);
+    }
+    z * ln_scaled(a, z).exp()
+}
+
 /// ln W with W = z^{a−1} U(a, a; z).
 fn ln_scaled(a: f64, z: f64) -> f64 {
     if z > SERIES_MAX_Z || a > CF_MIN_A {
@@ -111,7 +125,7 @@ fn continued_fraction(a: f64, z: f64) -> f64 {
         }
         let delta = c * d;
         f *= delta;
-        if (delta - 1.0).abs() < 1e-16 {
+        if (delta - 1.0).abs() <= f64::EPSILON {
             break;
         }
     }

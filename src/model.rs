@@ -154,8 +154,9 @@ pub trait TransactionModel: Model {
     /// The default is [`crate::dert::dert_by_quadrature`], the integral
     /// δ ∫₀^∞ e^{−δt} E[Y(t) | x, t_x, T] dt of
     /// [`TransactionModel::conditional_expected_purchases`], accurate to about
-    /// 1e-12; models with a closed form (Pareto/NBD, the paper's eq. (2))
-    /// override it. NaN unless δ > 0.
+    /// 1e-12; the Pareto/NBD (closed form, the paper's eq. (2)) and the BG/NBD
+    /// family (an integral over the drop-out probability) override it with
+    /// faster routes. NaN unless δ > 0.
     fn discounted_expected_residual_transactions(
         &self,
         discount_rate: f64,

@@ -362,9 +362,13 @@ class TransactionFitter(BaseFitter):
             = \delta \int_0^\infty e^{-\delta t}\, E[Y(t) \mid x, t_x, T]\, dt.
 
         The Pareto/NBD has a closed form (the paper's eq. (2), with the confluent
-        hypergeometric function :math:`U(s, s; \delta(\beta + T))`); BG/NBD and
-        MBG/NBD integrate their conditional expectation numerically (relative
-        error about 1e-12). Multiplied by the expected value of a transaction this
+        hypergeometric function :math:`U(s, s; \delta(\beta + T))`). For BG/NBD
+        and MBG/NBD, a customer alive with purchase rate :math:`\lambda` and
+        drop-out probability :math:`p` contributes
+        :math:`\lambda / (\delta + p\lambda)`; its expectation over the
+        posterior gamma distribution of :math:`\lambda` is again a :math:`U`
+        function, and the one over the posterior beta distribution of :math:`p`
+        is integrated numerically (tanh-sinh; relative error about 1e-12). Multiplied by the expected value of a transaction this
         is the customer's lifetime value under continuous discounting.
 
         Parameters
