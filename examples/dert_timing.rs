@@ -5,17 +5,14 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use retentionkit::dert::{dert_by_quadrature, discounted_expected_residual_transactions};
-use retentionkit::{predict, BetaGeo};
+
+#[path = "common/mod.rs"]
+mod common;
 
 fn main() -> Result<(), retentionkit::Error> {
     let n = 100_000;
-    let model = BetaGeo::new(0.243, 4.414, 0.793, 2.426)?;
-    let ages: Vec<f64> = (0..n)
-        .map(|i| 27.0 + 12.0 * ((i * 7919) % n) as f64 / n as f64)
-        .collect();
-    let sims = predict::simulate(&model, &ages, 7)?;
-    let x: Vec<f64> = sims.iter().map(|c| c.frequency).collect();
-    let tx: Vec<f64> = sims.iter().map(|c| c.recency).collect();
+    let model = common::cdnow_model();
+    let (x, tx, ages) = common::simulated_customers(&model, n);
     let delta = vec![1.15f64.ln() / 52.0; n];
     let start = Instant::now();
     let own = discounted_expected_residual_transactions(&model, &delta, &x, &tx, &ages)?;
