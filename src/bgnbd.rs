@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::data::CompressedData;
 use crate::error::{Error, Result};
-use crate::hyperu::z_scaled_hyperu_aa;
+use crate::hyperu::ZScaledHyperU;
 use crate::model::{
     Accumulator, Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel,
 };
@@ -774,18 +774,29 @@ impl BgFamily {
         let scale = (self.alpha + age) * delta; // z = scale / p
         let (a, b) = (self.a, self.b + x + self.shift());
         let ln_beta = ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
+        let z_scaled_hyperu = ZScaledHyperU::new(m + 1.0);
         // E_p[g(p)] with g(p) = z^{m+1} U(m+1, m+1; z); the factor m/scale
         // is applied at the end.
         let term = |u: f64| -> f64 {
-            let v = std::f64::consts::PI * u.sinh();
-            let ln_p = -log1p_exp(-v);
-            let ln_q = -log1p_exp(v);
+            let sinh = u.sinh();
+            let v = std::f64::consts::PI * sinh;
+            // p = 1/(1 + e^{−v}), 1 − p = 1/(1 + e^{v}), from one exponential
+            // e = e^{−|v|} and one logarithm: ln(1 + e^{±v}) = max(±v, 0) + ln(1 + e).
+            let e = (-v.abs()).exp();
+            let log_1pe = e.ln_1p();
+            let (ln_p, ln_q) = (-(-v).max(0.0) - log_1pe, -v.max(0.0) - log_1pe);
             let density = (a * ln_p + b * ln_q - ln_beta).exp();
             if density == 0.0 {
                 return 0.0;
             }
-            let z = scale * (-ln_p).exp();
-            std::f64::consts::PI * u.cosh() * density * z_scaled_hyperu_aa(m + 1.0, z)
+            // z = scale/p with 1/p = 1 + e^{−v}.
+            let z = if v >= 0.0 {
+                scale * (1.0 + e)
+            } else {
+                scale * (1.0 + e) / e
+            };
+            let cosh = (1.0 + sinh * sinh).sqrt();
+            std::f64::consts::PI * cosh * density * z_scaled_hyperu.eval(z)
         };
         // Trapezoidal sum over u = (offset + k·stride)·h, k = 0, ±1, …, each
         // side ending where the terms have become negligible (they then fall
