@@ -157,9 +157,10 @@ impl XTable {
             return None;
         }
         let max_x = max_x as usize;
-        if max_x < 64 || max_x <= x.len() / 8 {
+        if max_x < 64 || (max_x < 4096 && max_x <= x.len() / 8) {
             // Few possible values: tabulate every x up to the largest, which
-            // costs less than finding the ones present.
+            // costs less than finding the ones present (at most 4096 rows of
+            // about 400 bytes).
             return Some(Self {
                 position: (0..=max_x as u32).collect(),
                 rows: (0..=max_x)
