@@ -2,7 +2,7 @@
 //! parameters and histories.
 
 use proptest::prelude::*;
-use retentionkit::{BetaGeo, TransactionModel};
+use retentionkit::{BetaGeo, ModifiedBetaGeo, TransactionModel};
 
 fn params() -> impl Strategy<Value = BetaGeo> {
     (1e-3f64..50.0, 1e-2f64..500.0, 1e-2f64..50.0, 1e-2f64..50.0)
@@ -42,5 +42,80 @@ proptest! {
         let e1 = m.expected_purchases(t);
         let e2 = m.expected_purchases(t + 1.0);
         prop_assert!(e1.is_finite() && e1 >= 0.0 && e2 >= e1 * (1.0 - 1e-9), "{e1} {e2}");
+    }
+}
+
+/// Histories with small x (the prediction table then covers every x up to the
+/// largest) or large x (only the x present are tabulated).
+fn histories() -> impl Strategy<Value = Vec<(f64, f64, f64)>> {
+    let small = (0u32..6, 0.0f64..1.0, 1e-3f64..100.0).prop_map(|(x, share, age)| {
+        let x = f64::from(x);
+        (x, if x == 0.0 { 0.0 } else { share * age }, age)
+    });
+    prop_oneof![
+        prop::collection::vec(history(), 1..200),
+        prop::collection::vec(small, 1..200),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// The batch predictions (per-x tables, four customers in lockstep, one
+    /// series pass for every CLV horizon) equal the one-customer formulas.
+    #[test]
+    fn batch_predictions_equal_the_scalar_ones(
+        m in params(), rows in histories(), t in 0.0f64..200.0, modified in any::<bool>(),
+    ) {
+        let x: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        let tx: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        let age: Vec<f64> = rows.iter().map(|r| r.2).collect();
+        let horizons = [t * 0.25, t * 0.5, t, 0.0, t * 2.0];
+        let weights = [1.0, 0.9, 0.8, 0.7, 0.6];
+        let check = |model: &dyn Fn(usize) -> (f64, f64, f64), batch: (Vec<f64>, Vec<f64>, Vec<f64>)| {
+            for i in 0..x.len() {
+                let (e, p, d) = model(i);
+                // The two routes round differently: P(alive) is e^{-(r+x) ln(...)}
+                // with x in the thousands, so a few ulps of the exponent show.
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1e-300);
+                assert!(close(batch.0[i], e), "row {i}: E {} vs {e}", batch.0[i]);
+                assert!(close(batch.1[i], p), "row {i}: P {} vs {p}", batch.1[i]);
+                assert!(close(batch.2[i], d), "row {i}: CLV {} vs {d}", batch.2[i]);
+            }
+        };
+        let scalar_clv = |e: &dyn Fn(f64) -> f64| {
+            let (mut previous, mut total) = (0.0, 0.0);
+            for (&h, &w) in horizons.iter().zip(&weights) {
+                let now = e(h);
+                total += w * (now - previous);
+                previous = now;
+            }
+            total
+        };
+        let horizon = vec![t; x.len()];
+        if modified {
+            let m = ModifiedBetaGeo::new(m.r, m.alpha, m.a, m.b).unwrap();
+            let batch = (
+                m.conditional_expected_purchases_batch(&horizon, &x, &tx, &age),
+                m.probability_alive_batch(&x, &tx, &age),
+                m.discounted_purchases_batch(&horizons, &weights, &x, &tx, &age),
+            );
+            check(&|i| (
+                m.conditional_expected_purchases(t, x[i], tx[i], age[i]),
+                m.probability_alive(x[i], tx[i], age[i]),
+                scalar_clv(&|h| m.conditional_expected_purchases(h, x[i], tx[i], age[i])),
+            ), batch);
+        } else {
+            let batch = (
+                m.conditional_expected_purchases_batch(&horizon, &x, &tx, &age),
+                m.probability_alive_batch(&x, &tx, &age),
+                m.discounted_purchases_batch(&horizons, &weights, &x, &tx, &age),
+            );
+            check(&|i| (
+                m.conditional_expected_purchases(t, x[i], tx[i], age[i]),
+                m.probability_alive(x[i], tx[i], age[i]),
+                scalar_clv(&|h| m.conditional_expected_purchases(h, x[i], tx[i], age[i])),
+            ), batch);
+        }
     }
 }
