@@ -71,7 +71,8 @@ proptest! {
         let tx: Vec<f64> = rows.iter().map(|r| r.1).collect();
         let age: Vec<f64> = rows.iter().map(|r| r.2).collect();
         let horizons = [t * 0.25, t * 0.5, t, 0.0, t * 2.0];
-        let weights = [1.0, 0.9, 0.8, 0.7, 0.6];
+        // Not in arithmetic progression: the sum would not see the order then.
+        let weights = [1.0, 0.5, 0.93, 0.2, 0.71];
         let check = |model: &dyn Fn(usize) -> (f64, f64, f64), batch: (Vec<f64>, Vec<f64>, Vec<f64>)| {
             for i in 0..x.len() {
                 let (e, p, d) = model(i);
