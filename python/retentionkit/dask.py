@@ -63,17 +63,20 @@ def summary_data_from_transaction_data(
     customer_id_col: str,
     datetime_col: str,
     monetary_value_col: str | None = None,
+    datetime_format: str | None = None,
     observation_period_end: Any = None,
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
     *,
+    drop_invalid: bool = False,
     shuffle: bool = True,
 ) -> dd.DataFrame:
     """Summarise a Dask transaction log: frequency, recency, T (and monetary value).
 
     The same summary as :func:`retentionkit.utils.summary_data_from_transaction_data`
-    (see there for the definitions), computed partition by partition.
+    (see there for the definitions), computed partition by partition; the
+    arguments are that function's, in its order.
 
     Parameters
     ----------
@@ -82,11 +85,19 @@ def summary_data_from_transaction_data(
     customer_id_col, datetime_col, monetary_value_col
         Columns of customer ids, purchase datetimes (or strings pandas parses)
         and, optionally, transaction values.
+    datetime_format : str, optional
+        Passed to :func:`pandas.to_datetime` for ``datetime_col`` (in each
+        partition) and for ``observation_period_end``.
     observation_period_end : datetime-like, optional
         End of observation; defaults to the latest transaction of the whole log
-        (one extra pass over ``datetime_col``).
+        (one extra pass over the log), as the single-machine function: parsed
+        with ``datetime_format`` and, with ``drop_invalid``, among the rows kept.
     freq, freq_multiplier, include_first_transaction
         As for the single-machine function.
+    drop_invalid : bool, default False
+        Leave out, instead of refusing, rows with a missing id or datetime, a
+        missing, infinite or negative value (with ``monetary_value_col``), or a
+        datetime in a period after ``observation_period_end``.
     shuffle : bool, default True
         Shuffle the log by ``customer_id_col`` first. Pass False only when every
         customer's transactions are already in a single partition (for instance
@@ -106,49 +117,86 @@ def summary_data_from_transaction_data(
     ------
     ValueError
         When computed, as the single-machine function (a missing id or datetime,
-        a transaction after the observation end, a negative or missing value);
-        the row named is the row's position within its partition. Raised now for
-        an empty log or an unsupported ``freq``.
+        a transaction after the observation end, a negative or missing value,
+        unless ``drop_invalid``); the row named is the row's position within its
+        partition. Raised now for an unsupported ``freq`` or, without
+        ``observation_period_end``, a log without a (valid) transaction. With
+        ``drop_invalid`` and an ``observation_period_end`` before every
+        transaction the summary is empty, where the single-machine function
+        raises.
     """
-    dd_module = _dask_dataframe()
+    _dask_dataframe()
     utils._period_dtype(freq)
     if observation_period_end is None:
-        times = ddf[datetime_col]
-        if not pd.api.types.is_datetime64_any_dtype(times.dtype):
-            times = dd_module.to_datetime(times)
-        observation_period_end = times.max().compute()
-        if pd.isna(observation_period_end):
-            raise ValueError("the transaction log is empty (or has no datetime)")
+        observation_period_end = _latest_transaction(
+            ddf,
+            customer_id_col,
+            datetime_col,
+            monetary_value_col,
+            datetime_format,
+            drop_invalid,
+        )
     if shuffle:
         ddf = ddf.shuffle(on=customer_id_col)
-    columns = [*HISTORY] + (["monetary_value"] if monetary_value_col is not None else [])
-    meta = _empty_summary(ddf._meta, customer_id_col, columns)
+    meta = utils._empty_summary(ddf._meta, customer_id_col, monetary_value_col)
     return ddf.map_partitions(
-        _summarize_partition,
+        utils._summary_of_part,
         customer_id_col=customer_id_col,
         datetime_col=datetime_col,
         monetary_value_col=monetary_value_col,
+        datetime_format=datetime_format,
         observation_period_end=observation_period_end,
         freq=freq,
         freq_multiplier=freq_multiplier,
         include_first_transaction=include_first_transaction,
-        columns=columns,
+        drop_invalid=drop_invalid,
         meta=meta,
         align_dataframes=False,
     )
 
 
-def _empty_summary(part: pd.DataFrame, customer_id_col: str, columns: list[str]) -> pd.DataFrame:
-    index = pd.Index(part[customer_id_col].iloc[:0], name=customer_id_col)
-    return pd.DataFrame({c: np.empty(0) for c in columns}, index=index)
+def _latest_transaction(
+    ddf: dd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: str | None,
+    datetime_format: str | None,
+    drop_invalid: bool,
+) -> pd.Timestamp:
+    """The single-machine default ``observation_period_end`` of the whole log:
+    the latest over the partitions (see ``utils._latest_valid_time``)."""
+    import dask
+
+    used = [customer_id_col, datetime_col]
+    if monetary_value_col is not None and drop_invalid:
+        used.append(monetary_value_col)
+    latest_of = dask.delayed(_latest_in_partition, pure=True)
+    parts = ddf[list(dict.fromkeys(used))].to_delayed()
+    found = dask.compute(
+        *[
+            latest_of(
+                part,
+                customer_id_col,
+                datetime_col,
+                monetary_value_col,
+                datetime_format,
+                drop_invalid,
+            )
+            for part in parts
+        ]
+    )
+    latest = [time for _, time in found if time is not None]
+    if latest:
+        return max(latest)
+    if sum(rows for rows, _ in found) == 0:
+        raise ValueError("the transaction log is empty")
+    if drop_invalid:
+        raise ValueError(utils._NONE_LEFT)
+    raise ValueError(f"the transaction log has no datetime ({datetime_col} is missing)")
 
 
-def _summarize_partition(
-    part: pd.DataFrame, customer_id_col: str, columns: list[str], **kwargs: Any
-) -> pd.DataFrame:
-    if len(part) == 0:  # a shuffle can leave partitions empty
-        return _empty_summary(part, customer_id_col, columns)
-    return utils.summary_data_from_transaction_data(part, customer_id_col, **kwargs)
+def _latest_in_partition(part: pd.DataFrame, *args: Any) -> tuple[int, pd.Timestamp | None]:
+    return len(part), utils._latest_valid_time(part, *args)
 
 
 def fit(

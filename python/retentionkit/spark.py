@@ -58,29 +58,44 @@ def summary_data_from_transaction_data(
     customer_id_col: str,
     datetime_col: str,
     monetary_value_col: str | None = None,
+    datetime_format: str | None = None,
     observation_period_end: Any = None,
     freq: str = "D",
     freq_multiplier: float = 1,
     include_first_transaction: bool = False,
     *,
+    drop_invalid: bool = False,
     n_buckets: int | None = None,
 ) -> DataFrame:
     """Summarise a Spark transaction log: frequency, recency, T (and monetary value).
 
     The same summary as :func:`retentionkit.utils.summary_data_from_transaction_data`
-    (see there for the definitions), one bucket of customers at a time.
+    (see there for the definitions), one bucket of customers at a time; the
+    arguments are that function's, in its order.
 
     Parameters
     ----------
     sdf : pyspark.sql.DataFrame
-        One row per transaction; ``datetime_col`` a timestamp or date column.
+        One row per transaction; ``datetime_col`` a timestamp or date column, or
+        a string column with ``datetime_format``.
     customer_id_col, datetime_col, monetary_value_col
         Columns of customer ids, purchase datetimes and, optionally, values.
+    datetime_format : str, optional
+        Passed to :func:`pandas.to_datetime` (a ``strftime`` format, not a Spark
+        pattern) for a string ``datetime_col`` (in each bucket) and for
+        ``observation_period_end``.
     observation_period_end : datetime-like, optional
         End of observation (a wall-clock time in the session time zone);
-        defaults to the latest transaction of the whole log.
+        defaults to the latest transaction of the whole log, as the
+        single-machine function: parsed with ``datetime_format`` and, with
+        ``drop_invalid``, among the rows kept (then one pass over the log in
+        pandas).
     freq, freq_multiplier, include_first_transaction
         As for the single-machine function.
+    drop_invalid : bool, default False
+        Leave out, instead of refusing, rows with a missing id or datetime, a
+        missing, infinite or negative value (with ``monetary_value_col``), or a
+        datetime in a period after ``observation_period_end``.
     n_buckets : int, optional
         Number of customer buckets, each summarised in one pandas call (its
         transactions must fit in an executor's memory); default
@@ -96,22 +111,42 @@ def summary_data_from_transaction_data(
     Raises
     ------
     ValueError
-        For an unsupported ``freq`` or an empty log; when the result is
-        computed, as the single-machine function (the row named is the row's
-        position within its bucket).
+        For an unsupported ``freq`` or, without ``observation_period_end``, a
+        log without a (valid) transaction. When the result is computed, as the
+        single-machine function (a missing id or datetime, a transaction after
+        the observation end, a negative or missing value, unless
+        ``drop_invalid``; Spark reports it as a ``PythonException`` whose
+        message holds the ``ValueError``; the row named is the row's position
+        within its bucket). With ``drop_invalid`` and an
+        ``observation_period_end`` before every transaction the summary is
+        empty, where the single-machine function raises.
     TypeError
-        If ``datetime_col`` is not a timestamp or date column.
+        If ``datetime_col`` is not a timestamp or date column, nor a string
+        column with ``datetime_format``.
     """
     sql = _pyspark_sql()
     functions, types = sql.functions, sql.types
     utils._period_dtype(freq)
     time_type = sdf.schema[datetime_col].dataType
-    if not isinstance(time_type, (types.TimestampType, types.TimestampNTZType, types.DateType)):
+    strings = datetime_format is not None and isinstance(time_type, types.StringType)
+    if not strings and not isinstance(
+        time_type, (types.TimestampType, types.TimestampNTZType, types.DateType)
+    ):
         raise TypeError(
             f"{datetime_col} must be a timestamp or date column, got {time_type.simpleString()}; "
-            "convert it with pyspark.sql.functions.to_timestamp"
+            "convert it with pyspark.sql.functions.to_timestamp (or pass datetime_format "
+            "for strings)"
         )
-    if observation_period_end is None:
+    if observation_period_end is None and (strings or drop_invalid):
+        observation_period_end = _latest_transaction(
+            sdf,
+            customer_id_col,
+            datetime_col,
+            monetary_value_col,
+            datetime_format,
+            drop_invalid,
+        )
+    elif observation_period_end is None:
         # As a string, the latest time is the wall-clock time in the session time
         # zone: the one pandas sees in applyInPandas.
         row = sdf.agg(functions.max(datetime_col).cast("string")).first()
@@ -129,15 +164,17 @@ def summary_data_from_transaction_data(
         "customer_id_col": customer_id_col,
         "datetime_col": datetime_col,
         "monetary_value_col": monetary_value_col,
+        "datetime_format": datetime_format,
         "observation_period_end": observation_period_end,
         "freq": freq,
         "freq_multiplier": freq_multiplier,
         "include_first_transaction": include_first_transaction,
+        "drop_invalid": drop_invalid,
     }
 
     def summarize_bucket(part: pd.DataFrame) -> pd.DataFrame:
         part = part.drop(columns=_BUCKET)
-        summary = utils.summary_data_from_transaction_data(part, **options)
+        summary = utils._summary_of_part(part, **options)
         return summary.reset_index()
 
     keep = [customer_id_col, datetime_col] + (
@@ -150,6 +187,46 @@ def summary_data_from_transaction_data(
         .groupBy(_BUCKET)
         .applyInPandas(summarize_bucket, schema=types.StructType(fields))
     )
+
+
+def _latest_transaction(
+    sdf: DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: str | None,
+    datetime_format: str | None,
+    drop_invalid: bool,
+) -> pd.Timestamp:
+    """The single-machine default ``observation_period_end`` of the whole log:
+    the latest over the Arrow batches (see ``utils._latest_valid_time``), which
+    see the datetimes as ``applyInPandas`` does."""
+    used = [customer_id_col, datetime_col]
+    if monetary_value_col is not None and drop_invalid:
+        used.append(monetary_value_col)
+    args = (customer_id_col, datetime_col, monetary_value_col, datetime_format, drop_invalid)
+
+    def latest_in_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            latest = utils._latest_valid_time(batch, *args)
+            # As text, which keeps the pandas value (and its time zone, if any).
+            text = None if latest is None else latest.isoformat()
+            yield pd.DataFrame(
+                {"rows": np.array([len(batch)]), "latest": pd.Series([text], dtype=object)}
+            )
+
+    found = (
+        sdf.select(*dict.fromkeys(used))
+        .mapInPandas(latest_in_batches, schema="rows long, latest string")
+        .collect()
+    )
+    latest = [pd.Timestamp(row["latest"]) for row in found if row["latest"] is not None]
+    if latest:
+        return max(latest)
+    if sum(row["rows"] for row in found) == 0:
+        raise ValueError("the transaction log is empty")
+    if drop_invalid:
+        raise ValueError(utils._NONE_LEFT)
+    raise ValueError(f"the transaction log has no datetime ({datetime_col} is missing)")
 
 
 def fit(

@@ -418,6 +418,84 @@ def cohort_table(
     return CohortTable(active_df, retention, churn_rate, repeat_rate)
 
 
+_NONE_LEFT = "no valid transaction is left"
+
+
+def _latest_valid_time(
+    transactions: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: str | None,
+    datetime_format: str | None,
+    drop_invalid: bool,
+) -> pd.Timestamp | None:
+    """The default ``observation_period_end`` of
+    :func:`summary_data_from_transaction_data` on this part of a log, or None.
+
+    That is the latest datetime (parsed with ``datetime_format``) of the rows the
+    summary keeps: with ``drop_invalid``, rows left out for a missing id or
+    datetime or an invalid value do not count. Without it, missing datetimes are
+    skipped (the summary itself refuses them). None when no row counts. The
+    distributed summaries take the latest over all parts of the log.
+    """
+    if len(transactions) == 0:
+        return None
+    value_col = monetary_value_col if drop_invalid else None
+    log = _Log.read(transactions, customer_id_col, datetime_col, value_col, datetime_format)
+    if drop_invalid:
+        try:
+            log.refuse_or_drop_missing(True)
+        except ValueError as exc:
+            if str(exc) != _NONE_LEFT:
+                raise
+            return None
+    latest = log.times.max()
+    return None if pd.isna(latest) else latest
+
+
+def _summary_of_part(
+    transactions: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: str | None = None,
+    *,
+    drop_invalid: bool = False,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """:func:`summary_data_from_transaction_data` of one part of a log (a
+    partition or bucket holding all the transactions of its customers).
+
+    An empty part, or with ``drop_invalid`` a part without a valid transaction,
+    gives an empty summary instead of an error: other parts may have some.
+    """
+    if len(transactions) > 0:
+        try:
+            return summary_data_from_transaction_data(
+                transactions,
+                customer_id_col,
+                datetime_col,
+                monetary_value_col,
+                drop_invalid=drop_invalid,
+                **kwargs,
+            )
+        except ValueError as exc:
+            if not (drop_invalid and str(exc) == _NONE_LEFT):
+                raise
+    return _empty_summary(transactions, customer_id_col, monetary_value_col)
+
+
+def _empty_summary(
+    transactions: pd.DataFrame, customer_id_col: str, monetary_value_col: str | None
+) -> pd.DataFrame:
+    """A summary without customers, with the columns and index type of one of
+    ``transactions``."""
+    columns = ["frequency", "recency", "T"]
+    if monetary_value_col is not None:
+        columns.append("monetary_value")
+    index = pd.Index(transactions[customer_id_col].iloc[:0], name=customer_id_col)
+    return pd.DataFrame({c: np.empty(0) for c in columns}, index=index)
+
+
 class _Log:
     """The columns of a transaction log, with the positions of the kept rows."""
 
@@ -486,7 +564,7 @@ class _Log:
         if bad.any():
             self.keep(~bad)
         if len(self.ids) == 0:
-            raise ValueError("no valid transaction is left")
+            raise ValueError(_NONE_LEFT)
 
     def keep(self, mask: BoolArray) -> None:
         """Keep the rows where ``mask`` holds."""
@@ -499,7 +577,7 @@ class _Log:
         if self.amounts is not None:
             self.amounts = np.ascontiguousarray(self.amounts[mask])
         if len(self.ids) == 0:
-            raise ValueError("no valid transaction is left")
+            raise ValueError(_NONE_LEFT)
 
     def factorize(self) -> tuple[IntArray, pd.Index]:
         """Dense int64 codes of the ids, in sorted id order when ids sort."""

@@ -114,6 +114,105 @@ def test_summary_errors(log: pd.DataFrame, log_ddf) -> None:
         rkdask.summary_data_from_transaction_data(empty, "customer", "when")
 
 
+# Not a format pandas can guess ("29092024 1956"): it must reach every part of the log.
+DATETIME_FORMAT = "%d%m%Y %H%M"
+
+
+@pytest.mark.parametrize("end", [None, "15012025 0930"], ids=["latest", "end"])
+def test_summary_of_datetimes_in_a_format(log: pd.DataFrame, end: str | None) -> None:
+    text = log.assign(when=log["when"].dt.strftime(DATETIME_FORMAT))
+    ddf = dd.from_pandas(text, npartitions=4)
+    got = rkdask.summary_data_from_transaction_data(
+        ddf, "customer", "when", "value", DATETIME_FORMAT, end, freq="h"
+    )
+    expected = summary_data_from_transaction_data(
+        text, "customer", "when", "value", DATETIME_FORMAT, end, freq="h"
+    )
+    pd.testing.assert_frame_equal(got.compute().sort_index(), expected)
+
+
+INVALID = {
+    "no-datetime": {"customer": "c1", "when": pd.NaT, "value": 10.0},
+    "negative": {"customer": "c2", "when": pd.Timestamp("2024-06-01"), "value": -5.0},
+    "after-end": {"customer": "c3", "when": pd.Timestamp("2025-03-01"), "value": 10.0},
+}
+INVALID_RULE = {
+    "no-datetime": "the datetime \\(when\\) is missing",
+    "negative": "must be a finite non-negative number",
+    "after-end": "after the observation",
+}
+END = "2025-01-31"  # after every transaction of the simulated log
+
+
+def _with_rows(log: pd.DataFrame, *rows: dict) -> pd.DataFrame:
+    text_ids = log.assign(customer="c" + log["customer"].astype(str))
+    return pd.concat([text_ids, pd.DataFrame(list(rows))], ignore_index=True)
+
+
+def test_summary_drops_invalid_rows(log: pd.DataFrame) -> None:
+    # "late"'s only transaction is after the end: its partition keeps no row at all.
+    alone = {"customer": "late", "when": pd.Timestamp("2025-02-01"), "value": 1.0}
+    dirty = _with_rows(log, *INVALID.values(), alone)
+    ddf = dd.from_pandas(dirty, npartitions=6)
+    got = rkdask.summary_data_from_transaction_data(
+        ddf, "customer", "when", "value", observation_period_end=END, drop_invalid=True
+    )
+    expected = summary_data_from_transaction_data(
+        dirty, "customer", "when", "value", observation_period_end=END, drop_invalid=True
+    )
+    pd.testing.assert_frame_equal(got.compute().sort_index(), expected, check_index_type=False)
+    assert "late" not in expected.index
+
+    indexed = dirty.set_index("customer", drop=False).rename_axis(None)
+    by_customer = dd.concat(
+        [
+            dd.from_pandas(indexed.drop(index="late"), npartitions=5, sort=True),
+            dd.from_pandas(indexed.loc[["late"]], npartitions=1, sort=True),
+        ]
+    )
+    last = by_customer.get_partition(by_customer.npartitions - 1).compute()
+    assert set(last["customer"]) == {"late"}
+    got = rkdask.summary_data_from_transaction_data(
+        by_customer, "customer", "when", "value", None, END, drop_invalid=True, shuffle=False
+    )
+    pd.testing.assert_frame_equal(got.compute().sort_index(), expected, check_index_type=False)
+
+
+@pytest.mark.parametrize("kind", list(INVALID))
+def test_summary_refuses_invalid_rows(log: pd.DataFrame, kind: str) -> None:
+    ddf = dd.from_pandas(_with_rows(log, INVALID[kind]), npartitions=6)
+    summary = rkdask.summary_data_from_transaction_data(
+        ddf, "customer", "when", "value", observation_period_end=END
+    )
+    with pytest.raises(ValueError, match=f"invalid data: .*{INVALID_RULE[kind]}"):
+        summary.compute()
+
+
+def test_summary_end_defaults_to_the_latest_valid_transaction(log: pd.DataFrame) -> None:
+    # The latest rows are dropped, so they must not set the end (T), as on one machine.
+    dirty = _with_rows(
+        log,
+        {"customer": "c4", "when": pd.Timestamp("2025-02-01"), "value": -1.0},
+        {"customer": None, "when": pd.Timestamp("2025-02-02"), "value": 1.0},
+    )
+    ddf = dd.from_pandas(dirty, npartitions=6)
+    got = rkdask.summary_data_from_transaction_data(
+        ddf, "customer", "when", "value", drop_invalid=True
+    )
+    expected = summary_data_from_transaction_data(
+        dirty, "customer", "when", "value", drop_invalid=True
+    )
+    pd.testing.assert_frame_equal(got.compute().sort_index(), expected, check_index_type=False)
+    with pytest.raises(ValueError, match="no valid transaction is left"):
+        rkdask.summary_data_from_transaction_data(
+            dd.from_pandas(dirty.iloc[-2:], npartitions=1),
+            "customer",
+            "when",
+            "value",
+            drop_invalid=True,
+        )
+
+
 @pytest.fixture(scope="module")
 def summaries(log: pd.DataFrame, log_ddf):
     summary = rkdask.summary_data_from_transaction_data(log_ddf, "customer", "when")

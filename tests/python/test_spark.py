@@ -121,6 +121,108 @@ def test_summary_errors(spark, log: pd.DataFrame, log_sdf) -> None:
         rkspark.summary_data_from_transaction_data(log_sdf.limit(0), "customer", "when")
 
 
+# Not a format pandas can guess ("29092024 1956"): it must reach every part of the log.
+DATETIME_FORMAT = "%d%m%Y %H%M"
+
+
+@pytest.mark.parametrize("end", [None, "15012025 0930"], ids=["latest", "end"])
+def test_summary_of_datetimes_in_a_format(spark, log: pd.DataFrame, end: str | None) -> None:
+    text = log.assign(when=log["when"].dt.strftime(DATETIME_FORMAT))
+    sdf = spark.createDataFrame(text)
+    got = rkspark.summary_data_from_transaction_data(
+        sdf, "customer", "when", "value", DATETIME_FORMAT, end, freq="h"
+    )
+    expected = summary_data_from_transaction_data(
+        text, "customer", "when", "value", DATETIME_FORMAT, end, freq="h"
+    )
+    pd.testing.assert_frame_equal(_local(got), expected)
+
+
+INVALID = {
+    "no-datetime": {"customer": "c1", "when": pd.NaT, "value": 10.0},
+    "negative": {"customer": "c2", "when": pd.Timestamp("2024-06-01"), "value": -5.0},
+    "after-end": {"customer": "c3", "when": pd.Timestamp("2025-03-01"), "value": 10.0},
+}
+INVALID_RULE = {
+    "no-datetime": "the datetime \\(when\\) is missing",
+    "negative": "must be a finite non-negative number",
+    "after-end": "after the observation",
+}
+END = "2025-01-31"  # after every transaction of the simulated log
+
+
+def _with_rows(log: pd.DataFrame, *rows: dict) -> pd.DataFrame:
+    text_ids = log.assign(customer="c" + log["customer"].astype(str))
+    return pd.concat([text_ids, pd.DataFrame(list(rows))], ignore_index=True)
+
+
+def test_summary_drops_invalid_rows(spark, log: pd.DataFrame) -> None:
+    from pyspark.sql import functions
+
+    alone = {"customer": "late", "when": pd.Timestamp("2025-02-01"), "value": 1.0}
+    dirty = _with_rows(log, *INVALID.values(), alone)
+    sdf = spark.createDataFrame(dirty)
+    expected = summary_data_from_transaction_data(
+        dirty, "customer", "when", "value", observation_period_end=END, drop_invalid=True
+    )
+    assert "late" not in expected.index
+    # With 10_000 buckets "late", whose only transaction is after the end, has a
+    # bucket of its own (as retentionkit.spark hashes): a bucket left without rows.
+    bucket = functions.pmod(functions.hash("customer"), functions.lit(10_000))
+    buckets = sdf.select("customer", bucket.alias("bucket")).distinct().toPandas()
+    own = buckets.loc[buckets["customer"] == "late", "bucket"].item()
+    assert buckets.loc[buckets["bucket"] == own, "customer"].tolist() == ["late"]
+    for n_buckets in (3, 10_000):
+        got = rkspark.summary_data_from_transaction_data(
+            sdf,
+            "customer",
+            "when",
+            "value",
+            observation_period_end=END,
+            drop_invalid=True,
+            n_buckets=n_buckets,
+        )
+        pd.testing.assert_frame_equal(_local(got), expected, check_index_type=False)
+
+
+@pytest.mark.parametrize("kind", list(INVALID))
+def test_summary_refuses_invalid_rows(spark, log: pd.DataFrame, kind: str) -> None:
+    from pyspark.errors import PythonException
+
+    sdf = spark.createDataFrame(_with_rows(log, INVALID[kind]))
+    summary = rkspark.summary_data_from_transaction_data(
+        sdf, "customer", "when", "value", observation_period_end=END
+    )
+    # Spark reports the ValueError of the executor as a PythonException.
+    with pytest.raises(PythonException, match=f"ValueError: invalid data: .*{INVALID_RULE[kind]}"):
+        summary.collect()
+
+
+def test_summary_end_defaults_to_the_latest_valid_transaction(spark, log: pd.DataFrame) -> None:
+    # The latest rows are dropped, so they must not set the end (T), as on one machine.
+    dirty = _with_rows(
+        log,
+        {"customer": "c4", "when": pd.Timestamp("2025-02-01"), "value": -1.0},
+        {"customer": None, "when": pd.Timestamp("2025-02-02"), "value": 1.0},
+    )
+    sdf = spark.createDataFrame(dirty)
+    got = rkspark.summary_data_from_transaction_data(
+        sdf, "customer", "when", "value", drop_invalid=True
+    )
+    expected = summary_data_from_transaction_data(
+        dirty, "customer", "when", "value", drop_invalid=True
+    )
+    pd.testing.assert_frame_equal(_local(got), expected, check_index_type=False)
+    with pytest.raises(ValueError, match="no valid transaction is left"):
+        rkspark.summary_data_from_transaction_data(
+            spark.createDataFrame(dirty.iloc[-2:]),
+            "customer",
+            "when",
+            "value",
+            drop_invalid=True,
+        )
+
+
 @pytest.fixture(scope="module")
 def summaries(log: pd.DataFrame, log_sdf):
     summary = rkspark.summary_data_from_transaction_data(log_sdf, "customer", "when").cache()

@@ -368,8 +368,9 @@ class TransactionFitter(BaseFitter):
         :math:`\lambda / (\delta + p\lambda)`; its expectation over the
         posterior gamma distribution of :math:`\lambda` is again a :math:`U`
         function, and the one over the posterior beta distribution of :math:`p`
-        is integrated numerically (tanh-sinh; relative error about 1e-12). Multiplied by the expected value of a transaction this
-        is the customer's lifetime value under continuous discounting.
+        is integrated numerically (tanh-sinh; relative error about 1e-12).
+        Multiplied by the expected value of a transaction this is the customer's
+        lifetime value under continuous discounting.
 
         Parameters
         ----------
