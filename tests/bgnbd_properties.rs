@@ -58,6 +58,36 @@ fn histories() -> impl Strategy<Value = Vec<(f64, f64, f64)>> {
     ]
 }
 
+/// Checks the batch predictions of `m` against its one-customer formulas on
+/// the histories `rows`, at horizon `t` (CLV: several horizons, out of order).
+fn assert_batch_equals_scalar<M: TransactionModel>(m: &M, rows: &[(f64, f64, f64)], t: f64) {
+    let x: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let tx: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    let age: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    let horizons = [t * 0.25, t * 0.5, t, 0.0, t * 2.0];
+    // Not in arithmetic progression: the sum would not see the order then.
+    let weights = [1.0, 0.5, 0.93, 0.2, 0.71];
+    let expected = m.conditional_expected_purchases_batch(&vec![t; x.len()], &x, &tx, &age);
+    let alive = m.probability_alive_batch(&x, &tx, &age);
+    let clv = m.discounted_purchases_batch(&horizons, &weights, &x, &tx, &age);
+    // The two routes round differently: P(alive) is e^{-(r+x) ln(...)} with x
+    // in the thousands, so a few ulps of the exponent show.
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1e-300);
+    for i in 0..x.len() {
+        let e = m.conditional_expected_purchases(t, x[i], tx[i], age[i]);
+        let p = m.probability_alive(x[i], tx[i], age[i]);
+        let (mut previous, mut d) = (0.0, 0.0);
+        for (&h, &w) in horizons.iter().zip(&weights) {
+            let now = m.conditional_expected_purchases(h, x[i], tx[i], age[i]);
+            d += w * (now - previous);
+            previous = now;
+        }
+        assert!(close(expected[i], e), "row {i}: E {} vs {e}", expected[i]);
+        assert!(close(alive[i], p), "row {i}: P {} vs {p}", alive[i]);
+        assert!(close(clv[i], d), "row {i}: CLV {} vs {d}", clv[i]);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(100))]
 
@@ -67,56 +97,11 @@ proptest! {
     fn batch_predictions_equal_the_scalar_ones(
         m in params(), rows in histories(), t in 0.0f64..200.0, modified in any::<bool>(),
     ) {
-        let x: Vec<f64> = rows.iter().map(|r| r.0).collect();
-        let tx: Vec<f64> = rows.iter().map(|r| r.1).collect();
-        let age: Vec<f64> = rows.iter().map(|r| r.2).collect();
-        let horizons = [t * 0.25, t * 0.5, t, 0.0, t * 2.0];
-        // Not in arithmetic progression: the sum would not see the order then.
-        let weights = [1.0, 0.5, 0.93, 0.2, 0.71];
-        let check = |model: &dyn Fn(usize) -> (f64, f64, f64), batch: (Vec<f64>, Vec<f64>, Vec<f64>)| {
-            for i in 0..x.len() {
-                let (e, p, d) = model(i);
-                // The two routes round differently: P(alive) is e^{-(r+x) ln(...)}
-                // with x in the thousands, so a few ulps of the exponent show.
-                let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1e-300);
-                assert!(close(batch.0[i], e), "row {i}: E {} vs {e}", batch.0[i]);
-                assert!(close(batch.1[i], p), "row {i}: P {} vs {p}", batch.1[i]);
-                assert!(close(batch.2[i], d), "row {i}: CLV {} vs {d}", batch.2[i]);
-            }
-        };
-        let scalar_clv = |e: &dyn Fn(f64) -> f64| {
-            let (mut previous, mut total) = (0.0, 0.0);
-            for (&h, &w) in horizons.iter().zip(&weights) {
-                let now = e(h);
-                total += w * (now - previous);
-                previous = now;
-            }
-            total
-        };
-        let horizon = vec![t; x.len()];
         if modified {
             let m = ModifiedBetaGeo::new(m.r, m.alpha, m.a, m.b).unwrap();
-            let batch = (
-                m.conditional_expected_purchases_batch(&horizon, &x, &tx, &age),
-                m.probability_alive_batch(&x, &tx, &age),
-                m.discounted_purchases_batch(&horizons, &weights, &x, &tx, &age),
-            );
-            check(&|i| (
-                m.conditional_expected_purchases(t, x[i], tx[i], age[i]),
-                m.probability_alive(x[i], tx[i], age[i]),
-                scalar_clv(&|h| m.conditional_expected_purchases(h, x[i], tx[i], age[i])),
-            ), batch);
+            assert_batch_equals_scalar(&m, &rows, t);
         } else {
-            let batch = (
-                m.conditional_expected_purchases_batch(&horizon, &x, &tx, &age),
-                m.probability_alive_batch(&x, &tx, &age),
-                m.discounted_purchases_batch(&horizons, &weights, &x, &tx, &age),
-            );
-            check(&|i| (
-                m.conditional_expected_purchases(t, x[i], tx[i], age[i]),
-                m.probability_alive(x[i], tx[i], age[i]),
-                scalar_clv(&|h| m.conditional_expected_purchases(h, x[i], tx[i], age[i])),
-            ), batch);
+            assert_batch_equals_scalar(&m, &rows, t);
         }
     }
 }

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from transaction_logs import simulate_log
+from transaction_logs import DATETIME_FORMAT, END, INVALID, INVALID_RULE, simulate_log, with_rows
 
 from retentionkit import BetaGeoFitter, NotFittedError, ParetoNBDFitter
 from retentionkit.utils import summary_data_from_transaction_data
@@ -115,7 +115,6 @@ def test_summary_errors(log: pd.DataFrame, log_ddf) -> None:
 
 
 # Not a format pandas can guess ("29092024 1956"): it must reach every part of the log.
-DATETIME_FORMAT = "%d%m%Y %H%M"
 
 
 @pytest.mark.parametrize("end", [None, "15012025 0930"], ids=["latest", "end"])
@@ -131,28 +130,10 @@ def test_summary_of_datetimes_in_a_format(log: pd.DataFrame, end: str | None) ->
     pd.testing.assert_frame_equal(got.compute().sort_index(), expected)
 
 
-INVALID = {
-    "no-datetime": {"customer": "c1", "when": pd.NaT, "value": 10.0},
-    "negative": {"customer": "c2", "when": pd.Timestamp("2024-06-01"), "value": -5.0},
-    "after-end": {"customer": "c3", "when": pd.Timestamp("2025-03-01"), "value": 10.0},
-}
-INVALID_RULE = {
-    "no-datetime": "the datetime \\(when\\) is missing",
-    "negative": "must be a finite non-negative number",
-    "after-end": "after the observation",
-}
-END = "2025-01-31"  # after every transaction of the simulated log
-
-
-def _with_rows(log: pd.DataFrame, *rows: dict) -> pd.DataFrame:
-    text_ids = log.assign(customer="c" + log["customer"].astype(str))
-    return pd.concat([text_ids, pd.DataFrame(list(rows))], ignore_index=True)
-
-
 def test_summary_drops_invalid_rows(log: pd.DataFrame) -> None:
     # "late"'s only transaction is after the end: its partition keeps no row at all.
     alone = {"customer": "late", "when": pd.Timestamp("2025-02-01"), "value": 1.0}
-    dirty = _with_rows(log, *INVALID.values(), alone)
+    dirty = with_rows(log, *INVALID.values(), alone)
     ddf = dd.from_pandas(dirty, npartitions=6)
     got = rkdask.summary_data_from_transaction_data(
         ddf, "customer", "when", "value", observation_period_end=END, drop_invalid=True
@@ -180,7 +161,7 @@ def test_summary_drops_invalid_rows(log: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("kind", list(INVALID))
 def test_summary_refuses_invalid_rows(log: pd.DataFrame, kind: str) -> None:
-    ddf = dd.from_pandas(_with_rows(log, INVALID[kind]), npartitions=6)
+    ddf = dd.from_pandas(with_rows(log, INVALID[kind]), npartitions=6)
     summary = rkdask.summary_data_from_transaction_data(
         ddf, "customer", "when", "value", observation_period_end=END
     )
@@ -190,7 +171,7 @@ def test_summary_refuses_invalid_rows(log: pd.DataFrame, kind: str) -> None:
 
 def test_summary_end_defaults_to_the_latest_valid_transaction(log: pd.DataFrame) -> None:
     # The latest rows are dropped, so they must not set the end (T), as on one machine.
-    dirty = _with_rows(
+    dirty = with_rows(
         log,
         {"customer": "c4", "when": pd.Timestamp("2025-02-01"), "value": -1.0},
         {"customer": None, "when": pd.Timestamp("2025-02-02"), "value": 1.0},

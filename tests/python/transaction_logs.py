@@ -35,3 +35,25 @@ def simulate_log(n_customers: int, seed: int) -> pd.DataFrame:
             "value": np.round(rng.gamma(2.0, 10.0, len(customer)), 2),
         }
     )
+
+
+DATETIME_FORMAT = "%d%m%Y %H%M"  # not guessable: a parser must be told
+
+#: One invalid transaction of each kind, by the name of the rule it breaks.
+INVALID = {
+    "no-datetime": {"customer": "c1", "when": pd.NaT, "value": 10.0},
+    "negative": {"customer": "c2", "when": pd.Timestamp("2024-06-01"), "value": -5.0},
+    "after-end": {"customer": "c3", "when": pd.Timestamp("2025-03-01"), "value": 10.0},
+}
+INVALID_RULE = {
+    "no-datetime": "the datetime \\(when\\) is missing",
+    "negative": "must be a finite non-negative number",
+    "after-end": "after the observation",
+}
+END = "2025-01-31"  # after every transaction of the simulated log
+
+
+def with_rows(log: pd.DataFrame, *rows: dict) -> pd.DataFrame:
+    """``log`` with text customer ids ("c17") and ``rows`` appended."""
+    text_ids = log.assign(customer="c" + log["customer"].astype(str))
+    return pd.concat([text_ids, pd.DataFrame(list(rows))], ignore_index=True)
