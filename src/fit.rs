@@ -8,7 +8,9 @@
 //! descent direction where the Hessian is indefinite, and a backtracking
 //! (Armijo) line search guarantees progress. On large data the fit first
 //! converges on a stratified subsample, then polishes on all rows, where it
-//! usually needs two or three passes.
+//! usually needs two or three passes: the last Newton step, once it is short
+//! enough for the quadratic model to predict its end point to rounding, is
+//! taken without another pass (see `newton`).
 //!
 //! The objective is the `lifetimes` one, so a `penalizer_coef` means the same:
 //! `−LL/N + c · Σ (sᵢ θᵢ)²`, with N the number of customers and sᵢ the model's
