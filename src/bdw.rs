@@ -23,7 +23,7 @@
 //! log of a difference of exponentials. Timing and data conventions are those
 //! of [`crate::contractual`].
 //!
-//! E[T] is finite only for cα > 1 (S(t) ~ t^{−cα}); it is summed numerically.
+//! E\[T\] is finite only for cα > 1 (S(t) ~ t^{−cα}); it is summed numerically.
 //! DEL and DERL have no closed form here and are summed (module
 //! [`crate::contractual`]).
 

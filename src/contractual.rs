@@ -312,7 +312,7 @@ pub trait RetentionModel: Model<Data = RetentionData> {
     /// who is active at its start.
     fn period_churn_probability(&self, theta: f64, t: f64) -> f64;
 
-    /// E[T] = Σ_{t≥0} S(t), `f64::INFINITY` when the series diverges.
+    /// E\[T\] = Σ_{t≥0} S(t), `f64::INFINITY` when the series diverges.
     fn expected_lifetime(&self) -> f64;
 
     /// S(t) = P(T > t): the share of a cohort still active at the start of

@@ -13,7 +13,7 @@
 //!   f(m_x | p, q, γ; x) = Γ(px+q) / (Γ(px) Γ(q)) · γ^q m_x^{px−1} x^{px} / (γ + m_x x)^{px+q},
 //!   written here as
 //!   ln f = ln Γ(px+q) − ln Γ(px) − ln Γ(q) − px ln(1 + γ/(m_x x)) − q ln(1 + m_x x/γ) − ln m_x;
-//! - (4) E[M] = pγ/(q−1), the expected average transaction value of a new customer;
+//! - (4) E\[M\] = pγ/(q−1), the expected average transaction value of a new customer;
 //! - (5) E[M | p, q, γ; m_x, x] = (q−1)/(px+q−1) · pγ/(q−1) + px/(px+q−1) · m_x,
 //!   a weighted average of the population mean and the customer's own mean.
 //!
@@ -104,7 +104,7 @@ impl GammaGamma {
         }
     }
 
-    /// E[M] = pv/(q−1), eq. (4): the expected average transaction value of a
+    /// E\[M\] = pv/(q−1), eq. (4): the expected average transaction value of a
     /// customer about whom nothing is known. An error when q ≤ 1.
     ///
     /// ```

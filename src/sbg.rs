@@ -174,7 +174,7 @@ impl Model for ShiftedBetaGeometric {
         }
     }
 
-    /// E[θ] = α/(α+β) from the first-period churn rate, with α + β = 2.
+    /// E\[θ\] = α/(α+β) from the first-period churn rate, with α + β = 2.
     fn initial_params(data: &RetentionData) -> Vec<f64> {
         let p = data.first_period_churn().clamp(0.02, 0.98);
         vec![2.0 * p, 2.0 * (1.0 - p)]
@@ -204,7 +204,7 @@ impl RetentionModel for ShiftedBetaGeometric {
         theta
     }
 
-    /// E[T] = E[1/θ] = (α+β−1)/(α−1), infinite for α ≤ 1.
+    /// E\[T\] = E[1/θ] = (α+β−1)/(α−1), infinite for α ≤ 1.
     fn expected_lifetime(&self) -> f64 {
         if self.alpha <= 1.0 {
             f64::INFINITY
