@@ -349,9 +349,9 @@ impl<M: Model> Objective<'_, M> {
 /// of iterations and whether the tolerance was met.
 ///
 /// Newton's method converges quadratically: after a full, undamped step s the
-/// gradient is about K |s|², and K can be read off the previous step. When the
-/// next step is so short that K |s|² is a hundred times below `tol` (and
-/// |s| ≤ 1e-4), that step is taken without a further pass over the data: the
+/// gradient is about K |s|², and K can be read off the previous step (taken as
+/// at least 1). When the next step is so short that K |s|² is a hundred times
+/// below `tol` (and |s| ≤ 1e-4), that step is taken without a further pass over the data: the
 /// quadratic model predicts the end point to rounding (see
 /// [`Objective::predict`]). On large data this saves one of the three or four
 /// passes a fit from a warm start needs.
@@ -408,7 +408,11 @@ fn newton<M: Model>(
             let slope: f64 = step.iter().zip(&current.gradient).map(|(s, g)| s * g).sum();
             if damping == 0.0 && longest <= MAX_UNCHECKED_STEP && slope < 0.0 {
                 if let Some(previous) = previous_newton_step.filter(|&s| s > 0.0) {
-                    let contraction = gnorm / (previous * previous);
+                    // Read off the previous step, but at least 1 (the scale of
+                    // the third derivatives of a per-customer objective in
+                    // log-parameters): a previous step taken far from the
+                    // quadratic regime would underestimate it.
+                    let contraction = (gnorm / (previous * previous)).max(1.0);
                     if contraction * longest * longest < 0.01 * tol {
                         let point = objective.predict(&current, &step);
                         if verbose {
