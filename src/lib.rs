@@ -29,27 +29,23 @@
 //! # Ok::<(), retentionkit::Error>(())
 //! ```
 
-pub mod bdw;
-pub mod bgbb;
-pub mod bgnbd;
-pub mod clv;
-pub mod contractual;
 pub mod data;
-pub mod dert;
 pub mod error;
 pub mod fit;
-pub mod gamma_gamma;
-pub mod hyp2f1;
-pub mod hyperu;
-pub mod intervals;
-mod linalg;
-pub mod mbgnbd;
-pub mod model;
-pub mod pnbd;
+pub mod models;
 pub mod predict;
-pub mod sbg;
 pub mod special;
-pub mod summary;
+pub mod value;
+
+// The paths of the flat layout this crate had before `models/`, `special/`,
+// `data/` and `value/`; kept so that existing code keeps compiling.
+pub use data::transaction_summary as summary;
+pub use models::contractual::{self, bdw, sbg};
+pub use models::pareto_nbd as pnbd;
+pub use models::traits as model;
+pub use models::{bgbb, bgnbd, gamma_gamma, mbgnbd};
+pub use special::{hyp2f1, hyperu};
+pub use value::{clv, dert, intervals};
 
 #[cfg(feature = "python")]
 mod python;
@@ -58,11 +54,12 @@ pub use bdw::BetaDiscreteWeibull;
 pub use bgbb::{bgbb_data, BetaGeoBetaBinom};
 pub use bgnbd::BetaGeo;
 pub use clv::{customer_lifetime_value, ClvOptions, TimeUnit};
-pub use contractual::{RetentionData, RetentionModel, SimulatedSubscriber};
-pub use data::{CompressedData, CustomerData};
+pub use contractual::{RetentionModel, SimulatedSubscriber};
+pub use data::{CompressedData, CustomerData, RetentionData};
+pub use data::{CompressedSpend, SpendData, ZeroFrequency};
 pub use error::{Error, Result};
 pub use fit::{fit, fit_keeping_data, FitInfo, FitOptions, Fitted, ParamSummary};
-pub use gamma_gamma::{CompressedSpend, GammaGamma, SpendData, ZeroFrequency};
+pub use gamma_gamma::GammaGamma;
 pub use mbgnbd::ModifiedBetaGeo;
 pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
 pub use pnbd::ParetoNBD;

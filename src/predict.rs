@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::data::{all_valid, validate_summary};
 use crate::error::{Error, Result};
-use crate::model::{SimulatedCustomer, TransactionModel};
+use crate::models::{SimulatedCustomer, TransactionModel};
 
 const CHUNK: usize = 4096;
 

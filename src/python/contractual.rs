@@ -5,11 +5,12 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use super::{slice, vec_to_py, PyErrWrap, PyResultWrap};
-use crate::bdw::BetaDiscreteWeibull;
-use crate::contractual::{self, RetentionData, RetentionModel};
+use crate::data::RetentionData;
 use crate::fit::{fit, FitOptions, Fitted};
-use crate::model::Model;
-use crate::sbg::ShiftedBetaGeometric;
+use crate::models::contractual::bdw::BetaDiscreteWeibull;
+use crate::models::contractual::sbg::ShiftedBetaGeometric;
+use crate::models::contractual::{self, RetentionModel};
+use crate::models::Model;
 
 /// Generates the Python class of one contractual model.
 macro_rules! contractual_model_class {

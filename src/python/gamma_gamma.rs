@@ -7,10 +7,11 @@ use pyo3::prelude::*;
 use super::{
     slice, vec_to_py, BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, PyErrWrap, PyResultWrap,
 };
-use crate::clv::{self, ClvOptions, TimeUnit};
+use crate::data::{SpendData, ZeroFrequency};
 use crate::fit::{fit, FitOptions, Fitted};
-use crate::gamma_gamma::{self, GammaGamma, SpendData, ZeroFrequency};
-use crate::model::{Model, TransactionModel};
+use crate::models::gamma_gamma::{self, GammaGamma};
+use crate::models::{Model, TransactionModel};
+use crate::value::clv::{self, ClvOptions, TimeUnit};
 
 model_class!(
     GammaGammaModel,

@@ -1,5 +1,5 @@
 //! Bindings of DERT, continuous-discounting CLV and the prediction intervals
-//! over parameter uncertainty ([`crate::dert`], [`crate::intervals`]).
+//! over parameter uncertainty ([`crate::value::dert`], [`crate::value::intervals`]).
 
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -9,12 +9,12 @@ use super::gamma_gamma::GammaGammaModel;
 use super::{
     slice, vec_to_py, BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, PyErrWrap, PyResultWrap,
 };
-use crate::clv::{self, ClvOptions, TimeUnit};
 use crate::fit::Fitted;
-use crate::gamma_gamma::GammaGamma;
-use crate::intervals::{self, Discounting, IntervalOptions, Intervals};
-use crate::model::TransactionModel;
-use crate::{dert, ModifiedBetaGeo};
+use crate::models::gamma_gamma::GammaGamma;
+use crate::models::TransactionModel;
+use crate::value::clv::{self, ClvOptions, TimeUnit};
+use crate::value::intervals::{self, Discounting, IntervalOptions, Intervals};
+use crate::{value::dert, ModifiedBetaGeo};
 
 /// (estimate, lower, upper).
 type Bands<'py> = (

@@ -9,10 +9,10 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::bgbb::{self, BetaGeoBetaBinom};
 use crate::error::Error;
 use crate::fit::{fit, FitOptions, Fitted};
-use crate::model::Model;
+use crate::models::bgbb::{self, BetaGeoBetaBinom};
+use crate::models::Model;
 use crate::{predict, BetaGeo, CustomerData, ModifiedBetaGeo, ParetoNBD};
 
 create_exception!(
@@ -257,7 +257,7 @@ macro_rules! transaction_model_class {
                 let model = &self.inner.model;
                 let value = py.detach(|| -> PyResultWrap<f64> {
                     let data = CustomerData::new(x, tx, t, w)?.compress();
-                    Ok(model.evaluate(&data, crate::model::Derivatives::None).value)
+                    Ok(model.evaluate(&data, crate::models::Derivatives::None).value)
                 })?;
                 Ok(value)
             }

@@ -1,4 +1,4 @@
-//! Bindings of the transaction-log summaries (`crate::summary`). The pandas
+//! Bindings of the transaction-log summaries (`crate::data::transaction_summary`). The pandas
 //! layer (`retentionkit.utils`) factorises the ids, converts datetimes to period
 //! ordinals and passes int64 arrays, read here without copying.
 
@@ -7,7 +7,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use super::{slice, vec_to_py, PyErrWrap};
-use crate::summary::{self, HoldoutOptions, SummaryOptions, TransactionSummary};
+use crate::data::transaction_summary::{
+    self as summary, HoldoutOptions, SummaryOptions, TransactionSummary,
+};
 
 type Array<'py, T> = Bound<'py, PyArray1<T>>;
 

@@ -55,14 +55,14 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
-use crate::clv::{self, ClvOptions};
 use crate::data::validate_summary;
 use crate::error::{Error, Result};
 use crate::fit::Fitted;
-use crate::gamma_gamma::{self, GammaGamma};
-use crate::linalg::cholesky;
-use crate::model::{Model, TransactionModel};
+use crate::models::gamma_gamma::{self, GammaGamma};
+use crate::models::{Model, TransactionModel};
 use crate::predict;
+use crate::special::linalg::cholesky;
+use crate::value::clv::{self, ClvOptions};
 
 /// Customers per parallel chunk: K × 1024 values are held per chunk.
 const CHUNK: usize = 1024;
@@ -283,7 +283,7 @@ pub fn probability_alive_interval<M: TransactionModel>(
     })
 }
 
-/// DERT(δᵢ | xᵢ, t_xᵢ, Tᵢ) ([`crate::dert`]) with intervals over the parameter
+/// DERT(δᵢ | xᵢ, t_xᵢ, Tᵢ) ([`crate::value::dert`]) with intervals over the parameter
 /// uncertainty. Each draw costs one DERT per customer: cheap for the
 /// Pareto/NBD's closed form, about a hundred conditional expectations for
 /// models integrated numerically.
@@ -296,7 +296,7 @@ pub fn dert_interval<M: TransactionModel>(
     options: &IntervalOptions,
 ) -> Result<Intervals> {
     options.validate()?;
-    let estimate = crate::dert::discounted_expected_residual_transactions(
+    let estimate = crate::value::dert::discounted_expected_residual_transactions(
         &fitted.model,
         discount_rate,
         frequency,

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::linalg::{cholesky, cholesky_solve, spd_inverse};
-use crate::model::{Derivatives, Evaluation, FitData, Model};
+use crate::models::{Derivatives, Evaluation, FitData, Model};
+use crate::special::linalg::{cholesky, cholesky_solve, spd_inverse};
 
 /// Options of [`fit`].
 #[derive(Debug, Clone, PartialEq)]

@@ -21,18 +21,19 @@
 //! chain rule through x = t^c: ∂x/∂c = x ln t, ∂²x/∂c² = x (ln t)². A churn
 //! term ln P(T = t) = ln S(t−1) + ln(1 − S(t)/S(t−1)) is differentiated as the
 //! log of a difference of exponentials. Timing and data conventions are those
-//! of [`crate::contractual`].
+//! of [`crate::models::contractual`].
 //!
 //! E\[T\] is finite only for cα > 1 (S(t) ~ t^{−cα}); it is summed numerically.
 //! DEL and DERL have no closed form here and are summed (module
-//! [`crate::contractual`]).
+//! [`crate::models::contractual`]).
 
-use crate::bgnbd::check_positive;
-use crate::contractual::{ln_gamma_ratio, power_tail_series, RetentionData, RetentionModel};
+use crate::data::RetentionData;
 use crate::error::Result;
 use crate::fit::{fit, FitOptions};
-use crate::model::{Derivatives, Evaluation, Model};
-use crate::sbg::ShiftedBetaGeometric;
+use crate::models::contractual::sbg::ShiftedBetaGeometric;
+use crate::models::contractual::{ln_gamma_ratio, power_tail_series, RetentionModel};
+use crate::models::params::check_positive;
+use crate::models::{Derivatives, Evaluation, Model};
 use crate::special::{digamma, trigamma};
 
 /// BdW parameters (α, β, c), all positive: θ ~ Beta(α, β), Weibull shape c.

@@ -4,7 +4,7 @@
 //! validation and comparison of models for customer base analysis",
 //! International Journal of Research in Marketing 24(3), 201–209.
 //!
-//! As BG/NBD (see [`crate::bgnbd`]), except that a customer may also drop out
+//! As BG/NBD (see [`crate::models::bgnbd`]), except that a customer may also drop out
 //! right after the first purchase, with the same probability p ~ Beta(a, b) as
 //! after every repeat purchase. This removes BG/NBD's assumption that every
 //! customer without a repeat purchase is alive. The likelihood is
@@ -13,12 +13,10 @@
 //! and P(alive | x, t_x, T) = 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^{r+x}) for every x.
 //! Predictions follow from BG/NBD's with b + x − 1 replaced by b + x.
 
-use rand::Rng;
-
-use crate::bgnbd::{bg_family_model, check_positive, BgFamily};
-use crate::data::CompressedData;
 use crate::error::Result;
-use crate::model::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
+use crate::models::bg_family::{bg_family_model, BgFamily};
+use crate::models::params::check_positive;
+use crate::models::Model;
 
 /// MBG/NBD parameters (r, α, a, b), all positive.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -11,10 +11,10 @@
 //!
 //! the last form by parts (E[Y(0)] = 0 and E[Y(t)] grows at most linearly).
 //! Customer lifetime value under continuous discounting is DERT times the
-//! expected value of a transaction (see [`crate::clv`]).
+//! expected value of a transaction (see [`crate::value::clv`]).
 //!
 //! The Pareto/NBD has a closed form (the paper's eq. (2), see
-//! [`crate::pnbd`]). For BG/NBD and MBG/NBD the expectation over the purchase
+//! [`crate::models::pareto_nbd`]). For BG/NBD and MBG/NBD the expectation over the purchase
 //! rate has a closed form in U(m+1, m+1; z) as well, which leaves a
 //! one-dimensional integral over the drop-out probability (see
 //! `BgFamily::discounted_expected_residual_transactions` in `bgnbd.rs`; about
@@ -45,7 +45,7 @@
 
 use crate::data::validate_summary;
 use crate::error::{Error, Result};
-use crate::model::TransactionModel;
+use crate::models::TransactionModel;
 use crate::predict::par_map;
 
 /// Coarsest step of the trapezoidal rule.

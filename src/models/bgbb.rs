@@ -55,10 +55,10 @@ use rand::Rng;
 use rand_distr::{Beta, Distribution};
 use rayon::prelude::*;
 
-use crate::bgnbd::check_positive;
 use crate::data::{check_length, check_rows, check_weights, CompressedData, CustomerData};
 use crate::error::{Error, Result};
-use crate::model::{Accumulator, Derivatives, Evaluation, Model, SimulatedCustomer};
+use crate::models::params::check_positive;
+use crate::models::{Accumulator, Derivatives, Evaluation, Model, SimulatedCustomer};
 use crate::predict::{par_map, par_map_by_key, simulate_chunked};
 use crate::special::{digamma, expm1_over, ln_gamma, trigamma};
 

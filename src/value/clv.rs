@@ -24,7 +24,7 @@
 //!
 //! CLV = m · DERT(δ | x, t_x, T),
 //!
-//! with DERT the discounted expected residual transactions ([`crate::dert`]).
+//! with DERT the discounted expected residual transactions ([`crate::value::dert`]).
 //! [`ClvOptions::continuous_rate`] gives the δ equivalent to a monthly rate d,
 //! δ = ln(1 + d)/f, so that e^{−δt} = (1 + d)^{−t/f}: the two methods then
 //! discount a purchase at the same instant alike, and differ in that the
@@ -48,7 +48,7 @@ use rayon::prelude::*;
 
 use crate::data::{all_valid, validate_summary};
 use crate::error::{Error, Result};
-use crate::model::TransactionModel;
+use crate::models::TransactionModel;
 
 /// The time unit of the data a transaction model was fitted on, with the
 /// number of units per month `lifetimes` assumes.
@@ -167,7 +167,7 @@ impl ClvOptions {
 /// [`TransactionModel`].
 ///
 /// `monetary_value` is the expected value of each future transaction, usually
-/// [`crate::gamma_gamma::conditional_expected_average_profit`]; the result is
+/// [`crate::models::gamma_gamma::conditional_expected_average_profit`]; the result is
 /// linear in it. The histories are validated like every prediction's; the
 /// monetary values must be finite. The discounted monthly increments of
 /// expected purchases come from the model's
@@ -264,7 +264,7 @@ pub fn customer_lifetime_value_continuous<M: TransactionModel>(
     }
     let n = frequency.len();
     check_monetary(monetary_value, n)?;
-    let mut value = crate::dert::discounted_expected_residual_transactions(
+    let mut value = crate::value::dert::discounted_expected_residual_transactions(
         model,
         &vec![discount_rate; n],
         frequency,

@@ -151,7 +151,7 @@ pub trait TransactionModel: Model {
     /// ∫_T^∞ E[purchase rate at τ | x, t_x, T] e^{−δ(τ−T)} dτ
     /// (Fader, Hardie & Lee 2005, "RFM and CLV", JMR 42(4), eq. (1)).
     ///
-    /// The default is [`crate::dert::dert_by_quadrature`], the integral
+    /// The default is [`crate::value::dert::dert_by_quadrature`], the integral
     /// δ ∫₀^∞ e^{−δt} E[Y(t) | x, t_x, T] dt of
     /// [`TransactionModel::conditional_expected_purchases`], accurate to about
     /// 1e-12; the Pareto/NBD (closed form, the paper's eq. (2)) and the BG/NBD
@@ -164,7 +164,7 @@ pub trait TransactionModel: Model {
         recency: f64,
         age: f64,
     ) -> f64 {
-        crate::dert::dert_by_quadrature(self, discount_rate, frequency, recency, age)
+        crate::value::dert::dert_by_quadrature(self, discount_rate, frequency, recency, age)
     }
     /// Draws one customer observed for `age` time units.
     fn simulate_customer<R: Rng + ?Sized>(&self, age: f64, rng: &mut R) -> SimulatedCustomer;

@@ -1,5 +1,9 @@
 //! Special functions: thin wrappers over `statrs` plus the few it lacks.
 
+pub mod hyp2f1;
+pub mod hyperu;
+pub(crate) mod linalg;
+
 pub use statrs::function::beta::beta_reg;
 pub use statrs::function::gamma::{digamma, ln_gamma};
 

@@ -41,12 +41,12 @@ use rand::Rng;
 use rand_distr::{Distribution, Gamma};
 use rayon::prelude::*;
 
-use crate::bgnbd::check_positive;
 use crate::data::CompressedData;
 use crate::error::Result;
-use crate::hyp2f1::{hyp2f1_ln, ln_s};
-use crate::hyperu::ln_hyperu_aa;
-use crate::model::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
+use crate::models::params::check_positive;
+use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
+use crate::special::hyp2f1::{hyp2f1_ln, ln_s};
+use crate::special::hyperu::ln_hyperu_aa;
 use crate::special::{beta_reg, digamma, expm1_over, ln_gamma, trigamma};
 
 /// Pareto/NBD parameters (r, α, s, β), all positive.
@@ -521,7 +521,7 @@ impl TransactionModel for ParetoNBD {
     ///
     /// DERT = α^r β^s δ^{s−1} Γ(r+x+1) Ψ(s, s; δ(β+T)) / (Γ(r) (α+T)^{r+x+1} L),
     ///
-    /// with Ψ = U Tricomi's function ([`crate::hyperu`]). Dividing by
+    /// with Ψ = U Tricomi's function ([`crate::special::hyperu`]). Dividing by
     /// L = C (E₁ + sJ(t_x) − sJ(T)) (module documentation) turns it into
     ///
     /// DERT = P(alive | x, t_x, T) · (r+x)/(α+T) · (β+T)^s δ^{s−1} U(s, s; δ(β+T)),

@@ -9,7 +9,7 @@
 //! At the end of each period a customer churns with probability θ, constant
 //! over time, so T (the period of churn, T ≥ 1) is shifted-geometric; θ ~
 //! Beta(α, β) across customers. Timing and data conventions are those of
-//! [`crate::contractual`]. FH (2007) give the probabilities as recursions:
+//! [`crate::models::contractual`]. FH (2007) give the probabilities as recursions:
 //!
 //! ```text
 //! P(T = 1) = α/(α+β),   P(T = t) = (β+t−2)/(α+β+t−1) · P(T = t−1)
@@ -25,7 +25,7 @@
 //! ```
 //!
 //! which this module evaluates (exact sums of logarithms for t ≤ 16, ln Γ
-//! differences beyond), so the log-likelihood of [`crate::contractual`], its gradient
+//! differences beyond), so the log-likelihood of [`crate::models::contractual`], its gradient
 //! and Hessian follow from digamma and trigamma. Also
 //!
 //! ```text
@@ -34,11 +34,12 @@
 //! DERL(d, n) = (β+n)/(α+β+n) · ₂F₁(1, β+n+1; α+β+n+1; 1/(1+d)),        FH (2010) eq. (6)
 //! ```
 
-use crate::bgnbd::check_positive;
-use crate::contractual::{ln_gamma_ratio, RetentionData, RetentionModel};
+use crate::data::RetentionData;
 use crate::error::Result;
-use crate::hyp2f1::{hyp2f1, ln_gamma_diff};
-use crate::model::{Derivatives, Evaluation, Model};
+use crate::models::contractual::{ln_gamma_ratio, RetentionModel};
+use crate::models::params::check_positive;
+use crate::models::{Derivatives, Evaluation, Model};
+use crate::special::hyp2f1::{hyp2f1, ln_gamma_diff};
 use crate::special::{digamma, trigamma};
 
 /// sBG parameters (α, β), both positive: θ ~ Beta(α, β).

@@ -1,0 +1,239 @@
+//! [`CompressedData`]: distinct (x, t_x, T) rows with weights, the data every
+//! (x, t_x, T) model is fitted on.
+
+use rayon::prelude::*;
+
+use super::validation::CHECK_CHUNK;
+use super::CustomerData;
+use crate::models::FitData;
+
+/// Distinct (x, t_x, T) rows with weights.
+///
+/// `x_index[i]` points into `distinct_x`, and `weight_by_x` holds the total
+/// weight of each x, so a model can compute every term that depends only on x
+/// once per distinct x. Identical rows are merged (and rows then sorted by x)
+/// unless a sample shows that almost every row is distinct, as with
+/// continuous-time data: then the rows are kept as they are, which saves the
+/// sort and gives the same likelihood.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompressedData {
+    /// Repeat purchases of each distinct row.
+    pub frequency: Vec<f64>,
+    /// Recency of each distinct row.
+    pub recency: Vec<f64>,
+    /// Age T of each distinct row.
+    pub age: Vec<f64>,
+    /// Number of customers (or summed weights) with this history.
+    pub weight: Vec<f64>,
+    /// Index of the row's x in `distinct_x`.
+    pub x_index: Vec<u32>,
+    /// Distinct values of x, increasing.
+    pub distinct_x: Vec<f64>,
+    /// Total weight of the rows with each distinct x.
+    pub weight_by_x: Vec<f64>,
+    /// Sum of all weights: the number of customers.
+    pub total_weight: f64,
+    /// Largest T in the data (used by the `lifetimes`-compatible penalty scaling).
+    pub max_age: f64,
+}
+
+impl CompressedData {
+    pub(super) fn from_validated(data: &CustomerData<'_>) -> Self {
+        let n = data.len();
+        let positive_weights = data.weights().is_none_or(|w| w.iter().all(|&v| v > 0.0));
+        if n >= 50_000 && positive_weights && Self::mostly_distinct(data) {
+            return Self::keep_rows(data);
+        }
+        let (x, tx, age) = (data.frequency(), data.recency(), data.age());
+        let mut keyed: Vec<(u64, u64, u64, f64)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let w = data.weights().map_or(1.0, |w| w[i]);
+                // x is a non-negative integer; +0.0 normalises a possible -0.0.
+                (
+                    x[i] as u64,
+                    (tx[i] + 0.0).to_bits(),
+                    (age[i] + 0.0).to_bits(),
+                    w,
+                )
+            })
+            .filter(|row| row.3 > 0.0)
+            .collect();
+        // Non-negative floats order like their bit patterns.
+        keyed.par_sort_unstable_by_key(|&(a, b, c, _)| (a, b, c));
+        let mut out = CompressedData::default();
+        for &(kx, ktx, kt, w) in &keyed {
+            let same = out.frequency.last().is_some_and(|&last_x| {
+                last_x as u64 == kx
+                    && out.recency.last().map(|v| v.to_bits()) == Some(ktx)
+                    && out.age.last().map(|v| v.to_bits()) == Some(kt)
+            });
+            if same {
+                *out.weight.last_mut().expect("non-empty") += w;
+                continue;
+            }
+            let xv = kx as f64;
+            if out.distinct_x.last() != Some(&xv) {
+                out.distinct_x.push(xv);
+                out.weight_by_x.push(0.0);
+            }
+            out.frequency.push(xv);
+            out.recency.push(f64::from_bits(ktx));
+            out.age.push(f64::from_bits(kt));
+            out.weight.push(w);
+            out.x_index.push((out.distinct_x.len() - 1) as u32);
+        }
+        for (&xi, &w) in out.x_index.iter().zip(&out.weight) {
+            out.weight_by_x[xi as usize] += w;
+        }
+        out.total_weight = out.weight.iter().sum();
+        out.max_age = out.age.iter().copied().fold(0.0, f64::max);
+        out
+    }
+
+    /// Whether a sample of about 8192 rows has fewer than 1% repeated histories.
+    fn mostly_distinct(data: &CustomerData<'_>) -> bool {
+        let n = data.len();
+        let step = (n / 8192).max(1);
+        let mut keys: Vec<(u64, u64, u64)> = (0..n)
+            .step_by(step)
+            .map(|i| {
+                (
+                    data.frequency()[i] as u64,
+                    (data.recency()[i] + 0.0).to_bits(),
+                    (data.age()[i] + 0.0).to_bits(),
+                )
+            })
+            .collect();
+        let sampled = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        (sampled - keys.len()) * 100 < sampled
+    }
+
+    /// The rows as they are, each its own group, indexed by distinct x. Every
+    /// step runs in parallel: on continuous-time data this is the whole cost
+    /// of preparing the data.
+    fn keep_rows(data: &CustomerData<'_>) -> Self {
+        let x = data.frequency();
+        let max_x = x.par_iter().copied().reduce(|| 0.0, f64::max) as usize;
+        let (distinct_x, x_index): (Vec<f64>, Vec<u32>) = if max_x < (1 << 22) {
+            // Dense lookup table from x to its index.
+            let present = x
+                .par_chunks(CHECK_CHUNK)
+                .fold(
+                    || vec![false; max_x + 1],
+                    |mut seen, chunk| {
+                        for &v in chunk {
+                            seen[v as usize] = true;
+                        }
+                        seen
+                    },
+                )
+                .reduce(
+                    || vec![false; max_x + 1],
+                    |mut a, b| {
+                        a.iter_mut().zip(b).for_each(|(a, b)| *a |= b);
+                        a
+                    },
+                );
+            let mut position = vec![u32::MAX; max_x + 1];
+            let mut distinct = Vec::new();
+            for (v, _) in present.iter().enumerate().filter(|(_, &p)| p) {
+                position[v] = distinct.len() as u32;
+                distinct.push(v as f64);
+            }
+            let index = x.par_iter().map(|&v| position[v as usize]).collect();
+            (distinct, index)
+        } else {
+            let mut distinct = x.to_vec();
+            distinct.par_sort_unstable_by(f64::total_cmp);
+            distinct.dedup();
+            let index = x
+                .par_iter()
+                .map(|v| distinct.partition_point(|d| d < v) as u32)
+                .collect();
+            (distinct, index)
+        };
+        let weight: Vec<f64> = match data.weights() {
+            Some(w) => w.par_iter().copied().collect(),
+            None => (0..x.len()).into_par_iter().map(|_| 1.0).collect(),
+        };
+        let groups = distinct_x.len();
+        let weight_by_x = x_index
+            .par_chunks(CHECK_CHUNK)
+            .zip(weight.par_chunks(CHECK_CHUNK))
+            .fold(
+                || vec![0.0; groups],
+                |mut sums, (index, w)| {
+                    for (&xi, &w) in index.iter().zip(w) {
+                        sums[xi as usize] += w;
+                    }
+                    sums
+                },
+            )
+            .reduce(
+                || vec![0.0; groups],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                    a
+                },
+            );
+        CompressedData {
+            frequency: x.par_iter().copied().collect(),
+            recency: data.recency().par_iter().copied().collect(),
+            age: data.age().par_iter().copied().collect(),
+            total_weight: weight_by_x.iter().sum(),
+            max_age: data.age().par_iter().copied().reduce(|| 0.0, f64::max),
+            weight,
+            x_index,
+            distinct_x,
+            weight_by_x,
+        }
+    }
+
+    /// Number of distinct rows.
+    pub fn len(&self) -> usize {
+        self.frequency.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.frequency.is_empty()
+    }
+
+    /// A systematic subsample: every `step`-th row, with
+    /// weights multiplied by `step` so totals stay comparable. Used to find a
+    /// warm start cheaply before fitting the full data.
+    pub fn every_nth(&self, step: usize) -> Self {
+        let step = step.max(1);
+        let mut out = CompressedData {
+            distinct_x: self.distinct_x.clone(),
+            weight_by_x: vec![0.0; self.distinct_x.len()],
+            max_age: self.max_age,
+            ..Default::default()
+        };
+        for i in (0..self.len()).step_by(step) {
+            out.frequency.push(self.frequency[i]);
+            out.recency.push(self.recency[i]);
+            out.age.push(self.age[i]);
+            out.weight.push(self.weight[i] * step as f64);
+            out.x_index.push(self.x_index[i]);
+            out.weight_by_x[self.x_index[i] as usize] += self.weight[i] * step as f64;
+        }
+        out.total_weight = out.weight.iter().sum();
+        out
+    }
+}
+
+impl FitData for CompressedData {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+    fn subsample(&self, step: usize) -> Self {
+        self.every_nth(step)
+    }
+}

@@ -1,0 +1,270 @@
+//! The engine BG/NBD and MBG/NBD share: one struct, [`BgFamily`], whose
+//! formulas cover both models (MBG/NBD is BG/NBD with b + x − 1 replaced by
+//! b + x, plus drop-out at time 0), and the macro that implements the model
+//! traits for each of them by delegation.
+//!
+//! - this file: the per-customer formulas (P(alive), E[Y(t)], P(X(t) = n),
+//!   ln L of one history, simulation);
+//! - `series`: the Gauss hypergeometric series of E[Y(t) | x, t_x, T] and the
+//!   batch predictions that share per-x tables;
+//! - `likelihood`: the weighted log-likelihood with its analytic gradient and
+//!   Hessian over compressed data, and the starting values;
+//! - `dert`: discounted expected residual transactions.
+
+mod dert;
+mod likelihood;
+mod series;
+
+use rand::Rng;
+use rand_distr::{Beta, Distribution, Gamma};
+
+use crate::models::SimulatedCustomer;
+use crate::special::{beta_reg, ln_gamma, log1p_exp, logistic};
+
+/// The shared machinery of BG/NBD and MBG/NBD. MBG/NBD (Batislam, Denizel &
+/// Filiztekin 2007) lets a customer also drop out right after the first
+/// purchase; algebraically its formulas are BG/NBD's with b + x − 1 replaced by
+/// b + x in every beta function, and with the drop-out term present for x = 0.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BgFamily {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    /// MBG/NBD rather than BG/NBD.
+    pub modified: bool,
+}
+
+impl BgFamily {
+    /// 0 for BG/NBD, 1 for MBG/NBD.
+    pub(super) fn shift(&self) -> f64 {
+        if self.modified {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
+    /// ln of a/(b+x−1+s) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out.
+    fn log_odds_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        self.a.ln() - (self.b + x - 1.0 + self.shift()).ln()
+            + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + t_x).ln())
+    }
+
+    /// E[X(t)], eq. (7): the conditional expectation of a customer with no
+    /// history (for MBG/NBD this includes drop-out right after the first purchase).
+    pub(crate) fn expected_purchases(&self, t: f64) -> f64 {
+        self.conditional_expected_purchases(t, 0.0, 0.0, 0.0)
+    }
+
+    /// P(X(t) = n), eq. (8); the finite sum of negative-binomial terms is the
+    /// upper tail I_{t/(α+t)}(n, r) of a regularised incomplete beta function.
+    pub(crate) fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
+        let BgFamily { r, alpha, a, b, .. } = *self;
+        let sh = self.shift();
+        if t <= 0.0 {
+            return if n == 0.0 { 1.0 } else { 0.0 };
+        }
+        let ln_beta = |p: f64, q: f64| ln_gamma(p) + ln_gamma(q) - ln_gamma(p + q);
+        let ln_ab = ln_beta(a, b);
+        let ln_p = (alpha / (alpha + t)).ln();
+        let ln_q = (t / (alpha + t)).ln();
+        let first =
+            (ln_beta(a, b + n + sh) - ln_ab + ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0)
+                + r * ln_p
+                + n * ln_q)
+                .exp();
+        let second = if n > 0.0 {
+            (ln_beta(a + 1.0, b + n - 1.0 + sh) - ln_ab).exp() * beta_reg(n, r, t / (alpha + t))
+        } else if self.modified {
+            (ln_beta(a + 1.0, b) - ln_ab).exp()
+        } else {
+            0.0
+        };
+        (first + second).clamp(0.0, 1.0)
+    }
+
+    /// P(alive | x, t_x, T).
+    ///
+    /// ```
+    /// use retentionkit::{BetaGeo, TransactionModel};
+    /// let m = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    /// assert_eq!(m.probability_alive(0.0, 0.0, 38.86), 1.0);
+    /// assert!(m.probability_alive(2.0, 30.43, 38.86) < 1.0);
+    /// ```
+    pub(crate) fn probability_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        if x == 0.0 && !self.modified {
+            return 1.0;
+        }
+        logistic(-self.log_odds_dead(x, t_x, age))
+    }
+
+    /// E[Y(t) | x, t_x, T], eq. (10).
+    pub(crate) fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+        self.probability_alive(x, t_x, age) * self.expected_if_alive(t, x, age)
+    }
+
+    pub(crate) fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let BgFamily { r, alpha, a, b, .. } = *self;
+        let sh = self.shift();
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_gamma(a + b) + ln_gamma(b + x + sh) - ln_gamma(b) - ln_gamma(a + b + x + sh);
+        let a3 = -(r + x) * (alpha + age).ln();
+        if x == 0.0 && !self.modified {
+            return a1 + a2 + a3;
+        }
+        let a4 = a.ln() - (b + x - 1.0 + sh).ln() - (r + x) * (alpha + t_x).ln();
+        a1 + a2 + a3 + log1p_exp(a4 - a3)
+    }
+
+    pub(crate) fn simulate_customer<R: Rng + ?Sized>(
+        &self,
+        age: f64,
+        rng: &mut R,
+    ) -> SimulatedCustomer {
+        let rate = Gamma::new(self.r, 1.0 / self.alpha)
+            .expect("valid parameters")
+            .sample(rng);
+        let p = Beta::new(self.a, self.b)
+            .expect("valid parameters")
+            .sample(rng);
+        let (mut t, mut x, mut t_x) = (0.0, 0.0, 0.0);
+        // MBG/NBD: the customer may drop out right after the first purchase.
+        let mut alive = !(self.modified && rng.random::<f64>() < p);
+        if rate > 0.0 && alive {
+            loop {
+                let u: f64 = rng.random();
+                t += -(1.0 - u).ln() / rate;
+                if t > age {
+                    break;
+                }
+                x += 1.0;
+                t_x = t;
+                if rng.random::<f64>() < p {
+                    alive = false;
+                    break;
+                }
+            }
+        }
+        SimulatedCustomer {
+            frequency: x,
+            recency: t_x,
+            age,
+            rate,
+            dropout: p,
+            alive,
+        }
+    }
+}
+
+/// Implements [`Model`] and [`TransactionModel`] for a member of the BG/NBD
+/// family by delegating to [`BgFamily`].
+macro_rules! bg_family_model {
+    ($model:ty, $name:literal) => {
+        impl $crate::models::Model for $model {
+            type Data = $crate::data::CompressedData;
+            const NAME: &'static str = $name;
+            const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+            fn from_slice(values: &[f64]) -> $crate::error::Result<Self> {
+                $crate::models::params::check_positive(Self::PARAM_NAMES, values)?;
+                Ok(Self {
+                    r: values[0],
+                    alpha: values[1],
+                    a: values[2],
+                    b: values[3],
+                })
+            }
+
+            fn to_vec(&self) -> Vec<f64> {
+                vec![self.r, self.alpha, self.a, self.b]
+            }
+
+            fn initial_params(data: &$crate::data::CompressedData) -> Vec<f64> {
+                $crate::models::bg_family::BgFamily::initial_params(data)
+            }
+
+            fn penalty_scale(data: &$crate::data::CompressedData) -> Vec<f64> {
+                vec![1.0, 10.0 / data.max_age, 1.0, 1.0]
+            }
+
+            fn evaluate(
+                &self,
+                data: &$crate::data::CompressedData,
+                derivatives: $crate::models::Derivatives,
+            ) -> $crate::models::Evaluation {
+                self.family().evaluate(data, derivatives)
+            }
+        }
+
+        impl $crate::models::TransactionModel for $model {
+            fn expected_purchases(&self, t: f64) -> f64 {
+                self.family().expected_purchases(t)
+            }
+
+            fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
+                self.family().probability_of_purchases(t, n)
+            }
+
+            fn probability_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
+                self.family().probability_alive(x, t_x, age)
+            }
+
+            fn conditional_expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+                self.family().conditional_expected_purchases(t, x, t_x, age)
+            }
+
+            fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+                self.family().individual_log_likelihood(x, t_x, age)
+            }
+
+            fn discounted_expected_residual_transactions(
+                &self,
+                discount_rate: f64,
+                x: f64,
+                t_x: f64,
+                age: f64,
+            ) -> f64 {
+                self.family()
+                    .discounted_expected_residual_transactions(discount_rate, x, t_x, age)
+            }
+
+            fn conditional_expected_purchases_batch(
+                &self,
+                t: &[f64],
+                x: &[f64],
+                t_x: &[f64],
+                age: &[f64],
+            ) -> Vec<f64> {
+                self.family()
+                    .conditional_expected_purchases_batch(t, x, t_x, age)
+            }
+
+            fn probability_alive_batch(&self, x: &[f64], t_x: &[f64], age: &[f64]) -> Vec<f64> {
+                self.family().probability_alive_batch(x, t_x, age)
+            }
+
+            fn discounted_purchases_batch(
+                &self,
+                horizons: &[f64],
+                weights: &[f64],
+                x: &[f64],
+                t_x: &[f64],
+                age: &[f64],
+            ) -> Vec<f64> {
+                self.family()
+                    .discounted_purchases_batch(horizons, weights, x, t_x, age)
+            }
+
+            fn simulate_customer<R: rand::Rng + ?Sized>(
+                &self,
+                age: f64,
+                rng: &mut R,
+            ) -> $crate::models::SimulatedCustomer {
+                self.family().simulate_customer(age, rng)
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use bg_family_model;

@@ -1,0 +1,379 @@
+//! The series of E[Y(t) | x, t_x, T] (FHL 2005, eq. (10)) and the batch
+//! predictions that share its per-x constants.
+//!
+//! The Gauss hypergeometric function of (10) is evaluated after Euler's
+//! transformation, ₂F₁(r+x, b+x; c; z) = (1−z)^{c−r−b−2x}
+//! ₂F₁(c−r−x, c−b−x; c; z) with c = a+b+x−1, which turns a series whose terms
+//! overflow for large x into one whose upper parameters are a+b−1−r and a−1.
+//! The factor 1/(a−1) is then cancelled analytically, so a = 1 is regular.
+
+use rayon::prelude::*;
+
+use super::BgFamily;
+use crate::predict::par_map;
+use crate::special::logistic;
+
+/// Ratio of successive terms k+1 and k of the series S in
+/// [`BgFamily::expected_if_alive`], without the factor z.
+fn series_ratio(upper: f64, a: f64, c: f64, k: f64) -> f64 {
+    (upper + k) * (a + k - 1.0) / ((c + k) * (k + 1.0))
+}
+
+/// Where the series of [`BgFamily::expected_if_alive`] is evaluated.
+#[derive(Clone, Copy)]
+struct SeriesPoint {
+    z: f64,
+    c: f64,
+    log_one_minus_z: f64,
+}
+
+impl SeriesPoint {
+    /// t = 0: z = 0 (a placeholder for arrays).
+    const ORIGIN: SeriesPoint = SeriesPoint {
+        z: 0.0,
+        c: 1.0,
+        log_one_minus_z: 0.0,
+    };
+
+    /// c/(a−1) · [1 − (1−z)^{a−1} (1 + (a−1) S)], with 1/(a−1) cancelled.
+    fn finish(&self, a: f64, sum: f64) -> f64 {
+        let u = (a - 1.0) * self.log_one_minus_z;
+        // One exponential: eᵘ = 1 + (eᵘ − 1) is accurate to rounding while
+        // eᵘ ≥ 1/e; below that, eᵘ − 1 = eᵘ − 1 loses nothing.
+        let (power, growth) = if u.abs() < 1e-8 {
+            (1.0 + u, 1.0 + 0.5 * u)
+        } else if u >= -1.0 {
+            let m = u.exp_m1();
+            (1.0 + m, m / u)
+        } else {
+            let e = u.exp();
+            (e, (e - 1.0) / u)
+        };
+        let bracket = -self.log_one_minus_z * growth - power * sum;
+        (self.c * bracket).max(0.0)
+    }
+}
+
+/// How many series ratios are tabulated per distinct x.
+const SERIES_TABLE: usize = 48;
+
+/// Prediction constants that depend only on x.
+struct XSeries {
+    ln_odds: f64,
+    ratios: [f64; SERIES_TABLE],
+}
+
+/// [`XSeries`] for every distinct x of a batch, looked up by x.
+struct XTable {
+    position: Vec<u32>,
+    rows: Vec<XSeries>,
+}
+
+impl XTable {
+    /// `None` when x is too large for a dense lookup (the scalar path is used).
+    fn new(model: &BgFamily, x: &[f64]) -> Option<Self> {
+        let max_x = x.par_iter().copied().reduce(|| 0.0, f64::max);
+        if max_x >= (1 << 20) as f64 {
+            return None;
+        }
+        let max_x = max_x as usize;
+        if max_x < 64 || (max_x < 4096 && max_x <= x.len() / 8) {
+            // Few possible values: tabulate every x up to the largest, which
+            // costs less than finding the ones present (at most 4096 rows of
+            // about 400 bytes).
+            return Some(Self {
+                position: (0..=max_x as u32).collect(),
+                rows: (0..=max_x)
+                    .into_par_iter()
+                    .map(|v| model.x_series(v as f64))
+                    .collect(),
+            });
+        }
+        let mut position = vec![u32::MAX; max_x + 1];
+        let mut rows = Vec::new();
+        for &v in x {
+            let slot = &mut position[v as usize];
+            if *slot == u32::MAX {
+                *slot = rows.len() as u32;
+                rows.push(model.x_series(v));
+            }
+        }
+        Some(Self { position, rows })
+    }
+
+    fn row(&self, x: f64) -> &XSeries {
+        &self.rows[self.position[x as usize] as usize]
+    }
+}
+
+impl BgFamily {
+    /// The bracket of (10) divided by (a − 1), times c = a+b+x−1 (b shifted by
+    /// one for MBG/NBD):
+    /// c/(a−1) · [1 − ((α+T)/(α+T+t))^{r+x} ₂F₁(r+x, b+x; c; t/(α+T+t))].
+    pub(super) fn expected_if_alive(&self, t: f64, x: f64, age: f64) -> f64 {
+        self.expected_if_alive_with(t, x, age, &[])
+    }
+
+    /// As [`BgFamily::expected_if_alive`], with the first ratios of successive
+    /// series terms for this x precomputed in `ratios` (see [`XSeries`]).
+    fn expected_if_alive_with(&self, t: f64, x: f64, age: f64, ratios: &[f64]) -> f64 {
+        if t <= 0.0 {
+            return 0.0;
+        }
+        let point = self.series_point(t, x, age);
+        let first = point.z * self.series_upper() / point.c;
+        let sum = self.series_tail(point.z, point.c, ratios, 1, first, first);
+        point.finish(self.a, sum)
+    }
+
+    /// a + b − 1 − r, the first upper parameter of the transformed series.
+    fn series_upper(&self) -> f64 {
+        self.a + self.b + self.shift() - 1.0 - self.r
+    }
+
+    fn series_point(&self, t: f64, x: f64, age: f64) -> SeriesPoint {
+        let s = t / (self.alpha + age);
+        SeriesPoint {
+            z: s / (1.0 + s),
+            c: self.a + self.b + self.shift() + x - 1.0,
+            log_one_minus_z: -s.ln_1p(),
+        }
+    }
+
+    /// S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k continued from term k
+    /// (value `term`, partial sum `sum`); successive terms differ by the factor
+    /// z · ratio(k), taken from `ratios` while it lasts.
+    fn series_tail(&self, z: f64, c: f64, ratios: &[f64], k: usize, term: f64, sum: f64) -> f64 {
+        let (mut term, mut sum, mut k) = (term, sum, k);
+        let upper = self.series_upper();
+        while k < 5_000_000 {
+            if term.abs() <= 1e-17 * sum.abs() || term == 0.0 {
+                break;
+            }
+            let ratio = match ratios.get(k - 1) {
+                Some(&q) => q,
+                None => series_ratio(upper, self.a, c, k as f64),
+            };
+            term *= z * ratio;
+            sum += term;
+            k += 1;
+        }
+        sum
+    }
+
+    /// [`BgFamily::expected_if_alive_with`] for four customers in lockstep:
+    /// four independent chains of multiplications keep the CPU busy where one
+    /// would wait on each product.
+    fn expected_if_alive_x4(
+        &self,
+        t: [f64; 4],
+        x: [f64; 4],
+        age: [f64; 4],
+        rows: [&XSeries; 4],
+    ) -> [f64; 4] {
+        let points = [0, 1, 2, 3].map(|j| self.series_point(t[j].max(0.0), x[j], age[j]));
+        let upper = self.series_upper();
+        let mut term = [0, 1, 2, 3].map(|j| points[j].z * upper / points[j].c);
+        let mut sum = term;
+        let mut k = 1;
+        while k <= SERIES_TABLE {
+            for j in 0..4 {
+                term[j] *= points[j].z * rows[j].ratios[k - 1];
+                sum[j] += term[j];
+            }
+            k += 1;
+            if (0..4).all(|j| term[j].abs() <= 1e-17 * sum[j].abs()) {
+                break;
+            }
+        }
+        [0, 1, 2, 3].map(|j| {
+            let sum = if k > SERIES_TABLE {
+                self.series_tail(
+                    points[j].z,
+                    points[j].c,
+                    &rows[j].ratios,
+                    k,
+                    term[j],
+                    sum[j],
+                )
+            } else {
+                sum[j]
+            };
+            points[j].finish(self.a, sum)
+        })
+    }
+
+    /// Per-x constants for predicting many customers at once.
+    fn x_series(&self, x: f64) -> XSeries {
+        let (a, b) = (self.a, self.b + self.shift());
+        let c = a + b + x - 1.0;
+        let upper = a + b - 1.0 - self.r;
+        let mut ratios = [0.0; SERIES_TABLE];
+        for (k, q) in ratios.iter_mut().enumerate() {
+            *q = series_ratio(upper, a, c, (k + 1) as f64);
+        }
+        XSeries {
+            ln_odds: a.ln() - (b + x - 1.0).ln(),
+            ratios,
+        }
+    }
+
+    /// P(alive) with ln(a/(b+x−1)) taken from the per-x constants.
+    fn probability_alive_with(&self, x: f64, t_x: f64, age: f64, row: &XSeries) -> f64 {
+        if x == 0.0 && !self.modified {
+            return 1.0;
+        }
+        let ratio = (self.alpha + age) / (self.alpha + t_x);
+        logistic(-(row.ln_odds + (self.r + x) * ratio.ln()))
+    }
+
+    /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] for many customers, with per-x constants shared.
+    pub(crate) fn conditional_expected_purchases_batch(
+        &self,
+        t: &[f64],
+        x: &[f64],
+        t_x: &[f64],
+        age: &[f64],
+    ) -> Vec<f64> {
+        let Some(table) = XTable::new(self, x) else {
+            return par_map(x.len(), |i| {
+                self.conditional_expected_purchases(t[i], x[i], t_x[i], age[i])
+            });
+        };
+        let mut out = vec![0.0; x.len()];
+        out.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
+            let base = c * 4096;
+            let done = chunk.len() / 4 * 4;
+            let mut groups = chunk.chunks_exact_mut(4);
+            for (g, slots) in (&mut groups).enumerate() {
+                let i = base + 4 * g;
+                let idx = [i, i + 1, i + 2, i + 3];
+                let rows = idx.map(|i| table.row(x[i]));
+                let expected = self.expected_if_alive_x4(
+                    idx.map(|i| t[i]),
+                    idx.map(|i| x[i]),
+                    idx.map(|i| age[i]),
+                    rows,
+                );
+                for j in 0..4 {
+                    let i = idx[j];
+                    slots[j] =
+                        self.probability_alive_with(x[i], t_x[i], age[i], rows[j]) * expected[j];
+                }
+            }
+            for (k, slot) in groups.into_remainder().iter_mut().enumerate() {
+                let i = base + done + k;
+                let row = table.row(x[i]);
+                *slot = self.probability_alive_with(x[i], t_x[i], age[i], row)
+                    * self.expected_if_alive_with(t[i], x[i], age[i], &row.ratios);
+            }
+        });
+        out
+    }
+
+    /// [`TransactionModel::discounted_purchases_batch`]: per customer, P(alive)
+    /// once and one pass over the series for every horizon, since the series'
+    /// coefficients do not depend on the horizon (only zᵏ does).
+    pub(crate) fn discounted_purchases_batch(
+        &self,
+        horizons: &[f64],
+        weights: &[f64],
+        x: &[f64],
+        t_x: &[f64],
+        age: &[f64],
+    ) -> Vec<f64> {
+        const MAX_HORIZONS: usize = 64;
+        let table = match XTable::new(self, x) {
+            Some(table) if horizons.len() <= MAX_HORIZONS => table,
+            _ => {
+                return par_map(x.len(), |i| {
+                    let mut previous = 0.0;
+                    let mut total = 0.0;
+                    for (&t, &w) in horizons.iter().zip(weights) {
+                        let now = self.conditional_expected_purchases(t, x[i], t_x[i], age[i]);
+                        total += w * (now - previous);
+                        previous = now;
+                    }
+                    total
+                })
+            }
+        };
+        let h = horizons.len();
+        let upper = self.series_upper();
+        // Horizons by increasing z (that is, increasing t): the series of a
+        // smaller z converges in fewer terms, so the horizons drop out of the
+        // loop in this order.
+        let mut order: Vec<usize> = (0..h).collect();
+        order.sort_by(|&i, &j| horizons[i].total_cmp(&horizons[j]));
+        let sorted: Vec<f64> = order.iter().map(|&j| horizons[j].max(0.0)).collect();
+        par_map(x.len(), |i| {
+            let row = table.row(x[i]);
+            let p_alive = self.probability_alive_with(x[i], t_x[i], age[i], row);
+            let mut points = [SeriesPoint::ORIGIN; MAX_HORIZONS];
+            let mut z = [0.0; MAX_HORIZONS];
+            let mut power = [0.0; MAX_HORIZONS];
+            let mut sum = [0.0; MAX_HORIZONS];
+            for j in 0..h {
+                points[j] = self.series_point(sorted[j], x[i], age[i]);
+                z[j] = points[j].z;
+            }
+            let c = points[0].c;
+            let mut coefficient = upper / c;
+            for j in 0..h {
+                power[j] = z[j];
+                sum[j] = coefficient * z[j];
+            }
+            // Horizons first..h are still summing; term k of horizon j is
+            // coefficient · power[j] (power[j] = z_j^k).
+            let mut first = 0;
+            let mut k = 1usize;
+            while first < h && k < 5_000_000 {
+                if coefficient == 0.0 {
+                    break; // a terminating series
+                }
+                while first < h {
+                    let term = coefficient * power[first];
+                    if term.abs() <= 1e-17 * sum[first].abs() {
+                        first += 1;
+                    } else {
+                        break;
+                    }
+                }
+                coefficient *= match row.ratios.get(k - 1) {
+                    Some(&q) => q,
+                    None => series_ratio(upper, self.a, c, k as f64),
+                };
+                for ((p, s), z) in power[first..h]
+                    .iter_mut()
+                    .zip(&mut sum[first..h])
+                    .zip(&z[first..h])
+                {
+                    *p *= z;
+                    *s += coefficient * *p;
+                }
+                k += 1;
+            }
+            let mut value = [0.0; MAX_HORIZONS];
+            for j in 0..h {
+                value[order[j]] = p_alive * points[j].finish(self.a, sum[j]);
+            }
+            let mut previous = 0.0;
+            let mut total = 0.0;
+            for j in 0..h {
+                total += weights[j] * (value[j] - previous);
+                previous = value[j];
+            }
+            total
+        })
+    }
+
+    /// P(alive | xᵢ, t_xᵢ, Tᵢ) for many customers.
+    pub(crate) fn probability_alive_batch(&self, x: &[f64], t_x: &[f64], age: &[f64]) -> Vec<f64> {
+        match XTable::new(self, x) {
+            Some(table) => par_map(x.len(), |i| {
+                self.probability_alive_with(x[i], t_x[i], age[i], table.row(x[i]))
+            }),
+            None => par_map(x.len(), |i| self.probability_alive(x[i], t_x[i], age[i])),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The models, one file each, and the traits they implement.
+//!
+//! - [`traits`]: [`Model`] (what the fitter needs) and [`TransactionModel`]
+//!   (the predictions of the non-contractual (x, t_x, T) models);
+//! - non-contractual: [`bgnbd`], [`mbgnbd`] (both on the shared engine in
+//!   `bg_family`), [`pareto_nbd`], [`bgbb`] (discrete time);
+//! - spend: [`gamma_gamma`];
+//! - contractual (subscriptions): [`contractual`] with [`contractual::sbg`] and
+//!   [`contractual::bdw`].
+
+pub(crate) mod bg_family;
+pub mod bgbb;
+pub mod bgnbd;
+pub mod contractual;
+pub mod gamma_gamma;
+pub mod mbgnbd;
+pub(crate) mod params;
+pub mod pareto_nbd;
+pub mod traits;
+
+pub(crate) use traits::Accumulator;
+pub use traits::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
