@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .fitters import registry
+from ._registry import require
 from .fitters.discounting import PERIODS_PER_MONTH
 from .fitters.gamma_gamma_fitter import GammaGammaFitter
 from .fitters.transaction_fitter import TransactionFitter
@@ -210,7 +210,7 @@ def customer_table(
     probably lost                 37
     Name: count, dtype: int64
     """
-    registry.require(transaction_model, "transaction", needs="transaction_model must be a fitted")
+    require(transaction_model, "transaction", needs="transaction_model must be a fitted")
     if freq not in PERIODS_PER_MONTH:
         raise ValueError(f"freq must be one of {sorted(PERIODS_PER_MONTH)}, got {freq!r}")
     thresholds = SegmentThresholds() if thresholds is None else thresholds

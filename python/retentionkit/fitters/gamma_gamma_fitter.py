@@ -424,7 +424,7 @@ class GammaGammaFitter(BaseFitter):
 
 
 def _transaction_core(transaction_prediction_model: Any) -> Any:
-    from .registry import require  # the registry imports this module
+    from .._registry import require  # the registry imports this module
 
     require(
         transaction_prediction_model,

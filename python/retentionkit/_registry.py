@@ -1,8 +1,9 @@
 """The one list of the models: names, fitter classes, display names, kinds.
 
-The command line (``--model``), the report, the plots, the targeting table and the
-error messages that name the fitters a function accepts all read it here, so a new
-model is added in one place.
+The command line (``--model``), the report, the plots, the targeting table, the
+model comparison and the error messages that name the fitters a function accepts
+all read it here, so a new model is added in one place: its fitter module and one
+entry of :data:`MODELS`.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .base import BaseFitter
-from .beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
-from .beta_geo_fitter import BetaGeoFitter
-from .contractual import BetaDiscreteWeibullFitter, ShiftedBetaGeometricFitter, _ContractualFitter
-from .gamma_gamma_fitter import GammaGammaFitter
-from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
-from .pareto_nbd_fitter import ParetoNBDFitter
-from .transaction_fitter import TransactionFitter
+from .fitters.base import BaseFitter
+from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
+from .fitters.beta_geo_fitter import BetaGeoFitter
+from .fitters.contractual import (
+    BetaDiscreteWeibullFitter,
+    ShiftedBetaGeometricFitter,
+    _ContractualFitter,
+)
+from .fitters.gamma_gamma_fitter import GammaGammaFitter
+from .fitters.modified_beta_geo_fitter import ModifiedBetaGeoFitter
+from .fitters.pareto_nbd_fitter import ParetoNBDFitter
+from .fitters.transaction_fitter import TransactionFitter
 
 __all__ = ["KINDS", "MODELS", "Model", "by_name", "fitter_names", "models", "require"]
 
