@@ -272,28 +272,11 @@ class BaseFitter:
 
     # -- persistence -----------------------------------------------------------
 
-    def _fit_columns(
-        self,
-        columns: dict[str, Any],
-        weights: Any,
-        *,
-        index: Any,
-        initial_params: Any,
-        tol: float,
-        max_iterations: int,
-        verbose: bool,
-    ) -> None:
-        """Fits the native model on one-dimensional columns (in the order the
-        native ``fit`` takes them) and keeps them, with the weights, as ``data``."""
-        self._model, self.data = self._fit_native(
-            columns,
-            weights,
-            index=index,
-            initial_params=initial_params,
-            tol=tol,
-            max_iterations=max_iterations,
-            verbose=verbose,
-        )
+    def _fit(self, first: Any, rest: tuple[Any, ...], weights: Any, **options: Any) -> None:
+        """Fit the native model on the ``_columns`` given to ``fit`` (see
+        :meth:`_fit_inputs`) and keep them, with the weights, as ``data``."""
+        columns, weights = self._fit_inputs(first, rest, weights)
+        self._model, self.data = self._fit_native(columns, weights, **options)
 
     def _fit_native(
         self,
@@ -378,13 +361,18 @@ class BaseFitter:
             self._set_model_json(state["model"])
             self.penalizer_coef = float(state["penalizer_coef"])
 
+    def _subjects(self) -> float | None:
+        """Number of customers fitted on: from the fit, else the weights of ``data``."""
+        n: float | None = self._core().n_customers
+        if n is None and self.data is not None:
+            n = float(self.data["weights"].sum())
+        return n
+
     def __repr__(self) -> str:
         name = f"retentionkit.{type(self).__name__}"
         if self._model is None:
             return f"<{name}>"
-        n = self._model.n_customers
-        if n is None and self.data is not None:
-            n = float(self.data["weights"].sum())
+        n = self._subjects()
         subjects = "" if n is None else f" fitted with {n:.0f} subjects,"
         params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
         return f"<{name}:{subjects} {params}>"
@@ -411,6 +399,22 @@ def _column_label(column: str, aliases: dict[str, tuple[str, ...]]) -> str:
     """``column``, with its aliases: ``"n_periods (or periods)"``."""
     others = aliases.get(column, ())
     return f"{column} (or {', '.join(others)})" if others else column
+
+
+def _per_customer(value: Any, size: int, name: str, *, check_size: bool = True) -> FloatArray:
+    """``value`` for each simulated customer: a scalar repeated ``size`` times, or
+    one value per customer (then ``size`` must be 1 or their number, unless
+    ``check_size`` is false)."""
+    values = np.asarray(value, dtype=np.float64)
+    if values.ndim == 0:
+        if size < 0:
+            raise ValueError(f"size must be non-negative, got {size}")
+        return np.full(int(size), float(values))
+    if values.ndim == 1:
+        if check_size and size not in (1, len(values)):
+            raise ValueError(f"size={size} but {name} has {len(values)} values")
+        return np.ascontiguousarray(values)
+    raise ValueError(f"{name} must be a scalar or one-dimensional")
 
 
 def _fresh_seed() -> int:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._core import BetaGeoBetaBinomModel
 from .._validation import ArrayLike, Result
-from .base import BaseFitter, _fresh_seed
+from .base import BaseFitter, _fresh_seed, _per_customer
 
 __all__ = ["BetaGeoBetaBinomFitter"]
 
@@ -129,9 +129,9 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         retentionkit.ConvergenceError
             If the optimiser does not converge (a ``ValueError`` subclass).
         """
-        columns, weights = self._fit_inputs(frequency, (recency, n_periods), weights)
-        self._fit_columns(
-            columns,
+        self._fit(
+            frequency,
+            (recency, n_periods),
             weights,
             index=index,
             initial_params=initial_params,
@@ -324,10 +324,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
 
     def _n_customers(self) -> float:
         """Number of fitted customers: from the fit, else from ``data``."""
-        n = self._core().n_customers
-        if n is None and self.data is not None:
-            n = float(self.data["weights"].sum())
-        return float(self._fit_statistic(n, "the number of fitted customers"))
+        return float(self._fit_statistic(self._subjects(), "the number of fitted customers"))
 
     def individual_log_likelihood(
         self,
@@ -416,13 +413,4 @@ class BetaGeoBetaBinomFitter(BaseFitter):
             rng = np.random.default_rng(seed)
             probabilities = counts.to_numpy(dtype=np.float64) / counts.sum()
             return rng.choice(counts.index.to_numpy(dtype=np.float64), size=size, p=probabilities)
-        periods = np.asarray(n_periods, dtype=np.float64)
-        if periods.ndim == 0:
-            if size < 0:
-                raise ValueError(f"size must be non-negative, got {size}")
-            return np.full(int(size), float(periods))
-        if periods.ndim == 1:
-            if size not in (1, len(periods)):
-                raise ValueError(f"size={size} but n_periods has {len(periods)} values")
-            return np.ascontiguousarray(periods)
-        raise ValueError("n_periods must be a scalar or one-dimensional")
+        return _per_customer(n_periods, size, "n_periods")

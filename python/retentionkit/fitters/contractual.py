@@ -31,7 +31,7 @@ import pandas as pd
 
 from .._core import BetaDiscreteWeibullModel, ShiftedBetaGeometricModel
 from .._validation import ArrayLike, FloatArray, Result, as_float_array, name_rows, prepare
-from .base import BaseFitter, _fresh_seed
+from .base import BaseFitter, _fresh_seed, _per_customer
 
 __all__ = ["BetaDiscreteWeibullFitter", "ShiftedBetaGeometricFitter", "retention_table"]
 
@@ -437,14 +437,10 @@ class _ContractualFitter(BaseFitter):
         self._core()
         return retention_table(survivors, self)
 
-    def __repr__(self) -> str:
-        name = f"retentionkit.{type(self).__name__}"
-        if self._model is None:
-            return f"<{name}>"
-        n = self._model.n_customers
-        subjects = "" if n is None else f" fitted with {n:.0f} subjects,"
-        params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
-        return f"<{name}:{subjects} {params}>"
+    def _subjects(self) -> float | None:
+        """Number of customers fitted on, from the fit only (``data`` may be cohorts)."""
+        n: float | None = self._core().n_customers
+        return n
 
     # -- simulation --------------------------------------------------------------------
 
@@ -475,14 +471,9 @@ class _ContractualFitter(BaseFitter):
         model = self._core()
         if seed is None:
             seed = _fresh_seed()
-        periods = np.asarray(n_periods, dtype=np.float64)
-        if periods.ndim == 0:
-            if size < 0:
-                raise ValueError(f"size must be non-negative, got {size}")
-            periods = np.full(int(size), float(periods))
-        elif periods.ndim != 1:
-            raise ValueError("n_periods must be a scalar or one-dimensional")
-        duration, churned, theta = model.simulate(np.ascontiguousarray(periods), int(seed))
+        # As documented, an array of n_periods overrides size.
+        periods = _per_customer(n_periods, size, "n_periods", check_size=False)
+        duration, churned, theta = model.simulate(periods, int(seed))
         return pd.DataFrame(
             {
                 "duration": duration,

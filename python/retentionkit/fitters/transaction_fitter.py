@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ArrayLike, FloatArray, Result
-from .base import BaseFitter, _fresh_seed
+from .base import BaseFitter, _fresh_seed, _per_customer
 
 __all__ = ["TransactionFitter"]
 
@@ -86,9 +86,9 @@ class TransactionFitter(BaseFitter):
         retentionkit.ConvergenceError
             If the optimiser does not converge (a ``ValueError`` subclass).
         """
-        columns, weights = self._fit_inputs(frequency, (recency, T), weights)
-        self._fit_columns(
-            columns,
+        self._fit(
+            frequency,
+            (recency, T),
             weights,
             index=index,
             initial_params=initial_params,
@@ -507,17 +507,7 @@ class TransactionFitter(BaseFitter):
         model = self._core()
         if T is None:
             T = 1.0
-        ages = np.asarray(T, dtype=np.float64)
-        if ages.ndim == 0:
-            if size < 0:
-                raise ValueError(f"size must be non-negative, got {size}")
-            ages = np.full(int(size), float(ages))
-        elif ages.ndim == 1:
-            if size not in (1, len(ages)):
-                raise ValueError(f"size={size} but T has {len(ages)} values")
-            ages = np.ascontiguousarray(ages)
-        else:
-            raise ValueError("T must be a scalar or one-dimensional")
+        ages = _per_customer(T, size, "T")
         if seed is None:
             seed = _fresh_seed()
         freq, rec, age, lam, p, alive = model.simulate(ages, int(seed))
