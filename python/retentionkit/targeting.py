@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._registry import require
-from .fitters.discounting import PERIODS_PER_MONTH
+from .fitters._discounting import PERIODS_PER_MONTH
 from .fitters.gamma_gamma_fitter import GammaGammaFitter
 from .fitters.transaction_fitter import TransactionFitter
 

@@ -10,8 +10,8 @@ import retentionkit
 from retentionkit import BetaGeoBetaBinomFitter, BetaGeoFitter, GammaGammaFitter, cli, report
 from retentionkit._registry import KINDS, MODELS, by_name, fitter_names, models, require
 from retentionkit.datasets import load_cdnow_summary_data_with_monetary_value, load_donations
+from retentionkit.fitters._discounting import PERIODS_PER_MONTH, periods_per_month
 from retentionkit.fitters.base import BaseFitter
-from retentionkit.fitters.discounting import PERIODS_PER_MONTH, periods_per_month
 
 
 def test_every_exported_fitter_is_registered_once() -> None:

@@ -53,8 +53,7 @@ class BaseFitter:
     """Base class of the fitters; not used directly.
 
     Subclasses set ``_core_class`` to the native model class, which provides
-    ``PARAM_NAMES``, ``from_params`` and ``from_json``, and ``_columns`` to the
-    columns of a customer's history, in the order the native methods take them.
+    ``PARAM_NAMES``, ``from_params`` and ``from_json``.
 
     Attributes
     ----------

@@ -19,8 +19,8 @@ from .._core import customer_lifetime_value_continuous as _core_clv_continuous
 from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
 from .._validation import ArrayLike, Result, name_rows, prepare
+from ._discounting import check_discounting, continuous_rate
 from .base import BaseFitter, _interval_frame, _seed
-from .discounting import check_discounting, continuous_rate
 from .transaction_fitter import TransactionFitter
 
 __all__ = ["GammaGammaFitter", "spend_frequency_correlation"]
