@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._registry import models
 from .fitters import GammaGammaFitter, TransactionFitter
 from .model_comparison import period_transactions_chi_square
 from .plotting import (
@@ -117,9 +118,7 @@ def render_html(c: ReportContext) -> str:
         _segments(c),
         _models(c),
         _details(c),
-        "<footer>Models: BG/NBD (Fader, Hardie &amp; Lee 2005), MBG/NBD (Batislam, Denizel "
-        "&amp; Filiztekin 2007), Pareto/NBD (Schmittlein, Morrison &amp; Colombo 1987), "
-        "Gamma-Gamma spend (Fader &amp; Hardie 2013).</footer>",
+        f"<footer>Models: {_references()}.</footer>",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -431,6 +430,14 @@ def _fit_figure(c: ReportContext) -> Figure:
 
 
 # -- text helpers ----------------------------------------------------------------------------
+
+
+def _references() -> str:
+    """The report's models with their papers: "BG/NBD (Fader, Hardie &amp; Lee 2005), ..."."""
+    return ", ".join(
+        f"{_e(m.label)}{' spend' if m.kind == 'spend' else ''} ({_e(m.reference)})"
+        for m in models("transaction", "spend")
+    )
 
 
 def _e(text: str) -> str:

@@ -19,8 +19,9 @@ import pandas as pd
 
 from . import __version__
 from ._core import ConvergenceError
+from ._registry import by_name, models
 from .datasets import load_cdnow_summary
-from .fitters import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, TransactionFitter
+from .fitters import TransactionFitter
 from .report import TIME_UNITS, build_report, cdnow_report
 
 __all__ = ["main"]
@@ -30,11 +31,7 @@ EXIT_NOT_CONVERGED = 1
 
 
 #: The models ``--model`` accepts: name -> (fitter class, display name).
-MODELS: dict[str, tuple[type[TransactionFitter], str]] = {
-    "bgnbd": (BetaGeoFitter, "BG/NBD"),
-    "mbgnbd": (ModifiedBetaGeoFitter, "MBG/NBD"),
-    "pnbd": (ParetoNBDFitter, "Pareto/NBD"),
-}
+MODELS: dict[str, tuple[type[TransactionFitter], str]] = by_name("transaction")
 
 
 class InputError(Exception):
@@ -78,8 +75,9 @@ def _add_report_parser(commands: Any) -> None:
         "report",
         help="HTML report and per-customer CSV from a transaction log",
         description=(
-            "Split a transaction log into calibration and holdout periods, fit BG/NBD, "
-            "MBG/NBD, Pareto/NBD and the Gamma-Gamma spend model, compare the models on "
+            "Split a transaction log into calibration and holdout periods, fit "
+            f"{', '.join(m.label for m in models('transaction'))} and the "
+            f"{models('spend')[0].label} spend model, compare the models on "
             "the holdout and write one self-contained HTML report (plots embedded) and, "
             "with --csv, every customer's P(alive), expected purchases, CLV and segment. "
             "Without TRANSACTIONS, the bundled CDNOW sample log is used (calibration to "

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, Union
 import numpy as np
 import pandas as pd
 
+from ._registry import require
 from ._validation import ArrayLike, as_float_array
 from .fitters.base import BaseFitter
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
@@ -177,15 +178,12 @@ def chi_square(actual: ArrayLike, expected: ArrayLike, n_params: int = 0) -> Chi
 
 
 def _age_column(model: Any) -> str:
-    """The column of ``model.data`` holding each customer's observation length."""
-    if isinstance(model, TransactionFitter):
-        return "T"
-    if isinstance(model, BetaGeoBetaBinomFitter):
-        return "n_periods"
-    raise TypeError(
-        "this needs a BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or "
-        f"BetaGeoBetaBinomFitter, got {type(model).__name__}"
-    )
+    """The column of ``model.data`` holding each customer's observation length.
+
+    It is the last history column: ``T``, or ``n_periods`` for the BG/BB.
+    """
+    require(model, "transaction", "discrete", needs="this needs a")
+    return str(model._columns[-1])
 
 
 def _fitted_data(model: BaseFitter) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._registry import require
 from ._validation import FloatArray
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .fitters.contractual import _ContractualFitter
@@ -86,11 +87,7 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def _purchase_model(model: Any) -> PurchaseModel:
-    if not isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter)):
-        raise TypeError(
-            "this plot needs a BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or "
-            f"BetaGeoBetaBinomFitter, got {type(model).__name__}"
-        )
+    require(model, "transaction", "discrete", needs="this plot needs a")
     return model
 
 
@@ -462,11 +459,7 @@ def alive_path(
     pandas.Series
         Indexed by the start of each period (timestamps), ``t + 1`` values.
     """
-    if not isinstance(model, TransactionFitter):
-        raise TypeError(
-            "plot_history_alive needs a BetaGeoFitter, ModifiedBetaGeoFitter or "
-            f"ParetoNBDFitter, got {type(model).__name__}"
-        )
+    require(model, "transaction", needs="plot_history_alive needs a")
     if t < 0:
         raise ValueError(f"t must be non-negative, got {t}")
     offsets, start = _period_offsets(transactions[datetime_col], freq, None)
@@ -813,11 +806,7 @@ def plot_retention(
         With one marked line per cohort (labelled with the cohort) and the model's
         line, labelled ``model``, last.
     """
-    if not isinstance(model, _ContractualFitter):
-        raise TypeError(
-            "plot_retention needs a ShiftedBetaGeometricFitter or "
-            f"BetaDiscreteWeibullFitter, got {type(model).__name__}"
-        )
+    require(model, "contractual", needs="plot_retention needs a")
     if kind not in ("survival", "retention"):
         raise ValueError(f"kind must be 'survival' or 'retention', got {kind!r}")
     observed = _empirical_survival(model, survivors)

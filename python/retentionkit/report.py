@@ -32,16 +32,10 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._registry import by_name
 from ._report_html import TITLE, ReportContext, figure_class, render_html
 from .datasets import load_transaction_data
-from .fitters import (
-    BetaGeoFitter,
-    GammaGammaFitter,
-    ModifiedBetaGeoFitter,
-    ParetoNBDFitter,
-    TransactionFitter,
-    spend_frequency_correlation,
-)
+from .fitters import GammaGammaFitter, TransactionFitter, spend_frequency_correlation
 from .model_comparison import compare_models
 from .targeting import (
     SegmentThresholds,
@@ -82,11 +76,7 @@ TIME_UNITS: dict[str, TimeUnit] = {
 }
 
 #: ``model=``: key -> (fitter class, display name).
-MODELS: dict[str, tuple[type[TransactionFitter], str]] = {
-    "bgnbd": (BetaGeoFitter, "BG/NBD"),
-    "mbgnbd": (ModifiedBetaGeoFitter, "MBG/NBD"),
-    "pnbd": (ParetoNBDFitter, "Pareto/NBD"),
-}
+MODELS: dict[str, tuple[type[TransactionFitter], str]] = by_name("transaction")
 
 #: The CDNOW split of Fader, Hardie & Lee (2005): 39 + 39 weeks.
 CDNOW_HOLDOUT_START = pd.Timestamp("1997-10-01")
@@ -293,7 +283,8 @@ def build_report(
             ["frequency", "recency", "T"], axis=1
         )
 
-    with bar.step("fitting BG/NBD, MBG/NBD, Pareto/NBD on the calibration period"):
+    labels = ", ".join(name for _, name in MODELS.values())
+    with bar.step(f"fitting {labels} on the calibration period"):
         fitted: dict[str, TransactionFitter] = {}
         for fitter_class, name in MODELS.values():
             try:

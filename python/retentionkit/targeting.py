@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .fitters.gamma_gamma_fitter import _PERIODS_PER_MONTH, GammaGammaFitter
+from ._registry import require
+from .fitters._discounting import PERIODS_PER_MONTH
+from .fitters.gamma_gamma_fitter import GammaGammaFitter
 from .fitters.transaction_fitter import TransactionFitter
 
 __all__ = [
@@ -208,13 +210,9 @@ def customer_table(
     probably lost                 37
     Name: count, dtype: int64
     """
-    if not isinstance(transaction_model, TransactionFitter):
-        raise TypeError(
-            "transaction_model must be a fitted BetaGeoFitter, ModifiedBetaGeoFitter or "
-            f"ParetoNBDFitter, got {type(transaction_model).__name__}"
-        )
-    if freq not in _PERIODS_PER_MONTH:
-        raise ValueError(f"freq must be one of {sorted(_PERIODS_PER_MONTH)}, got {freq!r}")
+    require(transaction_model, "transaction", needs="transaction_model must be a fitted")
+    if freq not in PERIODS_PER_MONTH:
+        raise ValueError(f"freq must be one of {sorted(PERIODS_PER_MONTH)}, got {freq!r}")
     thresholds = SegmentThresholds() if thresholds is None else thresholds
     needed = ["frequency", "recency", "T"]
     if spend_model is not None:
@@ -226,7 +224,7 @@ def customer_table(
             f"{', '.join(map(str, summary.columns))})"
         )
     if horizon is None:
-        horizon = math.ceil(time) * _PERIODS_PER_MONTH[freq]
+        horizon = math.ceil(time) * PERIODS_PER_MONTH[freq]
     if not horizon >= 0:
         raise ValueError(f"horizon must be non-negative, got {horizon!r}")
 

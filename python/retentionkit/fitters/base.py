@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .._validation import FloatArray, name_rows, prepare
+from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
 
 __all__ = ["BaseFitter", "NotFittedError"]
 
@@ -65,6 +65,12 @@ class BaseFitter:
     """
 
     _core_class: ClassVar[Any]
+    #: The columns of a customer's history (of ``data``, of a DataFrame given to
+    #: ``fit``), in the order the native ``fit`` and predictions take them.
+    _columns: ClassVar[tuple[str, ...]] = ()
+    #: Other names a DataFrame given to ``fit`` may use for a column, in order of
+    #: preference after the column's own name.
+    _column_aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         self.penalizer_coef = float(penalizer_coef)
@@ -93,6 +99,84 @@ class BaseFitter:
     @property
     def _param_names(self) -> list[str]:
         return list(self._core_class.PARAM_NAMES)
+
+    # -- the generic routines behind fit and the predictions ---------------------
+
+    def _fit_inputs(
+        self, first: Any, rest: tuple[Any, ...], weights: Any
+    ) -> tuple[dict[str, Any], Any]:
+        """The ``_columns`` given to ``fit``, one by one or as one DataFrame.
+
+        Returns the columns by name and the weights (a DataFrame's ``weights``
+        column unless they are given).
+        """
+        names = _and(self._columns)
+        if isinstance(first, pd.DataFrame):
+            frame = first
+            if any(v is not None for v in rest):
+                raise ValueError(f"pass either a DataFrame or {names}, not both")
+            found = {c: self._frame_column(frame, c) for c in self._columns}
+            missing = [
+                _column_label(c, self._column_aliases) for c, f in found.items() if f is None
+            ]
+            if missing:
+                raise ValueError(f"the DataFrame lacks the column(s) {missing}")
+            if weights is None and "weights" in frame.columns:
+                weights = frame["weights"]
+            return {c: frame[f] for c, f in found.items()}, weights
+        if any(v is None for v in rest):
+            raise ValueError(f"fit needs {names} (or one DataFrame)")
+        return dict(zip(self._columns, (first, *rest))), weights
+
+    def _frame_column(self, frame: pd.DataFrame, column: str) -> str | None:
+        """The name under which ``frame`` holds ``column``, or None."""
+        names = (column, *self._column_aliases.get(column, ()))
+        return next((n for n in names if n in frame.columns), None)
+
+    def _history(self, *given: ArrayLike | None) -> dict[str, Any]:
+        """The given history (values of ``_columns``), or the fitted data's when
+        none is given."""
+        names = _and(self._columns)
+        if all(v is not None for v in given):
+            return dict(zip(self._columns, given))
+        if any(v is not None for v in given):
+            raise ValueError(f"give all of {names}, or none (to use the fitted data)")
+        if self.data is None:
+            raise ValueError(f"no {names} given and no fitted data to use: pass them explicitly")
+        return {c: self.data[c] for c in self._columns}
+
+    def _predict(
+        self, method: str, /, *, order: tuple[int, ...] | None = None, **inputs: Any
+    ) -> Result:
+        """Call the native ``method`` on ``inputs``, shaped back like the inputs.
+
+        The inputs are converted and broadcast by :func:`prepare` (the first
+        Series gives the result's index) and passed in the order given, or in
+        ``order`` (positions in the keywords' order) when the native method
+        takes them otherwise. Errors naming a row get its index label.
+        """
+        model = self._core()
+        p = prepare(**inputs)
+        arrays = p.arrays if order is None else tuple(p.arrays[i] for i in order)
+        with name_rows(p.index):
+            values = getattr(model, method)(*arrays)
+        return p.wrap(values)
+
+    def _predict_interval(
+        self, method: str, /, *, level: float, n_draws: int, seed: int | None, **inputs: Any
+    ) -> pd.DataFrame:
+        """Call the native interval ``method`` on ``inputs``, as :meth:`_predict`.
+
+        Returns the core's (estimate, lower, upper) as a DataFrame indexed like
+        the input Series (else 0..n-1).
+        """
+        model = self._core()
+        p = prepare(**inputs)
+        with name_rows(p.index):
+            bands = getattr(model, method)(
+                *p.arrays, level=float(level), n_draws=int(n_draws), seed=_seed(seed)
+            )
+        return _interval_frame(bands, p.index)
 
     # -- parameters and fit statistics ------------------------------------------
 
@@ -187,7 +271,13 @@ class BaseFitter:
 
     # -- persistence -----------------------------------------------------------
 
-    def _fit_columns(
+    def _fit(self, first: Any, rest: tuple[Any, ...], weights: Any, **options: Any) -> None:
+        """Fit the native model on the ``_columns`` given to ``fit`` (see
+        :meth:`_fit_inputs`) and keep them, with the weights, as ``data``."""
+        columns, weights = self._fit_inputs(first, rest, weights)
+        self._model, self.data = self._fit_native(columns, weights, **options)
+
+    def _fit_native(
         self,
         columns: dict[str, Any],
         weights: Any,
@@ -197,9 +287,11 @@ class BaseFitter:
         tol: float,
         max_iterations: int,
         verbose: bool,
-    ) -> None:
-        """Fits the native model on one-dimensional columns (in the order the
-        native ``fit`` takes them) and keeps them, with the weights, as ``data``."""
+        **options: Any,
+    ) -> tuple[Any, pd.DataFrame]:
+        """The native model fitted on one-dimensional columns (in the order the
+        native ``fit`` takes them, then further native ``options``), and the
+        columns with the weights as a DataFrame; neither is kept."""
         inputs = dict(columns)
         if weights is not None:
             inputs["weights"] = weights
@@ -213,7 +305,7 @@ class BaseFitter:
         data_index = _data_index(index, prepared.index, len(arrays[0]))
         start = None if initial_params is None else [float(v) for v in initial_params]
         with name_rows(data_index):
-            self._model = self._core_class.fit(
+            model = self._core_class.fit(
                 *arrays,
                 w,
                 penalizer_coef=self.penalizer_coef,
@@ -221,10 +313,11 @@ class BaseFitter:
                 tol=tol,
                 max_iterations=max_iterations,
                 verbose=verbose,
+                **options,
             )
         frame = dict(zip(columns, arrays))
         frame["weights"] = np.ones_like(arrays[0]) if w is None else w
-        self.data = pd.DataFrame(frame, index=data_index, copy=True)
+        return model, pd.DataFrame(frame, index=data_index, copy=True)
 
     def save_model(self, path: str | os.PathLike[str]) -> None:
         """Write the model as JSON, the format the Rust crate reads and writes.
@@ -267,13 +360,18 @@ class BaseFitter:
             self._set_model_json(state["model"])
             self.penalizer_coef = float(state["penalizer_coef"])
 
+    def _subjects(self) -> float | None:
+        """Number of customers fitted on: from the fit, else the weights of ``data``."""
+        n: float | None = self._core().n_customers
+        if n is None and self.data is not None:
+            n = float(self.data["weights"].sum())
+        return n
+
     def __repr__(self) -> str:
         name = f"retentionkit.{type(self).__name__}"
         if self._model is None:
             return f"<{name}>"
-        n = self._model.n_customers
-        if n is None and self.data is not None:
-            n = float(self.data["weights"].sum())
+        n = self._subjects()
         subjects = "" if n is None else f" fitted with {n:.0f} subjects,"
         params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
         return f"<{name}:{subjects} {params}>"
@@ -288,3 +386,55 @@ def _data_index(index: Any, series_index: pd.Index | None, n: int) -> pd.Index:
     if series_index is not None:
         return series_index
     return pd.RangeIndex(n)
+
+
+def _and(names: Any) -> str:
+    """``"a, b and c"``."""
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _column_label(column: str, aliases: dict[str, tuple[str, ...]]) -> str:
+    """``column``, with its aliases: ``"n_periods (or periods)"``."""
+    others = aliases.get(column, ())
+    return f"{column} (or {', '.join(others)})" if others else column
+
+
+def _per_customer(value: Any, size: int, name: str, *, check_size: bool = True) -> FloatArray:
+    """``value`` for each simulated customer: a scalar repeated ``size`` times, or
+    one value per customer (then ``size`` must be 1 or their number, unless
+    ``check_size`` is false)."""
+    values = np.asarray(value, dtype=np.float64)
+    if values.ndim == 0:
+        if size < 0:
+            raise ValueError(f"size must be non-negative, got {size}")
+        return np.full(int(size), float(values))
+    if values.ndim == 1:
+        if check_size and size not in (1, len(values)):
+            raise ValueError(f"size={size} but {name} has {len(values)} values")
+        return np.ascontiguousarray(values)
+    raise ValueError(f"{name} must be a scalar or one-dimensional")
+
+
+def _fresh_seed() -> int:
+    """A seed for the core's random generator, from numpy's entropy."""
+    return int(np.random.default_rng().integers(0, 2**63 - 1))
+
+
+def _seed(seed: int | None) -> int:
+    """The given seed, or a fresh one from numpy's entropy."""
+    if seed is None:
+        return _fresh_seed()
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return seed
+
+
+def _interval_frame(bands: tuple[Any, Any, Any], index: pd.Index | None) -> pd.DataFrame:
+    """The core's (estimate, lower, upper) as a DataFrame indexed like the input."""
+    estimate, lower, upper = (np.asarray(b, dtype=np.float64) for b in bands)
+    return pd.DataFrame(
+        {"estimate": estimate, "lower": lower, "upper": upper},
+        index=index if index is not None else pd.RangeIndex(len(estimate)),
+    )

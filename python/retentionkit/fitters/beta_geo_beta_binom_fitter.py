@@ -14,14 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .._core import BetaGeoBetaBinomModel
-from .._validation import ArrayLike, Result, name_rows, prepare
-from .base import BaseFitter
+from .._validation import ArrayLike, Result
+from .base import BaseFitter, _fresh_seed, _per_customer
 
 __all__ = ["BetaGeoBetaBinomFitter"]
-
-#: Names accepted for the number of transaction opportunities in a DataFrame, in
-#: order of preference (``periods`` is the column of ``load_donations``).
-_N_PERIODS_COLUMNS = ("n_periods", "periods")
 
 
 class BetaGeoBetaBinomFitter(BaseFitter):
@@ -68,6 +64,9 @@ class BetaGeoBetaBinomFitter(BaseFitter):
     """
 
     _core_class: ClassVar[Any] = BetaGeoBetaBinomModel
+    _columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "n_periods")
+    #: ``periods`` is the column of ``load_donations``.
+    _column_aliases: ClassVar[dict[str, tuple[str, ...]]] = {"n_periods": ("periods",)}
 
     def fit(
         self,
@@ -130,27 +129,9 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         retentionkit.ConvergenceError
             If the optimiser does not converge (a ``ValueError`` subclass).
         """
-        if isinstance(frequency, pd.DataFrame):
-            frame = frequency
-            if recency is not None or n_periods is not None:
-                raise ValueError(
-                    "pass either a DataFrame or frequency, recency and n_periods, not both"
-                )
-            n_column = next((c for c in _N_PERIODS_COLUMNS if c in frame.columns), None)
-            missing = [c for c in ("frequency", "recency") if c not in frame.columns]
-            if n_column is None:
-                missing.append("n_periods (or periods)")
-            if missing:
-                raise ValueError(f"the DataFrame lacks the column(s) {missing}")
-            frequency, recency = frame["frequency"], frame["recency"]
-            n_periods = frame[n_column]
-            if weights is None and "weights" in frame.columns:
-                weights = frame["weights"]
-        elif recency is None or n_periods is None:
-            raise ValueError("fit needs frequency, recency and n_periods (or one DataFrame)")
-
-        self._fit_columns(
-            {"frequency": frequency, "recency": recency, "n_periods": n_periods},
+        self._fit(
+            frequency,
+            (recency, n_periods),
             weights,
             index=index,
             initial_params=initial_params,
@@ -161,24 +142,6 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         return self
 
     # -- predictions -------------------------------------------------------------
-
-    def _history(
-        self, frequency: Any, recency: Any, n_periods: Any
-    ) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
-        """The given history, or the fitted data's when none is given."""
-        given = [v is not None for v in (frequency, recency, n_periods)]
-        if all(given):
-            return frequency, recency, n_periods
-        if any(given):
-            raise ValueError(
-                "give all of frequency, recency and n_periods, or none (to use the fitted data)"
-            )
-        if self.data is None:
-            raise ValueError(
-                "no frequency, recency and n_periods given and no fitted data to use: "
-                "pass them explicitly"
-            )
-        return self.data["frequency"], self.data["recency"], self.data["n_periods"]
 
     def conditional_expected_number_of_purchases_up_to_time(
         self,
@@ -219,17 +182,11 @@ class BetaGeoBetaBinomFitter(BaseFitter):
             Broadcast over the inputs; a Series with the input's index when a
             Series is given (or the fitted data is used).
         """
-        frequency, recency, n_periods = self._history(frequency, recency, n_periods)
-        model = self._core()
-        p = prepare(
+        return self._predict(
+            "conditional_expected_number_of_purchases_up_to_time",
             m_periods_in_future=m_periods_in_future,
-            frequency=frequency,
-            recency=recency,
-            n_periods=n_periods,
+            **self._history(frequency, recency, n_periods),
         )
-        with name_rows(p.index):
-            values = model.conditional_expected_number_of_purchases_up_to_time(*p.arrays)
-        return p.wrap(values)
 
     predict = conditional_expected_number_of_purchases_up_to_time
 
@@ -267,17 +224,11 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         float, numpy.ndarray or pandas.Series
             Values in [0, 1], shaped like the inputs.
         """
-        frequency, recency, n_periods = self._history(frequency, recency, n_periods)
-        model = self._core()
-        p = prepare(
+        return self._predict(
+            "conditional_probability_alive",
             m_periods_in_future=m_periods_in_future,
-            frequency=frequency,
-            recency=recency,
-            n_periods=n_periods,
+            **self._history(frequency, recency, n_periods),
         )
-        with name_rows(p.index):
-            values = model.conditional_probability_alive(*p.arrays)
-        return p.wrap(values)
 
     def expected_number_of_purchases_up_to_time(self, n_periods: ArrayLike) -> Result:
         r"""Expected number of transactions of a new customer in the first ``n`` opportunities.
@@ -300,11 +251,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         float, numpy.ndarray or pandas.Series
             Shaped like ``n_periods``.
         """
-        model = self._core()
-        p = prepare(n_periods=n_periods)
-        with name_rows(p.index):
-            values = model.expected_number_of_transactions(*p.arrays)
-        return p.wrap(values)
+        return self._predict("expected_number_of_transactions", n_periods=n_periods)
 
     def probability_of_n_purchases_up_to_time(self, n_periods: ArrayLike, n: ArrayLike) -> Result:
         r"""Probability that a new customer makes exactly ``n`` transactions in ``n_periods``.
@@ -333,11 +280,10 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         -------
         float, numpy.ndarray or pandas.Series
         """
-        model = self._core()
-        p = prepare(n_periods=n_periods, n=n)
-        with name_rows(p.index):
-            values = model.probability_of_n_transactions(p.arrays[1], p.arrays[0])
-        return p.wrap(values)
+        # The core takes (x, n_periods); the index is that of n_periods if a Series.
+        return self._predict(
+            "probability_of_n_transactions", order=(1, 0), n_periods=n_periods, n=n
+        )
 
     def expected_number_of_transactions_in_first_n_periods(self, n: int) -> pd.DataFrame:
         r"""Expected number of customers with each number of transactions in ``n`` opportunities.
@@ -378,10 +324,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
 
     def _n_customers(self) -> float:
         """Number of fitted customers: from the fit, else from ``data``."""
-        n = self._core().n_customers
-        if n is None and self.data is not None:
-            n = float(self.data["weights"].sum())
-        return float(self._fit_statistic(n, "the number of fitted customers"))
+        return float(self._fit_statistic(self._subjects(), "the number of fitted customers"))
 
     def individual_log_likelihood(
         self,
@@ -400,12 +343,9 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         -------
         float, numpy.ndarray or pandas.Series
         """
-        frequency, recency, n_periods = self._history(frequency, recency, n_periods)
-        model = self._core()
-        p = prepare(frequency=frequency, recency=recency, n_periods=n_periods)
-        with name_rows(p.index):
-            values = model.individual_log_likelihood(*p.arrays)
-        return p.wrap(values)
+        return self._predict(
+            "individual_log_likelihood", **self._history(frequency, recency, n_periods)
+        )
 
     # -- simulation -----------------------------------------------------------------
 
@@ -443,7 +383,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         """
         model = self._core()
         if seed is None:
-            seed = int(np.random.default_rng().integers(0, 2**63 - 1))
+            seed = _fresh_seed()
         periods = self._simulation_periods(size, int(seed), n_periods)
         freq, rec, n, p, theta, alive = model.simulate(periods, int(seed))
         return pd.DataFrame(
@@ -473,13 +413,4 @@ class BetaGeoBetaBinomFitter(BaseFitter):
             rng = np.random.default_rng(seed)
             probabilities = counts.to_numpy(dtype=np.float64) / counts.sum()
             return rng.choice(counts.index.to_numpy(dtype=np.float64), size=size, p=probabilities)
-        periods = np.asarray(n_periods, dtype=np.float64)
-        if periods.ndim == 0:
-            if size < 0:
-                raise ValueError(f"size must be non-negative, got {size}")
-            return np.full(int(size), float(periods))
-        if periods.ndim == 1:
-            if size not in (1, len(periods)):
-                raise ValueError(f"size={size} but n_periods has {len(periods)} values")
-            return np.ascontiguousarray(periods)
-        raise ValueError("n_periods must be a scalar or one-dimensional")
+        return _per_customer(n_periods, size, "n_periods")

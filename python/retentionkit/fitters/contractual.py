@@ -31,7 +31,7 @@ import pandas as pd
 
 from .._core import BetaDiscreteWeibullModel, ShiftedBetaGeometricModel
 from .._validation import ArrayLike, FloatArray, Result, as_float_array, name_rows, prepare
-from .base import BaseFitter
+from .base import BaseFitter, _fresh_seed, _per_customer
 
 __all__ = ["BetaDiscreteWeibullFitter", "ShiftedBetaGeometricFitter", "retention_table"]
 
@@ -319,10 +319,7 @@ class _ContractualFitter(BaseFitter):
         float, numpy.ndarray or pandas.Series
             Shaped like ``t``.
         """
-        p = prepare(t=t)
-        with name_rows(p.index):
-            values = self._core().survival(*p.arrays)
-        return p.wrap(values)
+        return self._predict("survival", t=t)
 
     def retention_rate(self, t: ArrayLike) -> Result:
         r"""Retention rate of period ``t``: :math:`r(t) = S(t) / S(t - 1)`.
@@ -340,10 +337,7 @@ class _ContractualFitter(BaseFitter):
         -------
         float, numpy.ndarray or pandas.Series
         """
-        p = prepare(t=t)
-        with name_rows(p.index):
-            values = self._core().retention_rate(*p.arrays)
-        return p.wrap(values)
+        return self._predict("retention_rate", t=t)
 
     def probability_of_churn_at(self, t: ArrayLike) -> Result:
         r"""Probability that a new customer churns after exactly ``t`` periods.
@@ -360,10 +354,7 @@ class _ContractualFitter(BaseFitter):
         -------
         float, numpy.ndarray or pandas.Series
         """
-        p = prepare(t=t)
-        with name_rows(p.index):
-            values = self._core().probability_of_churn_at(*p.arrays)
-        return p.wrap(values)
+        return self._predict("probability_of_churn_at", t=t)
 
     @property
     def expected_lifetime(self) -> float:
@@ -400,10 +391,7 @@ class _ContractualFitter(BaseFitter):
         -------
         float, numpy.ndarray or pandas.Series
         """
-        p = prepare(discount_rate=discount_rate)
-        with name_rows(p.index):
-            values = self._core().discounted_expected_lifetime(*p.arrays)
-        return p.wrap(values)
+        return self._predict("discounted_expected_lifetime", discount_rate=discount_rate)
 
     def discounted_expected_residual_lifetime(
         self, n_renewals: ArrayLike, discount_rate: ArrayLike
@@ -435,10 +423,11 @@ class _ContractualFitter(BaseFitter):
         -------
         float, numpy.ndarray or pandas.Series
         """
-        p = prepare(n_renewals=n_renewals, discount_rate=discount_rate)
-        with name_rows(p.index):
-            values = self._core().discounted_expected_residual_lifetime(*p.arrays)
-        return p.wrap(values)
+        return self._predict(
+            "discounted_expected_residual_lifetime",
+            n_renewals=n_renewals,
+            discount_rate=discount_rate,
+        )
 
     def retention_table(self, survivors: ArrayLike) -> pd.DataFrame:
         """Empirical retention and churn rates beside this model's projection.
@@ -448,14 +437,10 @@ class _ContractualFitter(BaseFitter):
         self._core()
         return retention_table(survivors, self)
 
-    def __repr__(self) -> str:
-        name = f"retentionkit.{type(self).__name__}"
-        if self._model is None:
-            return f"<{name}>"
-        n = self._model.n_customers
-        subjects = "" if n is None else f" fitted with {n:.0f} subjects,"
-        params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
-        return f"<{name}:{subjects} {params}>"
+    def _subjects(self) -> float | None:
+        """Number of customers fitted on, from the fit only (``data`` may be cohorts)."""
+        n: float | None = self._core().n_customers
+        return n
 
     # -- simulation --------------------------------------------------------------------
 
@@ -485,15 +470,10 @@ class _ContractualFitter(BaseFitter):
         """
         model = self._core()
         if seed is None:
-            seed = int(np.random.default_rng().integers(0, 2**63 - 1))
-        periods = np.asarray(n_periods, dtype=np.float64)
-        if periods.ndim == 0:
-            if size < 0:
-                raise ValueError(f"size must be non-negative, got {size}")
-            periods = np.full(int(size), float(periods))
-        elif periods.ndim != 1:
-            raise ValueError("n_periods must be a scalar or one-dimensional")
-        duration, churned, theta = model.simulate(np.ascontiguousarray(periods), int(seed))
+            seed = _fresh_seed()
+        # As documented, an array of n_periods overrides size.
+        periods = _per_customer(n_periods, size, "n_periods", check_size=False)
+        duration, churned, theta = model.simulate(periods, int(seed))
         return pd.DataFrame(
             {
                 "duration": duration,

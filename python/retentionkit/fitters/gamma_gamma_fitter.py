@@ -9,10 +9,8 @@ base analysis", Journal of Marketing Research 42(4), 415-430.
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
 from .._core import GammaGammaModel
@@ -21,8 +19,9 @@ from .._core import customer_lifetime_value_continuous as _core_clv_continuous
 from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
 from .._validation import ArrayLike, Result, name_rows, prepare
-from .base import BaseFitter, _data_index
-from .transaction_fitter import TransactionFitter, _interval_frame, _seed
+from ._discounting import check_discounting, continuous_rate
+from .base import BaseFitter, _interval_frame, _seed
+from .transaction_fitter import TransactionFitter
 
 __all__ = ["GammaGammaFitter", "spend_frequency_correlation"]
 
@@ -69,6 +68,7 @@ class GammaGammaFitter(BaseFitter):
     """
 
     _core_class: ClassVar[Any] = GammaGammaModel
+    _columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
 
     def fit(
         self,
@@ -133,30 +133,16 @@ class GammaGammaFitter(BaseFitter):
         retentionkit.ConvergenceError
             If the optimiser does not converge (a ``ValueError`` subclass).
         """
-        inputs: dict[str, Any] = {"frequency": frequency, "monetary_value": monetary_value}
-        if weights is not None:
-            inputs["weights"] = weights
-        prepared = prepare(**inputs)
-        if len(prepared.shape) != 1:
-            raise ValueError(
-                f"fit needs one-dimensional data, got inputs of shape {prepared.shape}"
-            )
-        freq, money = prepared.arrays[:2]
-        w = prepared.arrays[2] if weights is not None else None
-        data_index = _data_index(index, prepared.index, len(freq))
-        start = None if initial_params is None else [float(v) for v in initial_params]
-        with name_rows(data_index):
-            model = self._core_class.fit(
-                freq,
-                money,
-                w,
-                penalizer_coef=self.penalizer_coef,
-                initial_params=start,
-                tol=tol,
-                max_iterations=max_iterations,
-                verbose=verbose,
-                exclude_zero_frequency=exclude_zero_frequency,
-            )
+        model, data = self._fit_native(
+            {"frequency": frequency, "monetary_value": monetary_value},
+            weights,
+            index=index,
+            initial_params=initial_params,
+            tol=tol,
+            max_iterations=max_iterations,
+            verbose=verbose,
+            exclude_zero_frequency=exclude_zero_frequency,
+        )
         q = float(model.params[1])
         if q_constraint and not q > 1.0:
             raise ValueError(
@@ -166,15 +152,7 @@ class GammaGammaFitter(BaseFitter):
                 "no better. Check the data for extreme monetary values."
             )
         self._model = model
-        self.data = pd.DataFrame(
-            {
-                "monetary_value": money,
-                "frequency": freq,
-                "weights": np.ones_like(freq) if w is None else w,
-            },
-            index=data_index,
-            copy=True,
-        )
+        self.data = data[["monetary_value", "frequency", "weights"]]
         return self
 
     def conditional_expected_average_profit(
@@ -222,11 +200,11 @@ class GammaGammaFitter(BaseFitter):
                 frequency = self.data["frequency"]
             if monetary_value is None:
                 monetary_value = self.data["monetary_value"]
-        model = self._core()
-        p = prepare(frequency=frequency, monetary_value=monetary_value)
-        with name_rows(p.index):
-            values = model.conditional_expected_average_profit(*p.arrays)
-        return p.wrap(values)
+        return self._predict(
+            "conditional_expected_average_profit",
+            frequency=frequency,
+            monetary_value=monetary_value,
+        )
 
     def expected_average_profit(self) -> float:
         r"""Expected average transaction value of a new customer, :math:`pv/(q-1)`, eq. (4).
@@ -311,7 +289,7 @@ class GammaGammaFitter(BaseFitter):
             On invalid input, or when ``q <= 1``.
         """
         transactions = _transaction_core(transaction_prediction_model)
-        _check_discounting(discounting, time)
+        check_discounting(discounting, time)
         model = self._core()
         p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
         x, tx, age, money = p.arrays
@@ -324,10 +302,10 @@ class GammaGammaFitter(BaseFitter):
                     tx,
                     age,
                     profit,
-                    discount_rate=_continuous_rate(discount_rate, freq),
+                    discount_rate=continuous_rate(discount_rate, freq),
                 )
             else:
-                assert time is not None  # checked by _check_discounting
+                assert time is not None  # checked by check_discounting
                 values = _core_customer_lifetime_value(
                     transactions,
                     x,
@@ -395,7 +373,6 @@ class GammaGammaFitter(BaseFitter):
             covariance (parameters set by hand).
         """
         transactions = _transaction_core(transaction_prediction_model)
-        _check_discounting(discounting, time)
         model = self._core()
         p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
         x, tx, age, money = p.arrays
@@ -441,51 +418,20 @@ class GammaGammaFitter(BaseFitter):
             frequency, monetary_value = repeat["frequency"], repeat["monetary_value"]
         elif frequency is None or monetary_value is None:
             raise ValueError("give both frequency and monetary_value, or neither")
-        model = self._core()
-        p = prepare(frequency=frequency, monetary_value=monetary_value)
-        with name_rows(p.index):
-            values = model.individual_log_likelihood(*p.arrays)
-        return p.wrap(values)
-
-
-_PERIODS_PER_MONTH = {"H": 720.0, "D": 30.0, "W": 4.345, "M": 1.0}
+        return self._predict(
+            "individual_log_likelihood", frequency=frequency, monetary_value=monetary_value
+        )
 
 
 def _transaction_core(transaction_prediction_model: Any) -> Any:
-    if not isinstance(transaction_prediction_model, TransactionFitter):
-        raise TypeError(
-            "transaction_prediction_model must be a fitted retentionkit BetaGeoFitter, "
-            "ModifiedBetaGeoFitter or ParetoNBDFitter, got "
-            f"{type(transaction_prediction_model).__name__}"
-        )
+    from .._registry import require  # the registry imports this module
+
+    require(
+        transaction_prediction_model,
+        "transaction",
+        needs="transaction_prediction_model must be a fitted retentionkit",
+    )
     return transaction_prediction_model._core()
-
-
-def _check_discounting(discounting: str, time: float | None) -> None:
-    if discounting == "discrete":
-        if time is None:
-            raise ValueError("discounting='discrete' sums over a horizon: give time in months")
-    elif discounting == "continuous":
-        if time is not None:
-            raise ValueError(
-                "discounting='continuous' values the whole remaining lifetime: pass time=None"
-            )
-    else:
-        raise ValueError(f"discounting must be 'discrete' or 'continuous', got {discounting!r}")
-
-
-def _continuous_rate(discount_rate: float, freq: str) -> float:
-    """ln(1 + d) / f: the continuous rate per time unit equivalent to a monthly d."""
-    if freq not in _PERIODS_PER_MONTH:
-        raise ValueError(
-            f"freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got {freq!r}"
-        )
-    if not float(discount_rate) > 0.0:
-        raise ValueError(
-            "discounting='continuous' needs a positive discount_rate (the value of an "
-            f"undiscounted lifetime can be infinite), got {discount_rate}"
-        )
-    return math.log1p(float(discount_rate)) / _PERIODS_PER_MONTH[freq]
 
 
 def spend_frequency_correlation(

@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
-from .base import BaseFitter
+from .._validation import ArrayLike, FloatArray, Result
+from .base import BaseFitter, _fresh_seed, _per_customer
 
 __all__ = ["TransactionFitter"]
 
@@ -27,6 +27,7 @@ class TransactionFitter(BaseFitter):
     the name of the simulated drop-out parameter (``p`` or ``mu``).
     """
 
+    _columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     _dropout_column: ClassVar[str] = "p"
 
     def fit(
@@ -85,21 +86,9 @@ class TransactionFitter(BaseFitter):
         retentionkit.ConvergenceError
             If the optimiser does not converge (a ``ValueError`` subclass).
         """
-        if isinstance(frequency, pd.DataFrame):
-            frame = frequency
-            if recency is not None or T is not None:
-                raise ValueError("pass either a DataFrame or frequency, recency and T, not both")
-            missing = [c for c in ("frequency", "recency", "T") if c not in frame.columns]
-            if missing:
-                raise ValueError(f"the DataFrame lacks the column(s) {missing}")
-            frequency, recency, T = frame["frequency"], frame["recency"], frame["T"]
-            if weights is None and "weights" in frame.columns:
-                weights = frame["weights"]
-        elif recency is None or T is None:
-            raise ValueError("fit needs frequency, recency and T (or one DataFrame)")
-
-        self._fit_columns(
-            {"frequency": frequency, "recency": recency, "T": T},
+        self._fit(
+            frequency,
+            (recency, T),
             weights,
             index=index,
             initial_params=initial_params,
@@ -110,23 +99,6 @@ class TransactionFitter(BaseFitter):
         return self
 
     # -- predictions -------------------------------------------------------------
-
-    def _history(
-        self, frequency: Any, recency: Any, T: Any
-    ) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
-        """The given history, or the fitted data's when none is given."""
-        given = [v is not None for v in (frequency, recency, T)]
-        if all(given):
-            return frequency, recency, T
-        if any(given):
-            raise ValueError(
-                "give all of frequency, recency and T, or none (to use the fitted data)"
-            )
-        if self.data is None:
-            raise ValueError(
-                "no frequency, recency and T given and no fitted data to use: pass them explicitly"
-            )
-        return self.data["frequency"], self.data["recency"], self.data["T"]
 
     def conditional_expected_number_of_purchases_up_to_time(
         self,
@@ -161,12 +133,11 @@ class TransactionFitter(BaseFitter):
             Broadcast over the inputs; a Series with the input's index when a
             Series is given (or the fitted data is used).
         """
-        frequency, recency, T = self._history(frequency, recency, T)
-        model = self._core()
-        p = prepare(t=t, frequency=frequency, recency=recency, T=T)
-        with name_rows(p.index):
-            values = model.conditional_expected_number_of_purchases_up_to_time(*p.arrays)
-        return p.wrap(values)
+        return self._predict(
+            "conditional_expected_number_of_purchases_up_to_time",
+            t=t,
+            **self._history(frequency, recency, T),
+        )
 
     predict = conditional_expected_number_of_purchases_up_to_time
 
@@ -197,12 +168,10 @@ class TransactionFitter(BaseFitter):
         float, numpy.ndarray or pandas.Series
             Values in [0, 1], shaped like the inputs.
         """
-        frequency, recency, T = self._history(frequency, recency, T)
-        model = self._core()
-        p = prepare(frequency=frequency, recency=recency, T=T)
-        with name_rows(p.index):
-            values = model.conditional_probability_alive(*p.arrays)
-        return p.wrap(values)
+        return self._predict(
+            "conditional_probability_alive",
+            **self._history(frequency, recency, T),
+        )
 
     def conditional_probability_alive_matrix(
         self, max_frequency: int | None = None, max_recency: int | None = None
@@ -278,11 +247,7 @@ class TransactionFitter(BaseFitter):
         float, numpy.ndarray or pandas.Series
             Shaped like ``t``.
         """
-        model = self._core()
-        p = prepare(t=t)
-        with name_rows(p.index):
-            values = model.expected_number_of_purchases_up_to_time(*p.arrays)
-        return p.wrap(values)
+        return self._predict("expected_number_of_purchases_up_to_time", t=t)
 
     def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> Result:
         r"""Probability that a new customer makes exactly ``n`` repeat purchases by ``t``.
@@ -311,11 +276,7 @@ class TransactionFitter(BaseFitter):
         -------
         float, numpy.ndarray or pandas.Series
         """
-        model = self._core()
-        p = prepare(t=t, n=n)
-        with name_rows(p.index):
-            values = model.probability_of_n_purchases_up_to_time(*p.arrays)
-        return p.wrap(values)
+        return self._predict("probability_of_n_purchases_up_to_time", t=t, n=n)
 
     def individual_log_likelihood(
         self,
@@ -334,12 +295,7 @@ class TransactionFitter(BaseFitter):
         -------
         float, numpy.ndarray or pandas.Series
         """
-        frequency, recency, T = self._history(frequency, recency, T)
-        model = self._core()
-        p = prepare(frequency=frequency, recency=recency, T=T)
-        with name_rows(p.index):
-            values = model.individual_log_likelihood(*p.arrays)
-        return p.wrap(values)
+        return self._predict("individual_log_likelihood", **self._history(frequency, recency, T))
 
     def discounted_expected_residual_transactions(
         self,
@@ -385,12 +341,11 @@ class TransactionFitter(BaseFitter):
         float, numpy.ndarray or pandas.Series
             Non-negative, decreasing in ``discount_rate``; shaped like the inputs.
         """
-        frequency, recency, T = self._history(frequency, recency, T)
-        model = self._core()
-        p = prepare(discount_rate=discount_rate, frequency=frequency, recency=recency, T=T)
-        with name_rows(p.index):
-            values = model.discounted_expected_residual_transactions(*p.arrays)
-        return p.wrap(values)
+        return self._predict(
+            "discounted_expected_residual_transactions",
+            discount_rate=discount_rate,
+            **self._history(frequency, recency, T),
+        )
 
     # -- intervals over the parameter uncertainty -------------------------------------
 
@@ -443,14 +398,14 @@ class TransactionFitter(BaseFitter):
             If the model has no covariance (parameters set by hand, or a singular
             information matrix) or the inputs are invalid.
         """
-        frequency, recency, T = self._history(frequency, recency, T)
-        model = self._core()
-        p = prepare(t=t, frequency=frequency, recency=recency, T=T)
-        with name_rows(p.index):
-            bands = model.conditional_expected_number_of_purchases_up_to_time_interval(
-                *p.arrays, level=float(level), n_draws=int(n_draws), seed=_seed(seed)
-            )
-        return _interval_frame(bands, p.index)
+        return self._predict_interval(
+            "conditional_expected_number_of_purchases_up_to_time_interval",
+            level=level,
+            n_draws=n_draws,
+            seed=seed,
+            t=t,
+            **self._history(frequency, recency, T),
+        )
 
     def conditional_probability_alive_interval(
         self,
@@ -482,14 +437,13 @@ class TransactionFitter(BaseFitter):
         pandas.DataFrame
             Columns ``estimate``, ``lower`` and ``upper``, in [0, 1].
         """
-        frequency, recency, T = self._history(frequency, recency, T)
-        model = self._core()
-        p = prepare(frequency=frequency, recency=recency, T=T)
-        with name_rows(p.index):
-            bands = model.conditional_probability_alive_interval(
-                *p.arrays, level=float(level), n_draws=int(n_draws), seed=_seed(seed)
-            )
-        return _interval_frame(bands, p.index)
+        return self._predict_interval(
+            "conditional_probability_alive_interval",
+            level=level,
+            n_draws=n_draws,
+            seed=seed,
+            **self._history(frequency, recency, T),
+        )
 
     def discounted_expected_residual_transactions_interval(
         self,
@@ -513,14 +467,14 @@ class TransactionFitter(BaseFitter):
         pandas.DataFrame
             Columns ``estimate``, ``lower`` and ``upper``.
         """
-        frequency, recency, T = self._history(frequency, recency, T)
-        model = self._core()
-        p = prepare(discount_rate=discount_rate, frequency=frequency, recency=recency, T=T)
-        with name_rows(p.index):
-            bands = model.discounted_expected_residual_transactions_interval(
-                *p.arrays, level=float(level), n_draws=int(n_draws), seed=_seed(seed)
-            )
-        return _interval_frame(bands, p.index)
+        return self._predict_interval(
+            "discounted_expected_residual_transactions_interval",
+            level=level,
+            n_draws=n_draws,
+            seed=seed,
+            discount_rate=discount_rate,
+            **self._history(frequency, recency, T),
+        )
 
     # -- simulation -----------------------------------------------------------------
 
@@ -553,19 +507,9 @@ class TransactionFitter(BaseFitter):
         model = self._core()
         if T is None:
             T = 1.0
-        ages = np.asarray(T, dtype=np.float64)
-        if ages.ndim == 0:
-            if size < 0:
-                raise ValueError(f"size must be non-negative, got {size}")
-            ages = np.full(int(size), float(ages))
-        elif ages.ndim == 1:
-            if size not in (1, len(ages)):
-                raise ValueError(f"size={size} but T has {len(ages)} values")
-            ages = np.ascontiguousarray(ages)
-        else:
-            raise ValueError("T must be a scalar or one-dimensional")
+        ages = _per_customer(T, size, "T")
         if seed is None:
-            seed = int(np.random.default_rng().integers(0, 2**63 - 1))
+            seed = _fresh_seed()
         freq, rec, age, lam, p, alive = model.simulate(ages, int(seed))
         return pd.DataFrame(
             {
@@ -578,22 +522,3 @@ class TransactionFitter(BaseFitter):
                 "customer_id": np.arange(len(ages)),
             }
         )
-
-
-def _seed(seed: int | None) -> int:
-    """The given seed, or a fresh one from numpy's entropy."""
-    if seed is None:
-        return int(np.random.default_rng().integers(0, 2**63 - 1))
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    return seed
-
-
-def _interval_frame(bands: tuple[Any, Any, Any], index: pd.Index | None) -> pd.DataFrame:
-    """The core's (estimate, lower, upper) as a DataFrame indexed like the input."""
-    estimate, lower, upper = (np.asarray(b, dtype=np.float64) for b in bands)
-    return pd.DataFrame(
-        {"estimate": estimate, "lower": lower, "upper": upper},
-        index=index if index is not None else pd.RangeIndex(len(estimate)),
-    )
