@@ -1,7 +1,10 @@
 //! Maximum-likelihood fitting shared by every model, and the fitted model type.
 //!
-//! The optimiser is a damped Newton method in log-parameter space (every
-//! parameter of our models is positive). Each iteration costs one fused pass
+//! The optimiser is a damped Newton method on the unconstrained parameters:
+//! each parameter is mapped onto the real line by the [`Transform`] its model
+//! instance declares (log for positive parameters, logit for probabilities,
+//! none for regression coefficients), and the model's natural-scale gradient
+//! and Hessian are carried over by the chain rule. Each iteration costs one fused pass
 //! over the distinct rows that returns the log-likelihood, the analytic
 //! gradient and the analytic Hessian together; with four parameters, solving
 //! the 4 × 4 system is free. Levenberg–Marquardt damping keeps the step a
@@ -14,14 +17,15 @@
 //!
 //! The objective is the `lifetimes` one, so a `penalizer_coef` means the same:
 //! `−LL/N + c · Σ (sᵢ θᵢ)²`, with N the number of customers and sᵢ the model's
-//! penalty scale (time parameters are measured in units where max T = 10).
+//! penalty scale (time parameters are measured in units where max T = 10). The
+//! penalty is on the natural scale, whatever the transform.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::models::{Derivatives, Evaluation, FitData, Model};
+use crate::models::{Derivatives, Evaluation, FitData, Model, ParamSpec, Transform};
 use crate::special::linalg::{cholesky, cholesky_solve, spd_inverse};
 
 /// Options of [`fit`].
@@ -32,7 +36,8 @@ pub struct FitOptions {
     /// Starting values (natural scale); data-driven ones when `None`.
     pub initial_params: Option<Vec<f64>>,
     /// Convergence: largest absolute gradient component of the per-customer
-    /// objective in log-parameter space.
+    /// objective in unconstrained parameters (log-parameters for positive
+    /// ones).
     pub tol: f64,
     /// Iteration limit (on the full data).
     pub max_iterations: usize,
@@ -87,7 +92,7 @@ pub struct FitInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamSummary {
     /// Parameter name.
-    pub name: &'static str,
+    pub name: String,
     /// Estimate.
     pub coef: f64,
     /// Standard error (NaN when the covariance is unavailable).
@@ -140,7 +145,7 @@ impl<M: Model> Fitted<M> {
         self.data.as_deref()
     }
 
-    /// Parameter values in the order of `M::PARAM_NAMES`.
+    /// Parameter values in the order of the model's [`Model::param_specs`].
     pub fn params(&self) -> Vec<f64> {
         self.model.to_vec()
     }
@@ -152,7 +157,7 @@ impl<M: Model> Fitted<M> {
 
     /// Standard errors, NaN where unavailable.
     pub fn standard_errors(&self) -> Vec<f64> {
-        let p = M::PARAM_NAMES.len();
+        let p = self.model.param_specs().len();
         match self.info.as_ref().and_then(|i| i.covariance.as_ref()) {
             Some(cov) => (0..p).map(|i| cov[i * p + i].sqrt()).collect(),
             None => vec![f64::NAN; p],
@@ -161,13 +166,13 @@ impl<M: Model> Fitted<M> {
 
     /// Akaike information criterion 2k − 2 LL.
     pub fn aic(&self) -> Option<f64> {
-        let k = M::PARAM_NAMES.len() as f64;
+        let k = self.model.param_specs().len() as f64;
         self.log_likelihood().map(|ll| 2.0 * k - 2.0 * ll)
     }
 
     /// Bayesian information criterion k ln N − 2 LL, N the number of customers.
     pub fn bic(&self) -> Option<f64> {
-        let k = M::PARAM_NAMES.len() as f64;
+        let k = self.model.param_specs().len() as f64;
         let info = self.info.as_ref()?;
         Some(k * info.n_customers.ln() - 2.0 * info.log_likelihood)
     }
@@ -175,11 +180,12 @@ impl<M: Model> Fitted<M> {
     /// Estimates with standard errors and Wald 95% intervals.
     pub fn summary(&self) -> Vec<ParamSummary> {
         let z = 1.959_963_984_540_054;
-        M::PARAM_NAMES
-            .iter()
+        self.model
+            .param_names()
+            .into_iter()
             .zip(self.params())
             .zip(self.standard_errors())
-            .map(|((&name, coef), se)| ParamSummary {
+            .map(|((name, coef), se)| ParamSummary {
                 name,
                 coef,
                 se,
@@ -191,10 +197,12 @@ impl<M: Model> Fitted<M> {
 
     /// The JSON format shared by the Rust crate and the Python package.
     pub fn to_json(&self) -> String {
-        let params = M::PARAM_NAMES
-            .iter()
+        let params = self
+            .model
+            .param_names()
+            .into_iter()
             .zip(self.params())
-            .map(|(&n, v)| (n.to_string(), serde_json::Value::from(v)))
+            .map(|(n, v)| (n, serde_json::Value::from(v)))
             .collect();
         let saved = SavedModel {
             format: FORMAT.to_string(),
@@ -222,24 +230,28 @@ impl<M: Model> Fitted<M> {
                 M::NAME
             )));
         }
-        let values = M::PARAM_NAMES
+        // Values that are not numbers are left out, so that the model reports
+        // them as missing if it needs them.
+        let params = saved
+            .params
             .iter()
-            .map(|&n| {
-                saved.params.get(n).and_then(|v| v.as_f64()).ok_or_else(|| {
-                    Error::Serialization(format!("parameter {n} is missing or not a number"))
-                })
-            })
-            .collect::<Result<Vec<f64>>>()?;
+            .filter_map(|(n, v)| Some((n.clone(), v.as_f64()?)))
+            .collect();
         Ok(Self {
-            model: M::from_slice(&values)?,
+            model: M::from_named_params(&params)?,
             info: saved.fit,
             data: None,
         })
     }
 }
 
-/// Penalised per-customer objective in log-parameter space, with derivatives.
+/// Penalised per-customer objective in unconstrained parameters, with
+/// derivatives.
 struct Objective<'a, M: Model> {
+    /// The model whose siblings are evaluated.
+    template: &'a M,
+    /// The transforms of the template's parameters.
+    transforms: Vec<Transform>,
     data: &'a M::Data,
     penalizer: f64,
     scale: Vec<f64>,
@@ -257,10 +269,22 @@ struct Point {
 }
 
 impl<M: Model> Objective<'_, M> {
+    /// The natural-scale values of unconstrained ones.
+    fn natural(&self, theta: &[f64]) -> Vec<f64> {
+        natural(&self.transforms, theta)
+    }
+
     fn eval(&self, theta: &[f64]) -> Result<Option<Point>> {
         let p = theta.len();
-        let phi: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
-        let model = match M::from_slice(&phi) {
+        let phi = self.natural(theta);
+        // dφ/dθ and d²φ/dθ² (both φ for log-parameters).
+        let d1: Vec<f64> = (0..p)
+            .map(|i| self.transforms[i].derivative(theta[i]))
+            .collect();
+        let d2: Vec<f64> = (0..p)
+            .map(|i| self.transforms[i].second_derivative(theta[i]))
+            .collect();
+        let model = match self.template.with_params(&phi) {
             Ok(m) => m,
             Err(_) => return Ok(None), // outside the domain (e.g. overflow): reject the step
         };
@@ -274,12 +298,17 @@ impl<M: Model> Objective<'_, M> {
         let value = -ev.value / self.n + penalty;
         let mut gradient = vec![0.0; p];
         let mut hessian = vec![0.0; p * p];
+        // The chain rule: ∂f/∂θᵢ = φ'ᵢ ∂f/∂φᵢ and ∂²f/∂θᵢ∂θⱼ = φ'ᵢ φ'ⱼ ∂²f/∂φᵢ∂φⱼ
+        // + δᵢⱼ φ''ᵢ ∂f/∂φᵢ; the penalty c sᵢ² φᵢ² adds 2c sᵢ² φᵢ φ'ᵢ and
+        // 2c sᵢ² (φ'ᵢ² + φᵢ φ''ᵢ). (Written so that log-parameters round as
+        // φᵢ(θ) = e^θ always did.)
         for i in 0..p {
-            gradient[i] = -phi[i] * ev.gradient[i] / self.n + 2.0 * c * s2[i] * phi[i] * phi[i];
+            gradient[i] = -d1[i] * ev.gradient[i] / self.n + 2.0 * c * s2[i] * phi[i] * d1[i];
             for j in 0..p {
-                let mut h = -phi[i] * phi[j] * ev.hessian[i * p + j] / self.n;
+                let mut h = -d1[i] * d1[j] * ev.hessian[i * p + j] / self.n;
                 if i == j {
-                    h += -phi[i] * ev.gradient[i] / self.n + 4.0 * c * s2[i] * phi[i] * phi[i];
+                    h += -d2[i] * ev.gradient[i] / self.n
+                        + (2.0 * c * s2[i] * d1[i] * d1[i] + 2.0 * c * s2[i] * phi[i] * d2[i]);
                 }
                 hessian[i * p + j] = h;
             }
@@ -298,11 +327,20 @@ impl<M: Model> Objective<'_, M> {
     }
 }
 
+/// The natural-scale values of unconstrained ones.
+fn natural(transforms: &[Transform], theta: &[f64]) -> Vec<f64> {
+    transforms
+        .iter()
+        .zip(theta)
+        .map(|(t, &x)| t.from_unconstrained(x))
+        .collect()
+}
+
 fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0, |m, x| m.max(x.abs()))
 }
 
-/// Largest Newton step (in log-parameters) that may be taken without
+/// Largest Newton step (in unconstrained parameters) that may be taken without
 /// evaluating the objective at its end; see [`newton`].
 const MAX_UNCHECKED_STEP: f64 = 1e-4;
 
@@ -325,7 +363,8 @@ impl<M: Model> Objective<'_, M> {
             theta
                 .iter()
                 .zip(&self.scale)
-                .map(|(t, s)| s * s * (2.0 * t).exp())
+                .zip(&self.transforms)
+                .map(|((t, s), f)| s * s * f.natural_squared(*t))
                 .sum::<f64>()
                 * self.penalizer
         };
@@ -366,7 +405,7 @@ fn newton<M: Model>(
     let mut current = objective.eval(&theta)?.ok_or_else(|| {
         Error::Numerical(format!(
             "the log-likelihood is not finite at the starting values {:?}",
-            theta.iter().map(|t| t.exp()).collect::<Vec<_>>()
+            objective.natural(&theta)
         ))
     })?;
     // Length of the previous step when it was a full, undamped Newton step.
@@ -377,7 +416,7 @@ fn newton<M: Model>(
             eprintln!(
                 "iteration {iteration:3}: objective {:.12e}, |gradient| {gnorm:.3e}, params {:?}",
                 current.value,
-                current.theta.iter().map(|t| t.exp()).collect::<Vec<_>>()
+                objective.natural(&current.theta)
             );
         }
         if gnorm < tol {
@@ -487,18 +526,30 @@ fn newton<M: Model>(
     Ok((current, max_iterations, ok))
 }
 
-/// Largest standard error, relative to the estimate, of an identified parameter.
+/// Largest standard error of an identified parameter on the unconstrained
+/// scale (by the delta method: the natural-scale standard error over dφ/dθ,
+/// so for a positive parameter its standard error relative to the estimate).
 const MAX_RELATIVE_SE: f64 = 100.0;
 
 /// Fits `M` to `data` by (penalised) maximum likelihood.
 ///
 /// Errors: invalid options; [`Error::Unidentified`] when the optimum lies on the
 /// boundary of the parameter space (the observed information is not positive
-/// definite, or a standard error exceeds 100 times its estimate);
+/// definite, or a standard error exceeds 100 times its estimate, for a
+/// positive parameter; 100 on the unconstrained scale in general);
 /// [`Error::NotConverged`] when the tolerance is not reached. With
 /// `require_convergence = false` both are returned as a fit instead.
 pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> {
-    let p = M::PARAM_NAMES.len();
+    fit_from(&M::template(data), data, options)
+}
+
+/// [`fit`] from a given model, whose parameter list the fit keeps and whose
+/// [`Model::initial_params`] give the starting values (unless the options
+/// set them).
+fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> {
+    let specs: Vec<ParamSpec> = template.param_specs();
+    let transforms: Vec<Transform> = specs.iter().map(|s| s.transform).collect();
+    let p = specs.len();
     if !(options.penalizer_coef >= 0.0 && options.penalizer_coef.is_finite()) {
         return Err(Error::InvalidParameter {
             name: "penalizer_coef".into(),
@@ -515,14 +566,18 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
     }
     let start = match &options.initial_params {
         Some(v) => {
-            M::from_slice(v)?;
+            template.with_params(v)?;
             v.clone()
         }
-        None => M::initial_params(data),
+        None => template.initial_params(data),
     };
-    let mut theta: Vec<f64> = start.iter().map(|v| v.ln()).collect();
+    let mut theta: Vec<f64> = transforms
+        .iter()
+        .zip(&start)
+        .map(|(t, &v)| t.to_unconstrained(v))
+        .collect();
     let n = data.total_weight();
-    let scale = M::penalty_scale(data);
+    let scale = template.penalty_scale(data);
     // Warm starts on subsamples growing eightfold, each converged tightly, so
     // the full data needs only a Newton step or two.
     let mut sizes = Vec::new();
@@ -534,6 +589,8 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
     for size in sizes {
         let sample = data.subsample(data.rows() / size);
         let obj = Objective::<M> {
+            template,
+            transforms: transforms.clone(),
             data: &sample,
             penalizer: options.penalizer_coef,
             scale: scale.clone(),
@@ -551,6 +608,8 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
         }
     }
     let objective = Objective::<M> {
+        template,
+        transforms: transforms.clone(),
         data,
         penalizer: options.penalizer_coef,
         scale: scale.clone(),
@@ -563,8 +622,8 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
         options.max_iterations,
         options.verbose,
     )?;
-    let phi: Vec<f64> = point.theta.iter().map(|t| t.exp()).collect();
-    let model = M::from_slice(&phi)?;
+    let phi = natural(&transforms, &point.theta);
+    let model = template.with_params(&phi)?;
     // Observed information of the penalised total objective, natural scale,
     // from the Hessian already computed at the final point.
     let ev = &point.raw;
@@ -578,13 +637,17 @@ pub fn fit<M: Model>(data: &M::Data, options: &FitOptions) -> Result<Fitted<M>> 
     let covariance = spd_inverse(&information, p);
     // A parameter whose standard error exceeds a hundred times its value is
     // not determined by the data: the likelihood is flat towards a boundary.
-    let identified = covariance
-        .as_ref()
-        .is_some_and(|cov| (0..p).all(|i| cov[i * p + i].sqrt() <= MAX_RELATIVE_SE * phi[i]));
+    let identified = covariance.as_ref().is_some_and(|cov| {
+        (0..p).all(|i| {
+            cov[i * p + i].sqrt()
+                <= MAX_RELATIVE_SE * transforms[i].derivative_at_natural(phi[i]).abs()
+        })
+    });
     if !identified && options.require_convergence {
         return Err(Error::Unidentified {
-            params: M::PARAM_NAMES
+            params: specs
                 .iter()
+                .map(|s| &s.name)
                 .zip(&phi)
                 .map(|(n, v)| format!("{n}={v:.6e}"))
                 .collect::<Vec<_>>()
@@ -653,10 +716,13 @@ mod tests {
     fn predicted_point_matches_evaluation() {
         let data = simulated(20_000);
         for penalizer in [0.0, 0.1] {
+            let template = BetaGeo::template(&data);
             let objective = Objective::<BetaGeo> {
+                template: &template,
+                transforms: vec![Transform::Log; 4],
                 data: &data,
                 penalizer,
-                scale: BetaGeo::penalty_scale(&data),
+                scale: template.penalty_scale(&data),
                 n: data.total_weight(),
             };
             let theta = [0.25f64, 4.5, 0.8, 2.4].map(f64::ln);

@@ -475,12 +475,13 @@ type Acc = Accumulator<4>;
 
 const CHUNK: usize = 1024;
 
-impl Model for BetaGeoBetaBinom {
-    type Data = CompressedData;
-    const NAME: &'static str = "BetaGeoBetaBinom";
-    const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
+impl BetaGeoBetaBinom {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             alpha: values[0],
@@ -489,6 +490,13 @@ impl Model for BetaGeoBetaBinom {
             delta: values[3],
         })
     }
+}
+
+impl Model for BetaGeoBetaBinom {
+    type Data = CompressedData;
+    const NAME: &'static str = "BetaGeoBetaBinom";
+
+    crate::models::params::fixed_positive_params!();
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.alpha, self.beta, self.gamma, self.delta]
@@ -496,7 +504,7 @@ impl Model for BetaGeoBetaBinom {
 
     /// Starts from Beta(2p̄, 2(1−p̄)) for p, with p̄ the share of opportunities
     /// with a transaction, and θ ~ Beta(1, 3).
-    fn initial_params(data: &CompressedData) -> Vec<f64> {
+    fn initial_params(&self, data: &CompressedData) -> Vec<f64> {
         let (mut xs, mut ns) = (0.0, 0.0);
         for i in 0..data.len() {
             xs += data.weight[i] * data.frequency[i];

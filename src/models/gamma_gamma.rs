@@ -159,12 +159,13 @@ type Acc = Accumulator<3>;
 
 const CHUNK: usize = 4096;
 
-impl Model for GammaGamma {
-    type Data = CompressedSpend;
-    const NAME: &'static str = "GammaGamma";
-    const PARAM_NAMES: &'static [&'static str] = &["p", "q", "v"];
+impl GammaGamma {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["p", "q", "v"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             p: values[0],
@@ -172,6 +173,13 @@ impl Model for GammaGamma {
             v: values[2],
         })
     }
+}
+
+impl Model for GammaGamma {
+    type Data = CompressedSpend;
+    const NAME: &'static str = "GammaGamma";
+
+    crate::models::params::fixed_positive_params!();
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.p, self.q, self.v]
@@ -252,7 +260,7 @@ impl Model for GammaGamma {
 
     /// Moment-style start: p = 1, q = 2 and v the weighted mean spend, so that
     /// the implied population mean pv/(q−1) equals the observed one.
-    fn initial_params(data: &CompressedSpend) -> Vec<f64> {
+    fn initial_params(&self, data: &CompressedSpend) -> Vec<f64> {
         let mean = data
             .monetary_value
             .iter()

@@ -16,7 +16,6 @@
 use crate::error::Result;
 use crate::models::bg_family::{bg_family_model, BgFamily};
 use crate::models::params::check_positive;
-use crate::models::Model;
 
 /// MBG/NBD parameters (r, α, a, b), all positive.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -291,12 +291,13 @@ impl Acc {
 
 const CHUNK: usize = 2048;
 
-impl Model for ParetoNBD {
-    type Data = CompressedData;
-    const NAME: &'static str = "ParetoNBD";
-    const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
+impl ParetoNBD {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             r: values[0],
@@ -305,12 +306,19 @@ impl Model for ParetoNBD {
             beta: values[3],
         })
     }
+}
+
+impl Model for ParetoNBD {
+    type Data = CompressedData;
+    const NAME: &'static str = "ParetoNBD";
+
+    crate::models::params::fixed_positive_params!();
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.r, self.alpha, self.s, self.beta]
     }
 
-    fn initial_params(data: &CompressedData) -> Vec<f64> {
+    fn initial_params(&self, data: &CompressedData) -> Vec<f64> {
         let w = data.total_weight;
         let mean = |v: &[f64]| v.iter().zip(&data.weight).map(|(a, b)| a * b).sum::<f64>() / w;
         let (mean_x, mean_t) = (mean(&data.frequency), mean(&data.age));
@@ -318,7 +326,7 @@ impl Model for ParetoNBD {
         vec![1.0, alpha, 1.0, mean_t.clamp(1e-6, 1e12)]
     }
 
-    fn penalty_scale(data: &CompressedData) -> Vec<f64> {
+    fn penalty_scale(&self, data: &CompressedData) -> Vec<f64> {
         vec![1.0, 10.0 / data.max_age, 1.0, 10.0 / data.max_age]
     }
 

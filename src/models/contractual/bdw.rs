@@ -160,12 +160,13 @@ impl BetaDiscreteWeibull {
     }
 }
 
-impl Model for BetaDiscreteWeibull {
-    type Data = RetentionData;
-    const NAME: &'static str = "BetaDiscreteWeibull";
-    const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta", "c"];
+impl BetaDiscreteWeibull {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta", "c"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             alpha: values[0],
@@ -173,6 +174,13 @@ impl Model for BetaDiscreteWeibull {
             c: values[2],
         })
     }
+}
+
+impl Model for BetaDiscreteWeibull {
+    type Data = RetentionData;
+    const NAME: &'static str = "BetaDiscreteWeibull";
+
+    crate::models::params::fixed_positive_params!();
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.alpha, self.beta, self.c]
@@ -212,7 +220,7 @@ impl Model for BetaDiscreteWeibull {
     }
 
     /// The sBG fit (c = 1) when it succeeds, else the sBG's starting values.
-    fn initial_params(data: &RetentionData) -> Vec<f64> {
+    fn initial_params(&self, data: &RetentionData) -> Vec<f64> {
         let options = FitOptions {
             require_convergence: false,
             ..FitOptions::default()
@@ -221,7 +229,7 @@ impl Model for BetaDiscreteWeibull {
             .map(|f| f.params())
             .ok()
             .filter(|p| p.iter().all(|v| v.is_finite() && (1e-4..1e4).contains(v)))
-            .unwrap_or_else(|| ShiftedBetaGeometric::initial_params(data));
+            .unwrap_or_else(|| ShiftedBetaGeometric::template(data).initial_params(data));
         vec![start[0], start[1], 1.0]
     }
 }

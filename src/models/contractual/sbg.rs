@@ -126,18 +126,26 @@ impl ShiftedBetaGeometric {
     }
 }
 
-impl Model for ShiftedBetaGeometric {
-    type Data = RetentionData;
-    const NAME: &'static str = "ShiftedBetaGeometric";
-    const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta"];
+impl ShiftedBetaGeometric {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             alpha: values[0],
             beta: values[1],
         })
     }
+}
+
+impl Model for ShiftedBetaGeometric {
+    type Data = RetentionData;
+    const NAME: &'static str = "ShiftedBetaGeometric";
+
+    crate::models::params::fixed_positive_params!();
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.alpha, self.beta]
@@ -176,7 +184,7 @@ impl Model for ShiftedBetaGeometric {
     }
 
     /// E\[θ\] = α/(α+β) from the first-period churn rate, with α + β = 2.
-    fn initial_params(data: &RetentionData) -> Vec<f64> {
+    fn initial_params(&self, data: &RetentionData) -> Vec<f64> {
         let p = data.first_period_churn().clamp(0.02, 0.98);
         vec![2.0 * p, 2.0 * (1.0 - p)]
     }
