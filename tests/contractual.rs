@@ -72,7 +72,7 @@ fn fader_hardie_2007_projections() {
 #[test]
 fn recursions_of_the_paper() {
     let m = ShiftedBetaGeometric::new(0.704, 1.182).unwrap();
-    let (a, b) = (m.alpha, m.beta);
+    let (a, b) = (m.alpha(), m.beta());
     let (mut p, mut s) = (a / (a + b), 1.0 - a / (a + b));
     for t in 1..60 {
         let tf = t as f64;

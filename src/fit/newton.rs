@@ -38,15 +38,16 @@ pub(super) struct Point {
     pub log_likelihood: f64,
 }
 
-/// Why [`newton`] stopped.
+/// Why the damped Newton iterations of a fit stopped
+/// ([`crate::fit::FitInfo::termination`]).
 ///
-/// Whether the fit converged is a separate question ([`NewtonResult`]'s
-/// `converged`): a stalled search may still sit at the optimum as far as
-/// floating point can tell.
+/// Whether the fit converged is a separate question
+/// ([`crate::fit::FitInfo::converged`]): a stalled search may still sit at the
+/// optimum as far as floating point can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Termination {
-    /// The gradient tolerance was met (possibly after a last step the
-    /// quadratic model predicted, see [`newton`]).
+    /// The gradient tolerance was met (possibly by a last step so short that
+    /// the quadratic model predicted its end point).
     Converged,
     /// The iteration limit was reached.
     MaxIterations,

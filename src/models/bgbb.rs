@@ -66,13 +66,13 @@ use crate::special::{digamma, expm1_over, ln_gamma, trigamma};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BetaGeoBetaBinom {
     /// First shape of the beta distribution of transaction probabilities p.
-    pub alpha: f64,
+    alpha: f64,
     /// Second shape of the beta distribution of transaction probabilities p.
-    pub beta: f64,
+    beta: f64,
     /// First shape of the beta distribution of drop-out probabilities θ.
-    pub gamma: f64,
+    gamma: f64,
     /// Second shape of the beta distribution of drop-out probabilities θ.
-    pub delta: f64,
+    delta: f64,
 }
 
 // ---------------------------------------------------------------------------
@@ -490,6 +490,26 @@ impl BetaGeoBetaBinom {
             delta: values[3],
         })
     }
+
+    /// First shape of the beta distribution of transaction probabilities p.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape of the beta distribution of transaction probabilities p.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
+    /// First shape of the beta distribution of drop-out probabilities θ.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
+
+    /// Second shape of the beta distribution of drop-out probabilities θ.
+    pub fn delta(&self) -> f64 {
+        self.delta
+    }
 }
 
 impl Model for BetaGeoBetaBinom {
@@ -549,7 +569,7 @@ impl Model for BetaGeoBetaBinom {
                 total.hess[3][3] = w_total * (tgd - td);
             }
         }
-        for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
+        for (&x, &w) in data.distinct_x().iter().zip(data.weight_by_x()) {
             total.value += w * ln_gamma(alpha + x);
             if want_grad {
                 total.grad[0] += w * digamma(alpha + x);

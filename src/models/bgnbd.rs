@@ -31,13 +31,13 @@ use crate::models::params::check_positive;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BetaGeo {
     /// Shape of the gamma distribution of purchase rates.
-    pub r: f64,
+    r: f64,
     /// Scale (in time units) of the gamma distribution of purchase rates.
-    pub alpha: f64,
+    alpha: f64,
     /// First shape of the beta distribution of drop-out probabilities.
-    pub a: f64,
+    a: f64,
     /// Second shape of the beta distribution of drop-out probabilities.
-    pub b: f64,
+    b: f64,
 }
 
 impl BetaGeo {

@@ -62,11 +62,11 @@ use crate::special::{digamma, ln_gamma, trigamma};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GammaGamma {
     /// Shape of the gamma distribution of transaction values.
-    pub p: f64,
+    p: f64,
     /// Shape of the gamma distribution of the customers' rate parameters ν.
-    pub q: f64,
+    q: f64,
     /// Rate (the note's γ) of the gamma distribution of ν.
-    pub v: f64,
+    v: f64,
 }
 
 impl GammaGamma {
@@ -173,6 +173,21 @@ impl GammaGamma {
             v: values[2],
         })
     }
+
+    /// Shape of the gamma distribution of transaction values.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+
+    /// Shape of the gamma distribution of the customers' rate parameters ν.
+    pub fn q(&self) -> f64 {
+        self.q
+    }
+
+    /// Rate (the note's γ) of the gamma distribution of ν.
+    pub fn v(&self) -> f64 {
+        self.v
+    }
 }
 
 impl Model for GammaGamma {
@@ -205,7 +220,7 @@ impl Model for GammaGamma {
             }
         }
         // Terms depending only on x, once per distinct x.
-        for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
+        for (&x, &w) in data.distinct_x().iter().zip(data.weight_by_x()) {
             let px = p * x;
             total.value += w * (ln_gamma(px + q) - ln_gamma(px));
             if want_grad {

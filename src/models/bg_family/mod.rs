@@ -175,6 +175,28 @@ macro_rules! bg_family_model {
                     b: values[3],
                 })
             }
+
+            /// Shape r of the gamma distribution of purchase rates.
+            pub fn r(&self) -> f64 {
+                self.r
+            }
+
+            /// Scale α (in time units) of the gamma distribution of purchase
+            /// rates.
+            pub fn alpha(&self) -> f64 {
+                self.alpha
+            }
+
+            /// First shape a of the beta distribution of drop-out probabilities.
+            pub fn a(&self) -> f64 {
+                self.a
+            }
+
+            /// Second shape b of the beta distribution of drop-out
+            /// probabilities.
+            pub fn b(&self) -> f64 {
+                self.b
+            }
         }
 
         impl $crate::models::Model for $model {

@@ -31,20 +31,21 @@ use crate::data::RetentionData;
 use crate::error::Result;
 use crate::fit::{fit, FitOptions};
 use crate::models::contractual::sbg::ShiftedBetaGeometric;
-use crate::models::contractual::{ln_gamma_ratio, power_tail_series, RetentionModel};
+use crate::models::contractual::RetentionModel;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model};
-use crate::special::{digamma, trigamma};
+use crate::special::tail_sum::power_tail_series;
+use crate::special::{digamma, ln_gamma_ratio, trigamma};
 
 /// BdW parameters (α, β, c), all positive: θ ~ Beta(α, β), Weibull shape c.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BetaDiscreteWeibull {
     /// First shape of the beta distribution of θ.
-    pub alpha: f64,
+    alpha: f64,
     /// Second shape of the beta distribution of θ.
-    pub beta: f64,
+    beta: f64,
     /// Duration dependence: c < 1 falling, c > 1 rising individual churn.
-    pub c: f64,
+    c: f64,
 }
 
 type Grad = [f64; 3];
@@ -173,6 +174,21 @@ impl BetaDiscreteWeibull {
             beta: values[1],
             c: values[2],
         })
+    }
+
+    /// First shape of the beta distribution of θ.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape of the beta distribution of θ.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
+    /// Duration dependence: c < 1 falling, c > 1 rising individual churn.
+    pub fn c(&self) -> f64 {
+        self.c
     }
 }
 
