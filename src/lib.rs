@@ -58,10 +58,11 @@ pub use contractual::{RetentionModel, SimulatedSubscriber};
 pub use data::{CompressedData, CustomerData, RetentionData};
 pub use data::{CompressedSpend, SpendData, ZeroFrequency};
 pub use error::{Error, Result};
-pub use fit::{fit, fit_keeping_data, FitInfo, FitOptions, Fitted, ParamSummary};
+pub use fit::{fit, fit_keeping_data, FitInfo, FitOptions, Fitted, ParamSummary, Termination};
 pub use gamma_gamma::GammaGamma;
 pub use mbgnbd::ModifiedBetaGeo;
 pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};
+pub use models::{ParamSpec, Transform};
 pub use pnbd::ParetoNBD;
 pub use sbg::ShiftedBetaGeometric;
 

@@ -168,7 +168,7 @@ fn identities_over_all_histories() {
                     "P(X(n) = x)",
                 );
             }
-            let (g, d) = (m.gamma, m.delta);
+            let (g, d) = (m.gamma(), m.delta());
             let ln_beta = |a: f64, b: f64| ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
             let survive = (ln_beta(g, d + nf + 1.0) - ln_beta(g, d)).exp();
             assert_close(alive, survive, 1e-12, "mean P(alive at n+1)");
@@ -197,10 +197,10 @@ fn expectations_match_direct_sums_including_gamma_one() {
             // E[(1−θ)^k] = Π_{j<k} (δ+j)/(γ+δ+j).
             let (mut surv, mut sum) = (1.0, 0.0);
             for j in 0..n as usize {
-                surv *= (m.delta + j as f64) / (m.gamma + m.delta + j as f64);
+                surv *= (m.delta() + j as f64) / (m.gamma() + m.delta() + j as f64);
                 sum += surv;
             }
-            let direct = m.alpha / (m.alpha + m.beta) * sum;
+            let direct = m.alpha() / (m.alpha() + m.beta()) * sum;
             let e = m.expected_number_of_transactions(n);
             assert_close(e, direct, 1e-9 * direct, &format!("E[X({n})], γ = {gamma}"));
         }
@@ -209,11 +209,11 @@ fn expectations_match_direct_sums_including_gamma_one() {
         let alive_n = m.probability_alive_at(0.0, x, tx, n);
         let (mut surv, mut sum) = (1.0, 0.0);
         for j in 0..50 {
-            let a = m.delta + n + f64::from(j);
-            surv *= a / (m.gamma + a);
+            let a = m.delta() + n + f64::from(j);
+            surv *= a / (m.gamma() + a);
             sum += surv;
         }
-        let direct = alive_n * (m.alpha + x) / (m.alpha + m.beta + n) * sum;
+        let direct = alive_n * (m.alpha() + x) / (m.alpha() + m.beta() + n) * sum;
         let e = m.conditional_expected_number_of_transactions(50.0, x, tx, n);
         assert_close(
             e,

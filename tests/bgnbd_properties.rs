@@ -98,7 +98,7 @@ proptest! {
         m in params(), rows in histories(), t in 0.0f64..200.0, modified in any::<bool>(),
     ) {
         if modified {
-            let m = ModifiedBetaGeo::new(m.r, m.alpha, m.a, m.b).unwrap();
+            let m = ModifiedBetaGeo::new(m.r(), m.alpha(), m.a(), m.b()).unwrap();
             assert_batch_equals_scalar(&m, &rows, t);
         } else {
             assert_batch_equals_scalar(&m, &rows, t);

@@ -72,7 +72,7 @@ fn fader_hardie_2007_projections() {
 #[test]
 fn recursions_of_the_paper() {
     let m = ShiftedBetaGeometric::new(0.704, 1.182).unwrap();
-    let (a, b) = (m.alpha, m.beta);
+    let (a, b) = (m.alpha(), m.beta());
     let (mut p, mut s) = (a / (a + b), 1.0 - a / (a + b));
     for t in 1..60 {
         let tf = t as f64;
@@ -121,7 +121,7 @@ fn mixed_data() -> RetentionData {
 
 fn check_derivatives<M: Model<Data = RetentionData>>(params: &[f64], data: &RetentionData) {
     let p = params.len();
-    let model = M::from_slice(params).unwrap();
+    let model = M::template(data).with_params(params).unwrap();
     let ev = model.evaluate(data, Derivatives::Hessian);
     assert_eq!(ev.value, model.evaluate(data, Derivatives::None).value);
     let per = 1.0 / data.total_weight;
@@ -130,7 +130,8 @@ fn check_derivatives<M: Model<Data = RetentionData>>(params: &[f64], data: &Rete
         let shifted = |d: f64| {
             let mut q = params.to_vec();
             q[k] += d;
-            M::from_slice(&q)
+            M::template(data)
+                .with_params(&q)
                 .unwrap()
                 .evaluate(data, Derivatives::Gradient)
         };
@@ -373,7 +374,9 @@ fn refit_within_4_se<M: RetentionModel>(truth: &M, horizon: f64, n: usize, seed:
     let churned: Vec<bool> = sims.iter().map(|s| s.churned).collect();
     let data = RetentionData::from_durations(&durations, &churned, None).unwrap();
     let fitted = fit::<M>(&data, &FitOptions::default()).unwrap();
-    for ((name, estimate), (se, expected)) in M::PARAM_NAMES
+    for ((name, estimate), (se, expected)) in fitted
+        .model
+        .param_names()
         .iter()
         .zip(fitted.params())
         .zip(fitted.standard_errors().into_iter().zip(truth.to_vec()))

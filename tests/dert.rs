@@ -126,7 +126,7 @@ fn bg_family_quadrature_matches_a_brute_force_sum() {
 fn bg_dert_is_bounded_by_the_undiscounted_limit() {
     let m = BetaGeo::new(0.243, 4.414, 2.793, 2.426).unwrap();
     for &(x, t_x, age) in &[(0.0, 0.0, 30.0), (3.0, 20.0, 30.0), (12.0, 29.0, 30.0)] {
-        let limit = m.probability_alive(x, t_x, age) * (m.a + m.b + x - 1.0) / (m.a - 1.0);
+        let limit = m.probability_alive(x, t_x, age) * (m.a() + m.b() + x - 1.0) / (m.a() - 1.0);
         let mut previous = 0.0;
         for &delta in &[1.0, 0.1, 0.01, 0.001, 1e-4] {
             let d = m.discounted_expected_residual_transactions(delta, x, t_x, age);

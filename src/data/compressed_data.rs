@@ -26,11 +26,11 @@ pub struct CompressedData {
     /// Number of customers (or summed weights) with this history.
     pub weight: Vec<f64>,
     /// Index of the row's x in `distinct_x`.
-    pub x_index: Vec<u32>,
+    x_index: Vec<u32>,
     /// Distinct values of x, increasing.
-    pub distinct_x: Vec<f64>,
+    distinct_x: Vec<f64>,
     /// Total weight of the rows with each distinct x.
-    pub weight_by_x: Vec<f64>,
+    weight_by_x: Vec<f64>,
     /// Sum of all weights: the number of customers.
     pub total_weight: f64,
     /// Largest T in the data (used by the `lifetimes`-compatible penalty scaling).
@@ -38,6 +38,21 @@ pub struct CompressedData {
 }
 
 impl CompressedData {
+    /// For each row, the index of its x in [`Self::distinct_x`].
+    pub fn x_index(&self) -> &[u32] {
+        &self.x_index
+    }
+
+    /// The distinct values of x, increasing.
+    pub fn distinct_x(&self) -> &[f64] {
+        &self.distinct_x
+    }
+
+    /// The total weight of the rows with each distinct x.
+    pub fn weight_by_x(&self) -> &[f64] {
+        &self.weight_by_x
+    }
+
     pub(super) fn from_validated(data: &CustomerData<'_>) -> Self {
         let n = data.len();
         let positive_weights = data.weights().is_none_or(|w| w.iter().all(|&v| v > 0.0));

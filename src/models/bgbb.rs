@@ -66,13 +66,13 @@ use crate::special::{digamma, expm1_over, ln_gamma, trigamma};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BetaGeoBetaBinom {
     /// First shape of the beta distribution of transaction probabilities p.
-    pub alpha: f64,
+    alpha: f64,
     /// Second shape of the beta distribution of transaction probabilities p.
-    pub beta: f64,
+    beta: f64,
     /// First shape of the beta distribution of drop-out probabilities θ.
-    pub gamma: f64,
+    gamma: f64,
     /// Second shape of the beta distribution of drop-out probabilities θ.
-    pub delta: f64,
+    delta: f64,
 }
 
 // ---------------------------------------------------------------------------
@@ -475,12 +475,13 @@ type Acc = Accumulator<4>;
 
 const CHUNK: usize = 1024;
 
-impl Model for BetaGeoBetaBinom {
-    type Data = CompressedData;
-    const NAME: &'static str = "BetaGeoBetaBinom";
-    const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
+impl BetaGeoBetaBinom {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             alpha: values[0],
@@ -490,13 +491,40 @@ impl Model for BetaGeoBetaBinom {
         })
     }
 
+    /// First shape of the beta distribution of transaction probabilities p.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape of the beta distribution of transaction probabilities p.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
+    /// First shape of the beta distribution of drop-out probabilities θ.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
+
+    /// Second shape of the beta distribution of drop-out probabilities θ.
+    pub fn delta(&self) -> f64 {
+        self.delta
+    }
+}
+
+impl Model for BetaGeoBetaBinom {
+    type Data = CompressedData;
+    const NAME: &'static str = "BetaGeoBetaBinom";
+
+    crate::models::params::fixed_positive_params!();
+
     fn to_vec(&self) -> Vec<f64> {
         vec![self.alpha, self.beta, self.gamma, self.delta]
     }
 
     /// Starts from Beta(2p̄, 2(1−p̄)) for p, with p̄ the share of opportunities
     /// with a transaction, and θ ~ Beta(1, 3).
-    fn initial_params(data: &CompressedData) -> Vec<f64> {
+    fn initial_params(&self, data: &CompressedData) -> Vec<f64> {
         let (mut xs, mut ns) = (0.0, 0.0);
         for i in 0..data.len() {
             xs += data.weight[i] * data.frequency[i];
@@ -541,7 +569,7 @@ impl Model for BetaGeoBetaBinom {
                 total.hess[3][3] = w_total * (tgd - td);
             }
         }
-        for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
+        for (&x, &w) in data.distinct_x().iter().zip(data.weight_by_x()) {
             total.value += w * ln_gamma(alpha + x);
             if want_grad {
                 total.grad[0] += w * digamma(alpha + x);

@@ -62,11 +62,11 @@ use crate::special::{digamma, ln_gamma, trigamma};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GammaGamma {
     /// Shape of the gamma distribution of transaction values.
-    pub p: f64,
+    p: f64,
     /// Shape of the gamma distribution of the customers' rate parameters ν.
-    pub q: f64,
+    q: f64,
     /// Rate (the note's γ) of the gamma distribution of ν.
-    pub v: f64,
+    v: f64,
 }
 
 impl GammaGamma {
@@ -159,12 +159,13 @@ type Acc = Accumulator<3>;
 
 const CHUNK: usize = 4096;
 
-impl Model for GammaGamma {
-    type Data = CompressedSpend;
-    const NAME: &'static str = "GammaGamma";
-    const PARAM_NAMES: &'static [&'static str] = &["p", "q", "v"];
+impl GammaGamma {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["p", "q", "v"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             p: values[0],
@@ -172,6 +173,28 @@ impl Model for GammaGamma {
             v: values[2],
         })
     }
+
+    /// Shape of the gamma distribution of transaction values.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+
+    /// Shape of the gamma distribution of the customers' rate parameters ν.
+    pub fn q(&self) -> f64 {
+        self.q
+    }
+
+    /// Rate (the note's γ) of the gamma distribution of ν.
+    pub fn v(&self) -> f64 {
+        self.v
+    }
+}
+
+impl Model for GammaGamma {
+    type Data = CompressedSpend;
+    const NAME: &'static str = "GammaGamma";
+
+    crate::models::params::fixed_positive_params!();
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.p, self.q, self.v]
@@ -197,7 +220,7 @@ impl Model for GammaGamma {
             }
         }
         // Terms depending only on x, once per distinct x.
-        for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
+        for (&x, &w) in data.distinct_x().iter().zip(data.weight_by_x()) {
             let px = p * x;
             total.value += w * (ln_gamma(px + q) - ln_gamma(px));
             if want_grad {
@@ -252,7 +275,7 @@ impl Model for GammaGamma {
 
     /// Moment-style start: p = 1, q = 2 and v the weighted mean spend, so that
     /// the implied population mean pv/(q−1) equals the observed one.
-    fn initial_params(data: &CompressedSpend) -> Vec<f64> {
+    fn initial_params(&self, data: &CompressedSpend) -> Vec<f64> {
         let mean = data
             .monetary_value
             .iter()

@@ -16,19 +16,18 @@
 use crate::error::Result;
 use crate::models::bg_family::{bg_family_model, BgFamily};
 use crate::models::params::check_positive;
-use crate::models::Model;
 
 /// MBG/NBD parameters (r, α, a, b), all positive.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModifiedBetaGeo {
     /// Shape of the gamma distribution of purchase rates.
-    pub r: f64,
+    r: f64,
     /// Scale (in time units) of the gamma distribution of purchase rates.
-    pub alpha: f64,
+    alpha: f64,
     /// First shape of the beta distribution of drop-out probabilities.
-    pub a: f64,
+    a: f64,
     /// Second shape of the beta distribution of drop-out probabilities.
-    pub b: f64,
+    b: f64,
 }
 
 impl ModifiedBetaGeo {

@@ -14,9 +14,10 @@ pub mod bgnbd;
 pub mod contractual;
 pub mod gamma_gamma;
 pub mod mbgnbd;
-pub(crate) mod params;
+pub mod params;
 pub mod pareto_nbd;
 pub mod traits;
 
+pub use params::{ParamSpec, Transform};
 pub(crate) use traits::Accumulator;
 pub use traits::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};

@@ -53,13 +53,13 @@ use crate::special::{beta_reg, digamma, expm1_over, ln_gamma, trigamma};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParetoNBD {
     /// Shape of the gamma distribution of purchase rates λ.
-    pub r: f64,
+    r: f64,
     /// Rate (in 1/time units) of the gamma distribution of purchase rates.
-    pub alpha: f64,
+    alpha: f64,
     /// Shape of the gamma distribution of drop-out rates μ.
-    pub s: f64,
+    s: f64,
     /// Rate (in 1/time units) of the gamma distribution of drop-out rates.
-    pub beta: f64,
+    beta: f64,
 }
 
 /// A log-term with its gradient and Hessian in (r, α, s, β).
@@ -291,12 +291,13 @@ impl Acc {
 
 const CHUNK: usize = 2048;
 
-impl Model for ParetoNBD {
-    type Data = CompressedData;
-    const NAME: &'static str = "ParetoNBD";
-    const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
+impl ParetoNBD {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             r: values[0],
@@ -306,11 +307,38 @@ impl Model for ParetoNBD {
         })
     }
 
+    /// Shape of the gamma distribution of purchase rates λ.
+    pub fn r(&self) -> f64 {
+        self.r
+    }
+
+    /// Rate (in 1/time units) of the gamma distribution of purchase rates.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Shape of the gamma distribution of drop-out rates μ.
+    pub fn s(&self) -> f64 {
+        self.s
+    }
+
+    /// Rate (in 1/time units) of the gamma distribution of drop-out rates.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+}
+
+impl Model for ParetoNBD {
+    type Data = CompressedData;
+    const NAME: &'static str = "ParetoNBD";
+
+    crate::models::params::fixed_positive_params!();
+
     fn to_vec(&self) -> Vec<f64> {
         vec![self.r, self.alpha, self.s, self.beta]
     }
 
-    fn initial_params(data: &CompressedData) -> Vec<f64> {
+    fn initial_params(&self, data: &CompressedData) -> Vec<f64> {
         let w = data.total_weight;
         let mean = |v: &[f64]| v.iter().zip(&data.weight).map(|(a, b)| a * b).sum::<f64>() / w;
         let (mean_x, mean_t) = (mean(&data.frequency), mean(&data.age));
@@ -318,7 +346,7 @@ impl Model for ParetoNBD {
         vec![1.0, alpha, 1.0, mean_t.clamp(1e-6, 1e12)]
     }
 
-    fn penalty_scale(data: &CompressedData) -> Vec<f64> {
+    fn penalty_scale(&self, data: &CompressedData) -> Vec<f64> {
         vec![1.0, 10.0 / data.max_age, 1.0, 10.0 / data.max_age]
     }
 
@@ -338,7 +366,7 @@ impl Model for ParetoNBD {
             if order >= 1 { digamma(r) } else { 0.0 },
             if order >= 2 { trigamma(r) } else { 0.0 },
         );
-        for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
+        for (&x, &w) in data.distinct_x().iter().zip(data.weight_by_x()) {
             total.value += w * (ln_gamma(r + x) - ln_g_r);
             if order >= 1 {
                 total.grad[0] += w * (digamma(r + x) - dg_r);
@@ -365,7 +393,7 @@ impl Model for ParetoNBD {
         }
         // s J(0) for x = 0 (t_x = 0) is shared by every x = 0 row.
         let dead_at_zero =
-            (data.distinct_x.first() == Some(&0.0)).then(|| self.ln_dead_term(0.0, 0.0, order));
+            (data.distinct_x().first() == Some(&0.0)).then(|| self.ln_dead_term(0.0, 0.0, order));
         let rows = data.len();
         let per_row = (0..rows.div_ceil(CHUNK))
             .into_par_iter()

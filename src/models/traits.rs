@@ -6,9 +6,12 @@
 //! (x, t_x, T) models, which the vectorised, parallel functions in
 //! [`crate::predict`] apply to whole customer bases.
 
+use std::collections::BTreeMap;
+
 use rand::Rng;
 
 use crate::error::Result;
+use crate::models::params::ParamSpec;
 
 /// Which derivatives an evaluation must return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,27 +48,52 @@ pub trait FitData: Sync {
 }
 
 /// A parametric model fitted by maximum likelihood.
+///
+/// The parameters are described by the instance ([`Model::param_specs`]), not
+/// by the type, so that their number may depend on the data (a coefficient per
+/// covariate column, say): a fit starts from [`Model::template`] and every
+/// trial point is a sibling built by [`Model::with_params`]. The models
+/// without covariates also keep their fixed names as an inherent constant
+/// (`BetaGeo::PARAM_NAMES`) and an inherent `from_slice`.
 pub trait Model: Sized + Clone + Send + Sync + std::fmt::Debug {
     /// The data the likelihood is defined on.
     type Data: FitData + std::fmt::Debug + PartialEq;
     /// Short identifier used in saved files, e.g. `"BetaGeo"`.
     const NAME: &'static str;
-    /// Parameter names, in the order of [`Model::to_vec`].
-    const PARAM_NAMES: &'static [&'static str];
 
-    /// Builds a model from parameter values, checking their domain.
-    fn from_slice(values: &[f64]) -> Result<Self>;
-    /// Parameter values in the order of [`Model::PARAM_NAMES`].
+    /// Names and domains of this instance's parameters, in the order of
+    /// [`Model::to_vec`].
+    fn param_specs(&self) -> Vec<ParamSpec>;
+    /// Parameter values (natural scale) in the order of [`Model::param_specs`].
     fn to_vec(&self) -> Vec<f64>;
-    /// The weighted log-likelihood and requested derivatives.
+    /// A model with the same parameter list and these values, checking their
+    /// domain.
+    fn with_params(&self, values: &[f64]) -> Result<Self>;
+    /// A model with the parameter list that `data` calls for, for a fit to
+    /// start from; its values are placeholders (see [`Model::initial_params`]).
+    fn template(data: &Self::Data) -> Self;
+    /// The model a saved file describes, from its (name, value) pairs, for
+    /// [`crate::Fitted::from_json`]. Names the model does not use are ignored.
+    fn from_named_params(params: &BTreeMap<String, f64>) -> Result<Self>;
+    /// The weighted log-likelihood and requested derivatives. A model may
+    /// leave the Hessian empty when it is asked for: the fitter then builds it
+    /// from differences of the gradient ([`crate::fit::numerical`]).
     fn evaluate(&self, data: &Self::Data, derivatives: Derivatives) -> Evaluation;
-    /// Starting values for the optimiser, derived from the data.
-    fn initial_params(data: &Self::Data) -> Vec<f64>;
+    /// Starting values (natural scale) for the optimiser, derived from the
+    /// data, in the order of [`Model::param_specs`].
+    fn initial_params(&self, data: &Self::Data) -> Vec<f64>;
     /// Per-parameter multipliers applied before the L2 penalty, so that a
     /// `penalizer_coef` means what it means in the `lifetimes` package (which
     /// rescales time so that max T = 10). Defaults to ones.
-    fn penalty_scale(_data: &Self::Data) -> Vec<f64> {
-        vec![1.0; Self::PARAM_NAMES.len()]
+    fn penalty_scale(&self, _data: &Self::Data) -> Vec<f64> {
+        vec![1.0; self.param_specs().len()]
+    }
+    /// The parameter names, in the order of [`Model::to_vec`].
+    fn param_names(&self) -> Vec<String> {
+        self.param_specs()
+            .into_iter()
+            .map(|s| s.name.into_owned())
+            .collect()
     }
 }
 

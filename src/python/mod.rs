@@ -95,7 +95,7 @@ macro_rules! model_class {
             #[classattr]
             #[allow(non_snake_case)]
             fn PARAM_NAMES() -> Vec<&'static str> {
-                <$model as Model>::PARAM_NAMES.to_vec()
+                <$model>::PARAM_NAMES.to_vec()
             }
 
             #[classattr]
@@ -106,7 +106,7 @@ macro_rules! model_class {
 
             #[staticmethod]
             fn from_params(params: Vec<f64>) -> PyResult<Self> {
-                let model = <$model as Model>::from_slice(&params).map_err(PyErrWrap)?;
+                let model = <$model>::from_slice(&params).map_err(PyErrWrap)?;
                 Ok(Self {
                     inner: Fitted::from_model(model),
                 })
@@ -142,7 +142,7 @@ macro_rules! model_class {
                 &self,
                 py: Python<'py>,
             ) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
-                let p = <$model as Model>::PARAM_NAMES.len();
+                let p = self.inner.model.param_specs().len();
                 match self.inner.info.as_ref().and_then(|i| i.covariance.clone()) {
                     Some(cov) => Ok(Some(vec_to_py(py, cov).reshape([p, p])?)),
                     None => Ok(None),
@@ -175,8 +175,11 @@ macro_rules! model_class {
             }
 
             fn __repr__(&self) -> String {
-                let params: Vec<String> = <$model as Model>::PARAM_NAMES
-                    .iter()
+                let params: Vec<String> = self
+                    .inner
+                    .model
+                    .param_names()
+                    .into_iter()
                     .zip(self.inner.params())
                     .map(|(n, v)| format!("{n}={v:.6}"))
                     .collect();

@@ -3,6 +3,7 @@
 pub mod hyp2f1;
 pub mod hyperu;
 pub(crate) mod linalg;
+pub(crate) mod tail_sum;
 
 pub use statrs::function::beta::beta_reg;
 pub use statrs::function::gamma::{digamma, ln_gamma};
@@ -103,6 +104,29 @@ pub fn ln_gamma_1p(a: f64) -> f64 {
         value -= (a / j as f64).ln_1p();
     }
     value
+}
+
+/// ln Γ(x) − ln Γ(x + a) for x, a > 0, accurate even when x is so large
+/// that x + a rounds to x (Stirling's series for x ≥ 10, with the shift a
+/// kept exact).
+pub(crate) fn ln_gamma_ratio(x: f64, a: f64) -> f64 {
+    if x < 10.0 {
+        return ln_gamma(x) - ln_gamma(x + a);
+    }
+    // Remainder of Stirling's series, ln Γ(y) − [(y−½)ln y − y + ½ ln 2π].
+    fn rem(y: f64) -> f64 {
+        let inv = 1.0 / y;
+        let i2 = inv * inv;
+        inv * (1.0 / 12.0
+            - i2 * (1.0 / 360.0
+                - i2 * (1.0 / 1260.0
+                    - i2 * (1.0 / 1680.0
+                        - i2 * (1.0 / 1188.0
+                            - i2 * (691.0 / 360_360.0
+                                - i2 * (1.0 / 156.0 - i2 * 3617.0 / 122_400.0)))))))
+    }
+    let y = x + a;
+    -(x - 0.5) * (a / x).ln_1p() - a * y.ln() + a + rem(x) - rem(y)
 }
 
 #[cfg(test)]

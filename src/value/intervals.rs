@@ -6,12 +6,15 @@
 //! bootstrap, as in Krinsky & Robb 1986, "On approximating the statistical
 //! properties of elasticities", REStat 68(4)):
 //!
-//! 1. Every parameter is positive, so the draws are made on the log scale,
-//!    where the normal approximation is better and draws stay in the domain.
-//!    By the delta method, ln θ̂ is approximately N(ln θ̂, D⁻¹ Σ D⁻¹) with Σ the
-//!    covariance of the estimates ([`crate::fit::FitInfo::covariance`]) and
-//!    D = diag(θ̂). K parameter vectors (default 200) are drawn, θ_k =
-//!    exp(ln θ̂ + L z_k) with L L' = D⁻¹ Σ D⁻¹ and z_k standard normal, from a
+//! 1. The draws are made on the unconstrained scale of each parameter's
+//!    [`crate::models::Transform`] (the log scale for the positive parameters
+//!    of the models without covariates), where the normal approximation is
+//!    better and draws stay in the domain. By the delta method, u(θ̂) is
+//!    approximately N(u(θ̂), D⁻¹ Σ D⁻¹) with Σ the covariance of the estimates
+//!    ([`crate::fit::FitInfo::covariance`]) and D = diag(dθ/du at θ̂), which
+//!    is diag(θ̂) for log-parameters. K parameter vectors (default 200) are
+//!    drawn, θ_k = θ(u(θ̂) + L z_k) (= θ̂ exp(L z_k) on the log scale) with
+//!    L L' = D⁻¹ Σ D⁻¹ and z_k standard normal, from a
 //!    ChaCha8 generator with a given seed: the same seed gives the same
 //!    intervals whatever the number of threads.
 //! 2. For each customer, the prediction is computed under each of the K
@@ -143,7 +146,13 @@ pub fn draw_parameters<M: Model>(
     seed: u64,
     stream: u64,
 ) -> Result<Vec<M>> {
-    let p = M::PARAM_NAMES.len();
+    let transforms: Vec<_> = fitted
+        .model
+        .param_specs()
+        .iter()
+        .map(|s| s.transform)
+        .collect();
+    let p = transforms.len();
     let covariance = fitted
         .info
         .as_ref()
@@ -157,10 +166,15 @@ pub fn draw_parameters<M: Model>(
             ))
         })?;
     let theta = fitted.params();
+    // The delta method: Cov(uᵢ, uⱼ) = Cov(φᵢ, φⱼ) / (φ'ᵢ φ'ⱼ) for the
+    // unconstrained uᵢ (for log-parameters φ' = φ).
+    let slope: Vec<f64> = (0..p)
+        .map(|i| transforms[i].derivative_at_natural(theta[i]))
+        .collect();
     let mut log_cov = vec![0.0; p * p];
     for i in 0..p {
         for j in 0..p {
-            log_cov[i * p + j] = covariance[i * p + j] / (theta[i] * theta[j]);
+            log_cov[i * p + j] = covariance[i * p + j] / (slope[i] * slope[j]);
         }
     }
     let l = cholesky(&log_cov, p).ok_or_else(|| {
@@ -180,10 +194,10 @@ pub fn draw_parameters<M: Model>(
             let values: Vec<f64> = (0..p)
                 .map(|i| {
                     let shift: f64 = (0..=i).map(|j| l[i * p + j] * z[j]).sum();
-                    theta[i] * shift.exp()
+                    transforms[i].shift(theta[i], shift)
                 })
                 .collect();
-            M::from_slice(&values)
+            fitted.model.with_params(&values)
         })
         .collect()
 }

@@ -34,7 +34,8 @@ pub fn assert_derivatives<M: retentionkit::Model>(params: &[f64], data: &M::Data
     use retentionkit::{Derivatives, FitData};
     let p = params.len();
     let per = 1.0 / data.total_weight();
-    let ev = M::from_slice(params)
+    let ev = M::template(data)
+        .with_params(params)
         .unwrap()
         .evaluate(data, Derivatives::Hessian);
     for k in 0..p {
@@ -42,7 +43,8 @@ pub fn assert_derivatives<M: retentionkit::Model>(params: &[f64], data: &M::Data
         let at = |steps: f64| {
             let mut q = params.to_vec();
             q[k] += steps * h;
-            M::from_slice(&q)
+            M::template(data)
+                .with_params(&q)
                 .unwrap()
                 .evaluate(data, Derivatives::Gradient)
         };

@@ -67,8 +67,8 @@ impl BgFamily {
             (0.0, 0.0, 0.0)
         };
         let mut total = Acc::ZERO;
-        let mut x_terms = Vec::with_capacity(data.distinct_x.len());
-        for (&x, &w) in data.distinct_x.iter().zip(&data.weight_by_x) {
+        let mut x_terms = Vec::with_capacity(data.distinct_x().len());
+        for (&x, &w) in data.distinct_x().iter().zip(data.weight_by_x()) {
             let value = ln_gamma(r + x) - ln_g_r + ln_g_ab + ln_gamma(b + x + sh)
                 - ln_g_b
                 - ln_gamma(a + b + x + sh);
@@ -128,7 +128,7 @@ impl BgFamily {
                 let end = ((chunk + 1) * CHUNK).min(rows);
                 for i in chunk * CHUNK..end {
                     let w = data.weight[i];
-                    let xt = &x_terms[data.x_index[i] as usize];
+                    let xt = &x_terms[data.x_index()[i] as usize];
                     let rx = xt.r_plus_x;
                     let inv_at = 1.0 / (alpha + data.age[i]);
                     let ln_at = (alpha + data.age[i]).ln();

@@ -161,12 +161,12 @@ impl BgFamily {
 /// family by delegating to [`BgFamily`].
 macro_rules! bg_family_model {
     ($model:ty, $name:literal) => {
-        impl $crate::models::Model for $model {
-            type Data = $crate::data::CompressedData;
-            const NAME: &'static str = $name;
-            const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+        impl $model {
+            /// The parameter names, in the order of [`Self::from_slice`].
+            pub const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
-            fn from_slice(values: &[f64]) -> $crate::error::Result<Self> {
+            /// Builds the model from (r, α, a, b), checking their domain.
+            pub fn from_slice(values: &[f64]) -> $crate::error::Result<Self> {
                 $crate::models::params::check_positive(Self::PARAM_NAMES, values)?;
                 Ok(Self {
                     r: values[0],
@@ -176,15 +176,44 @@ macro_rules! bg_family_model {
                 })
             }
 
+            /// Shape r of the gamma distribution of purchase rates.
+            pub fn r(&self) -> f64 {
+                self.r
+            }
+
+            /// Scale α (in time units) of the gamma distribution of purchase
+            /// rates.
+            pub fn alpha(&self) -> f64 {
+                self.alpha
+            }
+
+            /// First shape a of the beta distribution of drop-out probabilities.
+            pub fn a(&self) -> f64 {
+                self.a
+            }
+
+            /// Second shape b of the beta distribution of drop-out
+            /// probabilities.
+            pub fn b(&self) -> f64 {
+                self.b
+            }
+        }
+
+        impl $crate::models::Model for $model {
+            type Data = $crate::data::CompressedData;
+            const NAME: &'static str = $name;
+
+            $crate::models::params::fixed_positive_params!();
+
             fn to_vec(&self) -> Vec<f64> {
                 vec![self.r, self.alpha, self.a, self.b]
             }
 
-            fn initial_params(data: &$crate::data::CompressedData) -> Vec<f64> {
+            fn initial_params(&self, data: &$crate::data::CompressedData) -> Vec<f64> {
                 $crate::models::bg_family::BgFamily::initial_params(data)
             }
 
-            fn penalty_scale(data: &$crate::data::CompressedData) -> Vec<f64> {
+            fn penalty_scale(&self, data: &$crate::data::CompressedData) -> Vec<f64> {
                 vec![1.0, 10.0 / data.max_age, 1.0, 1.0]
             }
 

@@ -31,20 +31,21 @@ use crate::data::RetentionData;
 use crate::error::Result;
 use crate::fit::{fit, FitOptions};
 use crate::models::contractual::sbg::ShiftedBetaGeometric;
-use crate::models::contractual::{ln_gamma_ratio, power_tail_series, RetentionModel};
+use crate::models::contractual::RetentionModel;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model};
-use crate::special::{digamma, trigamma};
+use crate::special::tail_sum::power_tail_series;
+use crate::special::{digamma, ln_gamma_ratio, trigamma};
 
 /// BdW parameters (α, β, c), all positive: θ ~ Beta(α, β), Weibull shape c.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BetaDiscreteWeibull {
     /// First shape of the beta distribution of θ.
-    pub alpha: f64,
+    alpha: f64,
     /// Second shape of the beta distribution of θ.
-    pub beta: f64,
+    beta: f64,
     /// Duration dependence: c < 1 falling, c > 1 rising individual churn.
-    pub c: f64,
+    c: f64,
 }
 
 type Grad = [f64; 3];
@@ -160,12 +161,13 @@ impl BetaDiscreteWeibull {
     }
 }
 
-impl Model for BetaDiscreteWeibull {
-    type Data = RetentionData;
-    const NAME: &'static str = "BetaDiscreteWeibull";
-    const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta", "c"];
+impl BetaDiscreteWeibull {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta", "c"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             alpha: values[0],
@@ -173,6 +175,28 @@ impl Model for BetaDiscreteWeibull {
             c: values[2],
         })
     }
+
+    /// First shape of the beta distribution of θ.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape of the beta distribution of θ.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
+    /// Duration dependence: c < 1 falling, c > 1 rising individual churn.
+    pub fn c(&self) -> f64 {
+        self.c
+    }
+}
+
+impl Model for BetaDiscreteWeibull {
+    type Data = RetentionData;
+    const NAME: &'static str = "BetaDiscreteWeibull";
+
+    crate::models::params::fixed_positive_params!();
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.alpha, self.beta, self.c]
@@ -212,7 +236,7 @@ impl Model for BetaDiscreteWeibull {
     }
 
     /// The sBG fit (c = 1) when it succeeds, else the sBG's starting values.
-    fn initial_params(data: &RetentionData) -> Vec<f64> {
+    fn initial_params(&self, data: &RetentionData) -> Vec<f64> {
         let options = FitOptions {
             require_convergence: false,
             ..FitOptions::default()
@@ -221,7 +245,7 @@ impl Model for BetaDiscreteWeibull {
             .map(|f| f.params())
             .ok()
             .filter(|p| p.iter().all(|v| v.is_finite() && (1e-4..1e4).contains(v)))
-            .unwrap_or_else(|| ShiftedBetaGeometric::initial_params(data));
+            .unwrap_or_else(|| ShiftedBetaGeometric::template(data).initial_params(data));
         vec![start[0], start[1], 1.0]
     }
 }

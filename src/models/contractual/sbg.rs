@@ -36,19 +36,19 @@
 
 use crate::data::RetentionData;
 use crate::error::Result;
-use crate::models::contractual::{ln_gamma_ratio, RetentionModel};
+use crate::models::contractual::RetentionModel;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model};
 use crate::special::hyp2f1::{hyp2f1, ln_gamma_diff};
-use crate::special::{digamma, trigamma};
+use crate::special::{digamma, ln_gamma_ratio, trigamma};
 
 /// sBG parameters (α, β), both positive: θ ~ Beta(α, β).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ShiftedBetaGeometric {
     /// First shape of the beta distribution of churn probabilities θ.
-    pub alpha: f64,
+    alpha: f64,
     /// Second shape of the beta distribution of churn probabilities θ.
-    pub beta: f64,
+    beta: f64,
 }
 
 /// Below this many steps, Γ ratios are products (the paper's recursions).
@@ -56,7 +56,7 @@ const EXACT_STEPS: f64 = 16.0;
 
 /// G(x, m) = ln Γ(x+m) − ln Γ(x) with its first two derivatives in x, for an
 /// integer m ≥ 0.
-pub(crate) fn ln_rising(x: f64, m: f64) -> (f64, f64, f64) {
+fn ln_rising(x: f64, m: f64) -> (f64, f64, f64) {
     if m <= EXACT_STEPS {
         let (mut g, mut g1, mut g2) = (0.0, 0.0, 0.0);
         let mut i = 0.0;
@@ -126,18 +126,36 @@ impl ShiftedBetaGeometric {
     }
 }
 
-impl Model for ShiftedBetaGeometric {
-    type Data = RetentionData;
-    const NAME: &'static str = "ShiftedBetaGeometric";
-    const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta"];
+impl ShiftedBetaGeometric {
+    /// The parameter names, in the order of [`Self::from_slice`].
+    pub const PARAM_NAMES: &'static [&'static str] = &["alpha", "beta"];
 
-    fn from_slice(values: &[f64]) -> Result<Self> {
+    /// Builds the model from values in the order of [`Self::PARAM_NAMES`],
+    /// checking their domain.
+    pub fn from_slice(values: &[f64]) -> Result<Self> {
         check_positive(Self::PARAM_NAMES, values)?;
         Ok(Self {
             alpha: values[0],
             beta: values[1],
         })
     }
+
+    /// First shape of the beta distribution of churn probabilities θ.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Second shape of the beta distribution of churn probabilities θ.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+}
+
+impl Model for ShiftedBetaGeometric {
+    type Data = RetentionData;
+    const NAME: &'static str = "ShiftedBetaGeometric";
+
+    crate::models::params::fixed_positive_params!();
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.alpha, self.beta]
@@ -176,7 +194,7 @@ impl Model for ShiftedBetaGeometric {
     }
 
     /// E\[θ\] = α/(α+β) from the first-period churn rate, with α + β = 2.
-    fn initial_params(data: &RetentionData) -> Vec<f64> {
+    fn initial_params(&self, data: &RetentionData) -> Vec<f64> {
         let p = data.first_period_churn().clamp(0.02, 0.98);
         vec![2.0 * p, 2.0 * (1.0 - p)]
     }
