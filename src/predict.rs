@@ -29,6 +29,8 @@ fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
             rule: "the time horizon t must be finite and non-negative",
             row,
             detail: format!("{name}={}", t[row]),
+            column: Some(name),
+            cohort: None,
         });
     }
     Ok(())
@@ -126,6 +128,8 @@ pub fn probability_of_purchases<M: TransactionModel>(
             rule: "n must be a non-negative integer",
             row,
             detail: format!("n={}", n[row]),
+            column: Some("n"),
+            cohort: None,
         });
     }
     Ok(par_map(n.len(), |i| {
@@ -146,6 +150,8 @@ pub fn simulate<M: TransactionModel>(
             rule: "T must be positive and finite",
             row,
             detail: format!("T={}", age[row]),
+            column: Some("T"),
+            cohort: None,
         });
     }
     Ok(simulate_chunked(age.len(), seed, |i, rng| {
