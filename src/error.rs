@@ -25,9 +25,11 @@ pub enum Error {
         /// the first of them whose value is out of bounds; `None` when no
         /// single column is to blame (an empty cohort).
         column: Option<&'static str>,
-        /// For survivor counts given by cohort, the cohort (zero-based); `row`
-        /// is then the period within that cohort.
+        /// For survivor counts given by cohort, the cohort (zero-based).
         cohort: Option<usize>,
+        /// For survivor counts given by cohort, the period (zero-based) within
+        /// the cohort, also reported as `row`; `None` for an empty cohort.
+        period: Option<usize>,
     },
     /// Input arrays do not have the same length.
     #[error("invalid data: {name} has length {found}, expected {expected} (all inputs must have the same length)")]

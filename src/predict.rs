@@ -31,6 +31,7 @@ fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
             detail: format!("{name}={}", t[row]),
             column: Some(name),
             cohort: None,
+            period: None,
         });
     }
     Ok(())
@@ -130,6 +131,7 @@ pub fn probability_of_purchases<M: TransactionModel>(
             detail: format!("n={}", n[row]),
             column: Some("n"),
             cohort: None,
+            period: None,
         });
     }
     Ok(par_map(n.len(), |i| {
@@ -152,6 +154,7 @@ pub fn simulate<M: TransactionModel>(
             detail: format!("T={}", age[row]),
             column: Some("T"),
             cohort: None,
+            period: None,
         });
     }
     Ok(simulate_chunked(age.len(), seed, |i, rng| {

@@ -87,6 +87,7 @@ impl RetentionData {
                     detail: format!("cohort {c} is empty"),
                     column: None,
                     cohort: Some(c),
+                    period: None,
                 });
             }
             if let Some(t) = n
@@ -99,6 +100,7 @@ impl RetentionData {
                     detail: format!("cohort {c}, period {t}: count {}", n[t]),
                     column: None,
                     cohort: Some(c),
+                    period: Some(t),
                 });
             }
             if n[0] <= 0.0 {
@@ -108,6 +110,7 @@ impl RetentionData {
                     detail: format!("cohort {c}, period 0: count {} (an empty cohort)", n[0]),
                     column: None,
                     cohort: Some(c),
+                    period: Some(0),
                 });
             }
             if let Some(t) = (1..n.len()).find(|&t| n[t] > n[t - 1]) {
@@ -122,6 +125,7 @@ impl RetentionData {
                     ),
                     column: None,
                     cohort: Some(c),
+                    period: Some(t),
                 });
             }
             for t in 1..n.len() {
@@ -165,6 +169,7 @@ impl RetentionData {
                 detail: format!("duration={}", durations[row]),
                 column: Some("durations"),
                 cohort: None,
+                period: None,
             });
         }
         check_weights(weights)?;

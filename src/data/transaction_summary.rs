@@ -420,6 +420,7 @@ fn report_first<C: CustomerCode>(
         detail,
         column: Some(column),
         cohort: None,
+        period: None,
     })
 }
 

@@ -54,6 +54,7 @@ pub(crate) fn check_rows(
                 detail: detail(row),
                 column: Some(column),
                 cohort: None,
+                period: None,
             })
         }
         None => Ok(()),

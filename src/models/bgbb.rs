@@ -675,6 +675,7 @@ pub fn conditional_expected_transactions_many(
             detail: format!("n_star={}", n_star[row]),
             column: Some("n_star"),
             cohort: None,
+            period: None,
         });
     }
     Ok(par_map_by_key(
@@ -725,6 +726,7 @@ pub fn simulate_many(
             detail: format!("n_periods={}", n_periods[row]),
             column: Some("n_periods"),
             cohort: None,
+            period: None,
         });
     }
     Ok(simulate_chunked(n_periods.len(), seed, |i, rng| {
@@ -749,6 +751,7 @@ fn check_non_negative_integers(name: &'static str, values: &[f64], len: usize) -
             detail: format!("{name}={}", values[row]),
             column: Some(name),
             cohort: None,
+            period: None,
         });
     }
     Ok(())

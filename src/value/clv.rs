@@ -222,6 +222,7 @@ fn check_monetary(monetary_value: &[f64], n: usize) -> Result<()> {
             detail: format!("monetary_value={}", monetary_value[row]),
             column: Some("monetary_value"),
             cohort: None,
+            period: None,
         });
     }
     Ok(())

@@ -189,6 +189,7 @@ fn check_rates(discount_rate: &[f64], expected: usize) -> Result<()> {
             detail: format!("discount_rate={}", discount_rate[row]),
             column: Some("discount_rate"),
             cohort: None,
+            period: None,
         });
     }
     Ok(())

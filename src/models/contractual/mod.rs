@@ -275,6 +275,7 @@ fn check_integers(name: &'static str, values: &[f64], min: f64) -> Result<()> {
             detail: format!("{name}={}", values[row]),
             column: Some(name),
             cohort: None,
+            period: None,
         });
     }
     Ok(())
@@ -288,6 +289,7 @@ fn check_discount(values: &[f64]) -> Result<()> {
             detail: format!("discount_rate={}", values[row]),
             column: Some("discount_rate"),
             cohort: None,
+            period: None,
         });
     }
     Ok(())
