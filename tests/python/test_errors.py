@@ -19,8 +19,9 @@ from retentionkit import (
     _core,
     utils,
 )
+from retentionkit._validation import invalid_data_error
 from retentionkit.datasets import load_cdnow_summary
-from retentionkit.utils import summary_data_from_transaction_data
+from retentionkit.utils import _Log, summary_data_from_transaction_data
 
 
 def raised(call, *args, **kwargs) -> InvalidDataError:
@@ -122,6 +123,19 @@ def test_core_and_python_rows_of_a_transaction_log() -> None:
     bad = log.assign(value=[1.0, 2.0, np.nan, 4.0])
     err = raised(summary_data_from_transaction_data, bad, "id", "date", "value")
     assert (err.row, err.label, err.column) == (2, "t3", "value")
+
+
+def test_a_core_row_after_dropped_rows_is_the_callers_row() -> None:
+    log = pd.DataFrame(
+        {"id": list("abaab"), "date": pd.date_range("2024-01-01", periods=5), "value": 1.0},
+        index=["t0", "t1", "t2", "t3", "t4"],
+    )
+    kept = _Log.read(log, "id", "date", "value", None)
+    kept.keep(np.array([False, True, False, True, True]))  # the core sees t1, t3, t4
+    core_error = invalid_data_error("invalid data: late", rule="late", row=1, column="times")
+    with pytest.raises(InvalidDataError) as info, kept.rows_named():
+        raise core_error
+    assert (info.value.row, info.value.label, info.value.column) == (3, "t3", "date")
 
 
 def test_cohort_and_period() -> None:
