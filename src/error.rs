@@ -4,8 +4,10 @@ use thiserror::Error;
 
 /// Everything that can go wrong in retentionkit.
 ///
-/// Invalid input is reported with the rule it breaks and the first offending
-/// row, so a user can find it in their own data.
+/// Invalid input is reported with the rule it breaks, the first offending row
+/// and the column the rule concerns, so a user can find it in their own data;
+/// the Python layer turns these fields into the attributes of
+/// `retentionkit.InvalidDataError` (never by reading the message).
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -18,6 +20,16 @@ pub enum Error {
         row: usize,
         /// The offending values.
         detail: String,
+        /// The input column the rule concerns ("frequency", "recency", "T",
+        /// "weights", "monetary_value", ...), for a rule on several columns
+        /// the first of them whose value is out of bounds; `None` when no
+        /// single column is to blame (an empty cohort).
+        column: Option<&'static str>,
+        /// For survivor counts given by cohort, the cohort (zero-based).
+        cohort: Option<usize>,
+        /// For survivor counts given by cohort, the period (zero-based) within
+        /// the cohort, also reported as `row`; `None` for an empty cohort.
+        period: Option<usize>,
     },
     /// Input arrays do not have the same length.
     #[error("invalid data: {name} has length {found}, expected {expected} (all inputs must have the same length)")]

@@ -29,6 +29,9 @@ fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
             rule: "the time horizon t must be finite and non-negative",
             row,
             detail: format!("{name}={}", t[row]),
+            column: Some(name),
+            cohort: None,
+            period: None,
         });
     }
     Ok(())
@@ -126,6 +129,9 @@ pub fn probability_of_purchases<M: TransactionModel>(
             rule: "n must be a non-negative integer",
             row,
             detail: format!("n={}", n[row]),
+            column: Some("n"),
+            cohort: None,
+            period: None,
         });
     }
     Ok(par_map(n.len(), |i| {
@@ -146,6 +152,9 @@ pub fn simulate<M: TransactionModel>(
             rule: "T must be positive and finite",
             row,
             detail: format!("T={}", age[row]),
+            column: Some("T"),
+            cohort: None,
+            period: None,
         });
     }
     Ok(simulate_chunked(age.len(), seed, |i, rng| {

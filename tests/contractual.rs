@@ -431,7 +431,9 @@ fn simulation_is_reproducible_and_matches_survival() {
 
 fn invalid_data(result: Result<RetentionData, Error>) -> (String, usize, String) {
     match result {
-        Err(Error::InvalidData { rule, row, detail }) => (rule.to_string(), row, detail),
+        Err(Error::InvalidData {
+            rule, row, detail, ..
+        }) => (rule.to_string(), row, detail),
         other => panic!("expected InvalidData, got {other:?}"),
     }
 }

@@ -14,7 +14,7 @@ here (``import retentionkit.dask``; extras ``[dask]``, ``[spark]``).
 """
 
 from . import datasets, model_comparison, plotting, targeting, utils
-from ._core import ConvergenceError, __version__
+from ._core import ConvergenceError, InvalidDataError, __version__
 from .fitters import (
     BetaDiscreteWeibullFitter,
     BetaGeoBetaBinomFitter,
@@ -35,6 +35,7 @@ __all__ = [
     "BetaGeoFitter",
     "ConvergenceError",
     "GammaGammaFitter",
+    "InvalidDataError",
     "ModifiedBetaGeoFitter",
     "NotFittedError",
     "ParetoNBDFitter",

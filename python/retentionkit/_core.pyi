@@ -2,12 +2,12 @@
 
 The native layer is deliberately thin: it takes contiguous float64 numpy arrays of
 equal length (the pandas layer broadcasts and converts), releases the GIL for all
-heavy work and returns numpy arrays. Invalid input raises ``ValueError`` naming
-the rule and the first offending row; a fit that does not converge raises
-``ConvergenceError`` (a ``ValueError`` subclass).
+heavy work and returns numpy arrays. Invalid input raises ``InvalidDataError``
+naming the rule and the first offending row (also as attributes); a fit that does
+not converge raises ``ConvergenceError``; both are ``ValueError`` subclasses.
 """
 
-from typing import Optional, Sequence, final
+from typing import Any, Optional, Sequence, final
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ _FloatArray = npt.NDArray[np.float64]
 __all__ = [
     "__version__",
     "ConvergenceError",
+    "InvalidDataError",
     "BetaGeoModel",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
@@ -34,14 +35,147 @@ __all__ = [
 
 __version__: str
 
-class ConvergenceError(ValueError): ...
+class ConvergenceError(ValueError):
+    """The optimiser did not converge (a ValueError, as in lifetimes)."""
 
-@final
-class BetaGeoModel:
-    """BG/NBD (Fader, Hardie & Lee 2005) with parameters (r, alpha, a, b)."""
+    reason: Optional[str]
+    """"not converged" or "not identified"."""
+
+class InvalidDataError(ValueError):
+    """Input data break a validity rule (a ValueError); None where not applicable."""
+
+    rule: Optional[str]
+    row: Optional[int]
+    """Zero-based position of the first offending row in the input."""
+    label: Any
+    """That row's index label; None for a default RangeIndex."""
+    column: Optional[str]
+    cohort: Optional[int]
+    period: Optional[int]
+
+# Private base classes: they do not exist at runtime (each native class has
+# these members itself); they keep the stub from repeating them per class.
+
+class _Model:
+    """What every fitted model class has: parameters, fit statistics, JSON."""
 
     PARAM_NAMES: list[str]
     MODEL_NAME: str
+    def to_json(self) -> str: ...
+    @property
+    def params(self) -> _FloatArray: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[_FloatArray]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @property
+    def n_unique(self) -> Optional[int]: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+
+class _TransactionModel(_Model):
+    """The (x, t_x, T) transaction models: BG/NBD, MBG/NBD and Pareto/NBD."""
+
+    def log_likelihood_of(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
+    ) -> float: ...
+    def individual_log_likelihood(
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def conditional_probability_alive(
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
+    def probability_of_n_purchases_up_to_time(
+        self, t: _FloatArray, n: _FloatArray
+    ) -> _FloatArray: ...
+    def simulate(
+        self, T: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
+        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
+    def discounted_expected_residual_transactions(
+        self,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+    ) -> _FloatArray:
+        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
+    def conditional_expected_number_of_purchases_up_to_time_interval(
+        self,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+    def conditional_probability_alive_interval(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+    def discounted_expected_residual_transactions_interval(
+        self,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+        """(estimate, lower, upper) over parameter draws."""
+
+class _ContractualModel(_Model):
+    """The contractual retention models: sBG and BdW."""
+
+    def survival(self, t: _FloatArray) -> _FloatArray:
+        """S(t) = P(T > t) for non-negative integer t."""
+    def retention_rate(self, t: _FloatArray) -> _FloatArray:
+        """r(t) = S(t)/S(t-1) for integer t >= 1."""
+    def probability_of_churn_at(self, t: _FloatArray) -> _FloatArray:
+        """P(T = t) for integer t >= 1."""
+    def expected_lifetime(self) -> float:
+        """E[T], inf when the mean does not exist."""
+    def discounted_expected_lifetime(self, discount_rate: _FloatArray) -> _FloatArray:
+        """DEL(d), Fader & Hardie (2010)."""
+    def discounted_expected_residual_lifetime(
+        self, n_renewals: _FloatArray, discount_rate: _FloatArray
+    ) -> _FloatArray:
+        """DERL(d, n), Fader & Hardie (2010) eq. (6)."""
+    def simulate(
+        self, n_periods: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, npt.NDArray[np.bool_], _FloatArray]:
+        """Draw customers: returns (duration, churned, theta)."""
+
+
+@final
+class BetaGeoModel(_TransactionModel):
+    """BG/NBD (Fader, Hardie & Lee 2005) with parameters (r, alpha, a, b)."""
+
     @staticmethod
     def fit(
         frequency: _FloatArray,
@@ -58,96 +192,11 @@ class BetaGeoModel:
     def from_params(params: Sequence[float]) -> "BetaGeoModel": ...
     @staticmethod
     def from_json(text: str) -> "BetaGeoModel": ...
-    def to_json(self) -> str: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[_FloatArray]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def n_unique(self) -> Optional[int]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
-    def log_likelihood_of(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        weights: Optional[_FloatArray] = None,
-    ) -> float: ...
-    def individual_log_likelihood(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_expected_number_of_purchases_up_to_time(
-        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_probability_alive(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
-    def probability_of_n_purchases_up_to_time(
-        self, t: _FloatArray, n: _FloatArray
-    ) -> _FloatArray: ...
-    def simulate(
-        self, T: _FloatArray, seed: int
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
-        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
-    def discounted_expected_residual_transactions(
-        self,
-        discount_rate: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-    ) -> _FloatArray:
-        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
-    def conditional_expected_number_of_purchases_up_to_time_interval(
-        self,
-        t: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
-    def conditional_probability_alive_interval(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
-    def discounted_expected_residual_transactions_interval(
-        self,
-        discount_rate: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
 
 @final
-class ModifiedBetaGeoModel:
+class ModifiedBetaGeoModel(_TransactionModel):
     """MBG/NBD (Batislam, Denizel & Filiztekin 2007) with parameters (r, alpha, a, b)."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit(
         frequency: _FloatArray,
@@ -164,96 +213,11 @@ class ModifiedBetaGeoModel:
     def from_params(params: Sequence[float]) -> "ModifiedBetaGeoModel": ...
     @staticmethod
     def from_json(text: str) -> "ModifiedBetaGeoModel": ...
-    def to_json(self) -> str: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[_FloatArray]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def n_unique(self) -> Optional[int]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
-    def log_likelihood_of(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        weights: Optional[_FloatArray] = None,
-    ) -> float: ...
-    def individual_log_likelihood(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_expected_number_of_purchases_up_to_time(
-        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_probability_alive(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
-    def probability_of_n_purchases_up_to_time(
-        self, t: _FloatArray, n: _FloatArray
-    ) -> _FloatArray: ...
-    def simulate(
-        self, T: _FloatArray, seed: int
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
-        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
-    def discounted_expected_residual_transactions(
-        self,
-        discount_rate: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-    ) -> _FloatArray:
-        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
-    def conditional_expected_number_of_purchases_up_to_time_interval(
-        self,
-        t: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
-    def conditional_probability_alive_interval(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
-    def discounted_expected_residual_transactions_interval(
-        self,
-        discount_rate: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
 
 @final
-class ParetoNBDModel:
+class ParetoNBDModel(_TransactionModel):
     """Pareto/NBD (Schmittlein, Morrison & Colombo 1987) with parameters (r, alpha, s, beta)."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit(
         frequency: _FloatArray,
@@ -270,96 +234,11 @@ class ParetoNBDModel:
     def from_params(params: Sequence[float]) -> "ParetoNBDModel": ...
     @staticmethod
     def from_json(text: str) -> "ParetoNBDModel": ...
-    def to_json(self) -> str: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[_FloatArray]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def n_unique(self) -> Optional[int]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
-    def log_likelihood_of(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        weights: Optional[_FloatArray] = None,
-    ) -> float: ...
-    def individual_log_likelihood(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_expected_number_of_purchases_up_to_time(
-        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_probability_alive(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
-    def probability_of_n_purchases_up_to_time(
-        self, t: _FloatArray, n: _FloatArray
-    ) -> _FloatArray: ...
-    def simulate(
-        self, T: _FloatArray, seed: int
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
-        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
-    def discounted_expected_residual_transactions(
-        self,
-        discount_rate: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-    ) -> _FloatArray:
-        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
-    def conditional_expected_number_of_purchases_up_to_time_interval(
-        self,
-        t: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
-    def conditional_probability_alive_interval(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
-    def discounted_expected_residual_transactions_interval(
-        self,
-        discount_rate: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws."""
 
 @final
-class BetaGeoBetaBinomModel:
+class BetaGeoBetaBinomModel(_Model):
     """BG/BB (Fader, Hardie & Shang 2010) with parameters (alpha, beta, gamma, delta)."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit(
         frequency: _FloatArray,
@@ -376,25 +255,6 @@ class BetaGeoBetaBinomModel:
     def from_params(params: Sequence[float]) -> "BetaGeoBetaBinomModel": ...
     @staticmethod
     def from_json(text: str) -> "BetaGeoBetaBinomModel": ...
-    def to_json(self) -> str: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[_FloatArray]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def n_unique(self) -> Optional[int]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
     def individual_log_likelihood(
         self, frequency: _FloatArray, recency: _FloatArray, n_periods: _FloatArray
     ) -> _FloatArray: ...
@@ -424,11 +284,9 @@ class BetaGeoBetaBinomModel:
         """Draw customers: returns (frequency, recency, n_periods, p, theta, alive)."""
 
 @final
-class GammaGammaModel:
+class GammaGammaModel(_Model):
     """Gamma-Gamma spend model (Fader & Hardie 2013; Colombo & Jiang 1999) with parameters (p, q, v)."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit(
         frequency: _FloatArray,
@@ -445,25 +303,6 @@ class GammaGammaModel:
     def from_params(params: Sequence[float]) -> "GammaGammaModel": ...
     @staticmethod
     def from_json(text: str) -> "GammaGammaModel": ...
-    def to_json(self) -> str: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[_FloatArray]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def n_unique(self) -> Optional[int]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
     def individual_log_likelihood(
         self, frequency: _FloatArray, monetary_value: _FloatArray
     ) -> _FloatArray:
@@ -524,11 +363,9 @@ def spend_frequency_correlation(
     """Weighted Pearson correlation of frequency and spend over the repeat customers."""
 
 @final
-class ShiftedBetaGeometricModel:
+class ShiftedBetaGeometricModel(_ContractualModel):
     """sBG (Fader & Hardie 2007) with parameters (alpha, beta)."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit_cohorts(
         cohorts: Sequence[Sequence[float]],
@@ -555,50 +392,11 @@ class ShiftedBetaGeometricModel:
     def from_params(params: Sequence[float]) -> "ShiftedBetaGeometricModel": ...
     @staticmethod
     def from_json(text: str) -> "ShiftedBetaGeometricModel": ...
-    def to_json(self) -> str: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[_FloatArray]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def n_unique(self) -> Optional[int]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
-    def survival(self, t: _FloatArray) -> _FloatArray:
-        """S(t) = P(T > t) for non-negative integer t."""
-    def retention_rate(self, t: _FloatArray) -> _FloatArray:
-        """r(t) = S(t)/S(t-1) for integer t >= 1."""
-    def probability_of_churn_at(self, t: _FloatArray) -> _FloatArray:
-        """P(T = t) for integer t >= 1."""
-    def expected_lifetime(self) -> float:
-        """E[T], inf when the mean does not exist."""
-    def discounted_expected_lifetime(self, discount_rate: _FloatArray) -> _FloatArray:
-        """DEL(d), Fader & Hardie (2010)."""
-    def discounted_expected_residual_lifetime(
-        self, n_renewals: _FloatArray, discount_rate: _FloatArray
-    ) -> _FloatArray:
-        """DERL(d, n), Fader & Hardie (2010) eq. (6)."""
-    def simulate(
-        self, n_periods: _FloatArray, seed: int
-    ) -> tuple[_FloatArray, npt.NDArray[np.bool_], _FloatArray]:
-        """Draw customers: returns (duration, churned, theta)."""
 
 @final
-class BetaDiscreteWeibullModel:
+class BetaDiscreteWeibullModel(_ContractualModel):
     """BdW (Fader, Hardie, Liu, Davin & Steenburgh 2018) with parameters (alpha, beta, c)."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit_cohorts(
         cohorts: Sequence[Sequence[float]],
@@ -625,43 +423,6 @@ class BetaDiscreteWeibullModel:
     def from_params(params: Sequence[float]) -> "BetaDiscreteWeibullModel": ...
     @staticmethod
     def from_json(text: str) -> "BetaDiscreteWeibullModel": ...
-    def to_json(self) -> str: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[_FloatArray]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def n_unique(self) -> Optional[int]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
-    def survival(self, t: _FloatArray) -> _FloatArray:
-        """S(t) = P(T > t) for non-negative integer t."""
-    def retention_rate(self, t: _FloatArray) -> _FloatArray:
-        """r(t) = S(t)/S(t-1) for integer t >= 1."""
-    def probability_of_churn_at(self, t: _FloatArray) -> _FloatArray:
-        """P(T = t) for integer t >= 1."""
-    def expected_lifetime(self) -> float:
-        """E[T], inf when the mean does not exist."""
-    def discounted_expected_lifetime(self, discount_rate: _FloatArray) -> _FloatArray:
-        """DEL(d), Fader & Hardie (2010)."""
-    def discounted_expected_residual_lifetime(
-        self, n_renewals: _FloatArray, discount_rate: _FloatArray
-    ) -> _FloatArray:
-        """DERL(d, n), Fader & Hardie (2010) eq. (6)."""
-    def simulate(
-        self, n_periods: _FloatArray, seed: int
-    ) -> tuple[_FloatArray, npt.NDArray[np.bool_], _FloatArray]:
-        """Draw customers: returns (duration, churned, theta)."""
 
 # Transaction log -> customer summaries (src/python/summary.rs). Customers are
 # int64 codes 0..n-1 (factorised ids), times int64 period ordinals (or any

@@ -9,7 +9,6 @@ index of the first Series input, otherwise an array of the broadcast shape.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from typing import Any, Union
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from ._core import InvalidDataError
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = Union[pd.Series, npt.ArrayLike]
@@ -104,25 +105,43 @@ def prepare(**inputs: Any) -> Prepared:
     return Prepared(flat, shape, index)
 
 
-_ROW = re.compile(r"row:? (\d+)")
-
-
 @contextmanager
 def name_rows(index: pd.Index | None) -> Iterator[None]:
     """Add the index label to a core error that names a (zero-based) row.
 
-    The core reports positions; a user whose data has its own index (customer
-    ids) wants the label as well. The exception keeps its type.
+    The core reports positions (:attr:`InvalidDataError.row`); a user whose data
+    has its own index (customer ids) wants the label as well: it is set as
+    ``label`` and appended to the message. The exception keeps its type.
     """
     try:
         yield
-    except ValueError as exc:
-        match = _ROW.search(str(exc))
-        if index is not None and match and not _is_default_index(index):
-            row = int(match.group(1))
-            if row < len(index):
-                exc.args = (f"{exc} [index label {index[row]!r}]",)
+    except InvalidDataError as exc:
+        row = exc.row
+        if index is not None and row is not None and row < len(index):
+            exc.label = index_label(index, row)
+            if exc.label is not None:
+                exc.args = (f"{exc} [index label {exc.label!r}]",)
         raise
+
+
+def invalid_data_error(
+    message: str,
+    *,
+    rule: str,
+    row: int | None = None,
+    label: Any = None,
+    column: str | None = None,
+) -> InvalidDataError:
+    """An :class:`InvalidDataError` raised by the Python layer, with the
+    attributes the core would set."""
+    exc = InvalidDataError(message)
+    exc.rule, exc.row, exc.label, exc.column = rule, row, label, column
+    return exc
+
+
+def index_label(index: pd.Index, row: int) -> Any:
+    """The label of position ``row``, None for a default RangeIndex (0, 1, ...)."""
+    return None if _is_default_index(index) else index[row]
 
 
 def _is_default_index(index: pd.Index) -> bool:

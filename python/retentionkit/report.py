@@ -34,6 +34,7 @@ import pandas as pd
 
 from ._registry import by_name
 from ._report_html import TITLE, ReportContext, figure_class, render_html
+from ._validation import index_label, invalid_data_error
 from .datasets import load_transaction_data
 from .fitters import GammaGammaFitter, TransactionFitter, spend_frequency_correlation
 from .model_comparison import compare_models
@@ -398,15 +399,27 @@ def _read_log(
         raise ValueError(f"cannot read the dates in column {datetime_col}: {exc}{hint}") from None
     if log[datetime_col].isna().any():
         row = int(np.argmax(log[datetime_col].isna().to_numpy()))
-        raise ValueError(f"the datetime ({datetime_col}) is missing (first offending row: {row})")
+        rule = f"the datetime ({datetime_col}) is missing"
+        raise invalid_data_error(
+            f"{rule} (first offending row: {row})",
+            rule=rule,
+            row=row,
+            label=index_label(transactions.index, row),
+            column=datetime_col,
+        )
     if monetary_value_col is not None:
         log["_value"] = pd.to_numeric(transactions[monetary_value_col], errors="coerce")
         bad = ~np.isfinite(log["_value"].to_numpy(dtype=np.float64)) | (log["_value"] < 0)
         if bad.any():
             row = int(np.argmax(np.asarray(bad)))
-            raise ValueError(
-                f"the value ({monetary_value_col}) must be a finite non-negative number "
-                f"(first offending row: {row}: {transactions[monetary_value_col].iloc[row]!r})"
+            rule = f"the value ({monetary_value_col}) must be a finite non-negative number"
+            raise invalid_data_error(
+                f"{rule} "
+                f"(first offending row: {row}: {transactions[monetary_value_col].iloc[row]!r})",
+                rule=rule,
+                row=row,
+                label=index_label(transactions.index, row),
+                column=monetary_value_col,
             )
     return log
 

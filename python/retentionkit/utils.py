@@ -16,7 +16,6 @@ rows out. :func:`cohort_table` adds acquisition-cohort tables.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,10 +26,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from . import _core
-from ._validation import as_float_array
+from ._core import InvalidDataError
+from ._validation import as_float_array, index_label, invalid_data_error
 
 __all__ = [
     "CohortTable",
+    "InvalidDataError",
     "calibration_and_holdout_data",
     "cohort_table",
     "summary_data_from_transaction_data",
@@ -246,7 +247,9 @@ def calibration_and_holdout_data(
         log.keep(~after)
     elif after.any():
         log.raise_for_row(
-            int(np.argmax(after)), "transactions must not be after observation_period_end"
+            int(np.argmax(after)),
+            "transactions must not be after observation_period_end",
+            datetime_col,
         )
     holdout = (log.times > cal_end).to_numpy()
     if not holdout.any():
@@ -545,21 +548,22 @@ class _Log:
         """Refuse (or with ``drop``, leave out) rows with a missing id, datetime
         or value, and negative values."""
         id_col, time_col, value_col = self.names
-        checks: list[tuple[str, BoolArray]] = [
-            (f"the customer id ({id_col}) is missing", self.ids.isna().to_numpy()),
-            (f"the datetime ({time_col}) is missing", self.times.isna().to_numpy()),
+        checks: list[tuple[str, str | None, BoolArray]] = [
+            (f"the customer id ({id_col}) is missing", id_col, self.ids.isna().to_numpy()),
+            (f"the datetime ({time_col}) is missing", time_col, self.times.isna().to_numpy()),
         ]
         if self.amounts is not None:
             checks.append(
                 (
                     f"the value ({value_col}) must be a finite non-negative number",
+                    value_col,
                     ~(np.isfinite(self.amounts) & (self.amounts >= 0)),
                 )
             )
         bad = np.zeros(len(self.ids), dtype=bool)
-        for rule, rows in checks:
+        for rule, column, rows in checks:
             if not drop and rows.any():
-                self.raise_for_row(int(np.argmax(rows)), rule)
+                self.raise_for_row(int(np.argmax(rows)), rule, column)
             bad |= rows
         if bad.any():
             self.keep(~bad)
@@ -590,13 +594,17 @@ class _Log:
     def original_position(self, row: int) -> int:
         return row if self.positions is None else int(self.positions[row])
 
+    def label(self, position: int) -> Any:
+        """The caller's index label of a row, None for a default RangeIndex."""
+        return index_label(self.index, position)
+
     def describe(self, row: int) -> str:
         """'first offending row: <position>' plus the index label if informative."""
         position = self.original_position(row)
         text = f"first offending row: {position}"
-        index = self.index
-        if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
-            text += f" [index label {index[position]!r}]"
+        label = self.label(position)
+        if label is not None:
+            text += f" [index label {label!r}]"
         return text
 
     def detail(self, row: int) -> str:
@@ -607,25 +615,35 @@ class _Log:
             text += f", {value_col}={self.amounts[row]!r}"
         return text
 
-    def raise_for_row(self, row: int, rule: str) -> None:
-        raise ValueError(f"invalid data: {rule} ({self.describe(row)}; {self.detail(row)})")
+    def message(self, row: int, rule: str) -> str:
+        return f"invalid data: {rule} ({self.describe(row)}; {self.detail(row)})"
+
+    def raise_for_row(self, row: int, rule: str, column: str | None) -> None:
+        position = self.original_position(row)
+        raise invalid_data_error(
+            self.message(row, rule),
+            rule=rule,
+            row=position,
+            label=self.label(position),
+            column=column,
+        )
 
     @contextmanager
     def rows_named(self) -> Iterator[None]:
         """Translate a row named by the core (codes, ordinals) into the caller's
-        row position, index label and values."""
+        row position, index label, column and values."""
         try:
             yield
-        except ValueError as exc:
-            match = _CORE_ROW.search(str(exc))
-            if match and int(match.group(1)) < len(self.ids):
-                row = int(match.group(1))
-                text = f"{self.describe(row)}; {self.detail(row)})"
-                exc.args = (str(exc)[: match.start()] + text,)
+        except InvalidDataError as exc:
+            row = exc.row
+            if row is not None and exc.rule is not None and row < len(self.ids):
+                id_col, time_col, value_col = self.names
+                columns = {"customers": id_col, "times": time_col, "amounts": value_col}
+                exc.args = (self.message(row, exc.rule),)
+                exc.row = self.original_position(row)
+                exc.label = self.label(exc.row)
+                exc.column = columns.get(exc.column or "", exc.column)
             raise
-
-
-_CORE_ROW = re.compile(r"first offending row: (\d+);[^()]*\)$")
 
 
 def _period_dtype(freq: str) -> pd.PeriodDtype:

@@ -71,7 +71,8 @@ impl RetentionData {
     /// Rules, checked in order for each cohort: at least one count; every
     /// count a finite non-negative integer; the first count (the cohort's size)
     /// positive; counts non-increasing. Errors name the rule, the cohort
-    /// (zero-based) and the period (reported as the row).
+    /// (zero-based, [`Error::InvalidData`]'s `cohort`) and the period
+    /// (reported as the row).
     pub fn from_cohorts<C: AsRef<[f64]>>(cohorts: &[C]) -> Result<Self> {
         if cohorts.is_empty() {
             return Err(Error::Empty);
@@ -84,6 +85,9 @@ impl RetentionData {
                     rule: "each cohort needs at least one survivor count",
                     row: 0,
                     detail: format!("cohort {c} is empty"),
+                    column: None,
+                    cohort: Some(c),
+                    period: None,
                 });
             }
             if let Some(t) = n
@@ -94,6 +98,9 @@ impl RetentionData {
                     rule: "survivor counts must be non-negative integers",
                     row: t,
                     detail: format!("cohort {c}, period {t}: count {}", n[t]),
+                    column: None,
+                    cohort: Some(c),
+                    period: Some(t),
                 });
             }
             if n[0] <= 0.0 {
@@ -101,6 +108,9 @@ impl RetentionData {
                     rule: "a cohort must start with a positive number of customers",
                     row: 0,
                     detail: format!("cohort {c}, period 0: count {} (an empty cohort)", n[0]),
+                    column: None,
+                    cohort: Some(c),
+                    period: Some(0),
                 });
             }
             if let Some(t) = (1..n.len()).find(|&t| n[t] > n[t - 1]) {
@@ -113,6 +123,9 @@ impl RetentionData {
                         n[t - 1],
                         t - 1
                     ),
+                    column: None,
+                    cohort: Some(c),
+                    period: Some(t),
                 });
             }
             for t in 1..n.len() {
@@ -154,6 +167,9 @@ impl RetentionData {
                 rule: "durations must be positive integers",
                 row,
                 detail: format!("duration={}", durations[row]),
+                column: Some("durations"),
+                cohort: None,
+                period: None,
             });
         }
         check_weights(weights)?;

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::validation::{check_length, check_rows, check_weights};
+use super::validation::{check_length, check_rows, check_weights, first_non_finite, Broken};
 use crate::error::{Error, Result};
 use crate::models::FitData;
 
@@ -199,19 +199,26 @@ pub(crate) fn validate_spend(
     if let Some(w) = weights {
         check_length("weights", w.len(), n)?;
     }
-    let broken = |i: usize| -> Option<&'static str> {
+    let broken = |i: usize| -> Option<Broken> {
         let (x, m) = (frequency[i], monetary_value[i]);
         if !(x.is_finite() && m.is_finite()) {
-            Some("frequency and monetary_value must be finite numbers")
+            Some((
+                "frequency and monetary_value must be finite numbers",
+                first_non_finite([("frequency", x), ("monetary_value", m)]),
+            ))
         } else if x < 0.0 || x.fract() != 0.0 {
-            Some("frequency must be a non-negative integer")
+            Some(("frequency must be a non-negative integer", "frequency"))
         } else if x == 0.0 && zero == Some(ZeroFrequency::Reject) {
-            Some(
+            Some((
                 "the Gamma-Gamma model is fitted on repeat customers only: frequency must be \
                  positive (select frequency > 0, or exclude such rows explicitly)",
-            )
+                "frequency",
+            ))
         } else if x > 0.0 && m <= 0.0 {
-            Some("monetary_value must be positive for customers with repeat purchases")
+            Some((
+                "monetary_value must be positive for customers with repeat purchases",
+                "monetary_value",
+            ))
         } else {
             None
         }

@@ -48,6 +48,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;
 
+use super::validation::Broken;
 use crate::error::{Error, Result};
 
 /// An integer customer code: `0..n_customers`, as produced by factorising the
@@ -183,10 +184,11 @@ pub fn summarize<C: CustomerCode>(
     let end = floor_div(options.observation_end, options.period);
     let periods = floor_times(times, options.period);
     let periods: &[i64] = &periods;
-    let rule = |i: usize| -> Option<&'static str> {
+    let rule = |i: usize| -> Option<Broken> {
         code_rule(customers[i], n)
             .or_else(|| {
-                (periods[i] > end).then_some("transactions must not be after the observation end")
+                (periods[i] > end)
+                    .then(|| time_rule("transactions must not be after the observation end"))
             })
             .or_else(|| amounts.and_then(|a| amount_rule(a[i])))
     };
@@ -254,17 +256,21 @@ pub fn calibration_and_holdout<C: CustomerCode>(
         ),
     };
     let mask: &[bool] = &mask;
-    let rule = |i: usize| -> Option<&'static str> {
+    let rule = |i: usize| -> Option<Broken> {
         code_rule(customers[i], n)
             .or_else(|| {
                 if !mask[i] {
-                    (periods[i] > cal_end)
-                        .then_some("calibration transactions must not be after the calibration end")
+                    (periods[i] > cal_end).then(|| {
+                        time_rule("calibration transactions must not be after the calibration end")
+                    })
                 } else if times[i] > options.observation_end {
-                    Some("transactions must not be after the observation end")
+                    Some(time_rule(
+                        "transactions must not be after the observation end",
+                    ))
                 } else {
-                    (periods[i] < cal_end)
-                        .then_some("holdout transactions must not be before the calibration end")
+                    (periods[i] < cal_end).then(|| {
+                        time_rule("holdout transactions must not be before the calibration end")
+                    })
                 }
             })
             .or_else(|| amounts.and_then(|a| amount_rule(a[i])))
@@ -364,32 +370,38 @@ fn check_lengths<C>(
     Ok(n)
 }
 
-fn code_rule<C: CustomerCode>(code: C, n: usize) -> Option<&'static str> {
+fn code_rule<C: CustomerCode>(code: C, n: usize) -> Option<Broken> {
     match code.to_index() {
-        None => Some("customer codes must be non-negative integers"),
-        Some(c) if c >= n => Some(
+        None => Some(("customer codes must be non-negative integers", "customers")),
+        Some(c) if c >= n => Some((
             "customer codes must be below the number of transactions (factorise the ids first)",
-        ),
+            "customers",
+        )),
         Some(_) => None,
     }
 }
 
-fn amount_rule(a: f64) -> Option<&'static str> {
+/// A rule on the times, with its column.
+fn time_rule(rule: &'static str) -> Broken {
+    (rule, "times")
+}
+
+fn amount_rule(a: f64) -> Option<Broken> {
     if !a.is_finite() {
-        Some("amounts must be finite numbers")
+        Some(("amounts must be finite numbers", "amounts"))
     } else if a < 0.0 {
-        Some("amounts must be non-negative")
+        Some(("amounts must be non-negative", "amounts"))
     } else {
         None
     }
 }
 
 /// Returns the first row (in input order) for which `bad` holds as an error,
-/// naming the rule it breaks (`rule`, which must agree with `bad`).
+/// naming the rule it breaks and its column (`rule`, which must agree with `bad`).
 fn report_first<C: CustomerCode>(
     n: usize,
     bad: impl Fn(usize) -> bool + Sync,
-    rule: impl Fn(usize) -> Option<&'static str>,
+    rule: impl Fn(usize) -> Option<Broken>,
     customers: &[C],
     times: &[i64],
     amounts: Option<&[f64]>,
@@ -401,10 +413,14 @@ fn report_first<C: CustomerCode>(
     if let Some(a) = amounts {
         detail.push_str(&format!(", amount={}", a[row]));
     }
+    let (rule, column) = rule(row).expect("the row breaks a rule");
     Err(Error::InvalidData {
-        rule: rule(row).expect("the row breaks a rule"),
+        rule,
         row,
         detail,
+        column: Some(column),
+        cohort: None,
+        period: None,
     })
 }
 

@@ -24,20 +24,39 @@ fn first_bad_row(n: usize, bad: impl Fn(usize) -> bool + Sync) -> Option<usize> 
     (0..n).into_par_iter().find_first(|&i| bad(i))
 }
 
+/// A broken validity rule, in words, and the column it concerns.
+pub(crate) type Broken = (&'static str, &'static str);
+
+/// The first of the named values that is not finite: the column to blame for
+/// a "must be finite" rule on several columns.
+pub(crate) fn first_non_finite<const N: usize>(values: [(&'static str, f64); N]) -> &'static str {
+    values
+        .iter()
+        .find(|(_, v)| !v.is_finite())
+        .or(values.first())
+        .map_or("", |(name, _)| name)
+}
+
 /// Checks rows 0..n in parallel: `broken(i)` names the first rule row i
-/// breaks, if any. The error names the rule, the first offending row and
-/// `detail(row)`, its values.
+/// breaks, if any, and its column. The error names the rule, the first
+/// offending row, the column and `detail(row)`, its values.
 pub(crate) fn check_rows(
     n: usize,
-    broken: impl Fn(usize) -> Option<&'static str> + Sync,
+    broken: impl Fn(usize) -> Option<Broken> + Sync,
     detail: impl Fn(usize) -> String,
 ) -> Result<()> {
     match first_bad_row(n, |i| broken(i).is_some()) {
-        Some(row) => Err(Error::InvalidData {
-            rule: broken(row).expect("the row breaks a rule"),
-            row,
-            detail: detail(row),
-        }),
+        Some(row) => {
+            let (rule, column) = broken(row).expect("the row breaks a rule");
+            Err(Error::InvalidData {
+                rule,
+                row,
+                detail: detail(row),
+                column: Some(column),
+                cohort: None,
+                period: None,
+            })
+        }
         None => Ok(()),
     }
 }
@@ -77,20 +96,24 @@ fn summary_row_ok(x: f64, tx: f64, t: f64) -> bool {
         & ((x != 0.0) | (tx == 0.0))
 }
 
-/// The first rule of [`validate_summary`] that the row (x, t_x, T) breaks.
-fn summary_rule_broken(x: f64, tx: f64, t: f64) -> Option<&'static str> {
+/// The first rule of [`validate_summary`] that the row (x, t_x, T) breaks,
+/// and its column (a rule relating two columns blames the one it constrains).
+fn summary_rule_broken(x: f64, tx: f64, t: f64) -> Option<Broken> {
     if !(x.is_finite() && tx.is_finite() && t.is_finite()) {
-        Some("frequency, recency and T must be finite numbers")
+        Some((
+            "frequency, recency and T must be finite numbers",
+            first_non_finite([("frequency", x), ("recency", tx), ("T", t)]),
+        ))
     } else if x < 0.0 || x.fract() != 0.0 {
-        Some("frequency must be a non-negative integer")
+        Some(("frequency must be a non-negative integer", "frequency"))
     } else if t <= 0.0 {
-        Some("T must be positive")
+        Some(("T must be positive", "T"))
     } else if tx < 0.0 {
-        Some("recency must be non-negative")
+        Some(("recency must be non-negative", "recency"))
     } else if tx > t {
-        Some("recency must not exceed T")
+        Some(("recency must not exceed T", "recency"))
     } else if x == 0.0 && tx != 0.0 {
-        Some("recency must be 0 when frequency is 0")
+        Some(("recency must be 0 when frequency is 0", "recency"))
     } else {
         None
     }
@@ -106,7 +129,7 @@ pub(crate) fn check_weights(weights: Option<&[f64]>) -> Result<()> {
             w.len(),
             |i| {
                 (!(w[i].is_finite() && w[i] >= 0.0))
-                    .then_some("weights must be finite and non-negative")
+                    .then_some(("weights must be finite and non-negative", "weights"))
             },
             |i| format!("weight={}", w[i]),
         ),
@@ -213,9 +236,12 @@ mod tests {
             let t = vec![5.0; n];
             tx[bad] = 6.0;
             match validate_summary(&x, &tx, &t, None) {
-                Err(Error::InvalidData { rule, row, .. }) => {
+                Err(Error::InvalidData {
+                    rule, row, column, ..
+                }) => {
                     assert_eq!(row, bad);
                     assert_eq!(rule, "recency must not exceed T");
+                    assert_eq!(column, Some("recency"));
                 }
                 other => panic!("expected an error, got {other:?}"),
             }
@@ -223,7 +249,9 @@ mod tests {
             w[bad] = f64::NAN;
             let tx = vec![2.0; n];
             match validate_summary(&x, &tx, &t, Some(&w)) {
-                Err(Error::InvalidData { row, .. }) => assert_eq!(row, bad),
+                Err(Error::InvalidData { row, column, .. }) => {
+                    assert_eq!((row, column), (bad, Some("weights")));
+                }
                 other => panic!("expected an error, got {other:?}"),
             }
         }

@@ -55,7 +55,9 @@ use rand::Rng;
 use rand_distr::{Beta, Distribution};
 use rayon::prelude::*;
 
-use crate::data::{check_length, check_rows, check_weights, CompressedData, CustomerData};
+use crate::data::{
+    check_length, check_rows, check_weights, first_non_finite, Broken, CompressedData, CustomerData,
+};
 use crate::error::{Error, Result};
 use crate::models::params::check_positive;
 use crate::models::{Accumulator, Derivatives, Evaluation, Model, SimulatedCustomer};
@@ -94,24 +96,31 @@ fn validate_histories(
     if let Some(w) = weights {
         check_length("weights", w.len(), len)?;
     }
-    let broken = |i: usize| -> Option<&'static str> {
+    let broken = |i: usize| -> Option<Broken> {
         let (x, tx, n) = (frequency[i], recency[i], n_periods[i]);
+        let columns = [("frequency", x), ("recency", tx), ("n_periods", n)];
         if !(x.is_finite() && tx.is_finite() && n.is_finite()) {
-            Some("frequency, recency and n_periods must be finite numbers")
-        } else if x.fract() != 0.0 || tx.fract() != 0.0 || n.fract() != 0.0 {
-            Some("frequency, recency and n_periods must be integers")
+            Some((
+                "frequency, recency and n_periods must be finite numbers",
+                first_non_finite(columns),
+            ))
+        } else if let Some((column, _)) = columns.iter().find(|(_, v)| v.fract() != 0.0) {
+            Some(("frequency, recency and n_periods must be integers", column))
         } else if n < 1.0 {
-            Some("n_periods must be at least 1")
+            Some(("n_periods must be at least 1", "n_periods"))
         } else if x < 0.0 {
-            Some("frequency must be non-negative")
+            Some(("frequency must be non-negative", "frequency"))
         } else if tx < 0.0 {
-            Some("recency must be non-negative")
+            Some(("recency must be non-negative", "recency"))
         } else if tx > n {
-            Some("recency must not exceed n_periods")
+            Some(("recency must not exceed n_periods", "recency"))
         } else if x == 0.0 && tx != 0.0 {
-            Some("recency must be 0 when frequency is 0")
+            Some(("recency must be 0 when frequency is 0", "recency"))
         } else if x > tx {
-            Some("frequency must not exceed recency (at most one transaction per opportunity)")
+            Some((
+                "frequency must not exceed recency (at most one transaction per opportunity)",
+                "frequency",
+            ))
         } else {
             None
         }
@@ -692,6 +701,9 @@ pub fn conditional_expected_transactions_many(
             rule: "n_star must be a non-negative integer",
             row,
             detail: format!("n_star={}", n_star[row]),
+            column: Some("n_star"),
+            cohort: None,
+            period: None,
         });
     }
     Ok(par_map_by_key(
@@ -740,6 +752,9 @@ pub fn simulate_many(
             rule: "n_periods must be a positive integer",
             row,
             detail: format!("n_periods={}", n_periods[row]),
+            column: Some("n_periods"),
+            cohort: None,
+            period: None,
         });
     }
     Ok(simulate_chunked(n_periods.len(), seed, |i, rng| {
@@ -762,6 +777,9 @@ fn check_non_negative_integers(name: &'static str, values: &[f64], len: usize) -
             rule: "must be a non-negative integer",
             row,
             detail: format!("{name}={}", values[row]),
+            column: Some(name),
+            cohort: None,
+            period: None,
         });
     }
     Ok(())

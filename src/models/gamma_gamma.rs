@@ -365,7 +365,7 @@ pub fn simulate_spend(model: &GammaGamma, frequency: &[f64], seed: u64) -> Resul
         |i| {
             let x = frequency[i];
             (!(x.is_finite() && x >= 0.0 && x.fract() == 0.0))
-                .then_some("frequency must be a non-negative integer")
+                .then_some(("frequency must be a non-negative integer", "frequency"))
         },
         |row| format!("frequency={}", frequency[row]),
     )?;

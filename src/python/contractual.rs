@@ -4,9 +4,9 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::{slice, vec_to_py, PyErrWrap, PyResultWrap};
+use super::{detach, detach_array, fit_options, optional_slice, slice, vec_to_py, PyErrWrap};
 use crate::data::RetentionData;
-use crate::fit::{fit, FitOptions, Fitted};
+use crate::fit::{fit, Fitted};
 use crate::models::contractual::bdw::BetaDiscreteWeibull;
 use crate::models::contractual::sbg::ShiftedBetaGeometric;
 use crate::models::contractual::{self, RetentionModel};
@@ -34,17 +34,11 @@ macro_rules! contractual_model_class {
                 max_iterations: usize,
                 verbose: bool,
             ) -> PyResult<Self> {
-                let options = FitOptions {
-                    penalizer_coef,
-                    initial_params,
-                    tol,
-                    max_iterations,
-                    verbose,
-                    ..FitOptions::default()
-                };
-                let inner = py.detach(|| -> PyResultWrap<Fitted<$model>> {
+                let options =
+                    fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
+                let inner = detach(py, || {
                     let data = RetentionData::from_cohorts(&cohorts)?;
-                    Ok(fit::<$model>(&data, &options)?)
+                    fit::<$model>(&data, &options)
                 })?;
                 Ok(Self { inner })
             }
@@ -73,21 +67,12 @@ macro_rules! contractual_model_class {
                         "churned must be a contiguous bool array",
                     )
                 })?;
-                let w = match &weights {
-                    Some(w) => Some(slice("weights", w)?),
-                    None => None,
-                };
-                let options = FitOptions {
-                    penalizer_coef,
-                    initial_params,
-                    tol,
-                    max_iterations,
-                    verbose,
-                    ..FitOptions::default()
-                };
-                let inner = py.detach(|| -> PyResultWrap<Fitted<$model>> {
+                let w = optional_slice("weights", &weights)?;
+                let options =
+                    fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
+                let inner = detach(py, || {
                     let data = RetentionData::from_durations(d, c, w)?;
-                    Ok(fit::<$model>(&data, &options)?)
+                    fit::<$model>(&data, &options)
                 })?;
                 Ok(Self { inner })
             }
@@ -100,10 +85,7 @@ macro_rules! contractual_model_class {
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
                 let t = slice("t", &t)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| contractual::survival_many(model, t))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || contractual::survival_many(model, t))
             }
 
             /// r(t) = S(t)/S(t-1) for integer t >= 1.
@@ -114,10 +96,7 @@ macro_rules! contractual_model_class {
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
                 let t = slice("t", &t)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| contractual::retention_rate_many(model, t))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || contractual::retention_rate_many(model, t))
             }
 
             /// P(T = t) for integer t >= 1.
@@ -128,10 +107,7 @@ macro_rules! contractual_model_class {
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
                 let t = slice("t", &t)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| contractual::probability_of_churn_at_many(model, t))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || contractual::probability_of_churn_at_many(model, t))
             }
 
             /// E[T], infinite when the mean does not exist.
@@ -148,10 +124,7 @@ macro_rules! contractual_model_class {
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
                 let d = slice("discount_rate", &discount_rate)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| contractual::discounted_expected_lifetime_many(model, d))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || contractual::discounted_expected_lifetime_many(model, d))
             }
 
             /// DERL(d, n) for each pair (n renewals made, discount rate d).
@@ -164,10 +137,7 @@ macro_rules! contractual_model_class {
                 let n = slice("n_renewals", &n_renewals)?;
                 let d = slice("discount_rate", &discount_rate)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| contractual::discounted_expected_residual_lifetime_many(model, n, d))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || contractual::discounted_expected_residual_lifetime_many(model, n, d))
             }
 
             /// Returns (duration, churned, theta).
@@ -184,9 +154,7 @@ macro_rules! contractual_model_class {
             )> {
                 let horizons = slice("n_periods", &n_periods)?;
                 let model = &self.inner.model;
-                let sims = py
-                    .detach(|| contractual::simulate_many(model, horizons, seed))
-                    .map_err(PyErrWrap)?;
+                let sims = detach(py, || contractual::simulate_many(model, horizons, seed))?;
                 Ok((
                     vec_to_py(py, sims.iter().map(|s| s.duration).collect()),
                     sims.iter()

@@ -1,16 +1,15 @@
 //! Bindings of the Gamma-Gamma spend model and of customer lifetime value.
 
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use super::{
-    slice, vec_to_py, BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, PyErrWrap, PyResultWrap,
-};
+use super::transaction_model::AnyTransactionModel;
+use super::{detach, detach_array, fit_options, optional_slice, slice, vec_to_py, PyErrWrap};
 use crate::data::{SpendData, ZeroFrequency};
-use crate::fit::{fit, FitOptions, Fitted};
+use crate::fit::{fit, Fitted};
 use crate::models::gamma_gamma::{self, GammaGamma};
-use crate::models::{Model, TransactionModel};
+use crate::models::Model;
 use crate::value::clv::{self, ClvOptions, TimeUnit};
 
 model_class!(
@@ -39,30 +38,17 @@ impl GammaGammaModel {
         verbose: bool,
         exclude_zero_frequency: bool,
     ) -> PyResult<Self> {
-        let (x, m) = (
-            slice("frequency", &frequency)?,
-            slice("monetary_value", &monetary_value)?,
-        );
-        let w = match &weights {
-            Some(w) => Some(slice("weights", w)?),
-            None => None,
-        };
+        let [x, m] = slices!(frequency, monetary_value)?;
+        let w = optional_slice("weights", &weights)?;
         let zero = if exclude_zero_frequency {
             ZeroFrequency::Exclude
         } else {
             ZeroFrequency::Reject
         };
-        let options = FitOptions {
-            penalizer_coef,
-            initial_params,
-            tol,
-            max_iterations,
-            verbose,
-            ..FitOptions::default()
-        };
-        let inner = py.detach(|| -> PyResultWrap<Fitted<GammaGamma>> {
+        let options = fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
+        let inner = detach(py, || {
             let data = SpendData::new(x, m, w, zero)?.compress();
-            Ok(fit::<GammaGamma>(&data, &options)?)
+            fit::<GammaGamma>(&data, &options)
         })?;
         Ok(Self { inner })
     }
@@ -74,15 +60,9 @@ impl GammaGammaModel {
         frequency: PyReadonlyArray1<'py, f64>,
         monetary_value: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let (x, m) = (
-            slice("frequency", &frequency)?,
-            slice("monetary_value", &monetary_value)?,
-        );
+        let [x, m] = slices!(frequency, monetary_value)?;
         let model = &self.inner.model;
-        let out = py
-            .detach(|| gamma_gamma::individual_log_likelihood(model, x, m))
-            .map_err(PyErrWrap)?;
-        Ok(vec_to_py(py, out))
+        detach_array(py, || gamma_gamma::individual_log_likelihood(model, x, m))
     }
 
     /// E[M | x, m_x], Fader & Hardie (2013) eq. (5).
@@ -92,15 +72,11 @@ impl GammaGammaModel {
         frequency: PyReadonlyArray1<'py, f64>,
         monetary_value: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let (x, m) = (
-            slice("frequency", &frequency)?,
-            slice("monetary_value", &monetary_value)?,
-        );
+        let [x, m] = slices!(frequency, monetary_value)?;
         let model = &self.inner.model;
-        let out = py
-            .detach(|| gamma_gamma::conditional_expected_average_profit(model, x, m))
-            .map_err(PyErrWrap)?;
-        Ok(vec_to_py(py, out))
+        detach_array(py, || {
+            gamma_gamma::conditional_expected_average_profit(model, x, m)
+        })
     }
 
     /// E[M] = p v / (q - 1), Fader & Hardie (2013) eq. (4).
@@ -121,23 +97,8 @@ impl GammaGammaModel {
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let x = slice("frequency", &frequency)?;
         let model = &self.inner.model;
-        let out = py
-            .detach(|| gamma_gamma::simulate_spend(model, x, seed))
-            .map_err(PyErrWrap)?;
-        Ok(vec_to_py(py, out))
+        detach_array(py, || gamma_gamma::simulate_spend(model, x, seed))
     }
-}
-
-fn clv_with<M: TransactionModel>(
-    py: Python<'_>,
-    model: &M,
-    columns: [&[f64]; 4],
-    options: &ClvOptions,
-) -> PyResult<Vec<f64>> {
-    let [x, tx, t, m] = columns;
-    Ok(py
-        .detach(|| clv::customer_lifetime_value(model, x, tx, t, m, options))
-        .map_err(PyErrWrap)?)
 }
 
 /// Discounted expected spend over `time` months, as lifetimes'
@@ -150,7 +111,7 @@ fn clv_with<M: TransactionModel>(
 #[allow(non_snake_case, clippy::too_many_arguments)]
 fn customer_lifetime_value<'py>(
     py: Python<'py>,
-    transaction_model: &Bound<'py, PyAny>,
+    transaction_model: AnyTransactionModel<'py>,
     frequency: PyReadonlyArray1<'py, f64>,
     recency: PyReadonlyArray1<'py, f64>,
     T: PyReadonlyArray1<'py, f64>,
@@ -159,36 +120,24 @@ fn customer_lifetime_value<'py>(
     discount_rate: f64,
     freq: &str,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let unit = TimeUnit::from_code(freq).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got {freq:?}"
-        ))
-    })?;
     let options = ClvOptions {
         time,
         discount_rate,
-        unit,
+        unit: unit_of(freq)?,
     };
-    let columns = [
-        slice("frequency", &frequency)?,
-        slice("recency", &recency)?,
-        slice("T", &T)?,
-        slice("monetary_value", &monetary_value)?,
-    ];
-    let out = if let Ok(m) = transaction_model.cast::<BetaGeoModel>() {
-        clv_with(py, &m.get().inner.model, columns, &options)?
-    } else if let Ok(m) = transaction_model.cast::<ModifiedBetaGeoModel>() {
-        clv_with(py, &m.get().inner.model, columns, &options)?
-    } else if let Ok(m) = transaction_model.cast::<ParetoNBDModel>() {
-        clv_with(py, &m.get().inner.model, columns, &options)?
-    } else {
-        return Err(PyTypeError::new_err(format!(
-            "customer lifetime value needs a BetaGeoModel, ModifiedBetaGeoModel or \
-             ParetoNBDModel, got {}",
-            transaction_model.get_type().name()?
-        )));
-    };
-    Ok(vec_to_py(py, out))
+    let [x, tx, t, m] = slices!(frequency, recency, T, monetary_value)?;
+    with_fitted!(transaction_model, fitted => detach_array(py, || {
+        clv::customer_lifetime_value(&fitted.model, x, tx, t, m, &options)
+    }))
+}
+
+/// The time unit of a pandas-style frequency code.
+pub(crate) fn unit_of(freq: &str) -> PyResult<TimeUnit> {
+    TimeUnit::from_code(freq).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got {freq:?}"
+        ))
+    })
 }
 
 /// Weighted Pearson correlation of frequency and spend over the repeat customers.
@@ -200,17 +149,9 @@ fn spend_frequency_correlation(
     monetary_value: PyReadonlyArray1<'_, f64>,
     weights: Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<f64> {
-    let (x, m) = (
-        slice("frequency", &frequency)?,
-        slice("monetary_value", &monetary_value)?,
-    );
-    let w = match &weights {
-        Some(w) => Some(slice("weights", w)?),
-        None => None,
-    };
-    Ok(py
-        .detach(|| gamma_gamma::spend_frequency_correlation(x, m, w))
-        .map_err(PyErrWrap)?)
+    let [x, m] = slices!(frequency, monetary_value)?;
+    let w = optional_slice("weights", &weights)?;
+    detach(py, || gamma_gamma::spend_frequency_correlation(x, m, w))
 }
 
 /// Adds the Gamma-Gamma class and the CLV functions to `_core`.

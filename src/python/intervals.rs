@@ -5,16 +5,14 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-use super::gamma_gamma::GammaGammaModel;
-use super::{
-    slice, vec_to_py, BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, PyErrWrap, PyResultWrap,
-};
+use super::gamma_gamma::{unit_of, GammaGammaModel};
+use super::transaction_model::AnyTransactionModel;
+use super::{detach, detach_array, vec_to_py, BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel};
 use crate::fit::Fitted;
 use crate::models::gamma_gamma::GammaGamma;
-use crate::models::TransactionModel;
-use crate::value::clv::{self, ClvOptions, TimeUnit};
+use crate::value::clv::{self, ClvOptions};
+use crate::value::dert;
 use crate::value::intervals::{self, Discounting, IntervalOptions, Intervals};
-use crate::{value::dert, ModifiedBetaGeo};
 
 /// (estimate, lower, upper).
 type Bands<'py> = (
@@ -46,19 +44,11 @@ macro_rules! interval_methods {
                 recency: PyReadonlyArray1<'py, f64>,
                 T: PyReadonlyArray1<'py, f64>,
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let (d, x, tx, age) = (
-                    slice("discount_rate", &discount_rate)?,
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
+                let [d, x, tx, age] = slices!(discount_rate, frequency, recency, T)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| {
-                        dert::discounted_expected_residual_transactions(model, d, x, tx, age)
-                    })
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || {
+                    dert::discounted_expected_residual_transactions(model, d, x, tx, age)
+                })
             }
 
             #[pyo3(signature = (t, frequency, recency, T, level=0.95, n_draws=200, seed=0))]
@@ -74,25 +64,18 @@ macro_rules! interval_methods {
                 n_draws: usize,
                 seed: u64,
             ) -> PyResult<Bands<'py>> {
-                let (h, x, tx, age) = (
-                    slice("t", &t)?,
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
+                let [h, x, tx, age] = slices!(t, frequency, recency, T)?;
                 let options = IntervalOptions {
                     level,
                     n_draws,
                     seed,
                 };
                 let fitted = &self.inner;
-                let out = py
-                    .detach(|| {
-                        intervals::conditional_expected_purchases_interval(
-                            fitted, h, x, tx, age, &options,
-                        )
-                    })
-                    .map_err(PyErrWrap)?;
+                let out = detach(py, || {
+                    intervals::conditional_expected_purchases_interval(
+                        fitted, h, x, tx, age, &options,
+                    )
+                })?;
                 Ok(bands(py, out))
             }
 
@@ -108,20 +91,16 @@ macro_rules! interval_methods {
                 n_draws: usize,
                 seed: u64,
             ) -> PyResult<Bands<'py>> {
-                let (x, tx, age) = (
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
+                let [x, tx, age] = slices!(frequency, recency, T)?;
                 let options = IntervalOptions {
                     level,
                     n_draws,
                     seed,
                 };
                 let fitted = &self.inner;
-                let out = py
-                    .detach(|| intervals::probability_alive_interval(fitted, x, tx, age, &options))
-                    .map_err(PyErrWrap)?;
+                let out = detach(py, || {
+                    intervals::probability_alive_interval(fitted, x, tx, age, &options)
+                })?;
                 Ok(bands(py, out))
             }
 
@@ -140,21 +119,16 @@ macro_rules! interval_methods {
                 n_draws: usize,
                 seed: u64,
             ) -> PyResult<Bands<'py>> {
-                let (d, x, tx, age) = (
-                    slice("discount_rate", &discount_rate)?,
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
+                let [d, x, tx, age] = slices!(discount_rate, frequency, recency, T)?;
                 let options = IntervalOptions {
                     level,
                     n_draws,
                     seed,
                 };
                 let fitted = &self.inner;
-                let out = py
-                    .detach(|| intervals::dert_interval(fitted, d, x, tx, age, &options))
-                    .map_err(PyErrWrap)?;
+                let out = detach(py, || {
+                    intervals::dert_interval(fitted, d, x, tx, age, &options)
+                })?;
                 Ok(bands(py, out))
             }
         }
@@ -165,50 +139,15 @@ interval_methods!(BetaGeoModel);
 interval_methods!(ModifiedBetaGeoModel);
 interval_methods!(ParetoNBDModel);
 
-/// A transaction model's fitted state, whichever class it is.
-enum AnyTransactionModel {
-    BetaGeo(Fitted<crate::BetaGeo>),
-    ModifiedBetaGeo(Fitted<ModifiedBetaGeo>),
-    ParetoNBD(Fitted<crate::ParetoNBD>),
-}
-
-impl AnyTransactionModel {
-    fn extract(model: &Bound<'_, PyAny>) -> PyResult<Self> {
-        if let Ok(m) = model.cast::<BetaGeoModel>() {
-            Ok(Self::BetaGeo(m.get().inner.clone()))
-        } else if let Ok(m) = model.cast::<ModifiedBetaGeoModel>() {
-            Ok(Self::ModifiedBetaGeo(m.get().inner.clone()))
-        } else if let Ok(m) = model.cast::<ParetoNBDModel>() {
-            Ok(Self::ParetoNBD(m.get().inner.clone()))
-        } else {
-            Err(PyTypeError::new_err(format!(
-                "customer lifetime value needs a BetaGeoModel, ModifiedBetaGeoModel or \
-                 ParetoNBDModel, got {}",
-                model.get_type().name()?
-            )))
-        }
-    }
-}
-
-/// The Gamma-Gamma model's parameters and fit statistics, through its JSON
-/// (its fields are private to its binding file).
-fn fitted_spend_model(model: &Bound<'_, PyAny>) -> PyResult<Fitted<GammaGamma>> {
-    if model.cast::<GammaGammaModel>().is_err() {
-        return Err(PyTypeError::new_err(format!(
+/// The fitted Gamma-Gamma model passed as `spend_model`, borrowed.
+fn borrow_spend_model<'a>(model: &'a Bound<'_, PyAny>) -> PyResult<&'a Fitted<GammaGamma>> {
+    match model.cast::<GammaGammaModel>() {
+        Ok(m) => Ok(&m.get().inner),
+        Err(_) => Err(PyTypeError::new_err(format!(
             "the spend model must be a GammaGammaModel, got {}",
             model.get_type().name()?
-        )));
+        ))),
     }
-    let text: String = model.call_method0("to_json")?.extract()?;
-    Ok(Fitted::from_json(&text).map_err(PyErrWrap)?)
-}
-
-fn unit_of(freq: &str) -> PyResult<TimeUnit> {
-    TimeUnit::from_code(freq).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got {freq:?}"
-        ))
-    })
 }
 
 /// Value over the whole remaining lifetime at the continuous rate
@@ -217,54 +156,17 @@ fn unit_of(freq: &str) -> PyResult<TimeUnit> {
 #[allow(non_snake_case)]
 fn customer_lifetime_value_continuous<'py>(
     py: Python<'py>,
-    transaction_model: &Bound<'py, PyAny>,
+    transaction_model: AnyTransactionModel<'py>,
     frequency: PyReadonlyArray1<'py, f64>,
     recency: PyReadonlyArray1<'py, f64>,
     T: PyReadonlyArray1<'py, f64>,
     monetary_value: PyReadonlyArray1<'py, f64>,
     discount_rate: f64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let model = AnyTransactionModel::extract(transaction_model)?;
-    let (x, tx, age, m) = (
-        slice("frequency", &frequency)?,
-        slice("recency", &recency)?,
-        slice("T", &T)?,
-        slice("monetary_value", &monetary_value)?,
-    );
-    let out = py
-        .detach(|| match &model {
-            AnyTransactionModel::BetaGeo(f) => {
-                clv::customer_lifetime_value_continuous(&f.model, x, tx, age, m, discount_rate)
-            }
-            AnyTransactionModel::ModifiedBetaGeo(f) => {
-                clv::customer_lifetime_value_continuous(&f.model, x, tx, age, m, discount_rate)
-            }
-            AnyTransactionModel::ParetoNBD(f) => {
-                clv::customer_lifetime_value_continuous(&f.model, x, tx, age, m, discount_rate)
-            }
-        })
-        .map_err(PyErrWrap)?;
-    Ok(vec_to_py(py, out))
-}
-
-fn clv_interval_with<M: TransactionModel>(
-    transactions: &Fitted<M>,
-    spend: &Fitted<GammaGamma>,
-    columns: [&[f64]; 4],
-    discounting: &Discounting,
-    options: &IntervalOptions,
-) -> PyResultWrap<Intervals> {
-    let [x, tx, age, m] = columns;
-    Ok(intervals::customer_lifetime_value_interval(
-        transactions,
-        spend,
-        x,
-        tx,
-        age,
-        m,
-        discounting,
-        options,
-    )?)
+    let [x, tx, age, m] = slices!(frequency, recency, T, monetary_value)?;
+    with_fitted!(transaction_model, fitted => detach_array(py, || {
+        clv::customer_lifetime_value_continuous(&fitted.model, x, tx, age, m, discount_rate)
+    }))
 }
 
 /// CLV with intervals over the uncertainty of both models (independent draws).
@@ -281,7 +183,7 @@ fn clv_interval_with<M: TransactionModel>(
 #[allow(non_snake_case, clippy::too_many_arguments)]
 fn customer_lifetime_value_interval<'py>(
     py: Python<'py>,
-    transaction_model: &Bound<'py, PyAny>,
+    transaction_model: AnyTransactionModel<'py>,
     spend_model: &Bound<'py, PyAny>,
     frequency: PyReadonlyArray1<'py, f64>,
     recency: PyReadonlyArray1<'py, f64>,
@@ -295,8 +197,7 @@ fn customer_lifetime_value_interval<'py>(
     n_draws: usize,
     seed: u64,
 ) -> PyResult<Bands<'py>> {
-    let model = AnyTransactionModel::extract(transaction_model)?;
-    let spend = fitted_spend_model(spend_model)?;
+    let spend = borrow_spend_model(spend_model)?;
     let unit = unit_of(freq)?;
     let monthly = |time: f64| ClvOptions {
         time,
@@ -322,28 +223,17 @@ fn customer_lifetime_value_interval<'py>(
             )))
         }
     };
-    let columns = [
-        slice("frequency", &frequency)?,
-        slice("recency", &recency)?,
-        slice("T", &T)?,
-        slice("monetary_value", &monetary_value)?,
-    ];
+    let [x, tx, age, m] = slices!(frequency, recency, T, monetary_value)?;
     let options = IntervalOptions {
         level,
         n_draws,
         seed,
     };
-    let out = py.detach(|| match &model {
-        AnyTransactionModel::BetaGeo(f) => {
-            clv_interval_with(f, &spend, columns, &discounting, &options)
-        }
-        AnyTransactionModel::ModifiedBetaGeo(f) => {
-            clv_interval_with(f, &spend, columns, &discounting, &options)
-        }
-        AnyTransactionModel::ParetoNBD(f) => {
-            clv_interval_with(f, &spend, columns, &discounting, &options)
-        }
-    })?;
+    let out = with_fitted!(transaction_model, fitted => detach(py, || {
+        intervals::customer_lifetime_value_interval(
+            fitted, spend, x, tx, age, m, &discounting, &options,
+        )
+    }))?;
     Ok(bands(py, out))
 }
 

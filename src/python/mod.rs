@@ -4,56 +4,20 @@
 //! [`Error`] to Python exceptions. The pandas layer lives in
 //! `python/retentionkit/`.
 
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
-use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use crate::error::Error;
-use crate::fit::{fit, FitOptions, Fitted};
+use crate::fit::{fit, Fitted};
 use crate::models::bgbb::{self, BetaGeoBetaBinom};
 use crate::models::Model;
 use crate::{predict, BetaGeo, CustomerData, ModifiedBetaGeo, ParetoNBD};
 
-create_exception!(
-    _core,
-    ConvergenceError,
-    PyValueError,
-    "The optimiser did not converge (a ValueError, as in lifetimes)."
-);
+#[macro_use]
+mod convert;
+mod errors;
 
-/// Carries a crate error across the binding boundary.
-pub(crate) struct PyErrWrap(pub(crate) Error);
-
-impl From<Error> for PyErrWrap {
-    fn from(e: Error) -> Self {
-        PyErrWrap(e)
-    }
-}
-
-impl From<PyErrWrap> for PyErr {
-    fn from(e: PyErrWrap) -> PyErr {
-        match e.0 {
-            err @ (Error::NotConverged { .. } | Error::Unidentified { .. }) => {
-                ConvergenceError::new_err(err.to_string())
-            }
-            err => PyValueError::new_err(err.to_string()),
-        }
-    }
-}
-
-pub(crate) type PyResultWrap<T> = Result<T, PyErrWrap>;
-
-/// A contiguous view of a 1-d float64 array, without copying.
-pub(crate) fn slice<'a>(name: &str, array: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    array
-        .as_slice()
-        .map_err(|_| PyValueError::new_err(format!("{name} must be a contiguous float64 array")))
-}
-
-pub(crate) fn vec_to_py<'py>(py: Python<'py>, v: Vec<f64>) -> Bound<'py, PyArray1<f64>> {
-    v.into_pyarray(py)
-}
+pub(crate) use convert::{fit_options, optional_slice, slice, vec_to_py};
+pub(crate) use errors::{detach, detach_array, PyErrWrap};
 
 /// The columns of simulated customers: (frequency, recency, T, rate, drop-out, alive).
 #[allow(clippy::type_complexity)]
@@ -87,7 +51,9 @@ macro_rules! model_class {
         #[doc = $doc]
         #[pyclass(module = "retentionkit._core", frozen)]
         pub struct $class {
-            inner: Fitted<$model>,
+            /// Visible to the other binding files, which read each other's
+            /// models (the class is frozen: no lock is needed).
+            pub(crate) inner: Fitted<$model>,
         }
 
         #[pymethods]
@@ -214,26 +180,13 @@ macro_rules! transaction_model_class {
                 max_iterations: usize,
                 verbose: bool,
             ) -> PyResult<Self> {
-                let (x, tx, t) = (
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
-                let w = match &weights {
-                    Some(w) => Some(slice("weights", w)?),
-                    None => None,
-                };
-                let options = FitOptions {
-                    penalizer_coef,
-                    initial_params,
-                    tol,
-                    max_iterations,
-                    verbose,
-                    ..FitOptions::default()
-                };
-                let inner = py.detach(|| -> PyResultWrap<Fitted<$model>> {
+                let [x, tx, t] = slices!(frequency, recency, T)?;
+                let w = optional_slice("weights", &weights)?;
+                let options =
+                    fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
+                let inner = detach(py, || {
                     let data = CustomerData::new(x, tx, t, w)?.compress();
-                    Ok(fit::<$model>(&data, &options)?)
+                    fit::<$model>(&data, &options)
                 })?;
                 Ok(Self { inner })
             }
@@ -248,21 +201,13 @@ macro_rules! transaction_model_class {
                 T: PyReadonlyArray1<'_, f64>,
                 weights: Option<PyReadonlyArray1<'_, f64>>,
             ) -> PyResult<f64> {
-                let (x, tx, t) = (
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
-                let w = match &weights {
-                    Some(w) => Some(slice("weights", w)?),
-                    None => None,
-                };
+                let [x, tx, t] = slices!(frequency, recency, T)?;
+                let w = optional_slice("weights", &weights)?;
                 let model = &self.inner.model;
-                let value = py.detach(|| -> PyResultWrap<f64> {
+                detach(py, || {
                     let data = CustomerData::new(x, tx, t, w)?.compress();
                     Ok(model.evaluate(&data, crate::models::Derivatives::None).value)
-                })?;
-                Ok(value)
+                })
             }
 
             #[allow(non_snake_case)]
@@ -273,16 +218,9 @@ macro_rules! transaction_model_class {
                 recency: PyReadonlyArray1<'py, f64>,
                 T: PyReadonlyArray1<'py, f64>,
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let (x, tx, t) = (
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
+                let [x, tx, t] = slices!(frequency, recency, T)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| predict::individual_log_likelihood(model, x, tx, t))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || predict::individual_log_likelihood(model, x, tx, t))
             }
 
             #[allow(non_snake_case)]
@@ -294,17 +232,11 @@ macro_rules! transaction_model_class {
                 recency: PyReadonlyArray1<'py, f64>,
                 T: PyReadonlyArray1<'py, f64>,
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let (h, x, tx, age) = (
-                    slice("t", &t)?,
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
+                let [h, x, tx, age] = slices!(t, frequency, recency, T)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| predict::conditional_expected_purchases(model, h, x, tx, age))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || {
+                    predict::conditional_expected_purchases(model, h, x, tx, age)
+                })
             }
 
             #[allow(non_snake_case)]
@@ -315,16 +247,9 @@ macro_rules! transaction_model_class {
                 recency: PyReadonlyArray1<'py, f64>,
                 T: PyReadonlyArray1<'py, f64>,
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let (x, tx, age) = (
-                    slice("frequency", &frequency)?,
-                    slice("recency", &recency)?,
-                    slice("T", &T)?,
-                );
+                let [x, tx, age] = slices!(frequency, recency, T)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| predict::probability_alive(model, x, tx, age))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || predict::probability_alive(model, x, tx, age))
             }
 
             fn expected_number_of_purchases_up_to_time<'py>(
@@ -334,10 +259,7 @@ macro_rules! transaction_model_class {
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
                 let h = slice("t", &t)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| predict::expected_purchases(model, h))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || predict::expected_purchases(model, h))
             }
 
             fn probability_of_n_purchases_up_to_time<'py>(
@@ -346,12 +268,9 @@ macro_rules! transaction_model_class {
                 t: PyReadonlyArray1<'py, f64>,
                 n: PyReadonlyArray1<'py, f64>,
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let (h, k) = (slice("t", &t)?, slice("n", &n)?);
+                let [h, k] = slices!(t, n)?;
                 let model = &self.inner.model;
-                let out = py
-                    .detach(|| predict::probability_of_purchases(model, h, k))
-                    .map_err(PyErrWrap)?;
-                Ok(vec_to_py(py, out))
+                detach_array(py, || predict::probability_of_purchases(model, h, k))
             }
 
             /// Returns (frequency, recency, T, lambda, p, alive).
@@ -371,9 +290,7 @@ macro_rules! transaction_model_class {
             )> {
                 let age = slice("T", &T)?;
                 let model = &self.inner.model;
-                let sims = py
-                    .detach(|| predict::simulate(model, age, seed))
-                    .map_err(PyErrWrap)?;
+                let sims = detach(py, || predict::simulate(model, age, seed))?;
                 Ok(simulated_columns(py, &sims))
             }
         }
@@ -424,26 +341,12 @@ impl BetaGeoBetaBinomModel {
         max_iterations: usize,
         verbose: bool,
     ) -> PyResult<Self> {
-        let (x, tx, n) = (
-            slice("frequency", &frequency)?,
-            slice("recency", &recency)?,
-            slice("n_periods", &n_periods)?,
-        );
-        let w = match &weights {
-            Some(w) => Some(slice("weights", w)?),
-            None => None,
-        };
-        let options = FitOptions {
-            penalizer_coef,
-            initial_params,
-            tol,
-            max_iterations,
-            verbose,
-            ..FitOptions::default()
-        };
-        let inner = py.detach(|| -> PyResultWrap<Fitted<BetaGeoBetaBinom>> {
+        let [x, tx, n] = slices!(frequency, recency, n_periods)?;
+        let w = optional_slice("weights", &weights)?;
+        let options = fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
+        let inner = detach(py, || {
             let data = bgbb::bgbb_data(x, tx, n, w)?;
-            Ok(fit::<BetaGeoBetaBinom>(&data, &options)?)
+            fit::<BetaGeoBetaBinom>(&data, &options)
         })?;
         Ok(Self { inner })
     }
@@ -455,16 +358,9 @@ impl BetaGeoBetaBinomModel {
         recency: PyReadonlyArray1<'py, f64>,
         n_periods: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let (x, tx, n) = (
-            slice("frequency", &frequency)?,
-            slice("recency", &recency)?,
-            slice("n_periods", &n_periods)?,
-        );
+        let [x, tx, n] = slices!(frequency, recency, n_periods)?;
         let model = &self.inner.model;
-        let out = py
-            .detach(|| bgbb::individual_log_likelihood_many(model, x, tx, n))
-            .map_err(PyErrWrap)?;
-        Ok(vec_to_py(py, out))
+        detach_array(py, || bgbb::individual_log_likelihood_many(model, x, tx, n))
     }
 
     /// P(alive at opportunity n + m | x, t_x, n), FHS (2010) eq. (11) for m = 1.
@@ -476,17 +372,9 @@ impl BetaGeoBetaBinomModel {
         recency: PyReadonlyArray1<'py, f64>,
         n_periods: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let (m, x, tx, n) = (
-            slice("m_periods_in_future", &m_periods_in_future)?,
-            slice("frequency", &frequency)?,
-            slice("recency", &recency)?,
-            slice("n_periods", &n_periods)?,
-        );
+        let [m, x, tx, n] = slices!(m_periods_in_future, frequency, recency, n_periods)?;
         let model = &self.inner.model;
-        let out = py
-            .detach(|| bgbb::probability_alive_at_many(model, m, x, tx, n))
-            .map_err(PyErrWrap)?;
-        Ok(vec_to_py(py, out))
+        detach_array(py, || bgbb::probability_alive_at_many(model, m, x, tx, n))
     }
 
     /// E[transactions in opportunities n+1..n+n* | x, t_x, n], FHS (2010) eq. (13).
@@ -498,17 +386,11 @@ impl BetaGeoBetaBinomModel {
         recency: PyReadonlyArray1<'py, f64>,
         n_periods: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let (m, x, tx, n) = (
-            slice("m_periods_in_future", &m_periods_in_future)?,
-            slice("frequency", &frequency)?,
-            slice("recency", &recency)?,
-            slice("n_periods", &n_periods)?,
-        );
+        let [m, x, tx, n] = slices!(m_periods_in_future, frequency, recency, n_periods)?;
         let model = &self.inner.model;
-        let out = py
-            .detach(|| bgbb::conditional_expected_transactions_many(model, m, x, tx, n))
-            .map_err(PyErrWrap)?;
-        Ok(vec_to_py(py, out))
+        detach_array(py, || {
+            bgbb::conditional_expected_transactions_many(model, m, x, tx, n)
+        })
     }
 
     /// E[X(n)] for a new customer.
@@ -519,10 +401,7 @@ impl BetaGeoBetaBinomModel {
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let n = slice("n_periods", &n_periods)?;
         let model = &self.inner.model;
-        let out = py
-            .detach(|| bgbb::expected_transactions_many(model, n))
-            .map_err(PyErrWrap)?;
-        Ok(vec_to_py(py, out))
+        detach_array(py, || bgbb::expected_transactions_many(model, n))
     }
 
     /// P(X(n) = x) for a new customer.
@@ -532,12 +411,9 @@ impl BetaGeoBetaBinomModel {
         x: PyReadonlyArray1<'py, f64>,
         n_periods: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let (k, n) = (slice("x", &x)?, slice("n_periods", &n_periods)?);
+        let [k, n] = slices!(x, n_periods)?;
         let model = &self.inner.model;
-        let out = py
-            .detach(|| bgbb::probability_of_transactions_many(model, k, n))
-            .map_err(PyErrWrap)?;
-        Ok(vec_to_py(py, out))
+        detach_array(py, || bgbb::probability_of_transactions_many(model, k, n))
     }
 
     /// Returns (frequency, recency, n_periods, p, theta, alive).
@@ -557,15 +433,15 @@ impl BetaGeoBetaBinomModel {
     )> {
         let n = slice("n_periods", &n_periods)?;
         let model = &self.inner.model;
-        let sims = py
-            .detach(|| bgbb::simulate_many(model, n, seed))
-            .map_err(PyErrWrap)?;
+        let sims = detach(py, || bgbb::simulate_many(model, n, seed))?;
         Ok(simulated_columns(py, &sims))
     }
 }
 
 // Binding files of further models: declared after the macros above so they can
 // use them; each has `pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()>`.
+#[macro_use]
+mod transaction_model;
 mod contractual;
 mod gamma_gamma;
 mod intervals;
@@ -575,7 +451,7 @@ mod summary;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("ConvergenceError", m.py().get_type::<ConvergenceError>())?;
+    errors::register(m)?;
     m.add_class::<BetaGeoModel>()?;
     m.add_class::<ModifiedBetaGeoModel>()?;
     m.add_class::<ParetoNBDModel>()?;

@@ -6,7 +6,7 @@ use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use super::{slice, vec_to_py, PyErrWrap};
+use super::{detach, optional_slice, vec_to_py};
 use crate::data::transaction_summary::{
     self as summary, HoldoutOptions, SummaryOptions, TransactionSummary,
 };
@@ -60,19 +60,14 @@ fn summarize_transactions<'py>(
     include_first_transaction: bool,
 ) -> PyResult<SummaryColumns<'py>> {
     let (c, t) = (view("customers", &customers)?, view("times", &times)?);
-    let a = match &amounts {
-        Some(a) => Some(slice("amounts", a)?),
-        None => None,
-    };
+    let a = optional_slice("amounts", &amounts)?;
     let options = SummaryOptions {
         observation_end,
         period,
         freq_multiplier,
         include_first_transaction,
     };
-    let s = py
-        .detach(|| summary::summarize(c, t, a, &options))
-        .map_err(PyErrWrap)?;
+    let s = detach(py, || summary::summarize(c, t, a, &options))?;
     Ok(columns(py, s))
 }
 
@@ -103,10 +98,7 @@ fn calibration_and_holdout<'py>(
     f64,
 )> {
     let (c, t) = (view("customers", &customers)?, view("times", &times)?);
-    let a = match &amounts {
-        Some(a) => Some(slice("amounts", a)?),
-        None => None,
-    };
+    let a = optional_slice("amounts", &amounts)?;
     let h = match &holdout {
         Some(h) => Some(view("holdout", h)?),
         None => None,
@@ -118,9 +110,9 @@ fn calibration_and_holdout<'py>(
         freq_multiplier,
         include_first_transaction,
     };
-    let out = py
-        .detach(|| summary::calibration_and_holdout(c, t, a, h, &options))
-        .map_err(PyErrWrap)?;
+    let out = detach(py, || {
+        summary::calibration_and_holdout(c, t, a, h, &options)
+    })?;
     Ok((
         columns(py, out.calibration),
         vec_to_py(py, out.frequency_holdout),

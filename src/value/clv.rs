@@ -220,6 +220,9 @@ fn check_monetary(monetary_value: &[f64], n: usize) -> Result<()> {
             rule: "monetary_value must be a finite number",
             row,
             detail: format!("monetary_value={}", monetary_value[row]),
+            column: Some("monetary_value"),
+            cohort: None,
+            period: None,
         });
     }
     Ok(())

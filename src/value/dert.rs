@@ -187,6 +187,9 @@ fn check_rates(discount_rate: &[f64], expected: usize) -> Result<()> {
             rule: "the continuous discount rate must be positive and finite",
             row,
             detail: format!("discount_rate={}", discount_rate[row]),
+            column: Some("discount_rate"),
+            cohort: None,
+            period: None,
         });
     }
     Ok(())

@@ -174,8 +174,10 @@ def test_summary_refuses_invalid_rows(spark, log: pd.DataFrame, kind: str) -> No
     summary = rkspark.summary_data_from_transaction_data(
         sdf, "customer", "when", "value", observation_period_end=END
     )
-    # Spark reports the ValueError of the executor as a PythonException.
-    with pytest.raises(PythonException, match=f"ValueError: invalid data: .*{INVALID_RULE[kind]}"):
+    # Spark reports the InvalidDataError (a ValueError) of the executor as a
+    # PythonException.
+    invalid = f"InvalidDataError: invalid data: .*{INVALID_RULE[kind]}"
+    with pytest.raises(PythonException, match=invalid):
         summary.collect()
 
 

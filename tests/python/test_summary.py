@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retentionkit._validation import invalid_data_error
 from retentionkit.datasets import load_transaction_data
 from retentionkit.utils import (
     _Log,
@@ -176,7 +177,9 @@ def test_rows_named_by_the_core_after_dropping_are_the_callers_rows() -> None:
     named = r"rule \(first offending row: 3 \[index label 't4'\]; id='a'"
     with pytest.raises(ValueError, match=named):
         with log.rows_named():
-            raise ValueError("invalid data: a rule (first offending row: 1; customer=0)")
+            raise invalid_data_error(
+                "invalid data: a rule (first offending row: 1; customer=0)", rule="a rule", row=1
+            )
 
 
 def test_calibration_and_holdout_on_a_hand_made_log() -> None:

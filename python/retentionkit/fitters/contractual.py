@@ -21,7 +21,6 @@ and the retention rate of period :math:`t` is :math:`r(t) = S(t) / S(t - 1)`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
@@ -29,15 +28,22 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 import pandas as pd
 
-from .._core import BetaDiscreteWeibullModel, ShiftedBetaGeometricModel
-from .._validation import ArrayLike, FloatArray, Result, as_float_array, name_rows, prepare
+from .._core import BetaDiscreteWeibullModel, InvalidDataError, ShiftedBetaGeometricModel
+from .._validation import (
+    ArrayLike,
+    FloatArray,
+    Result,
+    as_float_array,
+    index_label,
+    invalid_data_error,
+    name_rows,
+    prepare,
+)
 from .base import BaseFitter, _fresh_seed, _per_customer
 
 __all__ = ["BetaDiscreteWeibullFitter", "ShiftedBetaGeometricFitter", "retention_table"]
 
 _F = TypeVar("_F", bound="_ContractualFitter")
-
-_COHORT = re.compile(r"cohort (\d+), period (\d+)")
 
 
 def _cohort_columns(cohorts: Any) -> tuple[list[FloatArray], list[Any], list[pd.Index]]:
@@ -80,17 +86,17 @@ def _cohort_columns(cohorts: Any) -> tuple[list[FloatArray], list[Any], list[pd.
 
 @contextmanager
 def _name_cohorts(labels: list[Any], indexes: list[pd.Index]) -> Iterator[None]:
-    """Add the cohort's label and the period's index label to a core error."""
+    """Add the cohort's label and the period's index label to a core error
+    (and the period's label as ``label``, None for a default RangeIndex)."""
     try:
         yield
-    except ValueError as exc:
-        match = _COHORT.search(str(exc))
-        if match:
-            cohort, period = int(match.group(1)), int(match.group(2))
-            if cohort < len(labels) and period < len(indexes[cohort]):
-                exc.args = (
-                    f"{exc} [cohort {labels[cohort]!r}, period label {indexes[cohort][period]!r}]",
-                )
+    except InvalidDataError as exc:
+        cohort, period = exc.cohort, exc.period
+        if cohort is not None and period is not None and cohort < len(labels):
+            index = indexes[cohort]
+            if period < len(index):
+                exc.label = index_label(index, period)
+                exc.args = (f"{exc} [cohort {labels[cohort]!r}, period label {index[period]!r}]",)
         raise
 
 
@@ -103,9 +109,12 @@ def _as_churned(churned: Any, n: int) -> np.ndarray:
         numbers = as_float_array(array, "churned").reshape(-1)
         bad = np.flatnonzero(~np.isin(numbers, (0.0, 1.0)))
         if bad.size:
-            raise ValueError(
+            raise invalid_data_error(
                 "invalid data: churned must be True/False or 1/0 "
-                f"(first offending row: {bad[0]}; churned={numbers[bad[0]]})"
+                f"(first offending row: {bad[0]}; churned={numbers[bad[0]]})",
+                rule="churned must be True/False or 1/0",
+                row=int(bad[0]),
+                column="churned",
             )
         array = numbers == 1.0
     array = np.ascontiguousarray(array, dtype=np.bool_).reshape(-1)

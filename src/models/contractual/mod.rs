@@ -194,6 +194,9 @@ fn check_integers(name: &'static str, values: &[f64], min: f64) -> Result<()> {
             rule,
             row,
             detail: format!("{name}={}", values[row]),
+            column: Some(name),
+            cohort: None,
+            period: None,
         });
     }
     Ok(())
@@ -205,6 +208,9 @@ fn check_discount(values: &[f64]) -> Result<()> {
             rule: "the discount rate must be positive and finite",
             row,
             detail: format!("discount_rate={}", values[row]),
+            column: Some("discount_rate"),
+            cohort: None,
+            period: None,
         });
     }
     Ok(())
