@@ -1,4 +1,13 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: the data sets, the reference
+//! values (`reference`), the mpmath fixtures, the derivative check, the
+//! simulate-then-refit check (`recovery`) and the domain properties of the
+//! transaction models (`properties`).
+// Every test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+pub mod properties;
+pub mod recovery;
+pub mod reference;
 
 use std::path::PathBuf;
 
@@ -26,10 +35,36 @@ pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
     );
 }
 
+/// The rows of the mpmath fixture `tests/fixtures/<name>` (made by the scripts
+/// in `scripts/`), after checking that its header is `columns`: one vector per
+/// row, in the order of `columns`.
+pub fn mpmath_fixture(name: &str, columns: &[&str]) -> Vec<Vec<f64>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    assert_eq!(header, columns, "{name}: columns");
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let row: Vec<f64> = line
+                .split(',')
+                .map(|c| {
+                    c.parse()
+                        .unwrap_or_else(|e| panic!("{name}, row {i}: {c:?}: {e}"))
+                })
+                .collect();
+            assert_eq!(row.len(), columns.len(), "{name}, row {i}");
+            row
+        })
+        .collect()
+}
+
 /// Checks `M::evaluate`'s analytic gradient and Hessian at `params` against
 /// five-point finite differences of the value and of the gradient, per
 /// customer (so that tolerances do not grow with the data's size).
-#[allow(dead_code)] // not every test binary uses every helper
 pub fn assert_derivatives<M: retentionkit::Model>(params: &[f64], data: &M::Data) {
     use retentionkit::{Derivatives, FitData};
     let p = params.len();
