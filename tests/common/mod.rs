@@ -27,6 +27,22 @@ pub fn cdnow_summary() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     (x, tx, t)
 }
 
+/// (x, t_x, T, m_x) of the 2357 customers of the CDNOW 1/10th sample (weeks),
+/// m_x the mean value of the repeat transactions (0 without any).
+pub fn cdnow_summary_with_spend() -> [Vec<f64>; 4] {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python/retentionkit/datasets/data/cdnow_customers_summary_with_transactions.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let mut out: [Vec<f64>; 4] = Default::default();
+    for line in text.lines().skip(1) {
+        let cols: Vec<f64> = line.split(',').map(|c| c.trim().parse().unwrap()).collect();
+        for (column, value) in out.iter_mut().zip(&cols[1..]) {
+            column.push(*value);
+        }
+    }
+    out
+}
+
 /// Asserts |actual − expected| ≤ tol with a useful message.
 pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
     assert!(
