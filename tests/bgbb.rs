@@ -1,11 +1,12 @@
 //! BG/BB against Fader, Hardie & Shang (2010) and against its own properties.
 
-#[allow(dead_code)]
 mod common;
 
 use std::path::PathBuf;
 
 use common::assert_close;
+use common::recovery::assert_recovers;
+use common::reference::{reference, Reference};
 use retentionkit::bgbb::{
     bgbb_data, conditional_expected_transactions_many, individual_log_likelihood_many,
     probability_alive_many, simulate_many, BetaGeoBetaBinom,
@@ -36,8 +37,13 @@ fn donations_fit() -> Fitted<BetaGeoBetaBinom> {
     fit::<BetaGeoBetaBinom>(&data, &FitOptions::default()).unwrap()
 }
 
+/// FHS (2010)'s estimates (tests/fixtures/reference_values.json).
+fn fhs2010() -> Reference {
+    reference("bgbb_donations_fhs2010")
+}
+
 fn paper_model() -> BetaGeoBetaBinom {
-    BetaGeoBetaBinom::new(1.204, 0.750, 0.657, 2.783).unwrap()
+    fhs2010().model()
 }
 
 fn ln_choose(n: u32, k: u32) -> f64 {
@@ -46,29 +52,30 @@ fn ln_choose(n: u32, k: u32) -> f64 {
         .sum()
 }
 
-/// FHS (2010), section 4: donations data (1995 cohort, 6 annual opportunities
-/// 1996–2001): α = 1.204, β = 0.750, γ = 0.657, δ = 2.783, LL = −33,225.6.
+/// FHS (2010), section 4: the estimates and log-likelihood on the donations
+/// data (1995 cohort, 6 annual opportunities 1996–2001; reference entry
+/// `bgbb_donations_fhs2010`).
 #[test]
 fn donations_reference_parameters_and_log_likelihood() {
+    let reference = fhs2010();
     let fitted = donations_fit();
     let p = fitted.params();
-    for (value, (expected, name)) in p.iter().zip([
-        (1.204, "alpha"),
-        (0.750, "beta"),
-        (0.657, "gamma"),
-        (2.783, "delta"),
-    ]) {
+    for ((value, expected), name) in p
+        .iter()
+        .zip(reference.params::<BetaGeoBetaBinom>())
+        .zip(BetaGeoBetaBinom::PARAM_NAMES)
+    {
         assert_close(*value, expected, 5e-4, name);
     }
     assert_close(
         fitted.log_likelihood().unwrap(),
-        -33_225.6,
+        reference.log_likelihood(),
         0.05,
         "log-likelihood",
     );
     let info = fitted.info.as_ref().unwrap();
     assert!(info.converged);
-    assert_eq!(info.n_customers, 11_104.0);
+    assert_eq!(info.n_customers, reference.n_customers());
     assert_eq!(info.n_unique, 22);
     let se = fitted.standard_errors();
     assert!(se.iter().all(|s| s.is_finite() && *s > 0.0), "{se:?}");
@@ -97,10 +104,10 @@ fn gradient_and_hessian_match_finite_differences() {
     for (x, tx, n, w) in &sets {
         let data = bgbb_data(x, tx, n, w.as_deref()).unwrap();
         for params in [
-            [1.204, 0.750, 0.657, 2.783],
-            [0.3, 4.0, 1.0, 0.2],
-            [9.0, 0.05, 20.0, 60.0],
-            [0.02, 0.03, 0.04, 0.05],
+            fhs2010().params::<BetaGeoBetaBinom>(),
+            vec![0.3, 4.0, 1.0, 0.2],
+            vec![9.0, 0.05, 20.0, 60.0],
+            vec![0.02, 0.03, 0.04, 0.05],
         ] {
             let model = BetaGeoBetaBinom::from_slice(&params).unwrap();
             common::assert_derivatives::<BetaGeoBetaBinom>(&params, &data);
@@ -192,7 +199,8 @@ fn expectations_match_direct_sums_including_gamma_one() {
         1.0 - 2e-4,
         2.5,
     ] {
-        let m = BetaGeoBetaBinom::new(1.204, 0.75, gamma, 2.783).unwrap();
+        let paper = fhs2010().params::<BetaGeoBetaBinom>();
+        let m = BetaGeoBetaBinom::new(paper[0], paper[1], gamma, paper[3]).unwrap();
         for n in [1.0, 6.0, 30.0, 400.0] {
             // E[(1−θ)^k] = Π_{j<k} (δ+j)/(γ+δ+j).
             let (mut surv, mut sum) = (1.0, 0.0);
@@ -314,14 +322,7 @@ fn simulate_then_refit_recovers_parameters() {
     let x: Vec<f64> = sim.iter().map(|c| c.frequency).collect();
     let tx: Vec<f64> = sim.iter().map(|c| c.recency).collect();
     let data = bgbb_data(&x, &tx, &n, None).unwrap();
-    let fitted = fit::<BetaGeoBetaBinom>(&data, &FitOptions::default()).unwrap();
-    let se = fitted.standard_errors();
-    for ((est, true_value), se) in fitted.params().iter().zip(truth.to_vec()).zip(se) {
-        assert!(
-            (est - true_value).abs() < 4.0 * se,
-            "estimate {est} vs truth {true_value} (se {se})"
-        );
-    }
+    assert_recovers(&truth, &data);
 }
 
 #[test]

@@ -2,11 +2,19 @@
 
 mod common;
 
+use common::properties::{assert_count_distribution, assert_predictions_in_domain};
+use common::recovery::{assert_recovers, cohort_ages, simulate_customers};
+use common::reference::{reference, Reference};
 use common::{assert_close, cdnow_summary};
 use retentionkit::{
-    fit, fit_keeping_data, predict, BetaGeo, CustomerData, Derivatives, Error, FitOptions, Fitted,
-    Model, TransactionModel,
+    fit, fit_keeping_data, BetaGeo, CustomerData, Derivatives, Error, FitOptions, Fitted, Model,
+    TransactionModel,
 };
+
+/// FHL (2005)'s estimates and predictions (tests/fixtures/reference_values.json).
+fn fhl2005() -> Reference {
+    reference("bgnbd_cdnow_fhl2005")
+}
 
 fn cdnow_fit() -> Fitted<BetaGeo> {
     let (x, tx, t) = cdnow_summary();
@@ -14,57 +22,67 @@ fn cdnow_fit() -> Fitted<BetaGeo> {
     fit::<BetaGeo>(&data, &FitOptions::default()).unwrap()
 }
 
-/// FHL (2005), section 5: CDNOW 1/10th sample, 39-week calibration period:
-/// r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL = −9582.4.
+/// FHL (2005), section 5: the estimates and log-likelihood on the CDNOW 1/10th
+/// sample, 39-week calibration period (reference entry `bgnbd_cdnow_fhl2005`).
 #[test]
 fn cdnow_reference_parameters_and_log_likelihood() {
+    let reference = fhl2005();
     let fitted = cdnow_fit();
     let p = fitted.params();
-    for (value, (expected, name)) in
-        p.iter()
-            .zip([(0.243, "r"), (4.414, "alpha"), (0.793, "a"), (2.426, "b")])
+    for ((value, expected), name) in p
+        .iter()
+        .zip(reference.params::<BetaGeo>())
+        .zip(BetaGeo::PARAM_NAMES)
     {
         assert_close(*value, expected, 5e-4, name);
     }
     assert_close(
         fitted.log_likelihood().unwrap(),
-        -9582.4,
+        reference.log_likelihood(),
         0.05,
         "log-likelihood",
     );
     let info = fitted.info.as_ref().unwrap();
     assert!(info.converged);
-    assert_eq!(info.n_customers, 2357.0);
+    assert_eq!(info.n_customers, reference.n_customers());
     assert!(info.n_unique < 2357);
     let se = fitted.standard_errors();
     assert!(se.iter().all(|s| s.is_finite() && *s > 0.0), "{se:?}");
 }
 
-/// FHL (2005), section 5: customer with x = 2, t_x = 30.43, T = 38.86 is
-/// expected to make 1.226 purchases in the next 39 weeks.
+/// FHL (2005), section 5: the purchases a customer with x = 2, t_x = 30.43,
+/// T = 38.86 is expected to make in the next 39 weeks.
 #[test]
 fn cdnow_reference_conditional_expectation() {
-    let fitted = cdnow_fit();
-    let e = fitted
-        .model
-        .conditional_expected_purchases(39.0, 2.0, 30.43, 38.86);
-    assert_close(e, 1.226, 5e-4, "E[Y(39) | 2, 30.43, 38.86]");
+    let reference = fhl2005();
+    let label = "E[Y(39) | 2, 30.43, 38.86]";
+    let case = reference.prediction(label);
+    assert_eq!(case.quantity, "conditional_expected_purchases");
+    let at = |m: &BetaGeo| {
+        m.conditional_expected_purchases(
+            case.arg("t"),
+            case.arg("frequency"),
+            case.arg("recency"),
+            case.arg("T"),
+        )
+    };
+    assert_close(at(&cdnow_fit().model), case.value, 5e-4, label);
     // With the parameters as printed in the paper, too.
-    let printed = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
-    let e = printed.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86);
-    assert_close(e, 1.226, 2e-3, "with printed parameters");
+    let printed = reference.model::<BetaGeo>();
+    assert_close(at(&printed), case.value, 2e-3, "with printed parameters");
 }
 
 /// Numerical derivatives of the summed log-likelihood agree with the analytic
 /// gradient and Hessian.
 #[test]
 fn gradient_and_hessian_match_finite_differences() {
+    let reference = fhl2005();
     let (x, tx, t) = cdnow_summary();
     let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
     for params in [
-        [0.243, 4.414, 0.793, 2.426],
-        [1.3, 0.7, 2.5, 0.4],
-        [0.05, 40.0, 0.2, 9.0],
+        reference.params::<BetaGeo>(),
+        vec![1.3, 0.7, 2.5, 0.4],
+        vec![0.05, 40.0, 0.2, 9.0],
     ] {
         let model = BetaGeo::from_slice(&params).unwrap();
         common::assert_derivatives::<BetaGeo>(&params, &data);
@@ -84,60 +102,16 @@ fn gradient_and_hessian_match_finite_differences() {
 
 #[test]
 fn simulate_then_refit_recovers_parameters() {
-    let truth = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
-    let ages: Vec<f64> = (0..100_000)
-        .map(|i| 27.0 + 12.0 * (i as f64 / 100_000.0))
-        .collect();
-    let sim = predict::simulate(&truth, &ages, 42).unwrap();
-    let again = predict::simulate(&truth, &ages, 42).unwrap();
-    assert_eq!(sim, again, "simulation is reproducible");
-    let x: Vec<f64> = sim.iter().map(|c| c.frequency).collect();
-    let tx: Vec<f64> = sim.iter().map(|c| c.recency).collect();
-    let t: Vec<f64> = sim.iter().map(|c| c.age).collect();
-    let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
-    let fitted = fit::<BetaGeo>(&data, &FitOptions::default()).unwrap();
-    let se = fitted.standard_errors();
-    for ((est, true_value), se) in fitted.params().iter().zip(truth.to_vec()).zip(se) {
-        assert!(
-            (est - true_value).abs() < 4.0 * se,
-            "estimate {est} vs truth {true_value} (se {se})"
-        );
-    }
+    let truth = fhl2005().model::<BetaGeo>();
+    let data = simulate_customers(&truth, &cohort_ages(100_000), 42);
+    assert_recovers(&truth, &data);
 }
 
 #[test]
 fn predictions_have_the_right_shape() {
-    let m = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
-    // P(alive) in [0, 1], decreasing in T for a fixed history.
-    let mut last = 1.0;
-    for age in [30.0, 40.0, 80.0, 400.0, 40_000.0] {
-        let p = m.probability_alive(5.0, 29.0, age);
-        assert!((0.0..=1.0).contains(&p) && p <= last);
-        last = p;
-    }
-    // Expectations are non-negative and non-decreasing in t.
-    let mut last = (0.0, 0.0);
-    for t in [0.0, 0.5, 1.0, 5.0, 39.0, 100.0, 1000.0] {
-        let e = (
-            m.expected_purchases(t),
-            m.conditional_expected_purchases(t, 3.0, 20.0, 38.0),
-        );
-        assert!(
-            e.0 >= last.0 - 1e-12 && e.1 >= last.1 - 1e-12,
-            "t = {t}: {e:?}"
-        );
-        last = e;
-    }
-    // P(X(t) = n) sums to 1 and its mean is E[X(t)].
-    for t in [1.0, 39.0, 78.0] {
-        let probs: Vec<f64> = (0..2000)
-            .map(|n| m.probability_of_purchases(t, n as f64))
-            .collect();
-        let total: f64 = probs.iter().sum();
-        let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
-        assert_close(total, 1.0, 1e-9, "sum of P(X(t) = n)");
-        assert_close(mean, m.expected_purchases(t), 1e-6, "mean of P(X(t) = n)");
-    }
+    let m = fhl2005().model::<BetaGeo>();
+    assert_predictions_in_domain(&m);
+    assert_count_distribution(&m, &[1.0, 39.0, 78.0], 2000, |_| 1e-6);
 }
 
 /// E[X(t)] agrees with the series of eq. (7) evaluated directly where that
@@ -156,8 +130,9 @@ fn expected_purchases_match_direct_hypergeometric_series() {
         }
         sum
     }
+    let fhl = fhl2005().params::<BetaGeo>();
     for (r, alpha, a, b, t) in [
-        (0.243, 4.414, 0.793, 2.426, 3.0),
+        (fhl[0], fhl[1], fhl[2], fhl[3], 3.0),
         (2.0, 10.0, 3.5, 1.5, 4.0),
         (0.5, 2.0, 1.7, 6.0, 1.0),
     ] {
@@ -178,7 +153,7 @@ fn expected_purchases_match_direct_hypergeometric_series() {
 
 #[test]
 fn numerical_extremes_stay_finite() {
-    let m = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let m = fhl2005().model::<BetaGeo>();
     for (x, tx, age) in [
         (5000.0, 29_000.0, 30_000.0),
         (3000.0, 1.0, 40_000.0),

@@ -1,10 +1,11 @@
 //! sBG and BdW against Fader & Hardie (2007, 2010) and against their own
 //! properties.
 
-#[allow(dead_code)]
 mod common;
 
 use common::assert_close;
+use common::recovery::assert_recovers;
+use common::reference::reference;
 use proptest::prelude::*;
 use retentionkit::bdw::BetaDiscreteWeibull;
 use retentionkit::contractual::{
@@ -16,34 +17,34 @@ use retentionkit::{fit, Derivatives, Error, FitOptions, Fitted, Model};
 
 /// Fader & Hardie (2007), "How to Project Customer Retention", Journal of
 /// Interactive Marketing 21(1): customers still active at the start of years
-/// 0..12 out of 1000 acquired.
-const REGULAR: [f64; 13] = [
-    1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0, 223.0, 207.0, 194.0, 183.0, 173.0,
-];
-const HIGH_END: [f64; 13] = [
-    1000.0, 869.0, 743.0, 653.0, 593.0, 551.0, 517.0, 491.0, 468.0, 445.0, 427.0, 409.0, 394.0,
-];
+/// 0..12 out of 1000 acquired (tests/fixtures/reference_values.json).
+fn regular() -> Vec<f64> {
+    reference("sbg_regular_fh2007").survivors()
+}
+
+fn high_end() -> Vec<f64> {
+    reference("sbg_high_end_fh2007").survivors()
+}
 
 fn fit_sbg(counts: &[f64]) -> Fitted<ShiftedBetaGeometric> {
     let data = RetentionData::from_survivors(counts).unwrap();
     fit::<ShiftedBetaGeometric>(&data, &FitOptions::default()).unwrap()
 }
 
-/// FH (2007), section "Estimation": fitted to years 0..7, α = 0.704,
-/// β = 1.182 (regular) and α = 0.668, β = 3.806 (high end).
+/// FH (2007), section "Estimation": the estimates fitted to years 0..7 of
+/// the regular and the high-end cohort.
 #[test]
 fn fader_hardie_2007_estimates() {
-    for (counts, alpha, beta, name) in [
-        (&REGULAR, 0.704, 1.182, "regular"),
-        (&HIGH_END, 0.668, 3.806, "high end"),
-    ] {
-        let fitted = fit_sbg(&counts[..8]);
+    for name in ["sbg_regular_fh2007", "sbg_high_end_fh2007"] {
+        let reference = reference(name);
+        let fitted = fit_sbg(&reference.survivors()[..8]);
         let p = fitted.params();
-        assert_close(p[0], alpha, 5e-4, &format!("{name} alpha"));
-        assert_close(p[1], beta, 5e-4, &format!("{name} beta"));
+        let expected = reference.params::<ShiftedBetaGeometric>();
+        assert_close(p[0], expected[0], 5e-4, &format!("{name} alpha"));
+        assert_close(p[1], expected[1], 5e-4, &format!("{name} beta"));
         let info = fitted.info.as_ref().unwrap();
         assert!(info.converged);
-        assert_eq!(info.n_customers, 1000.0);
+        assert_eq!(info.n_customers, reference.n_customers());
         assert!(fitted
             .standard_errors()
             .iter()
@@ -56,7 +57,7 @@ fn fader_hardie_2007_estimates() {
 /// below for the regular cohort, 4.1% for the high-end one, in year 12).
 #[test]
 fn fader_hardie_2007_projections() {
-    for (counts, name) in [(&REGULAR, "regular"), (&HIGH_END, "high end")] {
+    for (counts, name) in [(regular(), "regular"), (high_end(), "high end")] {
         let model = fit_sbg(&counts[..8]).model;
         for (t, &actual) in counts.iter().enumerate().skip(8) {
             let projected = 1000.0 * model.survival(t as f64);
@@ -71,8 +72,8 @@ fn fader_hardie_2007_projections() {
 /// Eqs. (5)–(7) of FH (2007) as recursions agree with the closed forms.
 #[test]
 fn recursions_of_the_paper() {
-    let m = ShiftedBetaGeometric::new(0.704, 1.182).unwrap();
-    let (a, b) = (m.alpha(), m.beta());
+    let m = reference("sbg_regular_fh2007").model::<ShiftedBetaGeometric>();
+    let (a, b) = (m.to_vec()[0], m.to_vec()[1]);
     let (mut p, mut s) = (a / (a + b), 1.0 - a / (a + b));
     for t in 1..60 {
         let tf = t as f64;
@@ -108,7 +109,7 @@ fn mixed_data() -> RetentionData {
     }
     let individual = RetentionData::from_durations(&durations, &churned, None).unwrap();
     let cohorts =
-        RetentionData::from_cohorts(&[&REGULAR[..], &HIGH_END[..5], &[40.0, 31.0]]).unwrap();
+        RetentionData::from_cohorts(&[&regular()[..], &high_end()[..5], &[40.0, 31.0]]).unwrap();
     // Concatenate the cells: a (duration, churned) pair may repeat, which the
     // likelihood, a weighted sum over cells, does not mind.
     let mut data = cohorts.clone();
@@ -176,8 +177,9 @@ fn gradient_and_hessian_match_finite_differences() {
 /// The cell log-likelihood equals FH (2007)'s sum written out per cohort.
 #[test]
 fn log_likelihood_is_the_cohort_sum() {
-    let m = ShiftedBetaGeometric::new(0.668, 3.806).unwrap();
-    let counts = &HIGH_END[..8];
+    let m = reference("sbg_high_end_fh2007").model::<ShiftedBetaGeometric>();
+    let survivors = high_end();
+    let counts = &survivors[..8];
     let data = RetentionData::from_survivors(counts).unwrap();
     let mut expected = counts[7] * m.survival(7.0).ln();
     for t in 1..8 {
@@ -186,15 +188,15 @@ fn log_likelihood_is_the_cohort_sum() {
     let ll = m.evaluate(&data, Derivatives::None).value;
     assert_close(ll, expected, 1e-9, "LL");
     // Several cohorts add up; records give the same cells as counts.
-    let two = RetentionData::from_cohorts(&[&REGULAR[..8], &HIGH_END[..5]]).unwrap();
+    let two = RetentionData::from_cohorts(&[&regular()[..8], &high_end()[..5]]).unwrap();
     let sum = m
         .evaluate(
-            &RetentionData::from_survivors(&REGULAR[..8]).unwrap(),
+            &RetentionData::from_survivors(&regular()[..8]).unwrap(),
             Derivatives::None,
         )
         .value
         + m.evaluate(
-            &RetentionData::from_survivors(&HIGH_END[..5]).unwrap(),
+            &RetentionData::from_survivors(&high_end()[..5]).unwrap(),
             Derivatives::None,
         )
         .value;
@@ -298,7 +300,7 @@ fn direct_derl<M: RetentionModel>(m: &M, d: f64, n: f64) -> f64 {
 
 #[test]
 fn discounted_lifetimes_equal_direct_sums() {
-    let sbg = ShiftedBetaGeometric::new(0.668, 3.806).unwrap();
+    let sbg = reference("sbg_high_end_fh2007").model::<ShiftedBetaGeometric>();
     let bdw = BetaDiscreteWeibull::new(0.9, 2.5, 0.6).unwrap();
     for d in [0.1f64, 0.25, 0.01] {
         let del_direct: f64 = (0..20_000)
@@ -373,26 +375,13 @@ fn refit_within_4_se<M: RetentionModel>(truth: &M, horizon: f64, n: usize, seed:
     let durations: Vec<f64> = sims.iter().map(|s| s.duration).collect();
     let churned: Vec<bool> = sims.iter().map(|s| s.churned).collect();
     let data = RetentionData::from_durations(&durations, &churned, None).unwrap();
-    let fitted = fit::<M>(&data, &FitOptions::default()).unwrap();
-    for ((name, estimate), (se, expected)) in fitted
-        .model
-        .param_names()
-        .iter()
-        .zip(fitted.params())
-        .zip(fitted.standard_errors().into_iter().zip(truth.to_vec()))
-    {
-        assert!(
-            (estimate - expected).abs() < 4.0 * se,
-            "{} {name}: {estimate} ± {se}, truth {expected}",
-            M::NAME
-        );
-    }
+    assert_recovers(truth, &data);
 }
 
 #[test]
 fn simulate_then_refit() {
     refit_within_4_se(
-        &ShiftedBetaGeometric::new(0.704, 1.182).unwrap(),
+        &reference("sbg_regular_fh2007").model::<ShiftedBetaGeometric>(),
         12.0,
         20_000,
         1,
@@ -441,7 +430,7 @@ fn invalid_data(result: Result<RetentionData, Error>) -> (String, usize, String)
 #[test]
 fn bad_inputs_are_reported_with_period_and_cohort() {
     let (rule, row, detail) = invalid_data(RetentionData::from_cohorts(&[
-        &REGULAR[..],
+        &regular()[..],
         &[100.0, 80.0, 85.0, 60.0][..],
     ]));
     assert!(rule.contains("must not increase"), "{rule}");
@@ -513,10 +502,10 @@ fn bad_inputs_are_reported_with_period_and_cohort() {
 
 #[test]
 fn json_round_trip() {
-    let fitted = fit_sbg(&REGULAR[..8]);
+    let fitted = fit_sbg(&regular()[..8]);
     let back = Fitted::<ShiftedBetaGeometric>::from_json(&fitted.to_json()).unwrap();
     assert_eq!(back, fitted);
-    let data = RetentionData::from_survivors(&HIGH_END).unwrap();
+    let data = RetentionData::from_survivors(&high_end()).unwrap();
     let bdw = fit::<BetaDiscreteWeibull>(&data, &FitOptions::default()).unwrap();
     let text = bdw.to_json();
     assert!(text.contains("\"BetaDiscreteWeibull\"") && text.contains("\"c\""));

@@ -5,21 +5,21 @@
 //! form and against a brute-force Riemann–Stieltjes sum, and the properties
 //! every DERT has.
 
-use std::path::PathBuf;
+mod common;
 
+use common::reference::reference;
 use proptest::prelude::*;
 use retentionkit::dert::{dert_by_quadrature, discounted_expected_residual_transactions};
 use retentionkit::{BetaGeo, Error, ModifiedBetaGeo, ParetoNBD, TransactionModel};
 
-fn fixture(name: &str) -> Vec<Vec<f64>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    text.lines()
-        .skip(1)
-        .map(|line| line.split(',').map(|c| c.parse().unwrap()).collect())
-        .collect()
+/// The fixture's rows: r, α, s, β, x, t_x, T, δ, ln DERT.
+fn fixture() -> Vec<Vec<f64>> {
+    common::mpmath_fixture(
+        "dert_pnbd_mpmath.csv",
+        &[
+            "r", "alpha", "s", "beta", "x", "t_x", "T", "delta", "ln_dert",
+        ],
+    )
 }
 
 /// 15% a year, continuously compounded, per week (FHL 2005's rate).
@@ -29,7 +29,7 @@ fn weekly_rate() -> f64 {
 
 #[test]
 fn pareto_nbd_closed_form_matches_mpmath() {
-    let rows = fixture("dert_pnbd_mpmath.csv");
+    let rows = fixture();
     assert!(rows.len() >= 50);
     let mut worst = 0.0f64;
     for row in &rows {
@@ -50,7 +50,7 @@ fn pareto_nbd_closed_form_matches_mpmath() {
 #[test]
 fn quadrature_reproduces_the_pareto_nbd_closed_form() {
     let mut worst = 0.0f64;
-    for row in fixture("dert_pnbd_mpmath.csv") {
+    for row in fixture() {
         let m = ParetoNBD::new(row[0], row[1], row[2], row[3]).unwrap();
         let (x, t_x, age, delta) = (row[4], row[5], row[6], row[7]);
         let closed = m.discounted_expected_residual_transactions(delta, x, t_x, age);
@@ -87,7 +87,7 @@ fn brute_force<M: TransactionModel>(m: &M, delta: f64, x: f64, t_x: f64, age: f6
 
 #[test]
 fn bg_family_quadrature_matches_a_brute_force_sum() {
-    let bg = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let bg = reference("bgnbd_cdnow_fhl2005").model::<BetaGeo>();
     let mbg = ModifiedBetaGeo::new(0.525, 6.183, 0.891, 1.614).unwrap();
     let cases = [
         (2.0, 30.43, 38.86, 0.01),
@@ -144,17 +144,29 @@ fn cdnow_pareto_nbd_values() {
     // A customer with x = 2, t_x = 30.43, T = 38.86 at FHL's 15% rate:
     // 6.5017 discounted transactions (mpmath, eq. (2)); one with no repeat
     // purchases, 0.4785.
-    let m = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let reference = reference("pnbd_cdnow_fh2005");
+    let m = reference.model::<ParetoNBD>();
     let d = weekly_rate();
-    let active = m.discounted_expected_residual_transactions(d, 2.0, 30.43, 38.86);
-    assert!((active - 6.501_730_537_564_23).abs() < 1e-9, "{active}");
-    let new = m.discounted_expected_residual_transactions(d, 0.0, 0.0, 38.86);
-    assert!((new - 0.478_457_669_514_608).abs() < 1e-10, "{new}");
+    for (label, tol) in [
+        ("DERT(15% a year | 2, 30.43, 38.86)", 1e-9),
+        ("DERT(15% a year | 0, 0, 38.86)", 1e-10),
+    ] {
+        let case = reference.prediction(label);
+        assert_eq!(case.quantity, "discounted_expected_residual_transactions");
+        assert_eq!(case.arg("annual_rate"), 0.15, "weekly_rate() is 15% a year");
+        let got = m.discounted_expected_residual_transactions(
+            d,
+            case.arg("frequency"),
+            case.arg("recency"),
+            case.arg("T"),
+        );
+        assert!((got - case.value).abs() < tol, "{label}: {got}");
+    }
 }
 
 #[test]
 fn batch_validates_and_matches_the_scalar_method() {
-    let m = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let m = reference("pnbd_cdnow_fh2005").model::<ParetoNBD>();
     let (x, tx, age) = ([0.0, 2.0, 5.0], [0.0, 30.43, 12.0], [38.86, 38.86, 20.0]);
     let rates = [0.01, 0.002, 0.1];
     let batch = discounted_expected_residual_transactions(&m, &rates, &x, &tx, &age).unwrap();
@@ -195,7 +207,7 @@ fn customer() -> impl Strategy<Value = (f64, f64, f64)> {
 fn bg_family_dert_extremes_are_finite() {
     let cases = [
         (
-            BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap(),
+            reference("bgnbd_cdnow_fhl2005").model::<BetaGeo>(),
             3000.0,
             20_000.0,
             25_000.0,

@@ -1,11 +1,10 @@
 //! Gamma-Gamma against Fader & Hardie (2013) and against its own properties.
 
-#[allow(dead_code)]
 mod common;
 
-use std::path::PathBuf;
-
-use common::assert_close;
+use common::recovery::assert_recovers;
+use common::reference::{reference, Reference};
+use common::{assert_close, cdnow_summary_with_spend};
 use retentionkit::gamma_gamma::{
     conditional_expected_average_profit, individual_log_likelihood, simulate_spend,
     spend_frequency_correlation,
@@ -14,19 +13,21 @@ use retentionkit::{
     fit, Derivatives, Error, FitOptions, Fitted, GammaGamma, Model, SpendData, ZeroFrequency,
 };
 
-/// The CDNOW 1/10th-sample summary with mean repeat-transaction value:
-/// (x, t_x, T, m_x) of 2357 customers, 946 of them with x > 0.
+/// (x, m_x) of the CDNOW 1/10th-sample summary with mean repeat-transaction
+/// value: 2357 customers, 946 of them with x > 0.
 fn cdnow_spend() -> (Vec<f64>, Vec<f64>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("python/retentionkit/datasets/data/cdnow_customers_summary_with_transactions.csv");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let (mut x, mut m) = (Vec::new(), Vec::new());
-    for line in text.lines().skip(1) {
-        let cols: Vec<f64> = line.split(',').map(|c| c.trim().parse().unwrap()).collect();
-        x.push(cols[1]);
-        m.push(cols[4]);
-    }
+    let [x, _, _, m] = cdnow_summary_with_spend();
     (x, m)
+}
+
+/// The note's estimates (tests/fixtures/reference_values.json).
+fn fh2013() -> Reference {
+    reference("gamma_gamma_cdnow_fh2013")
+}
+
+/// lifetimes 0.11.3's fit and predictions on the same data.
+fn lifetimes() -> Reference {
+    reference("gamma_gamma_cdnow_lifetimes")
 }
 
 fn cdnow_fit() -> Fitted<GammaGamma> {
@@ -37,31 +38,35 @@ fn cdnow_fit() -> Fitted<GammaGamma> {
     fit::<GammaGamma>(&data, &FitOptions::default()).unwrap()
 }
 
-/// Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value": on the
-/// CDNOW 1/10th sample (946 repeat customers), p = 6.25, q = 3.74, γ = 15.44.
-/// The maximum of the likelihood is at γ = 15.4477 (lifetimes 0.11.3 agrees,
+/// Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value": the
+/// estimates on the CDNOW 1/10th sample (946 repeat customers; reference entry
+/// `gamma_gamma_cdnow_fh2013`): p = 6.25, q = 3.74, γ = 15.44. The maximum
+/// of the likelihood is at γ = 15.4477 (lifetimes 0.11.3 agrees,
 /// with LL = −4.287445289 per customer): the note's spreadsheet solver stopped
 /// 0.008 short in γ, along the likelihood's flat ridge, so γ is checked to 0.01.
 #[test]
 fn cdnow_reference_parameters() {
+    let (published, lifetimes) = (fh2013(), lifetimes());
     let fitted = cdnow_fit();
     let p = fitted.params();
-    for (value, (expected, name, tol)) in
+    for ((value, expected), (name, tol)) in
         p.iter()
-            .zip([(6.25, "p", 5e-3), (3.74, "q", 5e-3), (15.44, "v", 1e-2)])
+            .zip(published.params::<GammaGamma>())
+            .zip([("p", 5e-3), ("q", 5e-3), ("v", 1e-2)])
     {
         assert_close(*value, expected, tol, name);
     }
     // lifetimes' optimum, to its optimiser's precision.
-    for (value, expected) in p.iter().zip([6.248802496, 3.744588461, 15.447748065]) {
+    for (value, expected) in p.iter().zip(lifetimes.params::<GammaGamma>()) {
         assert_close(*value, expected, 1e-5 * expected, "vs lifetimes");
     }
     let info = fitted.info.as_ref().unwrap();
-    assert_eq!(info.n_customers, 946.0);
-    assert!(info.converged && info.n_unique < 946);
+    let n = published.n_customers();
+    assert_eq!(info.n_customers, n);
+    assert!(info.converged && info.n_unique < n as usize);
     assert_close(
-        fitted.log_likelihood().unwrap() / 946.0,
-        -4.287445289115077,
+        fitted.log_likelihood().unwrap() / n,
+        lifetimes.log_likelihood_per_customer(),
         1e-9,
         "LL per customer",
     );
@@ -74,8 +79,10 @@ fn cdnow_reference_parameters() {
 /// Eq. (5) and (4) with the note's estimates.
 #[test]
 fn expected_average_profit_reference_values() {
-    let m = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
-    let population = 6.25 * 15.44 / 2.74;
+    let m = fh2013().model::<GammaGamma>();
+    let theta = m.to_vec();
+    let (p, q, v) = (theta[0], theta[1], theta[2]);
+    let population = p * v / (q - 1.0);
     assert_close(
         m.expected_average_profit().unwrap(),
         population,
@@ -83,7 +90,7 @@ fn expected_average_profit_reference_values() {
         "E[M]",
     );
     let e = m.conditional_expected_average_profit(2.0, 22.35).unwrap();
-    let w = 12.5 / (12.5 + 2.74);
+    let w = (p * 2.0) / (p * 2.0 + q - 1.0);
     assert_close(
         e,
         (1.0 - w) * population + w * 22.35,
@@ -91,23 +98,16 @@ fn expected_average_profit_reference_values() {
         "E[M | 2, 22.35]",
     );
     // Values of lifetimes' conditional_expected_average_profit at its own fit.
-    let lt = GammaGamma::new(6.248802496075072, 3.744588460923138, 15.44774806492988).unwrap();
-    let out = conditional_expected_average_profit(
-        &lt,
-        &[2.0, 1.0, 0.0, 1.0, 1.0, 4.0],
-        &[22.35, 11.77, 0.0, 9.99, 26.22, 16.26],
-    )
-    .unwrap();
-    let expected = [
-        24.658616189236568,
-        18.91147986992935,
-        35.17100215250669,
-        17.674697381967082,
-        28.951652314342162,
-        18.131063280966263,
-    ];
-    for (a, b) in out.iter().zip(expected) {
-        assert_close(*a, b, 1e-12 * b, "vs lifetimes");
+    let reference = lifetimes();
+    let lt = reference.model::<GammaGamma>();
+    let cases: Vec<_> = reference.predictions().collect();
+    assert_eq!(cases.len(), 6);
+    let x: Vec<f64> = cases.iter().map(|(_, c)| c.arg("frequency")).collect();
+    let spend: Vec<f64> = cases.iter().map(|(_, c)| c.arg("monetary_value")).collect();
+    let out = conditional_expected_average_profit(&lt, &x, &spend).unwrap();
+    for (a, (label, case)) in out.iter().zip(&cases) {
+        assert_eq!(case.quantity, "conditional_expected_average_profit");
+        assert_close(*a, case.value, 1e-12 * case.value, label);
     }
 }
 
@@ -126,7 +126,11 @@ fn gradient_and_hessian_match_finite_differences() {
     let data = SpendData::new(&x, &m, None, ZeroFrequency::Exclude)
         .unwrap()
         .compress();
-    for params in [[6.25, 3.74, 15.44], [0.4, 0.8, 2.0], [30.0, 12.0, 400.0]] {
+    for params in [
+        fh2013().params::<GammaGamma>(),
+        vec![0.4, 0.8, 2.0],
+        vec![30.0, 12.0, 400.0],
+    ] {
         let model = GammaGamma::from_slice(&params).unwrap();
         common::assert_derivatives::<GammaGamma>(&params, &data);
         let ev = model.evaluate(&data, Derivatives::None);
@@ -153,7 +157,7 @@ fn gradient_and_hessian_match_finite_differences() {
 /// The density of eq. (1a) integrates to one over m.
 #[test]
 fn density_integrates_to_one() {
-    let model = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
+    let model = fh2013().model::<GammaGamma>();
     for x in [1.0, 3.0, 10.0] {
         // Trapezoid rule on m = e^u.
         let (lo, hi, steps) = (-12.0f64, 12.0f64, 200_000);
@@ -171,21 +175,14 @@ fn density_integrates_to_one() {
 
 #[test]
 fn simulate_then_refit_recovers_parameters() {
-    let truth = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
+    let truth = fh2013().model::<GammaGamma>();
     let x: Vec<f64> = (0..50_000).map(|i| (1 + i % 7) as f64).collect();
     let m = simulate_spend(&truth, &x, 7).unwrap();
     assert_eq!(m, simulate_spend(&truth, &x, 7).unwrap(), "reproducible");
     let data = SpendData::new(&x, &m, None, ZeroFrequency::Reject)
         .unwrap()
         .compress();
-    let fitted = fit::<GammaGamma>(&data, &FitOptions::default()).unwrap();
-    let se = fitted.standard_errors();
-    for ((est, true_value), se) in fitted.params().iter().zip(truth.to_vec()).zip(se) {
-        assert!(
-            (est - true_value).abs() < 4.0 * se,
-            "estimate {est} vs truth {true_value} (se {se})"
-        );
-    }
+    assert_recovers(&truth, &data);
     // Spend is simulated independently of x.
     let c = spend_frequency_correlation(&x, &m, None).unwrap();
     assert!(c.abs() < 0.03, "{c}");
@@ -279,7 +276,8 @@ fn correlation_matches_pearson_on_cdnow() {
     let (x, m) = cdnow_spend();
     // pandas' DataFrame.corr() on the 946 repeat customers.
     let c = spend_frequency_correlation(&x, &m, None).unwrap();
-    assert_close(c, 0.11388391048600437, 1e-12, "corr(x, m)");
+    let expected = lifetimes().spend_frequency_correlation();
+    assert_close(c, expected, 1e-12, "corr(x, m)");
     // Weights act as repetitions; constant x has no correlation.
     let c = spend_frequency_correlation(&[1.0, 2.0], &[3.0, 5.0], Some(&[2.0, 1.0])).unwrap();
     let r = spend_frequency_correlation(&[1.0, 1.0, 2.0], &[3.0, 3.0, 5.0], None).unwrap();

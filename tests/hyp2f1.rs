@@ -2,19 +2,13 @@
 //! reaches (tests/fixtures/hyp2f1_mpmath.csv, made by
 //! scripts/make_hyp2f1_fixture.py).
 
-use std::path::PathBuf;
+mod common;
 
 use retentionkit::hyp2f1::{hyp2f1, hyp2f1_ln};
 
-fn fixture(name: &str) -> Vec<Vec<f64>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    text.lines()
-        .skip(1)
-        .map(|line| line.split(',').map(|c| c.parse().unwrap()).collect())
-        .collect()
+/// The fixture's rows: a, b, c, z, ln |F|, sign of F.
+fn fixture() -> Vec<Vec<f64>> {
+    common::mpmath_fixture("hyp2f1_mpmath.csv", &["a", "b", "c", "z", "ln_abs", "sign"])
 }
 
 /// Relative error ≤ 1e-10, measured as |Δ ln |F|| (which is the relative error
@@ -23,7 +17,7 @@ fn fixture(name: &str) -> Vec<Vec<f64>> {
 /// 1e-16: there the bound is 1e-14 |ln F| (three points, ln F ≈ 2–4 × 10⁴).
 #[test]
 fn matches_mpmath_to_1e_10() {
-    let rows = fixture("hyp2f1_mpmath.csv");
+    let rows = fixture();
     assert!(rows.len() > 300);
     let mut worst = (0.0f64, Vec::new());
     let mut failures = Vec::new();
@@ -53,7 +47,7 @@ fn matches_mpmath_to_1e_10() {
 
 #[test]
 fn linear_scale_agrees_where_finite() {
-    for row in fixture("hyp2f1_mpmath.csv") {
+    for row in fixture() {
         let (a, b, c, z, expected) = (row[0], row[1], row[2], row[3], row[4]);
         if expected.abs() < 600.0 {
             let f = hyp2f1(a, b, c, z);

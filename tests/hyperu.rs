@@ -2,19 +2,13 @@
 //! made by scripts/make_hyperu_fixture.py, which also checks the identity
 //! U(a, a; z) = e^z Γ(1 − a, z) the implementation relies on).
 
-use std::path::PathBuf;
+mod common;
 
 use retentionkit::hyperu::{hyperu_aa, ln_hyperu_aa};
 
-fn fixture(name: &str) -> Vec<Vec<f64>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    text.lines()
-        .skip(1)
-        .map(|line| line.split(',').map(|c| c.parse().unwrap()).collect())
-        .collect()
+/// The fixture's rows: a, z, ln U(a, a; z).
+fn fixture() -> Vec<Vec<f64>> {
+    common::mpmath_fixture("hyperu_mpmath.csv", &["a", "z", "ln_u"])
 }
 
 /// Relative error ≤ 1e-10, measured as |Δ ln U| (the relative error of U to
@@ -22,7 +16,7 @@ fn fixture(name: &str) -> Vec<Vec<f64>> {
 /// double to a relative 1e-16, so there the bound is 1e-14 |ln U|.
 #[test]
 fn matches_mpmath_to_1e_10() {
-    let rows = fixture("hyperu_mpmath.csv");
+    let rows = fixture();
     assert!(rows.len() > 700);
     let mut worst = (0.0f64, 0.0, 0.0);
     let mut failures = Vec::new();
@@ -54,7 +48,7 @@ fn matches_mpmath_to_1e_10() {
 
 #[test]
 fn linear_scale_agrees_where_finite() {
-    for row in fixture("hyperu_mpmath.csv") {
+    for row in fixture() {
         let (a, z, expected) = (row[0], row[1], row[2]);
         if expected.abs() < 600.0 {
             let exact = expected.exp();

@@ -2,8 +2,10 @@
 //! log-normal draws, containment of the point estimate, widening with less
 //! data, and coverage by simulation.
 
-use std::path::PathBuf;
+mod common;
 
+use common::cdnow_summary_with_spend as cdnow;
+use common::reference::reference;
 use retentionkit::clv::{ClvOptions, TimeUnit};
 use retentionkit::intervals::{
     conditional_expected_purchases_interval, customer_lifetime_value_interval, dert_interval,
@@ -13,21 +15,6 @@ use retentionkit::{
     fit, predict, BetaGeo, CustomerData, Error, FitOptions, Fitted, GammaGamma, Model,
     ModifiedBetaGeo, ParetoNBD, SpendData, TransactionModel, ZeroFrequency,
 };
-
-/// (x, t_x, T, m_x) of the 2357 customers of the CDNOW 1/10th sample (weeks).
-fn cdnow() -> [Vec<f64>; 4] {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("python/retentionkit/datasets/data/cdnow_customers_summary_with_transactions.csv");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let mut out: [Vec<f64>; 4] = Default::default();
-    for line in text.lines().skip(1) {
-        let cols: Vec<f64> = line.split(',').map(|c| c.trim().parse().unwrap()).collect();
-        for (column, value) in out.iter_mut().zip(&cols[1..]) {
-            column.push(*value);
-        }
-    }
-    out
-}
 
 fn fit_on<M: Model<Data = retentionkit::CompressedData>>(
     x: &[f64],
@@ -262,7 +249,7 @@ fn dert_intervals_contain_the_estimate() {
 
 #[test]
 fn errors() {
-    let model = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let model = reference("bgnbd_cdnow_fhl2005").model::<BetaGeo>();
     let by_hand = Fitted::from_model(model);
     let options = IntervalOptions::default();
     let err = probability_alive_interval(&by_hand, &[1.0], &[1.0], &[2.0], &options);
@@ -301,7 +288,7 @@ fn errors() {
 /// interval should contain the true value in about 90% of the replications.
 #[test]
 fn coverage_by_simulation() {
-    let truth = BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    let truth = reference("bgnbd_cdnow_fhl2005").model::<BetaGeo>();
     let (x, tx, age) = (3.0, 30.0, 39.0);
     let target = truth.conditional_expected_purchases(52.0, x, tx, age);
     let ages = vec![39.0; 2000];

@@ -3,64 +3,79 @@
 //! The paper fits a different data set, so the CDNOW reference values here come
 //! from `lifetimes` 0.11.3's `ModifiedBetaGeoFitter` (fitted on the same
 //! CDNOW summary; its predictions evaluated at its own estimates), run once
-//! with the benchmark's lifetimes virtualenv and pinned below.
+//! with the benchmark's lifetimes virtualenv and pinned in
+//! tests/fixtures/reference_values.json (entry `mbgnbd_cdnow_lifetimes`).
 
 mod common;
 
+use common::properties::assert_count_distribution;
+use common::recovery::{assert_recovers, simulate_customers};
+use common::reference::{reference, Reference};
 use common::{assert_close, cdnow_summary};
 use retentionkit::{
-    fit, predict, CustomerData, Derivatives, FitOptions, Fitted, Model, ModifiedBetaGeo,
-    TransactionModel,
+    fit, CustomerData, Derivatives, FitOptions, Fitted, Model, ModifiedBetaGeo, TransactionModel,
 };
 
-/// lifetimes' estimates on CDNOW (scipy's optimiser, default tolerance).
-const LIFETIMES_PARAMS: [f64; 4] = [
-    0.5248377255676637,
-    6.1829884791339715,
-    0.8913562809311422,
-    1.6140000256721438,
-];
+/// lifetimes' estimates on CDNOW (scipy's optimiser, default tolerance), its
+/// log-likelihood and predictions there.
+fn lifetimes() -> Reference {
+    reference("mbgnbd_cdnow_lifetimes")
+}
 
 #[test]
 fn cdnow_fit_matches_lifetimes() {
+    let reference = lifetimes();
     let (x, tx, t) = cdnow_summary();
     let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
     let fitted = fit::<ModifiedBetaGeo>(&data, &FitOptions::default()).unwrap();
-    for (ours, theirs) in fitted.params().iter().zip(LIFETIMES_PARAMS) {
+    for (ours, theirs) in fitted
+        .params()
+        .iter()
+        .zip(reference.params::<ModifiedBetaGeo>())
+    {
         assert_close(*ours, theirs, 2e-3 * theirs, "parameter");
     }
-    // lifetimes' optimum: total LL −9582.1327 (computed from its estimates); ours
-    // is at least as good.
+    // lifetimes' optimum (computed from its estimates); ours is at least as good.
     let ll = fitted.log_likelihood().unwrap();
-    assert!(ll >= -9582.1327 - 1e-6, "{ll}");
-    assert_close(ll, -9582.1327, 0.01, "log-likelihood");
+    let theirs = reference.log_likelihood();
+    assert!(ll >= theirs - 1e-6, "{ll}");
+    assert_close(ll, theirs, 0.01, "log-likelihood");
 }
 
 #[test]
 fn predictions_match_lifetimes_at_its_estimates() {
-    let m = ModifiedBetaGeo::from_slice(&LIFETIMES_PARAMS).unwrap();
-    let cases = [
-        (
-            m.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86),
-            1.2626707787139533,
-        ),
-        (m.probability_alive(2.0, 30.43, 38.86), 0.70612626),
-        (m.probability_alive(0.0, 0.0, 38.86), 0.38971644),
-        (m.expected_purchases(39.0), 1.1822837952882739),
-        (m.probability_of_purchases(39.0, 0.0), 0.5826055674071031),
-        (m.probability_of_purchases(39.0, 1.0), 0.1827633739806654),
-        (m.probability_of_purchases(39.0, 2.0), 0.08687059147523463),
-    ];
-    for (ours, theirs) in cases {
-        assert_close(ours, theirs, 1e-7, "prediction");
+    let reference = lifetimes();
+    let m = reference.model::<ModifiedBetaGeo>();
+    let mut checked = 0;
+    for (label, case) in reference.predictions() {
+        let ours = match case.quantity.as_str() {
+            "conditional_expected_purchases" => m.conditional_expected_purchases(
+                case.arg("t"),
+                case.arg("frequency"),
+                case.arg("recency"),
+                case.arg("T"),
+            ),
+            "probability_alive" => {
+                m.probability_alive(case.arg("frequency"), case.arg("recency"), case.arg("T"))
+            }
+            "expected_purchases" => m.expected_purchases(case.arg("t")),
+            "probability_of_purchases" => m.probability_of_purchases(case.arg("t"), case.arg("n")),
+            other => panic!("{label}: unknown quantity {other}"),
+        };
+        assert_close(ours, case.value, 1e-7, label);
+        checked += 1;
     }
+    assert_eq!(checked, 7);
 }
 
 #[test]
 fn gradient_and_hessian_match_finite_differences() {
     let (x, tx, t) = cdnow_summary();
     let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
-    for params in [LIFETIMES_PARAMS, [1.3, 0.7, 2.5, 0.4]] {
+    for params in [
+        lifetimes().params::<ModifiedBetaGeo>(),
+        vec![1.3, 0.7, 2.5, 0.4],
+    ] {
         let model = ModifiedBetaGeo::from_slice(&params).unwrap();
         common::assert_derivatives::<ModifiedBetaGeo>(&params, &data);
         let ev = model.evaluate(&data, Derivatives::None);
@@ -79,35 +94,14 @@ fn gradient_and_hessian_match_finite_differences() {
 #[test]
 fn simulate_then_refit_recovers_parameters() {
     let truth = ModifiedBetaGeo::new(0.525, 6.18, 0.891, 1.614).unwrap();
-    let ages: Vec<f64> = (0..100_000)
-        .map(|i| 27.0 + 12.0 * (i as f64 / 100_000.0))
-        .collect();
-    let sim = predict::simulate(&truth, &ages, 3).unwrap();
-    let x: Vec<f64> = sim.iter().map(|c| c.frequency).collect();
-    let tx: Vec<f64> = sim.iter().map(|c| c.recency).collect();
-    let data = CustomerData::new(&x, &tx, &ages, None).unwrap().compress();
-    let fitted = fit::<ModifiedBetaGeo>(&data, &FitOptions::default()).unwrap();
-    for ((est, truth), se) in fitted
-        .params()
-        .iter()
-        .zip(truth.to_vec())
-        .zip(fitted.standard_errors())
-    {
-        assert!((est - truth).abs() < 4.0 * se, "{est} vs {truth} (se {se})");
-    }
+    let data = simulate_customers(&truth, &common::recovery::cohort_ages(100_000), 3);
+    assert_recovers(&truth, &data);
 }
 
 #[test]
 fn properties_and_round_trip() {
-    let m = ModifiedBetaGeo::from_slice(&LIFETIMES_PARAMS).unwrap();
-    for t in [1.0, 39.0, 78.0] {
-        let probs: Vec<f64> = (0..2000)
-            .map(|n| m.probability_of_purchases(t, n as f64))
-            .collect();
-        let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
-        assert_close(probs.iter().sum(), 1.0, 1e-9, "sum of P(X(t) = n)");
-        assert_close(mean, m.expected_purchases(t), 1e-6, "mean of P(X(t) = n)");
-    }
+    let m = lifetimes().model::<ModifiedBetaGeo>();
+    assert_count_distribution(&m, &[1.0, 39.0, 78.0], 2000, |_| 1e-6);
     let mut last = 0.0;
     for t in [0.0, 1.0, 10.0, 39.0, 500.0] {
         let e = m.conditional_expected_purchases(t, 4.0, 20.0, 39.0);
@@ -128,6 +122,6 @@ fn properties_and_round_trip() {
         known
     );
     // A BG/NBD file is not an MBG/NBD model.
-    let bg = Fitted::from_model(retentionkit::BetaGeo::from_slice(&LIFETIMES_PARAMS).unwrap());
+    let bg = Fitted::from_model(retentionkit::BetaGeo::from_slice(&m.to_vec()).unwrap());
     assert!(Fitted::<ModifiedBetaGeo>::from_json(&bg.to_json()).is_err());
 }

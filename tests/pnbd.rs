@@ -3,13 +3,19 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{assert_close, cdnow_summary};
+use common::properties::{assert_count_distribution, assert_predictions_in_domain};
+use common::recovery::{assert_recovers, cohort_ages, simulate_customers};
+use common::reference::{reference, Reference};
+use common::{assert_close, cdnow_summary, mpmath_fixture};
 use retentionkit::pnbd::ParetoNBD;
 use retentionkit::{
     fit, predict, CustomerData, Derivatives, FitOptions, Fitted, Model, TransactionModel,
 };
+
+/// Fader & Hardie's estimates (tests/fixtures/reference_values.json).
+fn published() -> Reference {
+    reference("pnbd_cdnow_fh2005")
+}
 
 fn cdnow_fit() -> Fitted<ParetoNBD> {
     let (x, tx, t) = cdnow_summary();
@@ -19,7 +25,7 @@ fn cdnow_fit() -> Fitted<ParetoNBD> {
 
 /// Fader & Hardie, "A Note on Deriving the Pareto/NBD Model and Related
 /// Expressions" (2005), and FHL (2005) table 1: CDNOW 1/10th sample, 39-week
-/// calibration: r = 0.553, α = 10.578, s = 0.606, β = 11.669, LL = −9595.0.
+/// calibration (reference entry `pnbd_cdnow_fh2005`).
 ///
 /// r, α, s and LL match to the printed precision. β does not: the maximum on
 /// this data is at β = 11.6679 (gradient 1e-10), and the published point has a
@@ -28,20 +34,21 @@ fn cdnow_fit() -> Fitted<ParetoNBD> {
 /// early). We check β to 2e-3 and that our maximum beats the published point.
 #[test]
 fn cdnow_reference_parameters_and_log_likelihood() {
+    let reference = published();
     let fitted = cdnow_fit();
     let p = fitted.params();
-    for (value, (expected, tol, name)) in p.iter().zip([
-        (0.553, 5e-4, "r"),
-        (10.578, 5e-4, "alpha"),
-        (0.606, 5e-4, "s"),
-        (11.669, 2e-3, "beta"),
+    for ((value, expected), (name, tol)) in p.iter().zip(reference.params::<ParetoNBD>()).zip([
+        ("r", 5e-4),
+        ("alpha", 5e-4),
+        ("s", 5e-4),
+        ("beta", 2e-3),
     ]) {
         assert_close(*value, expected, tol, name);
     }
     let (x, tx, t) = cdnow_summary();
     let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
-    let published = ParetoNBD::new(0.553, 10.578, 0.606, 11.669)
-        .unwrap()
+    let published = reference
+        .model::<ParetoNBD>()
         .evaluate(&data, Derivatives::None)
         .value;
     let ll = fitted.log_likelihood().unwrap();
@@ -51,26 +58,15 @@ fn cdnow_reference_parameters_and_log_likelihood() {
     );
     assert_close(
         fitted.log_likelihood().unwrap(),
-        -9595.0,
+        reference.log_likelihood(),
         0.05,
         "log-likelihood",
     );
     let info = fitted.info.as_ref().unwrap();
     assert!(info.converged);
-    assert_eq!(info.n_customers, 2357.0);
+    assert_eq!(info.n_customers, reference.n_customers());
     let se = fitted.standard_errors();
     assert!(se.iter().all(|s| s.is_finite() && *s > 0.0), "{se:?}");
-}
-
-fn fixture(name: &str) -> Vec<Vec<f64>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    text.lines()
-        .skip(1)
-        .map(|line| line.split(',').map(|c| c.parse().unwrap()).collect())
-        .collect()
 }
 
 /// ln L against mpmath at 50 digits (scripts/make_hyp2f1_fixture.py), including
@@ -79,7 +75,10 @@ fn fixture(name: &str) -> Vec<Vec<f64>> {
 /// log-likelihood and the fitter's evaluation on a one-row data set.
 #[test]
 fn log_likelihood_matches_mpmath() {
-    let rows = fixture("pnbd_loglik_mpmath.csv");
+    let rows = mpmath_fixture(
+        "pnbd_loglik_mpmath.csv",
+        &["r", "alpha", "s", "beta", "x", "t_x", "T", "log_lik"],
+    );
     assert!(rows.len() > 50);
     for row in rows {
         let m = ParetoNBD::new(row[0], row[1], row[2], row[3]).unwrap();
@@ -103,11 +102,11 @@ fn gradient_and_hessian_match_finite_differences() {
     let (x, tx, t) = cdnow_summary();
     let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
     for params in [
-        [0.553, 10.578, 0.606, 11.669],
-        [1.3, 0.7, 2.5, 0.4],
-        [0.05, 40.0, 0.2, 9.0],
-        [0.7, 12.0, 0.9, 12.0],
-        [0.4, 3.0, 1.0, 300.0],
+        published().params::<ParetoNBD>(),
+        vec![1.3, 0.7, 2.5, 0.4],
+        vec![0.05, 40.0, 0.2, 9.0],
+        vec![0.7, 12.0, 0.9, 12.0],
+        vec![0.4, 3.0, 1.0, 300.0],
     ] {
         let model = ParetoNBD::from_slice(&params).unwrap();
         common::assert_derivatives::<ParetoNBD>(&params, &data);
@@ -126,62 +125,21 @@ fn gradient_and_hessian_match_finite_differences() {
 
 #[test]
 fn simulate_then_refit_recovers_parameters() {
-    let truth = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
-    let ages: Vec<f64> = (0..100_000)
-        .map(|i| 27.0 + 12.0 * (i as f64 / 100_000.0))
-        .collect();
-    let sim = predict::simulate(&truth, &ages, 7).unwrap();
-    assert_eq!(sim, predict::simulate(&truth, &ages, 7).unwrap());
-    let x: Vec<f64> = sim.iter().map(|c| c.frequency).collect();
-    let tx: Vec<f64> = sim.iter().map(|c| c.recency).collect();
-    let t: Vec<f64> = sim.iter().map(|c| c.age).collect();
-    let data = CustomerData::new(&x, &tx, &t, None).unwrap().compress();
-    let fitted = fit::<ParetoNBD>(&data, &FitOptions::default()).unwrap();
-    let se = fitted.standard_errors();
-    for ((est, true_value), se) in fitted.params().iter().zip(truth.to_vec()).zip(se) {
-        assert!(
-            (est - true_value).abs() < 4.0 * se,
-            "estimate {est} vs truth {true_value} (se {se})"
-        );
-    }
+    let truth = published().model::<ParetoNBD>();
+    let data = simulate_customers(&truth, &cohort_ages(100_000), 7);
+    assert_recovers(&truth, &data);
 }
 
 #[test]
 fn predictions_have_the_right_shape() {
-    let m = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
-    let mut last = 1.0;
-    for age in [30.0, 40.0, 80.0, 400.0, 40_000.0] {
-        let p = m.probability_alive(5.0, 29.0, age);
-        assert!((0.0..=1.0).contains(&p) && p <= last, "{age}: {p}");
-        last = p;
-    }
-    let mut last = (0.0, 0.0);
-    for t in [0.0, 0.5, 1.0, 5.0, 39.0, 100.0, 1000.0] {
-        let e = (
-            m.expected_purchases(t),
-            m.conditional_expected_purchases(t, 3.0, 20.0, 38.0),
-        );
-        assert!(
-            e.0 >= last.0 - 1e-12 && e.1 >= last.1 - 1e-12,
-            "t = {t}: {e:?}"
-        );
-        last = e;
-    }
+    let m = published().model::<ParetoNBD>();
+    assert_predictions_in_domain(&m);
     for model in [
         m,
         ParetoNBD::new(1.5, 3.0, 2.0, 1.0).unwrap(),
         ParetoNBD::new(0.8, 5.0, 1.0, 5.0).unwrap(),
     ] {
-        for t in [0.3, 39.0, 78.0] {
-            let probs: Vec<f64> = (0..3000)
-                .map(|n| model.probability_of_purchases(t, n as f64))
-                .collect();
-            let total: f64 = probs.iter().sum();
-            let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
-            assert_close(total, 1.0, 1e-9, "sum of P(X(t) = n)");
-            let e = model.expected_purchases(t);
-            assert_close(mean, e, 1e-7 * e.max(1.0), "mean of P(X(t) = n)");
-        }
+        assert_count_distribution(&model, &[0.3, 39.0, 78.0], 3000, |e| 1e-7 * e.max(1.0));
     }
 }
 
@@ -206,7 +164,7 @@ fn s_equal_one_is_continuous() {
 
 #[test]
 fn numerical_extremes_stay_finite() {
-    let m = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let m = published().model::<ParetoNBD>();
     for (x, tx, age) in [
         (5000.0, 29_000.0, 30_000.0),
         (3000.0, 1.0, 40_000.0),
@@ -257,7 +215,7 @@ fn json_round_trip() {
 #[test]
 #[ignore]
 fn fit_one_million_timing() {
-    let truth = ParetoNBD::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let truth = published().model::<ParetoNBD>();
     let ages: Vec<f64> = (0..1_000_000)
         .map(|i| 27.0 + 12.0 * (i as f64 / 1e6))
         .collect();

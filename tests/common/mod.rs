@@ -1,4 +1,13 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: the data sets, the reference
+//! values (`reference`), the mpmath fixtures, the derivative check, the
+//! simulate-then-refit check (`recovery`) and the domain properties of the
+//! transaction models (`properties`).
+// Every test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+pub mod properties;
+pub mod recovery;
+pub mod reference;
 
 use std::path::PathBuf;
 
@@ -18,6 +27,22 @@ pub fn cdnow_summary() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     (x, tx, t)
 }
 
+/// (x, t_x, T, m_x) of the 2357 customers of the CDNOW 1/10th sample (weeks),
+/// m_x the mean value of the repeat transactions (0 without any).
+pub fn cdnow_summary_with_spend() -> [Vec<f64>; 4] {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python/retentionkit/datasets/data/cdnow_customers_summary_with_transactions.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let mut out: [Vec<f64>; 4] = Default::default();
+    for line in text.lines().skip(1) {
+        let cols: Vec<f64> = line.split(',').map(|c| c.trim().parse().unwrap()).collect();
+        for (column, value) in out.iter_mut().zip(&cols[1..]) {
+            column.push(*value);
+        }
+    }
+    out
+}
+
 /// Asserts |actual − expected| ≤ tol with a useful message.
 pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
     assert!(
@@ -26,10 +51,36 @@ pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
     );
 }
 
+/// The rows of the mpmath fixture `tests/fixtures/<name>` (made by the scripts
+/// in `scripts/`), after checking that its header is `columns`: one vector per
+/// row, in the order of `columns`.
+pub fn mpmath_fixture(name: &str, columns: &[&str]) -> Vec<Vec<f64>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    assert_eq!(header, columns, "{name}: columns");
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let row: Vec<f64> = line
+                .split(',')
+                .map(|c| {
+                    c.parse()
+                        .unwrap_or_else(|e| panic!("{name}, row {i}: {c:?}: {e}"))
+                })
+                .collect();
+            assert_eq!(row.len(), columns.len(), "{name}, row {i}");
+            row
+        })
+        .collect()
+}
+
 /// Checks `M::evaluate`'s analytic gradient and Hessian at `params` against
 /// five-point finite differences of the value and of the gradient, per
 /// customer (so that tolerances do not grow with the data's size).
-#[allow(dead_code)] // not every test binary uses every helper
 pub fn assert_derivatives<M: retentionkit::Model>(params: &[f64], data: &M::Data) {
     use retentionkit::{Derivatives, FitData};
     let p = params.len();

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_values import FHL2005_PARAMS, reference
 
 from retentionkit import BetaGeoBetaBinomFitter, NotFittedError
 from retentionkit.datasets import load_donations
@@ -20,9 +21,10 @@ from retentionkit.datasets import load_donations
 #: noncontractual setting", Marketing Science 29(6): the BG/BB estimates and
 #: log-likelihood for the donations data (11,104 donors of the 1995 cohort, six
 #: annual opportunities 1996-2001).
-FHS2010_PARAMS = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
-FHS2010_LOG_LIKELIHOOD = -33225.6
-DONORS = 11_104
+FHS2010 = reference("bgbb_donations_fhs2010")
+FHS2010_PARAMS = FHS2010["params"]
+FHS2010_LOG_LIKELIHOOD = FHS2010["log_likelihood"]
+DONORS = FHS2010["n_customers"]
 
 
 @pytest.fixture(scope="module")
@@ -367,7 +369,7 @@ def test_loading_another_model_is_refused(tmp_path: Path) -> None:
     from retentionkit import BetaGeoFitter
 
     other = BetaGeoFitter()
-    other.params_ = [0.243, 4.414, 0.793, 2.426]
+    other.params_ = FHL2005_PARAMS
     other.save_model(tmp_path / "bgnbd.json")
     with pytest.raises(ValueError):
         BetaGeoBetaBinomFitter().load_model(tmp_path / "bgnbd.json")

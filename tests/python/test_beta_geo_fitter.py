@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from reference_values import FHL2005_LOG_LIKELIHOOD, FHL2005_PARAMS
+from reference_values import FHL2005_CUSTOMER, FHL2005_LOG_LIKELIHOOD, FHL2005_PARAMS
 
 from retentionkit import BetaGeoFitter, NotFittedError
 
@@ -25,11 +25,19 @@ def test_fit_reproduces_fhl2005_log_likelihood(bgf: BetaGeoFitter) -> None:
     assert bgf.log_likelihood_ == pytest.approx(FHL2005_LOG_LIKELIHOOD, abs=0.05)
 
 
+def _fhl2005_customer(fitter: BetaGeoFitter) -> float:
+    args = FHL2005_CUSTOMER["args"]
+    assert FHL2005_CUSTOMER["quantity"] == "conditional_expected_purchases"
+    return fitter.conditional_expected_number_of_purchases_up_to_time(
+        args["t"], args["frequency"], args["recency"], args["T"]
+    )
+
+
 def test_conditional_expectation_of_fhl2005_customer(bgf: BetaGeoFitter) -> None:
-    """FHL (2005), section 4: x=2, t_x=30.43, T=38.86 expects 1.226 purchases in 39 weeks."""
-    value = bgf.conditional_expected_number_of_purchases_up_to_time(39, 2, 30.43, 38.86)
+    """FHL (2005), section 4: purchases of x=2, t_x=30.43, T=38.86 in the next 39 weeks."""
+    value = _fhl2005_customer(bgf)
     assert isinstance(value, float)
-    assert value == pytest.approx(1.226, abs=5e-4)
+    assert value == pytest.approx(FHL2005_CUSTOMER["value"], abs=5e-4)
 
 
 def test_repr(bgf: BetaGeoFitter) -> None:
@@ -239,8 +247,7 @@ def test_params_can_be_set_by_hand(bgf: BetaGeoFitter) -> None:
     fresh = BetaGeoFitter()
     fresh.params_ = pd.Series(FHL2005_PARAMS)
     assert fresh.params_.to_dict() == FHL2005_PARAMS
-    value = fresh.conditional_expected_number_of_purchases_up_to_time(39, 2, 30.43, 38.86)
-    assert value == pytest.approx(1.226, abs=2e-3)
+    assert _fhl2005_customer(fresh) == pytest.approx(FHL2005_CUSTOMER["value"], abs=2e-3)
 
     by_dict, by_list = BetaGeoFitter(), BetaGeoFitter()
     by_dict.params_ = dict(reversed(list(FHL2005_PARAMS.items())))

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_values import params
 
 from retentionkit import (
     BetaDiscreteWeibullFitter,
@@ -23,7 +24,7 @@ from retentionkit.datasets import load_retention_cohorts
 
 #: Fader & Hardie (2007), "How to project customer retention", Journal of
 #: Interactive Marketing 21(1): sBG fitted to years 0..7 of each cohort.
-FH2007 = {"regular": (0.704, 1.182), "high_end": (0.668, 3.806)}
+FH2007 = {name: tuple(params(f"sbg_{name}_fh2007").values()) for name in ("regular", "high_end")}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ def test_records_equal_counts(cohorts: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("fitter_class", "params", "n_periods"),
     [
-        (ShiftedBetaGeometricFitter, {"alpha": 0.704, "beta": 1.182}, 12),
+        (ShiftedBetaGeometricFitter, params("sbg_regular_fh2007"), 12),
         (BetaDiscreteWeibullFitter, {"alpha": 0.8, "beta": 2.0, "c": 0.7}, 24),
     ],
 )
@@ -197,7 +198,7 @@ def test_expected_lifetime() -> None:
 def test_discounted_lifetimes_equal_direct_sums(fitter_class: type) -> None:
     fitter = fitter_class()
     sbg = fitter_class is ShiftedBetaGeometricFitter
-    fitter.params_ = [0.668, 3.806] if sbg else [0.9, 2.5, 0.6]
+    fitter.params_ = list(FH2007["high_end"]) if sbg else [0.9, 2.5, 0.6]
     t = np.arange(0, 6000)
     s = fitter.survival_function(t)
     for d in (0.1, 0.25):

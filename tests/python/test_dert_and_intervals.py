@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_values import FHL2005_PARAMS, reference
 
 from retentionkit import (
     BetaGeoFitter,
@@ -23,7 +24,8 @@ from retentionkit import (
 )
 from retentionkit.datasets import load_cdnow_summary, load_cdnow_summary_data_with_monetary_value
 
-CDNOW_PNBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+PNBD_REFERENCE = reference("pnbd_cdnow_fh2005")
+CDNOW_PNBD = PNBD_REFERENCE["params"]
 WEEKLY_15_PERCENT = math.log(1.15) / 52
 
 
@@ -54,9 +56,14 @@ def ggf(cdnow_money: pd.DataFrame) -> GammaGammaFitter:
 def test_pareto_nbd_dert_matches_mpmath() -> None:
     fitter = ParetoNBDFitter()
     fitter.params_ = CDNOW_PNBD
-    value = fitter.discounted_expected_residual_transactions(WEEKLY_15_PERCENT, 2, 30.43, 38.86)
+    case = PNBD_REFERENCE["predictions"]["DERT(15% a year | 2, 30.43, 38.86)"]
+    args = case["args"]
+    assert args["annual_rate"] == 0.15  # WEEKLY_15_PERCENT
+    value = fitter.discounted_expected_residual_transactions(
+        WEEKLY_15_PERCENT, args["frequency"], args["recency"], args["T"]
+    )
     assert isinstance(value, float)
-    assert value == pytest.approx(6.50173053756423, rel=1e-10)
+    assert value == pytest.approx(case["value"], rel=1e-10)
 
 
 def test_dert_keeps_the_index_and_decreases_in_the_rate(pnbd: ParetoNBDFitter) -> None:
@@ -97,11 +104,7 @@ def test_dert_is_non_negative_and_decreasing(
 ) -> None:
     recency = 0.0 if x == 0 else recency_share * age
     for fitter in (ParetoNBDFitter(), BetaGeoFitter()):
-        fitter.params_ = (
-            CDNOW_PNBD
-            if isinstance(fitter, ParetoNBDFitter)
-            else {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-        )
+        fitter.params_ = CDNOW_PNBD if isinstance(fitter, ParetoNBDFitter) else FHL2005_PARAMS
         low = fitter.discounted_expected_residual_transactions(rate, x, recency, age)
         high = fitter.discounted_expected_residual_transactions(rate * factor, x, recency, age)
         assert 0.0 <= high <= low * (1 + 1e-10)

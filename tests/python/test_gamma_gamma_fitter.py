@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from reference_values import clv_cdnow_lifetimes, params, reference
 
 from retentionkit import (
     BetaGeoFitter,
@@ -25,86 +26,33 @@ from retentionkit import (
 )
 from retentionkit.datasets import load_cdnow_summary_data_with_monetary_value
 
-LIFETIMES_GG = {"p": 6.248802496075072, "q": 3.744588460923138, "v": 15.44774806492988}
-LIFETIMES_BG = {
-    "r": 0.242592928279822,
-    "alpha": 4.413532265271825,
-    "a": 0.7928859664406758,
-    "b": 2.4257523826258134,
+FH2013 = reference("gamma_gamma_cdnow_fh2013")
+LIFETIMES = reference("gamma_gamma_cdnow_lifetimes")
+LIFETIMES_GG = LIFETIMES["params"]
+LIFETIMES_BG = params("bgnbd_cdnow_lifetimes")
+LIFETIMES_MBG = params("mbgnbd_cdnow_lifetimes")
+LIFETIMES_PNBD = params("pnbd_cdnow_lifetimes")
+#: lifetimes' conditional_expected_average_profit at its own fit, by customer ID.
+LIFETIMES_PROFIT = {
+    customer: case["value"]
+    for case in LIFETIMES["predictions"].values()
+    for customer in case["customer_ids"]
 }
-LIFETIMES_MBG = {
-    "r": 0.5248377255676637,
-    "alpha": 6.1829884791339715,
-    "a": 0.8913562809311422,
-    "b": 1.6140000256721438,
-}
-LIFETIMES_PNBD = {
-    "r": 0.5532602511580041,
-    "alpha": 10.57745440770725,
-    "s": 0.6062545207084257,
-    "beta": 11.66939305920274,
-}
-IDS = [1, 2, 3, 18, 100, 1000, 2357]
-LIFETIMES_PROFIT = [
-    24.658616189236568,
-    18.91147986992935,
-    35.17100215250669,
-    17.674697381967082,
-    28.951652314342162,
-    18.131063280966263,
-    35.17100215250669,
-]
 # ggf.customer_lifetime_value(model, f, r, T, m, time, discount_rate, freq) on all 2357
-# customers: values of IDS and the sum.
+# customers: values of CLV_TABLE["customer_ids"] and the sum.
+CLV_TABLE = clv_cdnow_lifetimes()
+CLV_MODELS = {
+    "bgnbd_cdnow_lifetimes": "bg",
+    "mbgnbd_cdnow_lifetimes": "mbg",
+    "pnbd_cdnow_lifetimes": "pnbd",
+}
+IDS = CLV_TABLE["customer_ids"]
 LIFETIMES_CLV = {
-    ("bg", 12, 0.01, "W"): (
-        [
-            36.27849576362572,
-            4.637466328569656,
-            8.344093121809827,
-            6.349622110038317,
-            21.88629940821051,
-            50.70227018097807,
-            11.017135935941923,
-        ],
-        71509.8993193653,
-    ),
-    ("bg", 6, 0.1, "D"): (
-        [
-            73.01551989441704,
-            9.615782781407358,
-            18.32502414607879,
-            13.165936446374529,
-            45.30202934956431,
-            97.20508280191902,
-            23.344063255073447,
-        ],
-        140590.9658791432,
-    ),
-    ("mbg", 3, 0.0, "M"): (
-        [
-            2.8739728017029855,
-            0.3227653258911969,
-            0.47308367426988424,
-            0.45177976012524,
-            1.8079212273928988,
-            3.981559091560625,
-            0.7028893338724733,
-        ],
-        5458.018628415804,
-    ),
-    ("pnbd", 12, 0.01, "W"): (
-        [
-            43.07931883357972,
-            3.8822135383412535,
-            4.520770023379557,
-            5.43040674438689,
-            27.334580522151995,
-            56.46476569080472,
-            7.350232625467447,
-        ],
-        72316.79091943361,
-    ),
+    (CLV_MODELS[case["transaction_model"]], case["time"], case["discount_rate"], case["freq"]): (
+        case["values"],
+        case["sum"],
+    )
+    for case in CLV_TABLE["cases"]
 }
 
 
@@ -132,12 +80,16 @@ def _pinned(fitter_class: type, params: dict[str, float]):  # type: ignore[no-un
 def test_cdnow_fit_matches_the_note_and_lifetimes(ggf: GammaGammaFitter) -> None:
     # Fader & Hardie (2013): p = 6.25, q = 3.74, gamma = 15.44. The likelihood's maximum
     # is at gamma = 15.4477 (lifetimes agrees); the note's solver stopped 0.008 short.
-    np.testing.assert_allclose(ggf.params_[["p", "q"]], [6.25, 3.74], atol=5e-3)
-    assert ggf.params_["v"] == pytest.approx(15.44, abs=1e-2)
+    published = FH2013["params"]
+    np.testing.assert_allclose(ggf.params_[["p", "q"]], [published["p"], published["q"]], atol=5e-3)
+    assert ggf.params_["v"] == pytest.approx(published["v"], abs=1e-2)
     expected = pd.Series(LIFETIMES_GG)
     np.testing.assert_allclose(ggf.params_[expected.index], expected, rtol=1e-5)
-    assert ggf.log_likelihood_ / 946 == pytest.approx(-4.287445289115077, rel=1e-9)
-    assert ggf.n_customers_ == 946
+    n = FH2013["n_customers"]
+    assert ggf.log_likelihood_ / n == pytest.approx(
+        LIFETIMES["log_likelihood_per_customer"], rel=1e-9
+    )
+    assert ggf.n_customers_ == n
     assert list(ggf.summary.columns) == ["coef", "se(coef)", "lower 95% bound", "upper 95% bound"]
     assert (ggf.standard_errors_ > 0).all()
     assert repr(ggf).startswith("<retentionkit.GammaGammaFitter: fitted with 946 subjects, p: 6.25")
@@ -152,7 +104,10 @@ def test_conditional_expected_average_profit(
     )
     assert isinstance(profit, pd.Series)
     assert profit.index.equals(cdnow_money.index)
-    np.testing.assert_allclose(profit.loc[IDS], LIFETIMES_PROFIT, rtol=1e-12)
+    assert sorted(LIFETIMES_PROFIT) == [1, 2, 3, 18, 100, 1000, 2357]
+    np.testing.assert_allclose(
+        profit.loc[list(LIFETIMES_PROFIT)], list(LIFETIMES_PROFIT.values()), rtol=1e-12
+    )
     # Customers without repeat purchases get the population mean p v / (q - 1).
     assert profit.loc[3] == pytest.approx(pinned.expected_average_profit(), rel=1e-14)
     # Defaults to the fitted data; scalars in, float out.
@@ -317,7 +272,9 @@ def test_spend_frequency_correlation(cdnow_money: pd.DataFrame) -> None:
     repeat = cdnow_money[f > 0]
     expected = np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1]
     assert spend_frequency_correlation(f, m) == pytest.approx(expected, rel=1e-12)
-    assert spend_frequency_correlation(f, m) == pytest.approx(0.11388391048600437, rel=1e-12)
+    assert spend_frequency_correlation(f, m) == pytest.approx(
+        LIFETIMES["spend_frequency_correlation"], rel=1e-12
+    )
     assert np.isnan(spend_frequency_correlation([1, 1, 0], [2.0, 3.0, 0.0]))
     weighted = spend_frequency_correlation([1, 2], [3.0, 5.0], weights=[2, 1])
     assert weighted == pytest.approx(spend_frequency_correlation([1, 1, 2], [3.0, 3.0, 5.0]))

@@ -1,7 +1,8 @@
 """MBG/NBD (Batislam, Denizel & Filiztekin 2007) through the Python layer.
 
 Reference values: lifetimes 0.11.3's ModifiedBetaGeoFitter fitted on the same CDNOW
-summary (the paper uses other data); pinned in tests/mbgnbd.rs as well.
+summary (the paper uses other data), from tests/fixtures/reference_values.json, which
+tests/mbgnbd.rs reads as well.
 """
 
 from __future__ import annotations
@@ -12,16 +13,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from reference_values import reference
 
 from retentionkit import BetaGeoFitter, ModifiedBetaGeoFitter
 from retentionkit.datasets import load_cdnow_summary
 
-LIFETIMES_PARAMS = {
-    "r": 0.5248377255676637,
-    "alpha": 6.1829884791339715,
-    "a": 0.8913562809311422,
-    "b": 1.6140000256721438,
-}
+LIFETIMES = reference("mbgnbd_cdnow_lifetimes")
+LIFETIMES_PARAMS = LIFETIMES["params"]
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +30,26 @@ def fitted() -> ModifiedBetaGeoFitter:
 def test_cdnow_fit_matches_lifetimes(fitted: ModifiedBetaGeoFitter) -> None:
     expected = pd.Series(LIFETIMES_PARAMS)
     np.testing.assert_allclose(fitted.params_[expected.index], expected, rtol=2e-3)
-    assert fitted.log_likelihood_ == pytest.approx(-9582.1327, abs=0.01)
-    assert fitted.log_likelihood_ >= -9582.1327 - 1e-6
+    assert fitted.log_likelihood_ == pytest.approx(LIFETIMES["log_likelihood"], abs=0.01)
+    assert fitted.log_likelihood_ >= LIFETIMES["log_likelihood"] - 1e-6
 
 
 def test_predictions_match_lifetimes() -> None:
     m = ModifiedBetaGeoFitter()
     m.params_ = pd.Series(LIFETIMES_PARAMS)
-    assert m.conditional_expected_number_of_purchases_up_to_time(
-        39, 2, 30.43, 38.86
-    ) == pytest.approx(1.2626707787139533, rel=1e-7)
-    assert m.conditional_probability_alive(0, 0, 38.86) == pytest.approx(0.38971644, rel=1e-6)
-    assert m.expected_number_of_purchases_up_to_time(39) == pytest.approx(1.1822837952882739)
+    predictions = LIFETIMES["predictions"]
+    case = predictions["E[Y(39) | 2, 30.43, 38.86]"]
+    t, f, r, T = (case["args"][k] for k in ("t", "frequency", "recency", "T"))
+    assert m.conditional_expected_number_of_purchases_up_to_time(t, f, r, T) == pytest.approx(
+        case["value"], rel=1e-7
+    )
+    case = predictions["P(alive | 0, 0, 38.86)"]
+    f, r, T = (case["args"][k] for k in ("frequency", "recency", "T"))
+    assert m.conditional_probability_alive(f, r, T) == pytest.approx(case["value"], rel=1e-6)
+    case = predictions["E[X(39)]"]
+    assert m.expected_number_of_purchases_up_to_time(case["args"]["t"]) == pytest.approx(
+        case["value"]
+    )
 
 
 def test_differs_from_bgnbd(fitted: ModifiedBetaGeoFitter) -> None:

@@ -1,7 +1,7 @@
 """Pareto/NBD through the Python layer.
 
 Reference: Fader & Hardie's CDNOW fit (FHL 2005, section 5 and Fader & Hardie's
-Pareto/NBD note): r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669, LL = -9595.0.
+Pareto/NBD note; entry pnbd_cdnow_fh2005 of tests/fixtures/reference_values.json).
 The likelihood is very flat along beta (standard error about 6): our optimum,
 beta = 11.668, has a log-likelihood 8e-5 higher than the printed point, so beta is
 checked to 2e-3 (see tests/pnbd.rs).
@@ -15,6 +15,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from reference_values import reference
 
 from retentionkit import BetaGeoFitter, ParetoNBDFitter
 from retentionkit.datasets import load_cdnow_summary
@@ -26,12 +27,14 @@ def fitted() -> ParetoNBDFitter:
 
 
 def test_cdnow_reference(fitted: ParetoNBDFitter) -> None:
-    p = fitted.params_
-    assert p["r"] == pytest.approx(0.553, abs=5e-4)
-    assert p["alpha"] == pytest.approx(10.578, abs=5e-4)
-    assert p["s"] == pytest.approx(0.606, abs=5e-4)
-    assert p["beta"] == pytest.approx(11.669, abs=2e-3)
-    assert fitted.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
+    published = reference("pnbd_cdnow_fh2005")
+    p, expected = fitted.params_, published["params"]
+    assert list(expected) == ["r", "alpha", "s", "beta"]
+    assert p["r"] == pytest.approx(expected["r"], abs=5e-4)
+    assert p["alpha"] == pytest.approx(expected["alpha"], abs=5e-4)
+    assert p["s"] == pytest.approx(expected["s"], abs=5e-4)
+    assert p["beta"] == pytest.approx(expected["beta"], abs=2e-3)
+    assert fitted.log_likelihood_ == pytest.approx(published["log_likelihood"], abs=0.05)
     assert list(fitted.summary.columns) == [
         "coef",
         "se(coef)",
