@@ -24,6 +24,7 @@ __all__ = [
     "BetaGeoBetaBinomModel",
     "GammaGammaModel",
     "customer_lifetime_value",
+    "periods_per_month",
     "spend_frequency_correlation",
     "customer_lifetime_value_continuous",
     "customer_lifetime_value_interval",
@@ -354,6 +355,9 @@ def customer_lifetime_value_interval(
     seed: int = 0,
 ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
     """CLV (estimate, lower, upper) over independent draws of both models' parameters."""
+
+def periods_per_month(freq: str) -> float:
+    """Time units per month of the ``freq`` code (the CLV's factor table)."""
 
 def spend_frequency_correlation(
     frequency: _FloatArray,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._registry import require
-from .fitters._discounting import PERIODS_PER_MONTH
+from .fitters._discounting import periods_per_month
 from .fitters.gamma_gamma_fitter import GammaGammaFitter
 from .fitters.transaction_fitter import TransactionFitter
 
@@ -211,8 +211,7 @@ def customer_table(
     Name: count, dtype: int64
     """
     require(transaction_model, "transaction", needs="transaction_model must be a fitted")
-    if freq not in PERIODS_PER_MONTH:
-        raise ValueError(f"freq must be one of {sorted(PERIODS_PER_MONTH)}, got {freq!r}")
+    per_month = periods_per_month(freq)
     thresholds = SegmentThresholds() if thresholds is None else thresholds
     needed = ["frequency", "recency", "T"]
     if spend_model is not None:
@@ -224,7 +223,7 @@ def customer_table(
             f"{', '.join(map(str, summary.columns))})"
         )
     if horizon is None:
-        horizon = math.ceil(time) * PERIODS_PER_MONTH[freq]
+        horizon = math.ceil(time) * per_month
     if not horizon >= 0:
         raise ValueError(f"horizon must be non-negative, got {horizon!r}")
 

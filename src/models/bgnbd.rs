@@ -23,24 +23,11 @@
 //! overflow for large x into one whose upper parameters are a+b−1−r and a−1.
 //! The factor 1/(a−1) is then cancelled analytically, so a = 1 is regular.
 
-use crate::error::Result;
-use crate::models::bg_family::{bg_family_model, BgFamily};
-use crate::models::params::check_positive;
+use crate::models::bg_family::bg_family_model;
 
-/// BG/NBD parameters (r, α, a, b), all positive.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BetaGeo {
-    /// Shape of the gamma distribution of purchase rates.
-    r: f64,
-    /// Scale (in time units) of the gamma distribution of purchase rates.
-    alpha: f64,
-    /// First shape of the beta distribution of drop-out probabilities.
-    a: f64,
-    /// Second shape of the beta distribution of drop-out probabilities.
-    b: f64,
-}
-
-impl BetaGeo {
+bg_family_model! {
+    /// BG/NBD parameters (r, α, a, b), all positive.
+    pub struct BetaGeo { name: "BetaGeo", modified: false }
     /// Builds the model, checking that every parameter is positive and finite.
     ///
     /// ```
@@ -48,20 +35,5 @@ impl BetaGeo {
     /// assert!(BetaGeo::new(0.243, 4.414, 0.793, 2.426).is_ok());
     /// assert!(BetaGeo::new(-1.0, 4.414, 0.793, 2.426).is_err());
     /// ```
-    pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
-        check_positive(Self::PARAM_NAMES, &[r, alpha, a, b])?;
-        Ok(Self { r, alpha, a, b })
-    }
-
-    pub(crate) fn family(&self) -> BgFamily {
-        BgFamily {
-            r: self.r,
-            alpha: self.alpha,
-            a: self.a,
-            b: self.b,
-            modified: false,
-        }
-    }
+    pub fn new;
 }
-
-bg_family_model!(BetaGeo, "BetaGeo");

@@ -13,24 +13,11 @@
 //! and P(alive | x, t_x, T) = 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^{r+x}) for every x.
 //! Predictions follow from BG/NBD's with b + x − 1 replaced by b + x.
 
-use crate::error::Result;
-use crate::models::bg_family::{bg_family_model, BgFamily};
-use crate::models::params::check_positive;
+use crate::models::bg_family::bg_family_model;
 
-/// MBG/NBD parameters (r, α, a, b), all positive.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ModifiedBetaGeo {
-    /// Shape of the gamma distribution of purchase rates.
-    r: f64,
-    /// Scale (in time units) of the gamma distribution of purchase rates.
-    alpha: f64,
-    /// First shape of the beta distribution of drop-out probabilities.
-    a: f64,
-    /// Second shape of the beta distribution of drop-out probabilities.
-    b: f64,
-}
-
-impl ModifiedBetaGeo {
+bg_family_model! {
+    /// MBG/NBD parameters (r, α, a, b), all positive.
+    pub struct ModifiedBetaGeo { name: "ModifiedBetaGeo", modified: true }
     /// Builds the model, checking that every parameter is positive and finite.
     ///
     /// ```
@@ -39,20 +26,5 @@ impl ModifiedBetaGeo {
     /// // Unlike BG/NBD, a customer without repeat purchases may be gone.
     /// assert!(m.probability_alive(0.0, 0.0, 38.86) < 1.0);
     /// ```
-    pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
-        check_positive(Self::PARAM_NAMES, &[r, alpha, a, b])?;
-        Ok(Self { r, alpha, a, b })
-    }
-
-    pub(crate) fn family(&self) -> BgFamily {
-        BgFamily {
-            r: self.r,
-            alpha: self.alpha,
-            a: self.a,
-            b: self.b,
-            modified: true,
-        }
-    }
+    pub fn new;
 }
-
-bg_family_model!(ModifiedBetaGeo, "ModifiedBetaGeo");

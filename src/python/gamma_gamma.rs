@@ -135,9 +135,16 @@ fn customer_lifetime_value<'py>(
 pub(crate) fn unit_of(freq: &str) -> PyResult<TimeUnit> {
     TimeUnit::from_code(freq).ok_or_else(|| {
         PyValueError::new_err(format!(
-            "freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got {freq:?}"
+            "freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got '{freq}'"
         ))
     })
+}
+
+/// Time units per month of the `freq` code (`lifetimes`' factor table), the
+/// one the CLV uses.
+#[pyfunction]
+fn periods_per_month(freq: &str) -> PyResult<f64> {
+    Ok(unit_of(freq)?.periods_per_month())
 }
 
 /// Weighted Pearson correlation of frequency and spend over the repeat customers.
@@ -159,5 +166,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<GammaGammaModel>()?;
     m.add_function(wrap_pyfunction!(customer_lifetime_value, m)?)?;
     m.add_function(wrap_pyfunction!(spend_frequency_correlation, m)?)?;
+    m.add_function(wrap_pyfunction!(periods_per_month, m)?)?;
     Ok(())
 }

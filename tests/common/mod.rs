@@ -82,40 +82,24 @@ pub fn mpmath_fixture(name: &str, columns: &[&str]) -> Vec<Vec<f64>> {
 /// five-point finite differences of the value and of the gradient, per
 /// customer (so that tolerances do not grow with the data's size).
 pub fn assert_derivatives<M: retentionkit::Model>(params: &[f64], data: &M::Data) {
+    use retentionkit::fit::numerical::partial_derivatives;
     use retentionkit::{Derivatives, FitData};
     let p = params.len();
     let per = 1.0 / data.total_weight();
-    let ev = M::template(data)
-        .with_params(params)
-        .unwrap()
-        .evaluate(data, Derivatives::Hessian);
+    let model = M::template(data).with_params(params).unwrap();
+    let ev = model.evaluate(data, Derivatives::Hessian);
     for k in 0..p {
-        let h = 1e-5 * params[k];
-        let at = |steps: f64| {
-            let mut q = params.to_vec();
-            q[k] += steps * h;
-            M::template(data)
-                .with_params(&q)
-                .unwrap()
-                .evaluate(data, Derivatives::Gradient)
-        };
-        let (up, down, up2, down2) = (at(1.0), at(-1.0), at(2.0), at(-2.0));
-        let five = |a: f64, b: f64, a2: f64, b2: f64| (8.0 * (a - b) - (a2 - b2)) / (12.0 * h);
-        let fd = per * five(up.value, down.value, up2.value, down2.value);
+        let (value_fd, gradient_fd) = partial_derivatives(&model, data, k)
+            .unwrap_or_else(|| panic!("{}: parameter {k} cannot move at {params:?}", M::NAME));
+        let fd = per * value_fd;
         let analytic = per * ev.gradient[k];
         assert!(
             (fd - analytic).abs() < 1e-6 * analytic.abs().max(1.0),
             "{}: gradient {k} at {params:?}: {fd} by differences vs {analytic}",
             M::NAME
         );
-        for l in 0..p {
-            let fd = per
-                * five(
-                    up.gradient[l],
-                    down.gradient[l],
-                    up2.gradient[l],
-                    down2.gradient[l],
-                );
+        for (l, fd) in gradient_fd.into_iter().enumerate() {
+            let fd = per * fd;
             let analytic = per * ev.hessian[l * p + k];
             let (h_lk, h_kl) = (ev.hessian[l * p + k], ev.hessian[k * p + l]);
             assert!(

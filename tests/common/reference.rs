@@ -74,17 +74,23 @@ fn required<T: Copy>(value: Option<T>, entry: &Reference, what: &str) -> T {
 }
 
 impl Reference {
-    /// The parameters in the order of `M::PARAM_NAMES`; panics if the entry is
-    /// for another model or lacks a parameter.
+    /// The parameters in the order of the model's `param_names`; panics if
+    /// the entry is for another model, lacks a parameter or has one too many.
     pub fn params<M: Model>(&self) -> Vec<f64> {
-        assert_eq!(self.model, M::NAME, "reference values of another model");
-        assert_eq!(self.params.len(), M::PARAM_NAMES.len(), "{:?}", self.params);
-        M::PARAM_NAMES.iter().map(|name| self.param(name)).collect()
+        let model = self.model::<M>();
+        assert_eq!(
+            self.params.len(),
+            model.param_names().len(),
+            "{:?}",
+            self.params
+        );
+        model.to_vec()
     }
 
     /// The model at the reference parameters.
     pub fn model<M: Model>(&self) -> M {
-        M::from_slice(&self.params::<M>()).unwrap()
+        assert_eq!(self.model, M::NAME, "reference values of another model");
+        M::from_named_params(&self.params).unwrap()
     }
 
     /// The parameter `name`.

@@ -2,8 +2,8 @@
 
 Parameters assignable as a Series, dict or sequence and read back; the summary
 table; log-likelihood, AIC and BIC after fit; save_model/load_model and pickling
-round trips; ``fit`` returns the fitter; bad input is a ``ValueError`` (an
-``InvalidDataError`` once the bindings raise it) naming the rule and the row.
+round trips; ``fit`` returns the fitter; bad input is an ``InvalidDataError`` (a
+``ValueError``) naming the rule and the row. Every model of the registry has a case.
 Model-specific behaviour stays in the per-model test files.
 """
 
@@ -31,6 +31,7 @@ from retentionkit import (
     NotFittedError,
     ParetoNBDFitter,
     ShiftedBetaGeometricFitter,
+    _registry,
 )
 from retentionkit.datasets import (
     load_cdnow_summary,
@@ -40,9 +41,7 @@ from retentionkit.datasets import (
 )
 from retentionkit.fitters import BaseFitter
 
-#: The error bad input raises: ``retentionkit.InvalidDataError`` (a ValueError) where
-#: the bindings provide it, ``ValueError`` before.
-InvalidDataError = getattr(retentionkit, "InvalidDataError", ValueError)
+InvalidDataError = retentionkit.InvalidDataError
 
 SUMMARY_COLUMNS = ["coef", "se(coef)", "lower 95% bound", "upper 95% bound"]
 
@@ -141,6 +140,10 @@ CASES = [
         2,
     ),
 ]
+
+
+def test_every_model_of_the_registry_has_a_case() -> None:
+    assert {c.fitter_class for c in CASES} == {m.fitter for m in _registry.MODELS}
 
 
 @pytest.fixture(scope="module", params=CASES, ids=str)
@@ -273,6 +276,6 @@ def test_bad_input_names_the_rule_and_the_row(case: Case) -> None:
         case.bad_fit(case.fitter_class())
     assert f"row: {case.bad_row}" in str(info.value)
     error = info.value
-    if hasattr(error, "row"):  # InvalidDataError carries them as attributes too
-        assert error.row == case.bad_row
-        assert case.bad_rule in error.rule
+    assert isinstance(error, ValueError)
+    assert error.row == case.bad_row
+    assert case.bad_rule in error.rule

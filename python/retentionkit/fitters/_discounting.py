@@ -4,28 +4,21 @@ The core validates ``freq``, ``discounting`` and ``time`` wherever it receives
 them (``customer_lifetime_value``, ``customer_lifetime_value_interval``). Python
 needs them itself in two places only, and reads them here: the point CLV with
 continuous discounting, whose core function takes the rate per time unit, and
-the targeting table's horizon in time units. The table mirrors the core's
-``TimeUnit::periods_per_month`` (``lifetimes``' ``factor`` table), and the
-messages are the core's.
+the targeting table's horizon in time units. The time units per month are the
+core's (``TimeUnit::periods_per_month``, ``lifetimes``' ``factor`` table), and
+so are the messages.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["PERIODS_PER_MONTH", "check_discounting", "continuous_rate", "periods_per_month"]
+from .._core import periods_per_month
 
-#: Time units per month by ``freq`` code, as ``TimeUnit::periods_per_month``.
-PERIODS_PER_MONTH = {"H": 720.0, "D": 30.0, "W": 4.345, "M": 1.0}
+__all__ = ["FREQ_CODES", "check_discounting", "continuous_rate", "periods_per_month"]
 
-
-def periods_per_month(freq: str) -> float:
-    """Time units per month of the ``freq`` code ``"H"``, ``"D"``, ``"W"`` or ``"M"``."""
-    if freq not in PERIODS_PER_MONTH:
-        raise ValueError(
-            f"freq must be one of 'H', 'D', 'W', 'M' (the time unit of the data), got {freq!r}"
-        )
-    return PERIODS_PER_MONTH[freq]
+#: The ``freq`` codes the CLV understands (hours, days, weeks, months).
+FREQ_CODES = ("H", "D", "W", "M")
 
 
 def check_discounting(discounting: str, time: float | None) -> None:

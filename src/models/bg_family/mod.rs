@@ -160,8 +160,41 @@ impl BgFamily {
 /// Implements [`Model`] and [`TransactionModel`] for a member of the BG/NBD
 /// family by delegating to [`BgFamily`].
 macro_rules! bg_family_model {
-    ($model:ty, $name:literal) => {
+    (
+        $(#[$struct_doc:meta])*
+        pub struct $model:ident { name: $name:literal, modified: $modified:literal }
+        $(#[$new_doc:meta])*
+        pub fn new;
+    ) => {
+        $(#[$struct_doc])*
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $model {
+            /// Shape of the gamma distribution of purchase rates.
+            r: f64,
+            /// Scale (in time units) of the gamma distribution of purchase rates.
+            alpha: f64,
+            /// First shape of the beta distribution of drop-out probabilities.
+            a: f64,
+            /// Second shape of the beta distribution of drop-out probabilities.
+            b: f64,
+        }
+
         impl $model {
+            $(#[$new_doc])*
+            pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> $crate::error::Result<Self> {
+                Self::from_slice(&[r, alpha, a, b])
+            }
+
+            pub(crate) fn family(&self) -> $crate::models::bg_family::BgFamily {
+                $crate::models::bg_family::BgFamily {
+                    r: self.r,
+                    alpha: self.alpha,
+                    a: self.a,
+                    b: self.b,
+                    modified: $modified,
+                }
+            }
+
             /// The parameter names, in the order of [`Self::from_slice`].
             pub const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
