@@ -25,7 +25,7 @@
 //! let sim_tx: Vec<f64> = sims.iter().map(|c| c.recency).collect();
 //! let data = CustomerData::new(&sim_x, &sim_tx, &ages, None)?.compress();
 //! let fitted = fit::<BetaGeo>(&data, &FitOptions::default())?;
-//! println!("{:?} LL = {:?}", fitted.summary(), fitted.log_likelihood());
+//! println!("{}\nLL = {:.3}", fitted.summary(), fitted.log_likelihood());
 //! # Ok::<(), retentionkit::Error>(())
 //! ```
 
@@ -58,7 +58,9 @@ pub use contractual::{RetentionModel, SimulatedSubscriber};
 pub use data::{CompressedData, CustomerData, RetentionData};
 pub use data::{CompressedSpend, SpendData, ZeroFrequency};
 pub use error::{Error, Result};
-pub use fit::{fit, fit_keeping_data, FitInfo, FitOptions, Fitted, ParamSummary, Termination};
+pub use fit::{
+    fit, fit_keeping_data, FitInfo, FitOptions, Fitted, ParamEstimate, ParamSummary, Termination,
+};
 pub use gamma_gamma::GammaGamma;
 pub use mbgnbd::ModifiedBetaGeo;
 pub use model::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel};

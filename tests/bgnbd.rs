@@ -37,7 +37,7 @@ fn cdnow_reference_parameters_and_log_likelihood() {
         assert_close(*value, expected, 5e-4, name);
     }
     assert_close(
-        fitted.log_likelihood().unwrap(),
+        fitted.log_likelihood(),
         reference.log_likelihood(),
         0.05,
         "log-likelihood",
@@ -232,12 +232,7 @@ fn weights_equal_repeated_rows() {
     for (p, q) in a.params().iter().zip(b.params()) {
         assert_close(*p, q, 1e-7 * q, "weighted vs repeated");
     }
-    assert_close(
-        a.log_likelihood().unwrap(),
-        b.log_likelihood().unwrap(),
-        1e-6,
-        "LL",
-    );
+    assert_close(a.log_likelihood(), b.log_likelihood(), 1e-6, "LL");
 }
 
 #[test]
@@ -253,7 +248,7 @@ fn penalizer_shrinks_parameters() {
     let norm =
         |p: Vec<f64>| p[0].powi(2) + (p[1] * 10.0 / 38.86).powi(2) + p[2].powi(2) + p[3].powi(2);
     assert!(norm(penalized.params()) < norm(plain.params()));
-    assert!(penalized.log_likelihood().unwrap() < plain.log_likelihood().unwrap());
+    assert!(penalized.log_likelihood() < plain.log_likelihood());
 }
 
 #[test]
@@ -295,14 +290,9 @@ fn fit_keeping_data_carries_the_data() {
 #[test]
 fn aic_bic_and_summary() {
     let fitted = cdnow_fit();
-    let ll = fitted.log_likelihood().unwrap();
-    assert_close(fitted.aic().unwrap(), 8.0 - 2.0 * ll, 1e-9, "AIC");
-    assert_close(
-        fitted.bic().unwrap(),
-        4.0 * 2357f64.ln() - 2.0 * ll,
-        1e-9,
-        "BIC",
-    );
+    let ll = fitted.log_likelihood();
+    assert_close(fitted.aic(), 8.0 - 2.0 * ll, 1e-9, "AIC");
+    assert_close(fitted.bic(), 4.0 * 2357f64.ln() - 2.0 * ll, 1e-9, "BIC");
     for row in fitted.summary() {
         assert!(row.lower_95 < row.coef && row.coef < row.upper_95);
     }

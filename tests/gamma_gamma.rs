@@ -65,7 +65,7 @@ fn cdnow_reference_parameters() {
     assert_eq!(info.n_customers, n);
     assert!(info.converged && info.n_unique < n as usize);
     assert_close(
-        fitted.log_likelihood().unwrap() / n,
+        fitted.log_likelihood() / n,
         lifetimes.log_likelihood_per_customer(),
         1e-9,
         "LL per customer",

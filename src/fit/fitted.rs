@@ -24,7 +24,10 @@ pub struct FitInfo {
     /// the penalised objective), row-major; `None` when the Hessian is not
     /// negative definite.
     pub covariance: Option<Vec<f64>>,
-    /// Number of customers (sum of weights).
+    /// Number of customers in the likelihood (sum of weights), the N of the
+    /// per-customer penalty and of BIC. Customers first seen at the end of
+    /// observation (T = 0) are not counted: their likelihood is 1 whatever
+    /// the parameters (see [`crate::CompressedData`]).
     pub n_customers: f64,
     /// Number of distinct (x, t_x, T) rows.
     pub n_unique: usize,
@@ -32,9 +35,9 @@ pub struct FitInfo {
     pub penalizer_coef: f64,
 }
 
-/// Summary row of one parameter.
+/// The estimate of one parameter: a row of [`ParamSummary`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParamSummary {
+pub struct ParamEstimate {
     /// Parameter name.
     pub name: String,
     /// Estimate.
@@ -45,6 +48,92 @@ pub struct ParamSummary {
     pub lower_95: f64,
     /// Upper bound of the Wald 95% interval.
     pub upper_95: f64,
+}
+
+/// The parameter table of a fit ([`Fitted::summary`]): estimates, standard
+/// errors and Wald 95% intervals, one [`ParamEstimate`] per parameter. It
+/// derefs to the rows, and its `Display` prints the table the Python
+/// `summary` shows:
+///
+/// ```
+/// use retentionkit::{BetaGeo, Fitted};
+/// let fitted = Fitted::from_model(BetaGeo::new(0.243, 4.414, 0.793, 2.426)?);
+/// let table = fitted.summary();
+/// assert_eq!(table[1].name, "alpha");
+/// let text = table.to_string();
+/// assert!(text.starts_with("           coef  se(coef)  lower 95% bound  upper 95% bound\n"));
+/// assert!(text.contains("\nalpha  4.414000       NaN              NaN              NaN\n"));
+/// # Ok::<(), retentionkit::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSummary {
+    /// One row per parameter, in the model's order.
+    pub rows: Vec<ParamEstimate>,
+}
+
+impl std::ops::Deref for ParamSummary {
+    type Target = [ParamEstimate];
+    fn deref(&self) -> &[ParamEstimate] {
+        &self.rows
+    }
+}
+
+impl IntoIterator for ParamSummary {
+    type Item = ParamEstimate;
+    type IntoIter = std::vec::IntoIter<ParamEstimate>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ParamSummary {
+    type Item = &'a ParamEstimate;
+    type IntoIter = std::slice::Iter<'a, ParamEstimate>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter()
+    }
+}
+
+impl std::fmt::Display for ParamSummary {
+    /// A header and one line per parameter, numbers with six decimals (as
+    /// pandas prints the Python summary), columns right-aligned.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const HEADERS: [&str; 4] = ["coef", "se(coef)", "lower 95% bound", "upper 95% bound"];
+        let cell = |v: f64| {
+            if v.is_nan() {
+                "NaN".to_string()
+            } else {
+                format!("{v:.6}")
+            }
+        };
+        let cells: Vec<[String; 4]> = self
+            .rows
+            .iter()
+            .map(|r| [cell(r.coef), cell(r.se), cell(r.lower_95), cell(r.upper_95)])
+            .collect();
+        let name_width = self.rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..4)
+            .map(|j| {
+                cells
+                    .iter()
+                    .map(|c| c[j].len())
+                    .chain([HEADERS[j].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        write!(f, "{:name_width$}", "")?;
+        for (h, w) in HEADERS.iter().zip(&widths) {
+            write!(f, "  {h:>w$}")?;
+        }
+        for (row, c) in self.rows.iter().zip(&cells) {
+            write!(f, "\n{:<name_width$}", row.name)?;
+            for (v, w) in c.iter().zip(&widths) {
+                write!(f, "  {v:>w$}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A model with its parameters and, if it was fitted, the fit statistics and
@@ -82,9 +171,10 @@ impl<M: Model> Fitted<M> {
         self.model.to_vec()
     }
 
-    /// Total log-likelihood of the fit.
-    pub fn log_likelihood(&self) -> Option<f64> {
-        self.info.as_ref().map(|i| i.log_likelihood)
+    /// Total log-likelihood of the fit; NaN for a model built from known
+    /// parameters ([`Self::from_model`], `info` is `None`).
+    pub fn log_likelihood(&self) -> f64 {
+        self.info.as_ref().map_or(f64::NAN, |i| i.log_likelihood)
     }
 
     /// Standard errors, NaN where unavailable.
@@ -96,34 +186,42 @@ impl<M: Model> Fitted<M> {
         }
     }
 
-    /// Akaike information criterion 2k − 2 LL.
-    pub fn aic(&self) -> Option<f64> {
+    /// Akaike information criterion 2k − 2 LL, k the number of parameters;
+    /// NaN without a fit.
+    pub fn aic(&self) -> f64 {
         let k = self.model.param_specs().len() as f64;
-        self.log_likelihood().map(|ll| 2.0 * k - 2.0 * ll)
+        2.0 * k - 2.0 * self.log_likelihood()
     }
 
-    /// Bayesian information criterion k ln N − 2 LL, N the number of customers.
-    pub fn bic(&self) -> Option<f64> {
+    /// Bayesian information criterion k ln N − 2 LL, N the number of
+    /// customers in the likelihood ([`FitInfo::n_customers`]: those first
+    /// seen at the end of observation carry no information and are not
+    /// counted); NaN without a fit.
+    pub fn bic(&self) -> f64 {
         let k = self.model.param_specs().len() as f64;
-        let info = self.info.as_ref()?;
-        Some(k * info.n_customers.ln() - 2.0 * info.log_likelihood)
+        self.info.as_ref().map_or(f64::NAN, |info| {
+            k * info.n_customers.ln() - 2.0 * info.log_likelihood
+        })
     }
 
-    /// Estimates with standard errors and Wald 95% intervals.
-    pub fn summary(&self) -> Vec<ParamSummary> {
+    /// Estimates with standard errors and Wald 95% intervals; print it for
+    /// the table (see [`ParamSummary`]).
+    pub fn summary(&self) -> ParamSummary {
         let z = 1.959_963_984_540_054;
-        self.model
+        let rows = self
+            .model
             .param_names()
             .into_iter()
             .zip(self.params())
             .zip(self.standard_errors())
-            .map(|((name, coef), se)| ParamSummary {
+            .map(|((name, coef), se)| ParamEstimate {
                 name,
                 coef,
                 se,
                 lower_95: coef - z * se,
                 upper_95: coef + z * se,
             })
-            .collect()
+            .collect();
+        ParamSummary { rows }
     }
 }

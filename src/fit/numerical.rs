@@ -177,6 +177,6 @@ mod tests {
             assert!((a - n).abs() < 1e-4 * a.abs(), "standard error {a} vs {n}");
         }
         let (la, ln) = (analytic.log_likelihood(), numerical.log_likelihood());
-        assert!((la.unwrap() - ln.unwrap()).abs() < 1e-9 * la.unwrap().abs());
+        assert!((la - ln).abs() < 1e-9 * la.abs());
     }
 }

@@ -100,7 +100,7 @@ macro_rules! model_class {
 
             #[getter]
             fn log_likelihood(&self) -> Option<f64> {
-                self.inner.log_likelihood()
+                self.inner.info.as_ref().map(|i| i.log_likelihood)
             }
 
             #[getter]
