@@ -1,5 +1,12 @@
 //! Vectorised, parallel predictions and simulation for every
 //! [`TransactionModel`], with input validation.
+//!
+//! Predictions check the histories with the prediction rules of
+//! `data::validation` (`SummaryRules::Predict`): T ≥ 0 (a customer first
+//! seen at the end of observation has T = 0) and 0 ≤ t_x ≤ T, with x = 0 and
+//! t_x > 0 accepted as `lifetimes` accepts it (the BG family ignores t_x
+//! when x = 0; the Pareto/NBD formula uses it). The likelihood of a history
+//! ([`individual_log_likelihood`]) keeps the rules of a fit's data.
 
 use std::collections::HashMap;
 
@@ -7,9 +14,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::data::{all_valid, validate_summary};
+use crate::data::{all_valid, check_length, validate_prediction_inputs, validate_summary};
 use crate::error::{Error, Result};
 use crate::models::{SimulatedCustomer, TransactionModel};
+use crate::ParetoNBD;
 
 const CHUNK: usize = 4096;
 
@@ -79,7 +87,7 @@ pub fn conditional_expected_purchases<M: TransactionModel>(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    validate_summary(frequency, recency, age, None)?;
+    validate_prediction_inputs(frequency, recency, age)?;
     check_horizon("t", t, frequency.len())?;
     Ok(model.conditional_expected_purchases_batch(t, frequency, recency, age))
 }
@@ -91,11 +99,13 @@ pub fn probability_alive<M: TransactionModel>(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    validate_summary(frequency, recency, age, None)?;
+    validate_prediction_inputs(frequency, recency, age)?;
     Ok(model.probability_alive_batch(frequency, recency, age))
 }
 
-/// ln Lᵢ of every customer history.
+/// ln Lᵢ of every customer history. The histories obey the rules of a fit's
+/// data (a likelihood is of real histories): 0 for a customer first seen at
+/// the end of observation (x = t_x = T = 0).
 pub fn individual_log_likelihood<M: TransactionModel>(
     model: &M,
     frequency: &[f64],
@@ -121,6 +131,14 @@ pub fn probability_of_purchases<M: TransactionModel>(
     n: &[f64],
 ) -> Result<Vec<f64>> {
     check_horizon("t", t, n.len())?;
+    check_counts(n)?;
+    Ok(par_map(n.len(), |i| {
+        model.probability_of_purchases(t[i], n[i])
+    }))
+}
+
+/// Checks that every nᵢ is a non-negative integer.
+fn check_counts(n: &[f64]) -> Result<()> {
     if let Some(row) = n
         .iter()
         .position(|v| !(v.is_finite() && *v >= 0.0 && v.fract() == 0.0))
@@ -134,12 +152,31 @@ pub fn probability_of_purchases<M: TransactionModel>(
             period: None,
         });
     }
+    Ok(())
+}
+
+/// P(Y(tᵢ) = nᵢ | xᵢ, t_xᵢ, Tᵢ) of the Pareto/NBD for every customer: the
+/// probability of nᵢ purchases in (Tᵢ, Tᵢ + tᵢ]
+/// ([`ParetoNBD::conditional_probability_of_purchases`]).
+pub fn pareto_nbd_conditional_probability_of_purchases(
+    model: &ParetoNBD,
+    n: &[f64],
+    t: &[f64],
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+) -> Result<Vec<f64>> {
+    validate_prediction_inputs(frequency, recency, age)?;
+    check_horizon("t", t, frequency.len())?;
+    check_length("n", n.len(), frequency.len())?;
+    check_counts(n)?;
     Ok(par_map(n.len(), |i| {
-        model.probability_of_purchases(t[i], n[i])
+        model.conditional_probability_of_purchases(n[i], t[i], frequency[i], recency[i], age[i])
     }))
 }
 
-/// Simulates one customer per entry of `age` (their T). Reproducible for a
+/// Simulates one customer per entry of `age` (their T ≥ 0; a customer
+/// simulated at T = 0 has just made the first purchase). Reproducible for a
 /// given seed whatever the number of threads: customers are drawn in fixed
 /// chunks, each from its own ChaCha8 stream.
 pub fn simulate<M: TransactionModel>(
@@ -147,9 +184,9 @@ pub fn simulate<M: TransactionModel>(
     age: &[f64],
     seed: u64,
 ) -> Result<Vec<SimulatedCustomer>> {
-    if let Some(row) = age.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+    if let Some(row) = age.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
         return Err(Error::InvalidData {
-            rule: "T must be positive and finite",
+            rule: "T must be finite and non-negative",
             row,
             detail: format!("T={}", age[row]),
             column: Some("T"),

@@ -68,7 +68,7 @@ fn donations_reference_parameters_and_log_likelihood() {
         assert_close(*value, expected, 5e-4, name);
     }
     assert_close(
-        fitted.log_likelihood().unwrap(),
+        fitted.log_likelihood(),
         reference.log_likelihood(),
         0.05,
         "log-likelihood",
@@ -351,7 +351,12 @@ fn bad_input_names_rule_and_row() {
         (&[1.0, 1.0], &[1.0, 2.5], &[6.0, 6.0], "integers"),
         (&[1.0, 1.0], &[1.0, 2.0], &[6.0, 6.5], "integers"),
         (&[1.0, 0.0], &[1.0, 2.0], &[6.0, 6.0], "recency must be 0"),
-        (&[1.0, 0.0], &[1.0, 0.0], &[6.0, 0.0], "at least 1"),
+        (
+            &[1.0, 0.0],
+            &[1.0, 0.0],
+            &[6.0, -1.0],
+            "n_periods must be non-negative",
+        ),
         (&[1.0, f64::NAN], &[1.0, 0.0], &[6.0, 6.0], "finite"),
     ];
     for (x, tx, n, rule_part) in cases {

@@ -189,12 +189,13 @@ fn bad_input_names_rule_and_row() {
         other => panic!("unexpected {other:?}"),
     }
     type Case<'a> = (&'a [f64], &'a [f64], &'a [f64], &'a str);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (&[-1.0], &[0.0], &[1.0], "non-negative integer"),
         (&[1.5], &[0.5], &[1.0], "non-negative integer"),
         (&[f64::NAN], &[0.0], &[1.0], "finite"),
         (&[0.0], &[0.5], &[1.0], "recency must be 0"),
-        (&[0.0], &[0.0], &[0.0], "T must be positive"),
+        (&[0.0], &[0.0], &[-1.0], "T must be non-negative"),
+        (&[1.0], &[0.0], &[0.0], "frequency must be 0 when T is 0"),
         (&[1.0], &[-0.5], &[1.0], "recency must be non-negative"),
     ];
     for (x, tx, t, message) in cases {

@@ -61,10 +61,6 @@ __all__ = [
     "probability_alive_matrix",
 ]
 
-#: A tiny positive age standing for T = 0, which the core refuses (the prediction is
-#: continuous there).
-_T_ZERO = 1e-12
-
 
 def _pyplot() -> Any:
     """``matplotlib.pyplot``, or an ImportError that says how to install it."""
@@ -259,7 +255,7 @@ def _history_grid(
     _matrix`` does; for the BG/BB the impossible cells with more transactions than
     opportunities (:math:`x > t_x`) are NaN.
     """
-    age = float(max_recency) if max_recency > 0 else _T_ZERO
+    age = float(max_recency)  # 0 is valid: customers first seen at the end
     matrix = np.full((max_recency + 1, max_frequency + 1), np.nan)
     matrix[:, 0] = _as_array(predict(np.zeros(1), np.zeros(1), np.full(1, age)))[0]
     if max_frequency > 0:
@@ -470,7 +466,7 @@ def alive_path(
     frequency = np.cumsum(purchased) - 1.0
     last = np.where(purchased, k, 0)
     recency = np.maximum.accumulate(last).astype(np.float64)
-    age = np.maximum(k.astype(np.float64), _T_ZERO)
+    age = k.astype(np.float64)  # T = 0 on the day of the first purchase
     alive = _as_array(model.conditional_probability_alive(frequency, recency, age))
     index = pd.period_range(start, periods=k.size).to_timestamp()
     return pd.Series(alive, index=index, name="P_alive")

@@ -32,6 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._new_customers import new_customers_notes
 from ._registry import by_name
 from ._report_html import TITLE, ReportContext, figure_class, render_html
 from ._validation import index_label, invalid_data_error
@@ -315,6 +316,7 @@ def build_report(
             observation_period_end=obs_end,
             **periods,
         )
+        notes.extend(new_customers_notes(calibration["T_cal"], summary["T"]))
         fitter_class = next(c for c, n in MODELS.values() if n == chosen)
         final = fitter_class().fit(summary[["frequency", "recency", "T"]])
         spend: GammaGammaFitter | None = None

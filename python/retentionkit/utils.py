@@ -12,6 +12,12 @@ datetime, a transaction after the observation end, or (with
 ``monetary_value_col``) a negative or missing amount raises ``ValueError``
 naming the first offending row, unless ``drop_invalid=True`` asks to leave such
 rows out. :func:`cohort_table` adds acquisition-cohort tables.
+
+A customer whose first purchase falls in the last period (of the log, or of the
+calibration) gets ``frequency = recency = T = 0``. Such a customer is valid and kept
+(``drop_invalid`` does not drop it): every fitter, prediction, plot and report accepts
+it; it carries no information for a fit (its likelihood is 1, so it changes no estimate)
+and is predicted as a customer who has just made a first purchase.
 """
 
 from __future__ import annotations

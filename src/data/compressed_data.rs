@@ -15,6 +15,25 @@ use crate::models::FitData;
 /// unless a sample shows that almost every row is distinct, as with
 /// continuous-time data: then the rows are kept as they are, which saves the
 /// sort and gives the same likelihood.
+///
+/// Customers first seen at the end of observation (T = 0, hence x = 0 and
+/// t_x = 0 in fit data) are left out and only counted in
+/// [`Self::new_customers`]: their likelihood is exactly 1 under every model,
+/// since the probability of "no repeat purchase in an interval of length 0"
+/// is 1 whatever the parameters:
+/// - BG/NBD: L = B(a, b)/B(a, b) · Γ(r)αʳ/(Γ(r)(α+0)ʳ) = 1 (FHL 2005, eq. (6), x = 0);
+/// - MBG/NBD: L = [B(a, b+1) + B(a+1, b)]/B(a, b) · αʳ/αʳ = b/(a+b) + a/(a+b) = 1
+///   (dropping out right after the first purchase and staying alive both
+///   produce no repeat purchase);
+/// - Pareto/NBD: L = αʳβˢ [(α+0)^{−r}(β+0)^{−s} + sJ(0) − sJ(0)] = 1 (eq. (19));
+/// - BG/BB with n = 0 opportunities: L = B(α, β)/B(α, β) · B(γ, δ)/B(γ, δ) = 1
+///   (eq. (5), with no "died" term).
+///
+/// Leaving them out rather than adding their (rounded) zeros makes the
+/// objective of a fit, hence its estimates and log-likelihood, identical with
+/// and without them, including the per-customer normalisation of the
+/// `lifetimes` penalty: `total_weight`, the N of −LL/N + penalty and of BIC,
+/// counts the customers whose history enters the likelihood.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompressedData {
     /// Repeat purchases of each distinct row.
@@ -31,8 +50,12 @@ pub struct CompressedData {
     distinct_x: Vec<f64>,
     /// Total weight of the rows with each distinct x.
     weight_by_x: Vec<f64>,
-    /// Sum of all weights: the number of customers.
+    /// Sum of the weights of the rows kept: the number of customers whose
+    /// history enters the likelihood (T > 0).
     pub total_weight: f64,
+    /// Sum of the weights of the customers left out because T = 0 (first seen
+    /// at the end of observation; see the type's documentation).
+    pub new_customers: f64,
     /// Largest T in the data (used by the `lifetimes`-compatible penalty scaling).
     pub max_age: f64,
 }
@@ -54,6 +77,9 @@ impl CompressedData {
     }
 
     pub(super) fn from_validated(data: &CustomerData<'_>) -> Self {
+        if data.age().par_iter().any(|&t| t == 0.0) {
+            return Self::without_new_customers(data);
+        }
         let n = data.len();
         let positive_weights = data.weights().is_none_or(|w| w.iter().all(|&v| v > 0.0));
         if n >= 50_000 && positive_weights && Self::mostly_distinct(data) {
@@ -103,6 +129,27 @@ impl CompressedData {
         }
         out.total_weight = out.weight.iter().sum();
         out.max_age = out.age.iter().copied().fold(0.0, f64::max);
+        out
+    }
+
+    /// [`Self::from_validated`] on the rows with T > 0, counting the others
+    /// in `new_customers`.
+    fn without_new_customers(data: &CustomerData<'_>) -> Self {
+        let age = data.age();
+        let keep: Vec<usize> = (0..data.len()).filter(|&i| age[i] != 0.0).collect();
+        let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let (x, tx, t) = (pick(data.frequency()), pick(data.recency()), pick(age));
+        let w = data.weights().map(pick);
+        let new_customers = match data.weights() {
+            Some(w) => (0..data.len())
+                .filter(|&i| age[i] == 0.0)
+                .map(|i| w[i])
+                .sum(),
+            None => (data.len() - keep.len()) as f64,
+        };
+        let kept = CustomerData::from_validated_parts(&x, &tx, &t, w.as_deref());
+        let mut out = Self::from_validated(&kept);
+        out.new_customers = new_customers;
         out
     }
 
@@ -200,6 +247,7 @@ impl CompressedData {
             age: data.age().par_iter().copied().collect(),
             total_weight: weight_by_x.iter().sum(),
             max_age: data.age().par_iter().copied().reduce(|| 0.0, f64::max),
+            new_customers: 0.0,
             weight,
             x_index,
             distinct_x,
@@ -226,6 +274,7 @@ impl CompressedData {
             distinct_x: self.distinct_x.clone(),
             weight_by_x: vec![0.0; self.distinct_x.len()],
             max_age: self.max_age,
+            new_customers: self.new_customers,
             ..Default::default()
         };
         for i in (0..self.len()).step_by(step) {

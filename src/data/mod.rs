@@ -20,5 +20,6 @@ pub use customer_data::CustomerData;
 pub use retention_data::RetentionData;
 pub use spend_data::{CompressedSpend, SpendData, ZeroFrequency};
 pub(crate) use validation::{
-    all_valid, check_length, check_rows, check_weights, first_non_finite, validate_summary, Broken,
+    all_valid, check_length, check_rows, check_weights, first_non_finite,
+    validate_prediction_inputs, validate_summary, Broken,
 };

@@ -83,22 +83,39 @@ fn is_integer(x: f64) -> bool {
     (magnitude >= TWO_52) | ((magnitude + TWO_52) - TWO_52 == magnitude)
 }
 
-/// Whether a summary row (x, t_x, T) obeys every rule of [`validate_summary`],
-/// evaluated without branches.
-fn summary_row_ok(x: f64, tx: f64, t: f64) -> bool {
-    let finite = (x.abs() < f64::INFINITY) & (tx.abs() < f64::INFINITY) & (t.abs() < f64::INFINITY);
-    finite
-        & (x >= 0.0)
-        & is_integer(x)
-        & (t > 0.0)
-        & (tx >= 0.0)
-        & (tx <= t)
-        & ((x != 0.0) | (tx == 0.0))
+/// Which rules an (x, t_x, T) row must obey. The one place that defines
+/// them: [`summary_row_ok`] (the fast pass) and [`summary_rule_broken`] (the
+/// rule named in the error) read this, and the two agree row for row (tested).
+///
+/// - Every row (predictions): finite; x a non-negative integer; T ≥ 0;
+///   0 ≤ t_x ≤ T. A customer whose first purchase falls at the end of
+///   observation has T = 0. x = 0 with t_x > 0 is accepted, as `lifetimes`
+///   does when it fills P(alive) grids: the BG family ignores t_x when x = 0,
+///   and the Pareto/NBD formula is defined there and uses it.
+/// - Fits add the consistency of a real history: t_x = 0 when x = 0 (no
+///   repeat purchase, so no last repeat purchase), and x = 0 when T = 0 (no
+///   time to repeat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SummaryRules {
+    /// The data of a fit: real customer histories.
+    Fit,
+    /// The inputs of a prediction: any history the formulas are defined on.
+    Predict,
 }
 
-/// The first rule of [`validate_summary`] that the row (x, t_x, T) breaks,
-/// and its column (a rule relating two columns blames the one it constrains).
-fn summary_rule_broken(x: f64, tx: f64, t: f64) -> Option<Broken> {
+/// Whether a summary row (x, t_x, T) obeys every rule of `rules`, evaluated
+/// without branches.
+fn summary_row_ok(x: f64, tx: f64, t: f64, rules: SummaryRules) -> bool {
+    let finite = (x.abs() < f64::INFINITY) & (tx.abs() < f64::INFINITY) & (t.abs() < f64::INFINITY);
+    let common = finite & (x >= 0.0) & is_integer(x) & (t >= 0.0) & (tx >= 0.0) & (tx <= t);
+    let consistent = ((x != 0.0) | (tx == 0.0)) & ((t != 0.0) | (x == 0.0));
+    common & (consistent | (rules == SummaryRules::Predict))
+}
+
+/// The first rule of `rules` that the row (x, t_x, T) breaks, and its column
+/// (a rule relating two columns blames the one it constrains).
+fn summary_rule_broken(x: f64, tx: f64, t: f64, rules: SummaryRules) -> Option<Broken> {
+    let fit = rules == SummaryRules::Fit;
     if !(x.is_finite() && tx.is_finite() && t.is_finite()) {
         Some((
             "frequency, recency and T must be finite numbers",
@@ -106,14 +123,19 @@ fn summary_rule_broken(x: f64, tx: f64, t: f64) -> Option<Broken> {
         ))
     } else if x < 0.0 || x.fract() != 0.0 {
         Some(("frequency must be a non-negative integer", "frequency"))
-    } else if t <= 0.0 {
-        Some(("T must be positive", "T"))
+    } else if t < 0.0 {
+        Some(("T must be non-negative", "T"))
     } else if tx < 0.0 {
         Some(("recency must be non-negative", "recency"))
     } else if tx > t {
         Some(("recency must not exceed T", "recency"))
-    } else if x == 0.0 && tx != 0.0 {
+    } else if fit && x == 0.0 && tx != 0.0 {
         Some(("recency must be 0 when frequency is 0", "recency"))
+    } else if fit && t == 0.0 && x != 0.0 {
+        Some((
+            "frequency must be 0 when T is 0 (a customer first seen at the end of observation has had no time to buy again)",
+            "frequency",
+        ))
     } else {
         None
     }
@@ -137,9 +159,29 @@ pub(crate) fn check_weights(weights: Option<&[f64]>) -> Result<()> {
     }
 }
 
-/// Checks the rules shared by every (x, t_x, T) model. `T` is called `age` in
-/// code (the customer's age at the end of observation).
+/// Checks the data of a fit of an (x, t_x, T) model ([`SummaryRules::Fit`]).
+/// `T` is called `age` in code (the customer's age at the end of observation).
 pub(crate) fn validate_summary(
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+) -> Result<()> {
+    validate_with(SummaryRules::Fit, frequency, recency, age, weights)
+}
+
+/// Checks the customer histories a prediction is asked for
+/// ([`SummaryRules::Predict`]).
+pub(crate) fn validate_prediction_inputs(
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+) -> Result<()> {
+    validate_with(SummaryRules::Predict, frequency, recency, age, None)
+}
+
+fn validate_with(
+    rules: SummaryRules,
     frequency: &[f64],
     recency: &[f64],
     age: &[f64],
@@ -156,17 +198,16 @@ pub(crate) fn validate_summary(
         .zip(recency.par_chunks(CHECK_CHUNK))
         .zip(age.par_chunks(CHECK_CHUNK))
         .all(|((x, tx), t)| {
-            x.iter()
-                .zip(tx)
-                .zip(t)
-                .fold(true, |all, ((&x, &tx), &t)| all & summary_row_ok(x, tx, t))
+            x.iter().zip(tx).zip(t).fold(true, |all, ((&x, &tx), &t)| {
+                all & summary_row_ok(x, tx, t, rules)
+            })
         });
     if all_ok {
         return check_weights(weights);
     }
     // The rules, in the order they are reported; `broken` names the first one
     // a row breaks. One parallel pass finds the first row breaking any rule.
-    let broken = |i: usize| summary_rule_broken(frequency[i], recency[i], age[i]);
+    let broken = |i: usize| summary_rule_broken(frequency[i], recency[i], age[i], rules);
     check_rows(n, broken, |row| {
         format!(
             "frequency={}, recency={}, T={}",
@@ -208,11 +249,13 @@ mod tests {
         for &x in &AWKWARD {
             for &tx in &AWKWARD {
                 for &t in &AWKWARD {
-                    assert_eq!(
-                        summary_row_ok(x, tx, t),
-                        summary_rule_broken(x, tx, t).is_none(),
-                        "x={x}, t_x={tx}, T={t}"
-                    );
+                    for rules in [SummaryRules::Fit, SummaryRules::Predict] {
+                        assert_eq!(
+                            summary_row_ok(x, tx, t, rules),
+                            summary_rule_broken(x, tx, t, rules).is_none(),
+                            "x={x}, t_x={tx}, T={t}, {rules:?}"
+                        );
+                    }
                 }
             }
         }
@@ -223,6 +266,33 @@ mod tests {
                 "{x}"
             );
         }
+    }
+
+    /// Fits and predictions both accept customers first seen at the end of
+    /// observation (T = 0); predictions also accept x = 0 with t_x > 0 and
+    /// x > 0 at T = 0, which fits refuse as inconsistent histories.
+    #[test]
+    fn fit_and_prediction_rules() {
+        let rule = |x: f64, tx: f64, t: f64, rules| summary_rule_broken(x, tx, t, rules);
+        for rules in [SummaryRules::Fit, SummaryRules::Predict] {
+            assert_eq!(rule(0.0, 0.0, 0.0, rules), None);
+            assert_eq!(rule(2.0, 1.0, 3.0, rules), None);
+            assert_eq!(rule(0.0, 0.0, -1.0, rules).map(|b| b.1), Some("T"));
+            assert_eq!(rule(1.0, 2.0, 1.0, rules).map(|b| b.1), Some("recency"));
+        }
+        assert_eq!(rule(0.0, 2.0, 5.0, SummaryRules::Predict), None);
+        assert_eq!(rule(3.0, 0.0, 0.0, SummaryRules::Predict), None);
+        assert_eq!(
+            rule(0.0, 2.0, 5.0, SummaryRules::Fit),
+            Some(("recency must be 0 when frequency is 0", "recency"))
+        );
+        assert_eq!(
+            rule(3.0, 0.0, 0.0, SummaryRules::Fit).map(|b| b.1),
+            Some("frequency")
+        );
+        assert!(validate_summary(&[0.0, 1.0], &[0.0, 1.0], &[0.0, 2.0], None).is_ok());
+        assert!(validate_prediction_inputs(&[0.0], &[1.0], &[2.0]).is_ok());
+        assert!(validate_summary(&[0.0], &[1.0], &[2.0], None).is_err());
     }
 
     /// A bad row anywhere, including the last row of a long input, is found

@@ -82,8 +82,14 @@ pub struct BetaGeoBetaBinom {
 // ---------------------------------------------------------------------------
 
 /// Checks the BG/BB rules on (x, t_x, n) histories: equal lengths; finite;
-/// integers; n ≥ 1; 0 ≤ x ≤ t_x ≤ n; t_x = 0 when x = 0; weights (if given)
+/// integers; n ≥ 0; 0 ≤ x ≤ t_x ≤ n; t_x = 0 when x = 0; weights (if given)
 /// finite and non-negative. Reports the first offending row.
+///
+/// n = 0 is a customer whose first transaction is at the last opportunity of
+/// the calibration (so x = t_x = 0): valid, with likelihood exactly 1 (no
+/// information on the parameters), so a fit leaves it out (see
+/// [`CompressedData`]); its predictions are those of a customer alive at
+/// opportunity 0, e.g. P(alive at 1) = δ/(γ+δ).
 fn validate_histories(
     frequency: &[f64],
     recency: &[f64],
@@ -106,8 +112,8 @@ fn validate_histories(
             ))
         } else if let Some((column, _)) = columns.iter().find(|(_, v)| v.fract() != 0.0) {
             Some(("frequency, recency and n_periods must be integers", column))
-        } else if n < 1.0 {
-            Some(("n_periods must be at least 1", "n_periods"))
+        } else if n < 0.0 {
+            Some(("n_periods must be non-negative", "n_periods"))
         } else if x < 0.0 {
             Some(("frequency must be non-negative", "frequency"))
         } else if tx < 0.0 {
@@ -259,8 +265,13 @@ impl BetaGeoBetaBinom {
         (u0, max + sum.ln())
     }
 
-    /// ln L(α, β, γ, δ | x, t_x, n) of one history, eq. (5).
+    /// ln L(α, β, γ, δ | x, t_x, n) of one history, eq. (5). Exactly 0 for
+    /// n = 0 (no opportunity yet: L = B(α,β)/B(α,β) · B(γ,δ)/B(γ,δ) = 1,
+    /// which the ln Γ terms give only to rounding).
     pub fn individual_log_likelihood(&self, x: f64, t_x: f64, n: f64) -> f64 {
+        if n == 0.0 {
+            return 0.0;
+        }
         self.ln_common(x) + self.alive_and_total(x, t_x, n).1
     }
 
@@ -736,7 +747,7 @@ pub fn individual_log_likelihood_many(
 }
 
 /// Simulates one customer per entry of `n_periods` (their number of
-/// transaction opportunities, positive integers). Reproducible for a given
+/// transaction opportunities, non-negative integers). Reproducible for a given
 /// seed whatever the number of threads: customers are drawn in fixed chunks,
 /// each from its own ChaCha8 stream.
 pub fn simulate_many(
@@ -746,10 +757,10 @@ pub fn simulate_many(
 ) -> Result<Vec<SimulatedCustomer>> {
     if let Some(row) = n_periods
         .iter()
-        .position(|v| !(v.is_finite() && *v >= 1.0 && v.fract() == 0.0))
+        .position(|v| !(v.is_finite() && *v >= 0.0 && v.fract() == 0.0))
     {
         return Err(Error::InvalidData {
-            rule: "n_periods must be a positive integer",
+            rule: "n_periods must be a non-negative integer",
             row,
             detail: format!("n_periods={}", n_periods[row]),
             column: Some("n_periods"),

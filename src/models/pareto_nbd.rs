@@ -87,7 +87,9 @@ fn combine(a: &Term, b: &Term, c: &Term, order: u8) -> Term {
         (b.value - m).exp(),
         (c.value - m).exp(),
     );
-    let sum = (wa + wb - wc).max(f64::MIN_POSITIVE);
+    // e^b − e^c ≥ 0 first: exactly 0 when t_x = T (e.g. x = t_x = T = 0,
+    // where L = 1 and P(alive) = 1 exactly).
+    let sum = (wa + (wb - wc)).max(f64::MIN_POSITIVE);
     let mut out = Term::ZERO;
     out.value = m + sum.ln();
     if order == 0 {
@@ -237,6 +239,59 @@ impl ParetoNBD {
         let at_tx = self.ln_dead_term(x, t_x, order);
         let at_t = self.ln_dead_term(x, age, order);
         (combine(&alive, &at_tx, &at_t, order), alive.value)
+    }
+
+    /// P(Y(t) = n | x, t_x, T): the probability of n purchases in (T, T+t]
+    /// for a customer with history (x, t_x, T).
+    ///
+    /// Derivation. Given the history, the customer is either dead at T (then
+    /// Y(t) = 0) or alive, with probability P(alive | x, t_x, T) (eq. (18)).
+    /// The likelihood of the history and of being alive at T is
+    /// λˣ e^{−λT} · e^{−μT}, which factorises, so given alive at T the
+    /// posterior is λ ~ Gamma(r+x, α+T) and μ ~ Gamma(s, β+T), independent;
+    /// by the memorylessness of the exponential lifetime and of the Poisson
+    /// process, from T on the customer is a new Pareto/NBD customer with
+    /// parameters (r+x, α+T, s, β+T). Hence
+    ///
+    /// P(Y(t) = n | x, t_x, T) = 1{n = 0} (1 − P(alive)) + P(alive) P'(X(t) = n),
+    ///
+    /// with P'(X(t) = n) the unconditional P(X(t) = n) (Fader, Hardie & Lee
+    /// 2006, eq. (9); [`TransactionModel::probability_of_purchases`]) at the
+    /// updated parameters. Fader and Hardie's note on the conditional PMF of
+    /// the Pareto/NBD (brucehardie.com, note 028), which `lifetimes`
+    /// implements, writes the same quantity in closed form; the tests compare
+    /// the two, and the sum over n and a simulation.
+    ///
+    /// ```
+    /// use retentionkit::pnbd::ParetoNBD;
+    /// let m = ParetoNBD::new(0.553, 10.578, 0.606, 11.669)?;
+    /// let total: f64 = (0..400)
+    ///     .map(|n| m.conditional_probability_of_purchases(n as f64, 39.0, 2.0, 30.43, 38.86))
+    ///     .sum();
+    /// assert!((total - 1.0).abs() < 1e-10);
+    /// # Ok::<(), retentionkit::Error>(())
+    /// ```
+    pub fn conditional_probability_of_purchases(
+        &self,
+        n: f64,
+        t: f64,
+        x: f64,
+        t_x: f64,
+        age: f64,
+    ) -> f64 {
+        let alive = self.probability_alive(x, t_x, age);
+        let posterior = ParetoNBD {
+            r: self.r + x,
+            alpha: self.alpha + age,
+            s: self.s,
+            beta: self.beta + age,
+        };
+        let if_alive = alive * posterior.probability_of_purchases(t, n);
+        if n == 0.0 {
+            (1.0 - alive) + if_alive
+        } else {
+            if_alive
+        }
     }
 
     /// (β+T) ln(1 + t/(β+T)) · (1 − e^{−(s−1)L})/((s−1)L): the factor
@@ -526,7 +581,14 @@ impl TransactionModel for ParetoNBD {
 
     /// ln L of eq. (22) evaluated with the general [`hyp2f1_ln`] (the fitter's
     /// [`Model::evaluate`] uses the transformed series; the two agree).
+    ///
+    /// Exactly 0 for x = t_x = T = 0, where L = αʳβˢ α^{−r} β^{−s} = 1
+    /// (see [`crate::CompressedData`]) and the general form is 1 only to
+    /// rounding.
     fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        if age == 0.0 && x == 0.0 {
+            return 0.0;
+        }
         let ParetoNBD { r, alpha, s, beta } = *self;
         let a = r + s + x;
         let (big, b) = if alpha >= beta {

@@ -46,7 +46,7 @@
 
 use rayon::prelude::*;
 
-use crate::data::{all_valid, validate_summary};
+use crate::data::{all_valid, validate_prediction_inputs};
 use crate::error::{Error, Result};
 use crate::models::TransactionModel;
 
@@ -180,7 +180,7 @@ pub fn customer_lifetime_value<M: TransactionModel>(
     monetary_value: &[f64],
     options: &ClvOptions,
 ) -> Result<Vec<f64>> {
-    validate_summary(frequency, recency, age, None)?;
+    validate_prediction_inputs(frequency, recency, age)?;
     let n = frequency.len();
     check_monetary(monetary_value, n)?;
     options.validate()?;

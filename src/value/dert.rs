@@ -43,7 +43,7 @@
 //! # Ok::<(), retentionkit::Error>(())
 //! ```
 
-use crate::data::validate_summary;
+use crate::data::validate_prediction_inputs;
 use crate::error::{Error, Result};
 use crate::models::TransactionModel;
 use crate::predict::par_map;
@@ -90,7 +90,14 @@ pub fn dert_by_quadrature<M: TransactionModel>(
     if !(delta > 0.0 && delta.is_finite()) {
         return f64::NAN;
     }
-    let scale = age.min(1.0 / delta);
+    // The time scale of the substitution t = scale·exp(u − e^{−u}): T, or 1/δ
+    // if shorter; 1/δ for a customer first seen at the end of observation (T =
+    // 0), for whom T would put every node at t = 0.
+    let scale = if age > 0.0 {
+        age.min(1.0 / delta)
+    } else {
+        1.0 / delta
+    };
     let node = |u: f64| scale * (u - (-u).exp()).exp();
     // The integrand in u, without the step.
     let integrand = |u: f64| -> f64 {
@@ -207,7 +214,7 @@ pub fn discounted_expected_residual_transactions<M: TransactionModel>(
     recency: &[f64],
     age: &[f64],
 ) -> Result<Vec<f64>> {
-    validate_summary(frequency, recency, age, None)?;
+    validate_prediction_inputs(frequency, recency, age)?;
     check_rates(discount_rate, frequency.len())?;
     Ok(par_map(frequency.len(), |i| {
         model.discounted_expected_residual_transactions(

@@ -58,7 +58,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
-use crate::data::validate_summary;
+use crate::data::validate_prediction_inputs;
 use crate::error::{Error, Result};
 use crate::fit::Fitted;
 use crate::models::gamma_gamma::{self, GammaGamma};
@@ -357,7 +357,7 @@ pub fn customer_lifetime_value_interval<M: TransactionModel>(
     options: &IntervalOptions,
 ) -> Result<Intervals> {
     options.validate()?;
-    validate_summary(frequency, recency, age, None)?;
+    validate_prediction_inputs(frequency, recency, age)?;
     let n = frequency.len();
     let profit =
         gamma_gamma::conditional_expected_average_profit(&spend.model, frequency, monetary_value)?;

@@ -412,7 +412,7 @@ def test_generate_new_data_takes_an_array_of_n_periods() -> None:
     assert df["n_periods"].tolist() == periods.tolist()
     with pytest.raises(ValueError, match="size"):
         truth.generate_new_data(size=5, n_periods=periods)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="non-negative integer"):
         truth.generate_new_data(size=2, n_periods=2.5)
 
 
@@ -460,7 +460,7 @@ def test_fit_recovers_simulated_parameters() -> None:
         ([0, 1], [0, 2.5], [6, 6], "integers"),
         ([0, 1], [0, 2], [6, 6.5], "integers"),
         ([0, 1], [0, 0], [6, 6], "recency must be 0 when frequency is 0|frequency must not"),
-        ([0, 1], [0, 1], [6, 0], "n_periods must be at least 1"),
+        ([0, 1], [0, 1], [6, -1], "n_periods must be non-negative"),
         ([0, -1], [0, 0], [6, 6], "non-negative"),
     ],
 )

@@ -63,7 +63,7 @@ def test_row_and_rule_of_a_core_error() -> None:
 
 
 def test_label_with_a_custom_index() -> None:
-    data = summary(T=(3, 0.0))
+    data = summary(T=(3, -1.0))
     index = pd.Index(["c0", "c1", "c2", "c7", "c9"], name="customer")
     err = raised(BetaGeoFitter().fit, *(s.set_axis(index) for s in data.values()))
     assert (err.row, err.label, err.column) == (3, "c7", "T")
@@ -79,7 +79,7 @@ def test_label_with_a_custom_index() -> None:
     [
         ({"frequency": (1, -1.0)}, "frequency"),
         ({"frequency": (1, 1.5)}, "frequency"),
-        ({"T": (4, 0.0)}, "T"),
+        ({"T": (4, -1.0)}, "T"),
         ({"recency": (4, np.nan)}, "recency"),  # finite rule on three columns: the bad one
         ({"T": (4, np.inf)}, "T"),
         ({"recency": (1, 11.0)}, "recency"),

@@ -239,6 +239,19 @@ def test_fit_and_predict_equal_single_machine(summaries) -> None:
     )
 
 
+def test_fit_and_predict_with_new_customers(spark, summaries) -> None:
+    """Customers first seen at the end of observation (T = 0) change no fit and are
+    scored like new customers."""
+    _, local = summaries
+    new = pd.DataFrame(0.0, index=pd.Index([-1, -2], name=local.index.name), columns=local.columns)
+    extended = spark.createDataFrame(pd.concat([local, new]).reset_index())
+    fitted = rkspark.fit(BetaGeoFitter(), extended)
+    reference = BetaGeoFitter().fit(local["frequency"], local["recency"], local["T"])
+    np.testing.assert_allclose(fitted.params_, reference.params_, rtol=1e-10)
+    scored = _local(rkspark.predict(fitted, extended, output_col="p_alive"))
+    assert (scored.loc[[-2, -1], "p_alive"] == 1.0).all()
+
+
 def test_predict_errors(summaries) -> None:
     summary, _ = summaries
     with pytest.raises(NotFittedError):

@@ -214,7 +214,12 @@ class BaseFitter:
 
     @property
     def n_customers_(self) -> float:
-        """Number of customers fitted on (the sum of the weights)."""
+        """Number of customers in the likelihood (the sum of their weights).
+
+        Customers first seen at the end of observation (``T = 0``) carry no information
+        (their likelihood is 1 whatever the parameters) and are not counted, so adding
+        them changes neither the estimates, nor the log-likelihood, nor the BIC.
+        """
         return float(self._fit_statistic(self._core().n_customers, "n_customers_"))
 
     @property
@@ -265,7 +270,7 @@ class BaseFitter:
 
     @property
     def bic(self) -> float:
-        """Bayesian information criterion, ``k ln(n) - 2 LL``, n = number of customers."""
+        """Bayesian information criterion, ``k ln(n) - 2 LL``, n = :attr:`n_customers_`."""
         k = len(self._param_names)
         return k * math.log(self.n_customers_) - 2.0 * self.log_likelihood_
 
@@ -361,10 +366,11 @@ class BaseFitter:
             self.penalizer_coef = float(state["penalizer_coef"])
 
     def _subjects(self) -> float | None:
-        """Number of customers fitted on: from the fit, else the weights of ``data``."""
+        """Number of customers fitted on, those with ``T = 0`` included: the weights of
+        ``data``, else the fit's count."""
+        if self.data is not None and "weights" in self.data:
+            return float(self.data["weights"].sum())
         n: float | None = self._core().n_customers
-        if n is None and self.data is not None:
-            n = float(self.data["weights"].sum())
         return n
 
     def __repr__(self) -> str:

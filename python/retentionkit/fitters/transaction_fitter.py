@@ -205,8 +205,7 @@ class TransactionFitter(BaseFitter):
                 max_recency = int(self.data["T"].max())
         if max_frequency < 0 or max_recency < 0:
             raise ValueError("max_frequency and max_recency must be non-negative")
-        # T must be positive in the core; a zero-width grid uses a tiny T instead.
-        age = float(max_recency) if max_recency > 0 else 1e-12
+        age = float(max_recency)  # T = 0 is valid (first purchase at the end)
         rec, freq = np.meshgrid(
             np.arange(max_recency + 1, dtype=np.float64),
             np.arange(1, max_frequency + 1, dtype=np.float64),

@@ -46,7 +46,10 @@ impl BgFamily {
     }
 
     /// ln of a/(b+x−1+s) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out.
+    /// With x = 0 the last purchase is the first, at time 0, whatever t_x says
+    /// (predictions accept x = 0 with t_x > 0, as `lifetimes` does).
     fn log_odds_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let t_x = if x == 0.0 { 0.0 } else { t_x };
         self.a.ln() - (self.b + x - 1.0 + self.shift()).ln()
             + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + t_x).ln())
     }
@@ -104,7 +107,15 @@ impl BgFamily {
         self.probability_alive(x, t_x, age) * self.expected_if_alive(t, x, age)
     }
 
+    /// ln L of one history, FHL (2005) eq. (6) (Batislam et al. 2007 for
+    /// MBG/NBD). Exactly 0 for x = t_x = T = 0: no repeat purchase in an
+    /// interval of length 0 has probability 1 (for MBG/NBD,
+    /// b/(a+b) + a/(a+b); see [`crate::CompressedData`]), which the general
+    /// formula only reproduces to rounding.
     pub(crate) fn individual_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        if age == 0.0 && x == 0.0 {
+            return 0.0;
+        }
         let BgFamily { r, alpha, a, b, .. } = *self;
         let sh = self.shift();
         let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();

@@ -223,6 +223,7 @@ impl BgFamily {
         if x == 0.0 && !self.modified {
             return 1.0;
         }
+        let t_x = if x == 0.0 { 0.0 } else { t_x }; // as in `log_odds_dead`
         let ratio = (self.alpha + age) / (self.alpha + t_x);
         logistic(-(row.ln_odds + (self.r + x) * ratio.ln()))
     }
