@@ -235,6 +235,14 @@ class ParetoNBDModel(_TransactionModel):
     def from_params(params: Sequence[float]) -> "ParetoNBDModel": ...
     @staticmethod
     def from_json(text: str) -> "ParetoNBDModel": ...
+    def conditional_probability_of_n_purchases_up_to_time(
+        self,
+        n: _FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+    ) -> _FloatArray: ...
 
 @final
 class BetaGeoBetaBinomModel(_Model):

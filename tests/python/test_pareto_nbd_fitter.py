@@ -104,3 +104,63 @@ def test_cli_model_option() -> None:
         check=True,
     ).stdout
     assert "Pareto/NBD fitted on 2357 customers" in out
+
+
+# -- conditional_probability_of_n_purchases_up_to_time ------------------------------------
+
+PMF_FIXTURE = (
+    __import__("pathlib").Path(__file__).resolve().parents[1]
+    / "fixtures"
+    / "pnbd_conditional_pmf_lifetimes.csv"
+)
+CDNOW_PARAMS = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+
+
+def _cdnow_pnbd() -> ParetoNBDFitter:
+    fitter = ParetoNBDFitter()
+    fitter.params_ = CDNOW_PARAMS
+    return fitter
+
+
+def test_conditional_pmf_agrees_with_lifetimes() -> None:
+    """Against lifetimes 0.11.3 (scripts/make_pnbd_conditional_pmf_fixture.py), in
+    lifetimes' argument order (n, t, frequency, recency, T)."""
+    cases = pd.read_csv(PMF_FIXTURE)
+    ours = _cdnow_pnbd().conditional_probability_of_n_purchases_up_to_time(
+        cases["n"], cases["t"], cases["frequency"], cases["recency"], cases["T"]
+    )
+    np.testing.assert_allclose(ours.to_numpy(), cases["p"].to_numpy(), rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "history", [(2, 30.43, 38.86), (0, 0, 38.86), (0, 0, 0), (0, 12, 38.86), (30, 38, 38.5)]
+)
+def test_conditional_pmf_sums_to_one(history: tuple[float, float, float]) -> None:
+    n = np.arange(3000)
+    p = _cdnow_pnbd().conditional_probability_of_n_purchases_up_to_time(n, 52, *history)
+    assert (p >= 0).all()
+    assert p.sum() == pytest.approx(1.0, abs=1e-10)
+
+
+def test_conditional_pmf_of_a_new_customer_is_the_unconditional_one() -> None:
+    fitter = _cdnow_pnbd()
+    n = np.arange(6)
+    np.testing.assert_allclose(
+        fitter.conditional_probability_of_n_purchases_up_to_time(n, 39, 0, 0, 0),
+        fitter.probability_of_n_purchases_up_to_time(39, n),
+        rtol=1e-13,
+    )
+
+
+def test_conditional_pmf_shape_and_errors() -> None:
+    fitter = _cdnow_pnbd()
+    frame = pd.DataFrame({"x": [1, 2], "tx": [3.0, 4.0], "T": [5.0, 6.0]}, index=["u", "v"])
+    p = fitter.conditional_probability_of_n_purchases_up_to_time(
+        1, 10, frame["x"], frame["tx"], frame["T"]
+    )
+    assert list(p.index) == ["u", "v"]
+    assert isinstance(
+        fitter.conditional_probability_of_n_purchases_up_to_time(0, 1, 1, 1, 2), float
+    )
+    with pytest.raises(ValueError, match="n must be a non-negative integer"):
+        fitter.conditional_probability_of_n_purchases_up_to_time(0.5, 10, 1, 3, 5)

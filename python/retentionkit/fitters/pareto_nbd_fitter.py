@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from .._core import ParetoNBDModel
+from .._validation import ArrayLike, Result
 from .transaction_fitter import TransactionFitter
 
 __all__ = ["ParetoNBDFitter"]
@@ -49,3 +50,69 @@ class ParetoNBDFitter(TransactionFitter):
 
     _core_class: ClassVar[Any] = ParetoNBDModel
     _dropout_column: ClassVar[str] = "mu"
+
+    def conditional_probability_of_n_purchases_up_to_time(
+        self,
+        n: ArrayLike,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+    ) -> Result:
+        r"""Probability of exactly ``n`` purchases in :math:`(T, T + t]` given the history.
+
+        Given :math:`(x, t_x, T)` the customer is dead at :math:`T` (then no purchase
+        follows) or alive, with probability :math:`P(\text{alive} \mid x, t_x, T)`
+        (eq. (18)). Given alive, the likelihood :math:`\lambda^x e^{-\lambda T}
+        e^{-\mu T}` makes the posterior :math:`\lambda \sim \mathrm{Gamma}(r + x,
+        \alpha + T)` and :math:`\mu \sim \mathrm{Gamma}(s, \beta + T)`,
+        independent, and by memorylessness the customer then behaves as a new
+        Pareto/NBD customer with those parameters. Hence
+
+        .. math::
+
+            P(Y(t) = n \mid x, t_x, T) = \mathbf{1}\{n = 0\}
+            \bigl(1 - P(\text{alive} \mid x, t_x, T)\bigr)
+            + P(\text{alive} \mid x, t_x, T)\,
+            P_{r + x,\, \alpha + T,\, s,\, \beta + T}(X(t) = n),
+
+        with :math:`P_{r, \alpha, s, \beta}(X(t) = n)` the unconditional probability
+        of Fader, Hardie & Lee (2006), eq. (9) (see
+        :meth:`probability_of_n_purchases_up_to_time`). The arguments are in the order
+        of ``lifetimes`` 0.11.3.
+
+        Parameters
+        ----------
+        n : array_like
+            Number of purchases (non-negative integers).
+        t : array_like
+            Length of the period after :math:`T`, in the time unit of the data.
+        frequency, recency, T : array_like
+            Customer histories :math:`(x, t_x, T)`; ``T = 0`` (first purchase at the end
+            of observation) is allowed, and so is ``frequency = 0`` with
+            ``recency > 0``, as in ``lifetimes``. All inputs are broadcast together.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Shaped like the broadcast inputs.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from retentionkit import ParetoNBDFitter
+        >>> pnbd = ParetoNBDFitter()
+        >>> pnbd.params_ = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+        >>> n = np.arange(200)
+        >>> p = pnbd.conditional_probability_of_n_purchases_up_to_time(n, 39, 2, 30.43, 38.86)
+        >>> round(float(p.sum()), 10)
+        1.0
+        """
+        return self._predict(
+            "conditional_probability_of_n_purchases_up_to_time",
+            n=n,
+            t=t,
+            frequency=frequency,
+            recency=recency,
+            T=T,
+        )
