@@ -39,12 +39,13 @@ fn row_and_column<T: std::fmt::Debug>(result: Result<T, Error>) -> (usize, &'sta
 #[test]
 fn summary_rules_name_their_column() {
     // (frequency, recency, T) with row 1 broken, and the column to blame.
-    let cases: [([f64; 3], &str); 8] = [
+    let cases: [([f64; 3], &str); 9] = [
         ([f64::NAN, 0.0, 5.0], "frequency"),
         ([1.0, f64::INFINITY, 5.0], "recency"),
         ([1.0, 1.0, f64::NAN], "T"),
         ([1.5, 1.0, 5.0], "frequency"),
-        ([1.0, 1.0, 0.0], "T"),
+        ([1.0, 1.0, -1.0], "T"),
+        ([1.0, 0.0, 0.0], "frequency"), // no repeat purchase possible at T = 0
         ([1.0, -1.0, 5.0], "recency"),
         ([1.0, 6.0, 5.0], "recency"),
         ([0.0, 1.0, 5.0], "recency"),
@@ -72,7 +73,7 @@ fn spend_and_bgbb_rules_name_their_column() {
     assert_eq!(spend(2.0, -1.0), (1, "monetary_value"));
     let bgbb = |x: f64, tx: f64, n: f64| bgbb_data(&[1.0, x], &[1.0, tx], &[2.0, n], None);
     assert_eq!(row_and_column(bgbb(1.0, 1.5, 2.0)), (1, "recency"));
-    assert_eq!(row_and_column(bgbb(1.0, 1.0, 0.0)), (1, "n_periods"));
+    assert_eq!(row_and_column(bgbb(0.0, 0.0, -1.0)), (1, "n_periods"));
     assert_eq!(row_and_column(bgbb(2.0, 1.0, 3.0)), (1, "frequency"));
 }
 

@@ -276,7 +276,7 @@ fn errors() {
             "{err:?}"
         );
     }
-    let err = probability_alive_interval(&fitted, &[1.0, 0.0], &[1.0, 1.0], &[2.0, 2.0], &options);
+    let err = probability_alive_interval(&fitted, &[1.0, 0.0], &[1.0, 3.0], &[2.0, 2.0], &options);
     assert!(
         matches!(err, Err(Error::InvalidData { row: 1, .. })),
         "{err:?}"
