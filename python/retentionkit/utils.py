@@ -27,13 +27,15 @@ import pandas as pd
 
 from . import _core
 from ._core import InvalidDataError
-from ._validation import as_float_array, index_label, invalid_data_error
+from ._validation import as_float_array, index_label, invalid_data_error, plain
 
 __all__ = [
     "CohortTable",
     "InvalidDataError",
+    "calculate_alive_path",
     "calibration_and_holdout_data",
     "cohort_table",
+    "expected_cumulative_transactions",
     "summary_data_from_transaction_data",
 ]
 
@@ -143,7 +145,7 @@ def summary_data_from_transaction_data(
     if observation_period_end is None:
         end = log.times.max()
     else:
-        end = pd.to_datetime(observation_period_end, format=datetime_format)
+        end = _to_datetime(observation_period_end, datetime_format, "observation_period_end")
     end_ordinal = _period_ordinal(end, freq)
     ordinals = _period_ordinals(log.times, freq)
     if drop_invalid:
@@ -236,8 +238,8 @@ def calibration_and_holdout_data(
     if observation_period_end is None:
         obs_end = log.times.max()
     else:
-        obs_end = pd.to_datetime(observation_period_end, format=datetime_format)
-    cal_end = pd.to_datetime(calibration_period_end, format=datetime_format)
+        obs_end = _to_datetime(observation_period_end, datetime_format, "observation_period_end")
+    cal_end = _to_datetime(calibration_period_end, datetime_format, "calibration_period_end")
     if cal_end > obs_end:
         raise ValueError(
             f"calibration_period_end ({cal_end}) is after observation_period_end ({obs_end})"
@@ -282,6 +284,50 @@ def calibration_and_holdout_data(
         columns["monetary_value_holdout"] = monetary_holdout
     columns["duration_holdout"] = np.full(len(x), duration)
     return pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+
+
+def calculate_alive_path(
+    model: Any, transactions: pd.DataFrame, datetime_col: str, t: int, freq: str = "D"
+) -> pd.Series:
+    """P(alive) of one customer at the end of each period since the first purchase.
+
+    ``lifetimes.utils.calculate_alive_path``, with its argument order; the same
+    as :func:`retentionkit.plotting.alive_path` (see there).
+    """
+    from .plotting import alive_path
+
+    return alive_path(model, t, transactions, datetime_col, freq)
+
+
+def expected_cumulative_transactions(
+    model: Any,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    datetime_format: str | None = None,
+    freq: str = "D",
+    freq_multiplier: int = 1,
+) -> pd.DataFrame:
+    """Actual and expected cumulative repeat transactions over calendar time.
+
+    ``lifetimes.utils.expected_cumulative_transactions``; the same as
+    :func:`retentionkit.plotting.expected_cumulative_transactions` (see there).
+    ``lifetimes``' ``set_index_date`` is not offered: the index counts model
+    periods.
+    """
+    from . import plotting
+
+    return plotting.expected_cumulative_transactions(
+        model,
+        transactions,
+        datetime_col,
+        customer_id_col,
+        t,
+        datetime_format,
+        freq,
+        freq_multiplier,
+    )
 
 
 @dataclass(frozen=True)
@@ -530,9 +576,21 @@ class _Log:
             raise TypeError(
                 f"transactions must be a pandas DataFrame, got {type(transactions).__name__}"
             )
+        columns = {"customer_id_col": customer_id_col, "datetime_col": datetime_col}
+        if monetary_value_col is not None:
+            columns["monetary_value_col"] = monetary_value_col
+        for argument, column in columns.items():
+            if column not in transactions.columns:
+                present = ", ".join(plain(c) for c in transactions.columns)
+                raise ValueError(
+                    f"{argument}={plain(column)} is not a column of transactions; "
+                    f"its columns are {present}"
+                )
         if len(transactions) == 0:
             raise ValueError("the transaction log is empty")
-        times = pd.to_datetime(transactions[datetime_col], format=datetime_format)
+        times = _to_datetime(
+            transactions[datetime_col], datetime_format, f"the column {plain(datetime_col)}"
+        )
         amounts = None
         if monetary_value_col is not None:
             amounts = as_float_array(transactions[monetary_value_col], monetary_value_col)
@@ -604,15 +662,15 @@ class _Log:
         text = f"first offending row: {position}"
         label = self.label(position)
         if label is not None:
-            text += f" [index label {label!r}]"
+            text += f" [index label {plain(label)}]"
         return text
 
     def detail(self, row: int) -> str:
         """The caller's values of a row (``row`` counts the kept rows)."""
         id_col, time_col, value_col = self.names
-        text = f"{id_col}={self.ids.iloc[row]!r}, {time_col}={self.times.iloc[row]}"
+        text = f"{id_col}={plain(self.ids.iloc[row])}, {time_col}={self.times.iloc[row]}"
         if self.amounts is not None:
-            text += f", {value_col}={self.amounts[row]!r}"
+            text += f", {value_col}={plain(self.amounts[row])}"
         return text
 
     def message(self, row: int, rule: str) -> str:
@@ -646,14 +704,32 @@ class _Log:
             raise
 
 
+def _to_datetime(value: Any, datetime_format: str | None, what: str) -> Any:
+    """``pd.to_datetime(value, format=datetime_format)``, with a message that points
+    to this module's ``datetime_format`` argument (pandas' own advice names
+    arguments of ``pd.to_datetime`` that these functions do not have)."""
+    try:
+        return pd.to_datetime(value, format=datetime_format)
+    except (ValueError, TypeError, OverflowError) as exc:
+        reason = str(exc).split("You might want to try")[0].strip().rstrip(".,;")
+        if datetime_format is None:
+            hint = (
+                'give datetime_format= (e.g. datetime_format="%d/%m/%Y") if the dates '
+                "are not in ISO form (2024-01-31)"
+            )
+        else:
+            hint = f"check datetime_format={plain(datetime_format)}"
+        raise ValueError(f"could not read {what} as datetimes: {reason}; {hint}") from None
+
+
 def _period_dtype(freq: str) -> pd.PeriodDtype:
     try:
         dtype = pd.PeriodDtype(freq)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"freq={freq!r} is not a pandas period frequency: {exc}") from None
+        raise ValueError(f"freq={plain(freq)} is not a pandas period frequency: {exc}") from None
     if dtype.freq.n != 1:
         raise ValueError(
-            f"freq={freq!r} has a multiple; use the base frequency with freq_multiplier "
+            f"freq={plain(freq)} has a multiple; use the base frequency with freq_multiplier "
             "(as lifetimes, whose freq must be a numpy time unit)"
         )
     return dtype

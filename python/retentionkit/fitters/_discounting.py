@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from .._core import periods_per_month
+from .._validation import plain
 
 __all__ = ["FREQ_CODES", "check_discounting", "continuous_rate", "periods_per_month"]
 
@@ -32,7 +33,9 @@ def check_discounting(discounting: str, time: float | None) -> None:
                 "discounting='continuous' values the whole remaining lifetime: pass time=None"
             )
     else:
-        raise ValueError(f"discounting must be 'discrete' or 'continuous', got {discounting!r}")
+        raise ValueError(
+            f"discounting must be 'discrete' or 'continuous', got {plain(discounting)}"
+        )
 
 
 def continuous_rate(discount_rate: float, freq: str) -> float:

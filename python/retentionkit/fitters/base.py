@@ -8,8 +8,10 @@ This module turns those into the pandas objects ``lifetimes`` users know.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import types
 from typing import Any, ClassVar, Protocol, Union
 
 import numpy as np
@@ -47,6 +49,22 @@ class CoreModel(Protocol):
     @property
     def penalizer_coef(self) -> float: ...
     def to_json(self) -> str: ...
+
+
+class _class_or_instance_method:
+    """A method that, called on the class, runs on a new instance (``cls()``).
+
+    ``BetaGeoFitter.load_model(path)`` and ``BetaGeoFitter().load_model(path)``
+    both work, as ``lifetimes`` users write either.
+    """
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        target = cls() if obj is None else obj
+        return types.MethodType(self.func, target)
 
 
 class BaseFitter:
@@ -319,20 +337,38 @@ class BaseFitter:
         frame["weights"] = np.ones_like(arrays[0]) if w is None else w
         return model, pd.DataFrame(frame, index=data_index, copy=True)
 
-    def save_model(self, path: str | os.PathLike[str]) -> None:
+    def save_model(
+        self,
+        path: str | os.PathLike[str],
+        save_data: bool = True,
+        save_generate_data_method: bool = True,
+        values_to_save: Any = None,
+    ) -> None:
         """Write the model as JSON, the format the Rust crate reads and writes.
 
-        The file holds the parameters and fit statistics, not the data.
+        The file holds the parameters and fit statistics, never the data, and it
+        is text, not ``lifetimes``' dill pickle: it can be read without running
+        code, by Python or by Rust.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write.
+        save_data, save_generate_data_method, values_to_save
+            Accepted for ``lifetimes`` compatibility; they have no effect here,
+            since the file never holds the data or methods.
         """
         text = self._core().to_json()
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
 
-    def load_model(self, path: str | os.PathLike[str]) -> BaseFitter:
-        """Read a model written by :meth:`save_model` (or by Rust) into this fitter.
+    @_class_or_instance_method
+    def load_model(self, path: str | os.PathLike[str]) -> Any:
+        """Read a model written by :meth:`save_model` (or by Rust).
 
-        Returns the fitter, so ``BetaGeoFitter().load_model(path)`` gives a ready
-        fitter. ``data`` is cleared: the file does not contain it.
+        Called on a fitter, loads into it; called on the class
+        (``BetaGeoFitter.load_model(path)``), loads into a new fitter. Either way
+        returns the fitter. ``data`` is cleared: the file does not contain it.
         """
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
