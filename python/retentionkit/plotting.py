@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._registry import require
-from ._validation import FloatArray
+from ._validation import FloatArray, plain
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .fitters.contractual import _ContractualFitter
 from .fitters.transaction_fitter import TransactionFitter
@@ -101,6 +101,9 @@ def _as_array(values: Any) -> FloatArray:
 def plot_period_transactions(
     model: PurchaseModel,
     max_frequency: int = 7,
+    title: str = "Frequency of Repeat Transactions",
+    xlabel: str = "Number of Calibration Period Transactions",
+    ylabel: str = "Customers",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -118,6 +121,8 @@ def plot_period_transactions(
         A fitted model with its calibration data.
     max_frequency : int, default 7
         First frequency pooled into the last bin.
+    title, xlabel, ylabel : str, optional
+        Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -136,9 +141,9 @@ def plot_period_transactions(
     ax.bar(positions + width / 2, table["expected"], width, label="Model", **kwargs)
     ax.set_xticks(positions)
     ax.set_xticklabels(list(table.index))
-    ax.set_title("Frequency of Repeat Transactions")
-    ax.set_xlabel("Number of Calibration Period Transactions")
-    ax.set_ylabel("Customers")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend()
     return ax
 
@@ -165,7 +170,7 @@ def _holdout_summary(
     elif kind not in ("frequency_cal", "recency_cal", "T_cal"):
         raise ValueError(
             "kind must be frequency_cal, recency_cal, T_cal or time_since_last_purchase, "
-            f"got {kind!r}"
+            f"got {plain(kind)}"
         )
     means = summary.groupby(kind)[["frequency_holdout", "model_predictions"]].mean()
     return means.iloc[:n]
@@ -174,9 +179,9 @@ def _holdout_summary(
 def plot_calibration_purchases_vs_holdout_purchases(
     model: PurchaseModel,
     calibration_holdout_matrix: pd.DataFrame,
+    kind: str = "frequency_cal",
     n: int = 7,
     ax: Axes | None = None,
-    kind: str = "frequency_cal",
     **kwargs: Any,
 ) -> Axes:
     r"""Mean holdout purchases by calibration frequency: actual against predicted.
@@ -195,13 +200,13 @@ def plot_calibration_purchases_vs_holdout_purchases(
         Columns ``frequency_cal``, ``recency_cal``, ``T_cal``, ``frequency_holdout``
         and ``duration_holdout``, as ``lifetimes.utils.calibration_and_holdout_data``
         returns.
+    kind : str, default "frequency_cal"
+        Grouping: ``frequency_cal``, ``recency_cal``, ``T_cal`` or
+        ``time_since_last_purchase`` (``T_cal - recency_cal``).
     n : int, default 7
         Number of groups drawn (the smallest values of ``kind``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
-    kind : str, default "frequency_cal"
-        Grouping: ``frequency_cal``, ``recency_cal``, ``T_cal`` or
-        ``time_since_last_purchase`` (``T_cal - recency_cal``).
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot` (both lines).
 
@@ -349,6 +354,9 @@ def plot_frequency_recency_matrix(
     T: float = 1,
     max_frequency: int | None = None,
     max_recency: int | None = None,
+    title: str | None = None,
+    xlabel: str = "Customer's Historical Frequency",
+    ylabel: str = "Customer's Recency",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -366,6 +374,10 @@ def plot_frequency_recency_matrix(
         Length of the future period.
     max_frequency, max_recency : int, optional
         Size of the grid.
+    title : str, optional
+        Title; by default it names ``T``.
+    xlabel, ylabel : str, optional
+        Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -379,13 +391,15 @@ def plot_frequency_recency_matrix(
     matrix = frequency_recency_matrix(model, T, max_frequency, max_recency)
     ax = _axes(ax)
     _heatmap(ax, matrix, **kwargs)
-    unit = "" if T == 1 else "s"
-    ax.set_title(
-        f"Expected Number of Future Purchases for {T} Unit{unit} of Time,\n"
-        "by Frequency and Recency of a Customer"
-    )
-    ax.set_xlabel("Customer's Historical Frequency")
-    ax.set_ylabel("Customer's Recency")
+    if title is None:
+        unit = "" if T == 1 else "s"
+        title = (
+            f"Expected Number of Future Purchases for {T} Unit{unit} of Time,\n"
+            "by Frequency and Recency of a Customer"
+        )
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
 
 
@@ -393,6 +407,9 @@ def plot_probability_alive_matrix(
     model: PurchaseModel,
     max_frequency: int | None = None,
     max_recency: int | None = None,
+    title: str = "Probability Customer is Alive,\nby Frequency and Recency of a Customer",
+    xlabel: str = "Customer's Historical Frequency",
+    ylabel: str = "Customer's Recency",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -404,6 +421,8 @@ def plot_probability_alive_matrix(
         A fitted model.
     max_frequency, max_recency : int, optional
         Size of the grid; default the largest frequency and age in the fitted data.
+    title, xlabel, ylabel : str, optional
+        Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -417,9 +436,9 @@ def plot_probability_alive_matrix(
     matrix = probability_alive_matrix(model, max_frequency, max_recency)
     ax = _axes(ax)
     _heatmap(ax, matrix, **kwargs)
-    ax.set_title("Probability Customer is Alive,\nby Frequency and Recency of a Customer")
-    ax.set_xlabel("Customer's Historical Frequency")
-    ax.set_ylabel("Customer's Recency")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
 
 
@@ -577,7 +596,9 @@ def expected_cumulative_transactions(
     model = _purchase_model(model)
     m = int(freq_multiplier)
     if m < 1:
-        raise ValueError(f"freq_multiplier must be a positive integer, got {freq_multiplier!r}")
+        raise ValueError(
+            f"freq_multiplier must be a positive integer, got {plain(freq_multiplier)}"
+        )
     if t < m:
         raise ValueError(f"t = {t} is shorter than one model period ({m} periods of {freq})")
     offsets, _ = _period_offsets(transactions[datetime_col], freq, datetime_format)
@@ -620,6 +641,9 @@ def plot_cumulative_transactions(
     datetime_format: str | None = None,
     freq: str = "D",
     freq_multiplier: int = 1,
+    title: str = "Tracking Cumulative Transactions",
+    xlabel: str = "Time (model periods)",
+    ylabel: str = "Cumulative Transactions",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -647,6 +671,9 @@ def plot_cumulative_transactions(
         The period.
     freq_multiplier : int, default 1
         Periods of ``freq`` per model time unit.
+    title, xlabel, ylabel : str, optional
+        Labels of the axes (defaults as in ``lifetimes``, except the x axis, which
+        counts model periods).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -669,9 +696,9 @@ def plot_cumulative_transactions(
         freq_multiplier,
     )
     ax = _plot_tracking(frame, t_cal, freq_multiplier, ax, **kwargs)
-    ax.set_title("Tracking Cumulative Transactions")
-    ax.set_xlabel("Time (model periods)")
-    ax.set_ylabel("Cumulative Transactions")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
 
 
@@ -685,6 +712,9 @@ def plot_incremental_transactions(
     datetime_format: str | None = None,
     freq: str = "D",
     freq_multiplier: int = 1,
+    title: str = "Tracking Incremental Transactions",
+    xlabel: str = "Time (model periods)",
+    ylabel: str = "Transactions",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -712,9 +742,9 @@ def plot_incremental_transactions(
     incremental = cumulative.diff()
     incremental.iloc[0] = cumulative.iloc[0]
     ax = _plot_tracking(incremental, t_cal, freq_multiplier, ax, **kwargs)
-    ax.set_title("Tracking Incremental Transactions")
-    ax.set_xlabel("Time (model periods)")
-    ax.set_ylabel("Transactions")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
 
 
@@ -740,7 +770,7 @@ def _empirical_survival(model: _ContractualFitter, survivors: Any) -> dict[str, 
     for label, counts in columns.items():
         counts = counts[~np.isnan(counts)]
         if counts.size == 0 or not counts[0] > 0:
-            raise ValueError(f"cohort {label!r} needs a positive count at period 0")
+            raise ValueError(f"cohort {plain(label)} needs a positive count at period 0")
         shares[label] = counts / counts[0]
     return shares
 
@@ -808,7 +838,7 @@ def plot_retention(
     """
     require(model, "contractual", needs="plot_retention needs a")
     if kind not in ("survival", "retention"):
-        raise ValueError(f"kind must be 'survival' or 'retention', got {kind!r}")
+        raise ValueError(f"kind must be 'survival' or 'retention', got {plain(kind)}")
     observed = _empirical_survival(model, survivors)
     if periods is None:
         periods = max((s.size - 1 for s in observed.values()), default=12)
