@@ -21,6 +21,7 @@ Differences from ``lifetimes``:
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,12 +53,15 @@ __all__ = [
     "plot_calibration_purchases_vs_holdout_purchases",
     "plot_cohort_retention",
     "plot_cumulative_transactions",
+    "plot_dropout_rate_heterogeneity",
+    "plot_expected_repeat_purchases",
     "plot_frequency_recency_matrix",
     "plot_history_alive",
     "plot_incremental_transactions",
     "plot_period_transactions",
     "plot_probability_alive_matrix",
     "plot_retention",
+    "plot_transaction_rate_heterogeneity",
     "probability_alive_matrix",
 ]
 
@@ -746,6 +750,200 @@ def plot_incremental_transactions(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
+
+
+# -- the fitted mixing distributions ---------------------------------------------------------
+
+
+def plot_expected_repeat_purchases(
+    model: TransactionFitter,
+    title: str = "Expected Number of Repeat Purchases per Customer",
+    xlabel: str = "Time Since First Purchase",
+    ax: Axes | None = None,
+    label: str | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """A new customer's expected repeat purchases :math:`E[X(t)]` against time.
+
+    Solid over ``[0, max T]`` of the fitted data, dashed from there to 1.5 times
+    that (the extrapolation), as in ``lifetimes``.
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+        A fitted model with its data.
+    title, xlabel : str, optional
+        Title and label of the x axis.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    label : str, optional
+        Legend label of the solid line.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` (both lines).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With two lines: the fitted range and its extrapolation.
+    """
+    require(model, "transaction", needs="plot_expected_repeat_purchases needs a")
+    if model.data is None:
+        raise ValueError("plot_expected_repeat_purchases needs the fitted data: fit the model")
+    max_age = float(model.data["T"].max())
+    ax = _axes(ax)
+    inside = np.linspace(0.0, max_age, 100)
+    beyond = np.linspace(max_age, 1.5 * max_age, 100)
+    (line,) = ax.plot(
+        inside,
+        _as_array(model.expected_number_of_purchases_up_to_time(inside)),
+        label=label,
+        **kwargs,
+    )
+    ax.plot(
+        beyond,
+        _as_array(model.expected_number_of_purchases_up_to_time(beyond)),
+        linestyle="--",
+        color=line.get_color(),
+        **kwargs,
+    )
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if label is not None:
+        ax.legend(loc="lower right")
+    return ax
+
+
+def _gamma_density(shape: float, rate: float) -> tuple[FloatArray, FloatArray, float, float]:
+    """100 points of the Gamma(shape, rate) density up to its 99% quantile, its mean
+    and variance."""
+    from .model_comparison import _regularized_gamma_q
+
+    lo, hi = 0.0, (shape + 10.0 * math.sqrt(shape) + 10.0) / rate
+    for _ in range(200):  # bisection for P(X <= x) = 0.99
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _regularized_gamma_q(shape, rate * mid) > 0.01 else (lo, mid)
+    x = np.linspace(0.0, hi, 100)
+    with np.errstate(divide="ignore"):
+        log = shape * math.log(rate) + (shape - 1) * np.log(x) - rate * x - math.lgamma(shape)
+    return x, np.exp(log), shape / rate, shape / rate**2
+
+
+def _beta_density(a: float, b: float) -> tuple[FloatArray, FloatArray, float, float]:
+    """100 points of the Beta(a, b) density up to its 99% quantile (found on a fine
+    grid), its mean and variance."""
+    log_norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+
+    def density(x: FloatArray) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values: FloatArray = np.exp(log_norm + (a - 1) * np.log(x) + (b - 1) * np.log1p(-x))
+        return values
+
+    # The CDF on a grid fine near 0 and 1, where the density may be unbounded.
+    u = np.linspace(0.0, 1.0, 20001)[1:-1]
+    grid = (1 - np.cos(np.pi * u)) / 2
+    cdf = np.concatenate(
+        ([0.0], np.cumsum(np.diff(grid) * (density(grid[1:]) + density(grid[:-1])) / 2))
+    )
+    cdf /= cdf[-1]
+    limit = float(grid[min(int(np.searchsorted(cdf, 0.99)), len(grid) - 1)])
+    x = np.linspace(0.0, limit, 100)
+    mean = a / (a + b)
+    return x, density(x), mean, a * b / ((a + b) ** 2 * (a + b + 1))
+
+
+def _plot_density(
+    x: FloatArray,
+    y: FloatArray,
+    mean: float,
+    variance: float,
+    suptitle: str,
+    xlabel: str,
+    ylabel: str,
+    suptitle_fontsize: float,
+    ax: Axes | None,
+    **kwargs: Any,
+) -> Axes:
+    ax = _axes(ax)
+    ax.figure.suptitle(suptitle, fontsize=suptitle_fontsize, fontweight="bold")
+    finite = np.isfinite(y)
+    ax.plot(x[finite], y[finite], **kwargs)
+    ax.set_title(f"mean: {mean:.3f}, var: {variance:.3f}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_transaction_rate_heterogeneity(
+    model: TransactionFitter,
+    suptitle: str = "Heterogeneity in Transaction Rate",
+    xlabel: str = "Transaction Rate",
+    ylabel: str = "Density",
+    suptitle_fontsize: float = 14,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    r"""The fitted distribution of purchase rates, :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)`.
+
+    The density up to its 99% quantile, with the mean :math:`r / \alpha` and variance
+    :math:`r / \alpha^2` in the title, as in ``lifetimes``.
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+        A model with parameters.
+    suptitle, xlabel, ylabel : str, optional
+        Figure title and axis labels.
+    suptitle_fontsize : float, default 14
+        Font size of the figure title.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    require(model, "transaction", needs="plot_transaction_rate_heterogeneity needs a")
+    params = model.params_
+    x, y, mean, variance = _gamma_density(float(params["r"]), float(params["alpha"]))
+    return _plot_density(
+        x, y, mean, variance, suptitle, xlabel, ylabel, suptitle_fontsize, ax, **kwargs
+    )
+
+
+def plot_dropout_rate_heterogeneity(
+    model: TransactionFitter,
+    suptitle: str = "Heterogeneity in Dropout Probability",
+    xlabel: str = "Dropout Probability p",
+    ylabel: str = "Density",
+    suptitle_fontsize: float = 14,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    r"""The fitted distribution of drop-out: :math:`p \sim \mathrm{Beta}(a, b)` for
+    BG/NBD and MBG/NBD, the rate :math:`\mu \sim \mathrm{Gamma}(s, \beta)` for
+    Pareto/NBD (``lifetimes`` has the former only).
+
+    The density up to its 99% quantile, with its mean and variance in the title.
+    Parameters as :func:`plot_transaction_rate_heterogeneity`; for the Pareto/NBD
+    the default ``xlabel`` is replaced by "Dropout Rate mu" unless given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    require(model, "transaction", needs="plot_dropout_rate_heterogeneity needs a")
+    params = model.params_
+    if "s" in params.index:
+        x, y, mean, variance = _gamma_density(float(params["s"]), float(params["beta"]))
+        if xlabel == "Dropout Probability p":
+            xlabel = "Dropout Rate mu"
+    else:
+        x, y, mean, variance = _beta_density(float(params["a"]), float(params["b"]))
+    return _plot_density(
+        x, y, mean, variance, suptitle, xlabel, ylabel, suptitle_fontsize, ax, **kwargs
+    )
 
 
 # -- contractual retention -----------------------------------------------------------------

@@ -35,7 +35,6 @@ MODULES = {
 }
 
 _SCIPY = "options of scipy.optimize.minimize, which the core's Newton optimiser does not use"
-_HETEROGENEITY = "not provided yet: plot the gamma or beta density of params_ directly"
 
 #: What we deliberately do not provide: ``module.Name[.member][(keyword)]`` -> reason.
 #: ``(**kwargs)`` stands for a catch-all of further keywords.
@@ -53,11 +52,6 @@ NOT_PROVIDED = {
         "a simulated transaction log: not provided; simulate summaries with "
         "beta_geometric_nbd_model"
     ),
-    "lifetimes.plotting.plot_expected_repeat_purchases": (
-        "not provided: plot expected_number_of_purchases_up_to_time over a grid of t"
-    ),
-    "lifetimes.plotting.plot_transaction_rate_heterogeneity": _HETEROGENEITY,
-    "lifetimes.plotting.plot_dropout_rate_heterogeneity": _HETEROGENEITY,
     "lifetimes.plotting.plot_history_alive(start_date)": (
         "the path starts at the customer's first purchase"
     ),

@@ -343,3 +343,52 @@ def test_cohort_retention_heatmap() -> None:
     assert not ax.texts
     with pytest.raises(TypeError, match="DataFrame"):
         plotting.plot_cohort_retention(table.to_numpy())  # type: ignore[arg-type]
+
+
+# -- lifetimes' plots of the fitted distributions ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["bgf", "mbgf", "pnbd"])
+def test_expected_repeat_purchases(cdnow_models: dict[str, Any], name: str) -> None:
+    model = cdnow_models[name]
+    ax = plotting.plot_expected_repeat_purchases(model, label="model")
+    _render(ax)
+    fitted, extrapolated = ax.get_lines()
+    max_age = model.data["T"].max()
+    assert fitted.get_xdata()[-1] == pytest.approx(max_age)
+    assert extrapolated.get_xdata()[-1] == pytest.approx(1.5 * max_age)
+    assert extrapolated.get_linestyle() == "--"
+    for line in (fitted, extrapolated):
+        t = np.asarray(line.get_xdata())
+        np.testing.assert_allclose(
+            line.get_ydata(), model.expected_number_of_purchases_up_to_time(t), rtol=1e-12
+        )
+
+
+def test_heterogeneity_densities_and_their_99_percent_range(
+    cdnow_models: dict[str, Any],
+) -> None:
+    mpmath = pytest.importorskip("mpmath")
+    bgf, pnbd = cdnow_models["bgf"], cdnow_models["pnbd"]
+    r, alpha, a, b = bgf.params_
+    cases = [
+        (plotting.plot_transaction_rate_heterogeneity(bgf), "gamma", r, alpha),
+        (plotting.plot_dropout_rate_heterogeneity(bgf), "beta", a, b),
+        (plotting.plot_dropout_rate_heterogeneity(pnbd), "gamma", *pnbd.params_[["s", "beta"]]),
+    ]
+    for ax, kind, p, q in cases:
+        _render(ax)
+        (line,) = ax.get_lines()
+        x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        if kind == "gamma":
+            pdf = [float(q**p * v ** (p - 1) * mpmath.exp(-q * v) / mpmath.gamma(p)) for v in x]
+            cdf = float(mpmath.gammainc(p, 0, q * x[-1], regularized=True))
+            mean, var = p / q, p / q**2
+        else:
+            pdf = [float(v ** (p - 1) * (1 - v) ** (q - 1) / mpmath.beta(p, q)) for v in x]
+            cdf = float(mpmath.betainc(p, q, 0, x[-1], regularized=True))
+            mean, var = p / (p + q), p * q / ((p + q) ** 2 * (p + q + 1))
+        np.testing.assert_allclose(y, pdf, rtol=1e-9)
+        assert cdf == pytest.approx(0.99, abs=1e-4)
+        assert ax.get_title() == f"mean: {mean:.3f}, var: {var:.3f}"
+    assert cases[2][0].get_xlabel() == "Dropout Rate mu"
