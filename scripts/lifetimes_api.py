@@ -29,6 +29,7 @@ MODULES = (
     "lifetimes.utils",
     "lifetimes.plotting",
     "lifetimes.generate_data",
+    "lifetimes.datasets",
 )
 
 

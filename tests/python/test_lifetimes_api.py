@@ -2,7 +2,7 @@
 
 ``tests/fixtures/lifetimes_0_11_3_api.json`` lists every public name of
 lifetimes 0.11.3 (fitters with their methods, ``utils``, ``plotting``,
-``generate_data``) with its parameters; ``scripts/lifetimes_api.py`` wrote it.
+``generate_data``, ``datasets``) with its parameters; ``scripts/lifetimes_api.py`` wrote it.
 Every name there exists here, under the same module path, and accepts every
 keyword lifetimes' version accepts, in lifetimes' positional order, unless it is
 in ``NOT_PROVIDED`` below with the reason (the same list is in
@@ -32,6 +32,7 @@ MODULES = {
     "lifetimes.utils": "retentionkit.utils",
     "lifetimes.plotting": "retentionkit.plotting",
     "lifetimes.generate_data": "retentionkit.generate_data",
+    "lifetimes.datasets": "retentionkit.datasets",
 }
 
 _SCIPY = "options of scipy.optimize.minimize, which the core's Newton optimiser does not use"
@@ -51,6 +52,9 @@ NOT_PROVIDED = {
     "lifetimes.generate_data.beta_geometric_nbd_model_transactional_data": (
         "a simulated transaction log: not provided; simulate summaries with "
         "beta_geometric_nbd_model"
+    ),
+    "lifetimes.datasets.load_transaction_data(**kwargs)": (
+        "a different data set (the CDNOW sample log), read with fixed options"
     ),
     "lifetimes.plotting.plot_history_alive(start_date)": (
         "the path starts at the customer's first purchase"
