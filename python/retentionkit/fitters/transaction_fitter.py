@@ -54,7 +54,7 @@ class TransactionFitter(BaseFitter):
         index: Any | None = None,
         max_iterations: int = 200,
     ) -> TransactionFitter:
-        r"""Fit the $model model by maximising its log-likelihood, $likelihood_ref.
+        r"""Fit $model by maximising its log-likelihood ($likelihood_ref).
 
         .. math::
 
@@ -117,7 +117,8 @@ class TransactionFitter(BaseFitter):
     ) -> Result:
         r"""Expected number of purchases in the next ``t`` periods, given the history.
 
-        $model, $conditional_ref, with parameters $params:
+        Under $model ($conditional_ref),
+        with parameters $params:
 
         .. math::
 
@@ -152,7 +153,8 @@ class TransactionFitter(BaseFitter):
     ) -> Result:
         r"""Probability that a customer with the given history is still active.
 
-        $model, $alive_ref, with parameters $params:
+        Under $model ($alive_ref),
+        with parameters $params:
 
         .. math::
 
@@ -229,7 +231,8 @@ class TransactionFitter(BaseFitter):
     def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> Result:
         r"""Expected number of repeat purchases by time ``t`` of a new customer.
 
-        $model, $expected_ref, with parameters $params:
+        Under $model ($expected_ref),
+        with parameters $params:
 
         .. math::
 
@@ -250,7 +253,8 @@ class TransactionFitter(BaseFitter):
     def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> Result:
         r"""Probability that a new customer makes exactly ``n`` repeat purchases by ``t``.
 
-        $model, $pmf_ref, with parameters $params:
+        Under $model ($pmf_ref),
+        with parameters $params:
 
         .. math::
 
@@ -466,7 +470,7 @@ class TransactionFitter(BaseFitter):
     def generate_new_data(
         self, size: int = 1, seed: int | None = None, T: ArrayLike | None = None
     ) -> pd.DataFrame:
-        r"""Simulate customers from the fitted $model model.
+        r"""Simulate customers from the fitted $model.
 
         $simulation
 
@@ -522,20 +526,20 @@ _TEMPLATED = (
 #: What the templates say when no model is named (TransactionFitter itself), and
 #: the defaults of the optional keys.
 _GENERIC_DOCS: dict[str, str] = {
-    "model": "the",
+    "model": "the model",
     "class_name": "TransactionFitter",
     "params": "those of the model",
     "param_tuple": "parameters in the order of params_",
     "n_params": "k",
-    "likelihood_ref": "given in the model's class docstring",
+    "likelihood_ref": "see the model's class docstring",
     "likelihood": r"L(\theta \mid x, t_x, T)",
-    "conditional_ref": "given in the model's class docstring",
+    "conditional_ref": "see the model's class docstring",
     "conditional": r"E[Y(t) \mid x, t_x, T]",
-    "alive_ref": "given in the model's class docstring",
+    "alive_ref": "see the model's class docstring",
     "alive": r"P(\text{alive} \mid x, t_x, T)",
-    "expected_ref": "given in the model's class docstring",
+    "expected_ref": "see the model's class docstring",
     "expected": r"E[X(t)]",
-    "pmf_ref": "given in the model's class docstring",
+    "pmf_ref": "see the model's class docstring",
     "pmf": r"P(X(t) = n)",
     "dert": "Each model's class describes how its DERT is computed.",
     "simulation": "Each customer draws their parameters from the fitted mixing "
