@@ -505,6 +505,7 @@ def plot_history_alive(
     transactions: pd.DataFrame,
     datetime_col: str,
     freq: str = "D",
+    start_date: Any = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -522,6 +523,9 @@ def plot_history_alive(
         Column of the transaction dates.
     freq : str, default "D"
         The period (a pandas frequency); several purchases in one period count once.
+    start_date : datetime-like, optional
+        Left end of the x axis, as in ``lifetimes`` (the path itself always starts
+        at the first purchase); default the first purchase.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -541,7 +545,8 @@ def plot_history_alive(
     ax.vlines(purchase_dates, ymin=0, ymax=1, colors="r", linestyles="dashed", label="purchases")
     ax.set_ylim(0, 1.0)
     ax.set_yticks(np.arange(0, 1.1, 0.1))
-    ax.set_xlim(path.index[0], path.index[-1])
+    left: Any = path.index[0] if start_date is None else pd.Timestamp(start_date)
+    ax.set_xlim(left, path.index[-1])
     ax.set_ylabel("P_alive")
     ax.set_title("History of P_alive")
     ax.legend(loc=3)
@@ -557,6 +562,7 @@ def expected_cumulative_transactions(
     datetime_format: str | None = None,
     freq: str = "D",
     freq_multiplier: int = 1,
+    set_index_date: bool = False,
 ) -> pd.DataFrame:
     r"""Actual and expected cumulative repeat transactions over calendar time.
 
@@ -591,11 +597,16 @@ def expected_cumulative_transactions(
         The period.
     freq_multiplier : int, default 1
         Periods of ``freq`` per model time unit (7 for a weekly model on daily data).
+    set_index_date : bool, default False
+        Index the rows by the last period each counts (a pandas ``PeriodIndex`` of
+        ``freq``: the first transaction's period plus :math:`E`) instead of by
+        :math:`k`.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``actual`` and ``predicted``, indexed by :math:`k` (model periods).
+        Columns ``actual`` and ``predicted``, indexed by :math:`k` (model periods),
+        or by period with ``set_index_date``.
     """
     model = _purchase_model(model)
     m = int(freq_multiplier)
@@ -605,7 +616,7 @@ def expected_cumulative_transactions(
         )
     if t < m:
         raise ValueError(f"t = {t} is shorter than one model period ({m} periods of {freq})")
-    offsets, _ = _period_offsets(transactions[datetime_col], freq, datetime_format)
+    offsets, start = _period_offsets(transactions[datetime_col], freq, datetime_format)
     log = pd.DataFrame({"customer": transactions[customer_id_col].to_numpy(), "offset": offsets})
     log = log.drop_duplicates()
     birth = log.groupby("customer")["offset"].transform("min")
@@ -620,17 +631,28 @@ def expected_cumulative_transactions(
     expected = np.zeros(ages.shape)
     expected[alive] = _as_array(model.expected_number_of_purchases_up_to_time(ages[alive] / m))
     predicted = expected @ born.astype(np.float64)
-    return pd.DataFrame({"actual": actual, "predicted": predicted}, index=pd.Index(k, name="t"))
+    index: pd.Index
+    if set_index_date:
+        index = pd.PeriodIndex([start + int(e) for e in ends], name=datetime_col)
+    else:
+        index = pd.Index(k, name="t")
+    return pd.DataFrame({"actual": actual, "predicted": predicted}, index=index)
 
 
 def _plot_tracking(
     frame: pd.DataFrame, t_cal: float, freq_multiplier: int, ax: Axes | None, **kwargs: Any
 ) -> Axes:
     ax = _axes(ax)
-    x = frame.index.to_numpy(dtype=np.float64)
+    if isinstance(frame.index, pd.PeriodIndex):  # set_index_date: x in dates
+        first = frame.index[0] - int(freq_multiplier)  # the first transaction's period
+        x: Any = frame.index.to_timestamp()
+        calibration_end: Any = (first + round(t_cal)).to_timestamp()
+    else:
+        x = frame.index.to_numpy(dtype=np.float64)
+        calibration_end = t_cal / freq_multiplier
     ax.plot(x, frame["actual"].to_numpy(), label="actual", **kwargs)
     ax.plot(x, frame["predicted"].to_numpy(), label="predicted", **kwargs)
-    ax.axvline(x=t_cal / freq_multiplier, color="r", linestyle="--")
+    ax.axvline(x=calibration_end, color="r", linestyle="--")
     ax.legend()
     return ax
 
@@ -644,11 +666,12 @@ def plot_cumulative_transactions(
     t_cal: float,
     datetime_format: str | None = None,
     freq: str = "D",
-    freq_multiplier: int = 1,
+    set_index_date: bool = False,
     title: str = "Tracking Cumulative Transactions",
     xlabel: str = "Time (model periods)",
     ylabel: str = "Cumulative Transactions",
     ax: Axes | None = None,
+    freq_multiplier: int = 1,
     **kwargs: Any,
 ) -> Axes:
     """Actual and expected cumulative repeat transactions, calibration end marked.
@@ -673,13 +696,16 @@ def plot_cumulative_transactions(
         Passed to :func:`pandas.to_datetime`.
     freq : str, default "D"
         The period.
-    freq_multiplier : int, default 1
-        Periods of ``freq`` per model time unit.
+    set_index_date : bool, default False
+        Put dates on the x axis (the last period each point counts) instead of
+        model periods; see :func:`expected_cumulative_transactions`.
     title, xlabel, ylabel : str, optional
         Labels of the axes (defaults as in ``lifetimes``, except the x axis, which
         counts model periods).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    freq_multiplier : int, default 1
+        Periods of ``freq`` per model time unit.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot`.
 
@@ -698,6 +724,7 @@ def plot_cumulative_transactions(
         datetime_format,
         freq,
         freq_multiplier,
+        set_index_date,
     )
     ax = _plot_tracking(frame, t_cal, freq_multiplier, ax, **kwargs)
     ax.set_title(title)
@@ -715,11 +742,12 @@ def plot_incremental_transactions(
     t_cal: float,
     datetime_format: str | None = None,
     freq: str = "D",
-    freq_multiplier: int = 1,
+    set_index_date: bool = False,
     title: str = "Tracking Incremental Transactions",
     xlabel: str = "Time (model periods)",
     ylabel: str = "Transactions",
     ax: Axes | None = None,
+    freq_multiplier: int = 1,
     **kwargs: Any,
 ) -> Axes:
     """Actual and expected repeat transactions per model period, calibration end marked.
@@ -742,6 +770,7 @@ def plot_incremental_transactions(
         datetime_format,
         freq,
         freq_multiplier,
+        set_index_date,
     )
     incremental = cumulative.diff()
     incremental.iloc[0] = cumulative.iloc[0]

@@ -308,13 +308,12 @@ def expected_cumulative_transactions(
     datetime_format: str | None = None,
     freq: str = "D",
     freq_multiplier: int = 1,
+    set_index_date: bool = False,
 ) -> pd.DataFrame:
     """Actual and expected cumulative repeat transactions over calendar time.
 
     ``lifetimes.utils.expected_cumulative_transactions``; the same as
     :func:`retentionkit.plotting.expected_cumulative_transactions` (see there).
-    ``lifetimes``' ``set_index_date`` is not offered: the index counts model
-    periods.
     """
     from . import plotting
 
@@ -327,6 +326,7 @@ def expected_cumulative_transactions(
         datetime_format,
         freq,
         freq_multiplier,
+        set_index_date,
     )
 
 

@@ -56,18 +56,6 @@ NOT_PROVIDED = {
     "lifetimes.datasets.load_transaction_data(**kwargs)": (
         "a different data set (the CDNOW sample log), read with fixed options"
     ),
-    "lifetimes.plotting.plot_history_alive(start_date)": (
-        "the path starts at the customer's first purchase"
-    ),
-    "lifetimes.plotting.plot_cumulative_transactions(set_index_date)": (
-        "the x axis counts model periods"
-    ),
-    "lifetimes.plotting.plot_incremental_transactions(set_index_date)": (
-        "the x axis counts model periods"
-    ),
-    "lifetimes.utils.expected_cumulative_transactions(set_index_date)": (
-        "the index counts model periods"
-    ),
 }
 
 _PASSED_BY_NAME = ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY")

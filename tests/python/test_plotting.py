@@ -265,6 +265,41 @@ def test_cumulative_and_incremental_transactions(bgf: BetaGeoFitter, multiplier:
     np.testing.assert_allclose(ax.lines[1].get_ydata(), np.diff(predicted, prepend=0), rtol=1e-12)
 
 
+def test_set_index_date_labels_each_row_by_its_last_period(bgf: BetaGeoFitter) -> None:
+    from retentionkit.utils import expected_cumulative_transactions
+
+    log = _tiny_log()
+    by_k = plotting.expected_cumulative_transactions(bgf, log, "when", "id", 6, freq_multiplier=2)
+    by_date = expected_cumulative_transactions(
+        bgf, log, "when", "id", 6, freq_multiplier=2, set_index_date=True
+    )
+    np.testing.assert_array_equal(by_date.to_numpy(), by_k.to_numpy())
+    # Model periods of 2 days from 2020-01-01: they end on days 2, 4 and 6.
+    assert list(by_date.index.astype(str)) == ["2020-01-03", "2020-01-05", "2020-01-07"]
+    ax = plotting.plot_cumulative_transactions(
+        bgf, log, "when", "id", 6, 4, None, "D", True, freq_multiplier=2
+    )
+    _render(ax)
+    dates = pd.to_datetime(["2020-01-03", "2020-01-05", "2020-01-07"])
+    import matplotlib.dates as mdates
+
+    assert list(pd.to_datetime(ax.lines[0].get_xdata())) == list(dates)
+    line = ax.lines[2].get_xdata()[0]  # the calibration end, day 4
+    line = line if isinstance(line, float) else mdates.date2num(line)
+    assert line == pytest.approx(mdates.date2num(pd.Timestamp("2020-01-05")))
+
+
+def test_history_alive_start_date_sets_the_left_limit(
+    bgf: BetaGeoFitter, transactions: pd.DataFrame
+) -> None:
+    import matplotlib.dates as mdates
+
+    customer = transactions[transactions["customer_id"] == 1]
+    ax = plotting.plot_history_alive(bgf, 40, customer, "date", "W", "1996-12-01")
+    _render(ax)
+    assert ax.get_xlim()[0] == pytest.approx(mdates.date2num(pd.Timestamp("1996-12-01")))
+
+
 def test_cumulative_transactions_on_cdnow(bgf: BetaGeoFitter, transactions: pd.DataFrame) -> None:
     # FHL (2005), Figure 4: 78 weeks of daily data, a weekly model, calibration 39 weeks.
     frame = plotting.expected_cumulative_transactions(
