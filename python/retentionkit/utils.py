@@ -3,7 +3,8 @@
 :func:`summary_data_from_transaction_data` and :func:`calibration_and_holdout_data`
 take ``lifetimes``' arguments in ``lifetimes``' order and return the same frames
 (checked value for value against ``lifetimes`` 0.11.3 on the CDNOW log), computed
-in Rust: customer ids are factorised with pandas, datetimes converted to pandas
+in Rust: integer customer ids are factorised by the core (other ids with pandas),
+datetimes converted to pandas
 period ordinals (so weeks end on Sunday and months are calendar months, as with
 ``Series.dt.to_period``), and the grouping is done in parallel without the GIL.
 
@@ -583,13 +584,26 @@ class _Log:
         if len(self.ids) == 0:
             raise ValueError(_NONE_LEFT)
 
-    def factorize(self) -> tuple[IntArray, pd.Index]:
-        """Dense int64 codes of the ids, in sorted id order when ids sort."""
+    def factorize(self) -> tuple[npt.NDArray[np.uint32] | IntArray, pd.Index]:
+        """Dense codes of the ids, in sorted id order when ids sort.
+
+        Integer ids (numpy dtypes that fit in int64) are factorised by the core,
+        in parallel (``_core.factorize_int64``: a table over the id range, or a
+        hash map for sparse ids); other ids (strings, objects, extension dtypes)
+        by :func:`pandas.factorize`.
+        """
+        dtype = self.ids.dtype
+        if isinstance(dtype, np.dtype) and (
+            dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8)
+        ):
+            values = np.ascontiguousarray(self.ids.to_numpy(), dtype=np.int64)
+            codes, uniques = _core.factorize_int64(values)
+            return codes, pd.Index(uniques.astype(dtype, copy=False))
         try:
-            codes, uniques = pd.factorize(self.ids, sort=True)
+            pandas_codes, pandas_uniques = pd.factorize(self.ids, sort=True)
         except TypeError:  # ids of mixed types: keep the order of appearance
-            codes, uniques = pd.factorize(self.ids)
-        return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
+            pandas_codes, pandas_uniques = pd.factorize(self.ids)
+        return np.ascontiguousarray(pandas_codes, dtype=np.int64), pd.Index(pandas_uniques)
 
     def original_position(self, row: int) -> int:
         return row if self.positions is None else int(self.positions[row])
