@@ -29,6 +29,7 @@ import pandas as pd
 from . import _core
 from ._core import InvalidDataError
 from ._validation import as_float_array, index_label, invalid_data_error
+from .fitters._discounting import TIME_UNIT_ATTR, summary_time_unit
 
 __all__ = [
     "CohortTable",
@@ -93,11 +94,13 @@ def summary_data_from_transaction_data(
         End of observation; defaults to the latest transaction. A transaction in
         a later period is an error (``lifetimes`` drops it silently).
     freq : str, default "D"
-        A pandas period frequency with multiple 1: "D", "W" (weeks ending on
-        Sunday), "M", "h", ...
+        A pandas period frequency with multiple 1: "D", "W" (calendar weeks
+        ending on Sunday: all purchases in one such week count as one, and times
+        are whole weeks, as in ``lifetimes``), "M", "h", ...
     freq_multiplier : float, default 1
         Divides recency and T (e.g. ``freq="h", freq_multiplier=24`` gives days
-        at hour resolution).
+        at hour resolution; ``freq="D", freq_multiplier=7`` gives weeks counted
+        exactly as days / 7, where purchases on different days are distinct).
     include_first_transaction : bool, default False
         Count the first purchase in frequency and monetary value (leave False
         for the models, which count repeat purchases).
@@ -111,7 +114,12 @@ def summary_data_from_transaction_data(
     pandas.DataFrame
         Indexed by customer id (named ``customer_id_col``, sorted), float columns
         ``frequency``, ``recency``, ``T`` and, with ``monetary_value_col``,
-        ``monetary_value``.
+        ``monetary_value``. ``attrs["time_unit"]`` holds the time unit of recency
+        and T as the CLV names it ("H", "D", "W" or "M") when it is one of them:
+        "D" for ``freq="D"`` (or ``"h"`` with multiplier 24), "W" for ``freq="W"``
+        (calendar weeks) and for ``freq="D", freq_multiplier=7`` (days / 7), "M"
+        for ``freq="M"``. Fitters fitted on the summary record it (``time_unit_``)
+        and the CLV uses it when no ``freq`` is given.
 
     Raises
     ------
@@ -164,7 +172,8 @@ def summary_data_from_transaction_data(
     columns = {"frequency": x, "recency": t_x, "T": age}
     if monetary is not None:
         columns["monetary_value"] = monetary
-    return pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    summary = pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    return _with_time_unit(summary, freq, freq_multiplier)
 
 
 def calibration_and_holdout_data(
@@ -220,7 +229,8 @@ def calibration_and_holdout_data(
     pandas.DataFrame
         Indexed by customer id, float columns ``frequency_cal``, ``recency_cal``,
         ``T_cal``, [``monetary_value_cal``], ``frequency_holdout``,
-        [``monetary_value_holdout``], ``duration_holdout``.
+        [``monetary_value_holdout``], ``duration_holdout``; ``attrs["time_unit"]``
+        as for :func:`summary_data_from_transaction_data`.
 
     Raises
     ------
@@ -282,7 +292,8 @@ def calibration_and_holdout_data(
     if monetary_holdout is not None:
         columns["monetary_value_holdout"] = monetary_holdout
     columns["duration_holdout"] = np.full(len(x), duration)
-    return pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    summary = pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    return _with_time_unit(summary, freq, freq_multiplier)
 
 
 @dataclass(frozen=True)
@@ -703,6 +714,15 @@ def _period_ordinal(moment: Any, freq: str) -> int:
     if pd.isna(moment):
         raise ValueError("the observation or calibration end is missing (NaT)")
     return int(pd.Timestamp(moment).to_period(freq).ordinal)
+
+
+def _with_time_unit(summary: pd.DataFrame, freq: str, freq_multiplier: float) -> pd.DataFrame:
+    """Record the summary's time unit in ``attrs`` (see the Returns of
+    :func:`summary_data_from_transaction_data`)."""
+    unit = summary_time_unit(freq, freq_multiplier)
+    if unit is not None:
+        summary.attrs[TIME_UNIT_ATTR] = unit
+    return summary
 
 
 def _customer_index(ids: pd.Index, customer: npt.NDArray[Any], name: str) -> pd.Index:
