@@ -182,9 +182,10 @@ def customer_table(
         ``expected_spend`` (:math:`E[M \mid x, m_x]`: for ``frequency == 0`` the
         population mean :math:`pv/(q-1)`), ``clv`` [``clv_lower``,
         ``clv_upper``]; then ``value_at_risk`` (the value, ``clv`` or
-        ``expected_purchases``, times :math:`1 - P(\text{alive})`: what is lost
-        if the customer has in fact gone) and ``segment`` (an ordered categorical;
-        see :class:`SegmentThresholds`).
+        ``expected_purchases``, times :math:`1 - P(\text{alive})`: a score,
+        large for customers both valuable and in doubt, that ranks them; not an
+        amount that will be lost or that contacting them would save) and
+        ``segment`` (an ordered categorical; see :class:`SegmentThresholds`).
 
     Raises
     ------

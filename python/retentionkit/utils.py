@@ -3,7 +3,8 @@
 :func:`summary_data_from_transaction_data` and :func:`calibration_and_holdout_data`
 take ``lifetimes``' arguments in ``lifetimes``' order and return the same frames
 (checked value for value against ``lifetimes`` 0.11.3 on the CDNOW log), computed
-in Rust: customer ids are factorised with pandas, datetimes converted to pandas
+in Rust: integer customer ids are factorised by the core (other ids with pandas),
+datetimes converted to pandas
 period ordinals (so weeks end on Sunday and months are calendar months, as with
 ``Series.dt.to_period``), and the grouping is done in parallel without the GIL.
 
@@ -28,6 +29,7 @@ import pandas as pd
 from . import _core
 from ._core import InvalidDataError
 from ._validation import as_float_array, index_label, invalid_data_error, plain
+from .fitters._discounting import TIME_UNIT_ATTR, summary_time_unit
 
 __all__ = [
     "CohortTable",
@@ -94,11 +96,13 @@ def summary_data_from_transaction_data(
         End of observation; defaults to the latest transaction. A transaction in
         a later period is an error (``lifetimes`` drops it silently).
     freq : str, default "D"
-        A pandas period frequency with multiple 1: "D", "W" (weeks ending on
-        Sunday), "M", "h", ...
+        A pandas period frequency with multiple 1: "D", "W" (calendar weeks
+        ending on Sunday: all purchases in one such week count as one, and times
+        are whole weeks, as in ``lifetimes``), "M", "h", ...
     freq_multiplier : float, default 1
         Divides recency and T (e.g. ``freq="h", freq_multiplier=24`` gives days
-        at hour resolution).
+        at hour resolution; ``freq="D", freq_multiplier=7`` gives weeks counted
+        exactly as days / 7, where purchases on different days are distinct).
     include_first_transaction : bool, default False
         Count the first purchase in frequency and monetary value (leave False
         for the models, which count repeat purchases).
@@ -112,7 +116,12 @@ def summary_data_from_transaction_data(
     pandas.DataFrame
         Indexed by customer id (named ``customer_id_col``, sorted), float columns
         ``frequency``, ``recency``, ``T`` and, with ``monetary_value_col``,
-        ``monetary_value``.
+        ``monetary_value``. ``attrs["time_unit"]`` holds the time unit of recency
+        and T as the CLV names it ("H", "D", "W" or "M") when it is one of them:
+        "D" for ``freq="D"`` (or ``"h"`` with multiplier 24), "W" for ``freq="W"``
+        (calendar weeks) and for ``freq="D", freq_multiplier=7`` (days / 7), "M"
+        for ``freq="M"``. Fitters fitted on the summary record it (``time_unit_``)
+        and the CLV uses it when no ``freq`` is given.
 
     Raises
     ------
@@ -165,7 +174,8 @@ def summary_data_from_transaction_data(
     columns = {"frequency": x, "recency": t_x, "T": age}
     if monetary is not None:
         columns["monetary_value"] = monetary
-    return pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    summary = pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    return _with_time_unit(summary, freq, freq_multiplier)
 
 
 def calibration_and_holdout_data(
@@ -221,7 +231,8 @@ def calibration_and_holdout_data(
     pandas.DataFrame
         Indexed by customer id, float columns ``frequency_cal``, ``recency_cal``,
         ``T_cal``, [``monetary_value_cal``], ``frequency_holdout``,
-        [``monetary_value_holdout``], ``duration_holdout``.
+        [``monetary_value_holdout``], ``duration_holdout``; ``attrs["time_unit"]``
+        as for :func:`summary_data_from_transaction_data`.
 
     Raises
     ------
@@ -283,7 +294,8 @@ def calibration_and_holdout_data(
     if monetary_holdout is not None:
         columns["monetary_value_holdout"] = monetary_holdout
     columns["duration_holdout"] = np.full(len(x), duration)
-    return pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    summary = pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    return _with_time_unit(summary, freq, freq_multiplier)
 
 
 def calculate_alive_path(
@@ -641,13 +653,26 @@ class _Log:
         if len(self.ids) == 0:
             raise ValueError(_NONE_LEFT)
 
-    def factorize(self) -> tuple[IntArray, pd.Index]:
-        """Dense int64 codes of the ids, in sorted id order when ids sort."""
+    def factorize(self) -> tuple[npt.NDArray[np.uint32] | IntArray, pd.Index]:
+        """Dense codes of the ids, in sorted id order when ids sort.
+
+        Integer ids (numpy dtypes that fit in int64) are factorised by the core,
+        in parallel (``_core.factorize_int64``: a table over the id range, or a
+        hash map for sparse ids); other ids (strings, objects, extension dtypes)
+        by :func:`pandas.factorize`.
+        """
+        dtype = self.ids.dtype
+        if isinstance(dtype, np.dtype) and (
+            dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8)
+        ):
+            values = np.ascontiguousarray(self.ids.to_numpy(), dtype=np.int64)
+            codes, uniques = _core.factorize_int64(values)
+            return codes, pd.Index(uniques.astype(dtype, copy=False))
         try:
-            codes, uniques = pd.factorize(self.ids, sort=True)
+            pandas_codes, pandas_uniques = pd.factorize(self.ids, sort=True)
         except TypeError:  # ids of mixed types: keep the order of appearance
-            codes, uniques = pd.factorize(self.ids)
-        return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
+            pandas_codes, pandas_uniques = pd.factorize(self.ids)
+        return np.ascontiguousarray(pandas_codes, dtype=np.int64), pd.Index(pandas_uniques)
 
     def original_position(self, row: int) -> int:
         return row if self.positions is None else int(self.positions[row])
@@ -765,6 +790,15 @@ def _period_ordinal(moment: Any, freq: str) -> int:
     if pd.isna(moment):
         raise ValueError("the observation or calibration end is missing (NaT)")
     return int(pd.Timestamp(moment).to_period(freq).ordinal)
+
+
+def _with_time_unit(summary: pd.DataFrame, freq: str, freq_multiplier: float) -> pd.DataFrame:
+    """Record the summary's time unit in ``attrs`` (see the Returns of
+    :func:`summary_data_from_transaction_data`)."""
+    unit = summary_time_unit(freq, freq_multiplier)
+    if unit is not None:
+        summary.attrs[TIME_UNIT_ATTR] = unit
+    return summary
 
 
 def _customer_index(ids: pd.Index, customer: npt.NDArray[Any], name: str) -> pd.Index:

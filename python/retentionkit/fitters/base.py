@@ -9,6 +9,7 @@ This module turns those into the pandas objects ``lifetimes`` users know.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import types
@@ -19,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
+from ._discounting import FREQ_CODES, TIME_UNIT_ATTR, time_unit_of
 
 __all__ = ["BaseFitter", "NotFittedError"]
 
@@ -80,6 +82,11 @@ class BaseFitter:
     data : pandas.DataFrame or None
         The data of the last ``fit`` (columns ``frequency``, ``recency``, ``T``,
         ``weights``), indexed like the input.
+    time_unit_ : str or None
+        The time unit of the data of the last ``fit`` ("H", "D", "W" or "M"), when
+        it was fitted on a summary that records it in ``attrs["time_unit"]`` (as
+        :func:`~retentionkit.utils.summary_data_from_transaction_data` does);
+        None when unknown. Kept by ``save_model`` and pickling.
     """
 
     _core_class: ClassVar[Any]
@@ -94,6 +101,7 @@ class BaseFitter:
         self.penalizer_coef = float(penalizer_coef)
         self.data: pd.DataFrame | None = None
         self._model: CoreModel | None = None
+        self.time_unit_: str | None = None
 
     # -- the native model -------------------------------------------------------
 
@@ -294,6 +302,7 @@ class BaseFitter:
         :meth:`_fit_inputs`) and keep them, with the weights, as ``data``."""
         columns, weights = self._fit_inputs(first, rest, weights)
         self._model, self.data = self._fit_native(columns, weights, **options)
+        self.time_unit_ = time_unit_of(first, *rest)
 
     def _fit_native(
         self,
@@ -358,7 +367,7 @@ class BaseFitter:
             Accepted for ``lifetimes`` compatibility; they have no effect here,
             since the file never holds the data or methods.
         """
-        text = self._core().to_json()
+        text = self._model_json()
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
 
@@ -376,15 +385,26 @@ class BaseFitter:
         self.data = None
         return self
 
+    def _model_json(self) -> str:
+        """The core's JSON, plus the time unit (a key the Rust crate ignores)."""
+        text: str = self._core().to_json()
+        if self.time_unit_ is None:
+            return text
+        saved = json.loads(text)
+        saved[TIME_UNIT_ATTR] = self.time_unit_
+        return json.dumps(saved, indent=2)
+
     def _set_model_json(self, text: str) -> None:
         model = self._core_class.from_json(text)
         self._model = model
         self.penalizer_coef = float(model.penalizer_coef)
+        unit = json.loads(text).get(TIME_UNIT_ATTR)
+        self.time_unit_ = unit if unit in FREQ_CODES else None
 
     def __getstate__(self) -> dict[str, Any]:
         return {
             "penalizer_coef": self.penalizer_coef,
-            "model": None if self._model is None else self._model.to_json(),
+            "model": None if self._model is None else self._model_json(),
             "data": self.data,
         }
 
@@ -392,6 +412,7 @@ class BaseFitter:
         self.penalizer_coef = float(state["penalizer_coef"])
         self.data = state["data"]
         self._model = None
+        self.time_unit_ = None
         if state["model"] is not None:
             self._set_model_json(state["model"])
             self.penalizer_coef = float(state["penalizer_coef"])
