@@ -1,20 +1,25 @@
 """Time the transaction log -> customer summary step against lifetimes, then fit.
 
-A seeded synthetic log (default 1M customers, about 10M transactions, times to the
-second over two years) is summarised at daily resolution (``freq="D"``) by
+Seeded synthetic logs (about 10 transactions per customer, times to the second over
+two years) of each size in ``--sizes`` (number of transactions, default 100k to 10M)
+are summarised at daily resolution (``freq="D"``) by
 ``retentionkit.utils.summary_data_from_transaction_data`` and by lifetimes 0.11.3's
 function of the same name, each in a fresh subprocess (lifetimes with the
-interpreter of ``bench/.venv-lifetimes``, see README.md), which reports the time of
-the call and its peak memory (``ru_maxrss``). The two summaries are compared value
-by value. The retentionkit worker then compresses its summary to unique
-(frequency, recency, T) rows with their counts and fits BG/NBD from that table with
-``weights``, and for comparison from every customer.
+interpreter of ``bench/.venv-lifetimes``, see README.md), which reports the best time
+of ``--repeats`` calls and its peak memory (``ru_maxrss``). Before each measurement
+the driver waits (up to ``--wait-idle`` seconds) until other processes use less than
+5% of the CPUs, measures the CPU time other processes took while the worker ran, and
+repeats a disturbed measurement (up to ``--attempts`` runs). The two summaries are
+compared value by value. At the largest size the retentionkit worker also compresses
+its summary to unique (frequency, recency, T) rows with their counts and fits BG/NBD
+from that table with ``weights``, and for comparison from every customer.
 
-    python bench/bench_summary.py                      # 1M customers, ~10M transactions
-    python bench/bench_summary.py --customers 100000   # quicker
-    python bench/bench_summary.py --no-monetary        # without a value column
+    python bench/bench_summary.py                          # 100k ... 10M transactions
+    python bench/bench_summary.py --sizes 100k,1M          # quicker
+    python bench/bench_summary.py --no-monetary            # without a value column
+    python bench/bench_summary.py --lifetimes-python /path/to/venv/bin/python
 
-Prints a markdown table. Needs about 2 GiB of memory at the default size (lifetimes.
+Prints markdown tables. Needs about 2 GiB of memory at 10M transactions (lifetimes'
 peak; retentionkit's is lower).
 """
 
@@ -35,6 +40,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 LIFETIMES_PYTHON = HERE / ".venv-lifetimes" / "bin" / "python"
+TRANSACTIONS_PER_CUSTOMER = 10.2  # of simulate_log, on average
 START = np.datetime64("2023-01-01T00:00:00", "ns")
 DAYS = 730  # the log covers two years; customers are acquired in the first one
 
@@ -76,7 +82,9 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def worker(library: str, data_path: str, out_path: str, monetary: bool) -> None:
+def worker(
+    library: str, data_path: str, out_path: str, monetary: bool, repeats: int, fit: bool
+) -> None:
     import pandas as pd
 
     if library == "lifetimes":
@@ -88,21 +96,24 @@ def worker(library: str, data_path: str, out_path: str, monetary: bool) -> None:
         log = pd.DataFrame({k: data[k] for k in ("customer", "when", "amount")})
     end = log["when"].max()
     loaded = _peak_mib()
-    start = time.perf_counter()
-    summary = summary_data_from_transaction_data(
-        log,
-        "customer",
-        "when",
-        monetary_value_col="amount" if monetary else None,
-        observation_period_end=end,
-        freq="D",
-    )
-    seconds = time.perf_counter() - start
+    times = []
+    for _ in range(max(repeats, 1)):
+        start = time.perf_counter()
+        summary = summary_data_from_transaction_data(
+            log,
+            "customer",
+            "when",
+            monetary_value_col="amount" if monetary else None,
+            observation_period_end=end,
+            freq="D",
+        )
+        times.append(time.perf_counter() - start)
     result = {
         "library": library,
         "version": __import__(library).__version__,
         "pandas": pd.__version__,
-        "seconds": seconds,
+        "seconds": min(times),
+        "all_seconds": times,
         "peak_mib": _peak_mib(),
         "loaded_mib": loaded,
         "customers": len(summary),
@@ -114,7 +125,7 @@ def worker(library: str, data_path: str, out_path: str, monetary: bool) -> None:
         customer=summary.index.to_numpy(),
         **{c: summary[c].to_numpy(dtype=np.float64) for c in columns},
     )
-    if library == "retentionkit":
+    if library == "retentionkit" and fit:
         result.update(_fit(summary))
     with open(out_path, "w") as handle:
         json.dump(result, handle)
@@ -149,13 +160,52 @@ def _fit(summary) -> dict:
 # -- driver -------------------------------------------------------------------------
 
 
-def run_worker(python: Path | str, library: str, data: str, out: str, monetary: bool) -> dict:
+def _idle_tools():
+    """bench_models' idle wait and CPU accounting (same directory)."""
+    sys.path.insert(0, str(HERE))
+    import bench_models
+
+    return bench_models
+
+
+def run_worker(
+    python: Path | str,
+    library: str,
+    data: str,
+    out: str,
+    args: argparse.Namespace,
+    repeats: int,
+    fit: bool,
+) -> dict:
+    """One measurement, repeated while other processes disturb it (see the docs)."""
+    tools = _idle_tools()
     cmd = [str(python), __file__, "--worker", library, "--data", data, "--out", out]
-    if not monetary:
+    cmd += ["--repeats", str(repeats)]
+    if not args.monetary:
         cmd.append("--no-monetary")
-    subprocess.run(cmd, check=True)
-    with open(out) as handle:
-        return json.load(handle)
+    if fit:
+        cmd.append("--fit")
+    best: dict | None = None
+    for _ in range(max(args.attempts, 1)):
+        tools.wait_until_idle(args.wait_idle)
+        busy0, own0 = tools.busy_cpu_seconds(), tools.children_cpu_seconds()
+        wall0 = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        busy1, own1 = tools.busy_cpu_seconds(), tools.children_cpu_seconds()
+        wall1 = time.perf_counter()
+        with open(out) as handle:
+            result = json.load(handle)
+        result["contention"] = 0.0
+        if busy0 is not None and busy1 is not None:
+            others = max((busy1 - busy0) - (own1 - own0), 0.0)
+            result["contention"] = others / ((wall1 - wall0) * (os.cpu_count() or 1))
+        if best is None or result["contention"] < best["contention"]:
+            best = result
+            os.replace(out + ".npz", out + ".best.npz")
+        if result["contention"] <= tools.CONTENTION_WARN:
+            break
+    assert best is not None
+    return best
 
 
 def compare(a_path: str, b_path: str) -> float:
@@ -166,80 +216,153 @@ def compare(a_path: str, b_path: str) -> float:
         return max(float(np.max(np.abs(a[k] - b[k]))) for k in a.files if k != "customer")
 
 
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("km")) * scale)
+
+
+def label(n: int) -> str:
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000}k"
+    return f"{n:,}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument(
+        "--sizes",
+        default="100k,300k,1M,2M,3M,10M",
+        help="numbers of transactions (about; the log has whole customers)",
+    )
+    parser.add_argument("--customers", type=int, help="one log of this many customers instead")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--no-monetary", dest="monetary", action="store_false")
     parser.add_argument("--skip-lifetimes", action="store_true")
+    parser.add_argument("--repeats", type=int, default=5, help="best of R calls (retentionkit)")
+    parser.add_argument(
+        "--lifetimes-repeats",
+        type=int,
+        default=3,
+        help="best of R calls (lifetimes; 1 from 3M transactions)",
+    )
+    parser.add_argument("--wait-idle", type=float, default=120.0)
+    parser.add_argument("--attempts", type=int, default=3)
+    parser.add_argument("--lifetimes-python", default=str(LIFETIMES_PYTHON))
     parser.add_argument("--worker", choices=["retentionkit", "lifetimes"], help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--fit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.data, args.out, args.monetary)
+        worker(args.worker, args.data, args.out, args.monetary, args.repeats, args.fit)
         return
 
-    load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="bench_summary_") as tmp:
-        start = time.perf_counter()
-        log = simulate_log(args.customers, args.seed)
-        data = os.path.join(tmp, "log.npz")
-        np.savez(data, **log)
-        n_tx = len(log["customer"])
-        print(
-            f"simulated {args.customers:,} customers, {n_tx:,} transactions "
-            f"in {time.perf_counter() - start:.1f} s (seed {args.seed})",
-            file=sys.stderr,
-        )
-        del log
-        results = [
-            run_worker(sys.executable, "retentionkit", data, f"{tmp}/rk.json", args.monetary)
+    if args.customers:
+        customers = [args.customers]
+    else:
+        customers = [
+            max(1, round(parse_size(s) / TRANSACTIONS_PER_CUSTOMER)) for s in args.sizes.split(",")
         ]
-        if not args.skip_lifetimes:
-            if not LIFETIMES_PYTHON.exists():
-                sys.exit(f"{LIFETIMES_PYTHON} is missing: see bench/README.md")
-            results.append(
-                run_worker(LIFETIMES_PYTHON, "lifetimes", data, f"{tmp}/lt.json", args.monetary)
+    lifetimes_python = Path(args.lifetimes_python)
+    if not args.skip_lifetimes and not lifetimes_python.exists():
+        sys.exit(f"{lifetimes_python} is missing: see bench/README.md")
+    rows = []
+    load_before = os.getloadavg()[0]
+    for i, n_customers in enumerate(customers):
+        last = i == len(customers) - 1
+        with tempfile.TemporaryDirectory(prefix="bench_summary_") as tmp:
+            start = time.perf_counter()
+            log = simulate_log(n_customers, args.seed)
+            data = os.path.join(tmp, "log.npz")
+            np.savez(data, **log)
+            n_tx = len(log["customer"])
+            print(
+                f"simulated {n_customers:,} customers, {n_tx:,} transactions "
+                f"in {time.perf_counter() - start:.1f} s (seed {args.seed})",
+                file=sys.stderr,
             )
-            difference = compare(f"{tmp}/rk.json.npz", f"{tmp}/lt.json.npz")
+            del log
+            row: dict = {"customers": n_customers, "transactions": n_tx}
+            row["rk"] = run_worker(
+                sys.executable, "retentionkit", data, f"{tmp}/rk.json", args, args.repeats, last
+            )
+            if not args.skip_lifetimes:
+                repeats = args.lifetimes_repeats if n_tx < 3_000_000 else 1
+                row["lt"] = run_worker(
+                    lifetimes_python, "lifetimes", data, f"{tmp}/lt.json", args, repeats, False
+                )
+                row["difference"] = compare(f"{tmp}/rk.json.best.npz", f"{tmp}/lt.json.best.npz")
+            print(
+                f"  {n_tx:,} transactions: retentionkit {row['rk']['seconds']:.3f} s "
+                f"(others used {row['rk']['contention']:.0%} of the CPUs)"
+                + (
+                    f", lifetimes {row['lt']['seconds']:.3f} s "
+                    f"({row['lt']['contention']:.0%}), speed-up "
+                    f"{row['lt']['seconds'] / row['rk']['seconds']:.1f}x"
+                    if "lt" in row
+                    else ""
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
+            rows.append(row)
     load = (load_before, os.getloadavg()[0])
-    report(args, n_tx, results, None if args.skip_lifetimes else difference, load)
+    report(args, rows, load)
 
 
-def report(
-    args, n_tx: int, results: list[dict], difference: float | None, load: tuple[float, float]
-) -> None:
-    rk = results[0]
+def _cpu() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
             cpu = next(line.split(":", 1)[1].strip() for line in handle if "model name" in line)
     except (OSError, StopIteration):
         pass
+    return cpu
+
+
+def report(args, rows: list[dict], load: tuple[float, float]) -> None:
+    rk0 = rows[0]["rk"]
+    lt0 = rows[0].get("lt")
     print(
-        f"\n### Transaction log -> summary: {args.customers:,} customers, {n_tx:,} transactions, "
-        f'freq="D"{", with monetary value" if args.monetary else ""}\n'
+        '\n### Transaction log -> summary, freq="D"'
+        f"{', with monetary value' if args.monetary else ''}\n"
+    )
+    versions = f"retentionkit {rk0['version']} (pandas {rk0['pandas']})"
+    if lt0:
+        versions += f"; lifetimes {lt0['version']} (pandas {lt0['pandas']})"
+    print(
+        f"{os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}; {versions}; "
+        f"seed {args.seed}; best of {args.repeats} calls for retentionkit, of "
+        f"{args.lifetimes_repeats} for lifetimes (1 from 3M transactions); waited for "
+        f"other processes to use < 5% of the CPUs (up to {args.wait_idle:g} s) before each "
+        f"worker; 1-minute load average {load[0]:.1f} before, {load[1]:.1f} after\n"
     )
     print(
-        f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}; seed {args.seed}; "
-        f"one run each; 1-minute load average {load[0]:.1f} before, {load[1]:.1f} after\n"
+        "| transactions | customers | retentionkit s | lifetimes s | speed-up | "
+        "rk peak MiB | lt peak MiB | max abs diff | others' CPU (rk / lt) |"
     )
-    print("| library | summary time (s) | peak RSS (MiB) | RSS after loading the log (MiB) |")
-    print("|---|---:|---:|---:|")
-    for r in results:
-        name = f"{r['library']} {r['version']} (pandas {r['pandas']})"
-        print(f"| {name} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {r['loaded_mib']:.0f} |")
-    if len(results) == 2:
-        lt = results[1]
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        rk, lt = row["rk"], row.get("lt")
+        lt_s = f"{lt['seconds']:.3f}" if lt else "-"
+        ratio = f"{lt['seconds'] / rk['seconds']:.1f}x" if lt else "-"
+        lt_mem = f"{lt['peak_mib']:.0f}" if lt else "-"
+        diff = f"{row['difference']:.2g}" if lt else "-"
+        busy = f"{rk['contention']:.0%}" + (f" / {lt['contention']:.0%}" if lt else "")
         print(
-            f"\nSpeed-up {lt['seconds'] / rk['seconds']:.1f}x; peak memory above the loaded log "
-            f"{rk['peak_mib'] - rk['loaded_mib']:.0f} MiB vs "
-            f"{lt['peak_mib'] - lt['loaded_mib']:.0f} MiB. "
-            f"Same {rk['customers']:,} customers; largest absolute difference between the "
-            f"two summaries: {difference:.3g}."
+            f"| {row['transactions']:,} | {row['customers']:,} | {rk['seconds']:.3f} | {lt_s} | "
+            f"{ratio} | {rk['peak_mib']:.0f} | {lt_mem} | {diff} | {busy} |"
         )
-    print("\n| BG/NBD fit (retentionkit) | rows | time (s) | log-likelihood |")
+    rk = rows[-1]["rk"]
+    if "unique_rows" not in rk:
+        return
+    print(
+        f"\n| BG/NBD fit (retentionkit, {rows[-1]['transactions']:,} transactions) "
+        "| rows | time (s) | log-likelihood |"
+    )
     print("|---|---:|---:|---:|")
     print(
         f"| from the compressed summary (unique rows + weights; compressing took "

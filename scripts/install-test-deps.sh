@@ -3,10 +3,15 @@
 # nbmake, hypothesis, mypy, ruff, matplotlib, dask, pyspark) and, where this
 # user may install Debian packages, Chromium (the report test opens the HTML in
 # it) and a Java runtime for PySpark. Tests whose tool is missing skip with the
-# reason, so the last two are best effort.
+# reason, so the last two are best effort. The wheel is kept in target/test-wheel,
+# where scripts/test-pandas2.sh installs it into its pandas 2 virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pip install ".[test]"
+rm -rf target/test-wheel
+pip wheel --no-deps -w target/test-wheel .
+wheel=$(ls target/test-wheel/retentionkit-*.whl | head -n 1)
+pip install --force-reinstall --no-deps "$wheel"
+pip install "$wheel[test]"
 
 missing=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)

@@ -13,7 +13,7 @@ here (``import retentionkit.dask``; extras ``[dask]``, ``[spark]``).
 >>> bgf = BetaGeoFitter().fit(load_cdnow_summary())
 """
 
-from . import datasets, model_comparison, plotting, targeting, utils
+from . import datasets, generate_data, model_comparison, plotting, targeting, utils
 from ._core import ConvergenceError, InvalidDataError, __version__
 from .fitters import (
     BetaDiscreteWeibullFitter,
@@ -43,6 +43,7 @@ __all__ = [
     "__version__",
     "compare_models",
     "datasets",
+    "generate_data",
     "model_comparison",
     "plotting",
     "retention_table",

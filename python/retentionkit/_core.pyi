@@ -30,6 +30,7 @@ __all__ = [
     "customer_lifetime_value_interval",
     "ShiftedBetaGeometricModel",
     "BetaDiscreteWeibullModel",
+    "factorize_int64",
     "summarize_transactions",
     "calibration_and_holdout",
 ]
@@ -440,8 +441,13 @@ class BetaDiscreteWeibullModel(_ContractualModel):
 # int64 codes 0..n-1 (factorised ids), times int64 period ordinals (or any
 # integer clock with ``period`` its period length).
 
+def factorize_int64(
+    ids: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+    """Dense codes of the ids in sorted id order, and the distinct ids (increasing)."""
+
 def summarize_transactions(
-    customers: npt.NDArray[np.int64],
+    customers: npt.NDArray[np.uint32] | npt.NDArray[np.int64],
     times: npt.NDArray[np.int64],
     observation_end: int,
     amounts: Optional[_FloatArray] = None,
@@ -452,7 +458,7 @@ def summarize_transactions(
     """Per-customer (customer code, frequency, recency, T, monetary value or None)."""
 
 def calibration_and_holdout(
-    customers: npt.NDArray[np.int64],
+    customers: npt.NDArray[np.uint32] | npt.NDArray[np.int64],
     times: npt.NDArray[np.int64],
     calibration_end: int,
     observation_end: int,

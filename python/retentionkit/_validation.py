@@ -120,8 +120,28 @@ def name_rows(index: pd.Index | None) -> Iterator[None]:
         if index is not None and row is not None and row < len(index):
             exc.label = index_label(index, row)
             if exc.label is not None:
-                exc.args = (f"{exc} [index label {exc.label!r}]",)
+                exc.args = (f"{exc} [index label {plain(exc.label)}]",)
         raise
+
+
+def plain(value: Any) -> str:
+    """``repr(value)`` as a person would write it in a message: numpy scalars as the
+    Python number or string they hold (``2``, not ``np.int64(2)``), datetimes as
+    ``2024-01-31 00:00:00``."""
+    if isinstance(value, np.datetime64):
+        return str(pd.Timestamp(value))
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (pd.Timestamp, pd.Period)):
+        return str(value)
+    return repr(value)
+
+
+def python_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python scalar it holds; anything else unchanged."""
+    if isinstance(value, np.generic) and not isinstance(value, np.datetime64):
+        return value.item()
+    return value
 
 
 def invalid_data_error(
@@ -140,8 +160,9 @@ def invalid_data_error(
 
 
 def index_label(index: pd.Index, row: int) -> Any:
-    """The label of position ``row``, None for a default RangeIndex (0, 1, ...)."""
-    return None if _is_default_index(index) else index[row]
+    """The label of position ``row`` (a Python scalar, not a numpy one), None for a
+    default RangeIndex (0, 1, ...)."""
+    return None if _is_default_index(index) else python_scalar(index[row])
 
 
 def _is_default_index(index: pd.Index) -> bool:

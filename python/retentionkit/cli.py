@@ -11,14 +11,17 @@ one-line message on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import csv
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
 from . import __version__
-from ._core import ConvergenceError
+from ._core import ConvergenceError, InvalidDataError
 from ._registry import by_name, models
 from .datasets import load_cdnow_summary
 from .fitters import TransactionFitter
@@ -38,6 +41,23 @@ class InputError(Exception):
     """The user's file or options cannot be used."""
 
 
+#: Column names taken as the customer id when ``--id-col`` is not given, compared
+#: case-insensitively after removing spaces, "_", "-" and ".".
+ID_NAMES = (
+    "id",
+    "customerid",
+    "customer",
+    "cust",
+    "custid",
+    "customerno",
+    "customernumber",
+    "clientid",
+    "client",
+    "userid",
+    "user",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="retentionkit", description="Buy 'Til You Die customer-base models."
@@ -48,24 +68,73 @@ def build_parser() -> argparse.ArgumentParser:
         "fit",
         help="fit a model to customer summaries and predict per customer",
         description=(
-            "Fit a model to a CSV of customer summaries (one row per customer) and "
-            "predict, per customer, P(alive) and the expected number of purchases "
-            "over the horizon. Without CSV, the bundled CDNOW summary is used."
+            "Fit a model to a CSV of customer summaries (one row per customer: the "
+            "number of repeat purchases, the time of the last one and the time since "
+            "the first one, all times in one unit, e.g. weeks) and predict, per "
+            "customer, P(alive) and the expected number of purchases over the "
+            "horizon. The customer ids are kept: the column given by --id-col, else "
+            "an unnamed first column or a column named like an id (ID, id, "
+            "customer_id, customer, cust, client_id, user_id, ..., in any case). "
+            "Without CSV, the bundled CDNOW summary (weeks) is used. Errors name the "
+            "line of the file (the header is line 1)."
         ),
     )
-    fit.add_argument("csv", nargs="?", help="CSV file of customer summaries")
+    fit.add_argument("csv", nargs="?", help="CSV file of customer summaries, with a header line")
     fit.add_argument(
-        "--model", choices=sorted(MODELS), default="bgnbd", help="model (default bgnbd)"
+        "--model",
+        choices=sorted(MODELS),
+        default="bgnbd",
+        help="model: "
+        + ", ".join(f"{key} ({name})" for key, (_, name) in sorted(MODELS.items()))
+        + " (default bgnbd)",
     )
     fit.add_argument(
-        "--horizon", type=float, default=39.0, help="prediction horizon, in the unit of T"
+        "--horizon",
+        type=float,
+        default=39.0,
+        help="prediction horizon of the expected purchases, in the time unit of the "
+        "recency and T columns (default 39, e.g. 39 weeks)",
     )
-    fit.add_argument("--output", help="write the per-customer predictions to this CSV")
-    fit.add_argument("--frequency-col", default="frequency")
-    fit.add_argument("--recency-col", default="recency")
-    fit.add_argument("--T-col", dest="T_col", default="T")
-    fit.add_argument("--id-col", default=None, help="customer id column (default: ID if present)")
-    fit.add_argument("--weights-col", default=None, help="number of customers per row")
+    fit.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write every customer's P(alive) and expected purchases to this CSV "
+        "(default: print the first rows)",
+    )
+    fit.add_argument(
+        "--frequency-col",
+        default="frequency",
+        metavar="NAME",
+        help="column of the number of repeat purchases (default frequency)",
+    )
+    fit.add_argument(
+        "--recency-col",
+        default="recency",
+        metavar="NAME",
+        help="column of the time from the first to the last purchase (default recency)",
+    )
+    fit.add_argument(
+        "--T-col",
+        dest="T_col",
+        default="T",
+        metavar="NAME",
+        help="column of the time from the first purchase to the end of observation (default T)",
+    )
+    fit.add_argument(
+        "--id-col",
+        default=None,
+        metavar="NAME",
+        help="column of the customer ids, written back in the output (default: an "
+        "unnamed first column, else the first column named like an id; none: rows "
+        "are numbered from 0)",
+    )
+    fit.add_argument(
+        "--weights-col",
+        default=None,
+        metavar="NAME",
+        help="column of the number of customers with each row's history (default: "
+        "one customer per row)",
+    )
     _add_report_parser(commands)
     return parser
 
@@ -91,9 +160,14 @@ def _add_report_parser(commands: Any) -> None:
     report.add_argument("--datetime-format", help="strftime format of the dates, e.g. %%Y%%m%%d")
     report.add_argument(
         "--freq",
-        choices=sorted(TIME_UNITS),
-        default="W",
-        help="time unit of the models: D days, W weeks (default), M calendar months",
+        choices=list(TIME_UNITS),
+        default="D7",
+        help="time unit of the models, with the meaning of the same name in "
+        "summary_data_from_transaction_data: D days; D7 (default) weeks of exactly 7 "
+        "days, times in days / 7, so purchases on different days are distinct (freq='D', "
+        "freq_multiplier=7 there); W calendar weeks ending on Sunday, purchases in one "
+        "week count once and times are whole weeks (freq='W', as in lifetimes); "
+        "M calendar months (freq='M')",
     )
     report.add_argument(
         "--holdout-start",
@@ -119,7 +193,8 @@ def _add_report_parser(commands: Any) -> None:
 
 
 def _read_summary(args: argparse.Namespace) -> pd.DataFrame:
-    """The customer summaries with columns frequency, recency, T (and weights)."""
+    """The customer summaries with columns frequency, recency, T (and weights),
+    indexed by the customer ids when the file has them."""
     if args.csv is None:
         print("no CSV given: using the bundled CDNOW summary (2357 customers, weeks)")
         df = load_cdnow_summary()
@@ -133,20 +208,137 @@ def _read_summary(args: argparse.Namespace) -> pd.DataFrame:
     }
     if args.weights_col is not None:
         wanted["weights"] = args.weights_col
-    id_col = args.id_col
-    if id_col is None and "ID" in df.columns:
-        id_col = "ID"
-    needed = [*wanted.values(), *([id_col] if id_col else [])]
+    id_col = args.id_col if args.id_col is not None else _id_column(df, wanted.values())
+    needed = [*wanted.values(), *([id_col] if id_col is not None else [])]
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise InputError(
             f"{args.csv} lacks the column(s) {', '.join(missing)} "
             f"(it has: {', '.join(map(str, df.columns))}); see --frequency-col and friends"
         )
+    for column in wanted.values():
+        _check_numeric(df, column, args.csv)
     out = pd.DataFrame({name: df[col] for name, col in wanted.items()})
-    if id_col:
-        out.index = pd.Index(df[id_col], name=id_col)
+    if id_col is not None:
+        name = None if _unnamed(id_col) else id_col
+        out.index = pd.Index(df[id_col], name=name)
     return out
+
+
+def _unnamed(column: Any) -> bool:
+    """Whether pandas made up this column's name (an empty header cell)."""
+    return isinstance(column, str) and re.fullmatch(r"Unnamed: \d+", column) is not None
+
+
+def _id_column(df: pd.DataFrame, used: Any) -> Any:
+    """The customer id column of a summary file: an unnamed first column, else the
+    first column named like an id (:data:`ID_NAMES`), else None."""
+    used = set(used)
+    columns = [c for c in df.columns if c not in used]
+    if len(df.columns) > 0 and _unnamed(df.columns[0]) and df.columns[0] in columns:
+        return df.columns[0]
+    for column in columns:
+        key = re.sub(r"[\s_\-.]", "", str(column)).lower()
+        if key in ID_NAMES:
+            return column
+    return None
+
+
+def _check_numeric(df: pd.DataFrame, column: str, path: str) -> None:
+    """Refuse a column with a value that is not a number, naming its line."""
+    values = df[column]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = (numbers.isna() & values.notna()).to_numpy()
+    if bad.any():
+        row = int(bad.argmax())
+        raise InputError(
+            f"{_where(path, row)}: {column} must be a number, got {values.iloc[row]!r}"
+        )
+    df[column] = numbers
+
+
+def _where(path: str, row: int) -> str:
+    """``"FILE line N"`` for data row ``row`` (0-based, as pandas read it), with the
+    line's text; the header is line 1."""
+    found = _file_line(path, row)
+    if found is None:
+        return f"{path} (data row {row + 1})"
+    number, text = found
+    text = text.rstrip("\r\n")
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{path} line {number} ({text!r})"
+
+
+def _file_line(path: str, row: int) -> tuple[int, str] | None:
+    """The line number (1-based) where data row ``row`` of a CSV starts, and that
+    line, counting as :func:`pandas.read_csv` reads: blank lines skipped, quoted
+    fields may span lines."""
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            lines = handle.readlines()
+    except OSError:
+        return None
+    reader = csv.reader(iter(lines))
+    seen_header = False
+    data_row = -1
+    start = 1
+    for record in reader:
+        if not record:
+            start = reader.line_num + 1
+            continue
+        if not seen_header:
+            seen_header = True
+        else:
+            data_row += 1
+            if data_row == row:
+                return start, lines[start - 1] if start - 1 < len(lines) else ""
+        start = reader.line_num + 1
+    return None
+
+
+@contextmanager
+def _lines_of(path: str | None, columns: Sequence[str] | None = None) -> Iterator[None]:
+    """Name the file line of an invalid row of ``path`` (the rows of the DataFrame
+    read from it, in order). With ``columns``, only errors about those columns are
+    about the file's rows (others are about rows derived from it, e.g. customers)."""
+    try:
+        yield
+    except InvalidDataError as exc:
+        row = getattr(exc, "row", None)
+        column = getattr(exc, "column", None)
+        if path is None or row is None or (columns is not None and column not in columns):
+            raise
+        rule = getattr(exc, "rule", None) or str(exc)
+        where = _where(path, int(row))
+        detail = f" (column {column})" if column and str(column) not in rule else ""
+        raise InputError(f"{where}: {rule}{detail}") from None
+
+
+def _parse_dates(log: pd.DataFrame, column: str, datetime_format: str | None, path: str) -> None:
+    """Parse the date column in place; a date that cannot be read is an error naming
+    its line (missing dates are left to the report, which refuses them)."""
+    if column not in log.columns:
+        return  # the report names the missing column
+    values = log[column]
+    try:
+        log[column] = pd.to_datetime(values, format=datetime_format)
+        return
+    except (ValueError, TypeError, OverflowError) as exc:
+        reason = str(exc).split("\n")[0]
+    parsed = pd.to_datetime(values, format=datetime_format, errors="coerce")
+    bad = (parsed.isna() & values.notna()).to_numpy()
+    hint = ""
+    if not datetime_format:
+        hint = "; give the dates' format with --datetime-format, e.g. %Y%m%d"
+    if not bad.any():
+        raise InputError(f"cannot read the dates in column {column} of {path}: {reason}{hint}")
+    row = int(bad.argmax())
+    raise InputError(
+        f"{_where(path, row)}: cannot read {values.iloc[row]!r} in column {column} as a date{hint}"
+    )
 
 
 def _read_csv(path: str) -> pd.DataFrame:
@@ -197,15 +389,17 @@ def _report(args: argparse.Namespace) -> int:
                 f"{args.transactions} with the customer ids and the purchase dates"
             )
         log = _read_csv(args.transactions)
-        report = build_report(
-            log,
-            args.customer_id,
-            args.datetime,
-            args.monetary_value,
-            datetime_format=args.datetime_format,
-            source=f"transactions from {args.transactions}",
-            **options,
-        )
+        _parse_dates(log, args.datetime, args.datetime_format, args.transactions)
+        columns = [args.customer_id, args.datetime, args.monetary_value]
+        with _lines_of(args.transactions, [c for c in columns if c is not None]):
+            report = build_report(
+                log,
+                args.customer_id,
+                args.datetime,
+                args.monetary_value,
+                source=f"transactions from {args.transactions}",
+                **options,
+            )
     try:
         report.write(args.output, args.csv)
     except OSError as exc:
@@ -224,7 +418,8 @@ def _fit(args: argparse.Namespace) -> int:
     if args.horizon < 0:
         raise InputError(f"--horizon must be non-negative, got {args.horizon:g}")
     fitter_class, model_name = MODELS[args.model]
-    fitter = fitter_class().fit(data)
+    with _lines_of(args.csv):
+        fitter = fitter_class().fit(data)
 
     print(f"{model_name} fitted on {fitter.n_customers_:.0f} customers")
     with pd.option_context("display.float_format", "{:.4f}".format):

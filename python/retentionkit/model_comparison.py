@@ -27,6 +27,7 @@ import pandas as pd
 
 from ._registry import require
 from ._validation import ArrayLike, as_float_array
+from ._validation import plain as _plain
 from .fitters.base import BaseFitter
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .fitters.transaction_fitter import TransactionFitter
@@ -222,7 +223,7 @@ def period_transactions_table(model: PurchaseModel, max_frequency: int = 7) -> p
     age_column = _age_column(model)
     data = _fitted_data(model)
     if not (float(max_frequency).is_integer() and max_frequency >= 1):
-        raise ValueError(f"max_frequency must be a positive integer, got {max_frequency!r}")
+        raise ValueError(f"max_frequency must be a positive integer, got {_plain(max_frequency)}")
     k = int(max_frequency)
     if isinstance(model, BetaGeoBetaBinomFitter):
         k = max(1, min(k, int(data["n_periods"].max())))

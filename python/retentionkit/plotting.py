@@ -21,13 +21,14 @@ Differences from ``lifetimes``:
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ._registry import require
-from ._validation import FloatArray
+from ._validation import FloatArray, plain
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .fitters.contractual import _ContractualFitter
 from .fitters.transaction_fitter import TransactionFitter
@@ -52,12 +53,15 @@ __all__ = [
     "plot_calibration_purchases_vs_holdout_purchases",
     "plot_cohort_retention",
     "plot_cumulative_transactions",
+    "plot_dropout_rate_heterogeneity",
+    "plot_expected_repeat_purchases",
     "plot_frequency_recency_matrix",
     "plot_history_alive",
     "plot_incremental_transactions",
     "plot_period_transactions",
     "plot_probability_alive_matrix",
     "plot_retention",
+    "plot_transaction_rate_heterogeneity",
     "probability_alive_matrix",
 ]
 
@@ -97,6 +101,9 @@ def _as_array(values: Any) -> FloatArray:
 def plot_period_transactions(
     model: PurchaseModel,
     max_frequency: int = 7,
+    title: str = "Frequency of Repeat Transactions",
+    xlabel: str = "Number of Calibration Period Transactions",
+    ylabel: str = "Customers",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -114,6 +121,8 @@ def plot_period_transactions(
         A fitted model with its calibration data.
     max_frequency : int, default 7
         First frequency pooled into the last bin.
+    title, xlabel, ylabel : str, optional
+        Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -132,9 +141,9 @@ def plot_period_transactions(
     ax.bar(positions + width / 2, table["expected"], width, label="Model", **kwargs)
     ax.set_xticks(positions)
     ax.set_xticklabels(list(table.index))
-    ax.set_title("Frequency of Repeat Transactions")
-    ax.set_xlabel("Number of Calibration Period Transactions")
-    ax.set_ylabel("Customers")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend()
     return ax
 
@@ -161,7 +170,7 @@ def _holdout_summary(
     elif kind not in ("frequency_cal", "recency_cal", "T_cal"):
         raise ValueError(
             "kind must be frequency_cal, recency_cal, T_cal or time_since_last_purchase, "
-            f"got {kind!r}"
+            f"got {plain(kind)}"
         )
     means = summary.groupby(kind)[["frequency_holdout", "model_predictions"]].mean()
     return means.iloc[:n]
@@ -170,9 +179,9 @@ def _holdout_summary(
 def plot_calibration_purchases_vs_holdout_purchases(
     model: PurchaseModel,
     calibration_holdout_matrix: pd.DataFrame,
+    kind: str = "frequency_cal",
     n: int = 7,
     ax: Axes | None = None,
-    kind: str = "frequency_cal",
     **kwargs: Any,
 ) -> Axes:
     r"""Mean holdout purchases by calibration frequency: actual against predicted.
@@ -191,13 +200,13 @@ def plot_calibration_purchases_vs_holdout_purchases(
         Columns ``frequency_cal``, ``recency_cal``, ``T_cal``, ``frequency_holdout``
         and ``duration_holdout``, as ``lifetimes.utils.calibration_and_holdout_data``
         returns.
+    kind : str, default "frequency_cal"
+        Grouping: ``frequency_cal``, ``recency_cal``, ``T_cal`` or
+        ``time_since_last_purchase`` (``T_cal - recency_cal``).
     n : int, default 7
         Number of groups drawn (the smallest values of ``kind``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
-    kind : str, default "frequency_cal"
-        Grouping: ``frequency_cal``, ``recency_cal``, ``T_cal`` or
-        ``time_since_last_purchase`` (``T_cal - recency_cal``).
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot` (both lines).
 
@@ -345,6 +354,9 @@ def plot_frequency_recency_matrix(
     T: float = 1,
     max_frequency: int | None = None,
     max_recency: int | None = None,
+    title: str | None = None,
+    xlabel: str = "Customer's Historical Frequency",
+    ylabel: str = "Customer's Recency",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -362,6 +374,10 @@ def plot_frequency_recency_matrix(
         Length of the future period.
     max_frequency, max_recency : int, optional
         Size of the grid.
+    title : str, optional
+        Title; by default it names ``T``.
+    xlabel, ylabel : str, optional
+        Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -375,13 +391,15 @@ def plot_frequency_recency_matrix(
     matrix = frequency_recency_matrix(model, T, max_frequency, max_recency)
     ax = _axes(ax)
     _heatmap(ax, matrix, **kwargs)
-    unit = "" if T == 1 else "s"
-    ax.set_title(
-        f"Expected Number of Future Purchases for {T} Unit{unit} of Time,\n"
-        "by Frequency and Recency of a Customer"
-    )
-    ax.set_xlabel("Customer's Historical Frequency")
-    ax.set_ylabel("Customer's Recency")
+    if title is None:
+        unit = "" if T == 1 else "s"
+        title = (
+            f"Expected Number of Future Purchases for {T} Unit{unit} of Time,\n"
+            "by Frequency and Recency of a Customer"
+        )
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
 
 
@@ -389,6 +407,9 @@ def plot_probability_alive_matrix(
     model: PurchaseModel,
     max_frequency: int | None = None,
     max_recency: int | None = None,
+    title: str = "Probability Customer is Alive,\nby Frequency and Recency of a Customer",
+    xlabel: str = "Customer's Historical Frequency",
+    ylabel: str = "Customer's Recency",
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -400,6 +421,8 @@ def plot_probability_alive_matrix(
         A fitted model.
     max_frequency, max_recency : int, optional
         Size of the grid; default the largest frequency and age in the fitted data.
+    title, xlabel, ylabel : str, optional
+        Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -413,9 +436,9 @@ def plot_probability_alive_matrix(
     matrix = probability_alive_matrix(model, max_frequency, max_recency)
     ax = _axes(ax)
     _heatmap(ax, matrix, **kwargs)
-    ax.set_title("Probability Customer is Alive,\nby Frequency and Recency of a Customer")
-    ax.set_xlabel("Customer's Historical Frequency")
-    ax.set_ylabel("Customer's Recency")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
 
 
@@ -478,6 +501,7 @@ def plot_history_alive(
     transactions: pd.DataFrame,
     datetime_col: str,
     freq: str = "D",
+    start_date: Any = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -495,6 +519,9 @@ def plot_history_alive(
         Column of the transaction dates.
     freq : str, default "D"
         The period (a pandas frequency); several purchases in one period count once.
+    start_date : datetime-like, optional
+        Left end of the x axis, as in ``lifetimes`` (the path itself always starts
+        at the first purchase); default the first purchase.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     **kwargs
@@ -514,7 +541,8 @@ def plot_history_alive(
     ax.vlines(purchase_dates, ymin=0, ymax=1, colors="r", linestyles="dashed", label="purchases")
     ax.set_ylim(0, 1.0)
     ax.set_yticks(np.arange(0, 1.1, 0.1))
-    ax.set_xlim(path.index[0], path.index[-1])
+    left: Any = path.index[0] if start_date is None else pd.Timestamp(start_date)
+    ax.set_xlim(left, path.index[-1])
     ax.set_ylabel("P_alive")
     ax.set_title("History of P_alive")
     ax.legend(loc=3)
@@ -530,6 +558,7 @@ def expected_cumulative_transactions(
     datetime_format: str | None = None,
     freq: str = "D",
     freq_multiplier: int = 1,
+    set_index_date: bool = False,
 ) -> pd.DataFrame:
     r"""Actual and expected cumulative repeat transactions over calendar time.
 
@@ -564,19 +593,26 @@ def expected_cumulative_transactions(
         The period.
     freq_multiplier : int, default 1
         Periods of ``freq`` per model time unit (7 for a weekly model on daily data).
+    set_index_date : bool, default False
+        Index the rows by the last period each counts (a pandas ``PeriodIndex`` of
+        ``freq``: the first transaction's period plus :math:`E`) instead of by
+        :math:`k`.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``actual`` and ``predicted``, indexed by :math:`k` (model periods).
+        Columns ``actual`` and ``predicted``, indexed by :math:`k` (model periods),
+        or by period with ``set_index_date``.
     """
     model = _purchase_model(model)
     m = int(freq_multiplier)
     if m < 1:
-        raise ValueError(f"freq_multiplier must be a positive integer, got {freq_multiplier!r}")
+        raise ValueError(
+            f"freq_multiplier must be a positive integer, got {plain(freq_multiplier)}"
+        )
     if t < m:
         raise ValueError(f"t = {t} is shorter than one model period ({m} periods of {freq})")
-    offsets, _ = _period_offsets(transactions[datetime_col], freq, datetime_format)
+    offsets, start = _period_offsets(transactions[datetime_col], freq, datetime_format)
     log = pd.DataFrame({"customer": transactions[customer_id_col].to_numpy(), "offset": offsets})
     log = log.drop_duplicates()
     birth = log.groupby("customer")["offset"].transform("min")
@@ -591,17 +627,28 @@ def expected_cumulative_transactions(
     expected = np.zeros(ages.shape)
     expected[alive] = _as_array(model.expected_number_of_purchases_up_to_time(ages[alive] / m))
     predicted = expected @ born.astype(np.float64)
-    return pd.DataFrame({"actual": actual, "predicted": predicted}, index=pd.Index(k, name="t"))
+    index: pd.Index
+    if set_index_date:
+        index = pd.PeriodIndex([start + int(e) for e in ends], name=datetime_col)
+    else:
+        index = pd.Index(k, name="t")
+    return pd.DataFrame({"actual": actual, "predicted": predicted}, index=index)
 
 
 def _plot_tracking(
     frame: pd.DataFrame, t_cal: float, freq_multiplier: int, ax: Axes | None, **kwargs: Any
 ) -> Axes:
     ax = _axes(ax)
-    x = frame.index.to_numpy(dtype=np.float64)
+    if isinstance(frame.index, pd.PeriodIndex):  # set_index_date: x in dates
+        first = frame.index[0] - int(freq_multiplier)  # the first transaction's period
+        x: Any = frame.index.to_timestamp()
+        calibration_end: Any = (first + round(t_cal)).to_timestamp()
+    else:
+        x = frame.index.to_numpy(dtype=np.float64)
+        calibration_end = t_cal / freq_multiplier
     ax.plot(x, frame["actual"].to_numpy(), label="actual", **kwargs)
     ax.plot(x, frame["predicted"].to_numpy(), label="predicted", **kwargs)
-    ax.axvline(x=t_cal / freq_multiplier, color="r", linestyle="--")
+    ax.axvline(x=calibration_end, color="r", linestyle="--")
     ax.legend()
     return ax
 
@@ -615,8 +662,12 @@ def plot_cumulative_transactions(
     t_cal: float,
     datetime_format: str | None = None,
     freq: str = "D",
-    freq_multiplier: int = 1,
+    set_index_date: bool = False,
+    title: str = "Tracking Cumulative Transactions",
+    xlabel: str = "Time (model periods)",
+    ylabel: str = "Cumulative Transactions",
     ax: Axes | None = None,
+    freq_multiplier: int = 1,
     **kwargs: Any,
 ) -> Axes:
     """Actual and expected cumulative repeat transactions, calibration end marked.
@@ -641,10 +692,16 @@ def plot_cumulative_transactions(
         Passed to :func:`pandas.to_datetime`.
     freq : str, default "D"
         The period.
-    freq_multiplier : int, default 1
-        Periods of ``freq`` per model time unit.
+    set_index_date : bool, default False
+        Put dates on the x axis (the last period each point counts) instead of
+        model periods; see :func:`expected_cumulative_transactions`.
+    title, xlabel, ylabel : str, optional
+        Labels of the axes (defaults as in ``lifetimes``, except the x axis, which
+        counts model periods).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    freq_multiplier : int, default 1
+        Periods of ``freq`` per model time unit.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot`.
 
@@ -663,11 +720,12 @@ def plot_cumulative_transactions(
         datetime_format,
         freq,
         freq_multiplier,
+        set_index_date,
     )
     ax = _plot_tracking(frame, t_cal, freq_multiplier, ax, **kwargs)
-    ax.set_title("Tracking Cumulative Transactions")
-    ax.set_xlabel("Time (model periods)")
-    ax.set_ylabel("Cumulative Transactions")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
 
 
@@ -680,8 +738,12 @@ def plot_incremental_transactions(
     t_cal: float,
     datetime_format: str | None = None,
     freq: str = "D",
-    freq_multiplier: int = 1,
+    set_index_date: bool = False,
+    title: str = "Tracking Incremental Transactions",
+    xlabel: str = "Time (model periods)",
+    ylabel: str = "Transactions",
     ax: Axes | None = None,
+    freq_multiplier: int = 1,
     **kwargs: Any,
 ) -> Axes:
     """Actual and expected repeat transactions per model period, calibration end marked.
@@ -704,14 +766,209 @@ def plot_incremental_transactions(
         datetime_format,
         freq,
         freq_multiplier,
+        set_index_date,
     )
     incremental = cumulative.diff()
     incremental.iloc[0] = cumulative.iloc[0]
     ax = _plot_tracking(incremental, t_cal, freq_multiplier, ax, **kwargs)
-    ax.set_title("Tracking Incremental Transactions")
-    ax.set_xlabel("Time (model periods)")
-    ax.set_ylabel("Transactions")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax
+
+
+# -- the fitted mixing distributions ---------------------------------------------------------
+
+
+def plot_expected_repeat_purchases(
+    model: TransactionFitter,
+    title: str = "Expected Number of Repeat Purchases per Customer",
+    xlabel: str = "Time Since First Purchase",
+    ax: Axes | None = None,
+    label: str | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """A new customer's expected repeat purchases :math:`E[X(t)]` against time.
+
+    Solid over ``[0, max T]`` of the fitted data, dashed from there to 1.5 times
+    that (the extrapolation), as in ``lifetimes``.
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+        A fitted model with its data.
+    title, xlabel : str, optional
+        Title and label of the x axis.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    label : str, optional
+        Legend label of the solid line.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` (both lines).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With two lines: the fitted range and its extrapolation.
+    """
+    require(model, "transaction", needs="plot_expected_repeat_purchases needs a")
+    if model.data is None:
+        raise ValueError("plot_expected_repeat_purchases needs the fitted data: fit the model")
+    max_age = float(model.data["T"].max())
+    ax = _axes(ax)
+    inside = np.linspace(0.0, max_age, 100)
+    beyond = np.linspace(max_age, 1.5 * max_age, 100)
+    (line,) = ax.plot(
+        inside,
+        _as_array(model.expected_number_of_purchases_up_to_time(inside)),
+        label=label,
+        **kwargs,
+    )
+    ax.plot(
+        beyond,
+        _as_array(model.expected_number_of_purchases_up_to_time(beyond)),
+        linestyle="--",
+        color=line.get_color(),
+        **kwargs,
+    )
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if label is not None:
+        ax.legend(loc="lower right")
+    return ax
+
+
+def _gamma_density(shape: float, rate: float) -> tuple[FloatArray, FloatArray, float, float]:
+    """100 points of the Gamma(shape, rate) density up to its 99% quantile, its mean
+    and variance."""
+    from .model_comparison import _regularized_gamma_q
+
+    lo, hi = 0.0, (shape + 10.0 * math.sqrt(shape) + 10.0) / rate
+    for _ in range(200):  # bisection for P(X <= x) = 0.99
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _regularized_gamma_q(shape, rate * mid) > 0.01 else (lo, mid)
+    x = np.linspace(0.0, hi, 100)
+    with np.errstate(divide="ignore"):
+        log = shape * math.log(rate) + (shape - 1) * np.log(x) - rate * x - math.lgamma(shape)
+    return x, np.exp(log), shape / rate, shape / rate**2
+
+
+def _beta_density(a: float, b: float) -> tuple[FloatArray, FloatArray, float, float]:
+    """100 points of the Beta(a, b) density up to its 99% quantile (found on a fine
+    grid), its mean and variance."""
+    log_norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+
+    def density(x: FloatArray) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values: FloatArray = np.exp(log_norm + (a - 1) * np.log(x) + (b - 1) * np.log1p(-x))
+        return values
+
+    # The CDF on a grid fine near 0 and 1, where the density may be unbounded.
+    u = np.linspace(0.0, 1.0, 20001)[1:-1]
+    grid = (1 - np.cos(np.pi * u)) / 2
+    cdf = np.concatenate(
+        ([0.0], np.cumsum(np.diff(grid) * (density(grid[1:]) + density(grid[:-1])) / 2))
+    )
+    cdf /= cdf[-1]
+    limit = float(grid[min(int(np.searchsorted(cdf, 0.99)), len(grid) - 1)])
+    x = np.linspace(0.0, limit, 100)
+    mean = a / (a + b)
+    return x, density(x), mean, a * b / ((a + b) ** 2 * (a + b + 1))
+
+
+def _plot_density(
+    x: FloatArray,
+    y: FloatArray,
+    mean: float,
+    variance: float,
+    suptitle: str,
+    xlabel: str,
+    ylabel: str,
+    suptitle_fontsize: float,
+    ax: Axes | None,
+    **kwargs: Any,
+) -> Axes:
+    ax = _axes(ax)
+    ax.figure.suptitle(suptitle, fontsize=suptitle_fontsize, fontweight="bold")
+    finite = np.isfinite(y)
+    ax.plot(x[finite], y[finite], **kwargs)
+    ax.set_title(f"mean: {mean:.3f}, var: {variance:.3f}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_transaction_rate_heterogeneity(
+    model: TransactionFitter,
+    suptitle: str = "Heterogeneity in Transaction Rate",
+    xlabel: str = "Transaction Rate",
+    ylabel: str = "Density",
+    suptitle_fontsize: float = 14,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    r"""The fitted distribution of purchase rates, :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)`.
+
+    The density up to its 99% quantile, with the mean :math:`r / \alpha` and variance
+    :math:`r / \alpha^2` in the title, as in ``lifetimes``.
+
+    Parameters
+    ----------
+    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+        A model with parameters.
+    suptitle, xlabel, ylabel : str, optional
+        Figure title and axis labels.
+    suptitle_fontsize : float, default 14
+        Font size of the figure title.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    require(model, "transaction", needs="plot_transaction_rate_heterogeneity needs a")
+    params = model.params_
+    x, y, mean, variance = _gamma_density(float(params["r"]), float(params["alpha"]))
+    return _plot_density(
+        x, y, mean, variance, suptitle, xlabel, ylabel, suptitle_fontsize, ax, **kwargs
+    )
+
+
+def plot_dropout_rate_heterogeneity(
+    model: TransactionFitter,
+    suptitle: str = "Heterogeneity in Dropout Probability",
+    xlabel: str = "Dropout Probability p",
+    ylabel: str = "Density",
+    suptitle_fontsize: float = 14,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    r"""The fitted distribution of drop-out: :math:`p \sim \mathrm{Beta}(a, b)` for
+    BG/NBD and MBG/NBD, the rate :math:`\mu \sim \mathrm{Gamma}(s, \beta)` for
+    Pareto/NBD (``lifetimes`` has the former only).
+
+    The density up to its 99% quantile, with its mean and variance in the title.
+    Parameters as :func:`plot_transaction_rate_heterogeneity`; for the Pareto/NBD
+    the default ``xlabel`` is replaced by "Dropout Rate mu" unless given.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    require(model, "transaction", needs="plot_dropout_rate_heterogeneity needs a")
+    params = model.params_
+    if "s" in params.index:
+        x, y, mean, variance = _gamma_density(float(params["s"]), float(params["beta"]))
+        if xlabel == "Dropout Probability p":
+            xlabel = "Dropout Rate mu"
+    else:
+        x, y, mean, variance = _beta_density(float(params["a"]), float(params["b"]))
+    return _plot_density(
+        x, y, mean, variance, suptitle, xlabel, ylabel, suptitle_fontsize, ax, **kwargs
+    )
 
 
 # -- contractual retention -----------------------------------------------------------------
@@ -736,7 +993,7 @@ def _empirical_survival(model: _ContractualFitter, survivors: Any) -> dict[str, 
     for label, counts in columns.items():
         counts = counts[~np.isnan(counts)]
         if counts.size == 0 or not counts[0] > 0:
-            raise ValueError(f"cohort {label!r} needs a positive count at period 0")
+            raise ValueError(f"cohort {plain(label)} needs a positive count at period 0")
         shares[label] = counts / counts[0]
     return shares
 
@@ -804,7 +1061,7 @@ def plot_retention(
     """
     require(model, "contractual", needs="plot_retention needs a")
     if kind not in ("survival", "retention"):
-        raise ValueError(f"kind must be 'survival' or 'retention', got {kind!r}")
+        raise ValueError(f"kind must be 'survival' or 'retention', got {plain(kind)}")
     observed = _empirical_survival(model, survivors)
     if periods is None:
         periods = max((s.size - 1 for s in observed.values()), default=12)

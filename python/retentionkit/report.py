@@ -67,14 +67,23 @@ class TimeUnit:
     multiplier: int  # periods per time unit
     clv_freq: str  # the CLV's name of the unit
     name: str  # plural, for the text
+    meaning: str = ""  # how times are counted, for the report's details
 
 
-#: ``--freq``: weeks are counted in days / 7 (as Fader, Hardie & Lee 2005: purchases
-#: on different days of a week are distinct), months are calendar months.
+#: ``freq``: each name means what the same ``freq`` (with ``freq_multiplier``) means
+#: in :func:`~retentionkit.utils.summary_data_from_transaction_data`. "D7" (the
+#: default) counts weeks as days / 7, as Fader, Hardie & Lee (2005) do: purchases on
+#: different days of a week are distinct; "W" counts calendar weeks ending on Sunday
+#: (purchases in one such week count once), as ``freq="W"`` there and in lifetimes.
 TIME_UNITS: dict[str, TimeUnit] = {
-    "D": TimeUnit("D", 1, "D", "days"),
-    "W": TimeUnit("D", 7, "W", "weeks"),
-    "M": TimeUnit("M", 1, "M", "months"),
+    "D": TimeUnit("D", 1, "D", "days", "days"),
+    "D7": TimeUnit(
+        "D", 7, "W", "weeks", "weeks of 7 days (days / 7; purchases on different days count apart)"
+    ),
+    "W": TimeUnit(
+        "W", 1, "W", "weeks", "calendar weeks ending on Sunday (purchases in one week count once)"
+    ),
+    "M": TimeUnit("M", 1, "M", "months", "calendar months (purchases in one month count once)"),
 }
 
 #: ``model=``: key -> (fitter class, display name).
@@ -179,7 +188,7 @@ def build_report(
     monetary_value_col: str | None = None,
     *,
     datetime_format: str | None = None,
-    freq: str = "W",
+    freq: str = "D7",
     holdout_start: Any = None,
     observation_end: Any = None,
     model: str = "best",
@@ -205,10 +214,14 @@ def build_report(
         no CLV: customers are valued by their expected purchases.
     datetime_format : str, optional
         Passed to :func:`pandas.to_datetime`.
-    freq : {"D", "W", "M"}, default "W"
-        Time unit of the models: days, weeks (counted as days / 7, so purchases on
-        different days are distinct, as in Fader, Hardie & Lee 2005) or calendar
-        months (purchases in one month count once).
+    freq : {"D", "D7", "W", "M"}, default "D7"
+        Time unit of the models, each name with the meaning it has in
+        :func:`~retentionkit.utils.summary_data_from_transaction_data`: "D" days;
+        "D7" weeks of 7 days (``freq="D", freq_multiplier=7`` there: times in days
+        / 7, purchases on different days distinct, as in Fader, Hardie & Lee
+        2005); "W" calendar weeks ending on Sunday (``freq="W"``, as in
+        ``lifetimes``: purchases in one week count once, times in whole weeks);
+        "M" calendar months.
     holdout_start : datetime-like, optional
         First moment of the holdout period; the calibration period is everything
         before. Default: the day halfway between the first and the last

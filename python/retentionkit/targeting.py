@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._registry import require
+from ._validation import plain
 from .fitters._discounting import periods_per_month
 from .fitters.gamma_gamma_fitter import GammaGammaFitter
 from .fitters.transaction_fitter import TransactionFitter
@@ -82,16 +83,16 @@ class SegmentThresholds:
     def __post_init__(self) -> None:
         if not 0.0 < self.high_value_quantile < 1.0:
             raise ValueError(
-                f"high_value_quantile must be in (0, 1), got {self.high_value_quantile!r}"
+                f"high_value_quantile must be in (0, 1), got {plain(self.high_value_quantile)}"
             )
         if not 0.0 <= self.lost_threshold <= self.alive_threshold <= 1.0:
             raise ValueError(
                 "need 0 <= lost_threshold <= alive_threshold <= 1, got "
-                f"lost_threshold={self.lost_threshold!r}, "
-                f"alive_threshold={self.alive_threshold!r}"
+                f"lost_threshold={plain(self.lost_threshold)}, "
+                f"alive_threshold={plain(self.alive_threshold)}"
             )
         if self.high_value_min is not None and not math.isfinite(self.high_value_min):
-            raise ValueError(f"high_value_min must be finite, got {self.high_value_min!r}")
+            raise ValueError(f"high_value_min must be finite, got {plain(self.high_value_min)}")
 
     def value_cutoff(self, value: pd.Series) -> float:
         """The value from which a customer is high value (see the class docstring)."""
@@ -181,9 +182,10 @@ def customer_table(
         ``expected_spend`` (:math:`E[M \mid x, m_x]`: for ``frequency == 0`` the
         population mean :math:`pv/(q-1)`), ``clv`` [``clv_lower``,
         ``clv_upper``]; then ``value_at_risk`` (the value, ``clv`` or
-        ``expected_purchases``, times :math:`1 - P(\text{alive})`: what is lost
-        if the customer has in fact gone) and ``segment`` (an ordered categorical;
-        see :class:`SegmentThresholds`).
+        ``expected_purchases``, times :math:`1 - P(\text{alive})`: a score,
+        large for customers both valuable and in doubt, that ranks them; not an
+        amount that will be lost or that contacting them would save) and
+        ``segment`` (an ordered categorical; see :class:`SegmentThresholds`).
 
     Raises
     ------
@@ -225,7 +227,7 @@ def customer_table(
     if horizon is None:
         horizon = math.ceil(time) * per_month
     if not horizon >= 0:
-        raise ValueError(f"horizon must be non-negative, got {horizon!r}")
+        raise ValueError(f"horizon must be non-negative, got {plain(horizon)}")
 
     frequency = summary["frequency"].astype(np.float64)
     recency = summary["recency"].astype(np.float64)
@@ -250,7 +252,7 @@ def customer_table(
             first = summary.index[np.flatnonzero(bad.to_numpy())[0]]
             raise ValueError(
                 f"{int(bad.sum())} customer(s) with repeat purchases have a mean spend that is "
-                f"not positive (first: {first!r}); the Gamma-Gamma spend model needs positive "
+                f"not positive (first: {plain(first)}); the Gamma-Gamma spend model needs positive "
                 "values: remove or correct them"
             )
         # Customers without repeat purchases get the population mean: their mean
@@ -377,7 +379,7 @@ def _check_table(table: pd.DataFrame, n: int) -> None:
     if missing:
         raise ValueError(f"not a customer_table: it lacks the column(s) {', '.join(missing)}")
     if not (isinstance(n, (int, np.integer)) and n >= 0):
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        raise ValueError(f"n must be a non-negative integer, got {plain(n)}")
 
 
 def _series(values: object, index: pd.Index) -> pd.Series:

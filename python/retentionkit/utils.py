@@ -3,7 +3,8 @@
 :func:`summary_data_from_transaction_data` and :func:`calibration_and_holdout_data`
 take ``lifetimes``' arguments in ``lifetimes``' order and return the same frames
 (checked value for value against ``lifetimes`` 0.11.3 on the CDNOW log), computed
-in Rust: customer ids are factorised with pandas, datetimes converted to pandas
+in Rust: integer customer ids are factorised by the core (other ids with pandas),
+datetimes converted to pandas
 period ordinals (so weeks end on Sunday and months are calendar months, as with
 ``Series.dt.to_period``), and the grouping is done in parallel without the GIL.
 
@@ -33,13 +34,16 @@ import pandas as pd
 
 from . import _core
 from ._core import InvalidDataError
-from ._validation import as_float_array, index_label, invalid_data_error
+from ._validation import as_float_array, index_label, invalid_data_error, plain
+from .fitters._discounting import TIME_UNIT_ATTR, summary_time_unit
 
 __all__ = [
     "CohortTable",
     "InvalidDataError",
+    "calculate_alive_path",
     "calibration_and_holdout_data",
     "cohort_table",
+    "expected_cumulative_transactions",
     "summary_data_from_transaction_data",
 ]
 
@@ -98,11 +102,13 @@ def summary_data_from_transaction_data(
         End of observation; defaults to the latest transaction. A transaction in
         a later period is an error (``lifetimes`` drops it silently).
     freq : str, default "D"
-        A pandas period frequency with multiple 1: "D", "W" (weeks ending on
-        Sunday), "M", "h", ...
+        A pandas period frequency with multiple 1: "D", "W" (calendar weeks
+        ending on Sunday: all purchases in one such week count as one, and times
+        are whole weeks, as in ``lifetimes``), "M", "h", ...
     freq_multiplier : float, default 1
         Divides recency and T (e.g. ``freq="h", freq_multiplier=24`` gives days
-        at hour resolution).
+        at hour resolution; ``freq="D", freq_multiplier=7`` gives weeks counted
+        exactly as days / 7, where purchases on different days are distinct).
     include_first_transaction : bool, default False
         Count the first purchase in frequency and monetary value (leave False
         for the models, which count repeat purchases).
@@ -116,7 +122,12 @@ def summary_data_from_transaction_data(
     pandas.DataFrame
         Indexed by customer id (named ``customer_id_col``, sorted), float columns
         ``frequency``, ``recency``, ``T`` and, with ``monetary_value_col``,
-        ``monetary_value``.
+        ``monetary_value``. ``attrs["time_unit"]`` holds the time unit of recency
+        and T as the CLV names it ("H", "D", "W" or "M") when it is one of them:
+        "D" for ``freq="D"`` (or ``"h"`` with multiplier 24), "W" for ``freq="W"``
+        (calendar weeks) and for ``freq="D", freq_multiplier=7`` (days / 7), "M"
+        for ``freq="M"``. Fitters fitted on the summary record it (``time_unit_``)
+        and the CLV uses it when no ``freq`` is given.
 
     Raises
     ------
@@ -149,7 +160,7 @@ def summary_data_from_transaction_data(
     if observation_period_end is None:
         end = log.times.max()
     else:
-        end = pd.to_datetime(observation_period_end, format=datetime_format)
+        end = _to_datetime(observation_period_end, datetime_format, "observation_period_end")
     end_ordinal = _period_ordinal(end, freq)
     ordinals = _period_ordinals(log.times, freq)
     if drop_invalid:
@@ -169,7 +180,8 @@ def summary_data_from_transaction_data(
     columns = {"frequency": x, "recency": t_x, "T": age}
     if monetary is not None:
         columns["monetary_value"] = monetary
-    return pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    summary = pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    return _with_time_unit(summary, freq, freq_multiplier)
 
 
 def calibration_and_holdout_data(
@@ -225,7 +237,8 @@ def calibration_and_holdout_data(
     pandas.DataFrame
         Indexed by customer id, float columns ``frequency_cal``, ``recency_cal``,
         ``T_cal``, [``monetary_value_cal``], ``frequency_holdout``,
-        [``monetary_value_holdout``], ``duration_holdout``.
+        [``monetary_value_holdout``], ``duration_holdout``; ``attrs["time_unit"]``
+        as for :func:`summary_data_from_transaction_data`.
 
     Raises
     ------
@@ -242,8 +255,8 @@ def calibration_and_holdout_data(
     if observation_period_end is None:
         obs_end = log.times.max()
     else:
-        obs_end = pd.to_datetime(observation_period_end, format=datetime_format)
-    cal_end = pd.to_datetime(calibration_period_end, format=datetime_format)
+        obs_end = _to_datetime(observation_period_end, datetime_format, "observation_period_end")
+    cal_end = _to_datetime(calibration_period_end, datetime_format, "calibration_period_end")
     if cal_end > obs_end:
         raise ValueError(
             f"calibration_period_end ({cal_end}) is after observation_period_end ({obs_end})"
@@ -287,7 +300,52 @@ def calibration_and_holdout_data(
     if monetary_holdout is not None:
         columns["monetary_value_holdout"] = monetary_holdout
     columns["duration_holdout"] = np.full(len(x), duration)
-    return pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    summary = pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    return _with_time_unit(summary, freq, freq_multiplier)
+
+
+def calculate_alive_path(
+    model: Any, transactions: pd.DataFrame, datetime_col: str, t: int, freq: str = "D"
+) -> pd.Series:
+    """P(alive) of one customer at the end of each period since the first purchase.
+
+    ``lifetimes.utils.calculate_alive_path``, with its argument order; the same
+    as :func:`retentionkit.plotting.alive_path` (see there).
+    """
+    from .plotting import alive_path
+
+    return alive_path(model, t, transactions, datetime_col, freq)
+
+
+def expected_cumulative_transactions(
+    model: Any,
+    transactions: pd.DataFrame,
+    datetime_col: str,
+    customer_id_col: str,
+    t: int,
+    datetime_format: str | None = None,
+    freq: str = "D",
+    freq_multiplier: int = 1,
+    set_index_date: bool = False,
+) -> pd.DataFrame:
+    """Actual and expected cumulative repeat transactions over calendar time.
+
+    ``lifetimes.utils.expected_cumulative_transactions``; the same as
+    :func:`retentionkit.plotting.expected_cumulative_transactions` (see there).
+    """
+    from . import plotting
+
+    return plotting.expected_cumulative_transactions(
+        model,
+        transactions,
+        datetime_col,
+        customer_id_col,
+        t,
+        datetime_format,
+        freq,
+        freq_multiplier,
+        set_index_date,
+    )
 
 
 @dataclass(frozen=True)
@@ -536,9 +594,21 @@ class _Log:
             raise TypeError(
                 f"transactions must be a pandas DataFrame, got {type(transactions).__name__}"
             )
+        columns = {"customer_id_col": customer_id_col, "datetime_col": datetime_col}
+        if monetary_value_col is not None:
+            columns["monetary_value_col"] = monetary_value_col
+        for argument, column in columns.items():
+            if column not in transactions.columns:
+                present = ", ".join(plain(c) for c in transactions.columns)
+                raise ValueError(
+                    f"{argument}={plain(column)} is not a column of transactions; "
+                    f"its columns are {present}"
+                )
         if len(transactions) == 0:
             raise ValueError("the transaction log is empty")
-        times = pd.to_datetime(transactions[datetime_col], format=datetime_format)
+        times = _to_datetime(
+            transactions[datetime_col], datetime_format, f"the column {plain(datetime_col)}"
+        )
         amounts = None
         if monetary_value_col is not None:
             amounts = as_float_array(transactions[monetary_value_col], monetary_value_col)
@@ -589,13 +659,26 @@ class _Log:
         if len(self.ids) == 0:
             raise ValueError(_NONE_LEFT)
 
-    def factorize(self) -> tuple[IntArray, pd.Index]:
-        """Dense int64 codes of the ids, in sorted id order when ids sort."""
+    def factorize(self) -> tuple[npt.NDArray[np.uint32] | IntArray, pd.Index]:
+        """Dense codes of the ids, in sorted id order when ids sort.
+
+        Integer ids (numpy dtypes that fit in int64) are factorised by the core,
+        in parallel (``_core.factorize_int64``: a table over the id range, or a
+        hash map for sparse ids); other ids (strings, objects, extension dtypes)
+        by :func:`pandas.factorize`.
+        """
+        dtype = self.ids.dtype
+        if isinstance(dtype, np.dtype) and (
+            dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8)
+        ):
+            values = np.ascontiguousarray(self.ids.to_numpy(), dtype=np.int64)
+            codes, uniques = _core.factorize_int64(values)
+            return codes, pd.Index(uniques.astype(dtype, copy=False))
         try:
-            codes, uniques = pd.factorize(self.ids, sort=True)
+            pandas_codes, pandas_uniques = pd.factorize(self.ids, sort=True)
         except TypeError:  # ids of mixed types: keep the order of appearance
-            codes, uniques = pd.factorize(self.ids)
-        return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques)
+            pandas_codes, pandas_uniques = pd.factorize(self.ids)
+        return np.ascontiguousarray(pandas_codes, dtype=np.int64), pd.Index(pandas_uniques)
 
     def original_position(self, row: int) -> int:
         return row if self.positions is None else int(self.positions[row])
@@ -610,15 +693,15 @@ class _Log:
         text = f"first offending row: {position}"
         label = self.label(position)
         if label is not None:
-            text += f" [index label {label!r}]"
+            text += f" [index label {plain(label)}]"
         return text
 
     def detail(self, row: int) -> str:
         """The caller's values of a row (``row`` counts the kept rows)."""
         id_col, time_col, value_col = self.names
-        text = f"{id_col}={self.ids.iloc[row]!r}, {time_col}={self.times.iloc[row]}"
+        text = f"{id_col}={plain(self.ids.iloc[row])}, {time_col}={self.times.iloc[row]}"
         if self.amounts is not None:
-            text += f", {value_col}={self.amounts[row]!r}"
+            text += f", {value_col}={plain(self.amounts[row])}"
         return text
 
     def message(self, row: int, rule: str) -> str:
@@ -652,14 +735,32 @@ class _Log:
             raise
 
 
+def _to_datetime(value: Any, datetime_format: str | None, what: str) -> Any:
+    """``pd.to_datetime(value, format=datetime_format)``, with a message that points
+    to this module's ``datetime_format`` argument (pandas' own advice names
+    arguments of ``pd.to_datetime`` that these functions do not have)."""
+    try:
+        return pd.to_datetime(value, format=datetime_format)
+    except (ValueError, TypeError, OverflowError) as exc:
+        reason = str(exc).split("You might want to try")[0].strip().rstrip(".,;")
+        if datetime_format is None:
+            hint = (
+                'give datetime_format= (e.g. datetime_format="%d/%m/%Y") if the dates '
+                "are not in ISO form (2024-01-31)"
+            )
+        else:
+            hint = f"check datetime_format={plain(datetime_format)}"
+        raise ValueError(f"could not read {what} as datetimes: {reason}; {hint}") from None
+
+
 def _period_dtype(freq: str) -> pd.PeriodDtype:
     try:
         dtype = pd.PeriodDtype(freq)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"freq={freq!r} is not a pandas period frequency: {exc}") from None
+        raise ValueError(f"freq={plain(freq)} is not a pandas period frequency: {exc}") from None
     if dtype.freq.n != 1:
         raise ValueError(
-            f"freq={freq!r} has a multiple; use the base frequency with freq_multiplier "
+            f"freq={plain(freq)} has a multiple; use the base frequency with freq_multiplier "
             "(as lifetimes, whose freq must be a numpy time unit)"
         )
     return dtype
@@ -695,6 +796,15 @@ def _period_ordinal(moment: Any, freq: str) -> int:
     if pd.isna(moment):
         raise ValueError("the observation or calibration end is missing (NaT)")
     return int(pd.Timestamp(moment).to_period(freq).ordinal)
+
+
+def _with_time_unit(summary: pd.DataFrame, freq: str, freq_multiplier: float) -> pd.DataFrame:
+    """Record the summary's time unit in ``attrs`` (see the Returns of
+    :func:`summary_data_from_transaction_data`)."""
+    unit = summary_time_unit(freq, freq_multiplier)
+    if unit is not None:
+        summary.attrs[TIME_UNIT_ATTR] = unit
+    return summary
 
 
 def _customer_index(ids: pd.Index, customer: npt.NDArray[Any], name: str) -> pd.Index:

@@ -10,6 +10,7 @@
 
 mod compressed_data;
 mod customer_data;
+mod factorize;
 mod retention_data;
 pub(crate) mod spend_data;
 pub mod transaction_summary;
@@ -17,6 +18,7 @@ pub(crate) mod validation;
 
 pub use compressed_data::CompressedData;
 pub use customer_data::CustomerData;
+pub use factorize::factorize_sorted;
 pub use retention_data::RetentionData;
 pub use spend_data::{CompressedSpend, SpendData, ZeroFrequency};
 pub(crate) use validation::{

@@ -1,12 +1,14 @@
 //! Bindings of the transaction-log summaries (`crate::data::transaction_summary`). The pandas
-//! layer (`retentionkit.utils`) factorises the ids, converts datetimes to period
-//! ordinals and passes int64 arrays, read here without copying.
+//! layer (`retentionkit.utils`) factorises the ids (integer ids here, with
+//! [`factorize_int64`]; others with pandas), converts datetimes to period ordinals and
+//! passes the arrays, read here without copying.
 
 use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use super::{detach, optional_slice, vec_to_py};
+use crate::data::factorize_sorted;
 use crate::data::transaction_summary::{
     self as summary, HoldoutOptions, SummaryOptions, TransactionSummary,
 };
@@ -21,6 +23,41 @@ type SummaryColumns<'py> = (
     Array<'py, f64>,
     Option<Array<'py, f64>>,
 );
+
+/// Customer codes: uint32 (from [`factorize_int64`]) or int64 (from `pandas.factorize`).
+#[derive(FromPyObject)]
+enum Codes<'py> {
+    U32(PyReadonlyArray1<'py, u32>),
+    I64(PyReadonlyArray1<'py, i64>),
+}
+
+/// Runs `$body` with `$c` bound to the codes' slice, whatever their type.
+macro_rules! with_codes {
+    ($codes:expr, |$c:ident| $body:expr) => {
+        match &$codes {
+            Codes::U32(array) => {
+                let $c = view("customers", array)?;
+                $body
+            }
+            Codes::I64(array) => {
+                let $c = view("customers", array)?;
+                $body
+            }
+        }
+    };
+}
+
+/// Dense uint32 codes of int64 ids in sorted id order, and the distinct ids:
+/// `pandas.factorize(ids, sort=True)`, in parallel and without the GIL.
+#[pyfunction]
+fn factorize_int64<'py>(
+    py: Python<'py>,
+    ids: PyReadonlyArray1<'py, i64>,
+) -> PyResult<(Array<'py, u32>, Array<'py, i64>)> {
+    let ids = view("ids", &ids)?;
+    let (codes, uniques) = py.detach(|| factorize_sorted(ids));
+    Ok((codes.into_pyarray(py), uniques.into_pyarray(py)))
+}
 
 /// A contiguous view of a 1-d numpy array, without copying.
 fn view<'a, T: Element>(name: &str, array: &'a PyReadonlyArray1<'_, T>) -> PyResult<&'a [T]> {
@@ -51,7 +88,7 @@ fn columns(py: Python<'_>, s: TransactionSummary) -> SummaryColumns<'_> {
 #[allow(clippy::too_many_arguments)]
 fn summarize_transactions<'py>(
     py: Python<'py>,
-    customers: PyReadonlyArray1<'py, i64>,
+    customers: Codes<'py>,
     times: PyReadonlyArray1<'py, i64>,
     observation_end: i64,
     amounts: Option<PyReadonlyArray1<'py, f64>>,
@@ -59,7 +96,7 @@ fn summarize_transactions<'py>(
     freq_multiplier: f64,
     include_first_transaction: bool,
 ) -> PyResult<SummaryColumns<'py>> {
-    let (c, t) = (view("customers", &customers)?, view("times", &times)?);
+    let t = view("times", &times)?;
     let a = optional_slice("amounts", &amounts)?;
     let options = SummaryOptions {
         observation_end,
@@ -67,7 +104,9 @@ fn summarize_transactions<'py>(
         freq_multiplier,
         include_first_transaction,
     };
-    let s = detach(py, || summary::summarize(c, t, a, &options))?;
+    let s = with_codes!(customers, |c| detach(py, || summary::summarize(
+        c, t, a, &options
+    ))?);
     Ok(columns(py, s))
 }
 
@@ -82,7 +121,7 @@ fn summarize_transactions<'py>(
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn calibration_and_holdout<'py>(
     py: Python<'py>,
-    customers: PyReadonlyArray1<'py, i64>,
+    customers: Codes<'py>,
     times: PyReadonlyArray1<'py, i64>,
     calibration_end: i64,
     observation_end: i64,
@@ -97,7 +136,7 @@ fn calibration_and_holdout<'py>(
     Option<Array<'py, f64>>,
     f64,
 )> {
-    let (c, t) = (view("customers", &customers)?, view("times", &times)?);
+    let t = view("times", &times)?;
     let a = optional_slice("amounts", &amounts)?;
     let h = match &holdout {
         Some(h) => Some(view("holdout", h)?),
@@ -110,9 +149,9 @@ fn calibration_and_holdout<'py>(
         freq_multiplier,
         include_first_transaction,
     };
-    let out = detach(py, || {
+    let out = with_codes!(customers, |c| detach(py, || {
         summary::calibration_and_holdout(c, t, a, h, &options)
-    })?;
+    })?);
     Ok((
         columns(py, out.calibration),
         vec_to_py(py, out.frequency_holdout),
@@ -123,6 +162,7 @@ fn calibration_and_holdout<'py>(
 
 /// Adds the transaction-summary functions to `_core`.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(factorize_int64, m)?)?;
     m.add_function(wrap_pyfunction!(summarize_transactions, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_and_holdout, m)?)?;
     Ok(())

@@ -85,7 +85,7 @@ def _write(path: Path, text: str) -> Path:
         ("frequency,recency\n1,2\n", "lacks the column(s) T"),
         ("frequency,recency,T\n1,2,5\n0,0,5\n2,3,5\n3,9,5\n", "recency must not exceed T"),
         ("frequency,recency,T\n1,2,5\n-1,0,5\n", "frequency"),
-        ("frequency,recency,T\n1,2,5\nx,0,5\n", "numeric"),
+        ("frequency,recency,T\n1,2,5\nx,0,5\n", "must be a number"),
         ("", "cannot read"),
     ],
 )
@@ -105,7 +105,7 @@ def test_invalid_row_names_the_customer(tmp_path: Path) -> None:
     _write(tmp_path / "data.csv", "ID,frequency,recency,T\nA,1,2,5\nB,0,0,5\nC,3,9,5\n")
     result = run("fit", "data.csv", cwd=tmp_path)
     assert result.returncode == 2
-    assert "row: 2" in result.stderr and "'C'" in result.stderr
+    assert "data.csv line 4 ('C,3,9,5')" in result.stderr
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

@@ -265,6 +265,41 @@ def test_cumulative_and_incremental_transactions(bgf: BetaGeoFitter, multiplier:
     np.testing.assert_allclose(ax.lines[1].get_ydata(), np.diff(predicted, prepend=0), rtol=1e-12)
 
 
+def test_set_index_date_labels_each_row_by_its_last_period(bgf: BetaGeoFitter) -> None:
+    from retentionkit.utils import expected_cumulative_transactions
+
+    log = _tiny_log()
+    by_k = plotting.expected_cumulative_transactions(bgf, log, "when", "id", 6, freq_multiplier=2)
+    by_date = expected_cumulative_transactions(
+        bgf, log, "when", "id", 6, freq_multiplier=2, set_index_date=True
+    )
+    np.testing.assert_array_equal(by_date.to_numpy(), by_k.to_numpy())
+    # Model periods of 2 days from 2020-01-01: they end on days 2, 4 and 6.
+    assert list(by_date.index.astype(str)) == ["2020-01-03", "2020-01-05", "2020-01-07"]
+    ax = plotting.plot_cumulative_transactions(
+        bgf, log, "when", "id", 6, 4, None, "D", True, freq_multiplier=2
+    )
+    _render(ax)
+    dates = pd.to_datetime(["2020-01-03", "2020-01-05", "2020-01-07"])
+    import matplotlib.dates as mdates
+
+    assert list(pd.to_datetime(ax.lines[0].get_xdata())) == list(dates)
+    line = ax.lines[2].get_xdata()[0]  # the calibration end, day 4
+    line = line if isinstance(line, float) else mdates.date2num(line)
+    assert line == pytest.approx(mdates.date2num(pd.Timestamp("2020-01-05")))
+
+
+def test_history_alive_start_date_sets_the_left_limit(
+    bgf: BetaGeoFitter, transactions: pd.DataFrame
+) -> None:
+    import matplotlib.dates as mdates
+
+    customer = transactions[transactions["customer_id"] == 1]
+    ax = plotting.plot_history_alive(bgf, 40, customer, "date", "W", "1996-12-01")
+    _render(ax)
+    assert ax.get_xlim()[0] == pytest.approx(mdates.date2num(pd.Timestamp("1996-12-01")))
+
+
 def test_cumulative_transactions_on_cdnow(bgf: BetaGeoFitter, transactions: pd.DataFrame) -> None:
     # FHL (2005), Figure 4: 78 weeks of daily data, a weekly model, calibration 39 weeks.
     frame = plotting.expected_cumulative_transactions(
@@ -343,3 +378,52 @@ def test_cohort_retention_heatmap() -> None:
     assert not ax.texts
     with pytest.raises(TypeError, match="DataFrame"):
         plotting.plot_cohort_retention(table.to_numpy())  # type: ignore[arg-type]
+
+
+# -- lifetimes' plots of the fitted distributions ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["bgf", "mbgf", "pnbd"])
+def test_expected_repeat_purchases(cdnow_models: dict[str, Any], name: str) -> None:
+    model = cdnow_models[name]
+    ax = plotting.plot_expected_repeat_purchases(model, label="model")
+    _render(ax)
+    fitted, extrapolated = ax.get_lines()
+    max_age = model.data["T"].max()
+    assert fitted.get_xdata()[-1] == pytest.approx(max_age)
+    assert extrapolated.get_xdata()[-1] == pytest.approx(1.5 * max_age)
+    assert extrapolated.get_linestyle() == "--"
+    for line in (fitted, extrapolated):
+        t = np.asarray(line.get_xdata())
+        np.testing.assert_allclose(
+            line.get_ydata(), model.expected_number_of_purchases_up_to_time(t), rtol=1e-12
+        )
+
+
+def test_heterogeneity_densities_and_their_99_percent_range(
+    cdnow_models: dict[str, Any],
+) -> None:
+    mpmath = pytest.importorskip("mpmath")
+    bgf, pnbd = cdnow_models["bgf"], cdnow_models["pnbd"]
+    r, alpha, a, b = bgf.params_
+    cases = [
+        (plotting.plot_transaction_rate_heterogeneity(bgf), "gamma", r, alpha),
+        (plotting.plot_dropout_rate_heterogeneity(bgf), "beta", a, b),
+        (plotting.plot_dropout_rate_heterogeneity(pnbd), "gamma", *pnbd.params_[["s", "beta"]]),
+    ]
+    for ax, kind, p, q in cases:
+        _render(ax)
+        (line,) = ax.get_lines()
+        x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        if kind == "gamma":
+            pdf = [float(q**p * v ** (p - 1) * mpmath.exp(-q * v) / mpmath.gamma(p)) for v in x]
+            cdf = float(mpmath.gammainc(p, 0, q * x[-1], regularized=True))
+            mean, var = p / q, p / q**2
+        else:
+            pdf = [float(v ** (p - 1) * (1 - v) ** (q - 1) / mpmath.beta(p, q)) for v in x]
+            cdf = float(mpmath.betainc(p, q, 0, x[-1], regularized=True))
+            mean, var = p / (p + q), p * q / ((p + q) ** 2 * (p + q + 1))
+        np.testing.assert_allclose(y, pdf, rtol=1e-9)
+        assert cdf == pytest.approx(0.99, abs=1e-4)
+        assert ax.get_title() == f"mean: {mean:.3f}, var: {var:.3f}"
+    assert cases[2][0].get_xlabel() == "Dropout Rate mu"

@@ -18,7 +18,7 @@ from retentionkit.report import TITLE, Progress, build_report
 
 pytest.importorskip("matplotlib")
 
-SECTIONS = ["glance", "how-to-read", "contact", "segments", "models", "details"]
+SECTIONS = ["glance", "verdict", "how-to-read", "contact", "segments", "models", "details"]
 CSV_COLUMNS = [
     "customer_id",
     "frequency",

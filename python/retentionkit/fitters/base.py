@@ -8,8 +8,11 @@ This module turns those into the pandas objects ``lifetimes`` users know.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import os
+import types
 from typing import Any, ClassVar, Protocol, Union
 
 import numpy as np
@@ -17,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
+from ._discounting import FREQ_CODES, TIME_UNIT_ATTR, time_unit_of
 
 __all__ = ["BaseFitter", "NotFittedError"]
 
@@ -49,6 +53,22 @@ class CoreModel(Protocol):
     def to_json(self) -> str: ...
 
 
+class _class_or_instance_method:
+    """A method that, called on the class, runs on a new instance (``cls()``).
+
+    ``BetaGeoFitter.load_model(path)`` and ``BetaGeoFitter().load_model(path)``
+    both work, as ``lifetimes`` users write either.
+    """
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        target = cls() if obj is None else obj
+        return types.MethodType(self.func, target)
+
+
 class BaseFitter:
     """Base class of the fitters; not used directly.
 
@@ -62,6 +82,11 @@ class BaseFitter:
     data : pandas.DataFrame or None
         The data of the last ``fit`` (columns ``frequency``, ``recency``, ``T``,
         ``weights``), indexed like the input.
+    time_unit_ : str or None
+        The time unit of the data of the last ``fit`` ("H", "D", "W" or "M"), when
+        it was fitted on a summary that records it in ``attrs["time_unit"]`` (as
+        :func:`~retentionkit.utils.summary_data_from_transaction_data` does);
+        None when unknown. Kept by ``save_model`` and pickling.
     """
 
     _core_class: ClassVar[Any]
@@ -76,6 +101,7 @@ class BaseFitter:
         self.penalizer_coef = float(penalizer_coef)
         self.data: pd.DataFrame | None = None
         self._model: CoreModel | None = None
+        self.time_unit_: str | None = None
 
     # -- the native model -------------------------------------------------------
 
@@ -281,6 +307,7 @@ class BaseFitter:
         :meth:`_fit_inputs`) and keep them, with the weights, as ``data``."""
         columns, weights = self._fit_inputs(first, rest, weights)
         self._model, self.data = self._fit_native(columns, weights, **options)
+        self.time_unit_ = time_unit_of(first, *rest)
 
     def _fit_native(
         self,
@@ -324,20 +351,38 @@ class BaseFitter:
         frame["weights"] = np.ones_like(arrays[0]) if w is None else w
         return model, pd.DataFrame(frame, index=data_index, copy=True)
 
-    def save_model(self, path: str | os.PathLike[str]) -> None:
+    def save_model(
+        self,
+        path: str | os.PathLike[str],
+        save_data: bool = True,
+        save_generate_data_method: bool = True,
+        values_to_save: Any = None,
+    ) -> None:
         """Write the model as JSON, the format the Rust crate reads and writes.
 
-        The file holds the parameters and fit statistics, not the data.
+        The file holds the parameters and fit statistics, never the data, and it
+        is text, not ``lifetimes``' dill pickle: it can be read without running
+        code, by Python or by Rust.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write.
+        save_data, save_generate_data_method, values_to_save
+            Accepted for ``lifetimes`` compatibility; they have no effect here,
+            since the file never holds the data or methods.
         """
-        text = self._core().to_json()
+        text = self._model_json()
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
 
-    def load_model(self, path: str | os.PathLike[str]) -> BaseFitter:
-        """Read a model written by :meth:`save_model` (or by Rust) into this fitter.
+    @_class_or_instance_method
+    def load_model(self, path: str | os.PathLike[str]) -> Any:
+        """Read a model written by :meth:`save_model` (or by Rust).
 
-        Returns the fitter, so ``BetaGeoFitter().load_model(path)`` gives a ready
-        fitter. ``data`` is cleared: the file does not contain it.
+        Called on a fitter, loads into it; called on the class
+        (``BetaGeoFitter.load_model(path)``), loads into a new fitter. Either way
+        returns the fitter. ``data`` is cleared: the file does not contain it.
         """
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -345,15 +390,26 @@ class BaseFitter:
         self.data = None
         return self
 
+    def _model_json(self) -> str:
+        """The core's JSON, plus the time unit (a key the Rust crate ignores)."""
+        text: str = self._core().to_json()
+        if self.time_unit_ is None:
+            return text
+        saved = json.loads(text)
+        saved[TIME_UNIT_ATTR] = self.time_unit_
+        return json.dumps(saved, indent=2)
+
     def _set_model_json(self, text: str) -> None:
         model = self._core_class.from_json(text)
         self._model = model
         self.penalizer_coef = float(model.penalizer_coef)
+        unit = json.loads(text).get(TIME_UNIT_ATTR)
+        self.time_unit_ = unit if unit in FREQ_CODES else None
 
     def __getstate__(self) -> dict[str, Any]:
         return {
             "penalizer_coef": self.penalizer_coef,
-            "model": None if self._model is None else self._model.to_json(),
+            "model": None if self._model is None else self._model_json(),
             "data": self.data,
         }
 
@@ -361,6 +417,7 @@ class BaseFitter:
         self.penalizer_coef = float(state["penalizer_coef"])
         self.data = state["data"]
         self._model = None
+        self.time_unit_ = None
         if state["model"] is not None:
             self._set_model_json(state["model"])
             self.penalizer_coef = float(state["penalizer_coef"])

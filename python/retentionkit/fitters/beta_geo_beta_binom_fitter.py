@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._core import BetaGeoBetaBinomModel
-from .._validation import ArrayLike, Result
+from .._validation import ArrayLike, Result, plain
 from .base import BaseFitter, _fresh_seed, _per_customer
 
 __all__ = ["BetaGeoBetaBinomFitter"]
@@ -310,7 +310,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         """
         numeric = isinstance(n, (int, float, np.integer, np.floating)) and not isinstance(n, bool)
         if not (numeric and float(n).is_integer() and n >= 0):
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+            raise ValueError(f"n must be a non-negative integer, got {plain(n)}")
         periods = int(n)
         customers = self._n_customers()
         x = np.arange(periods + 1, dtype=np.float64)

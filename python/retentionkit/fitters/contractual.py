@@ -37,6 +37,7 @@ from .._validation import (
     index_label,
     invalid_data_error,
     name_rows,
+    plain,
     prepare,
 )
 from .base import BaseFitter, _fresh_seed, _per_customer
@@ -66,7 +67,7 @@ def _cohort_columns(cohorts: Any) -> tuple[list[FloatArray], list[Any], list[pd.
     counts, labels, indexes = [], [], []
     for label, column in items:
         index = column.index if isinstance(column, pd.Series) else None
-        values = as_float_array(column, f"cohort {label!r}").reshape(-1)
+        values = as_float_array(column, f"cohort {plain(label)}").reshape(-1)
         if index is None:
             index = pd.RangeIndex(len(values))
         observed = np.flatnonzero(~np.isnan(values))
@@ -74,8 +75,8 @@ def _cohort_columns(cohorts: Any) -> tuple[list[FloatArray], list[Any], list[pd.
         gaps = np.flatnonzero(np.isnan(values[:end]))
         if gaps.size:
             raise ValueError(
-                f"invalid data: cohort {label!r} has a missing count at period "
-                f"{index[gaps[0]]!r} before later counts; NaN is only allowed at the end "
+                f"invalid data: cohort {plain(label)} has a missing count at period "
+                f"{plain(index[gaps[0]])} before later counts; NaN is only allowed at the end "
                 "of a cohort (periods not yet observed)"
             )
         counts.append(np.ascontiguousarray(values[:end]))
@@ -96,7 +97,9 @@ def _name_cohorts(labels: list[Any], indexes: list[pd.Index]) -> Iterator[None]:
             index = indexes[cohort]
             if period < len(index):
                 exc.label = index_label(index, period)
-                exc.args = (f"{exc} [cohort {labels[cohort]!r}, period label {index[period]!r}]",)
+                exc.args = (
+                    f"{exc} [cohort {plain(labels[cohort])}, period label {plain(index[period])}]",
+                )
         raise
 
 

@@ -19,7 +19,7 @@ from .._core import customer_lifetime_value_continuous as _core_clv_continuous
 from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
 from .._validation import ArrayLike, Result, name_rows, prepare
-from ._discounting import check_discounting, continuous_rate
+from ._discounting import check_discounting, clv_freq, continuous_rate
 from .base import BaseFitter, _interval_frame, _seed
 from .transaction_fitter import TransactionFitter
 
@@ -225,7 +225,7 @@ class GammaGammaFitter(BaseFitter):
         monetary_value: ArrayLike,
         time: float | None = 12,
         discount_rate: float = 0.01,
-        freq: str = "D",
+        freq: str | None = None,
         discounting: str = "discrete",
     ) -> Result:
         r"""Discounted expected spend over the next ``time`` months, as in ``lifetimes``.
@@ -269,8 +269,15 @@ class GammaGammaFitter(BaseFitter):
             Horizon in months.
         discount_rate : float, default 0.01
             Monthly discount rate (greater than -1).
-        freq : {"D", "W", "M", "H"}, default "D"
-            Time unit of ``recency``, ``T`` and the transaction model.
+        freq : {"D", "W", "M", "H"}, optional
+            Time unit of ``recency``, ``T`` and the transaction model. Default: the
+            unit the transaction model was fitted in (its ``time_unit_``, known when
+            it was fitted on a summary made by
+            :func:`~retentionkit.utils.summary_data_from_transaction_data` or
+            :func:`~retentionkit.utils.calibration_and_holdout_data`), else "D", the
+            default of ``lifetimes`` (which never knows the unit: weekly data valued
+            with "D" gives a CLV about 4 times too large). A ``freq`` that disagrees
+            with the model's known unit gives a ``UserWarning``.
         discounting : {"discrete", "continuous"}, default "discrete"
             ``"discrete"``: the monthly sum above (``lifetimes``). ``"continuous"``:
             the whole remaining lifetime, discounted continuously; needs
@@ -289,6 +296,7 @@ class GammaGammaFitter(BaseFitter):
             On invalid input, or when ``q <= 1``.
         """
         transactions = _transaction_core(transaction_prediction_model)
+        freq = clv_freq(freq, transaction_prediction_model)
         check_discounting(discounting, time)
         model = self._core()
         p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
@@ -327,7 +335,7 @@ class GammaGammaFitter(BaseFitter):
         monetary_value: ArrayLike,
         time: float | None = 12,
         discount_rate: float = 0.01,
-        freq: str = "D",
+        freq: str | None = None,
         discounting: str = "discrete",
         level: float = 0.95,
         n_draws: int = 200,
@@ -373,6 +381,7 @@ class GammaGammaFitter(BaseFitter):
             covariance (parameters set by hand).
         """
         transactions = _transaction_core(transaction_prediction_model)
+        freq = clv_freq(freq, transaction_prediction_model)
         model = self._core()
         p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
         x, tx, age, money = p.arrays

@@ -11,11 +11,79 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pandas as pd
+
 from .._core import ParetoNBDModel
 from .._validation import ArrayLike, Result
 from .transaction_fitter import TransactionFitter
 
 __all__ = ["ParetoNBDFitter"]
+
+#: The Pareto/NBD formulas that fill :class:`TransactionFitter`'s docstrings.
+_DOCS = {
+    "model": "Pareto/NBD",
+    "class_name": "ParetoNBDFitter",
+    "params": r":math:`r, \alpha` (gamma purchase rates) and :math:`s, \beta` (gamma "
+    "drop-out rates)",
+    "param_tuple": "(r, alpha, s, beta)",
+    "n_params": "4",
+    "likelihood_ref": "eq. (19)-(22) of Fader & Hardie's note (2005)",
+    "likelihood": r"""
+L(r, \alpha, s, \beta \mid x, t_x, T) =
+\frac{\Gamma(r + x)\,\alpha^r \beta^s}{\Gamma(r)} \left[
+\frac{1}{(\alpha + T)^{r + x} (\beta + T)^s}
++ s \int_{t_x}^{T} \frac{d\tau}{(\alpha + \tau)^{r + x} (\beta + \tau)^{s + 1}}
+\right]
+""",
+    "conditional_ref": "eq. (24) of Fader & Hardie's note (2005)",
+    "conditional": r"""
+E[Y(t) \mid x, t_x, T] =
+\frac{(r + x)(\beta + T)}{(\alpha + T)(s - 1)}
+\left[1 - \left(\frac{\beta + T}{\beta + T + t}\right)^{s - 1}\right]
+P(\text{alive} \mid x, t_x, T)
+""",
+    "alive_ref": "eq. (18) of Fader & Hardie's note (2005); below 1 even when x = 0",
+    "alive": r"""
+P(\text{alive} \mid x, t_x, T) =
+\frac{\Gamma(r + x)\,\alpha^r \beta^s}{\Gamma(r)\,(\alpha + T)^{r + x} (\beta + T)^s}
+\Big/ L(r, \alpha, s, \beta \mid x, t_x, T)
+""",
+    "expected_ref": "eq. (17) of Fader & Hardie's note (2005)",
+    "expected": r"""
+E[X(t)] = \frac{r \beta}{\alpha (s - 1)}
+\left[1 - \left(\frac{\beta}{\beta + t}\right)^{s - 1}\right]
+\qquad (\tfrac{r \beta}{\alpha} \ln(1 + t / \beta) \text{ at } s = 1)
+""",
+    "pmf_ref": "Fader, Hardie & Lee (2006), eq. (9): alive at t with n purchases, or "
+    "gone at some time before t after n purchases",
+    "pmf": r"""
+P(X(t) = n) = \frac{\Gamma(r + n)}{\Gamma(r)\, n!} \left[
+\left(\frac{\alpha}{\alpha + t}\right)^r
+\left(\frac{t}{\alpha + t}\right)^n
+\left(\frac{\beta}{\beta + t}\right)^s
++ \int_0^t \frac{s \beta^s}{(\beta + \tau)^{s + 1}}
+\left(\frac{\alpha}{\alpha + \tau}\right)^r
+\left(\frac{\tau}{\alpha + \tau}\right)^n d\tau \right]
+""",
+    "dert": r"""
+The Pareto/NBD has a closed form, eq. (2) of Fader, Hardie & Lee (2005,
+JMR), with the confluent hypergeometric function
+:math:`U(s, s; \delta(\beta + T))`.
+""",
+    "simulation": r"""
+Each customer draws :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)` and
+:math:`\mu \sim \mathrm{Gamma}(s, \beta)`, lives an exponential lifetime of
+rate :math:`\mu` and, while alive, buys as a Poisson process of rate
+:math:`\lambda`, over ``[0, T]``.
+""",
+    "dropout": "mu",
+    "fit_extra": """
+iterative_fitting, fit_method, maxiter
+    Accepted for ``lifetimes`` compatibility (they configure its scipy
+    optimiser); they have no effect here: the core's Newton method needs no
+    restarts, and its iteration limit is ``max_iterations``.
+""",
+}
 
 
 class ParetoNBDFitter(TransactionFitter):
@@ -50,6 +118,39 @@ class ParetoNBDFitter(TransactionFitter):
 
     _core_class: ClassVar[Any] = ParetoNBDModel
     _dropout_column: ClassVar[str] = "mu"
+    _docs: ClassVar[dict[str, str]] = _DOCS
+
+    def fit(  # type: ignore[override]  # lifetimes' extra keywords, in its order
+        self,
+        frequency: ArrayLike | pd.DataFrame,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+        iterative_fitting: int = 1,
+        initial_params: Any | None = None,
+        verbose: bool = False,
+        tol: float = 1e-8,
+        index: Any | None = None,
+        fit_method: str = "Nelder-Mead",
+        maxiter: int = 2000,
+        max_iterations: int = 200,
+    ) -> ParetoNBDFitter:
+        # lifetimes' positional order; iterative_fitting, fit_method and maxiter
+        # configure lifetimes' scipy optimiser and have no counterpart here.
+        del iterative_fitting, fit_method, maxiter
+        self._fit(
+            frequency,
+            (recency, T),
+            weights,
+            index=index,
+            initial_params=initial_params,
+            tol=tol,
+            max_iterations=max_iterations,
+            verbose=verbose,
+        )
+        return self
+
+    fit.__doc__ = TransactionFitter.fit.__template__  # type: ignore[attr-defined]
 
     def conditional_probability_of_n_purchases_up_to_time(
         self,

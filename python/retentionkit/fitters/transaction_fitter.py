@@ -2,13 +2,17 @@
 
 :class:`TransactionFitter` holds everything BG/NBD, MBG/NBD and Pareto/NBD share:
 fitting, the predictions (computed in the Rust core, in parallel, without the GIL)
-and simulation. Each model's class names its native model and documents its
-formulas. Equation numbers in the method docstrings refer to BG/NBD (Fader, Hardie
-& Lee 2005); the other models' counterparts are in their class docstrings.
+and simulation. Each model's class names its native model and a table of its
+formulas (``_docs``); the method docstrings below are templates that
+:meth:`TransactionFitter.__init_subclass__` fills from that table, so that
+``help(ParetoNBDFitter.fit)`` shows the Pareto/NBD likelihood and parameters, not
+BG/NBD's, while the method bodies are shared.
 """
 
 from __future__ import annotations
 
+import string
+import types
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,12 +27,20 @@ __all__ = ["TransactionFitter"]
 class TransactionFitter(BaseFitter):
     """Base class of the (frequency, recency, T) models; not used directly.
 
-    Subclasses set ``_core_class`` to the native model and ``_dropout_column`` to
-    the name of the simulated drop-out parameter (``p`` or ``mu``).
+    Subclasses set ``_core_class`` to the native model, ``_dropout_column`` to
+    the name of the simulated drop-out parameter (``p`` or ``mu``) and ``_docs``
+    to the table of their formulas that fills the methods' docstrings (keys: see
+    ``_GENERIC_DOCS``).
     """
 
     _columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     _dropout_column: ClassVar[str] = "p"
+    _docs: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_docs" in cls.__dict__:
+            _fill_docstrings(cls, {**_GENERIC_DOCS, **cls._docs})
 
     def fit(
         self,
@@ -42,15 +54,11 @@ class TransactionFitter(BaseFitter):
         index: Any | None = None,
         max_iterations: int = 200,
     ) -> TransactionFitter:
-        r"""Fit the model by maximising the log-likelihood, eq. (6) of FHL (2005).
+        r"""Fit $model by maximising its log-likelihood ($likelihood_ref).
 
         .. math::
 
-            L(r, \alpha, a, b \mid x, t_x, T) =
-            \frac{B(a, b + x)}{B(a, b)}
-            \frac{\Gamma(r + x)\,\alpha^r}{\Gamma(r)\,(\alpha + T)^{r + x}}
-            + \delta_{x > 0} \frac{B(a + 1, b + x - 1)}{B(a, b)}
-            \frac{\Gamma(r + x)\,\alpha^r}{\Gamma(r)\,(\alpha + t_x)^{r + x}}
+            $likelihood
 
         Parameters
         ----------
@@ -63,8 +71,8 @@ class TransactionFitter(BaseFitter):
             Time since the first purchase. Scalars are broadcast.
         weights : array_like, optional
             Number of customers with each history (default 1 each).
-        initial_params : sequence of 4 floats, optional
-            Starting values ``(r, alpha, a, b)``.
+        initial_params : sequence of $n_params floats, optional
+            Starting values ``$param_tuple``.
         verbose : bool, default False
             Print the optimiser's progress.
         tol : float, default 1e-8
@@ -72,11 +80,11 @@ class TransactionFitter(BaseFitter):
         index : array_like, optional
             Index of ``data``; by default the index of the input Series/DataFrame.
         max_iterations : int, default 200
-            Iteration limit of the optimiser.
+            Iteration limit of the optimiser.$fit_extra
 
         Returns
         -------
-        TransactionFitter
+        $class_name
             ``self``, fitted.
 
         Raises
@@ -109,16 +117,12 @@ class TransactionFitter(BaseFitter):
     ) -> Result:
         r"""Expected number of purchases in the next ``t`` periods, given the history.
 
-        Eq. (10) of FHL (2005):
+        Under $model ($conditional_ref),
+        with parameters $params:
 
         .. math::
 
-            E[Y(t) \mid x, t_x, T] =
-            \frac{\frac{a + b + x - 1}{a - 1}\left[1 -
-            \left(\frac{\alpha + T}{\alpha + T + t}\right)^{r + x}
-            {}_2F_1\!\left(r + x, b + x; a + b + x - 1; \frac{t}{\alpha + T + t}\right)\right]}
-            {1 + \delta_{x > 0} \frac{a}{b + x - 1}
-            \left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}}
+            $conditional
 
         Parameters
         ----------
@@ -149,14 +153,12 @@ class TransactionFitter(BaseFitter):
     ) -> Result:
         r"""Probability that a customer with the given history is still active.
 
-        From Fader, Hardie & Lee (2008), "Computing P(alive) using the BG/NBD
-        model" (note 021):
+        Under $model ($alive_ref),
+        with parameters $params:
 
         .. math::
 
-            P(\text{alive} \mid x, t_x, T) = \left[1 + \delta_{x > 0}
-            \frac{a}{b + x - 1}
-            \left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}\right]^{-1}
+            $alive
 
         Parameters
         ----------
@@ -228,13 +230,12 @@ class TransactionFitter(BaseFitter):
     def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> Result:
         r"""Expected number of repeat purchases by time ``t`` of a new customer.
 
-        Eq. (7) of FHL (2005):
+        Under $model ($expected_ref),
+        with parameters $params:
 
         .. math::
 
-            E[X(t)] = \frac{a + b - 1}{a - 1}\left[1 -
-            \left(\frac{\alpha}{\alpha + t}\right)^r
-            {}_2F_1\!\left(r, b; a + b - 1; \frac{t}{\alpha + t}\right)\right]
+            $expected
 
         Parameters
         ----------
@@ -251,18 +252,12 @@ class TransactionFitter(BaseFitter):
     def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> Result:
         r"""Probability that a new customer makes exactly ``n`` repeat purchases by ``t``.
 
-        Eq. (8) of FHL (2005):
+        Under $model ($pmf_ref),
+        with parameters $params:
 
         .. math::
 
-            P(X(t) = n) = \frac{B(a, b + n)}{B(a, b)}
-            \frac{\Gamma(r + n)}{\Gamma(r)\, n!}
-            \left(\frac{\alpha}{\alpha + t}\right)^r
-            \left(\frac{t}{\alpha + t}\right)^n
-            + \delta_{n > 0} \frac{B(a + 1, b + n - 1)}{B(a, b)}
-            \left[1 - \left(\frac{\alpha}{\alpha + t}\right)^r
-            \sum_{j=0}^{n-1} \frac{\Gamma(r + j)}{\Gamma(r)\, j!}
-            \left(\frac{t}{\alpha + t}\right)^j\right]
+            $pmf
 
         Parameters
         ----------
@@ -283,7 +278,8 @@ class TransactionFitter(BaseFitter):
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
     ) -> Result:
-        """Log-likelihood of each customer's history, the log of eq. (6) of FHL (2005).
+        """Log-likelihood of each customer's history under $model: the log of the
+        likelihood in :meth:`fit` ($likelihood_ref), at ``params_`` ($params).
 
         Parameters
         ----------
@@ -316,14 +312,7 @@ class TransactionFitter(BaseFitter):
             e^{-\delta(\tau - T)}\, d\tau
             = \delta \int_0^\infty e^{-\delta t}\, E[Y(t) \mid x, t_x, T]\, dt.
 
-        The Pareto/NBD has a closed form (the paper's eq. (2), with the confluent
-        hypergeometric function :math:`U(s, s; \delta(\beta + T))`). For BG/NBD
-        and MBG/NBD, a customer alive with purchase rate :math:`\lambda` and
-        drop-out probability :math:`p` contributes
-        :math:`\lambda / (\delta + p\lambda)`; its expectation over the
-        posterior gamma distribution of :math:`\lambda` is again a :math:`U`
-        function, and the one over the posterior beta distribution of :math:`p`
-        is integrated numerically (tanh-sinh; relative error about 1e-12).
+        $dert
         Multiplied by the expected value of a transaction this is the customer's
         lifetime value under continuous discounting.
 
@@ -480,11 +469,9 @@ class TransactionFitter(BaseFitter):
     def generate_new_data(
         self, size: int = 1, seed: int | None = None, T: ArrayLike | None = None
     ) -> pd.DataFrame:
-        """Simulate customers from the fitted model.
+        r"""Simulate customers from the fitted $model.
 
-        Each customer draws :math:`\\lambda \\sim \\mathrm{Gamma}(r, \\alpha)` and
-        :math:`p \\sim \\mathrm{Beta}(a, b)`, then buys as a Poisson process,
-        dropping out after each purchase with probability ``p``, over ``[0, T]``.
+        $simulation
 
         Parameters
         ----------
@@ -500,7 +487,7 @@ class TransactionFitter(BaseFitter):
         Returns
         -------
         pandas.DataFrame
-            Columns ``frequency``, ``recency``, ``T``, ``lambda``, ``p``, ``alive``
+            Columns ``frequency``, ``recency``, ``T``, ``lambda``, ``$dropout``, ``alive``
             (bool) and ``customer_id`` (0..size-1), like ``lifetimes``.
         """
         model = self._core()
@@ -521,3 +508,87 @@ class TransactionFitter(BaseFitter):
                 "customer_id": np.arange(len(ages)),
             }
         )
+
+
+#: The methods whose docstrings are templates filled from a model's ``_docs``.
+_TEMPLATED = (
+    "fit",
+    "conditional_expected_number_of_purchases_up_to_time",
+    "conditional_probability_alive",
+    "expected_number_of_purchases_up_to_time",
+    "probability_of_n_purchases_up_to_time",
+    "individual_log_likelihood",
+    "discounted_expected_residual_transactions",
+    "generate_new_data",
+)
+
+#: What the templates say when no model is named (TransactionFitter itself), and
+#: the defaults of the optional keys.
+_GENERIC_DOCS: dict[str, str] = {
+    "model": "the model",
+    "class_name": "TransactionFitter",
+    "params": "those of the model",
+    "param_tuple": "parameters in the order of params_",
+    "n_params": "k",
+    "likelihood_ref": "see the model's class docstring",
+    "likelihood": r"L(\theta \mid x, t_x, T)",
+    "conditional_ref": "see the model's class docstring",
+    "conditional": r"E[Y(t) \mid x, t_x, T]",
+    "alive_ref": "see the model's class docstring",
+    "alive": r"P(\text{alive} \mid x, t_x, T)",
+    "expected_ref": "see the model's class docstring",
+    "expected": r"E[X(t)]",
+    "pmf_ref": "see the model's class docstring",
+    "pmf": r"P(X(t) = n)",
+    "dert": "Each model's class describes how its DERT is computed.",
+    "simulation": "Each customer draws their parameters from the fitted mixing "
+    "distributions and buys as the model says, over ``[0, T]``.",
+    "dropout": "p",
+    "fit_extra": "",
+}
+
+
+def _fill_docstrings(cls: type, docs: dict[str, str]) -> None:
+    """Give ``cls`` its own copy of each templated method, with the docstring
+    filled from ``docs``: math blocks indented under ``.. math::``, prose under
+    the docstring's margin. The copy shares the code, defaults and annotations
+    of the original; only the docstring differs."""
+    values = {key: _indent(text, 12 if key in _MATH_KEYS else 8) for key, text in docs.items()}
+    if values["fit_extra"]:  # further parameters of fit, after max_iterations
+        values["fit_extra"] = "\n" + " " * 8 + values["fit_extra"]
+    for name in _TEMPLATED:
+        func = getattr(cls, name)
+        template = getattr(func, "__template__", func.__doc__)
+        own = func if name in cls.__dict__ else _copy_function(func, cls)
+        own.__template__ = template  # type: ignore[attr-defined]
+        own.__doc__ = string.Template(template).substitute(values)
+        setattr(cls, name, own)
+    cls.predict = cls.conditional_expected_number_of_purchases_up_to_time  # type: ignore[attr-defined]
+
+
+_MATH_KEYS = frozenset({"likelihood", "conditional", "alive", "expected", "pmf"})
+
+
+def _indent(text: str, width: int) -> str:
+    """``text`` with every line after the first indented by ``width`` spaces."""
+    first, *rest = text.strip("\n").split("\n")
+    return "\n".join([first, *((" " * width + line) if line else "" for line in rest)])
+
+
+def _copy_function(func: Any, cls: type) -> Any:
+    copy = types.FunctionType(
+        func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__
+    )
+    copy.__kwdefaults__ = func.__kwdefaults__
+    copy.__annotations__ = dict(func.__annotations__)
+    copy.__dict__.update(func.__dict__)
+    copy.__module__ = cls.__module__
+    copy.__qualname__ = f"{cls.__name__}.{func.__name__}"
+    return copy
+
+
+for _name in _TEMPLATED:
+    _method = getattr(TransactionFitter, _name)
+    _method.__template__ = _method.__doc__
+    _method.__doc__ = string.Template(_method.__doc__).substitute(_GENERIC_DOCS)
+del _name, _method
