@@ -427,7 +427,7 @@ fn pareto_conditional_pmf_matches_a_simulation() {
     let lambda_prior = Gamma::new(m.r(), 1.0 / m.alpha()).unwrap();
     let mu_prior = Gamma::new(m.s(), 1.0 / m.beta()).unwrap();
     let draws = 400_000;
-    let mut weights = vec![0.0; 6];
+    let mut weights = [0.0; 6];
     let (mut total, mut total_sq) = (0.0, 0.0);
     for _ in 0..draws {
         let (lambda, mu): (f64, f64) = (lambda_prior.sample(&mut rng), mu_prior.sample(&mut rng));
