@@ -421,7 +421,14 @@ def _fit(args: argparse.Namespace) -> int:
     with _lines_of(args.csv):
         fitter = fitter_class().fit(data)
 
-    print(f"{model_name} fitted on {fitter.n_customers_:.0f} customers")
+    line = f"{model_name} fitted on {fitter.n_customers_:.0f} customers"
+    new_customers = int((data["T"] == 0).sum()) if "T" in data else 0
+    if new_customers:
+        line += (
+            f", plus {new_customers} new customers first seen on the last day (T = 0),"
+            " who carry no information for the fit and are predicted as fresh customers"
+        )
+    print(line)
     with pd.option_context("display.float_format", "{:.4f}".format):
         print(fitter.summary.to_string())
     print(f"log-likelihood  {fitter.log_likelihood_:.4f}")

@@ -35,6 +35,15 @@ def test_fit_on_the_bundled_data(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # nothing written without --output
 
 
+def test_fit_counts_new_customers_apart(tmp_path: Path, cdnow: pd.DataFrame) -> None:
+    new = pd.DataFrame({"frequency": [0, 0], "recency": [0.0, 0.0], "T": [0.0, 0.0]})
+    pd.concat([cdnow, new], ignore_index=True).to_csv(tmp_path / "summary.csv", index=False)
+    result = run("fit", "summary.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "fitted on 2357 customers, plus 2 new customers" in result.stdout
+    assert "-9582.4" in result.stdout  # the T = 0 rows change nothing
+
+
 def test_fit_a_csv_and_write_predictions(
     tmp_path: Path, cdnow: pd.DataFrame, bgf: BetaGeoFitter
 ) -> None:
