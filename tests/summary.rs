@@ -304,10 +304,16 @@ fn holdout_bad_rows_are_named() {
 
 #[test]
 fn a_large_shuffled_log_matches_a_direct_computation() {
-    // 20,000 transactions of 3,000 customers in a scrambled order, checked
-    // against a plain per-customer computation.
-    let n = 20_000usize;
-    let n_customers = 3_000u64;
+    // Transactions in a scrambled order, checked against a plain per-customer
+    // computation: a small log, and logs large enough to be counted and
+    // scattered by several chunks of rows in parallel (with many customers, and
+    // with so few that the per-chunk counts are cheap).
+    for (n, n_customers) in [(20_000usize, 3_000u64), (400_000, 50_000), (300_000, 7)] {
+        check_shuffled_log(n, n_customers);
+    }
+}
+
+fn check_shuffled_log(n: usize, n_customers: u64) {
     let mut state = 12345u64;
     let mut next = || {
         state = state
@@ -321,11 +327,18 @@ fn a_large_shuffled_log_matches_a_direct_computation() {
     let options = SummaryOptions::new(400);
     let s = summarize(&customers, &days, Some(&amounts), &options).unwrap();
     let m = s.monetary_value.as_ref().unwrap();
+    let mut by_customer =
+        std::collections::HashMap::<usize, std::collections::BTreeMap<i64, f64>>::new();
+    for i in 0..n {
+        *by_customer
+            .entry(customers[i] as usize)
+            .or_default()
+            .entry(days[i])
+            .or_default() += amounts[i];
+    }
+    assert_eq!(s.customer.len(), by_customer.len());
     for (k, &c) in s.customer.iter().enumerate() {
-        let mut by_day = std::collections::BTreeMap::<i64, f64>::new();
-        for i in (0..n).filter(|&i| customers[i] as usize == c) {
-            *by_day.entry(days[i]).or_default() += amounts[i];
-        }
+        let by_day = &by_customer[&c];
         let first = *by_day.keys().next().unwrap();
         let last = *by_day.keys().last().unwrap();
         let repeats: Vec<f64> = by_day.values().skip(1).copied().collect();

@@ -180,7 +180,9 @@ def summary_data_from_transaction_data(
     columns = {"frequency": x, "recency": t_x, "T": age}
     if monetary is not None:
         columns["monetary_value"] = monetary
-    summary = pd.DataFrame(columns, index=_customer_index(ids, customer, customer_id_col))
+    summary = pd.DataFrame(
+        columns, index=_customer_index(ids, customer, customer_id_col), copy=False
+    )
     return _with_time_unit(summary, freq, freq_multiplier)
 
 
@@ -624,8 +626,15 @@ class _Log:
         """Refuse (or with ``drop``, leave out) rows with a missing id, datetime
         or value, and negative values."""
         id_col, time_col, value_col = self.names
+        ids_dtype = self.ids.dtype
+        # numpy integer ids cannot be missing: skip the scan.
+        ids_missing = (
+            np.zeros(len(self.ids), dtype=bool)
+            if isinstance(ids_dtype, np.dtype) and ids_dtype.kind in "iu"
+            else self.ids.isna().to_numpy()
+        )
         checks: list[tuple[str, str | None, BoolArray]] = [
-            (f"the customer id ({id_col}) is missing", id_col, self.ids.isna().to_numpy()),
+            (f"the customer id ({id_col}) is missing", id_col, ids_missing),
             (f"the datetime ({time_col}) is missing", time_col, self.times.isna().to_numpy()),
         ]
         if self.amounts is not None:
@@ -739,6 +748,13 @@ def _to_datetime(value: Any, datetime_format: str | None, what: str) -> Any:
     """``pd.to_datetime(value, format=datetime_format)``, with a message that points
     to this module's ``datetime_format`` argument (pandas' own advice names
     arguments of ``pd.to_datetime`` that these functions do not have)."""
+    if (
+        datetime_format is None
+        and isinstance(value, pd.Series)
+        and isinstance(value.dtype, (np.dtype, pd.DatetimeTZDtype))
+        and value.dtype.kind == "M"
+    ):
+        return value  # already datetimes: nothing to parse
     try:
         return pd.to_datetime(value, format=datetime_format)
     except (ValueError, TypeError, OverflowError) as exc:

@@ -41,11 +41,7 @@ impl<'a> CustomerData<'a> {
         age: &'a [f64],
         weights: Option<&'a [f64]>,
     ) -> Result<Self> {
-        validate_summary(frequency, recency, age, weights)?;
-        let total: f64 = weights.map_or(frequency.len() as f64, |w| w.iter().sum());
-        if frequency.is_empty() || total <= 0.0 {
-            return Err(Error::Empty);
-        }
+        let data = Self::to_evaluate(frequency, recency, age, weights)?;
         let informative = |i: usize| age[i] > 0.0 && weights.is_none_or(|w| w[i] > 0.0);
         if !(0..frequency.len()).any(informative) {
             return Err(Error::InvalidData {
@@ -59,6 +55,32 @@ impl<'a> CustomerData<'a> {
                 cohort: None,
                 period: None,
             });
+        }
+        Ok(data)
+    }
+
+    /// As [`CustomerData::new`] without requiring a customer with `T > 0`:
+    /// data to evaluate a fitted model's log-likelihood on, where customers
+    /// first seen at the end of observation contribute 0, so data holding only
+    /// them has log-likelihood 0.
+    ///
+    /// ```
+    /// use retentionkit::CustomerData;
+    /// assert!(CustomerData::new(&[0.0], &[0.0], &[0.0], None).is_err());
+    /// let new_only = CustomerData::to_evaluate(&[0.0], &[0.0], &[0.0], None)?;
+    /// assert_eq!(new_only.compress().new_customers, 1.0);
+    /// # Ok::<(), retentionkit::Error>(())
+    /// ```
+    pub fn to_evaluate(
+        frequency: &'a [f64],
+        recency: &'a [f64],
+        age: &'a [f64],
+        weights: Option<&'a [f64]>,
+    ) -> Result<Self> {
+        validate_summary(frequency, recency, age, weights)?;
+        let total: f64 = weights.map_or(frequency.len() as f64, |w| w.iter().sum());
+        if frequency.is_empty() || total <= 0.0 {
+            return Err(Error::Empty);
         }
         Ok(Self {
             frequency,

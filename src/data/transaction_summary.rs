@@ -44,7 +44,6 @@
 //! ```
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;
 
@@ -406,7 +405,11 @@ fn report_first<C: CustomerCode>(
     times: &[i64],
     amounts: Option<&[f64]>,
 ) -> Result<()> {
-    let Some(row) = (0..n).into_par_iter().find_first(|&i| bad(i)) else {
+    const BLOCK: usize = 4096;
+    let first_bad = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .find_map_first(|k| (k * BLOCK..n.min((k + 1) * BLOCK)).find(|&i| bad(i)));
+    let Some(row) = first_bad else {
         return Ok(());
     };
     let mut detail = format!("customer={}, time={}", customers[row], times[row]);
@@ -510,6 +513,67 @@ impl Record {
     }
 }
 
+/// Splits customers `0..offsets.len() - 1` into about `parts` consecutive
+/// ranges holding about equal numbers of rows (`offsets` as in [`Log`]).
+fn customer_ranges(offsets: &[usize], parts: usize) -> Vec<std::ops::Range<usize>> {
+    let n_customers = offsets.len() - 1;
+    let n = offsets[n_customers];
+    let parts = parts.clamp(1, n_customers.max(1));
+    let mut ranges = Vec::with_capacity(parts);
+    let mut start = 0;
+    for k in 1..=parts {
+        let end = if k == parts {
+            n_customers
+        } else {
+            // The first customer whose rows start at or after k/parts of the log.
+            offsets
+                .partition_point(|&o| o < n * k / parts)
+                .min(n_customers)
+                .max(start)
+        };
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+/// Sorts one customer's records by period, stably (insertion sort for the
+/// short runs most customers have; nothing to do when already in order, as in
+/// a log kept in time order).
+fn sort_by_period(segment: &mut [Record]) {
+    if segment.is_sorted_by_key(|r| r.period) {
+        return;
+    }
+    if segment.len() > 32 {
+        segment.sort_by_key(|r| r.period);
+        return;
+    }
+    for i in 1..segment.len() {
+        let mut j = i;
+        while j > 0 && segment[j - 1].period > segment[j].period {
+            segment.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// Splits rows `0..n` into consecutive chunks to count customers' rows in
+/// parallel: about two per thread, none smaller than 64k rows, and few enough
+/// that the per-chunk counts (one `usize` per customer and chunk) stay within
+/// about two words per row.
+fn row_chunks(n: usize, n_customers: usize) -> Vec<std::ops::Range<usize>> {
+    const MIN_ROWS: usize = 1 << 16;
+    let by_threads = 2 * rayon::current_num_threads();
+    let by_size = n / MIN_ROWS;
+    let by_memory = 2 * n / n_customers.max(1);
+    let k = by_threads.min(by_size).min(by_memory).max(1);
+    let size = n.div_ceil(k).max(1);
+    (0..n)
+        .step_by(size)
+        .map(|start| start..(start + size).min(n))
+        .collect()
+}
+
 /// The transaction log grouped by customer, each customer's transactions in
 /// period order (ties in input order).
 struct Log<'a> {
@@ -534,15 +598,26 @@ impl<'a> Log<'a> {
         // Codes were validated: every one is an index below n.
         let code = |i: usize| customers[i].to_index().expect("validated code");
         let n_customers = (0..n).into_par_iter().map(code).max().unwrap_or(0) + 1;
-        let counts: Vec<AtomicU32> = (0..n_customers).map(|_| AtomicU32::new(0)).collect();
-        (0..n).into_par_iter().for_each(|i| {
-            counts[code(i)].fetch_add(1, Ordering::Relaxed);
-        });
+        // How many rows each customer has: counted per chunk of rows, then added.
+        let counts = row_chunks(n, n_customers)
+            .into_par_iter()
+            .map(|rows| {
+                let mut counts = vec![0usize; n_customers];
+                for i in rows {
+                    counts[code(i)] += 1;
+                }
+                counts
+            })
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                a
+            })
+            .unwrap_or_else(|| vec![0; n_customers]);
         let mut offsets = Vec::with_capacity(n_customers + 1);
         let mut total = 0usize;
         offsets.push(0);
-        for c in counts {
-            total += c.into_inner() as usize;
+        for count in counts {
+            total += count;
             offsets.push(total);
         }
         let sorted = (1..n).into_par_iter().all(|i| {
@@ -551,29 +626,44 @@ impl<'a> Log<'a> {
         });
         let records = (!sorted).then(|| {
             // Stable counting sort by customer (moving the records themselves, so
-            // what follows reads memory in order), then each customer's by period.
-            let mut cursor = offsets[..n_customers].to_vec();
+            // what follows reads memory in order), then each customer's by
+            // period. Each task owns the records of a range of customers (a
+            // disjoint slice of the output) and scans the rows in input order
+            // for its customers' ones.
             let mut records = vec![Record::new(0, 0.0, false); n];
-            for i in 0..n {
-                let c = code(i);
-                records[cursor[c]] = Record::new(
-                    periods[i],
-                    amounts.map_or(0.0, |a| a[i]),
-                    holdout.is_some_and(|h| h[i]),
-                );
-                cursor[c] += 1;
-            }
-            let bounds = &offsets;
+            let ranges = customer_ranges(&offsets, rayon::current_num_threads());
             let mut rest: &mut [Record] = &mut records;
-            let mut segments = Vec::with_capacity(n_customers);
-            for c in 0..n_customers {
-                let (head, tail) = rest.split_at_mut(bounds[c + 1] - bounds[c]);
-                segments.push(head);
+            let mut parts = Vec::with_capacity(ranges.len());
+            for range in &ranges {
+                let (head, tail) = rest.split_at_mut(offsets[range.end] - offsets[range.start]);
+                parts.push((range.clone(), head));
                 rest = tail;
             }
-            segments
-                .into_par_iter()
-                .for_each(|segment| segment.sort_by_key(|r| r.period));
+            parts.into_par_iter().for_each(|(customers, out)| {
+                let base = offsets[customers.start];
+                let mut cursor: Vec<usize> = offsets[customers.clone()]
+                    .iter()
+                    .map(|&o| o - base)
+                    .collect();
+                for i in 0..n {
+                    let c = code(i);
+                    if customers.contains(&c) {
+                        let slot = &mut cursor[c - customers.start];
+                        out[*slot] = Record::new(
+                            periods[i],
+                            amounts.map_or(0.0, |a| a[i]),
+                            holdout.is_some_and(|h| h[i]),
+                        );
+                        *slot += 1;
+                    }
+                }
+                let mut rest: &mut [Record] = out;
+                for c in customers {
+                    let (segment, tail) = rest.split_at_mut(offsets[c + 1] - offsets[c]);
+                    sort_by_period(segment);
+                    rest = tail;
+                }
+            });
             records
         });
         Log {

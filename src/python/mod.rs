@@ -205,7 +205,7 @@ macro_rules! transaction_model_class {
                 let w = optional_slice("weights", &weights)?;
                 let model = &self.inner.model;
                 detach(py, || {
-                    let data = CustomerData::new(x, tx, t, w)?.compress();
+                    let data = CustomerData::to_evaluate(x, tx, t, w)?.compress();
                     Ok(model.evaluate(&data, crate::models::Derivatives::None).value)
                 })
             }

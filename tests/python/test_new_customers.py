@@ -248,3 +248,16 @@ def test_predictions_accept_frequency_zero_with_recency(cdnow: pd.DataFrame) -> 
 def test_fit_refuses_only_new_customers() -> None:
     with pytest.raises(InvalidDataError, match="at least one customer must have T > 0"):
         BetaGeoFitter().fit(pd.DataFrame(0.0, index=range(3), columns=HISTORY))
+
+
+@pytest.mark.parametrize("fitter_class", FITTERS)
+def test_log_likelihood_of_only_new_customers_is_zero(
+    fitter_class: type, cdnow: pd.DataFrame
+) -> None:
+    """Data holding only T = 0 customers carries no information: log-likelihood 0
+    (a fit refuses such data, an evaluation of a fitted model does not)."""
+    fitter = fitter_class().fit(cdnow[HISTORY])
+    zeros = np.zeros(3)
+    assert fitter._core().log_likelihood_of(zeros, zeros, zeros) == 0.0
+    with pytest.raises(InvalidDataError, match="T > 0"):
+        fitter_class().fit(zeros, zeros, zeros)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -109,9 +110,7 @@ def test_cli_model_option() -> None:
 # -- conditional_probability_of_n_purchases_up_to_time ------------------------------------
 
 PMF_FIXTURE = (
-    __import__("pathlib").Path(__file__).resolve().parents[1]
-    / "fixtures"
-    / "pnbd_conditional_pmf_lifetimes.csv"
+    Path(__file__).resolve().parents[1] / "fixtures" / "pnbd_conditional_pmf_lifetimes.csv"
 )
 CDNOW_PARAMS = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 
@@ -130,6 +129,20 @@ def test_conditional_pmf_agrees_with_lifetimes() -> None:
         cases["n"], cases["t"], cases["frequency"], cases["recency"], cases["T"]
     )
     np.testing.assert_allclose(ours.to_numpy(), cases["p"].to_numpy(), rtol=1e-7, atol=1e-12)
+
+
+ALIVE_MATRIX_FIXTURE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "pnbd_alive_matrix_lifetimes.csv"
+)
+
+
+def test_alive_matrix_agrees_with_lifetimes() -> None:
+    """Against lifetimes 0.11.3 (scripts/make_pnbd_alive_matrix_fixture.py): column 0
+    (no repeat purchase) uses each row's recency, which the Pareto/NBD depends on."""
+    theirs = pd.read_csv(ALIVE_MATRIX_FIXTURE).to_numpy()
+    ours = _cdnow_pnbd().conditional_probability_alive_matrix(max_frequency=4, max_recency=12)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8)
+    assert ours[0, 0] < ours[-1, 0]  # a later last purchase: more likely alive
 
 
 @pytest.mark.parametrize(

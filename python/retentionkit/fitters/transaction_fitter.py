@@ -193,9 +193,9 @@ class TransactionFitter(BaseFitter):
         numpy.ndarray
             Shape ``(max_recency + 1, max_frequency + 1)``; entry ``[t_x, x]`` is
             P(alive) of a customer with frequency ``x``, recency ``t_x`` and
-            ``T = max_recency``. Column 0 (no repeat purchase, so recency 0) is
-            P(alive | 0, 0, T) in every row: 1 for BG/NBD, where customers only drop
-            out right after a purchase.
+            ``T = max_recency``, as in ``lifetimes``, including column 0 (x = 0
+            with the row's recency): the BG family ignores the recency when x = 0
+            (1 for BG/NBD in every row), the Pareto/NBD's formula uses it.
         """
         model = self._core()
         if max_frequency is None or max_recency is None:
@@ -210,21 +210,13 @@ class TransactionFitter(BaseFitter):
         age = float(max_recency)  # T = 0 is valid (first purchase at the end)
         rec, freq = np.meshgrid(
             np.arange(max_recency + 1, dtype=np.float64),
-            np.arange(1, max_frequency + 1, dtype=np.float64),
+            np.arange(max_frequency + 1, dtype=np.float64),
             indexing="ij",
         )
-        matrix = np.empty((max_recency + 1, max_frequency + 1))
-        # Without repeat purchases the recency is 0 whatever the row: column 0
-        # repeats P(alive | 0, 0, T) (1 for BG/NBD, below 1 for MBG/NBD and
-        # Pareto/NBD).
-        matrix[:, 0] = model.conditional_probability_alive(
-            np.zeros(1), np.zeros(1), np.full(1, age)
-        )[0]
-        if max_frequency > 0:
-            alive = model.conditional_probability_alive(
-                freq.ravel(), rec.ravel(), np.full(freq.size, age)
-            )
-            matrix[:, 1:] = np.asarray(alive).reshape(freq.shape)
+        alive = model.conditional_probability_alive(
+            freq.ravel(), rec.ravel(), np.full(freq.size, age)
+        )
+        matrix = np.asarray(alive).reshape(freq.shape)
         return matrix
 
     def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> Result:
