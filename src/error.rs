@@ -44,6 +44,10 @@ pub enum Error {
     /// No data at all.
     #[error("invalid data: no customers (the input is empty or all weights are zero)")]
     Empty,
+    /// Covariates that do not fit the model: a process the model does not
+    /// have, an unknown column, a column listed twice.
+    #[error("invalid covariates: {0}")]
+    InvalidCovariates(String),
     /// A parameter is out of its domain.
     #[error("invalid parameter: {name} = {value} ({rule})")]
     InvalidParameter {

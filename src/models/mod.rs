@@ -5,6 +5,7 @@
 //! - non-contractual: [`bgnbd`], [`mbgnbd`] (both on the shared engine in
 //!   `bg_family`), [`pareto_nbd`], [`bgbb`] (discrete time);
 //! - spend: [`gamma_gamma`];
+//! - time-invariant covariates for any of them: [`covariates`];
 //! - contractual (subscriptions): [`contractual`] with [`contractual::sbg`] and
 //!   [`contractual::bdw`].
 
@@ -12,6 +13,7 @@ pub(crate) mod bg_family;
 pub mod bgbb;
 pub mod bgnbd;
 pub mod contractual;
+pub mod covariates;
 pub mod gamma_gamma;
 pub mod mbgnbd;
 pub mod params;

@@ -486,6 +486,64 @@ impl Model for ParetoNBD {
     }
 }
 
+impl crate::models::covariates::CovariateModel for ParetoNBD {
+    /// α scaled by the purchase covariates and β by the drop-out ones, both
+    /// as exp(−γᵀz) (CLVTools' parameterisation): a positive purchase
+    /// coefficient raises the purchase rate, a positive drop-out coefficient
+    /// the drop-out rate.
+    const PROCESSES: &'static [crate::models::covariates::Process] = &[
+        crate::models::covariates::Process {
+            name: "purchase",
+            scales: &[(1, -1.0)],
+        },
+        crate::models::covariates::Process {
+            name: "dropout",
+            scales: &[(3, -1.0)],
+        },
+    ];
+
+    /// ln C + ln(E₁ + sJ(t_x) − sJ(T)) with C = Γ(r+x) αʳ βˢ / Γ(r), the terms
+    /// [`Model::evaluate`] sums, for one customer.
+    fn customer_term(
+        &self,
+        x: f64,
+        t_x: f64,
+        age: f64,
+        order: u8,
+    ) -> crate::models::covariates::CustomerTerm {
+        use crate::models::covariates::CustomerTerm;
+        if age == 0.0 && x == 0.0 {
+            return CustomerTerm::ZERO;
+        }
+        let ParetoNBD { r, alpha, s, beta } = *self;
+        let alive = self.ln_alive_term(x, age, order);
+        let at_tx = self.ln_dead_term(x, t_x, order);
+        let at_t = self.ln_dead_term(x, age, order);
+        let t = combine(&alive, &at_tx, &at_t, order);
+        let mut out = CustomerTerm {
+            value: t.value + ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln(),
+            grad: t.grad,
+            hess: t.hess,
+        };
+        if order >= 1 {
+            out.grad[0] += digamma(r + x) - digamma(r) + alpha.ln();
+            out.grad[1] += r / alpha;
+            out.grad[2] += beta.ln();
+            out.grad[3] += s / beta;
+        }
+        if order >= 2 {
+            out.hess[0][0] += trigamma(r + x) - trigamma(r);
+            out.hess[0][1] += 1.0 / alpha;
+            out.hess[1][0] += 1.0 / alpha;
+            out.hess[1][1] -= r / (alpha * alpha);
+            out.hess[2][3] += 1.0 / beta;
+            out.hess[3][2] += 1.0 / beta;
+            out.hess[3][3] -= s / (beta * beta);
+        }
+        out
+    }
+}
+
 impl TransactionModel for ParetoNBD {
     /// E[X(t)] = rβ/(α(s−1)) [1 − (β/(β+t))^{s−1}], eq. (17); the limit
     /// (rβ/α) ln(1 + t/β) at s = 1.

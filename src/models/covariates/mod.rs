@@ -1,0 +1,692 @@
+//! Time-invariant covariates: a customer's traits scale the population
+//! parameters of a model, and the fitter estimates the coefficients with them.
+//!
+//! A model with covariates is a base model `M` ([`CovariateModel`]) plus one
+//! coefficient per (process, covariate column). Each *process* of `M` scales
+//! some of its positive parameters: customer i's value of parameter j is
+//!
+//! φᵢⱼ = φⱼ · exp(sⱼ γ_gᵀ zᵢ),
+//!
+//! where g is the process that scales j, γ_g its coefficients, zᵢ the
+//! customer's covariates of that process and sⱼ = ±1 the sign convention of the
+//! model (Pareto/NBD: α and β with sign −1, so a positive purchase coefficient
+//! raises the purchase rate and a positive drop-out coefficient the drop-out
+//! rate; BG/NBD: α with −1, a and b with +1 each in its own process). With all
+//! coefficients 0 every customer has the base parameters, so the model *is*
+//! the base model: the log-likelihood is the same sum of the same terms.
+//!
+//! A covariate may be declared *shared*: one coefficient, named
+//! `shared:<column>`, enters every process (an equality constraint).
+//!
+//! **Derivatives.** With ℓᵢ(φᵢ) the base model's log-likelihood of customer i
+//! and its gradient gᵢ and Hessian Hᵢ in the customer's parameters φᵢ
+//! ([`CovariateModel::customer_term`]), the chain rule through
+//! φᵢⱼ(φ, γ) gives the gradient Jᵢᵀ gᵢ and the Hessian
+//! Jᵢᵀ Hᵢ Jᵢ + Σⱼ gᵢⱼ ∇²φᵢⱼ, where
+//! ∂φᵢⱼ/∂φⱼ = e^{η}, ∂φᵢⱼ/∂γₖ = sⱼ φᵢⱼ zᵢₖ, ∂²φᵢⱼ/∂φⱼ∂γₖ = sⱼ e^{η} zᵢₖ,
+//! ∂²φᵢⱼ/∂γₖ∂γₗ = φᵢⱼ zᵢₖ zᵢₗ (η = sⱼ γᵀzᵢ). Continuous covariates do not
+//! compress, so the sum runs over customers, in parallel chunks.
+//!
+//! **Regularisation** (CLVTools' `reg.lambdas`): each coefficient k carries a
+//! λₖ ([`CovariateDesign::with_penalties`]) and [`Model::penalty_scale`] is
+//! √λₖ for coefficients and 0 for the base parameters, so that a fit with
+//! `penalizer_coef = 1` minimises −LL/N + Σₖ λₖ γₖ²; λ = 0 is the plain
+//! maximum-likelihood fit.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::data::validation::validate_summary;
+use crate::data::{CompressedData, CustomerData};
+use crate::error::{Error, Result};
+use crate::fit::{fit, FitOptions};
+use crate::models::params::{check_params, ParamSpec};
+use crate::models::{Derivatives, Evaluation, FitData, Model};
+
+/// The most base parameters a [`CovariateModel`] may have.
+pub const MAX_BASE_PARAMS: usize = 4;
+
+/// One customer's log-likelihood with its gradient and Hessian in the base
+/// model's natural parameters (entries past the model's parameter count are 0).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CustomerTerm {
+    /// ln Lᵢ.
+    pub value: f64,
+    /// ∂ ln Lᵢ / ∂φ.
+    pub grad: [f64; MAX_BASE_PARAMS],
+    /// ∂² ln Lᵢ / ∂φ∂φᵀ.
+    pub hess: [[f64; MAX_BASE_PARAMS]; MAX_BASE_PARAMS],
+}
+
+impl CustomerTerm {
+    /// ln L = 0 with zero derivatives (a customer without information).
+    pub const ZERO: CustomerTerm = CustomerTerm {
+        value: 0.0,
+        grad: [0.0; MAX_BASE_PARAMS],
+        hess: [[0.0; MAX_BASE_PARAMS]; MAX_BASE_PARAMS],
+    };
+}
+
+/// A process of a base model: the name its coefficients carry
+/// (`<name>:<column>`) and the parameters it scales, each with its sign.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Process {
+    /// E.g. `"purchase"`, `"dropout"`, `"dropout_a"`.
+    pub name: &'static str,
+    /// (index of the base parameter, sign sⱼ of its exponent).
+    pub scales: &'static [(usize, f64)],
+}
+
+/// A model whose customers' parameters covariates can scale.
+pub trait CovariateModel: Model<Data = CompressedData> {
+    /// The processes, in the order their coefficients are listed.
+    const PROCESSES: &'static [Process];
+    /// ln Lᵢ of one customer (x, t_x, T) with its gradient and Hessian
+    /// (`order` 0, 1 or 2) in this model's natural parameters. Exactly
+    /// [`CustomerTerm::ZERO`] for x = t_x = T = 0.
+    fn customer_term(&self, frequency: f64, recency: f64, age: f64, order: u8) -> CustomerTerm;
+    /// This model with its parameters replaced by `values` (natural scale,
+    /// base parameters only), unchecked beyond positivity.
+    fn with_base(&self, values: &[f64]) -> Result<Self> {
+        self.with_params(values)
+    }
+}
+
+/// One coefficient's effect: coefficient `coefficient` times covariate column
+/// `column` enters the exponent of base parameter `param` with sign `sign`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Link {
+    param: usize,
+    coefficient: usize,
+    column: usize,
+    sign: f64,
+}
+
+/// Which covariate columns enter which process: the coefficients of a
+/// covariate model, their names, their penalties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovariateDesign {
+    columns: Vec<String>,
+    coefficient_names: Vec<String>,
+    penalties: Vec<f64>,
+    links: Vec<Link>,
+}
+
+impl CovariateDesign {
+    /// The design of base model `M` with covariate `columns` (their names),
+    /// `by_process[g]` the columns (indices into `columns`) of process g of
+    /// [`CovariateModel::PROCESSES`] and `shared` the columns with one
+    /// coefficient for every process. Coefficients are listed process by
+    /// process, then the shared ones; no penalties.
+    ///
+    /// Errors: a wrong number of processes, an unknown column index, a column
+    /// listed twice in one process, or a shared column also listed in a
+    /// process.
+    pub fn new<M: CovariateModel>(
+        columns: &[String],
+        by_process: &[Vec<usize>],
+        shared: &[usize],
+    ) -> Result<Self> {
+        let processes = M::PROCESSES;
+        if by_process.len() != processes.len() {
+            return Err(Error::InvalidCovariates(format!(
+                "{} takes covariates for {} processes ({}), got {} lists",
+                M::NAME,
+                processes.len(),
+                processes
+                    .iter()
+                    .map(|p| p.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                by_process.len()
+            )));
+        }
+        let check = |c: usize| -> Result<()> {
+            if c >= columns.len() {
+                return Err(Error::InvalidCovariates(format!(
+                    "covariate column {c} does not exist ({} columns)",
+                    columns.len()
+                )));
+            }
+            Ok(())
+        };
+        let mut design = CovariateDesign {
+            columns: columns.to_vec(),
+            coefficient_names: Vec::new(),
+            penalties: Vec::new(),
+            links: Vec::new(),
+        };
+        for (process, cols) in processes.iter().zip(by_process) {
+            for (k, &c) in cols.iter().enumerate() {
+                check(c)?;
+                if cols[..k].contains(&c) || shared.contains(&c) {
+                    return Err(Error::InvalidCovariates(format!(
+                        "covariate {} is listed twice for the {} process (or is also shared)",
+                        columns[c], process.name
+                    )));
+                }
+                let coefficient = design.coefficient_names.len();
+                design
+                    .coefficient_names
+                    .push(format!("{}:{}", process.name, columns[c]));
+                for &(param, sign) in process.scales {
+                    design.links.push(Link {
+                        param,
+                        coefficient,
+                        column: c,
+                        sign,
+                    });
+                }
+            }
+        }
+        for (k, &c) in shared.iter().enumerate() {
+            check(c)?;
+            if shared[..k].contains(&c) {
+                return Err(Error::InvalidCovariates(format!(
+                    "covariate {} is listed twice as shared",
+                    columns[c]
+                )));
+            }
+            let coefficient = design.coefficient_names.len();
+            design
+                .coefficient_names
+                .push(format!("shared:{}", columns[c]));
+            for process in processes {
+                for &(param, sign) in process.scales {
+                    design.links.push(Link {
+                        param,
+                        coefficient,
+                        column: c,
+                        sign,
+                    });
+                }
+            }
+        }
+        design.penalties = vec![0.0; design.coefficient_names.len()];
+        Ok(design)
+    }
+
+    /// The design that coefficient names such as `purchase:age` and
+    /// `shared:channel` describe (as a saved model lists them), with the
+    /// columns in order of first appearance.
+    pub fn from_names<M: CovariateModel>(names: &[&str]) -> Result<Self> {
+        let mut columns: Vec<String> = Vec::new();
+        let mut by_process = vec![Vec::new(); M::PROCESSES.len()];
+        let mut shared = Vec::new();
+        for name in names {
+            let Some((prefix, column)) = name.split_once(':') else {
+                return Err(Error::InvalidCovariates(format!(
+                    "{name} is not a coefficient name (<process>:<column>)"
+                )));
+            };
+            let c = match columns.iter().position(|x| x == column) {
+                Some(c) => c,
+                None => {
+                    columns.push(column.to_string());
+                    columns.len() - 1
+                }
+            };
+            if prefix == "shared" {
+                shared.push(c);
+            } else if let Some(g) = M::PROCESSES.iter().position(|p| p.name == prefix) {
+                by_process[g].push(c);
+            } else {
+                return Err(Error::InvalidCovariates(format!(
+                    "{name}: {} has no process {prefix} (its processes: {}, or shared)",
+                    M::NAME,
+                    M::PROCESSES
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        let design = Self::new::<M>(&columns, &by_process, &shared)?;
+        if design
+            .coefficient_names
+            .iter()
+            .map(String::as_str)
+            .ne(names.iter().copied())
+        {
+            return Err(Error::InvalidCovariates(
+                "coefficients must be listed process by process, then the shared ones".into(),
+            ));
+        }
+        Ok(design)
+    }
+
+    /// The same design with penalty λₖ on each coefficient (see the module
+    /// documentation), e.g. λ_purchase for every purchase coefficient.
+    pub fn with_penalties(mut self, penalties: Vec<f64>) -> Result<Self> {
+        if penalties.len() != self.coefficient_names.len() {
+            return Err(Error::InvalidCovariates(format!(
+                "{} penalties for {} coefficients",
+                penalties.len(),
+                self.coefficient_names.len()
+            )));
+        }
+        if let Some(&bad) = penalties.iter().find(|&&l| !(l >= 0.0 && l.is_finite())) {
+            return Err(Error::InvalidParameter {
+                name: "covariate penalty".into(),
+                value: bad,
+                rule: "must be finite and non-negative",
+            });
+        }
+        self.penalties = penalties;
+        Ok(self)
+    }
+
+    /// The covariate columns' names.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The coefficients' names (`<process>:<column>`), in parameter order.
+    pub fn coefficient_names(&self) -> &[String] {
+        &self.coefficient_names
+    }
+
+    /// The penalty λₖ of each coefficient.
+    pub fn penalties(&self) -> &[f64] {
+        &self.penalties
+    }
+
+    /// The process (or `"shared"`) of each coefficient.
+    pub fn coefficient_processes(&self) -> Vec<&str> {
+        self.coefficient_names
+            .iter()
+            .map(|n| n.split_once(':').map_or("", |(p, _)| p))
+            .collect()
+    }
+}
+
+/// Customers (x, t_x, T, weight) with their covariates, to fit a
+/// [`WithCovariates`] model on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovariateData {
+    frequency: Vec<f64>,
+    recency: Vec<f64>,
+    age: Vec<f64>,
+    weight: Vec<f64>,
+    /// Row-major n × (number of columns).
+    covariates: Vec<f64>,
+    design: Arc<CovariateDesign>,
+    total_weight: f64,
+    plain: CompressedData,
+}
+
+impl CovariateData {
+    /// Validates the histories as [`CustomerData::new`] does and the
+    /// covariates (`covariates` row-major, one row per customer, one column
+    /// per column of `design`; finite).
+    ///
+    /// Errors: [`Error::InvalidData`] naming the first offending row (and the
+    /// covariate column); [`Error::LengthMismatch`].
+    pub fn new(
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        weights: Option<&[f64]>,
+        covariates: &[f64],
+        design: CovariateDesign,
+    ) -> Result<Self> {
+        let plain = CustomerData::new(frequency, recency, age, weights)?.compress();
+        let n = frequency.len();
+        let k = design.columns.len();
+        if covariates.len() != n * k {
+            return Err(Error::LengthMismatch {
+                expected: n * k,
+                found: covariates.len(),
+                name: "covariates (customers × columns)",
+            });
+        }
+        if let Some(pos) = covariates.iter().position(|v| !v.is_finite()) {
+            let (row, column) = (pos / k, pos % k);
+            return Err(Error::InvalidData {
+                rule: "covariates must be finite numbers",
+                row,
+                detail: format!("{}={}", design.columns[column], covariates[pos]),
+                column: None,
+                cohort: None,
+                period: None,
+            });
+        }
+        let weight = weights.map_or_else(|| vec![1.0; n], <[f64]>::to_vec);
+        validate_summary(frequency, recency, age, Some(&weight))?;
+        let total_weight = (0..n).filter(|&i| age[i] > 0.0).map(|i| weight[i]).sum();
+        Ok(Self {
+            frequency: frequency.to_vec(),
+            recency: recency.to_vec(),
+            age: age.to_vec(),
+            weight,
+            covariates: covariates.to_vec(),
+            design: Arc::new(design),
+            total_weight,
+            plain,
+        })
+    }
+
+    /// Number of customers (rows).
+    pub fn len(&self) -> usize {
+        self.frequency.len()
+    }
+
+    /// Whether there are no customers (never true for validated data).
+    pub fn is_empty(&self) -> bool {
+        self.frequency.is_empty()
+    }
+
+    /// The design the covariates follow.
+    pub fn design(&self) -> &CovariateDesign {
+        &self.design
+    }
+
+    /// The same customers without covariates, compressed.
+    pub fn without_covariates(&self) -> &CompressedData {
+        &self.plain
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        let k = self.design.columns.len();
+        &self.covariates[i * k..(i + 1) * k]
+    }
+}
+
+impl FitData for CovariateData {
+    fn rows(&self) -> usize {
+        self.len()
+    }
+    fn total_weight(&self) -> f64 {
+        self.total_weight
+    }
+    fn subsample(&self, step: usize) -> Self {
+        let step = step.max(1);
+        let k = self.design.columns.len();
+        let rows: Vec<usize> = (0..self.len()).step_by(step).collect();
+        let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let weight: Vec<f64> = rows.iter().map(|&i| self.weight[i] * step as f64).collect();
+        Self {
+            frequency: pick(&self.frequency),
+            recency: pick(&self.recency),
+            age: pick(&self.age),
+            total_weight: rows
+                .iter()
+                .zip(&weight)
+                .filter(|(&i, _)| self.age[i] > 0.0)
+                .map(|(_, w)| w)
+                .sum(),
+            weight,
+            covariates: rows
+                .iter()
+                .flat_map(|&i| self.covariates[i * k..(i + 1) * k].iter().copied())
+                .collect(),
+            design: Arc::clone(&self.design),
+            plain: self.plain.every_nth(step),
+        }
+    }
+}
+
+/// Base model `M` with time-invariant covariates: the base parameters, then
+/// one coefficient per entry of the design (see the module documentation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WithCovariates<M: CovariateModel> {
+    base: M,
+    coefficients: Vec<f64>,
+    design: Arc<CovariateDesign>,
+}
+
+const CHUNK: usize = 1024;
+
+impl<M: CovariateModel> WithCovariates<M> {
+    /// The model with base parameters `base`, this design and these
+    /// coefficients (in the design's order).
+    pub fn new(base: M, design: CovariateDesign, coefficients: Vec<f64>) -> Result<Self> {
+        let design = Arc::new(design);
+        let model = Self {
+            base,
+            coefficients: vec![0.0; design.coefficient_names.len()],
+            design,
+        };
+        model.with_params(&[model.base.to_vec(), coefficients].concat())
+    }
+
+    /// The population (base) parameters.
+    pub fn base(&self) -> &M {
+        &self.base
+    }
+
+    /// The coefficients, in the order of the design's names.
+    pub fn coefficients(&self) -> &[f64] {
+        &self.coefficients
+    }
+
+    /// The design.
+    pub fn design(&self) -> &CovariateDesign {
+        &self.design
+    }
+
+    /// The base model with customer-specific parameters for covariates `z`
+    /// (one value per column of the design): every prediction of a customer
+    /// with these traits is this model's prediction.
+    pub fn for_customer(&self, z: &[f64]) -> Result<M> {
+        let (values, _) = self.customer_params(z);
+        self.base.with_base(&values)
+    }
+
+    /// Customer parameters φᵢ and the exponents ηᵢⱼ.
+    fn customer_params(&self, z: &[f64]) -> (Vec<f64>, [f64; MAX_BASE_PARAMS]) {
+        let mut eta = [0.0; MAX_BASE_PARAMS];
+        for link in &self.design.links {
+            eta[link.param] += link.sign * self.coefficients[link.coefficient] * z[link.column];
+        }
+        let values = self
+            .base
+            .to_vec()
+            .iter()
+            .zip(&eta)
+            .map(|(v, e)| v * e.exp())
+            .collect();
+        (values, eta)
+    }
+
+    fn p_base(&self) -> usize {
+        self.base.param_specs().len()
+    }
+}
+
+impl<M: CovariateModel> Model for WithCovariates<M> {
+    type Data = CovariateData;
+    const NAME: &'static str = M::NAME;
+
+    fn param_specs(&self) -> Vec<ParamSpec> {
+        let mut specs = self.base.param_specs();
+        specs.extend(
+            self.design
+                .coefficient_names
+                .iter()
+                .map(|n| ParamSpec::real(n.clone())),
+        );
+        specs
+    }
+
+    fn to_vec(&self) -> Vec<f64> {
+        [self.base.to_vec(), self.coefficients.clone()].concat()
+    }
+
+    fn with_params(&self, values: &[f64]) -> Result<Self> {
+        check_params(&self.param_specs(), values)?;
+        let p = self.p_base();
+        Ok(Self {
+            base: self.base.with_base(&values[..p])?,
+            coefficients: values[p..].to_vec(),
+            design: Arc::clone(&self.design),
+        })
+    }
+
+    fn template(data: &CovariateData) -> Self {
+        let base = M::template(&data.plain);
+        Self {
+            base,
+            coefficients: vec![0.0; data.design.coefficient_names.len()],
+            design: Arc::clone(&data.design),
+        }
+    }
+
+    fn from_named_params(params: &BTreeMap<String, f64>) -> Result<Self> {
+        let base = M::from_named_params(params)?;
+        let base_names = base.param_names();
+        // Coefficients in the saved order is not kept by a map: list them
+        // process by process (in M::PROCESSES order), then shared, by column
+        // name order within each.
+        let mut names: Vec<&str> = Vec::new();
+        for prefix in M::PROCESSES.iter().map(|p| p.name).chain(["shared"]) {
+            names.extend(
+                params
+                    .keys()
+                    .filter(|k| !base_names.contains(k))
+                    .filter(|k| k.split_once(':').is_some_and(|(p, _)| p == prefix))
+                    .map(String::as_str),
+            );
+        }
+        let design = CovariateDesign::from_names::<M>(&names)?;
+        let coefficients = lookup_coefficients(&design, params)?;
+        Self::new(base, design, coefficients)
+    }
+
+    fn evaluate(&self, data: &CovariateData, derivatives: Derivatives) -> Evaluation {
+        let order: u8 = match derivatives {
+            Derivatives::None => 0,
+            Derivatives::Gradient => 1,
+            Derivatives::Hessian => 2,
+        };
+        let p_base = self.p_base();
+        let p = p_base + self.coefficients.len();
+        let base_values = self.base.to_vec();
+        let n = data.len();
+        let zero = || {
+            (
+                0.0,
+                vec![0.0; if order >= 1 { p } else { 0 }],
+                vec![0.0; if order >= 2 { p * p } else { 0 }],
+            )
+        };
+        let (value, gradient, hessian) = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|chunk| {
+                let (mut value, mut grad, mut hess) = zero();
+                // ∂φᵢⱼ/∂θ as a sparse list per base parameter j.
+                let mut jac: Vec<Vec<(usize, f64)>> = vec![Vec::new(); p_base];
+                for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
+                    let (x, t_x, age, w) = (
+                        data.frequency[i],
+                        data.recency[i],
+                        data.age[i],
+                        data.weight[i],
+                    );
+                    if age == 0.0 || w == 0.0 {
+                        continue; // likelihood 1: no information
+                    }
+                    let z = data.row(i);
+                    let (values, _) = self.customer_params(z);
+                    let customer = match self.base.with_base(&values) {
+                        Ok(m) => m,
+                        Err(_) => {
+                            value = f64::NEG_INFINITY;
+                            continue;
+                        }
+                    };
+                    let term = customer.customer_term(x, t_x, age, order);
+                    value += w * term.value;
+                    if order == 0 {
+                        continue;
+                    }
+                    for (j, list) in jac.iter_mut().enumerate() {
+                        list.clear();
+                        list.push((j, values[j] / base_values[j]));
+                    }
+                    for link in &self.design.links {
+                        jac[link.param].push((
+                            p_base + link.coefficient,
+                            link.sign * values[link.param] * z[link.column],
+                        ));
+                    }
+                    for (list, &g) in jac.iter().zip(&term.grad) {
+                        for &(a, da) in list {
+                            grad[a] += w * g * da;
+                        }
+                    }
+                    if order < 2 {
+                        continue;
+                    }
+                    for j in 0..p_base {
+                        for l in 0..p_base {
+                            let h = w * term.hess[j][l];
+                            if h == 0.0 {
+                                continue;
+                            }
+                            for &(a, da) in &jac[j] {
+                                for &(b, db) in &jac[l] {
+                                    hess[a * p + b] += h * da * db;
+                                }
+                            }
+                        }
+                    }
+                    // Σⱼ gⱼ ∇²φᵢⱼ.
+                    for link in &self.design.links {
+                        let j = link.param;
+                        let g = w * term.grad[j];
+                        let c = p_base + link.coefficient;
+                        let zc = z[link.column];
+                        // ∂²φᵢⱼ/∂φⱼ∂γ_c = sⱼ e^η z_c.
+                        let cross = g * link.sign * values[j] / base_values[j] * zc;
+                        hess[j * p + c] += cross;
+                        hess[c * p + j] += cross;
+                        // ∂²φᵢⱼ/∂γ_c∂γ_d = φᵢⱼ z_c z_d over the links of j.
+                        for other in self.design.links.iter().filter(|o| o.param == j) {
+                            let d = p_base + other.coefficient;
+                            hess[c * p + d] +=
+                                g * link.sign * other.sign * values[j] * zc * z[other.column];
+                        }
+                    }
+                }
+                (value, grad, hess)
+            })
+            .reduce(zero, |mut a, b| {
+                a.0 += b.0;
+                a.1.iter_mut().zip(b.1).for_each(|(x, y)| *x += y);
+                a.2.iter_mut().zip(b.2).for_each(|(x, y)| *x += y);
+                a
+            });
+        Evaluation {
+            value,
+            gradient,
+            hessian,
+        }
+    }
+
+    /// The base model's maximum-likelihood estimates without covariates (its
+    /// own starting values if that fit fails) and coefficients 0.
+    fn initial_params(&self, data: &CovariateData) -> Vec<f64> {
+        let base = fit::<M>(&data.plain, &FitOptions::default())
+            .map(|f| f.model.to_vec())
+            .unwrap_or_else(|_| M::template(&data.plain).initial_params(&data.plain));
+        [base, vec![0.0; self.coefficients.len()]].concat()
+    }
+
+    /// 0 for the base parameters, √λₖ for coefficient k.
+    fn penalty_scale(&self, _data: &CovariateData) -> Vec<f64> {
+        let mut scale = vec![0.0; self.p_base()];
+        scale.extend(self.design.penalties.iter().map(|l| l.sqrt()));
+        scale
+    }
+}
+
+fn lookup_coefficients(
+    design: &CovariateDesign,
+    params: &BTreeMap<String, f64>,
+) -> Result<Vec<f64>> {
+    crate::models::params::lookup_named(design.coefficient_names.iter().map(String::as_str), params)
+}
