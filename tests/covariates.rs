@@ -6,9 +6,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use retentionkit::models::covariates::CovariateModel;
 use retentionkit::models::covariates::{CovariateData, CovariateDesign, WithCovariates};
 use retentionkit::pnbd::ParetoNBD;
 use retentionkit::{fit, CustomerData, Derivatives, FitOptions, Model};
+use retentionkit::{BetaGeo, ModifiedBetaGeo};
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
 /// days-from-civil algorithm).
@@ -227,5 +229,109 @@ fn pareto_nbd_matches_clvtools_on_cdnow() {
             names[k],
             row.se
         );
+    }
+}
+
+/// A design with `log_first_spend` and a noise column in every process.
+fn full_design<M: CovariateModel>() -> CovariateDesign {
+    let columns = ["log_first_spend".to_string(), "noise".to_string()];
+    let by_process = vec![vec![0, 1]; M::PROCESSES.len()];
+    CovariateDesign::new::<M>(&columns, &by_process, &[]).unwrap()
+}
+
+fn bg_identity_and_derivatives<M: CovariateModel>(base: M) {
+    let design = full_design::<M>();
+    let k = design.coefficient_names().len();
+    let data = cdnow_with(design.clone());
+    let with = WithCovariates::new(base.clone(), design, vec![0.0; k]).unwrap();
+    let ours = with.evaluate(&data, Derivatives::Hessian);
+    let theirs = base.evaluate(data.without_covariates(), Derivatives::Hessian);
+    let n = data.len() as f64;
+    let p = 4 + k;
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= 1e-14 * n * b.abs().max(10.0),
+            "{}: {what}: {a} vs {b}",
+            M::NAME
+        );
+    };
+    close(ours.value, theirs.value, "log-likelihood");
+    for i in 0..4 {
+        close(ours.gradient[i], theirs.gradient[i], "gradient");
+        for j in 0..4 {
+            close(
+                ours.hessian[i * p + j],
+                theirs.hessian[i * 4 + j],
+                "hessian",
+            );
+        }
+    }
+    let mut params = vec![0.3, 5.0, 0.8, 2.5];
+    params.extend((0..k).map(|i| 0.15 * (i as f64) - 0.3));
+    common::assert_derivatives::<WithCovariates<M>>(&params, &data);
+}
+
+#[test]
+fn bg_family_zero_coefficients_and_derivatives() {
+    bg_identity_and_derivatives(BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap());
+    bg_identity_and_derivatives(ModifiedBetaGeo::new(0.525, 6.183, 0.891, 1.614).unwrap());
+}
+
+#[test]
+fn bg_nbd_fits_cdnow_with_first_spend() {
+    // CLVTools' BG/NBD ties a and b to one coefficient and fails on this data;
+    // with separate coefficients the fit must succeed, near the Pareto/NBD's
+    // log-likelihood with the same covariate (-9571.98).
+    let c = cdnow();
+    let columns = ["log_first_spend".to_string()];
+    for modified in [false, true] {
+        let by_process = vec![vec![0]; 3];
+        let (ll, names) = if modified {
+            let design =
+                CovariateDesign::new::<ModifiedBetaGeo>(&columns, &by_process, &[]).unwrap();
+            let data = CovariateData::new(
+                &c.frequency,
+                &c.recency,
+                &c.age,
+                None,
+                &c.log_first_spend,
+                design,
+            )
+            .unwrap();
+            let f = fit::<WithCovariates<ModifiedBetaGeo>>(&data, &FitOptions::default()).unwrap();
+            let plain =
+                fit::<ModifiedBetaGeo>(data.without_covariates(), &FitOptions::default()).unwrap();
+            assert!(f.log_likelihood() > plain.log_likelihood() + 10.0);
+            (f.log_likelihood(), f.model.param_names())
+        } else {
+            let design = CovariateDesign::new::<BetaGeo>(&columns, &by_process, &[]).unwrap();
+            let data = CovariateData::new(
+                &c.frequency,
+                &c.recency,
+                &c.age,
+                None,
+                &c.log_first_spend,
+                design,
+            )
+            .unwrap();
+            let f = fit::<WithCovariates<BetaGeo>>(&data, &FitOptions::default()).unwrap();
+            let plain = fit::<BetaGeo>(data.without_covariates(), &FitOptions::default()).unwrap();
+            assert!(f.log_likelihood() > plain.log_likelihood() + 10.0);
+            (f.log_likelihood(), f.model.param_names())
+        };
+        assert_eq!(
+            names,
+            [
+                "r",
+                "alpha",
+                "a",
+                "b",
+                "purchase:log_first_spend",
+                "dropout_a:log_first_spend",
+                "dropout_b:log_first_spend"
+            ]
+        );
+        println!("modified={modified}: LL {ll}");
+        assert!(ll > -9571.98 - 5.0, "LL {ll}");
     }
 }

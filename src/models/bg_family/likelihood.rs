@@ -198,3 +198,109 @@ impl BgFamily {
         total.into_evaluation(derivatives)
     }
 }
+
+impl BgFamily {
+    /// ln Lᵢ of one customer with its gradient and Hessian in (r, α, a, b):
+    /// the terms [`BgFamily::evaluate`] sums, for the covariate models, where
+    /// every customer has parameters of their own. Exactly 0 for
+    /// x = t_x = T = 0 (a customer without information).
+    pub(crate) fn customer_term(
+        &self,
+        x: f64,
+        t_x: f64,
+        age: f64,
+        order: u8,
+    ) -> crate::models::covariates::CustomerTerm {
+        use crate::models::covariates::CustomerTerm;
+        if age == 0.0 && x == 0.0 {
+            return CustomerTerm::ZERO;
+        }
+        let BgFamily {
+            r,
+            alpha,
+            a,
+            b,
+            modified,
+        } = *self;
+        let sh = self.shift();
+        let mut out = CustomerTerm::ZERO;
+        // The terms in x only, and r ln α.
+        out.value = ln_gamma(r + x) - ln_gamma(r) + ln_gamma(a + b) + ln_gamma(b + x + sh)
+            - ln_gamma(b)
+            - ln_gamma(a + b + x + sh)
+            + r * alpha.ln();
+        if order >= 1 {
+            let (d_ab, d_abx) = (digamma(a + b), digamma(a + b + x + sh));
+            out.grad[0] = digamma(r + x) - digamma(r) + alpha.ln();
+            out.grad[1] = r / alpha;
+            out.grad[2] = d_ab - d_abx;
+            out.grad[3] = d_ab + digamma(b + x + sh) - digamma(b) - d_abx;
+            if order >= 2 {
+                let (t_ab, t_abx) = (trigamma(a + b), trigamma(a + b + x + sh));
+                out.hess[0][0] = trigamma(r + x) - trigamma(r);
+                out.hess[0][1] = 1.0 / alpha;
+                out.hess[1][0] = 1.0 / alpha;
+                out.hess[1][1] = -r / (alpha * alpha);
+                let ab = t_ab - t_abx;
+                out.hess[2][2] = ab;
+                out.hess[2][3] = ab;
+                out.hess[3][2] = ab;
+                out.hess[3][3] = t_ab + trigamma(b + x + sh) - trigamma(b) - t_abx;
+            }
+        }
+        let rx = r + x;
+        let inv_at = 1.0 / (alpha + age);
+        let ln_at = (alpha + age).ln();
+        let a3 = -rx * ln_at;
+        let g3 = [-ln_at, -rx * inv_at, 0.0, 0.0];
+        if !modified && x == 0.0 {
+            out.value += a3;
+            if order >= 1 {
+                out.grad[0] += g3[0];
+                out.grad[1] += g3[1];
+            }
+            if order >= 2 {
+                out.hess[0][1] -= inv_at;
+                out.hess[1][0] -= inv_at;
+                out.hess[1][1] += rx * inv_at * inv_at;
+            }
+            return out;
+        }
+        // ln(e^{A₃} + e^{A₄}), A₄ = ln a − ln(b + x − 1 + shift) − (r+x) ln(α + t_x).
+        let inv_b_x_1 = 1.0 / (b + x - 1.0 + sh);
+        let inv_atx = 1.0 / (alpha + t_x);
+        let ln_atx = (alpha + t_x).ln();
+        let a4 = a.ln() - (b + x - 1.0 + sh).ln() - rx * ln_atx;
+        let d = a4 - a3;
+        let e = (-d.abs()).exp();
+        out.value += a3 + d.max(0.0) + e.ln_1p();
+        if order == 0 {
+            return out;
+        }
+        let w4 = if d >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        let w3 = 1.0 - w4;
+        let g4 = [-ln_atx, -rx * inv_atx, 1.0 / a, -inv_b_x_1];
+        for k in 0..4 {
+            out.grad[k] += w3 * g3[k] + w4 * g4[k];
+        }
+        if order >= 2 {
+            let ww = w3 * w4;
+            for k in 0..4 {
+                for l in 0..4 {
+                    out.hess[k][l] += ww * (g3[k] - g4[k]) * (g3[l] - g4[l]);
+                }
+            }
+            let h01 = -(w3 * inv_at + w4 * inv_atx);
+            out.hess[0][1] += h01;
+            out.hess[1][0] += h01;
+            out.hess[1][1] += rx * (w3 * inv_at * inv_at + w4 * inv_atx * inv_atx);
+            out.hess[2][2] -= w4 / (a * a);
+            out.hess[3][3] += w4 * inv_b_x_1 * inv_b_x_1;
+        }
+        out
+    }
+}

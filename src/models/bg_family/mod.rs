@@ -270,6 +270,38 @@ macro_rules! bg_family_model {
             }
         }
 
+        impl $crate::models::covariates::CovariateModel for $model {
+            /// α scaled by the purchase covariates as exp(−γᵀz) (a positive
+            /// coefficient raises the purchase rate), a and b each by its own
+            /// drop-out coefficients as exp(γᵀz) (Fader & Hardie's note on
+            /// time-invariant covariates), so covariates can move the mean
+            /// drop-out probability a/(a+b) and not only its spread.
+            const PROCESSES: &'static [$crate::models::covariates::Process] = &[
+                $crate::models::covariates::Process {
+                    name: "purchase",
+                    scales: &[(1, -1.0)],
+                },
+                $crate::models::covariates::Process {
+                    name: "dropout_a",
+                    scales: &[(2, 1.0)],
+                },
+                $crate::models::covariates::Process {
+                    name: "dropout_b",
+                    scales: &[(3, 1.0)],
+                },
+            ];
+
+            fn customer_term(
+                &self,
+                x: f64,
+                t_x: f64,
+                age: f64,
+                order: u8,
+            ) -> $crate::models::covariates::CustomerTerm {
+                self.family().customer_term(x, t_x, age, order)
+            }
+        }
+
         impl $crate::models::TransactionModel for $model {
             fn expected_purchases(&self, t: f64) -> f64 {
                 self.family().expected_purchases(t)
