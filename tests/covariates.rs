@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use retentionkit::models::covariates::CovariateModel;
 use retentionkit::models::covariates::{CovariateData, CovariateDesign, WithCovariates};
 use retentionkit::pnbd::ParetoNBD;
-use retentionkit::{fit, CustomerData, Derivatives, FitOptions, Model};
+use retentionkit::{fit, CustomerData, Derivatives, FitOptions, Model, TransactionModel};
 use retentionkit::{BetaGeo, ModifiedBetaGeo};
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -334,4 +334,55 @@ fn bg_nbd_fits_cdnow_with_first_spend() {
         println!("modified={modified}: LL {ll}");
         assert!(ll > -9571.98 - 5.0, "LL {ll}");
     }
+}
+
+#[test]
+fn pareto_nbd_predictions_match_clvtools() {
+    // P(alive) and expected purchases 39 weeks ahead at CLVTools' estimates,
+    // customers 1, 10, 100 and 1000 (the reference's table).
+    let c = cdnow();
+    let design = CovariateDesign::new::<ParetoNBD>(
+        &["log_first_spend".to_string()],
+        &[vec![0], vec![0]],
+        &[],
+    )
+    .unwrap();
+    let base = ParetoNBD::new(
+        0.572935325339591,
+        36.8716471200374,
+        0.612989709595729,
+        12.3445499661293,
+    )
+    .unwrap();
+    let model =
+        WithCovariates::new(base, design, vec![0.364454361636481, 0.00869821437825145]).unwrap();
+    let expected = [
+        (1usize, 0.868430237539447, 1.46204844593519),
+        (10, 0.292027406097153, 0.109751398386115),
+        (100, 0.766381557176691, 0.762031036658857),
+        (1000, 0.801784309987469, 2.38412266871474),
+    ];
+    let rows: Vec<usize> = expected.iter().map(|e| e.0 - 1).collect();
+    let z: Vec<f64> = rows.iter().map(|&i| c.log_first_spend[i]).collect();
+    let out = model
+        .per_customer(rows.len(), &z, |m, j| {
+            let i = rows[j];
+            (
+                m.probability_alive(c.frequency[i], c.recency[i], c.age[i]),
+                m.conditional_expected_purchases(39.0, c.frequency[i], c.recency[i], c.age[i]),
+            )
+        })
+        .unwrap();
+    for ((id, alive, purchases), (ours_alive, ours_purchases)) in expected.iter().zip(out) {
+        assert!(
+            (ours_alive - alive).abs() <= 1e-8 * alive,
+            "customer {id}: P(alive) {ours_alive} vs {alive}"
+        );
+        assert!(
+            (ours_purchases - purchases).abs() <= 1e-8 * purchases,
+            "customer {id}: expected purchases {ours_purchases} vs {purchases}"
+        );
+    }
+    // A covariate row of the wrong length is an error, not a panic.
+    assert!(model.per_customer(2, &[1.0], |_, _| ()).is_err());
 }

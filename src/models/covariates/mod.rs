@@ -476,6 +476,51 @@ impl<M: CovariateModel> WithCovariates<M> {
         self.base.with_base(&values)
     }
 
+    /// `f(model of customer i, i)` for every customer, in parallel, where
+    /// `covariates` holds one row per customer (row-major, one value per
+    /// column of the design): the predictions of customers with covariates.
+    ///
+    /// Errors: [`Error::LengthMismatch`] when `covariates` does not have
+    /// `n` rows; [`Error::InvalidData`] for a covariate that is not finite or
+    /// that takes a customer's parameter out of its domain (overflow).
+    pub fn per_customer<T: Send>(
+        &self,
+        n: usize,
+        covariates: &[f64],
+        f: impl Fn(&M, usize) -> T + Sync + Send,
+    ) -> Result<Vec<T>> {
+        let k = self.design.columns.len();
+        if covariates.len() != n * k {
+            return Err(Error::LengthMismatch {
+                expected: n * k,
+                found: covariates.len(),
+                name: "covariates (customers × columns)",
+            });
+        }
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let z = &covariates[i * k..(i + 1) * k];
+                let model = self.for_customer(z).map_err(|_| Error::InvalidData {
+                    rule: "covariates must be finite and give finite, positive customer parameters",
+                    row: i,
+                    detail: self
+                        .design
+                        .columns
+                        .iter()
+                        .zip(z)
+                        .map(|(c, v)| format!("{c}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    column: None,
+                    cohort: None,
+                    period: None,
+                })?;
+                Ok(f(&model, i))
+            })
+            .collect()
+    }
+
     /// Customer parameters φᵢ and the exponents ηᵢⱼ.
     fn customer_params(&self, z: &[f64]) -> (Vec<f64>, [f64; MAX_BASE_PARAMS]) {
         let mut eta = [0.0; MAX_BASE_PARAMS];
