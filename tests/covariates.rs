@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::recovery::{assert_recovers, cohort_ages};
+
 use std::collections::BTreeMap;
 
 use retentionkit::models::covariates::CovariateModel;
@@ -385,4 +387,67 @@ fn pareto_nbd_predictions_match_clvtools() {
     }
     // A covariate row of the wrong length is an error, not a panic.
     assert!(model.per_customer(2, &[1.0], |_, _| ()).is_err());
+}
+
+/// `n` customers of `truth` with one binary and one standard normal covariate
+/// (columns `binary`, `normal`), simulated customer by customer.
+fn simulate_with_covariates<M>(truth: &WithCovariates<M>, n: usize, seed: u64) -> CovariateData
+where
+    M: CovariateModel + TransactionModel,
+{
+    let ages = cohort_ages(n);
+    let mut state = seed;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    let z: Vec<f64> = (0..n)
+        .flat_map(|i| {
+            let (u1, u2) = (uniform(), uniform());
+            let normal = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            [(i % 2) as f64, normal]
+        })
+        .collect();
+    let sims = truth
+        .per_customer(n, &z, |m, i| {
+            retentionkit::predict::simulate(m, &[ages[i]], seed + i as u64).unwrap()[0]
+        })
+        .unwrap();
+    let x: Vec<f64> = sims.iter().map(|c| c.frequency).collect();
+    let tx: Vec<f64> = sims.iter().map(|c| c.recency).collect();
+    let t: Vec<f64> = sims.iter().map(|c| c.age).collect();
+    CovariateData::new(&x, &tx, &t, None, &z, truth.design().clone()).unwrap()
+}
+
+fn two_covariates<M: CovariateModel>() -> CovariateDesign {
+    let columns = ["binary".to_string(), "normal".to_string()];
+    CovariateDesign::new::<M>(&columns, &vec![vec![0, 1]; M::PROCESSES.len()], &[]).unwrap()
+}
+
+#[test]
+fn simulated_coefficients_are_recovered() {
+    let n = 100_000;
+    let pnbd = WithCovariates::new(
+        ParetoNBD::new(0.6, 10.0, 0.8, 12.0).unwrap(),
+        two_covariates::<ParetoNBD>(),
+        vec![0.5, -0.3, 0.4, 0.2],
+    )
+    .unwrap();
+    assert_recovers(&pnbd, &simulate_with_covariates(&pnbd, n, 11));
+    let bgnbd = WithCovariates::new(
+        BetaGeo::new(0.25, 4.0, 0.8, 2.5).unwrap(),
+        two_covariates::<BetaGeo>(),
+        vec![0.5, -0.3, 0.4, 0.2, -0.3, 0.1],
+    )
+    .unwrap();
+    assert_recovers(&bgnbd, &simulate_with_covariates(&bgnbd, n, 12));
+    let mbgnbd = WithCovariates::new(
+        ModifiedBetaGeo::new(0.25, 4.0, 0.8, 2.5).unwrap(),
+        two_covariates::<ModifiedBetaGeo>(),
+        vec![0.5, -0.3, 0.4, 0.2, -0.3, 0.1],
+    )
+    .unwrap();
+    assert_recovers(&mbgnbd, &simulate_with_covariates(&mbgnbd, n, 13));
 }
