@@ -491,6 +491,7 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
     /// as exp(−γᵀz) (CLVTools' parameterisation): a positive purchase
     /// coefficient raises the purchase rate, a positive drop-out coefficient
     /// the drop-out rate.
+    const COVARIATE_NAME: &'static str = "ParetoNBDCovariates";
     const PROCESSES: &'static [crate::models::covariates::Process] = &[
         crate::models::covariates::Process {
             name: "purchase",

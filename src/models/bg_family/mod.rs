@@ -276,6 +276,7 @@ macro_rules! bg_family_model {
             /// drop-out coefficients as exp(γᵀz) (Fader & Hardie's note on
             /// time-invariant covariates), so covariates can move the mean
             /// drop-out probability a/(a+b) and not only its spread.
+            const COVARIATE_NAME: &'static str = concat!($name, "Covariates");
             const PROCESSES: &'static [$crate::models::covariates::Process] = &[
                 $crate::models::covariates::Process {
                     name: "purchase",

@@ -81,6 +81,10 @@ pub struct Process {
 
 /// A model whose customers' parameters covariates can scale.
 pub trait CovariateModel: Model<Data = CompressedData> {
+    /// The name of the model with covariates in saved files, e.g.
+    /// `"ParetoNBDCovariates"` (distinct from the plain model's, so that a
+    /// file with coefficients never loads as the plain model).
+    const COVARIATE_NAME: &'static str;
     /// The processes, in the order their coefficients are listed.
     const PROCESSES: &'static [Process];
     /// ln Lᵢ of one customer (x, t_x, T) with its gradient and Hessian
@@ -158,9 +162,20 @@ impl CovariateDesign {
             penalties: Vec::new(),
             links: Vec::new(),
         };
-        for (process, cols) in processes.iter().zip(by_process) {
-            for (k, &c) in cols.iter().enumerate() {
+        // Within a process, coefficients follow the columns' names, so that
+        // the names alone (a saved model's map) give back the same order.
+        let by_name = |cols: &[usize]| -> Result<Vec<usize>> {
+            let mut sorted = cols.to_vec();
+            for &c in cols {
                 check(c)?;
+            }
+            sorted.sort_by(|&x, &y| columns[x].cmp(&columns[y]));
+            Ok(sorted)
+        };
+        let shared = by_name(shared)?;
+        for (process, cols) in processes.iter().zip(by_process) {
+            let cols = by_name(cols)?;
+            for (k, &c) in cols.iter().enumerate() {
                 if cols[..k].contains(&c) || shared.contains(&c) {
                     return Err(Error::InvalidCovariates(format!(
                         "covariate {} is listed twice for the {} process (or is also shared)",
@@ -182,7 +197,6 @@ impl CovariateDesign {
             }
         }
         for (k, &c) in shared.iter().enumerate() {
-            check(c)?;
             if shared[..k].contains(&c) {
                 return Err(Error::InvalidCovariates(format!(
                     "covariate {} is listed twice as shared",
@@ -544,7 +558,7 @@ impl<M: CovariateModel> WithCovariates<M> {
 
 impl<M: CovariateModel> Model for WithCovariates<M> {
     type Data = CovariateData;
-    const NAME: &'static str = M::NAME;
+    const NAME: &'static str = M::COVARIATE_NAME;
 
     fn param_specs(&self) -> Vec<ParamSpec> {
         let mut specs = self.base.param_specs();
@@ -583,9 +597,9 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
     fn from_named_params(params: &BTreeMap<String, f64>) -> Result<Self> {
         let base = M::from_named_params(params)?;
         let base_names = base.param_names();
-        // Coefficients in the saved order is not kept by a map: list them
-        // process by process (in M::PROCESSES order), then shared, by column
-        // name order within each.
+        // A map keeps no order: list the coefficients process by process (in
+        // M::PROCESSES order), then the shared ones, by column name within
+        // each, which is the order CovariateDesign::new gives them.
         let mut names: Vec<&str> = Vec::new();
         for prefix in M::PROCESSES.iter().map(|p| p.name).chain(["shared"]) {
             names.extend(
