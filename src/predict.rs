@@ -21,7 +21,7 @@ use crate::ParetoNBD;
 
 const CHUNK: usize = 4096;
 
-fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
+pub(crate) fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
     if t.len() != expected {
         return Err(Error::LengthMismatch {
             name,

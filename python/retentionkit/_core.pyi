@@ -15,6 +15,9 @@ import numpy.typing as npt
 _FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
+    "BetaGeoCovariatesModel",
+    "ModifiedBetaGeoCovariatesModel",
+    "ParetoNBDCovariatesModel",
     "__version__",
     "ConvergenceError",
     "InvalidDataError",
@@ -475,3 +478,154 @@ def calibration_and_holdout(
 ]:
     """((customer, frequency_cal, recency_cal, T_cal, monetary_value_cal or None),
     frequency_holdout, monetary_value_holdout or None, duration_holdout)."""
+
+class _CovariateModel:
+    """A transaction model with time-invariant covariates (retentionkit.models.covariates)."""
+
+    MODEL_NAME: str
+    PROCESSES: list[str]
+    BASE_PARAM_NAMES: list[str]
+    def to_json(self) -> str: ...
+    @property
+    def params(self) -> _FloatArray: ...
+    @property
+    def param_names(self) -> list[str]: ...
+    @property
+    def columns(self) -> list[str]: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[_FloatArray]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @staticmethod
+    def coefficient_names_of(
+        columns: Sequence[str], by_process: Sequence[Sequence[int]], shared: Sequence[int]
+    ) -> list[str]: ...
+    def conditional_probability_alive(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
+    def conditional_expected_number_of_purchases_up_to_time(
+        self,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
+    def expected_number_of_purchases_up_to_time(
+        self, t: _FloatArray, covariates: _FloatArray
+    ) -> _FloatArray: ...
+    def probability_of_n_purchases_up_to_time(
+        self, t: _FloatArray, n: _FloatArray, covariates: _FloatArray
+    ) -> _FloatArray: ...
+    def individual_log_likelihood(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
+
+@final
+class ParetoNBDCovariatesModel(_CovariateModel):
+    """Pareto/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), beta_i = beta exp(-dropout'z_i)."""
+
+    @staticmethod
+    def fit(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ParetoNBDCovariatesModel": ...
+    @staticmethod
+    def from_params(
+        params: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+    ) -> "ParetoNBDCovariatesModel": ...
+    @staticmethod
+    def from_json(text: str) -> "ParetoNBDCovariatesModel": ...
+
+@final
+class BetaGeoCovariatesModel(_CovariateModel):
+    """BG/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), a_i = a exp(dropout_a'z_i), b_i = b exp(dropout_b'z_i)."""
+
+    @staticmethod
+    def fit(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "BetaGeoCovariatesModel": ...
+    @staticmethod
+    def from_params(
+        params: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+    ) -> "BetaGeoCovariatesModel": ...
+    @staticmethod
+    def from_json(text: str) -> "BetaGeoCovariatesModel": ...
+
+@final
+class ModifiedBetaGeoCovariatesModel(_CovariateModel):
+    """MBG/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), a_i = a exp(dropout_a'z_i), b_i = b exp(dropout_b'z_i)."""
+
+    @staticmethod
+    def fit(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ModifiedBetaGeoCovariatesModel": ...
+    @staticmethod
+    def from_params(
+        params: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+    ) -> "ModifiedBetaGeoCovariatesModel": ...
+    @staticmethod
+    def from_json(text: str) -> "ModifiedBetaGeoCovariatesModel": ...

@@ -464,6 +464,7 @@ impl BetaGeoBetaBinomModel {
 #[macro_use]
 mod transaction_model;
 mod contractual;
+mod covariates;
 mod gamma_gamma;
 mod intervals;
 mod summary;
@@ -480,6 +481,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     gamma_gamma::register(m)?;
     intervals::register(m)?;
     contractual::register(m)?;
+    covariates::register(m)?;
     summary::register(m)?;
     Ok(())
 }

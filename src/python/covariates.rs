@@ -1,0 +1,359 @@
+//! Bindings of the models with time-invariant covariates
+//! ([`crate::models::covariates`]): one class per base model, fitted from the
+//! histories plus a customers × columns covariate matrix and the design (which
+//! columns enter which process), predicting per customer from each
+//! customer's covariate row.
+
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use super::{detach, detach_array, fit_options, optional_slice, vec_to_py, PyErrWrap};
+use crate::data::validate_prediction_inputs;
+use crate::fit::{fit, Fitted};
+use crate::models::covariates::{CovariateData, CovariateDesign, CovariateModel, WithCovariates};
+use crate::models::{Model, TransactionModel};
+use crate::{BetaGeo, ModifiedBetaGeo, ParetoNBD};
+
+/// A C-contiguous 2-d float64 array as a row-major slice, checking that it has
+/// `columns` columns (its rows are checked against the customers by the core).
+fn matrix<'a>(array: &'a PyReadonlyArray2<'_, f64>, columns: usize) -> PyResult<&'a [f64]> {
+    let shape = array.shape();
+    if shape[1] != columns {
+        return Err(PyValueError::new_err(format!(
+            "covariates has {} columns; the model takes {columns}",
+            shape[1]
+        )));
+    }
+    array
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("covariates must be a C-contiguous 2-d float64 array"))
+}
+
+macro_rules! covariate_class {
+    ($class:ident, $base:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[pyclass(module = "retentionkit._core", frozen)]
+        pub struct $class {
+            pub(crate) inner: Fitted<WithCovariates<$base>>,
+        }
+
+        impl $class {
+            fn design_of(
+                columns: Vec<String>,
+                by_process: Vec<Vec<usize>>,
+                shared: Vec<usize>,
+                penalties: Option<Vec<f64>>,
+            ) -> crate::error::Result<CovariateDesign> {
+                let design = CovariateDesign::new::<$base>(&columns, &by_process, &shared)?;
+                match penalties {
+                    Some(p) => design.with_penalties(p),
+                    None => Ok(design),
+                }
+            }
+        }
+
+        #[pymethods]
+        impl $class {
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn MODEL_NAME() -> &'static str {
+                <WithCovariates<$base> as Model>::NAME
+            }
+
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn PROCESSES() -> Vec<&'static str> {
+                <$base as CovariateModel>::PROCESSES
+                    .iter()
+                    .map(|p| p.name)
+                    .collect()
+            }
+
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn BASE_PARAM_NAMES() -> Vec<&'static str> {
+                <$base>::PARAM_NAMES.to_vec()
+            }
+
+            #[staticmethod]
+            #[pyo3(signature = (
+                frequency, recency, T, covariates, columns, by_process, shared, penalties=None,
+                weights=None, penalizer_coef=0.0, initial_params=None, tol=1e-8,
+                max_iterations=200, verbose=false
+            ))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn fit(
+                py: Python<'_>,
+                frequency: PyReadonlyArray1<'_, f64>,
+                recency: PyReadonlyArray1<'_, f64>,
+                T: PyReadonlyArray1<'_, f64>,
+                covariates: PyReadonlyArray2<'_, f64>,
+                columns: Vec<String>,
+                by_process: Vec<Vec<usize>>,
+                shared: Vec<usize>,
+                penalties: Option<Vec<f64>>,
+                weights: Option<PyReadonlyArray1<'_, f64>>,
+                penalizer_coef: f64,
+                initial_params: Option<Vec<f64>>,
+                tol: f64,
+                max_iterations: usize,
+                verbose: bool,
+            ) -> PyResult<Self> {
+                let [x, tx, t] = slices!(frequency, recency, T)?;
+                let w = optional_slice("weights", &weights)?;
+                let z = matrix(&covariates, columns.len())?;
+                let options =
+                    fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
+                let inner = detach(py, || {
+                    let design = Self::design_of(columns, by_process, shared, penalties)?;
+                    let data = CovariateData::new(x, tx, t, w, z, design)?;
+                    fit::<WithCovariates<$base>>(&data, &options)
+                })?;
+                Ok(Self { inner })
+            }
+
+            /// The model with these parameters: the base ones, then one
+            /// coefficient per entry of the design, in the design's order
+            /// (see `coefficient_names`).
+            #[staticmethod]
+            #[pyo3(signature = (params, columns, by_process, shared))]
+            fn from_params(
+                params: Vec<f64>,
+                columns: Vec<String>,
+                by_process: Vec<Vec<usize>>,
+                shared: Vec<usize>,
+            ) -> PyResult<Self> {
+                let design =
+                    Self::design_of(columns, by_process, shared, None).map_err(PyErrWrap)?;
+                let p = <$base>::PARAM_NAMES.len();
+                if params.len() < p {
+                    return Err(PyErrWrap(crate::Error::ParameterCount {
+                        expected: p + design.coefficient_names().len(),
+                        found: params.len(),
+                        names: <$base>::PARAM_NAMES.join(", "),
+                    })
+                    .into());
+                }
+                let base = <$base>::from_slice(&params[..p]).map_err(PyErrWrap)?;
+                let model = WithCovariates::new(base, design, params[p..].to_vec())
+                    .map_err(PyErrWrap)?;
+                Ok(Self {
+                    inner: Fitted::from_model(model),
+                })
+            }
+
+            /// The coefficient names a design gives (`<process>:<column>`,
+            /// process by process in the order of the columns' names, then
+            /// `shared:<column>`), without fitting.
+            #[staticmethod]
+            fn coefficient_names_of(
+                columns: Vec<String>,
+                by_process: Vec<Vec<usize>>,
+                shared: Vec<usize>,
+            ) -> PyResult<Vec<String>> {
+                let design =
+                    Self::design_of(columns, by_process, shared, None).map_err(PyErrWrap)?;
+                Ok(design.coefficient_names().to_vec())
+            }
+
+            #[staticmethod]
+            fn from_json(text: &str) -> PyResult<Self> {
+                let inner =
+                    Fitted::<WithCovariates<$base>>::from_json(text).map_err(PyErrWrap)?;
+                Ok(Self { inner })
+            }
+
+            fn to_json(&self) -> String {
+                self.inner.to_json()
+            }
+
+            #[getter]
+            fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                vec_to_py(py, self.inner.params())
+            }
+
+            #[getter]
+            fn param_names(&self) -> Vec<String> {
+                self.inner.model.param_names()
+            }
+
+            /// The covariate columns, in the order prediction matrices take them.
+            #[getter]
+            fn columns(&self) -> Vec<String> {
+                self.inner.model.design().columns().to_vec()
+            }
+
+            #[getter]
+            fn is_fitted(&self) -> bool {
+                self.inner.info.is_some()
+            }
+
+            #[getter]
+            fn log_likelihood(&self) -> Option<f64> {
+                self.inner.info.as_ref().map(|i| i.log_likelihood)
+            }
+
+            #[getter]
+            fn covariance<'py>(
+                &self,
+                py: Python<'py>,
+            ) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+                let p = self.inner.model.param_specs().len();
+                match self.inner.info.as_ref().and_then(|i| i.covariance.clone()) {
+                    Some(cov) => Ok(Some(vec_to_py(py, cov).reshape([p, p])?)),
+                    None => Ok(None),
+                }
+            }
+
+            #[getter]
+            fn iterations(&self) -> Option<usize> {
+                self.inner.info.as_ref().map(|i| i.iterations)
+            }
+
+            #[getter]
+            fn converged(&self) -> Option<bool> {
+                self.inner.info.as_ref().map(|i| i.converged)
+            }
+
+            #[getter]
+            fn n_customers(&self) -> Option<f64> {
+                self.inner.info.as_ref().map(|i| i.n_customers)
+            }
+
+            /// P(alive | x, t_x, T) of each customer with their covariate row.
+            #[allow(non_snake_case)]
+            fn conditional_probability_alive<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [x, tx, t] = slices!(frequency, recency, T)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                detach_array(py, || {
+                    validate_prediction_inputs(x, tx, t)?;
+                    model.per_customer(x.len(), z, |m, i| m.probability_alive(x[i], tx[i], t[i]))
+                })
+            }
+
+            /// E[Y(t) | x, t_x, T] of each customer with their covariate row.
+            #[allow(non_snake_case)]
+            fn conditional_expected_number_of_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [h, x, tx, age] = slices!(t, frequency, recency, T)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                detach_array(py, || {
+                    validate_prediction_inputs(x, tx, age)?;
+                    crate::predict::check_horizon("t", h, x.len())?;
+                    model.per_customer(x.len(), z, |m, i| {
+                        m.conditional_expected_purchases(h[i], x[i], tx[i], age[i])
+                    })
+                })
+            }
+
+            /// E[X(t)] of a new customer with each covariate row.
+            fn expected_number_of_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let h = super::slice("t", &t)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                detach_array(py, || {
+                    crate::predict::check_horizon("t", h, h.len())?;
+                    model.per_customer(h.len(), z, |m, i| m.expected_purchases(h[i]))
+                })
+            }
+
+            /// P(X(t) = n) of a new customer with each covariate row.
+            fn probability_of_n_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                n: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [h, k] = slices!(t, n)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                detach_array(py, || {
+                    // The checks of t and n of the model without covariates.
+                    crate::predict::probability_of_purchases(model.base(), h, k)?;
+                    model.per_customer(k.len(), z, |m, i| m.probability_of_purchases(h[i], k[i]))
+                })
+            }
+
+            /// ln Lᵢ of each customer history with their covariate row.
+            #[allow(non_snake_case)]
+            fn individual_log_likelihood<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [x, tx, t] = slices!(frequency, recency, T)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                detach_array(py, || {
+                    crate::data::validate_summary(x, tx, t, None)?;
+                    model.per_customer(x.len(), z, |m, i| {
+                        m.individual_log_likelihood(x[i], tx[i], t[i])
+                    })
+                })
+            }
+
+            fn __repr__(&self) -> String {
+                let params: Vec<String> = self
+                    .inner
+                    .model
+                    .param_names()
+                    .into_iter()
+                    .zip(self.inner.params())
+                    .map(|(n, v)| format!("{n}={v:.6}"))
+                    .collect();
+                format!("{}({})", stringify!($class), params.join(", "))
+            }
+        }
+    };
+}
+
+covariate_class!(
+    ParetoNBDCovariatesModel,
+    ParetoNBD,
+    "Pareto/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), beta_i = beta exp(-dropout'z_i)."
+);
+covariate_class!(
+    BetaGeoCovariatesModel,
+    BetaGeo,
+    "BG/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), a_i = a exp(dropout_a'z_i), b_i = b exp(dropout_b'z_i)."
+);
+covariate_class!(
+    ModifiedBetaGeoCovariatesModel,
+    ModifiedBetaGeo,
+    "MBG/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), a_i = a exp(dropout_a'z_i), b_i = b exp(dropout_b'z_i)."
+);
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ParetoNBDCovariatesModel>()?;
+    m.add_class::<BetaGeoCovariatesModel>()?;
+    m.add_class::<ModifiedBetaGeoCovariatesModel>()?;
+    Ok(())
+}
