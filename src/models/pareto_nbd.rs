@@ -503,6 +503,15 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
         },
     ];
 
+    fn from_base_unchecked(values: &[f64]) -> Self {
+        ParetoNBD {
+            r: values[0],
+            alpha: values[1],
+            s: values[2],
+            beta: values[3],
+        }
+    }
+
     /// ln C + ln(E₁ + sJ(t_x) − sJ(T)) with C = Γ(r+x) αʳ βˢ / Γ(r), the terms
     /// [`Model::evaluate`] sums, for one customer.
     fn customer_term(

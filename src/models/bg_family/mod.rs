@@ -292,6 +292,15 @@ macro_rules! bg_family_model {
                 },
             ];
 
+            fn from_base_unchecked(values: &[f64]) -> Self {
+                Self {
+                    r: values[0],
+                    alpha: values[1],
+                    a: values[2],
+                    b: values[3],
+                }
+            }
+
             fn customer_term(
                 &self,
                 x: f64,

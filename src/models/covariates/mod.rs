@@ -91,11 +91,11 @@ pub trait CovariateModel: Model<Data = CompressedData> {
     /// (`order` 0, 1 or 2) in this model's natural parameters. Exactly
     /// [`CustomerTerm::ZERO`] for x = t_x = T = 0.
     fn customer_term(&self, frequency: f64, recency: f64, age: f64, order: u8) -> CustomerTerm;
-    /// This model with its parameters replaced by `values` (natural scale,
-    /// base parameters only), unchecked beyond positivity.
-    fn with_base(&self, values: &[f64]) -> Result<Self> {
-        self.with_params(values)
-    }
+    /// The model with these base parameter values (natural scale, in the
+    /// order of [`Model::param_specs`]), which the caller has checked to be
+    /// positive and finite: built per customer, so without the allocation of
+    /// [`Model::with_params`]'s checks.
+    fn from_base_unchecked(values: &[f64]) -> Self;
 }
 
 /// One coefficient's effect: coefficient `coefficient` times covariate column
@@ -448,6 +448,8 @@ impl FitData for CovariateData {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WithCovariates<M: CovariateModel> {
     base: M,
+    /// `base.to_vec()`, kept for the per-customer loop.
+    base_values: Vec<f64>,
     coefficients: Vec<f64>,
     design: Arc<CovariateDesign>,
 }
@@ -460,6 +462,7 @@ impl<M: CovariateModel> WithCovariates<M> {
     pub fn new(base: M, design: CovariateDesign, coefficients: Vec<f64>) -> Result<Self> {
         let design = Arc::new(design);
         let model = Self {
+            base_values: base.to_vec(),
             base,
             coefficients: vec![0.0; design.coefficient_names.len()],
             design,
@@ -486,8 +489,16 @@ impl<M: CovariateModel> WithCovariates<M> {
     /// (one value per column of the design): every prediction of a customer
     /// with these traits is this model's prediction.
     pub fn for_customer(&self, z: &[f64]) -> Result<M> {
-        let (values, _) = self.customer_params(z);
-        self.base.with_base(&values)
+        let values = self.customer_params(z);
+        let p = self.p_base();
+        if let Some(&bad) = values[..p].iter().find(|v| !(**v > 0.0 && v.is_finite())) {
+            return Err(Error::InvalidParameter {
+                name: "a customer's parameter (base parameter times exp(coefficients' z))".into(),
+                value: bad,
+                rule: "must be positive and finite",
+            });
+        }
+        Ok(M::from_base_unchecked(&values[..p]))
     }
 
     /// `f(model of customer i, i)` for every customer, in parallel, where
@@ -535,24 +546,22 @@ impl<M: CovariateModel> WithCovariates<M> {
             .collect()
     }
 
-    /// Customer parameters φᵢ and the exponents ηᵢⱼ.
-    fn customer_params(&self, z: &[f64]) -> (Vec<f64>, [f64; MAX_BASE_PARAMS]) {
+    /// Customer parameters φᵢⱼ = φⱼ exp(ηᵢⱼ) (entries past the base
+    /// parameters are 0).
+    fn customer_params(&self, z: &[f64]) -> [f64; MAX_BASE_PARAMS] {
         let mut eta = [0.0; MAX_BASE_PARAMS];
         for link in &self.design.links {
             eta[link.param] += link.sign * self.coefficients[link.coefficient] * z[link.column];
         }
-        let values = self
-            .base
-            .to_vec()
-            .iter()
-            .zip(&eta)
-            .map(|(v, e)| v * e.exp())
-            .collect();
-        (values, eta)
+        let mut values = [0.0; MAX_BASE_PARAMS];
+        for (j, v) in self.base_values.iter().enumerate() {
+            values[j] = v * eta[j].exp();
+        }
+        values
     }
 
     fn p_base(&self) -> usize {
-        self.base.param_specs().len()
+        self.base_values.len()
     }
 }
 
@@ -579,7 +588,8 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         check_params(&self.param_specs(), values)?;
         let p = self.p_base();
         Ok(Self {
-            base: self.base.with_base(&values[..p])?,
+            base: self.base.with_params(&values[..p])?,
+            base_values: values[..p].to_vec(),
             coefficients: values[p..].to_vec(),
             design: Arc::clone(&self.design),
         })
@@ -588,6 +598,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
     fn template(data: &CovariateData) -> Self {
         let base = M::template(&data.plain);
         Self {
+            base_values: base.to_vec(),
             base,
             coefficients: vec![0.0; data.design.coefficient_names.len()],
             design: Arc::clone(&data.design),
@@ -623,7 +634,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         };
         let p_base = self.p_base();
         let p = p_base + self.coefficients.len();
-        let base_values = self.base.to_vec();
+        let base_values = &self.base_values;
         let n = data.len();
         let zero = || {
             (
@@ -649,14 +660,13 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                         continue; // likelihood 1: no information
                     }
                     let z = data.row(i);
-                    let (values, _) = self.customer_params(z);
-                    let customer = match self.base.with_base(&values) {
-                        Ok(m) => m,
-                        Err(_) => {
-                            value = f64::NEG_INFINITY;
-                            continue;
-                        }
-                    };
+                    let values = self.customer_params(z);
+                    if !values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite()) {
+                        // The coefficients overflow a customer's parameter.
+                        value = f64::NEG_INFINITY;
+                        continue;
+                    }
+                    let customer = M::from_base_unchecked(&values[..p_base]);
                     let term = customer.customer_term(x, t_x, age, order);
                     value += w * term.value;
                     if order == 0 {
