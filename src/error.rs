@@ -86,6 +86,10 @@ pub enum Error {
     /// The log-likelihood is not finite at the starting point or during the fit.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// The computation was stopped by [`crate::interrupt::request`] (Ctrl-C
+    /// in Python, where it becomes `KeyboardInterrupt`).
+    #[error("interrupted")]
+    Interrupted,
     /// A saved model could not be read.
     #[error("cannot read model: {0}")]
     Serialization(String),

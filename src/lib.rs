@@ -32,6 +32,7 @@
 pub mod data;
 pub mod error;
 pub mod fit;
+pub mod interrupt;
 pub mod models;
 pub mod predict;
 pub mod special;

@@ -21,6 +21,35 @@ use crate::ParetoNBD;
 
 const CHUNK: usize = 4096;
 
+/// `values` unchanged when every one is finite; otherwise
+/// [`Error::InvalidData`] naming the first row whose `what` could not be
+/// evaluated (a special function's series beyond its bound, see
+/// [`crate::special::hyp2f1::MAX_TERMS`]), with that row's inputs.
+pub(crate) fn finite_or_error(
+    what: &str,
+    values: Vec<f64>,
+    inputs: &[(&str, &[f64])],
+) -> Result<Vec<f64>> {
+    if crate::interrupt::requested() || all_valid(&values, f64::is_finite) {
+        return Ok(values);
+    }
+    let Some(row) = values.iter().position(|v| !v.is_finite()) else {
+        return Ok(values);
+    };
+    let detail: Vec<String> = inputs
+        .iter()
+        .map(|(name, column)| format!("{name}={}", column[row]))
+        .collect();
+    Err(Error::InvalidData {
+        rule: "the prediction cannot be evaluated accurately at these values (beyond what double precision and the bounded series of the special functions can handle)",
+        row,
+        detail: format!("{what} at {}", detail.join(", ")),
+        column: None,
+        cohort: None,
+        period: None,
+    })
+}
+
 pub(crate) fn check_horizon(name: &'static str, t: &[f64], expected: usize) -> Result<()> {
     if t.len() != expected {
         return Err(Error::LengthMismatch {
@@ -52,6 +81,9 @@ pub(crate) fn par_map(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
         .enumerate()
         .for_each(|(c, chunk)| {
             for (k, slot) in chunk.iter_mut().enumerate() {
+                if crate::interrupt::requested() {
+                    return;
+                }
                 *slot = f(c * CHUNK + k);
             }
         });
@@ -72,6 +104,9 @@ pub(crate) fn par_map_by_key(
         .for_each(|(c, chunk)| {
             let mut seen: HashMap<[u64; 4], f64> = HashMap::new();
             for (k, slot) in chunk.iter_mut().enumerate() {
+                if crate::interrupt::requested() {
+                    return;
+                }
                 let i = c * CHUNK + k;
                 *slot = *seen.entry(key(i)).or_insert_with(|| f(i));
             }
@@ -89,7 +124,16 @@ pub fn conditional_expected_purchases<M: TransactionModel>(
 ) -> Result<Vec<f64>> {
     validate_prediction_inputs(frequency, recency, age)?;
     check_horizon("t", t, frequency.len())?;
-    Ok(model.conditional_expected_purchases_batch(t, frequency, recency, age))
+    finite_or_error(
+        "the conditional expected number of purchases",
+        model.conditional_expected_purchases_batch(t, frequency, recency, age),
+        &[
+            ("t", t),
+            ("frequency", frequency),
+            ("recency", recency),
+            ("T", age),
+        ],
+    )
 }
 
 /// P(alive | xᵢ, t_xᵢ, Tᵢ) for every customer.
@@ -100,7 +144,11 @@ pub fn probability_alive<M: TransactionModel>(
     age: &[f64],
 ) -> Result<Vec<f64>> {
     validate_prediction_inputs(frequency, recency, age)?;
-    Ok(model.probability_alive_batch(frequency, recency, age))
+    finite_or_error(
+        "P(alive)",
+        model.probability_alive_batch(frequency, recency, age),
+        &[("frequency", frequency), ("recency", recency), ("T", age)],
+    )
 }
 
 /// ln Lᵢ of every customer history. The histories obey the rules of a fit's
@@ -113,15 +161,21 @@ pub fn individual_log_likelihood<M: TransactionModel>(
     age: &[f64],
 ) -> Result<Vec<f64>> {
     validate_summary(frequency, recency, age, None)?;
-    Ok(par_map(frequency.len(), |i| {
+    let values = par_map(frequency.len(), |i| {
         model.individual_log_likelihood(frequency[i], recency[i], age[i])
-    }))
+    });
+    finite_or_error(
+        "the log-likelihood",
+        values,
+        &[("frequency", frequency), ("recency", recency), ("T", age)],
+    )
 }
 
 /// E[X(tᵢ)] for a new customer, for every horizon.
 pub fn expected_purchases<M: TransactionModel>(model: &M, t: &[f64]) -> Result<Vec<f64>> {
     check_horizon("t", t, t.len())?;
-    Ok(par_map(t.len(), |i| model.expected_purchases(t[i])))
+    let values = par_map(t.len(), |i| model.expected_purchases(t[i]));
+    finite_or_error("the expected number of purchases", values, &[("t", t)])
 }
 
 /// P(X(tᵢ) = nᵢ) for a new customer.
@@ -132,9 +186,8 @@ pub fn probability_of_purchases<M: TransactionModel>(
 ) -> Result<Vec<f64>> {
     check_horizon("t", t, n.len())?;
     check_counts(n)?;
-    Ok(par_map(n.len(), |i| {
-        model.probability_of_purchases(t[i], n[i])
-    }))
+    let values = par_map(n.len(), |i| model.probability_of_purchases(t[i], n[i]));
+    finite_or_error("P(X(t) = n)", values, &[("t", t), ("n", n)])
 }
 
 /// Checks that every nᵢ is a non-negative integer.
@@ -170,9 +223,20 @@ pub fn pareto_nbd_conditional_probability_of_purchases(
     check_horizon("t", t, frequency.len())?;
     check_length("n", n.len(), frequency.len())?;
     check_counts(n)?;
-    Ok(par_map(n.len(), |i| {
+    let values = par_map(n.len(), |i| {
         model.conditional_probability_of_purchases(n[i], t[i], frequency[i], recency[i], age[i])
-    }))
+    });
+    finite_or_error(
+        "P(Y(t) = n | history)",
+        values,
+        &[
+            ("n", n),
+            ("t", t),
+            ("frequency", frequency),
+            ("recency", recency),
+            ("T", age),
+        ],
+    )
 }
 
 /// Simulates one customer per entry of `age` (their T ≥ 0; a customer
@@ -219,6 +283,9 @@ pub(crate) fn simulate_chunked(
     out.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(c, chunk)| {
+            if crate::interrupt::requested() {
+                return;
+            }
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(c as u64);
             for (k, slot) in chunk.iter_mut().enumerate() {

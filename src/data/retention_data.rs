@@ -26,6 +26,9 @@ pub struct RetentionData {
     pub total_weight: f64,
 }
 
+/// The largest survivor count accepted: 2^53.
+const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+
 impl RetentionData {
     fn from_cells(cells: BTreeMap<(u64, bool), f64>) -> Result<Self> {
         let mut data = RetentionData {
@@ -69,7 +72,9 @@ impl RetentionData {
     /// observed for fewer periods).
     ///
     /// Rules, checked in order for each cohort: at least one count; every
-    /// count a finite non-negative integer; the first count (the cohort's size)
+    /// count a finite non-negative integer; at most 2^53 (beyond it a double
+    /// no longer distinguishes n from n + 1, so the churn counts n_{t−1} − n_t
+    /// are rounding noise, and the likelihood's weights swamp its curvature); the first count (the cohort's size)
     /// positive; counts non-increasing. Errors name the rule, the cohort
     /// (zero-based, [`Error::InvalidData`]'s `cohort`) and the period
     /// (reported as the row).
@@ -96,6 +101,16 @@ impl RetentionData {
             {
                 return Err(Error::InvalidData {
                     rule: "survivor counts must be non-negative integers",
+                    row: t,
+                    detail: format!("cohort {c}, period {t}: count {}", n[t]),
+                    column: None,
+                    cohort: Some(c),
+                    period: Some(t),
+                });
+            }
+            if let Some(t) = n.iter().position(|&v| v > MAX_COUNT) {
+                return Err(Error::InvalidData {
+                    rule: "survivor counts must be at most 2^53 = 9007199254740992, the largest at which double precision still counts single customers",
                     row: t,
                     detail: format!("cohort {c}, period {t}: count {}", n[t]),
                     column: None,
@@ -139,8 +154,8 @@ impl RetentionData {
 
     /// Individual records: `durations` (positive integers: periods paid for
     /// by a churned customer, periods completed by an active one), `churned`
-    /// flags and optional `weights` (finite, non-negative; customers per
-    /// record). Errors name the rule and the first offending row.
+    /// flags and optional `weights` (finite, non-negative, at most 2^53;
+    /// customers per record). Errors name the rule and the first offending row.
     ///
     /// ```
     /// use retentionkit::contractual::RetentionData;
@@ -173,6 +188,16 @@ impl RetentionData {
             });
         }
         check_weights(weights)?;
+        if let Some(row) = weights.and_then(|w| w.iter().position(|&v| v > MAX_COUNT)) {
+            return Err(Error::InvalidData {
+                rule: "weights must be at most 2^53 = 9007199254740992 customers per record, the largest count double precision still resolves",
+                row,
+                detail: format!("weight={}", weights.map_or(0.0, |w| w[row])),
+                column: Some("weights"),
+                cohort: None,
+                period: None,
+            });
+        }
         let mut cells = BTreeMap::new();
         for i in 0..len {
             let w = weights.map_or(1.0, |w| w[i]);

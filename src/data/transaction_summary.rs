@@ -198,8 +198,11 @@ pub fn summarize<C: CustomerCode>(
             || amounts.is_some_and(|a| !(a[i] >= 0.0 && a[i] < f64::INFINITY))
     };
     report_first(n, bad, rule, customers, times, amounts)?;
+    crate::interrupt::check()?;
     let log = Log::group(customers, periods, amounts, None, n);
+    crate::interrupt::check()?;
     let aggs = log.aggregate();
+    crate::interrupt::check()?;
     Ok(log.summary(
         &aggs,
         end,
@@ -284,8 +287,11 @@ pub fn calibration_and_holdout<C: CustomerCode>(
             || amounts.is_some_and(|a| !(a[i] >= 0.0 && a[i] < f64::INFINITY))
     };
     report_first(n, bad, rule, customers, times, amounts)?;
+    crate::interrupt::check()?;
     let log = Log::group(customers, periods, amounts, Some(mask), n);
+    crate::interrupt::check()?;
     let aggs = log.aggregate();
+    crate::interrupt::check()?;
     let calibration = log.summary(
         &aggs,
         cal_end,

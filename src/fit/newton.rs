@@ -97,6 +97,8 @@ impl<M: Model> Objective<'_, M> {
             Err(_) => return Ok(None), // outside the domain (e.g. overflow): reject the step
         };
         let mut ev = model.evaluate(self.data, Derivatives::Hessian);
+        // An evaluation cut short by a stop request is not the objective.
+        crate::interrupt::check()?;
         if !ev.value.is_finite() {
             return Ok(None);
         }
@@ -227,6 +229,7 @@ pub(super) fn newton<M: Model>(
     // Length of the previous step when it was a full, undamped Newton step.
     let mut previous_newton_step: Option<f64> = None;
     for iteration in 0..max_iterations {
+        crate::interrupt::check()?;
         let gnorm = max_abs(&current.gradient);
         if verbose {
             eprintln!(

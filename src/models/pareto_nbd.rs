@@ -38,7 +38,7 @@
 //! which cancels for small t.
 
 use rand::Rng;
-use rand_distr::{Distribution, Gamma};
+use rand_distr::{Distribution, Gamma, Poisson};
 use rayon::prelude::*;
 
 use crate::data::CompressedData;
@@ -614,8 +614,13 @@ impl TransactionModel for ParetoNBD {
             let step = (q + k) / (k + 1.0) * rho;
             coef *= step;
             k += 1.0;
-            if coef == 0.0 || (step < 1.0 && coef * ratio_b <= 1e-17 * sum) || k > 1e7 {
+            if coef == 0.0 || (step < 1.0 && coef * ratio_b <= 1e-17 * sum) {
                 break;
+            }
+            if k > crate::special::hyp2f1::MAX_TERMS as f64 {
+                // Not converged within the bound (ρ within about 1e-5 of 1 with
+                // slowly falling beta integrals): no value rather than a wrong one.
+                return f64::NAN;
             }
         }
         let dead = (prefactor + ln_nb + ln_b0 + sum.ln()).exp();
@@ -666,7 +671,13 @@ impl TransactionModel for ParetoNBD {
         };
         let dead = |u: f64| {
             let z = (alpha - beta).abs() / (big + u);
-            s.ln() - a.ln() - a * (big + u).ln() + hyp2f1_ln(a, b, a + 1.0, z).0
+            let value = s.ln() - a.ln() - a * (big + u).ln() + hyp2f1_ln(a, b, a + 1.0, z).0;
+            if value.is_nan() {
+                // ₂F₁'s series beyond their bound: the transformed form.
+                self.ln_dead_term(x, u, 0).value
+            } else {
+                value
+            }
         };
         let ln_alive = -(r + x) * (alpha + age).ln() - s * (beta + age).ln();
         let (l1, l2, l3) = (ln_alive, dead(t_x), dead(age));
@@ -737,6 +748,10 @@ impl TransactionModel for ParetoNBD {
         let (mut t, mut x, mut t_x) = (0.0, 0.0, 0.0);
         if rate > 0.0 {
             loop {
+                if x >= MAX_STEPPED_PURCHASES {
+                    (x, t_x) = remaining_purchases(x, t, end, rate, rng);
+                    break;
+                }
                 let u: f64 = rng.random();
                 t += -(1.0 - u).ln() / rate;
                 if t > end {
@@ -755,4 +770,34 @@ impl TransactionModel for ParetoNBD {
             alive: lifetime > age,
         }
     }
+}
+
+/// Purchases a simulated customer draws one by one; the rest at once.
+const MAX_STEPPED_PURCHASES: f64 = 10_000.0;
+
+/// (x, t_x) at `end` of a Poisson process of rate λ that has made x purchases
+/// by time t, the last at t: by time reversal the gap from `end` back to the
+/// last purchase is Exp(λ) (no purchase after t when it exceeds end − t), and
+/// the purchases between t and that last one are Poisson(λ · length). Keeps a
+/// simulation's cost bounded whatever λ · T (means beyond the Poisson
+/// sampler's range, above 1e19, are rounded to the mean).
+fn remaining_purchases<R: Rng + ?Sized>(
+    x: f64,
+    t: f64,
+    end: f64,
+    rate: f64,
+    rng: &mut R,
+) -> (f64, f64) {
+    let u: f64 = rng.random();
+    let gap = -(1.0 - u).ln() / rate;
+    if gap >= end - t || gap.is_nan() {
+        return (x, t);
+    }
+    let last = end - gap;
+    let mean = rate * (last - t);
+    let between = match Poisson::new(mean) {
+        Ok(poisson) if mean > 0.0 => poisson.sample(rng),
+        _ => mean.round().max(0.0),
+    };
+    (x + between + 1.0, last)
 }

@@ -118,6 +118,10 @@ fn to_py_err(py: Python<'_>, error: Error) -> PyResult<PyErr> {
                 "no customers (the input is empty or all weights are zero)".into_py_any(py)?,
             )],
         ),
+        Error::Interrupted => (
+            pyo3::exceptions::PyKeyboardInterrupt::new_err(message),
+            vec![],
+        ),
         _ => (PyValueError::new_err(message), vec![]),
     };
     let value = err.value(py);
@@ -133,7 +137,67 @@ pub(crate) fn detach<T: Send>(
     py: Python<'_>,
     work: impl FnOnce() -> Result<T> + Send,
 ) -> PyResult<T> {
-    py.detach(work).map_err(|e| PyErrWrap(e).into())
+    interruptible(py, work)?.map_err(|e| PyErrWrap(e).into())
+}
+
+/// Runs `work` without the GIL so that Ctrl-C still works: on the main
+/// thread (the only one Python delivers signals to) the work runs as a rayon
+/// job while this thread checks Python's signals every 20 ms; when a signal
+/// handler raises (Ctrl-C's `KeyboardInterrupt`), it asks the core to stop
+/// ([`crate::interrupt`]), waits for the work to return, and returns the
+/// handler's exception instead of the result. Elsewhere the work runs here.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce() -> Result<T> + Send,
+) -> PyResult<Result<T>> {
+    use std::sync::mpsc::{channel, RecvTimeoutError};
+    use std::time::Duration;
+
+    if !is_main_thread(py) {
+        return Ok(py.detach(work));
+    }
+    let (result, signal) = py.detach(|| {
+        rayon::in_place_scope(|scope| {
+            let (sender, receiver) = channel();
+            scope.spawn(move |_| {
+                let _ = sender.send(work());
+            });
+            let mut signal: Option<PyErr> = None;
+            loop {
+                match receiver.recv_timeout(Duration::from_millis(20)) {
+                    Ok(result) => return (Some(result), signal),
+                    Err(RecvTimeoutError::Disconnected) => return (None, signal),
+                    Err(RecvTimeoutError::Timeout) if signal.is_none() => {
+                        if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            crate::interrupt::request();
+                            signal = Some(e);
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                }
+            }
+        })
+    });
+    if let Some(e) = signal {
+        crate::interrupt::clear();
+        return Err(e);
+    }
+    // The work panicked: rayon's scope re-raised the panic above, so a
+    // missing result is never reached; keep a message just in case.
+    result.ok_or_else(|| {
+        pyo3::exceptions::PyRuntimeError::new_err("the computation stopped without a result")
+    })
+}
+
+/// Whether this is Python's main thread (where signal handlers run).
+fn is_main_thread(py: Python<'_>) -> bool {
+    let check = || -> PyResult<bool> {
+        let threading = py.import("threading")?;
+        let current = threading.call_method0("current_thread")?;
+        let main = threading.call_method0("main_thread")?;
+        Ok(current.is(&main))
+    };
+    check().unwrap_or(false)
 }
 
 /// [`detach`] for core work that returns one value per row, as a numpy array.

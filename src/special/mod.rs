@@ -113,20 +113,45 @@ pub(crate) fn ln_gamma_ratio(x: f64, a: f64) -> f64 {
     if x < 10.0 {
         return ln_gamma(x) - ln_gamma(x + a);
     }
-    // Remainder of Stirling's series, ln Γ(y) − [(y−½)ln y − y + ½ ln 2π].
-    fn rem(y: f64) -> f64 {
-        let inv = 1.0 / y;
-        let i2 = inv * inv;
-        inv * (1.0 / 12.0
-            - i2 * (1.0 / 360.0
-                - i2 * (1.0 / 1260.0
-                    - i2 * (1.0 / 1680.0
-                        - i2 * (1.0 / 1188.0
-                            - i2 * (691.0 / 360_360.0
-                                - i2 * (1.0 / 156.0 - i2 * 3617.0 / 122_400.0)))))))
-    }
     let y = x + a;
-    -(x - 0.5) * (a / x).ln_1p() - a * y.ln() + a + rem(x) - rem(y)
+    -(x - 0.5) * (a / x).ln_1p() - a * y.ln() + a + stirling_rem(x) - stirling_rem(y)
+}
+
+/// Remainder of Stirling's series, ln Γ(y) − [(y−½)ln y − y + ½ ln 2π], y ≥ 10.
+fn stirling_rem(y: f64) -> f64 {
+    let inv = 1.0 / y;
+    let i2 = inv * inv;
+    inv * (1.0 / 12.0
+        - i2 * (1.0 / 360.0
+            - i2 * (1.0 / 1260.0
+                - i2 * (1.0 / 1680.0
+                    - i2 * (1.0 / 1188.0
+                        - i2 * (691.0 / 360_360.0
+                            - i2 * (1.0 / 156.0 - i2 * 3617.0 / 122_400.0)))))))
+}
+
+/// G(y₁) − G(y₀) with G(y) = ln Γ(y) − ln Γ(y + a) ([`ln_gamma_ratio`]), for
+/// y₁ ≥ y₀ > 0 and a > 0, without the cancellation of the two G values when
+/// y₁ − y₀ or a is small next to y₀ (ln of a ratio of beta functions, e.g. a
+/// retention rate B(α, β+x₁)/B(α, β+x₀) with β in the millions). For y₀ ≥ 10,
+/// with d = y₁ − y₀ and Stirling's form of G,
+///
+/// ```text
+/// G(y₁) − G(y₀) = −(y₀−½) ln(1 − a d/(y₁(y₀+a))) − d ln(1 + a/y₁) − a ln(1 + d/(y₀+a))
+///                 + [R(y₁) − R(y₀)] − [R(y₁+a) − R(y₀+a)],
+/// ```
+///
+/// R the remainder of Stirling's series; each logarithm is taken with ln1p.
+pub(crate) fn ln_gamma_ratio_diff(y0: f64, y1: f64, a: f64) -> f64 {
+    if y0 < 10.0 {
+        return ln_gamma_ratio(y1, a) - ln_gamma_ratio(y0, a);
+    }
+    let d = y1 - y0;
+    -(y0 - 0.5) * (-a * d / (y1 * (y0 + a))).ln_1p()
+        - d * (a / y1).ln_1p()
+        - a * (d / (y0 + a)).ln_1p()
+        + (stirling_rem(y1) - stirling_rem(y0))
+        - (stirling_rem(y1 + a) - stirling_rem(y0 + a))
 }
 
 #[cfg(test)]

@@ -216,12 +216,22 @@ pub fn discounted_expected_residual_transactions<M: TransactionModel>(
 ) -> Result<Vec<f64>> {
     validate_prediction_inputs(frequency, recency, age)?;
     check_rates(discount_rate, frequency.len())?;
-    Ok(par_map(frequency.len(), |i| {
+    let values = par_map(frequency.len(), |i| {
         model.discounted_expected_residual_transactions(
             discount_rate[i],
             frequency[i],
             recency[i],
             age[i],
         )
-    }))
+    });
+    crate::predict::finite_or_error(
+        "DERT",
+        values,
+        &[
+            ("discount_rate", discount_rate),
+            ("frequency", frequency),
+            ("recency", recency),
+            ("T", age),
+        ],
+    )
 }

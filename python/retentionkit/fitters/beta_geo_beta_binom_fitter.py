@@ -102,6 +102,9 @@ class BetaGeoBetaBinomFitter(BaseFitter):
             Opportunity of the last transaction :math:`t_x` (0 when ``x == 0``).
         n_periods : array_like
             Number of transaction opportunities :math:`n`. Scalars are broadcast.
+            At most 100,000: the likelihood has one term per opportunity, so larger
+            ``n`` are refused with an ``InvalidDataError`` (aggregate to coarser
+            periods) rather than running for hours or exhausting memory.
         weights : array_like, optional
             Number of customers with each history (default 1 each).
         initial_params : sequence of 4 floats, optional

@@ -35,7 +35,7 @@ use crate::models::contractual::RetentionModel;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model};
 use crate::special::tail_sum::power_tail_series;
-use crate::special::{digamma, ln_gamma_ratio, trigamma};
+use crate::special::{digamma, ln_gamma_ratio, ln_gamma_ratio_diff, trigamma};
 
 /// BdW parameters (α, β, c), all positive: θ ~ Beta(α, β), Weibull shape c.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -261,13 +261,44 @@ impl RetentionModel for BetaDiscreteWeibull {
         }
         let x = t.powf(self.c);
         let (a, b) = (self.alpha, self.beta);
+        if x.is_infinite() {
+            // ln Γ(β+x) − ln Γ(α+β+x) = −α ln x + O(1/x), ln x = c ln t.
+            return -a * self.c * t.ln() - ln_gamma_ratio(b, a);
+        }
         ln_gamma_ratio(b + x, a) - ln_gamma_ratio(b, a)
+    }
+
+    /// ln S(t) − ln S(n) = ln[Γ(β+x₁)/Γ(β+x₀)] − ln[Γ(α+β+x₁)/Γ(α+β+x₀)]
+    /// with xᵢ = tᶜ, nᶜ, taken without cancelling
+    /// ([`crate::special::ln_gamma_ratio_diff`]); when tᶜ
+    /// overflows, the leading term −α c ln(t/n) of the asymptotic expansion
+    /// (exact to O(αβ/x₀), nothing next to that magnitude).
+    fn ln_survival_ratio(&self, t: f64, n: f64) -> f64 {
+        let (a, b, c) = (self.alpha, self.beta, self.c);
+        let (x1, x0) = (t.powf(c), n.powf(c));
+        if x1.is_finite() {
+            return ln_gamma_ratio_diff(b + x0, b + x1, a);
+        }
+        if n > 0.0 {
+            -a * c * ((t - n) / n).ln_1p()
+        } else {
+            self.ln_survival(t)
+        }
     }
 
     /// 1 − (1−θ)^{t^c − (t−1)^c}.
     fn period_churn_probability(&self, theta: f64, t: f64) -> f64 {
         let exponent = t.powf(self.c) - (t - 1.0).powf(self.c);
         -(exponent * (-theta).ln_1p()).exp_m1()
+    }
+
+    /// tᶜ: P(T > t | θ) = (1−θ)^{tᶜ}.
+    fn individual_survival_exponent(&self, t: f64) -> f64 {
+        t.powf(self.c)
+    }
+
+    fn inverse_survival_exponent(&self, value: f64) -> f64 {
+        value.powf(1.0 / self.c)
     }
 
     /// Σ_{t≥0} S(t) for cα > 1 (Euler–Maclaurin tail, relative accuracy about

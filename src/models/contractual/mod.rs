@@ -66,8 +66,9 @@ use crate::predict::par_map;
 // Shared predictions
 // ---------------------------------------------------------------------------
 
-/// Largest number of terms summed for a discounted lifetime.
-const MAX_TERMS: usize = 100_000_000;
+/// Periods a simulated subscriber is drawn through one by one; the rest of a
+/// longer horizon in one draw, so simulation costs a bounded time per customer.
+const STEPPED_PERIODS: f64 = 10_000.0;
 
 /// A simulated subscriber.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,39 +109,44 @@ pub trait RetentionModel: Model<Data = RetentionData> {
     /// r(t) = S(t)/S(t−1), t ≥ 1: the share of the customers active in
     /// period t − 1 who renew for period t.
     fn retention_rate(&self, t: f64) -> f64 {
-        (self.ln_survival(t) - self.ln_survival(t - 1.0)).exp()
+        self.ln_survival_ratio(t, t - 1.0).exp()
     }
 
     /// P(T = t) = S(t−1) − S(t), t ≥ 1: the probability that a new customer
     /// churns after exactly t periods.
     fn probability_of_churn_at(&self, t: f64) -> f64 {
-        let (previous, current) = (self.ln_survival(t - 1.0), self.ln_survival(t));
-        (previous.exp() * -(current - previous).exp_m1()).max(0.0)
+        let previous = self.ln_survival(t - 1.0);
+        (previous.exp() * -self.ln_survival_ratio(t, t - 1.0).exp_m1()).max(0.0)
     }
 
     /// DERL(d, n) = Σ_{t=n+1}^{∞} S(t)/S(n) (1+d)^{−(t−n−1)}: the discounted
     /// expected number of future payments of a customer who has made n
     /// renewals, just before her next renewal decision (FH 2010, section 3).
     ///
-    /// The default sums the series until the remainder, bounded by a
-    /// geometric series, is below 1e-15 of the sum.
+    /// The default sums the series with
+    /// [`crate::special::tail_sum::discounted_smooth_series`]: up to 2000
+    /// terms directly, then an Euler–Maclaurin tail whose integral covers any
+    /// horizon in a few thousand evaluations of ln S, so the time does not grow
+    /// as d → 0 (it needs ln S at non-integer t, which both models' formulas
+    /// give).
     fn discounted_expected_residual_lifetime(&self, d: f64, n: f64) -> Result<f64> {
-        let z = 1.0 / (1.0 + d);
-        let ln_sn = self.ln_survival(n);
-        let (mut sum, mut power) = (0.0, 1.0);
-        for j in 1..=MAX_TERMS {
-            let term = (self.ln_survival(n + j as f64) - ln_sn).exp() * power;
-            sum += term;
-            // Later terms are at most term · z^k: the remainder is below
-            // term · z / (1 − z).
-            if term * z <= 1e-16 * sum * (1.0 - z) {
-                return Ok(sum);
-            }
-            power *= z;
+        let lambda = d.ln_1p();
+        let value = crate::special::tail_sum::discounted_smooth_series(
+            |j| self.ln_survival_ratio(n + j, n) - lambda * (j - 1.0),
+            lambda,
+        )?;
+        if !value.is_finite() {
+            return Err(Error::Numerical(format!(
+                "the discounted residual lifetime at d = {d}, n = {n} cannot be evaluated"
+            )));
         }
-        Err(Error::Numerical(format!(
-            "the discounted lifetime at d = {d} needs more than {MAX_TERMS} terms"
-        )))
+        Ok(value)
+    }
+
+    /// ln S(t) − ln S(n) for t ≥ n (the default subtracts the two; models
+    /// override it where that cancels).
+    fn ln_survival_ratio(&self, t: f64, n: f64) -> f64 {
+        self.ln_survival(t) - self.ln_survival(n)
     }
 
     /// DEL(d) = Σ_{t≥0} S(t)/(1+d)^t = 1 + DERL(d, 0)/(1+d): the discounted
@@ -159,6 +165,9 @@ pub trait RetentionModel: Model<Data = RetentionData> {
             .sample(rng);
         let mut t = 1.0;
         while t <= horizon {
+            if t > STEPPED_PERIODS {
+                return self.simulate_beyond(theta, t - 1.0, horizon, rng);
+            }
             if rng.random::<f64>() < self.period_churn_probability(theta, t) {
                 return SimulatedSubscriber {
                     duration: t,
@@ -173,6 +182,52 @@ pub trait RetentionModel: Model<Data = RetentionData> {
             churned: false,
             theta,
         }
+    }
+
+    /// The rest of [`RetentionModel::simulate_customer`] for a customer with
+    /// churn parameter θ still active after `survived` periods, in one draw:
+    /// by inversion of the individual survival P(T > t | θ, T > survived) =
+    /// (1−θ)^{w(t) − w(survived)}, with w(t) = t for the sBG and tᶜ for the BdW
+    /// ([`RetentionModel::individual_survival_exponent`]).
+    fn simulate_beyond<R: Rng + ?Sized>(
+        &self,
+        theta: f64,
+        survived: f64,
+        horizon: f64,
+        rng: &mut R,
+    ) -> SimulatedSubscriber {
+        let u: f64 = rng.random();
+        // T > t  ⇔  (w(t) − w(survived)) · ln(1−θ) > ln(1−u).
+        let ln_keep = (-theta).ln_1p();
+        let needed = (1.0 - u).ln() / ln_keep; // ≥ 0, ∞ when θ = 0
+        let target = self.individual_survival_exponent(survived) + needed;
+        let duration = self
+            .inverse_survival_exponent(target)
+            .ceil()
+            .max(survived + 1.0);
+        if duration <= horizon {
+            SimulatedSubscriber {
+                duration,
+                churned: true,
+                theta,
+            }
+        } else {
+            SimulatedSubscriber {
+                duration: horizon,
+                churned: false,
+                theta,
+            }
+        }
+    }
+
+    /// w(t) with P(T > t | θ) = (1−θ)^{w(t)}: t for the sBG.
+    fn individual_survival_exponent(&self, t: f64) -> f64 {
+        t
+    }
+
+    /// The t with w(t) = `value` ([`Self::individual_survival_exponent`]).
+    fn inverse_survival_exponent(&self, value: f64) -> f64 {
+        value
     }
 }
 

@@ -39,8 +39,8 @@ use crate::error::Result;
 use crate::models::contractual::RetentionModel;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model};
-use crate::special::hyp2f1::{hyp2f1, ln_gamma_diff};
-use crate::special::{digamma, ln_gamma_ratio, trigamma};
+use crate::special::hyp2f1::{ln_gamma_diff, unit_interval};
+use crate::special::{digamma, ln_gamma_ratio, ln_gamma_ratio_diff, trigamma};
 
 /// sBG parameters (α, β), both positive: θ ~ Beta(α, β).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,6 +49,12 @@ pub struct ShiftedBetaGeometric {
     alpha: f64,
     /// Second shape of the beta distribution of churn probabilities θ.
     beta: f64,
+}
+
+/// ₂F₁(a, b; c; 1/(1+d)) with 1 − z = d/(1+d) passed exactly.
+fn hyp2f1_with_y(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    let (ln_abs, sign) = unit_interval(a, b, c, 1.0 / (1.0 + d), d / (1.0 + d));
+    sign * ln_abs.exp()
 }
 
 /// Below this many steps, Γ ratios are products (the paper's recursions).
@@ -233,15 +239,38 @@ impl RetentionModel for ShiftedBetaGeometric {
     }
 
     /// FH (2010) eq. (6): (β+n)/(α+β+n) ₂F₁(1, β+n+1; α+β+n+1; 1/(1+d)).
+    ///
+    /// ₂F₁ takes 1 − z = d/(1+d) exactly (not 1 − z rounded, which for tiny d
+    /// keeps few digits); where its bounded series cannot evaluate it (huge
+    /// α, β with d tiny), the series of the default method is summed instead.
     fn discounted_expected_residual_lifetime(&self, d: f64, n: f64) -> Result<f64> {
         let (a, b) = (self.alpha, self.beta);
-        let z = 1.0 / (1.0 + d);
-        Ok((b + n) / (a + b + n) * hyp2f1(1.0, b + n + 1.0, a + b + n + 1.0, z))
+        let f = hyp2f1_with_y(1.0, b + n + 1.0, a + b + n + 1.0, d);
+        let value = (b + n) / (a + b + n) * f;
+        if value.is_finite() {
+            return Ok(value);
+        }
+        let lambda = d.ln_1p();
+        crate::special::tail_sum::discounted_smooth_series(
+            |j| self.ln_survival_ratio(n + j, n) - lambda * (j - 1.0),
+            lambda,
+        )
     }
 
-    /// DEL(d) = ₂F₁(1, β; α+β; 1/(1+d)) (FH 2010).
+    /// ln S(t) − ln S(n) = ln[Γ(β+t)/Γ(β+n)] − ln[Γ(α+β+t)/Γ(α+β+n)] for
+    /// real t ≥ n, without cancelling.
+    fn ln_survival_ratio(&self, t: f64, n: f64) -> f64 {
+        ln_gamma_ratio_diff(self.beta + n, self.beta + t, self.alpha)
+    }
+
+    /// DEL(d) = ₂F₁(1, β; α+β; 1/(1+d)) (FH 2010), or 1 + DERL(d, 0)/(1+d)
+    /// where that ₂F₁ cannot be evaluated.
     fn discounted_expected_lifetime(&self, d: f64) -> Result<f64> {
         let (a, b) = (self.alpha, self.beta);
-        Ok(hyp2f1(1.0, b, a + b, 1.0 / (1.0 + d)))
+        let value = hyp2f1_with_y(1.0, b, a + b, d);
+        if value.is_finite() {
+            return Ok(value);
+        }
+        Ok(1.0 + self.discounted_expected_residual_lifetime(d, 0.0)? / (1.0 + d))
     }
 }

@@ -525,6 +525,7 @@ impl<M: CovariateModel> WithCovariates<M> {
         (0..n)
             .into_par_iter()
             .map(|i| {
+                crate::interrupt::check()?;
                 let z = &covariates[i * k..(i + 1) * k];
                 let model = self.for_customer(z).map_err(|_| Error::InvalidData {
                     rule: "covariates must be finite and give finite, positive customer parameters",
@@ -647,6 +648,9 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
             .into_par_iter()
             .map(|chunk| {
                 let (mut value, mut grad, mut hess) = zero();
+                if crate::interrupt::requested() {
+                    return (value, grad, hess); // the caller discards the result
+                }
                 // ∂φᵢⱼ/∂θ as a sparse list per base parameter j.
                 let mut jac: Vec<Vec<(usize, f64)>> = vec![Vec::new(); p_base];
                 for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
