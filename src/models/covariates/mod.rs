@@ -335,7 +335,8 @@ pub struct CovariateData {
 impl CovariateData {
     /// Validates the histories as [`CustomerData::new`] does and the
     /// covariates (`covariates` row-major, one row per customer, one column
-    /// per column of `design`; finite).
+    /// per column of `design`; finite), and compresses: customers with the
+    /// same history and covariates share one weighted row.
     ///
     /// Errors: [`Error::InvalidData`] naming the first offending row (and the
     /// covariate column); [`Error::LengthMismatch`].
@@ -368,27 +369,71 @@ impl CovariateData {
                 period: None,
             });
         }
-        let weight = weights.map_or_else(|| vec![1.0; n], <[f64]>::to_vec);
-        validate_summary(frequency, recency, age, Some(&weight))?;
-        let total_weight = (0..n).filter(|&i| age[i] > 0.0).map(|i| weight[i]).sum();
-        Ok(Self {
-            frequency: frequency.to_vec(),
-            recency: recency.to_vec(),
-            age: age.to_vec(),
-            weight,
-            covariates: covariates.to_vec(),
+        let weight_of = |i: usize| weights.map_or(1.0, |w| w[i]);
+        validate_summary(frequency, recency, age, weights)?;
+        // Compression: customers with the same history and the same
+        // covariates become one row with their summed weight. Customers
+        // with T = 0 (likelihood 1) or weight 0 carry no information.
+        let row_of = |i: usize| &covariates[i * k..(i + 1) * k];
+        // `+ 0.0` maps -0.0 to 0.0, so that equal numbers have equal keys.
+        let key = |v: f64| (v + 0.0).to_bits();
+        let mut order: Vec<usize> = (0..n)
+            .filter(|&i| age[i] > 0.0 && weight_of(i) > 0.0)
+            .collect();
+        order.par_sort_unstable_by(|&i, &j| {
+            (key(frequency[i]), key(recency[i]), key(age[i]))
+                .cmp(&(key(frequency[j]), key(recency[j]), key(age[j])))
+                .then_with(|| {
+                    row_of(i)
+                        .iter()
+                        .map(|&v| key(v))
+                        .cmp(row_of(j).iter().map(|&v| key(v)))
+                })
+        });
+        let mut data = Self {
+            frequency: Vec::new(),
+            recency: Vec::new(),
+            age: Vec::new(),
+            weight: Vec::new(),
+            covariates: Vec::new(),
             design: Arc::new(design),
-            total_weight,
+            total_weight: 0.0,
             plain,
-        })
+        };
+        let mut previous: Option<usize> = None;
+        for &i in &order {
+            let same = previous.is_some_and(|j| {
+                key(frequency[i]) == key(frequency[j])
+                    && key(recency[i]) == key(recency[j])
+                    && key(age[i]) == key(age[j])
+                    && row_of(i)
+                        .iter()
+                        .zip(row_of(j))
+                        .all(|(&a, &b)| key(a) == key(b))
+            });
+            if same {
+                *data.weight.last_mut().expect("a row was pushed") += weight_of(i);
+            } else {
+                data.frequency.push(frequency[i]);
+                data.recency.push(recency[i]);
+                data.age.push(age[i]);
+                data.weight.push(weight_of(i));
+                data.covariates.extend_from_slice(row_of(i));
+                previous = Some(i);
+            }
+            data.total_weight += weight_of(i);
+        }
+        Ok(data)
     }
 
-    /// Number of customers (rows).
+    /// Number of distinct rows: customers with the same (x, t_x, T) and the
+    /// same covariates share one weighted row; customers with T = 0 (no
+    /// information) are left out.
     pub fn len(&self) -> usize {
         self.frequency.len()
     }
 
-    /// Whether there are no customers (never true for validated data).
+    /// Whether no row carries information (every customer has T = 0).
     pub fn is_empty(&self) -> bool {
         self.frequency.is_empty()
     }
