@@ -241,7 +241,7 @@ fn full_design<M: CovariateModel>() -> CovariateDesign {
     CovariateDesign::new::<M>(&columns, &by_process, &[]).unwrap()
 }
 
-fn bg_identity_and_derivatives<M: CovariateModel>(base: M) {
+fn bg_identity_and_derivatives<M: CovariateModel<Data = retentionkit::CompressedData>>(base: M) {
     let design = full_design::<M>();
     let k = design.coefficient_names().len();
     let data = cdnow_with(design.clone());
@@ -590,7 +590,7 @@ fn identical_customers_compress_into_weighted_rows() {
     let by_customer: f64 = (0..x.len())
         .map(|i| {
             let customer = model.for_customer(&z[i..=i]).unwrap();
-            customer.customer_term(x[i], tx[i], t[i], 0).value
+            customer.customer_term(&[x[i], tx[i], t[i]], 0).value
         })
         .sum();
     assert!(
