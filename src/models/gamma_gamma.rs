@@ -342,11 +342,7 @@ impl crate::models::covariates::CovariateModel for GammaGamma {
         h[1][1] = t_pxq - trigamma(q);
         h[1][2] = 1.0 / v - inv;
         h[2][2] = (px + q) * inv * inv - q / (v * v);
-        for i in 0..3 {
-            for j in 0..i {
-                h[i][j] = h[j][i];
-            }
-        }
+        (h[1][0], h[2][0], h[2][1]) = (h[0][1], h[0][2], h[1][2]);
         out
     }
 }
