@@ -248,6 +248,14 @@ pub fn simulate<M: TransactionModel>(
     age: &[f64],
     seed: u64,
 ) -> Result<Vec<SimulatedCustomer>> {
+    check_simulation_ages(age)?;
+    Ok(simulate_chunked(age.len(), seed, |i, rng| {
+        model.simulate_customer(age[i], rng)
+    }))
+}
+
+/// The ages (T) customers are simulated to must be finite and non-negative.
+pub(crate) fn check_simulation_ages(age: &[f64]) -> Result<()> {
     if let Some(row) = age.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
         return Err(Error::InvalidData {
             rule: "T must be finite and non-negative",
@@ -258,9 +266,7 @@ pub fn simulate<M: TransactionModel>(
             period: None,
         });
     }
-    Ok(simulate_chunked(age.len(), seed, |i, rng| {
-        model.simulate_customer(age[i], rng)
-    }))
+    Ok(())
 }
 
 /// `draw(i, rng)` for i in 0..n, in parallel, reproducible for a given seed

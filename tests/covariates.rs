@@ -600,3 +600,78 @@ fn identical_customers_compress_into_weighted_rows() {
     let fitted = fit::<WithCovariates<BetaGeo>>(&data, &FitOptions::default()).unwrap();
     assert_eq!(fitted.info.unwrap().n_unique, data.len());
 }
+
+/// DERT, CLV and simulation per customer with covariates: with coefficients 0
+/// they are the plain model's; otherwise each customer's value is the plain
+/// function of that customer's parameters; a bad row is named as the caller
+/// counts it.
+#[test]
+fn dert_clv_and_simulation_follow_each_customers_parameters() {
+    use retentionkit::clv::{customer_lifetime_value, ClvOptions};
+    use retentionkit::dert::discounted_expected_residual_transactions;
+    let c = cdnow();
+    let n = 200;
+    let (x, tx, t) = (&c.frequency[..n], &c.recency[..n], &c.age[..n]);
+    let z = &c.log_first_spend[..n];
+    let m: Vec<f64> = (0..n).map(|i| 10.0 + i as f64).collect();
+    let rate = vec![0.003; n];
+    let options = ClvOptions {
+        time: 24.0,
+        unit: retentionkit::clv::TimeUnit::Week,
+        ..ClvOptions::default()
+    };
+    let base = ParetoNBD::new(0.55, 10.6, 0.61, 11.7).unwrap();
+    let design = || {
+        CovariateDesign::new::<ParetoNBD>(&["first".to_string()], &[vec![0], vec![0]], &[]).unwrap()
+    };
+    let zero = WithCovariates::new(base, design(), vec![0.0; 2]).unwrap();
+    let close = |a: &[f64], b: &[f64]| {
+        for (u, v) in a.iter().zip(b) {
+            assert!((u - v).abs() <= 1e-12 * v.abs().max(1e-300), "{u} vs {v}");
+        }
+    };
+    close(
+        &zero
+            .discounted_expected_residual_transactions(&rate, x, tx, t, z)
+            .unwrap(),
+        &discounted_expected_residual_transactions(&base, &rate, x, tx, t).unwrap(),
+    );
+    close(
+        &zero
+            .customer_lifetime_value(x, tx, t, &m, z, &options)
+            .unwrap(),
+        &customer_lifetime_value(&base, x, tx, t, &m, &options).unwrap(),
+    );
+    let with = WithCovariates::new(base, design(), vec![0.4, 0.2]).unwrap();
+    let ours = with
+        .customer_lifetime_value(x, tx, t, &m, z, &options)
+        .unwrap();
+    for i in [0, 17, 199] {
+        let own = with.for_customer(&z[i..=i]).unwrap();
+        let theirs =
+            customer_lifetime_value(&own, &x[i..=i], &tx[i..=i], &t[i..=i], &m[i..=i], &options)
+                .unwrap();
+        assert_eq!(ours[i], theirs[0]);
+    }
+    // Simulated customers with a large purchase coefficient buy more.
+    let ages = vec![52.0; 4000];
+    let traits: Vec<f64> = (0..4000).map(|i| (i % 2) as f64 * 3.0).collect();
+    let sims = with.simulate(&ages, &traits, 3).unwrap();
+    assert_eq!(sims, with.simulate(&ages, &traits, 3).unwrap());
+    let mean = |parity: usize| {
+        sims.iter()
+            .skip(parity)
+            .step_by(2)
+            .map(|s| s.frequency)
+            .sum::<f64>()
+            / 2000.0
+    };
+    assert!(mean(1) > 1.5 * mean(0), "{} vs {}", mean(1), mean(0));
+    // Row 7's recency exceeds its T: the error names row 7.
+    let mut bad = tx.to_vec();
+    bad[7] = t[7] + 1.0;
+    match with.discounted_expected_residual_transactions(&rate, x, &bad, t, z) {
+        Err(retentionkit::Error::InvalidData { row, .. }) => assert_eq!(row, 7),
+        other => panic!("{other:?}"),
+    }
+}

@@ -541,6 +541,37 @@ class _CovariateModel(_CovariateModelBase):
         T: _FloatArray,
         covariates: _FloatArray,
     ) -> _FloatArray: ...
+    def discounted_expected_residual_transactions(
+        self,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
+    def customer_lifetime_value(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        monetary_value: _FloatArray,
+        covariates: _FloatArray,
+        time: float = 12.0,
+        discount_rate: float = 0.01,
+        freq: str = "D",
+    ) -> _FloatArray: ...
+    def customer_lifetime_value_continuous(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        monetary_value: _FloatArray,
+        covariates: _FloatArray,
+        discount_rate: float,
+    ) -> _FloatArray: ...
+    def simulate(
+        self, T: _FloatArray, covariates: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]: ...
 
 @final
 class ParetoNBDCovariatesModel(_CovariateModel):

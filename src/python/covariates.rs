@@ -321,6 +321,101 @@ macro_rules! transaction_covariate_methods {
                 })
             }
 
+            /// DERT(δ | x, t_x, T) of each customer with their covariate row
+            /// (`discount_rate` δ per time unit, one per customer).
+            #[allow(non_snake_case)]
+            fn discounted_expected_residual_transactions<'py>(
+                &self,
+                py: Python<'py>,
+                discount_rate: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [d, x, tx, t] = slices!(discount_rate, frequency, recency, T)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                detach_array(py, || {
+                    model.discounted_expected_residual_transactions(d, x, tx, t, z)
+                })
+            }
+
+            /// Discounted expected spend over `time` months (lifetimes'
+            /// discrete CLV) of each customer with their covariate row.
+            #[pyo3(signature = (
+                frequency, recency, T, monetary_value, covariates, time=12.0,
+                discount_rate=0.01, freq="D"
+            ))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn customer_lifetime_value<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                monetary_value: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+                time: f64,
+                discount_rate: f64,
+                freq: &str,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let options = crate::value::clv::ClvOptions {
+                    time,
+                    discount_rate,
+                    unit: super::gamma_gamma::unit_of(freq)?,
+                };
+                let [x, tx, t, m] = slices!(frequency, recency, T, monetary_value)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                detach_array(py, || model.customer_lifetime_value(x, tx, t, m, z, &options))
+            }
+
+            /// Value of the whole remaining lifetime at the continuous rate
+            /// `discount_rate` per time unit (monetary_value × DERT).
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn customer_lifetime_value_continuous<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                monetary_value: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+                discount_rate: f64,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [x, tx, t, m] = slices!(frequency, recency, T, monetary_value)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                detach_array(py, || {
+                    model.customer_lifetime_value_continuous(x, tx, t, m, z, discount_rate)
+                })
+            }
+
+            /// Customers of ages `T` simulated with their covariate rows:
+            /// (frequency, recency, T, rate, drop-out, alive).
+            #[allow(non_snake_case, clippy::type_complexity)]
+            fn simulate<'py>(
+                &self,
+                py: Python<'py>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+                seed: u64,
+            ) -> PyResult<(
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+                Bound<'py, PyArray1<f64>>,
+            )> {
+                let age = super::slice("T", &T)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let model = &self.inner.model;
+                let sims = detach(py, || model.simulate(age, z, seed))?;
+                Ok(super::simulated_columns(py, &sims))
+            }
+
             /// ln Lᵢ of each customer history with their covariate row.
             #[allow(non_snake_case)]
             fn individual_log_likelihood<'py>(

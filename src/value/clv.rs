@@ -130,7 +130,7 @@ impl ClvOptions {
         self.discount_rate.ln_1p() / self.unit.periods_per_month()
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if !(self.time.is_finite() && self.time >= 0.0) {
             return Err(Error::InvalidParameter {
                 name: "time".into(),

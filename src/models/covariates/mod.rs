@@ -42,7 +42,7 @@ use crate::data::{CompressedData, CompressedSpend, CustomerData, SpendData, Zero
 use crate::error::{Error, Result};
 use crate::fit::{fit, FitOptions};
 use crate::models::params::{check_params, ParamSpec};
-use crate::models::{Derivatives, Evaluation, FitData, Model};
+use crate::models::{Derivatives, Evaluation, FitData, Model, TransactionModel};
 
 /// The most base parameters a [`CovariateModel`] may have.
 pub const MAX_BASE_PARAMS: usize = 4;
@@ -669,6 +669,166 @@ impl<M: CovariateModel> WithCovariates<M> {
     fn p_base(&self) -> usize {
         self.base_values.len()
     }
+}
+
+/// The predictions of the transaction models that take more than one
+/// customer's history at a time (DERT, CLV, simulation), per customer with
+/// their covariate row. Each runs the plain model's function on one customer
+/// with that customer's parameters, so inputs are checked by the same rules;
+/// an error names the row as the caller counts it.
+impl<M: CovariateModel + TransactionModel> WithCovariates<M> {
+    /// DERT(δᵢ | xᵢ, t_xᵢ, Tᵢ) of each customer, see
+    /// [`crate::value::dert::discounted_expected_residual_transactions`].
+    pub fn discounted_expected_residual_transactions(
+        &self,
+        discount_rate: &[f64],
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        covariates: &[f64],
+    ) -> Result<Vec<f64>> {
+        let n = frequency.len();
+        same_length(
+            n,
+            &[
+                ("discount_rate", discount_rate),
+                ("recency", recency),
+                ("T", age),
+            ],
+        )?;
+        self.one_by_one(n, covariates, |m, i| {
+            crate::value::dert::discounted_expected_residual_transactions(
+                m,
+                &discount_rate[i..=i],
+                &frequency[i..=i],
+                &recency[i..=i],
+                &age[i..=i],
+            )
+        })
+    }
+
+    /// Discounted expected spend over the next `options.time` months, see
+    /// [`crate::value::clv::customer_lifetime_value`].
+    pub fn customer_lifetime_value(
+        &self,
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        monetary_value: &[f64],
+        covariates: &[f64],
+        options: &crate::value::clv::ClvOptions,
+    ) -> Result<Vec<f64>> {
+        options.validate()?;
+        let n = frequency.len();
+        same_length(
+            n,
+            &[
+                ("recency", recency),
+                ("T", age),
+                ("monetary_value", monetary_value),
+            ],
+        )?;
+        self.one_by_one(n, covariates, |m, i| {
+            crate::value::clv::customer_lifetime_value(
+                m,
+                &frequency[i..=i],
+                &recency[i..=i],
+                &age[i..=i],
+                &monetary_value[i..=i],
+                options,
+            )
+        })
+    }
+
+    /// Value of the whole remaining lifetime at the continuous rate δ, see
+    /// [`crate::value::clv::customer_lifetime_value_continuous`].
+    pub fn customer_lifetime_value_continuous(
+        &self,
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        monetary_value: &[f64],
+        covariates: &[f64],
+        discount_rate: f64,
+    ) -> Result<Vec<f64>> {
+        let n = frequency.len();
+        same_length(
+            n,
+            &[
+                ("recency", recency),
+                ("T", age),
+                ("monetary_value", monetary_value),
+            ],
+        )?;
+        self.one_by_one(n, covariates, |m, i| {
+            crate::value::clv::customer_lifetime_value_continuous(
+                m,
+                &frequency[i..=i],
+                &recency[i..=i],
+                &age[i..=i],
+                &monetary_value[i..=i],
+                discount_rate,
+            )
+        })
+    }
+
+    /// Customers of ages `age` simulated each with their covariate row's
+    /// parameters; reproducible for a given seed whatever the number of
+    /// threads (as [`crate::predict::simulate`]).
+    pub fn simulate(
+        &self,
+        age: &[f64],
+        covariates: &[f64],
+        seed: u64,
+    ) -> Result<Vec<crate::models::SimulatedCustomer>> {
+        crate::predict::check_simulation_ages(age)?;
+        let customers = self.per_customer(age.len(), covariates, |m, _| m.clone())?;
+        Ok(crate::predict::simulate_chunked(
+            age.len(),
+            seed,
+            |i, rng| customers[i].simulate_customer(age[i], rng),
+        ))
+    }
+
+    /// `f(model of customer i, i)` giving one value per customer, with an
+    /// error's row set to i.
+    fn one_by_one(
+        &self,
+        n: usize,
+        covariates: &[f64],
+        f: impl Fn(&M, usize) -> Result<Vec<f64>> + Sync + Send,
+    ) -> Result<Vec<f64>> {
+        self.per_customer(n, covariates, |m, i| {
+            f(m, i).map(|v| v[0]).map_err(|e| match e {
+                Error::InvalidData {
+                    rule,
+                    detail,
+                    column,
+                    cohort,
+                    period,
+                    ..
+                } => Error::InvalidData {
+                    rule,
+                    row: i,
+                    detail,
+                    column,
+                    cohort,
+                    period,
+                },
+                other => other,
+            })
+        })?
+        .into_iter()
+        .collect()
+    }
+}
+
+/// Every column must have one value per customer.
+fn same_length(n: usize, columns: &[(&'static str, &[f64])]) -> Result<()> {
+    for &(name, column) in columns {
+        crate::data::validation::check_length(name, column.len(), n)?;
+    }
+    Ok(())
 }
 
 impl<M: CovariateModel> Model for WithCovariates<M> {
