@@ -53,6 +53,36 @@ class CoreModel(Protocol):
     def to_json(self) -> str: ...
 
 
+def _parse_saved_model(text: str) -> dict[str, Any]:
+    """The JSON object of a saved model, or a ValueError that says what is wrong.
+
+    The native reader checks every field; this catches what it cannot name:
+    text that is not JSON, and the ``NaN`` and ``Infinity`` that Python's
+    ``json`` writes but JSON does not have (reported with the field's path).
+    """
+    try:
+        saved = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"cannot read model: the text is not JSON ({error})") from None
+    if not isinstance(saved, dict):
+        raise ValueError(f"cannot read model: expected a JSON object, got {type(saved).__name__}")
+
+    def check(value: Any, path: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(
+                f'cannot read model: "{path}" is {value}; a saved model holds finite numbers'
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                check(item, f"{path}[{i}]")
+
+    check(saved, "")
+    return saved
+
+
 class _class_or_instance_method:
     """A method that, called on the class, runs on a new instance (``cls()``).
 
@@ -384,7 +414,8 @@ class BaseFitter:
         (``BetaGeoFitter.load_model(path)``), loads into a new fitter. Either way
         returns the fitter. ``data`` is cleared: the file does not contain it.
         """
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: a file saved by an editor with a byte order mark reads too.
+        with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
         self._set_model_json(text)
         self.data = None
@@ -400,10 +431,12 @@ class BaseFitter:
         return json.dumps(saved, indent=2)
 
     def _set_model_json(self, text: str) -> None:
+        text = text.removeprefix("\ufeff")
+        saved = _parse_saved_model(text)
         model = self._core_class.from_json(text)
         self._model = model
         self.penalizer_coef = float(model.penalizer_coef)
-        unit = json.loads(text).get(TIME_UNIT_ATTR)
+        unit = saved.get(TIME_UNIT_ATTR)
         self.time_unit_ = unit if unit in FREQ_CODES else None
 
     def __getstate__(self) -> dict[str, Any]:
