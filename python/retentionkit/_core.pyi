@@ -36,6 +36,7 @@ __all__ = [
     "factorize_int64",
     "summarize_transactions",
     "calibration_and_holdout",
+    "_panic_for_tests",
 ]
 
 __version__: str
@@ -629,3 +630,6 @@ class ModifiedBetaGeoCovariatesModel(_CovariateModel):
     ) -> "ModifiedBetaGeoCovariatesModel": ...
     @staticmethod
     def from_json(text: str) -> "ModifiedBetaGeoCovariatesModel": ...
+
+def _panic_for_tests(in_parallel: bool = False) -> None:
+    """Panics inside the core (a test hook, not API): raises RuntimeError."""
