@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -424,9 +425,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.horizon) and args.horizon >= 0):
+        raise InputError(
+            f"--horizon must be a non-negative, finite number of time units, got {args.horizon:g}"
+        )
     data = _read_summary(args)
-    if args.horizon < 0:
-        raise InputError(f"--horizon must be non-negative, got {args.horizon:g}")
     fitter_class, model_name = MODELS[args.model]
     with _lines_of(args.csv):
         fitter = fitter_class().fit(data)
