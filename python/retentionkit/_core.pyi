@@ -37,6 +37,7 @@ __all__ = [
     "factorize_int64",
     "summarize_transactions",
     "calibration_and_holdout",
+    "_panic_for_tests",
 ]
 
 __version__: str
@@ -703,3 +704,6 @@ class GammaGammaCovariatesModel(_CovariateModelBase):
     def individual_log_likelihood(
         self, frequency: _FloatArray, monetary_value: _FloatArray, covariates: _FloatArray
     ) -> _FloatArray: ...
+
+def _panic_for_tests(in_parallel: bool = False) -> None:
+    """Panics inside the core (a test hook, not API): raises RuntimeError."""

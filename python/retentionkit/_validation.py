@@ -35,6 +35,12 @@ def as_float_array(value: Any, name: str) -> FloatArray:
     """
     if isinstance(value, pd.DataFrame):
         raise ValueError(f"{name} must be one-dimensional, got a DataFrame")
+    if not isinstance(value, (pd.Series, pd.Index, np.ndarray)):
+        try:  # lists and scalars: see what numpy makes of them
+            value = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numeric: {exc}") from exc
+    _refuse_odd_dtype(value.dtype, name)
     if isinstance(value, (pd.Series, pd.Index)):
         if value.dtype == np.float64:
             value = value.to_numpy()
@@ -48,6 +54,42 @@ def as_float_array(value: Any, name: str) -> FloatArray:
         return np.asarray(value, dtype=np.float64, order="C")
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be numeric: {exc}") from exc
+
+
+def _refuse_odd_dtype(dtype: Any, name: str) -> None:
+    """Refuse dates, time spans, complex numbers and True/False as numbers.
+
+    numpy converts each of them to float64 without a word: a timedelta T becomes
+    nanoseconds (P(alive) of 4.5e-14 for a customer seen last week), a date the
+    nanoseconds since 1970, a complex number loses its imaginary part and True
+    becomes 1. Where a flag is meant (``churned``) the caller reads it itself.
+    """
+    kind = getattr(dtype, "kind", "O")
+    what = {
+        "M": "dates",
+        "m": "time spans",
+        "c": "complex numbers",
+        "b": "True/False values",
+    }.get(kind)
+    if what is None:
+        return
+    if kind in "Mm":
+        advice = (
+            "convert to a number of time units (for example a timedelta in weeks: "
+            "span / pd.Timedelta(weeks=1)), or use summary_data_from_transaction_data, "
+            "which computes frequency, recency and T from a transaction log"
+        )
+    elif kind == "c":
+        advice = "pass real numbers"
+    else:
+        advice = "pass numbers (counts, times in one unit, amounts)"
+    rule = f"{name} must be numbers, not {what}"
+    raise invalid_data_error(
+        f"invalid data: {name} holds {what} (dtype {dtype}), which would be silently "
+        f"converted to numbers: {advice}",
+        rule=rule,
+        column=name,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ import pandas as pd
 
 from . import __version__
 from ._core import ConvergenceError, InvalidDataError
+from ._csv import write_csv
 from ._registry import by_name, models
 from .datasets import load_cdnow_summary
 from .fitters import TransactionFitter
@@ -55,6 +57,13 @@ ID_NAMES = (
     "client",
     "userid",
     "user",
+)
+
+
+_RAW_CSV_HELP = (
+    "write customer ids to the CSV verbatim; by default an id that a spreadsheet "
+    "would run as a formula (text beginning with =, +, -, @, a tab or a carriage "
+    "return) is written with a leading ' so that it shows as text"
 )
 
 
@@ -101,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write every customer's P(alive) and expected purchases to this CSV "
         "(default: print the first rows)",
     )
+    fit.add_argument("--raw-csv", action="store_true", help=_RAW_CSV_HELP)
     fit.add_argument(
         "--frequency-col",
         default="frequency",
@@ -189,6 +199,7 @@ def _add_report_parser(commands: Any) -> None:
         "-o", "--output", default="report.html", help="HTML file (default report.html)"
     )
     report.add_argument("--csv", help="write the per-customer table to this CSV file")
+    report.add_argument("--raw-csv", action="store_true", help=_RAW_CSV_HELP)
     report.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
 
@@ -401,7 +412,7 @@ def _report(args: argparse.Namespace) -> int:
                 **options,
             )
     try:
-        report.write(args.output, args.csv)
+        report.write(args.output, args.csv, raw_csv=args.raw_csv)
     except OSError as exc:
         raise InputError(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
     n_customers = len(report.customers)
@@ -414,9 +425,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.horizon) and args.horizon >= 0):
+        raise InputError(
+            f"--horizon must be a non-negative, finite number of time units, got {args.horizon:g}"
+        )
     data = _read_summary(args)
-    if args.horizon < 0:
-        raise InputError(f"--horizon must be non-negative, got {args.horizon:g}")
     fitter_class, model_name = MODELS[args.model]
     with _lines_of(args.csv):
         fitter = fitter_class().fit(data)
@@ -451,7 +464,7 @@ def _fit(args: argparse.Namespace) -> int:
     horizon = f"{args.horizon:g}"
     if args.output:
         try:
-            predictions.to_csv(args.output)
+            write_csv(predictions, args.output, raw=args.raw_csv)
         except OSError as exc:
             raise InputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
         print(

@@ -32,6 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._csv import write_csv
 from ._new_customers import new_customers_notes
 from ._registry import by_name
 from ._report_html import TITLE, ReportContext, figure_class, render_html
@@ -158,11 +159,19 @@ class Report:
     model: str
     notes: list[str] = field(default_factory=list)
 
-    def write(self, html_path: str | Path, csv_path: str | Path | None = None) -> None:
-        """Write the HTML file and, with ``csv_path``, the customer table as CSV."""
+    def write(
+        self, html_path: str | Path, csv_path: str | Path | None = None, raw_csv: bool = False
+    ) -> None:
+        """Write the HTML file and, with ``csv_path``, the customer table as CSV.
+
+        Customer ids that a spreadsheet would read as formulas (text beginning with
+        ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, such as
+        ``=HYPERLINK(...)``) are written with a leading ``'``, which spreadsheets show
+        as text; numbers are left alone. ``raw_csv=True`` writes them verbatim.
+        """
         Path(html_path).write_text(self.html, encoding="utf-8")
         if csv_path is not None:
-            self.customers.to_csv(csv_path)
+            write_csv(self.customers, csv_path, raw=raw_csv)
 
 
 def cdnow_report(**kwargs: Any) -> Report:

@@ -157,10 +157,12 @@ def summary_data_from_transaction_data(
     )
     log.refuse_or_drop_missing(drop_invalid)
     _period_dtype(freq)
+    tz = log.to_wall_clock()
     if observation_period_end is None:
         end = log.times.max()
     else:
         end = _to_datetime(observation_period_end, datetime_format, "observation_period_end")
+        end = _in_log_time(end, tz, "observation_period_end")
     end_ordinal = _period_ordinal(end, freq)
     ordinals = _period_ordinals(log.times, freq)
     if drop_invalid:
@@ -254,11 +256,14 @@ def calibration_and_holdout_data(
     )
     log.refuse_or_drop_missing(drop_invalid)
     _period_dtype(freq)
+    tz = log.to_wall_clock()
     if observation_period_end is None:
         obs_end = log.times.max()
     else:
         obs_end = _to_datetime(observation_period_end, datetime_format, "observation_period_end")
+        obs_end = _in_log_time(obs_end, tz, "observation_period_end")
     cal_end = _to_datetime(calibration_period_end, datetime_format, "calibration_period_end")
+    cal_end = _in_log_time(cal_end, tz, "calibration_period_end")
     if cal_end > obs_end:
         raise ValueError(
             f"calibration_period_end ({cal_end}) is after observation_period_end ({obs_end})"
@@ -622,6 +627,15 @@ class _Log:
             (customer_id_col, datetime_col, monetary_value_col),
         )
 
+    def to_wall_clock(self) -> Any:
+        """Make tz-aware datetimes naive, as wall-clock times of their timezone
+        (periods are calendar days, weeks, months of that timezone, as
+        ``to_period`` counts them); returns the timezone (None if naive)."""
+        tz = getattr(self.times.dt, "tz", None)
+        if tz is not None:
+            self.times = self.times.dt.tz_localize(None)
+        return tz
+
     def refuse_or_drop_missing(self, drop: bool) -> None:
         """Refuse (or with ``drop``, leave out) rows with a missing id, datetime
         or value, and negative values."""
@@ -767,6 +781,29 @@ def _to_datetime(value: Any, datetime_format: str | None, what: str) -> Any:
         else:
             hint = f"check datetime_format={plain(datetime_format)}"
         raise ValueError(f"could not read {what} as datetimes: {reason}; {hint}") from None
+
+
+def _in_log_time(moment: Any, tz: Any, what: str) -> Any:
+    """``moment`` as a naive wall-clock time of the log's timezone ``tz``
+    (see ``_Log.to_wall_clock``).
+
+    A moment with a timezone is converted to ``tz``, so that the same instant is
+    compared, whatever timezone it was written in; a naive moment is read as a
+    wall-clock time of the log's timezone. A moment with a timezone cannot be
+    placed on a log without one.
+    """
+    if pd.isna(moment):
+        return moment
+    moment = pd.Timestamp(moment)
+    if moment.tz is None:
+        return moment
+    if tz is None:
+        raise ValueError(
+            f"{what} ({moment}) has a timezone but the datetimes of the log have none: "
+            "give both a timezone (the same instant is then compared whatever the "
+            "timezones) or neither"
+        )
+    return moment.tz_convert(tz).tz_localize(None)
 
 
 def _period_dtype(freq: str) -> pd.PeriodDtype:

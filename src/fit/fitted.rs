@@ -181,8 +181,8 @@ impl<M: Model> Fitted<M> {
     pub fn standard_errors(&self) -> Vec<f64> {
         let p = self.model.param_specs().len();
         match self.info.as_ref().and_then(|i| i.covariance.as_ref()) {
-            Some(cov) => (0..p).map(|i| cov[i * p + i].sqrt()).collect(),
-            None => vec![f64::NAN; p],
+            Some(cov) if cov.len() == p * p => (0..p).map(|i| cov[i * p + i].sqrt()).collect(),
+            _ => vec![f64::NAN; p],
         }
     }
 

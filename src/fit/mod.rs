@@ -46,6 +46,7 @@ use crate::models::{FitData, Model, ParamSpec, Transform};
 use crate::special::linalg::spd_inverse;
 
 pub use fitted::{FitInfo, Fitted, ParamEstimate, ParamSummary};
+pub(crate) use json::covariance_problem;
 pub use newton::Termination;
 pub use options::FitOptions;
 

@@ -53,7 +53,46 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     m.add("ConvergenceError", convergence)?;
     m.add("InvalidDataError", invalid)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    // Panics are reported through Python (see `detach`): remember where
+    // they happened instead of printing to stderr.
+    std::panic::set_hook(Box::new(|info| {
+        if let Some(location) = info.location() {
+            let text = format!(
+                "{}:{}:{}",
+                location.file(),
+                location.line(),
+                location.column()
+            );
+            if let Ok(mut last) = LAST_PANIC_LOCATION.lock() {
+                *last = Some(text);
+            }
+        }
+    }));
     Ok(())
+}
+
+/// Where the last panic happened (file:line:column), set by the panic hook
+/// and read by [`detach`] for its message.
+static LAST_PANIC_LOCATION: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Panics inside [`detach`] (in a rayon job with `in_parallel`), so that the
+/// tests can check that a panic reaches Python as a `RuntimeError`. Not part
+/// of the API.
+#[pyfunction]
+#[pyo3(signature = (in_parallel=false))]
+fn _panic_for_tests(py: Python<'_>, in_parallel: bool) -> PyResult<()> {
+    detach(py, || -> Result<()> {
+        if in_parallel {
+            use rayon::prelude::*;
+            (0..1000usize).into_par_iter().for_each(|i| {
+                if i == 700 {
+                    panic!("planted panic at row {i}");
+                }
+            });
+        }
+        panic!("planted panic for tests");
+    })
 }
 
 /// Carries a crate error across the binding boundary.
@@ -133,11 +172,42 @@ fn to_py_err(py: Python<'_>, error: Error) -> PyResult<PyErr> {
 
 /// Runs `work` without the GIL and maps its error: every call into the core
 /// that may take time goes through here.
+///
+/// A panic in `work` (a bug: the core reports bad input as an [`Error`]) is
+/// caught here and raised as a `RuntimeError` with the panic's message, not
+/// as pyo3's `PanicException`, which derives from `BaseException` and so
+/// escapes `except Exception`.
 pub(crate) fn detach<T: Send>(
     py: Python<'_>,
     work: impl FnOnce() -> Result<T> + Send,
 ) -> PyResult<T> {
-    interruptible(py, work)?.map_err(|e| PyErrWrap(e).into())
+    let guarded = move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+            let location = LAST_PANIC_LOCATION.lock().ok().and_then(|mut l| l.take());
+            match location {
+                Some(at) => format!("{} (at {at})", panic_message(payload.as_ref())),
+                None => panic_message(payload.as_ref()),
+            }
+        })
+    };
+    match interruptible(py, guarded)? {
+        Ok(result) => result.map_err(|e| PyErrWrap(e).into()),
+        Err(message) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "internal error in retentionkit: {message}; please report it, with the call \
+             that caused it"
+        ))),
+    }
+}
+
+/// The text a panic was raised with (`panic!`'s message), or a placeholder.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
 }
 
 /// Runs `work` without the GIL so that Ctrl-C still works: on the main
@@ -146,10 +216,7 @@ pub(crate) fn detach<T: Send>(
 /// handler raises (Ctrl-C's `KeyboardInterrupt`), it asks the core to stop
 /// ([`crate::interrupt`]), waits for the work to return, and returns the
 /// handler's exception instead of the result. Elsewhere the work runs here.
-fn interruptible<T: Send>(
-    py: Python<'_>,
-    work: impl FnOnce() -> Result<T> + Send,
-) -> PyResult<Result<T>> {
+fn interruptible<R: Send>(py: Python<'_>, work: impl FnOnce() -> R + Send) -> PyResult<R> {
     use std::sync::mpsc::{channel, RecvTimeoutError};
     use std::time::Duration;
 
@@ -182,8 +249,8 @@ fn interruptible<T: Send>(
         crate::interrupt::clear();
         return Err(e);
     }
-    // The work panicked: rayon's scope re-raised the panic above, so a
-    // missing result is never reached; keep a message just in case.
+    // No result means the work panicked, which `detach` catches inside the
+    // work: never reached; keep a message just in case.
     result.ok_or_else(|| {
         pyo3::exceptions::PyRuntimeError::new_err("the computation stopped without a result")
     })

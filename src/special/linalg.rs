@@ -55,6 +55,15 @@ pub fn spd_inverse(a: &[f64], p: usize) -> Option<Vec<f64>> {
             inv[i * p + j] = col[i];
         }
     }
+    // The column solves leave the inverse asymmetric in the last bits; make
+    // it exactly symmetric, as a saved covariance must be.
+    for i in 0..p {
+        for j in 0..i {
+            let mean = 0.5 * (inv[i * p + j] + inv[j * p + i]);
+            inv[i * p + j] = mean;
+            inv[j * p + i] = mean;
+        }
+    }
     Some(inv)
 }
 

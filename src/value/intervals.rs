@@ -60,7 +60,7 @@ use rayon::prelude::*;
 
 use crate::data::validate_prediction_inputs;
 use crate::error::{Error, Result};
-use crate::fit::Fitted;
+use crate::fit::{covariance_problem, Fitted};
 use crate::models::gamma_gamma::{self, GammaGamma};
 use crate::models::{Model, TransactionModel};
 use crate::predict;
@@ -165,6 +165,14 @@ pub fn draw_parameters<M: Model>(
                 M::NAME
             ))
         })?;
+    // A covariance built by hand (or by a file that skipped the checks of
+    // Fitted::from_json) is checked here too, rather than indexed out of range.
+    if let Some(problem) = covariance_problem(covariance, &fitted.model.param_names()) {
+        return Err(Error::Numerical(format!(
+            "the covariance of the {} estimates {problem}",
+            M::NAME
+        )));
+    }
     let theta = fitted.params();
     // The delta method: Cov(uᵢ, uⱼ) = Cov(φᵢ, φⱼ) / (φ'ᵢ φ'ⱼ) for the
     // unconstrained uᵢ (for log-parameters φ' = φ).

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
+from .._validation import ArrayLike, FloatArray, Result, name_rows, plain, prepare
 from ._discounting import FREQ_CODES, TIME_UNIT_ATTR, time_unit_of
 
 __all__ = ["BaseFitter", "NotFittedError"]
@@ -51,6 +51,36 @@ class CoreModel(Protocol):
     @property
     def penalizer_coef(self) -> float: ...
     def to_json(self) -> str: ...
+
+
+def _parse_saved_model(text: str) -> dict[str, Any]:
+    """The JSON object of a saved model, or a ValueError that says what is wrong.
+
+    The native reader checks every field; this catches what it cannot name:
+    text that is not JSON, and the ``NaN`` and ``Infinity`` that Python's
+    ``json`` writes but JSON does not have (reported with the field's path).
+    """
+    try:
+        saved = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"cannot read model: the text is not JSON ({error})") from None
+    if not isinstance(saved, dict):
+        raise ValueError(f"cannot read model: expected a JSON object, got {type(saved).__name__}")
+
+    def check(value: Any, path: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(
+                f'cannot read model: "{path}" is {value}; a saved model holds finite numbers'
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                check(item, f"{path}[{i}]")
+
+    check(saved, "")
+    return saved
 
 
 class _class_or_instance_method:
@@ -200,7 +230,10 @@ class BaseFitter:
         p = prepare(**inputs)
         with name_rows(p.index):
             bands = getattr(model, method)(
-                *p.arrays, level=float(level), n_draws=int(n_draws), seed=_seed(seed)
+                *p.arrays,
+                level=float(level),
+                n_draws=_whole_number(n_draws, "n_draws", 0),
+                seed=_seed(seed),
             )
         return _interval_frame(bands, p.index)
 
@@ -335,7 +368,9 @@ class BaseFitter:
         arrays = prepared.arrays[: len(columns)]
         w = prepared.arrays[len(columns)] if weights is not None else None
         data_index = _data_index(index, prepared.index, len(arrays[0]))
-        start = None if initial_params is None else [float(v) for v in initial_params]
+        start, tol, max_iterations = _fit_settings(
+            initial_params, tol, max_iterations, self._param_names
+        )
         with name_rows(data_index):
             model = self._core_class.fit(
                 *arrays,
@@ -384,7 +419,8 @@ class BaseFitter:
         (``BetaGeoFitter.load_model(path)``), loads into a new fitter. Either way
         returns the fitter. ``data`` is cleared: the file does not contain it.
         """
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: a file saved by an editor with a byte order mark reads too.
+        with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
         self._set_model_json(text)
         self.data = None
@@ -400,10 +436,12 @@ class BaseFitter:
         return json.dumps(saved, indent=2)
 
     def _set_model_json(self, text: str) -> None:
+        text = text.removeprefix("\ufeff")
+        saved = _parse_saved_model(text)
         model = self._core_class.from_json(text)
         self._model = model
         self.penalizer_coef = float(model.penalizer_coef)
-        unit = json.loads(text).get(TIME_UNIT_ATTR)
+        unit = saved.get(TIME_UNIT_ATTR)
         self.time_unit_ = unit if unit in FREQ_CODES else None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -485,13 +523,75 @@ def _fresh_seed() -> int:
 
 
 def _seed(seed: int | None) -> int:
-    """The given seed, or a fresh one from numpy's entropy."""
+    """The given seed (a whole number in [0, 2**64)), or a fresh one from numpy's
+    entropy."""
     if seed is None:
         return _fresh_seed()
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    return seed
+    number = _whole_number(seed, "seed", 0)
+    if number >= 2**64:
+        raise ValueError(f"seed must be a non-negative integer below 2**64, got {number}")
+    return number
+
+
+def _whole_number(value: Any, name: str, minimum: int) -> int:
+    """``value`` as an int of at least ``minimum`` (0 or 1), or a ValueError naming
+    the setting (not the OverflowError or TypeError of the native conversion)."""
+    kind = "non-negative" if minimum == 0 else "positive"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"{name} must be a {kind} integer, got {plain(value)}")
+    if isinstance(value, (float, np.floating)) and not (
+        math.isfinite(value) and float(value).is_integer()
+    ):
+        raise ValueError(f"{name} must be a {kind} integer, got {plain(value)}")
+    number = int(value)
+    if number < minimum:
+        raise ValueError(f"{name} must be a {kind} integer, got {number}")
+    return number
+
+
+def _fit_settings(
+    initial_params: Any, tol: Any, max_iterations: Any, names: list[str]
+) -> tuple[list[float] | None, float, int]:
+    """The optimiser's settings, checked: starting values (one positive finite
+    number per parameter: every model without covariates has positive
+    parameters), a positive finite tolerance and a positive iteration limit.
+
+    Bad settings are reported as such here, not by the optimiser as data that
+    "do not identify the model" (``tol=inf`` stopped at once) or as an
+    OverflowError (a negative ``max_iterations``).
+    """
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, (int, float, np.number)):
+        raise ValueError(f"tol must be a positive number, got {plain(tol)}")
+    if not (math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be positive and finite, got {plain(tol)} (the default is 1e-8)")
+    iterations = _whole_number(max_iterations, "max_iterations", 1)
+    if initial_params is None:
+        return None, float(tol), iterations
+    if isinstance(initial_params, (str, bytes, dict)) or np.ndim(initial_params) != 1:
+        raise ValueError(
+            f"initial_params must be a sequence of {len(names)} numbers "
+            f"({', '.join(names)}), got {plain(initial_params)}"
+        )
+    try:
+        start = [float(v) for v in initial_params]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"initial_params must be numbers ({', '.join(names)}), got {list(initial_params)}"
+        ) from None
+    if len(start) != len(names):
+        raise ValueError(
+            f"initial_params has {len(start)} values; it needs {len(names)}, one per "
+            f"parameter ({', '.join(names)})"
+        )
+    for name, value in zip(names, start):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(
+                f"initial_params: {name} = {value:g}; every starting value must be "
+                "positive and finite"
+            )
+    return start, float(tol), iterations
 
 
 def _interval_frame(bands: tuple[Any, Any, Any], index: pd.Index | None) -> pd.DataFrame:

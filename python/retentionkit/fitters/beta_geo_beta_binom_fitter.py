@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._core import BetaGeoBetaBinomModel
 from .._validation import ArrayLike, Result, plain
-from .base import BaseFitter, _fresh_seed, _per_customer
+from .base import BaseFitter, _per_customer, _seed
 
 __all__ = ["BetaGeoBetaBinomFitter"]
 
@@ -385,8 +385,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
             (``lifetimes`` draws one more drop-out, giving "alive at ``n + 1``").
         """
         model = self._core()
-        if seed is None:
-            seed = _fresh_seed()
+        seed = _seed(seed)
         periods = self._simulation_periods(size, int(seed), n_periods)
         freq, rec, n, p, theta, alive = model.simulate(periods, int(seed))
         return pd.DataFrame(

@@ -40,7 +40,7 @@ from .._validation import (
     plain,
     prepare,
 )
-from .base import BaseFitter, _fresh_seed, _per_customer
+from .base import BaseFitter, _fit_settings, _per_customer, _seed
 
 __all__ = ["BetaDiscreteWeibullFitter", "ShiftedBetaGeometricFitter", "retention_table"]
 
@@ -254,7 +254,9 @@ class _ContractualFitter(BaseFitter):
         retentionkit.ConvergenceError
             If the optimiser does not converge (a ``ValueError`` subclass).
         """
-        start = None if initial_params is None else [float(v) for v in initial_params]
+        start, tol, max_iterations = _fit_settings(
+            initial_params, tol, max_iterations, self._param_names
+        )
         options: dict[str, Any] = {
             "penalizer_coef": self.penalizer_coef,
             "initial_params": start,
@@ -481,8 +483,7 @@ class _ContractualFitter(BaseFitter):
             ``duration`` and ``churned`` can be passed back to :meth:`fit`.
         """
         model = self._core()
-        if seed is None:
-            seed = _fresh_seed()
+        seed = _seed(seed)
         # As documented, an array of n_periods overrides size.
         periods = _per_customer(n_periods, size, "n_periods", check_size=False)
         duration, churned, theta = model.simulate(periods, int(seed))

@@ -20,7 +20,7 @@ from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
 from .._validation import ArrayLike, Result, name_rows, prepare
 from ._discounting import check_discounting, clv_freq, continuous_rate
-from .base import BaseFitter, _interval_frame, _seed
+from .base import BaseFitter, _interval_frame, _seed, _whole_number
 from .transaction_fitter import TransactionFitter
 
 __all__ = ["GammaGammaFitter", "spend_frequency_correlation"]
@@ -398,7 +398,7 @@ class GammaGammaFitter(BaseFitter):
                 freq=freq,
                 discounting=discounting,
                 level=float(level),
-                n_draws=int(n_draws),
+                n_draws=_whole_number(n_draws, "n_draws", 0),
                 seed=_seed(seed),
             )
         return _interval_frame(bands, p.index)

@@ -19,9 +19,12 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ArrayLike, FloatArray, Result
-from .base import BaseFitter, _fresh_seed, _per_customer
+from .base import BaseFitter, _per_customer, _seed, _whole_number
 
 __all__ = ["TransactionFitter"]
+
+#: The largest P(alive) matrix computed (cells), about 80 MB of float64.
+MAX_MATRIX_CELLS = 10_000_000
 
 
 class TransactionFitter(BaseFitter):
@@ -196,6 +199,12 @@ class TransactionFitter(BaseFitter):
             ``T = max_recency``, as in ``lifetimes``, including column 0 (x = 0
             with the row's recency): the BG family ignores the recency when x = 0
             (1 for BG/NBD in every row), the Pareto/NBD's formula uses it.
+
+        Raises
+        ------
+        ValueError
+            If either bound is not a non-negative whole number, or the matrix would
+            have more than ten million cells.
         """
         model = self._core()
         if max_frequency is None or max_recency is None:
@@ -205,8 +214,14 @@ class TransactionFitter(BaseFitter):
                 max_frequency = int(self.data["frequency"].max())
             if max_recency is None:
                 max_recency = int(self.data["T"].max())
-        if max_frequency < 0 or max_recency < 0:
-            raise ValueError("max_frequency and max_recency must be non-negative")
+        max_frequency = _whole_number(max_frequency, "max_frequency", 0)
+        max_recency = _whole_number(max_recency, "max_recency", 0)
+        cells = (max_frequency + 1) * (max_recency + 1)
+        if cells > MAX_MATRIX_CELLS:
+            raise ValueError(
+                f"max_frequency={max_frequency} and max_recency={max_recency} ask for a "
+                f"matrix of {cells:,} cells; at most {MAX_MATRIX_CELLS:,} are computed"
+            )
         age = float(max_recency)  # T = 0 is valid (first purchase at the end)
         rec, freq = np.meshgrid(
             np.arange(max_recency + 1, dtype=np.float64),
@@ -486,8 +501,7 @@ class TransactionFitter(BaseFitter):
         if T is None:
             T = 1.0
         ages = _per_customer(T, size, "T")
-        if seed is None:
-            seed = _fresh_seed()
+        seed = _seed(seed)
         freq, rec, age, lam, p, alive = model.simulate(ages, int(seed))
         return pd.DataFrame(
             {

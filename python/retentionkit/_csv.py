@@ -1,0 +1,83 @@
+"""Writing CSV files that are safe to open in a spreadsheet.
+
+The command line and :meth:`retentionkit.report.Report.write` write customer ids
+as they were given. A text cell that begins with ``=``, ``+``, ``-`` or ``@`` (or a
+tab or carriage return) is read as a formula by Excel, LibreOffice and Google
+Sheets, so an id such as ``=HYPERLINK("http://evil.example", "click")`` becomes
+live content in the analyst's spreadsheet (CSV or formula injection). Following
+OWASP's advice, such cells are written with a leading single quote, which
+spreadsheets show as text; text that is a plain number (``-3.5``) is left alone,
+and so are numeric columns. A carriage return inside a cell would end the row in
+a spreadsheet, so such cells are quoted (lines end with CR LF, as RFC 4180 has
+it). ``raw=True`` writes every cell verbatim, as pandas does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["neutralise_formulas", "write_csv"]
+
+#: The first characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _safe_cell(value: Any) -> Any:
+    """``value`` prefixed with ``'`` if it is text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        if _NUMBER.fullmatch(value) is None:
+            return "'" + value
+    return value
+
+
+def _is_text(values: pd.Index | pd.Series) -> bool:
+    """Whether ``values`` may hold text (object, string or categorical dtype)."""
+    dtype = values.dtype
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )
+
+
+def _safe_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        levels = [_safe_index(index.get_level_values(i).rename(None)) for i in range(index.nlevels)]
+        names = [_safe_cell(name) for name in index.names]
+        return pd.MultiIndex.from_arrays(levels, names=names)
+    name = _safe_cell(index.name)
+    if _is_text(index):
+        index = pd.Index([_safe_cell(v) for v in index], dtype=object)
+    return index.rename(name)
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells, index labels and names cannot run as formulas."""
+    out = frame.copy()
+    out.index = _safe_index(frame.index)
+    out.columns = _safe_index(frame.columns)
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if _is_text(column):
+            out.isetitem(i, column.astype(object).map(_safe_cell).to_numpy())
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], raw: bool = False) -> None:
+    """Write ``frame`` with its index as CSV; unless ``raw``, neutralise formulas first.
+
+    Unless ``raw``, lines end with CR LF (RFC 4180), which also makes the writer
+    quote every cell that holds a carriage return: unquoted, a carriage return in
+    an id (``"x\r=1"``) ends the row in a spreadsheet and starts the next with a
+    formula. (pandas' default ``\n`` quotes cells with a line feed, not a CR.)
+    """
+    if raw:
+        frame.to_csv(path)
+    else:
+        neutralise_formulas(frame).to_csv(path, lineterminator="\r\n")
