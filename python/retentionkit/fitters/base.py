@@ -337,9 +337,10 @@ class BaseFitter:
         data_index = _data_index(index, prepared.index, len(arrays[0]))
         start = None if initial_params is None else [float(v) for v in initial_params]
         with name_rows(data_index):
-            model = self._core_class.fit(
-                *arrays,
+            model = self._native_fit(
+                arrays,
                 w,
+                data_index,
                 penalizer_coef=self.penalizer_coef,
                 initial_params=start,
                 tol=tol,
@@ -350,6 +351,13 @@ class BaseFitter:
         frame = dict(zip(columns, arrays))
         frame["weights"] = np.ones_like(arrays[0]) if w is None else w
         return model, pd.DataFrame(frame, index=data_index, copy=True)
+
+    def _native_fit(
+        self, arrays: tuple[FloatArray, ...], weights: Any, index: pd.Index, **options: Any
+    ) -> Any:
+        """The native ``fit`` on the prepared columns of customers labelled ``index``
+        (a subclass may fit another native class, e.g. one with covariates)."""
+        return self._core_class.fit(*arrays, weights, **options)
 
     def save_model(
         self,
@@ -400,11 +408,15 @@ class BaseFitter:
         return json.dumps(saved, indent=2)
 
     def _set_model_json(self, text: str) -> None:
-        model = self._core_class.from_json(text)
+        model = self._native_class_of(text).from_json(text)
         self._model = model
-        self.penalizer_coef = float(model.penalizer_coef)
+        self.penalizer_coef = float(getattr(model, "penalizer_coef", 0.0))
         unit = json.loads(text).get(TIME_UNIT_ATTR)
         self.time_unit_ = unit if unit in FREQ_CODES else None
+
+    def _native_class_of(self, text: str) -> Any:
+        """The native class that reads the saved ``text``."""
+        return self._core_class
 
     def __getstate__(self) -> dict[str, Any]:
         return {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .._core import BetaGeoModel
+from .._core import BetaGeoCovariatesModel, BetaGeoModel
 from .transaction_fitter import TransactionFitter
 
 __all__ = ["BetaGeoFitter"]
@@ -122,4 +122,5 @@ class BetaGeoFitter(TransactionFitter):
     """
 
     _core_class: ClassVar[Any] = BetaGeoModel
+    _covariate_core_class: ClassVar[Any] = BetaGeoCovariatesModel
     _docs: ClassVar[dict[str, str]] = _DOCS

@@ -7,9 +7,9 @@ Research in Marketing 24(3), 201-209.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from .._core import ModifiedBetaGeoModel
+from .._core import ModifiedBetaGeoCovariatesModel, ModifiedBetaGeoModel
 from .beta_geo_fitter import BetaGeoFitter
 
 __all__ = ["ModifiedBetaGeoFitter"]
@@ -115,4 +115,5 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     """
 
     _core_class = ModifiedBetaGeoModel
+    _covariate_core_class: ClassVar[Any] = ModifiedBetaGeoCovariatesModel
     _docs: ClassVar[dict[str, str]] = _DOCS
