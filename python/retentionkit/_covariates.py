@@ -323,6 +323,7 @@ def _check_collinear(encoded: dict[str, FloatArray], columns: list[str], process
     """Refuse a column of ``process`` that is a linear combination of the previous
     ones and a constant (its coefficient would not be identified)."""
     basis: list[FloatArray] = []
+    centred: list[FloatArray] = []
     names: list[str] = []
     for column in columns:
         v = encoded[column] - encoded[column].mean()
@@ -334,7 +335,7 @@ def _check_collinear(encoded: dict[str, FloatArray], columns: list[str], process
             residual = residual - q @ (q.T @ residual)  # re-orthogonalise
         size = float(np.linalg.norm(residual))
         if size <= _COLLINEAR_TOL * max(norm, 1e-300):
-            coef = np.linalg.lstsq(np.column_stack(basis), v, rcond=None)[0] if basis else []
+            coef = np.linalg.lstsq(np.column_stack(centred), v, rcond=None)[0] if basis else []
             others = [n for n, c in zip(names, coef) if abs(c) > 1e-8] or names
             raise _error(
                 f"covariate {column!r} is perfectly collinear with "
@@ -344,6 +345,7 @@ def _check_collinear(encoded: dict[str, FloatArray], columns: list[str], process
                 column,
             )
         basis.append(residual / size)
+        centred.append(v)
         names.append(column)
 
 

@@ -72,6 +72,9 @@ hypergeometric :math:`U` function, and the one over the posterior beta
 distribution of :math:`p` is integrated numerically (tanh-sinh; relative error
 about 1e-12), weighted by P(alive).
 """,
+    "covariate_names": "``purchase:<column>`` (scaling alpha), ``dropout_a:<column>`` and "
+    "``dropout_b:<column>`` (the drop-out covariates scale a and b, each with its own "
+    "coefficient)",
     "simulation": r"""
 Each customer draws :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)` and
 :math:`p \sim \mathrm{Beta}(a, b)`, then buys as a Poisson process,

@@ -72,6 +72,8 @@ The Pareto/NBD has a closed form, eq. (2) of Fader, Hardie & Lee (2005,
 JMR), with the confluent hypergeometric function
 :math:`U(s, s; \delta(\beta + T))`.
 """,
+    "covariate_names": "``purchase:<column>`` (scaling alpha) and ``dropout:<column>`` "
+    "(scaling beta)",
     "simulation": r"""
 Each customer draws :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)` and
 :math:`\mu \sim \mathrm{Gamma}(s, \beta)`, lives an exponential lifetime of

@@ -862,9 +862,7 @@ purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optiona
     categorical column (``category``, ``object``, ``string`` or ``bool``)
     becomes one dummy ``<column>[<level>]`` per level but the first in sorted
     order (the reference level, with the base parameters). Coefficients are
-    named ``purchase:<column>`` and ``dropout:<column>`` (Pareto/NBD) or
-    ``dropout_a:<column>`` and ``dropout_b:<column>`` (BG/NBD and MBG/NBD,
-    whose drop-out covariates scale a and b, each with its own coefficient).
+    named $covariate_names.
     With all coefficients 0 the model is the one
     without covariates.
 purchase_covariate_cols, dropout_covariate_cols : list of str, optional
@@ -879,6 +877,8 @@ covariate_penalizer : float or (float, float), default 0.0
     shared coefficients take the larger. 0 is the maximum-likelihood fit.
     Covariate fits need ``penalizer_coef = 0``.
 """,
+    "covariate_names": "``purchase:<column>`` and, for the drop-out parameters, "
+    "``<process>:<column>``",
     "predict_covariates": """
 purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
     Required by a model fitted with covariates (refused by one without): the
@@ -908,6 +908,7 @@ def _fill_docstrings(cls: type, docs: dict[str, str]) -> None:
     filled from ``docs``: math blocks indented under ``.. math::``, prose under
     the docstring's margin. The copy shares the code, defaults and annotations
     of the original; only the docstring differs."""
+    docs = {**docs, "fit_covariates": string.Template(docs["fit_covariates"]).substitute(docs)}
     values = {key: _indent(text, 12 if key in _MATH_KEYS else 8) for key, text in docs.items()}
     if values["fit_extra"]:  # further parameters of fit, after max_iterations
         values["fit_extra"] = "\n" + " " * 8 + values["fit_extra"]
