@@ -576,3 +576,15 @@ def test_predictions_on_the_fitted_data_and_for_new_customers(
         2.0, 30.0, 38.0, purchase_covariates=traits.iloc[[0]], dropout_covariates=traits.iloc[[0]]
     )
     assert isinstance(one, pd.Series) and list(one.index) == ["a"]
+
+
+def test_weights_count_customers(cdnow_traits: pd.DataFrame) -> None:
+    # Each customer twice equals each customer once with weight 2.
+    z = cdnow_traits[["log_first_spend"]]
+    twice = pd.concat([cdnow_traits, cdnow_traits], ignore_index=True)
+    doubled = BetaGeoFitter().fit(*_history(twice), purchase_covariates=twice[["log_first_spend"]])
+    weighted = BetaGeoFitter().fit(
+        *_history(cdnow_traits), weights=np.full(len(z), 2.0), purchase_covariates=z
+    )
+    np.testing.assert_allclose(weighted.params_, doubled.params_, rtol=1e-8)
+    assert weighted.log_likelihood_ == pytest.approx(doubled.log_likelihood_, rel=1e-12)
