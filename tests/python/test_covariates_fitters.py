@@ -588,3 +588,15 @@ def test_weights_count_customers(cdnow_traits: pd.DataFrame) -> None:
     )
     np.testing.assert_allclose(weighted.params_, doubled.params_, rtol=1e-8)
     assert weighted.log_likelihood_ == pytest.approx(doubled.log_likelihood_, rel=1e-12)
+
+
+def test_readme_covariates_example_runs(tmp_path: Path, monkeypatch: Any) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Covariates\n", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md (Covariates)", "exec"), namespace)
+    fitter = namespace["pnbd"]
+    assert fitter.log_likelihood_ == pytest.approx(-9571.98, abs=0.01)
+    assert namespace["data"]["p_alive"].between(0, 1).all()
