@@ -255,6 +255,12 @@ def _levels(values: pd.Series, column: str) -> list[Any]:
     """The sorted observed levels of a categorical column."""
     _missing(values, column)
     seen = pd.unique(values.to_numpy(dtype=object))
+    odd = next((v for v in seen if not isinstance(v, (str, bool, int, float, np.generic))), None)
+    if odd is not None or any(isinstance(v, np.datetime64) for v in seen):
+        raise ValueError(
+            f"covariate {column!r} holds values of type {type(odd).__name__}: a categorical "
+            "covariate takes strings, numbers or bools as its levels"
+        )
     try:
         return sorted(seen)
     except TypeError:

@@ -409,6 +409,10 @@ def test_other_bad_arguments(cdnow_traits: pd.DataFrame) -> None:
     different = z.assign(noise=z["noise"] + 1.0)
     with pytest.raises(ValueError, match="'noise' differs between purchase_covariates and"):
         BetaGeoFitter().fit(*hist, purchase_covariates=z, dropout_covariates=different)
+    days = [pd.Timestamp("1997-01-01"), pd.Timestamp("1997-02-01")] * len(z)
+    when = pd.DataFrame({"when": days[: len(z)]}, dtype=object)
+    with pytest.raises(ValueError, match="'when' holds values of type Timestamp"):
+        BetaGeoFitter().fit(*hist, purchase_covariates=when.set_index(z.index))
     with pytest.raises(ValueError, match="covariate_penalizer needs purchase or dropout"):
         BetaGeoFitter().fit(*hist, covariate_penalizer=1.0)
 

@@ -105,7 +105,8 @@ class TransactionFitter(BaseFitter):
         weights : array_like, optional
             Number of customers with each history (default 1 each).
         initial_params : sequence of $n_params floats, optional
-            Starting values ``$param_tuple``.
+            Starting values ``$param_tuple``; with covariates, followed by the
+            coefficients in the order of ``params_``.
         verbose : bool, default False
             Print the optimiser's progress.
         tol : float, default 1e-8
