@@ -62,6 +62,8 @@ class TransactionFitter(BaseFitter):
     _encoding: Encoding | None = None
     #: The ``covariate_penalizer`` of the last fit with covariates.
     covariate_penalizer_: Any = None
+    #: The design of the covariate fit under way (set by ``_native_fit``).
+    _last_design: Any = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -856,10 +858,10 @@ purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optiona
     Time-invariant covariates of each customer's purchase and drop-out
     processes (see :mod:`retentionkit._covariates`): :math:`\\alpha_i = \\alpha
     e^{-\\gamma^T z_i}` for the purchases, the drop-out parameter(s) scaled by
-    :math:`e^{\\pm\\gamma^T z_i}`. A
-    DataFrame is aligned by label on the index of the histories (``index``,
-    else the frequency Series'; a customer without a row is an error); an
-    array is taken in row order, its columns named ``purchase_0``, ... A
+    :math:`e^{\\pm\\gamma^T z_i}`. A DataFrame is aligned by label on the index
+    of the histories (``index``, else the frequency Series'; a customer without
+    a row is an error); an array is taken in row order, its columns named
+    ``purchase_0``, ... A
     categorical column (``category``, ``object``, ``string`` or ``bool``)
     becomes one dummy ``<column>[<level>]`` per level but the first in sorted
     order (the reference level, with the base parameters). Coefficients are
@@ -876,7 +878,7 @@ covariate_penalizer : float or (float, float), default 0.0
     the fit minimises :math:`-LL/N + \\sum_k \\lambda_k \\gamma_k^2`
     (CLVTools' ``reg.lambdas``), with one λ, or (λ_purchase, λ_dropout);
     shared coefficients take the larger. 0 is the maximum-likelihood fit.
-    Covariate fits need ``penalizer_coef = 0``.
+    Kept as ``covariate_penalizer_``. Covariate fits need ``penalizer_coef = 0``.
 """,
     "covariate_names": "``purchase:<column>`` and, for the drop-out parameters, "
     "``<process>:<column>``",
