@@ -26,6 +26,7 @@ from retentionkit import (
     ParetoNBDFitter,
     _core,
 )
+from retentionkit.model_comparison import likelihood_ratio_test
 
 FITTERS = [ParetoNBDFitter, BetaGeoFitter, ModifiedBetaGeoFitter]
 HISTORY = ["frequency", "recency", "T"]
@@ -604,3 +605,27 @@ def test_readme_covariates_example_runs(tmp_path: Path, monkeypatch: Any) -> Non
     fitter = namespace["pnbd"]
     assert fitter.log_likelihood_ == pytest.approx(-9571.98, abs=0.01)
     assert namespace["data"]["p_alive"].between(0, 1).all()
+
+
+def test_likelihood_ratio_test_against_the_plain_model(
+    pnbd_first_spend: ParetoNBDFitter,
+    cdnow_first_spend: pd.DataFrame,  # noqa: F811
+) -> None:
+    plain = ParetoNBDFitter().fit(*_history(cdnow_first_spend))
+    result = likelihood_ratio_test(plain, pnbd_first_spend)
+    # CLVTools: -9594.976181 without, -9571.982063 with log_first_spend.
+    assert result.dof == 2
+    assert result.statistic == pytest.approx(2 * (-9571.982063 + 9594.976181), abs=2e-3)
+    assert result.p_value == pytest.approx(np.exp(-result.statistic / 2), rel=1e-10)
+    with pytest.raises(ValueError, match="not nested"):
+        likelihood_ratio_test(pnbd_first_spend, plain)
+    with pytest.raises(ValueError, match="not nested"):
+        likelihood_ratio_test(BetaGeoFitter().fit(*_history(cdnow_first_spend)), pnbd_first_spend)
+    penalised = ParetoNBDFitter().fit(
+        cdnow_first_spend, purchase_covariate_cols=["log_first_spend"], covariate_penalizer=0.1
+    )
+    with pytest.raises(ValueError, match="full model was fitted with a penalty"):
+        likelihood_ratio_test(plain, penalised)
+    fewer = ParetoNBDFitter().fit(*_history(cdnow_first_spend.iloc[:-10]))
+    with pytest.raises(ValueError, match="not fitted on the same customers"):
+        likelihood_ratio_test(fewer, pnbd_first_spend)
