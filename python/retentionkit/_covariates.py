@@ -35,7 +35,7 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
-from ._validation import FloatArray, index_label, invalid_data_error, plain
+from ._validation import FloatArray, invalid_data_error, plain
 
 __all__ = ["GROUPS_ARGUMENT", "Encoding", "fit_design", "prediction_matrix"]
 
@@ -168,10 +168,9 @@ def _align(frame: pd.DataFrame, index: pd.Index, name: str) -> pd.DataFrame:
     if len(missing):
         row = int(missing[0])
         raise invalid_data_error(
-            f"{name} has no row for the customer with index label "
-            f"{plain(index[row])} (row {row + 1} of the histories; {len(missing)} "
-            "customer(s) missing): a DataFrame of covariates is aligned by label on the "
-            "histories' index; pass a 2-D array to take rows in order",
+            f"{name} has no row for a customer (row {row + 1} of the histories; "
+            f"{len(missing)} customer(s) missing): a DataFrame of covariates is aligned by "
+            "label on the histories' index; pass a 2-D array to take rows in order",
             rule="covariates row missing",
             row=row,
         )
@@ -216,8 +215,10 @@ def _error(message: str, rule: str, column: str, row: int | None = None) -> Exce
 
 
 def _where(row: int, index: pd.Index) -> str:
-    label = index_label(index, row)
-    return f"row {row + 1}" + ("" if label is None else f", index label {plain(label)}")
+    """``row 7``: the row as the user counts; the caller's ``name_rows`` adds the
+    index label (the error's ``row`` is set)."""
+    del index
+    return f"row {row + 1}"
 
 
 def _missing(values: pd.Series, column: str) -> None:

@@ -258,10 +258,11 @@ def test_dataframe_array_and_columns_give_the_same_fit(cdnow_traits: pd.DataFram
 
 def test_a_customer_without_covariates_is_named(cdnow_traits: pd.DataFrame) -> None:
     z = cdnow_traits[["log_first_spend"]].drop(index=[17, 40])
-    with pytest.raises(InvalidDataError, match="no row for the customer with index label 17") as e:
+    with pytest.raises(InvalidDataError, match="no row for a customer") as e:
         ParetoNBDFitter().fit(*_history(cdnow_traits), purchase_covariates=z)
-    assert e.value.row == 16
-    assert "row 17 of the histories; 2 customer(s) missing" in str(e.value)
+    assert (e.value.row, e.value.label) == (16, 17)
+    assert "(row 17 of the histories; 2 customer(s) missing)" in str(e.value)
+    assert str(e.value).endswith("to take rows in order [index label 17]")
 
 
 def test_categorical_columns_become_dummies(cdnow_traits: pd.DataFrame) -> None:
@@ -307,8 +308,16 @@ def test_categorical_columns_become_dummies(cdnow_traits: pd.DataFrame) -> None:
     bad.iloc[1, 0] = "fax"
     with pytest.raises(InvalidDataError, match="level 'fax', unseen in the fit") as e:
         fitter.conditional_probability_alive(*_history(df.iloc[:3]), purchase_covariates=bad)
-    assert e.value.column == "channel"
-    assert e.value.row == 1
+    assert (e.value.column, e.value.row, e.value.label) == ("channel", 1, 2)
+    assert str(e.value).endswith("[index label 2]")
+    # New customers given by their traits alone: rows and labels are the traits'.
+    traits = new.set_axis(["a", "b", "c"]).astype({"vip": object})
+    traits.loc["c", "vip"] = None
+    with pytest.raises(InvalidDataError, match=r"'vip' has a missing value \(row 3") as e:
+        fitter.expected_number_of_purchases_up_to_time(
+            10.0, purchase_covariates=traits, dropout_covariates=traits
+        )
+    assert (e.value.row, e.value.label) == (2, "c")
 
 
 # -- bad input ----------------------------------------------------------------------------
@@ -323,10 +332,10 @@ def _fit_with(df: pd.DataFrame, z: pd.DataFrame) -> Any:
     [
         (
             np.nan,
-            "covariate 'x' has a missing value \\(row 6, index label 6; 1 in all\\)",
+            r"^covariate 'x' has a missing value \(row 6; 1 in all\) \[index label 6\]$",
             "missing",
         ),
-        (np.inf, "covariate 'x' is infinite \\(row 6, index label 6: inf\\)", "finite"),
+        (np.inf, r"^covariate 'x' is infinite \(row 6: inf\) \[index label 6\]$", "finite"),
     ],
 )
 def test_missing_and_infinite_values_name_column_and_row(

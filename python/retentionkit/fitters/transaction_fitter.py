@@ -357,7 +357,12 @@ class TransactionFitter(BaseFitter):
                 f"with covariates, the inputs must be one value per customer, got shape {p.shape}"
             )
         n = None if p.shape == () else p.shape[0]
-        z, index = prediction_matrix(self._encoding, model.columns, given, p.index, n)
+        # Rows of errors in the covariates: the customers' (the covariates' own
+        # when they alone give the customers).
+        first = next(iter(given.values()), None)
+        rows_index = p.index if n is not None else getattr(first, "index", None)
+        with name_rows(rows_index):
+            z, index = prediction_matrix(self._encoding, model.columns, given, p.index, n)
         rows = len(z)
         if n is None:
             arrays = tuple(np.full(rows, a[0]) for a in p.arrays)
