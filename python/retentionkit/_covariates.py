@@ -269,12 +269,13 @@ def _levels(values: pd.Series, column: str) -> list[Any]:
 
 
 def _dummies(values: pd.Series, column: str, levels: list[Any], *, fit: bool) -> FloatArray:
-    """The k - 1 dummy columns of a categorical column (the first level dropped)."""
+    """The k - 1 dummy columns of a categorical column (the first level dropped);
+    at prediction (``fit`` false), a level the fit did not see is an error."""
     _missing(values, column)
     objects = values.to_numpy(dtype=object)
+    codes = pd.Index(levels, dtype=object).get_indexer(objects)
     if not fit:
-        known = pd.Index(levels, dtype=object)
-        unknown = np.flatnonzero(known.get_indexer(objects) < 0)
+        unknown = np.flatnonzero(codes < 0)
         if len(unknown):
             row = int(unknown[0])
             raise _error(
@@ -285,7 +286,7 @@ def _dummies(values: pd.Series, column: str, levels: list[Any], *, fit: bool) ->
                 column,
                 row,
             )
-    return np.column_stack([objects == level for level in levels[1:]]).astype(np.float64)
+    return (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(np.float64)
 
 
 def _encode(raw: pd.DataFrame) -> tuple[dict[str, list[Any] | None], dict[str, FloatArray]]:
@@ -441,10 +442,12 @@ def _penalties(penalizer: float | Sequence[float], groups: list[str]) -> dict[st
     if values.ndim != 1 or len(values) not in (1, len(groups)):
         raise ValueError(
             f"covariate_penalizer must be a number or {len(groups)} numbers "
-            f"({', '.join(groups)}), got {penalizer!r}"
+            f"({', '.join(groups)}), got {values.tolist()}"
         )
     if not np.all(np.isfinite(values) & (values >= 0)):
-        raise ValueError(f"covariate_penalizer must be finite and non-negative, got {penalizer!r}")
+        raise ValueError(
+            f"covariate_penalizer must be finite and non-negative, got {values.tolist()}"
+        )
     values = np.broadcast_to(values, (len(groups),))
     return {g: float(v) for g, v in zip(groups, values)}
 
@@ -502,7 +505,8 @@ def prediction_matrix(
     if n is None:
         first = next(iter(given[g] for g in tables))
         out_index = first.index if isinstance(first, (pd.DataFrame, pd.Series)) else None
-    matrix = np.column_stack([_column(raw, encoding, c) for c in columns])
+    encoded = _prediction_columns(raw, encoding, columns)
+    matrix = np.column_stack([encoded[c] for c in columns])
     return np.ascontiguousarray(matrix, dtype=np.float64), out_index
 
 
@@ -510,17 +514,30 @@ def _rows(value: Covariates) -> int:
     return len(value) if isinstance(value, (pd.DataFrame, pd.Series)) else len(np.asarray(value))
 
 
-def _column(raw: pd.DataFrame, encoding: Encoding | None, column: str) -> FloatArray:
-    """One of the model's columns from the raw covariates."""
+def _prediction_columns(
+    raw: pd.DataFrame, encoding: Encoding | None, columns: Sequence[str]
+) -> dict[str, FloatArray]:
+    """The model's ``columns`` from the raw covariates, each raw column encoded once."""
+    out: dict[str, FloatArray] = {}
     if encoding is not None:
         for source, levels in encoding.levels.items():
-            if column not in encoding.encoded(source):
+            names = encoding.encoded(source)
+            if not any(c in columns for c in names):
                 continue
             values = _need(raw, source, encoding)
             if levels is None:
-                return _numeric(values, source)
-            j = encoding.encoded(source).index(column)
-            return _dummies(values, source, levels, fit=False)[:, j]
+                out[source] = _numeric(values, source)
+            else:
+                out.update(zip(names, _dummies(values, source, levels, fit=False).T))
+    for column in columns:
+        if column not in out:
+            out[column] = _by_name(raw, column)
+    return out
+
+
+def _by_name(raw: pd.DataFrame, column: str) -> FloatArray:
+    """A column of a model without the fit's encoding (parameters set by hand): the
+    column of that name, or the dummy ``c[level]`` of a column ``c``."""
     if column in raw.columns:
         return _numeric(raw[column], column)
     match = _DUMMY.match(column)
