@@ -1,7 +1,7 @@
 """Time one library's fitter on one data set; print one JSON line.
 
 Run by ``bench_models.py`` in a fresh process per measurement, so that the peak memory
-(``ru_maxrss``) is that library's alone::
+(``VmHWM``, see ``_memory.py``) is that library's alone::
 
     python _worker.py LIBRARY MODEL DATA.npz [--repeats R] [--predictions OUT.npz]
 
@@ -23,13 +23,13 @@ import io
 import json
 import math
 import platform
-import resource
 import sys
 import time
 import warnings
 from importlib import metadata
 
 import numpy as np
+from _memory import peak_mib
 
 HORIZON_WEEKS = 39  # conditional expected purchases, (frequency, recency, T) models
 HORIZON_OPPORTUNITIES = 10  # conditional expected purchases and P(alive), BG/BB
@@ -197,11 +197,6 @@ def time_runs(fit, adopt, predict, repeats):
 def load(path):
     with np.load(path) as data:
         return {k: np.ascontiguousarray(data[k], dtype=np.float64) for k in data.files}
-
-
-def peak_mib():
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def versions(*modules):

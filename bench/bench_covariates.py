@@ -9,7 +9,7 @@ and one standard normal, that move alpha and beta (coefficients 0.5, -0.3 and 0.
 0.2). Each model (Pareto/NBD and BG/NBD) is fitted with and without the covariates
 through the native classes (``retentionkit._core``), each measurement in a fresh
 process, which reports its time (best of ``--repeats``) and peak memory
-(``ru_maxrss``).
+(``VmHWM``, see ``_memory.py``).
 
     python bench/bench_covariates.py                       # 100k and 1M customers
     python bench/bench_covariates.py --sizes 100k          # quicker
@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _memory import peak_mib
 
 HORIZON_DAYS = 90.0
 
@@ -86,7 +86,7 @@ def worker(path: str, model: str, covariates: bool, repeats: int) -> None:
         "params": dict(
             zip(fitted.param_names if covariates else fitted.PARAM_NAMES, map(float, fitted.params))
         ),
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": peak_mib(),
     }
     if not covariates:
         out["distinct_rows"] = fitted.n_unique

@@ -6,7 +6,7 @@ are summarised at daily resolution (``freq="D"``) by
 ``retentionkit.utils.summary_data_from_transaction_data`` and by lifetimes 0.11.3's
 function of the same name, each in a fresh subprocess (lifetimes with the
 interpreter of ``bench/.venv-lifetimes``, see README.md), which reports the best time
-of ``--repeats`` calls and its peak memory (``ru_maxrss``). Before each measurement
+of ``--repeats`` calls and its peak memory (``VmHWM``, see ``_memory.py``). Before each measurement
 the driver waits (up to ``--wait-idle`` seconds) until other processes use less than
 5% of the CPUs, measures the CPU time other processes took while the worker ran, and
 repeats a disturbed measurement (up to ``--attempts`` runs). The two summaries are
@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _memory import peak_mib
 
 HERE = Path(__file__).resolve().parent
 LIFETIMES_PYTHON = HERE / ".venv-lifetimes" / "bin" / "python"
@@ -78,10 +78,6 @@ def simulate_log(n_customers: int, seed: int) -> dict[str, np.ndarray]:
 # -- workers (run in a fresh interpreter each) ------------------------------------
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def worker(
     library: str, data_path: str, out_path: str, monetary: bool, repeats: int, fit: bool
 ) -> None:
@@ -95,7 +91,7 @@ def worker(
     with np.load(data_path) as data:
         log = pd.DataFrame({k: data[k] for k in ("customer", "when", "amount")})
     end = log["when"].max()
-    loaded = _peak_mib()
+    loaded = peak_mib()
     times = []
     for _ in range(max(repeats, 1)):
         start = time.perf_counter()
@@ -114,7 +110,7 @@ def worker(
         "pandas": pd.__version__,
         "seconds": min(times),
         "all_seconds": times,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
         "loaded_mib": loaded,
         "customers": len(summary),
     }

@@ -241,7 +241,7 @@ fn full_design<M: CovariateModel>() -> CovariateDesign {
     CovariateDesign::new::<M>(&columns, &by_process, &[]).unwrap()
 }
 
-fn bg_identity_and_derivatives<M: CovariateModel>(base: M) {
+fn bg_identity_and_derivatives<M: CovariateModel<Data = retentionkit::CompressedData>>(base: M) {
     let design = full_design::<M>();
     let k = design.coefficient_names().len();
     let data = cdnow_with(design.clone());
@@ -536,4 +536,67 @@ fn the_penalty_shrinks_only_the_coefficients() {
     assert!(purchase.abs() < 0.05, "purchase coefficient {purchase}");
     assert!(strong.log_likelihood() < plain.log_likelihood() - 5.0);
     assert!(strong.model.base().r() > 0.5);
+}
+
+/// Customers with the same history and the same covariates share one weighted
+/// row (a categorical covariate keeps the fit at the cost of distinct rows),
+/// customers with T = 0 carry no information, and the log-likelihood is still
+/// the sum over every customer of their own term.
+#[test]
+fn identical_customers_compress_into_weighted_rows() {
+    let c = cdnow();
+    // A binary covariate: first spend above e^3.5 - 1 dollars.
+    let big: Vec<f64> = c
+        .log_first_spend
+        .iter()
+        .map(|&v| f64::from(u8::from(v > 3.5)))
+        .collect();
+    let mut x = c.frequency.clone();
+    let mut tx = c.recency.clone();
+    let mut t = c.age.clone();
+    let mut z = big.clone();
+    // Two new customers (T = 0), who must change nothing.
+    for v in [0.0, 1.0] {
+        x.push(0.0);
+        tx.push(0.0);
+        t.push(0.0);
+        z.push(v);
+    }
+    let design = || {
+        CovariateDesign::new::<BetaGeo>(&["big".to_string()], &[vec![0], vec![0], vec![]], &[])
+            .unwrap()
+    };
+    let data = CovariateData::new(&x, &tx, &t, None, &z, design()).unwrap();
+    let distinct: std::collections::BTreeSet<[u64; 4]> = (0..c.frequency.len())
+        .map(|i| {
+            [
+                c.frequency[i].to_bits(),
+                c.recency[i].to_bits(),
+                c.age[i].to_bits(),
+                big[i].to_bits(),
+            ]
+        })
+        .collect();
+    assert_eq!(data.len(), distinct.len());
+    assert!(data.len() < c.frequency.len() / 2, "{} rows", data.len());
+
+    let model = WithCovariates::new(
+        BetaGeo::new(0.24, 4.4, 0.79, 2.4).unwrap(),
+        design(),
+        vec![0.3, -0.2],
+    )
+    .unwrap();
+    let compressed = model.evaluate(&data, Derivatives::None).value;
+    let by_customer: f64 = (0..x.len())
+        .map(|i| {
+            let customer = model.for_customer(&z[i..=i]).unwrap();
+            customer.customer_term(&[x[i], tx[i], t[i]], 0).value
+        })
+        .sum();
+    assert!(
+        (compressed - by_customer).abs() <= 1e-9 * by_customer.abs(),
+        "{compressed} vs {by_customer}"
+    );
+    let fitted = fit::<WithCovariates<BetaGeo>>(&data, &FitOptions::default()).unwrap();
+    assert_eq!(fitted.info.unwrap().n_unique, data.len());
 }

@@ -16,6 +16,7 @@ _FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
     "BetaGeoCovariatesModel",
+    "GammaGammaCovariatesModel",
     "ModifiedBetaGeoCovariatesModel",
     "ParetoNBDCovariatesModel",
     "__version__",
@@ -479,8 +480,8 @@ def calibration_and_holdout(
     """((customer, frequency_cal, recency_cal, T_cal, monetary_value_cal or None),
     frequency_holdout, monetary_value_holdout or None, duration_holdout)."""
 
-class _CovariateModel:
-    """A transaction model with time-invariant covariates (retentionkit.models.covariates)."""
+class _CovariateModelBase:
+    """The surface every model with time-invariant covariates shares."""
 
     MODEL_NAME: str
     PROCESSES: list[str]
@@ -508,6 +509,10 @@ class _CovariateModel:
     def coefficient_names_of(
         columns: Sequence[str], by_process: Sequence[Sequence[int]], shared: Sequence[int]
     ) -> list[str]: ...
+
+class _CovariateModel(_CovariateModelBase):
+    """A transaction model with time-invariant covariates (retentionkit.models.covariates)."""
+
     def conditional_probability_alive(
         self,
         frequency: _FloatArray,
@@ -629,3 +634,41 @@ class ModifiedBetaGeoCovariatesModel(_CovariateModel):
     ) -> "ModifiedBetaGeoCovariatesModel": ...
     @staticmethod
     def from_json(text: str) -> "ModifiedBetaGeoCovariatesModel": ...
+
+@final
+class GammaGammaCovariatesModel(_CovariateModelBase):
+    """Gamma-Gamma spend with time-invariant covariates: nu_i = nu exp(-spend'z_i), i.e. v_i = v exp(spend'z_i); a positive coefficient raises expected spend."""
+
+    @staticmethod
+    def fit(
+        frequency: _FloatArray,
+        monetary_value: _FloatArray,
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+        weights: Optional[_FloatArray] = None,
+        exclude_zero: bool = False,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "GammaGammaCovariatesModel": ...
+    @staticmethod
+    def from_params(
+        params: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+    ) -> "GammaGammaCovariatesModel": ...
+    @staticmethod
+    def from_json(text: str) -> "GammaGammaCovariatesModel": ...
+    def conditional_expected_average_profit(
+        self, frequency: _FloatArray, monetary_value: _FloatArray, covariates: _FloatArray
+    ) -> _FloatArray: ...
+    def expected_average_profit(self, covariates: _FloatArray) -> _FloatArray: ...
+    def individual_log_likelihood(
+        self, frequency: _FloatArray, monetary_value: _FloatArray, covariates: _FloatArray
+    ) -> _FloatArray: ...

@@ -287,6 +287,66 @@ impl Model for GammaGamma {
     }
 }
 
+impl crate::models::covariates::CovariateModel for GammaGamma {
+    /// The spend process scales each customer's rate ν of transaction values
+    /// as νᵢ = ν·exp(−γ_spendᵀzᵢ); since ν ~ Gamma(q, v), that is the note's
+    /// γ (here v) scaled as vᵢ = v·exp(γ_spendᵀzᵢ), and a positive
+    /// coefficient raises the expected spend p·vᵢ/(q−1).
+    const COVARIATE_NAME: &'static str = "GammaGammaCovariates";
+    const PROCESSES: &'static [crate::models::covariates::Process] =
+        &[crate::models::covariates::Process {
+            name: "spend",
+            scales: &[(2, 1.0)],
+        }];
+    const HISTORY: usize = 2;
+
+    fn carries_information(history: &[f64]) -> bool {
+        history[0] > 0.0
+    }
+
+    fn from_base_unchecked(values: &[f64]) -> Self {
+        GammaGamma {
+            p: values[0],
+            q: values[1],
+            v: values[2],
+        }
+    }
+
+    /// ln f(m_x | x), eq. (1a), of one repeat customer (x, m_x) with the
+    /// derivatives [`Model::evaluate`] sums.
+    fn customer_term(&self, history: &[f64], order: u8) -> crate::models::covariates::CustomerTerm {
+        let mut out = crate::models::covariates::CustomerTerm::ZERO;
+        let (x, m) = (history[0], history[1]);
+        if x == 0.0 {
+            return out;
+        }
+        let GammaGamma { p, q, v } = *self;
+        let (px, mx) = (p * x, m * x);
+        out.value = self.individual_log_likelihood(x, m);
+        if order == 0 {
+            return out;
+        }
+        let inv = 1.0 / (v + mx);
+        let d_pxq = digamma(px + q);
+        out.grad[0] = x * (d_pxq - digamma(px) - (v / mx).ln_1p());
+        out.grad[1] = d_pxq - digamma(q) - (mx / v).ln_1p();
+        out.grad[2] = q / v - (px + q) * inv;
+        if order < 2 {
+            return out;
+        }
+        let t_pxq = trigamma(px + q);
+        let h = &mut out.hess;
+        h[0][0] = x * x * (t_pxq - trigamma(px));
+        h[0][1] = x * t_pxq;
+        h[0][2] = -x * inv;
+        h[1][1] = t_pxq - trigamma(q);
+        h[1][2] = 1.0 / v - inv;
+        h[2][2] = (px + q) * inv * inv - q / (v * v);
+        (h[1][0], h[2][0], h[2][1]) = (h[0][1], h[0][2], h[1][2]);
+        out
+    }
+}
+
 /// E[M | xᵢ, m_xᵢ], eq. (5), for every customer, in parallel.
 ///
 /// Rows with x = 0 get the population mean pv/(q−1) whatever their m_x (which

@@ -514,14 +514,15 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
 
     /// ln C + ln(E₁ + sJ(t_x) − sJ(T)) with C = Γ(r+x) αʳ βˢ / Γ(r), the terms
     /// [`Model::evaluate`] sums, for one customer.
-    fn customer_term(
-        &self,
-        x: f64,
-        t_x: f64,
-        age: f64,
-        order: u8,
-    ) -> crate::models::covariates::CustomerTerm {
+    const HISTORY: usize = 3;
+
+    fn carries_information(history: &[f64]) -> bool {
+        history[2] > 0.0
+    }
+
+    fn customer_term(&self, history: &[f64], order: u8) -> crate::models::covariates::CustomerTerm {
         use crate::models::covariates::CustomerTerm;
+        let (x, t_x, age) = (history[0], history[1], history[2]);
         if age == 0.0 && x == 0.0 {
             return CustomerTerm::ZERO;
         }

@@ -1,6 +1,8 @@
 //! Bindings of the models with time-invariant covariates
-//! ([`crate::models::covariates`]): one class per base model, fitted from the
-//! histories plus a customers × columns covariate matrix and the design (which
+//! ([`crate::models::covariates`]): one class per base model (the shared
+//! surface from `covariate_class!`, the transaction models' fit and
+//! predictions from `transaction_covariate_methods!`, Gamma-Gamma's by hand),
+//! fitted from the histories plus a customers × columns covariate matrix and the design (which
 //! columns enter which process), predicting per customer from each
 //! customer's covariate row.
 
@@ -13,9 +15,10 @@ use pyo3::prelude::*;
 use super::{detach, detach_array, fit_options, optional_slice, vec_to_py, PyErrWrap};
 use crate::data::validate_prediction_inputs;
 use crate::fit::{fit, Fitted};
+use crate::gamma_gamma::{SpendData, ZeroFrequency};
 use crate::models::covariates::{CovariateData, CovariateDesign, CovariateModel, WithCovariates};
 use crate::models::{Model, TransactionModel};
-use crate::{BetaGeo, ModifiedBetaGeo, ParetoNBD};
+use crate::{BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD};
 
 /// A C-contiguous 2-d float64 array as a row-major slice, checking that it has
 /// `columns` columns (its rows are checked against the customers by the core).
@@ -78,43 +81,6 @@ macro_rules! covariate_class {
                 <$base>::PARAM_NAMES.to_vec()
             }
 
-            #[staticmethod]
-            #[pyo3(signature = (
-                frequency, recency, T, covariates, columns, by_process, shared, penalties=None,
-                weights=None, penalizer_coef=0.0, initial_params=None, tol=1e-8,
-                max_iterations=200, verbose=false
-            ))]
-            #[allow(non_snake_case, clippy::too_many_arguments)]
-            fn fit(
-                py: Python<'_>,
-                frequency: PyReadonlyArray1<'_, f64>,
-                recency: PyReadonlyArray1<'_, f64>,
-                T: PyReadonlyArray1<'_, f64>,
-                covariates: PyReadonlyArray2<'_, f64>,
-                columns: Vec<String>,
-                by_process: Vec<Vec<usize>>,
-                shared: Vec<usize>,
-                penalties: Option<Vec<f64>>,
-                weights: Option<PyReadonlyArray1<'_, f64>>,
-                penalizer_coef: f64,
-                initial_params: Option<Vec<f64>>,
-                tol: f64,
-                max_iterations: usize,
-                verbose: bool,
-            ) -> PyResult<Self> {
-                let [x, tx, t] = slices!(frequency, recency, T)?;
-                let w = optional_slice("weights", &weights)?;
-                let z = matrix(&covariates, columns.len())?;
-                let options =
-                    fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
-                let inner = detach(py, || {
-                    let design = Self::design_of(columns, by_process, shared, penalties)?;
-                    let data = CovariateData::new(x, tx, t, w, z, design)?;
-                    fit::<WithCovariates<$base>>(&data, &options)
-                })?;
-                Ok(Self { inner })
-            }
-
             /// The model with these parameters: the base ones, then one
             /// coefficient per entry of the design, in the design's order
             /// (see `coefficient_names`).
@@ -138,8 +104,8 @@ macro_rules! covariate_class {
                     .into());
                 }
                 let base = <$base>::from_slice(&params[..p]).map_err(PyErrWrap)?;
-                let model = WithCovariates::new(base, design, params[p..].to_vec())
-                    .map_err(PyErrWrap)?;
+                let model =
+                    WithCovariates::new(base, design, params[p..].to_vec()).map_err(PyErrWrap)?;
                 Ok(Self {
                     inner: Fitted::from_model(model),
                 })
@@ -161,8 +127,7 @@ macro_rules! covariate_class {
 
             #[staticmethod]
             fn from_json(text: &str) -> PyResult<Self> {
-                let inner =
-                    Fitted::<WithCovariates<$base>>::from_json(text).map_err(PyErrWrap)?;
+                let inner = Fitted::<WithCovariates<$base>>::from_json(text).map_err(PyErrWrap)?;
                 Ok(Self { inner })
             }
 
@@ -221,6 +186,63 @@ macro_rules! covariate_class {
             #[getter]
             fn n_customers(&self) -> Option<f64> {
                 self.inner.info.as_ref().map(|i| i.n_customers)
+            }
+
+            fn __repr__(&self) -> String {
+                let params: Vec<String> = self
+                    .inner
+                    .model
+                    .param_names()
+                    .into_iter()
+                    .zip(self.inner.params())
+                    .map(|(n, v)| format!("{n}={v:.6}"))
+                    .collect();
+                format!("{}({})", stringify!($class), params.join(", "))
+            }
+        }
+    };
+}
+
+/// The fit and the predictions of a transaction model with covariates.
+macro_rules! transaction_covariate_methods {
+    ($class:ident, $base:ty) => {
+        #[pymethods]
+        impl $class {
+            #[staticmethod]
+            #[pyo3(signature = (
+                frequency, recency, T, covariates, columns, by_process, shared, penalties=None,
+                weights=None, penalizer_coef=0.0, initial_params=None, tol=1e-8,
+                max_iterations=200, verbose=false
+            ))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn fit(
+                py: Python<'_>,
+                frequency: PyReadonlyArray1<'_, f64>,
+                recency: PyReadonlyArray1<'_, f64>,
+                T: PyReadonlyArray1<'_, f64>,
+                covariates: PyReadonlyArray2<'_, f64>,
+                columns: Vec<String>,
+                by_process: Vec<Vec<usize>>,
+                shared: Vec<usize>,
+                penalties: Option<Vec<f64>>,
+                weights: Option<PyReadonlyArray1<'_, f64>>,
+                penalizer_coef: f64,
+                initial_params: Option<Vec<f64>>,
+                tol: f64,
+                max_iterations: usize,
+                verbose: bool,
+            ) -> PyResult<Self> {
+                let [x, tx, t] = slices!(frequency, recency, T)?;
+                let w = optional_slice("weights", &weights)?;
+                let z = matrix(&covariates, columns.len())?;
+                let options =
+                    fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
+                let inner = detach(py, || {
+                    let design = Self::design_of(columns, by_process, shared, penalties)?;
+                    let data = CovariateData::new(x, tx, t, w, z, design)?;
+                    fit::<WithCovariates<$base>>(&data, &options)
+                })?;
+                Ok(Self { inner })
             }
 
             /// P(alive | x, t_x, T) of each customer with their covariate row.
@@ -319,18 +341,6 @@ macro_rules! covariate_class {
                     })
                 })
             }
-
-            fn __repr__(&self) -> String {
-                let params: Vec<String> = self
-                    .inner
-                    .model
-                    .param_names()
-                    .into_iter()
-                    .zip(self.inner.params())
-                    .map(|(n, v)| format!("{n}={v:.6}"))
-                    .collect();
-                format!("{}({})", stringify!($class), params.join(", "))
-            }
         }
     };
 }
@@ -350,10 +360,123 @@ covariate_class!(
     ModifiedBetaGeo,
     "MBG/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), a_i = a exp(dropout_a'z_i), b_i = b exp(dropout_b'z_i)."
 );
+covariate_class!(
+    GammaGammaCovariatesModel,
+    GammaGamma,
+    "Gamma-Gamma spend with time-invariant covariates: nu_i = nu exp(-spend'z_i), i.e. v_i = v exp(spend'z_i); a positive coefficient raises expected spend."
+);
+transaction_covariate_methods!(ParetoNBDCovariatesModel, ParetoNBD);
+transaction_covariate_methods!(BetaGeoCovariatesModel, BetaGeo);
+transaction_covariate_methods!(ModifiedBetaGeoCovariatesModel, ModifiedBetaGeo);
+
+#[pymethods]
+impl GammaGammaCovariatesModel {
+    /// Fits (p, q, v) and the spend coefficients to repeat customers'
+    /// (x, m_x) with their covariate rows; customers without repeat
+    /// purchases are left out when `exclude_zero` (else an error).
+    #[staticmethod]
+    #[pyo3(signature = (
+        frequency, monetary_value, covariates, columns, by_process, shared, penalties=None,
+        weights=None, exclude_zero=false, penalizer_coef=0.0, initial_params=None, tol=1e-8,
+        max_iterations=200, verbose=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit(
+        py: Python<'_>,
+        frequency: PyReadonlyArray1<'_, f64>,
+        monetary_value: PyReadonlyArray1<'_, f64>,
+        covariates: PyReadonlyArray2<'_, f64>,
+        columns: Vec<String>,
+        by_process: Vec<Vec<usize>>,
+        shared: Vec<usize>,
+        penalties: Option<Vec<f64>>,
+        weights: Option<PyReadonlyArray1<'_, f64>>,
+        exclude_zero: bool,
+        penalizer_coef: f64,
+        initial_params: Option<Vec<f64>>,
+        tol: f64,
+        max_iterations: usize,
+        verbose: bool,
+    ) -> PyResult<Self> {
+        let [x, m] = slices!(frequency, monetary_value)?;
+        let w = optional_slice("weights", &weights)?;
+        let z = matrix(&covariates, columns.len())?;
+        let options = fit_options(penalizer_coef, initial_params, tol, max_iterations, verbose);
+        let zero = if exclude_zero {
+            ZeroFrequency::Exclude
+        } else {
+            ZeroFrequency::Reject
+        };
+        let inner = detach(py, || {
+            let design = Self::design_of(columns, by_process, shared, penalties)?;
+            let data = CovariateData::for_spend(x, m, w, zero, z, design)?;
+            fit::<WithCovariates<GammaGamma>>(&data, &options)
+        })?;
+        Ok(Self { inner })
+    }
+
+    /// E[M | x, m_x] (eq. 5 of the note) of each customer with their
+    /// covariate row; the population mean p v_i/(q−1) where x = 0.
+    fn conditional_expected_average_profit<'py>(
+        &self,
+        py: Python<'py>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        monetary_value: PyReadonlyArray1<'py, f64>,
+        covariates: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let [x, m] = slices!(frequency, monetary_value)?;
+        let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+        let model = &self.inner.model;
+        detach_array(py, || {
+            crate::data::spend_data::validate_spend(x, m, None, None)?;
+            model
+                .per_customer(x.len(), z, |g, i| {
+                    g.conditional_expected_average_profit(x[i], m[i])
+                })?
+                .into_iter()
+                .collect()
+        })
+    }
+
+    /// E[M] = p v_i/(q−1) of a new customer with each covariate row.
+    fn expected_average_profit<'py>(
+        &self,
+        py: Python<'py>,
+        covariates: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let k = self.inner.model.design().columns().len();
+        let z = matrix(&covariates, k)?;
+        let model = &self.inner.model;
+        detach_array(py, || {
+            model
+                .per_customer(z.len() / k.max(1), z, |g, _| g.expected_average_profit())?
+                .into_iter()
+                .collect()
+        })
+    }
+
+    /// ln f(m_x | x) of each repeat customer with their covariate row.
+    fn individual_log_likelihood<'py>(
+        &self,
+        py: Python<'py>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        monetary_value: PyReadonlyArray1<'py, f64>,
+        covariates: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let [x, m] = slices!(frequency, monetary_value)?;
+        let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+        let model = &self.inner.model;
+        detach_array(py, || {
+            SpendData::new(x, m, None, ZeroFrequency::Reject)?;
+            model.per_customer(x.len(), z, |g, i| g.individual_log_likelihood(x[i], m[i]))
+        })
+    }
+}
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ParetoNBDCovariatesModel>()?;
     m.add_class::<BetaGeoCovariatesModel>()?;
     m.add_class::<ModifiedBetaGeoCovariatesModel>()?;
+    m.add_class::<GammaGammaCovariatesModel>()?;
     Ok(())
 }

@@ -301,14 +301,19 @@ macro_rules! bg_family_model {
                 }
             }
 
+            const HISTORY: usize = 3;
+
+            fn carries_information(history: &[f64]) -> bool {
+                history[2] > 0.0
+            }
+
             fn customer_term(
                 &self,
-                x: f64,
-                t_x: f64,
-                age: f64,
+                history: &[f64],
                 order: u8,
             ) -> $crate::models::covariates::CustomerTerm {
-                self.family().customer_term(x, t_x, age, order)
+                self.family()
+                    .customer_term(history[0], history[1], history[2], order)
             }
         }
 

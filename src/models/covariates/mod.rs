@@ -38,8 +38,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::data::validation::validate_summary;
-use crate::data::{CompressedData, CustomerData};
+use crate::data::{CompressedData, CompressedSpend, CustomerData, SpendData, ZeroFrequency};
 use crate::error::{Error, Result};
 use crate::fit::{fit, FitOptions};
 use crate::models::params::{check_params, ParamSpec};
@@ -80,17 +79,25 @@ pub struct Process {
 }
 
 /// A model whose customers' parameters covariates can scale.
-pub trait CovariateModel: Model<Data = CompressedData> {
+///
+/// A customer's observed history is [`Self::HISTORY`] numbers: (x, t_x, T)
+/// for the transaction models, (x, m_x) for Gamma-Gamma spend.
+pub trait CovariateModel: Model {
     /// The name of the model with covariates in saved files, e.g.
     /// `"ParetoNBDCovariates"` (distinct from the plain model's, so that a
     /// file with coefficients never loads as the plain model).
     const COVARIATE_NAME: &'static str;
     /// The processes, in the order their coefficients are listed.
     const PROCESSES: &'static [Process];
-    /// ln Lᵢ of one customer (x, t_x, T) with its gradient and Hessian
-    /// (`order` 0, 1 or 2) in this model's natural parameters. Exactly
-    /// [`CustomerTerm::ZERO`] for x = t_x = T = 0.
-    fn customer_term(&self, frequency: f64, recency: f64, age: f64, order: u8) -> CustomerTerm;
+    /// How many numbers describe one customer's history.
+    const HISTORY: usize;
+    /// Whether a (validated) history carries information: false for a
+    /// transaction model's customer with T = 0, whose likelihood is 1, and
+    /// for a spend model's customer without repeat purchases.
+    fn carries_information(history: &[f64]) -> bool;
+    /// ln Lᵢ of one customer's history with its gradient and Hessian
+    /// (`order` 0, 1 or 2) in this model's natural parameters.
+    fn customer_term(&self, history: &[f64], order: u8) -> CustomerTerm;
     /// The model with these base parameter values (natural scale, in the
     /// order of [`Model::param_specs`]), which the caller has checked to be
     /// positive and finite: built per customer, so without the allocation of
@@ -317,25 +324,32 @@ impl CovariateDesign {
     }
 }
 
-/// Customers (x, t_x, T, weight) with their covariates, to fit a
-/// [`WithCovariates`] model on.
+/// Customers' histories with their covariates and weights, to fit a
+/// [`WithCovariates`] model on; `D` is the base model's data (the same
+/// customers without covariates: [`CompressedData`] for the transaction
+/// models, [`CompressedSpend`] for Gamma-Gamma).
+///
+/// Customers with the same history and the same covariates share one
+/// weighted row, so categorical covariates keep fits at the cost of distinct
+/// rows; customers whose history carries no information are left out.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CovariateData {
-    frequency: Vec<f64>,
-    recency: Vec<f64>,
-    age: Vec<f64>,
+pub struct CovariateData<D = CompressedData> {
+    /// Row-major rows × `width` (x, t_x, T or x, m_x).
+    history: Vec<f64>,
+    width: usize,
     weight: Vec<f64>,
-    /// Row-major n × (number of columns).
+    /// Row-major rows × (number of columns).
     covariates: Vec<f64>,
     design: Arc<CovariateDesign>,
     total_weight: f64,
-    plain: CompressedData,
+    plain: D,
 }
 
-impl CovariateData {
+impl CovariateData<CompressedData> {
     /// Validates the histories as [`CustomerData::new`] does and the
     /// covariates (`covariates` row-major, one row per customer, one column
-    /// per column of `design`; finite).
+    /// per column of `design`; finite), and compresses: customers with the
+    /// same history and covariates share one weighted row.
     ///
     /// Errors: [`Error::InvalidData`] naming the first offending row (and the
     /// covariate column); [`Error::LengthMismatch`].
@@ -349,48 +363,140 @@ impl CovariateData {
     ) -> Result<Self> {
         let plain = CustomerData::new(frequency, recency, age, weights)?.compress();
         let n = frequency.len();
-        let k = design.columns.len();
-        if covariates.len() != n * k {
-            return Err(Error::LengthMismatch {
-                expected: n * k,
-                found: covariates.len(),
-                name: "covariates (customers × columns)",
-            });
-        }
-        if let Some(pos) = covariates.iter().position(|v| !v.is_finite()) {
-            let (row, column) = (pos / k, pos % k);
-            return Err(Error::InvalidData {
-                rule: "covariates must be finite numbers",
-                row,
-                detail: format!("{}={}", design.columns[column], covariates[pos]),
-                column: None,
-                cohort: None,
-                period: None,
-            });
-        }
-        let weight = weights.map_or_else(|| vec![1.0; n], <[f64]>::to_vec);
-        validate_summary(frequency, recency, age, Some(&weight))?;
-        let total_weight = (0..n).filter(|&i| age[i] > 0.0).map(|i| weight[i]).sum();
-        Ok(Self {
-            frequency: frequency.to_vec(),
-            recency: recency.to_vec(),
-            age: age.to_vec(),
-            weight,
-            covariates: covariates.to_vec(),
-            design: Arc::new(design),
-            total_weight,
+        check_covariates(n, covariates, &design)?;
+        let history: Vec<f64> = (0..n)
+            .flat_map(|i| [frequency[i], recency[i], age[i]])
+            .collect();
+        Ok(CovariateData::compress(
+            &history,
+            3,
+            weights,
+            covariates,
+            design,
             plain,
-        })
+            |h| h[2] > 0.0,
+        ))
+    }
+}
+
+impl CovariateData<CompressedSpend> {
+    /// Repeat customers' spend (x, m_x) with their covariates, validated as
+    /// [`SpendData::new`] does (`zero` says what to do with customers without
+    /// repeat purchases), for Gamma-Gamma with covariates.
+    ///
+    /// Errors: [`Error::InvalidData`] naming the first offending row (and the
+    /// covariate column); [`Error::LengthMismatch`].
+    pub fn for_spend(
+        frequency: &[f64],
+        monetary_value: &[f64],
+        weights: Option<&[f64]>,
+        zero: ZeroFrequency,
+        covariates: &[f64],
+        design: CovariateDesign,
+    ) -> Result<Self> {
+        let plain = SpendData::new(frequency, monetary_value, weights, zero)?.compress();
+        check_covariates(frequency.len(), covariates, &design)?;
+        let history: Vec<f64> = frequency
+            .iter()
+            .zip(monetary_value)
+            .flat_map(|(&x, &m)| [x, m])
+            .collect();
+        Ok(CovariateData::compress(
+            &history,
+            2,
+            weights,
+            covariates,
+            design,
+            plain,
+            |h| h[0] > 0.0,
+        ))
+    }
+}
+
+/// [`Error::LengthMismatch`] unless `covariates` has `n` rows of the design's
+/// columns; [`Error::InvalidData`] at the first value that is not finite.
+fn check_covariates(n: usize, covariates: &[f64], design: &CovariateDesign) -> Result<()> {
+    let k = design.columns.len();
+    if covariates.len() != n * k {
+        return Err(Error::LengthMismatch {
+            expected: n * k,
+            found: covariates.len(),
+            name: "covariates (customers × columns)",
+        });
+    }
+    if let Some(pos) = covariates.iter().position(|v| !v.is_finite()) {
+        let (row, column) = (pos / k, pos % k);
+        return Err(Error::InvalidData {
+            rule: "covariates must be finite numbers",
+            row,
+            detail: format!("{}={}", design.columns[column], covariates[pos]),
+            column: None,
+            cohort: None,
+            period: None,
+        });
+    }
+    Ok(())
+}
+
+impl<D> CovariateData<D> {
+    /// Groups validated rows (histories `width` numbers each) with equal
+    /// history and covariates into one row with their summed weight, leaving
+    /// out rows of weight 0 and rows without information.
+    fn compress(
+        history: &[f64],
+        width: usize,
+        weights: Option<&[f64]>,
+        covariates: &[f64],
+        design: CovariateDesign,
+        plain: D,
+        informative: impl Fn(&[f64]) -> bool + Sync,
+    ) -> Self {
+        let k = design.columns.len();
+        let n = history.len() / width;
+        let weight_of = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let history_of = |i: usize| &history[i * width..(i + 1) * width];
+        let row_of = |i: usize| &covariates[i * k..(i + 1) * k];
+        // `+ 0.0` maps -0.0 to 0.0, so that equal numbers have equal keys.
+        let key = |v: &f64| (v + 0.0).to_bits();
+        let keys = |i: usize| history_of(i).iter().chain(row_of(i)).map(key);
+        let mut order: Vec<usize> = (0..n)
+            .filter(|&i| weight_of(i) > 0.0 && informative(history_of(i)))
+            .collect();
+        order.par_sort_unstable_by(|&i, &j| keys(i).cmp(keys(j)));
+        let mut data = Self {
+            history: Vec::new(),
+            width,
+            weight: Vec::new(),
+            covariates: Vec::new(),
+            design: Arc::new(design),
+            total_weight: 0.0,
+            plain,
+        };
+        let mut previous: Option<usize> = None;
+        for &i in &order {
+            if previous.is_some_and(|j| keys(i).eq(keys(j))) {
+                *data.weight.last_mut().expect("a row was pushed") += weight_of(i);
+            } else {
+                data.history.extend_from_slice(history_of(i));
+                data.weight.push(weight_of(i));
+                data.covariates.extend_from_slice(row_of(i));
+                previous = Some(i);
+            }
+            data.total_weight += weight_of(i);
+        }
+        data
     }
 
-    /// Number of customers (rows).
+    /// Number of distinct rows: customers with the same history and the
+    /// same covariates share one weighted row; customers without information
+    /// (T = 0, or no repeat purchase for spend) are left out.
     pub fn len(&self) -> usize {
-        self.frequency.len()
+        self.weight.len()
     }
 
-    /// Whether there are no customers (never true for validated data).
+    /// Whether no row carries information.
     pub fn is_empty(&self) -> bool {
-        self.frequency.is_empty()
+        self.weight.is_empty()
     }
 
     /// The design the covariates follow.
@@ -399,7 +505,7 @@ impl CovariateData {
     }
 
     /// The same customers without covariates, compressed.
-    pub fn without_covariates(&self) -> &CompressedData {
+    pub fn without_covariates(&self) -> &D {
         &self.plain
     }
 
@@ -407,9 +513,13 @@ impl CovariateData {
         let k = self.design.columns.len();
         &self.covariates[i * k..(i + 1) * k]
     }
+
+    fn history(&self, i: usize) -> &[f64] {
+        &self.history[i * self.width..(i + 1) * self.width]
+    }
 }
 
-impl FitData for CovariateData {
+impl<D: FitData> FitData for CovariateData<D> {
     fn rows(&self) -> usize {
         self.len()
     }
@@ -418,27 +528,22 @@ impl FitData for CovariateData {
     }
     fn subsample(&self, step: usize) -> Self {
         let step = step.max(1);
-        let k = self.design.columns.len();
         let rows: Vec<usize> = (0..self.len()).step_by(step).collect();
-        let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
         let weight: Vec<f64> = rows.iter().map(|&i| self.weight[i] * step as f64).collect();
         Self {
-            frequency: pick(&self.frequency),
-            recency: pick(&self.recency),
-            age: pick(&self.age),
-            total_weight: rows
+            history: rows
                 .iter()
-                .zip(&weight)
-                .filter(|(&i, _)| self.age[i] > 0.0)
-                .map(|(_, w)| w)
-                .sum(),
+                .flat_map(|&i| self.history(i).iter().copied())
+                .collect(),
+            width: self.width,
+            total_weight: weight.iter().sum(),
             weight,
             covariates: rows
                 .iter()
-                .flat_map(|&i| self.covariates[i * k..(i + 1) * k].iter().copied())
+                .flat_map(|&i| self.row(i).iter().copied())
                 .collect(),
             design: Arc::clone(&self.design),
-            plain: self.plain.every_nth(step),
+            plain: self.plain.subsample(step),
         }
     }
 }
@@ -567,7 +672,7 @@ impl<M: CovariateModel> WithCovariates<M> {
 }
 
 impl<M: CovariateModel> Model for WithCovariates<M> {
-    type Data = CovariateData;
+    type Data = CovariateData<M::Data>;
     const NAME: &'static str = M::COVARIATE_NAME;
 
     fn param_specs(&self) -> Vec<ParamSpec> {
@@ -596,7 +701,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         })
     }
 
-    fn template(data: &CovariateData) -> Self {
+    fn template(data: &Self::Data) -> Self {
         let base = M::template(&data.plain);
         Self {
             base_values: base.to_vec(),
@@ -627,7 +732,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         Self::new(base, design, coefficients)
     }
 
-    fn evaluate(&self, data: &CovariateData, derivatives: Derivatives) -> Evaluation {
+    fn evaluate(&self, data: &Self::Data, derivatives: Derivatives) -> Evaluation {
         let order: u8 = match derivatives {
             Derivatives::None => 0,
             Derivatives::Gradient => 1,
@@ -654,15 +759,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 // ∂φᵢⱼ/∂θ as a sparse list per base parameter j.
                 let mut jac: Vec<Vec<(usize, f64)>> = vec![Vec::new(); p_base];
                 for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
-                    let (x, t_x, age, w) = (
-                        data.frequency[i],
-                        data.recency[i],
-                        data.age[i],
-                        data.weight[i],
-                    );
-                    if age == 0.0 || w == 0.0 {
-                        continue; // likelihood 1: no information
-                    }
+                    let (history, w) = (data.history(i), data.weight[i]);
                     let z = data.row(i);
                     let values = self.customer_params(z);
                     if !values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite()) {
@@ -671,7 +768,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                         continue;
                     }
                     let customer = M::from_base_unchecked(&values[..p_base]);
-                    let term = customer.customer_term(x, t_x, age, order);
+                    let term = customer.customer_term(history, order);
                     value += w * term.value;
                     if order == 0 {
                         continue;
@@ -742,7 +839,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
 
     /// The base model's maximum-likelihood estimates without covariates (its
     /// own starting values if that fit fails) and coefficients 0.
-    fn initial_params(&self, data: &CovariateData) -> Vec<f64> {
+    fn initial_params(&self, data: &Self::Data) -> Vec<f64> {
         let base = fit::<M>(&data.plain, &FitOptions::default())
             .map(|f| f.model.to_vec())
             .unwrap_or_else(|_| M::template(&data.plain).initial_params(&data.plain));
@@ -750,7 +847,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
     }
 
     /// 0 for the base parameters, √λₖ for coefficient k.
-    fn penalty_scale(&self, _data: &CovariateData) -> Vec<f64> {
+    fn penalty_scale(&self, _data: &Self::Data) -> Vec<f64> {
         let mut scale = vec![0.0; self.p_base()];
         scale.extend(self.design.penalties.iter().map(|l| l.sqrt()));
         scale
