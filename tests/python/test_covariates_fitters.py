@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from test_covariates_core import cdnow_first_spend  # noqa: F401  (a fixture)
 
 from retentionkit import (
@@ -638,3 +640,40 @@ def test_likelihood_ratio_test_against_the_plain_model(
     fewer = ParetoNBDFitter().fit(*_history(cdnow_first_spend.iloc[:-10]))
     with pytest.raises(ValueError, match="not fitted on the same customers"):
         likelihood_ratio_test(fewer, pnbd_first_spend)
+
+
+# -- the encoding, as a property ---------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    levels=st.lists(st.sampled_from(["b", "a", "c", "z", "m"]), min_size=8, max_size=40),
+    numbers=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=40, max_size=40),
+)
+def test_encoding_round_trip(levels: list[str], numbers: list[float]) -> None:
+    from retentionkit._covariates import Encoding, fit_design, prediction_matrix
+
+    n = len(levels)
+    raw = pd.DataFrame(
+        {"channel": pd.Categorical(levels), "spend": numbers[:n]},
+        index=pd.Index(range(100, 100 + n), name="id"),
+    )
+    assume(raw["channel"].nunique() >= 2 and raw["spend"].nunique() >= 2)
+    try:
+        design = fit_design(("purchase", "dropout"), {"purchase": raw}, [], 0.0, raw.index)
+    except InvalidDataError as exc:  # spend a linear combination of the dummies
+        assert exc.rule == "covariates collinear"
+        return
+    seen = sorted(set(levels))
+    dummies = [f"channel[{level}]" for level in seen[1:]]
+    assert design.columns == [*dummies, "spend"]
+    expected = np.column_stack(
+        [*(np.array(levels) == level for level in seen[1:]), np.array(numbers[:n])]
+    ).astype(float)
+    np.testing.assert_array_equal(design.matrix, expected)
+    # The saved encoding rebuilds the same matrix from the raw columns, in any order.
+    encoding = Encoding.from_json(design.encoding.to_json())
+    shuffled = raw.iloc[::-1]
+    again, index = prediction_matrix(encoding, design.columns, {"dropout": shuffled}, raw.index, n)
+    np.testing.assert_array_equal(again, design.matrix)
+    assert index is raw.index
