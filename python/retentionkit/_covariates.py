@@ -492,7 +492,8 @@ def prediction_matrix(
         else:
             tables[group] = _table(z, group, index if index is not None else pd.RangeIndex(n), n)
     if not tables:
-        described = "" if encoding is None else f" ({encoding.describe()})"
+        described = encoding.describe() if encoding is not None else ", ".join(columns)
+        described = f" ({described})"
         raise ValueError(
             f"this model has covariates{described}: pass them to the prediction, as "
             f"{' and/or '.join(GROUPS_ARGUMENT.values())}"

@@ -248,7 +248,13 @@ def test_dataframe_array_and_columns_give_the_same_fit(cdnow_traits: pd.DataFram
     by_array = BetaGeoFitter().fit(
         *(s.to_numpy() for s in _history(cdnow_traits)), purchase_covariates=z.to_numpy()
     )
-    for other in (by_label, by_cols):
+    # Arrays with index= take the covariates by that index's labels.
+    by_index = BetaGeoFitter().fit(
+        *(s.to_numpy() for s in _history(cdnow_traits)),
+        index=cdnow_traits.index,
+        purchase_covariates=shuffled,
+    )
+    for other in (by_label, by_cols, by_index):
         pd.testing.assert_series_equal(other.params_, by_frame.params_, rtol=1e-12)
     np.testing.assert_allclose(by_array.params_, by_frame.params_, rtol=1e-12)
     assert list(by_array.params_.index)[4:] == ["purchase:purchase_0"]
