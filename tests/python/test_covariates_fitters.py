@@ -326,6 +326,13 @@ def test_categorical_columns_become_dummies(cdnow_traits: pd.DataFrame) -> None:
             10.0, purchase_covariates=traits, dropout_covariates=traits
         )
     assert (e.value.row, e.value.label) == (2, "c")
+    # One row of traits for several customers: the row is the traits'.
+    with pytest.raises(InvalidDataError, match=r"\(row 1; 1 in all\) \[index label 'c'\]$"):
+        fitter.conditional_probability_alive(
+            *_history(df.iloc[:3]),
+            purchase_covariates=traits.iloc[[2]],
+            dropout_covariates=traits.iloc[[2]],
+        )
 
 
 # -- bad input ----------------------------------------------------------------------------

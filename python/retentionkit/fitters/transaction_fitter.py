@@ -358,9 +358,10 @@ class TransactionFitter(BaseFitter):
             )
         n = None if p.shape == () else p.shape[0]
         # Rows of errors in the covariates: the customers' (the covariates' own
-        # when they alone give the customers).
+        # when they alone give the customers, or one row is broadcast).
         first = next(iter(given.values()), None)
-        rows_index = p.index if n is not None else getattr(first, "index", None)
+        own = n is None or (n != 1 and all(len(np.asarray(z)) == 1 for z in given.values()))
+        rows_index = getattr(first, "index", None) if own else p.index
         with name_rows(rows_index):
             z, index = prediction_matrix(self._encoding, model.columns, given, p.index, n)
         rows = len(z)
