@@ -262,6 +262,11 @@ def test_dataframe_array_and_columns_give_the_same_fit(cdnow_traits: pd.DataFram
     pd.testing.assert_series_equal(
         by_label.data["log_first_spend"], z["log_first_spend"], check_names=False
     )
+    # Refitted without covariates, the fitter is the plain one again.
+    by_label.fit(*_history(cdnow_traits))
+    assert list(by_label.params_.index) == ["r", "alpha", "a", "b"]
+    assert list(by_label.data.columns) == [*HISTORY, "weights"]
+    assert by_label.covariate_penalizer_ is None
 
 
 def test_a_customer_without_covariates_is_named(cdnow_traits: pd.DataFrame) -> None:
