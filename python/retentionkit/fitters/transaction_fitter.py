@@ -867,13 +867,12 @@ purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optiona
     :math:`e^{\\pm\\gamma^T z_i}`. A DataFrame is aligned by label on the index
     of the histories (``index``, else the frequency Series'; a customer without
     a row is an error); an array is taken in row order, its columns named
-    ``purchase_0``, ... A
-    categorical column (``category``, ``object``, ``string`` or ``bool``)
-    becomes one dummy ``<column>[<level>]`` per level but the first in sorted
-    order (the reference level, with the base parameters). Coefficients are
-    named $covariate_names.
-    With all coefficients 0 the model is the one
-    without covariates.
+    ``purchase_0``, ... A categorical column (``category``, ``object``,
+    ``string`` or ``bool``) becomes one dummy ``<column>[<level>]`` per level
+    but the first in sorted order (the reference level, with the base
+    parameters). Coefficients are named $covariate_names. With all
+    coefficients 0 the model is the one without covariates. ``data`` keeps
+    the covariate columns as given, after the histories.
 purchase_covariate_cols, dropout_covariate_cols : list of str, optional
     The same, as columns of the DataFrame given as ``frequency``.
 shared_covariates : list of str, optional
