@@ -37,6 +37,7 @@ __all__ = [
     "chi_square",
     "chi_square_sf",
     "compare_models",
+    "likelihood_ratio_test",
     "period_transactions_chi_square",
     "period_transactions_table",
 ]
@@ -454,3 +455,79 @@ def compare_models(
     table = pd.DataFrame(rows, index=pd.Index(names, name="model"))
     table["n_params"] = table["n_params"].astype(np.int64)
     return table
+
+
+def likelihood_ratio_test(restricted: BaseFitter, full: BaseFitter) -> ChiSquareResult:
+    r"""Likelihood-ratio test of a model against a larger one it is nested in.
+
+    ``restricted`` is ``full`` with some parameters fixed (typically a model without
+    covariates against the same model with them: all coefficients 0). Under the
+    restricted model, :math:`2(\ln L_{full} - \ln L_{restricted})` is asymptotically
+    chi-square with as many degrees of freedom as ``full`` has more parameters.
+
+    Parameters
+    ----------
+    restricted, full : fitted fitters
+        Maximum-likelihood fits (no penalty) on the same customers; ``full``'s
+        parameters include every parameter name of ``restricted``.
+
+    Returns
+    -------
+    ChiSquareResult
+        ``statistic``, ``dof`` and ``p_value``.
+
+    Raises
+    ------
+    ValueError
+        If the models are not nested, not fitted on the same data, penalised, or
+        ``full``'s log-likelihood is below ``restricted``'s (a fit that did not
+        reach its optimum).
+
+    Examples
+    --------
+    >>> from retentionkit import ParetoNBDFitter
+    >>> from retentionkit.datasets import load_cdnow_summary
+    >>> from retentionkit.model_comparison import likelihood_ratio_test
+    >>> df = load_cdnow_summary()
+    >>> df["noise"] = (df.index % 7) / 7.0
+    >>> plain = ParetoNBDFitter().fit(df)
+    >>> full = ParetoNBDFitter().fit(df, purchase_covariate_cols=["noise"])
+    >>> likelihood_ratio_test(plain, full).dof
+    1
+    """
+    for model, name in ((restricted, "restricted"), (full, "full")):
+        if not isinstance(model, BaseFitter):
+            raise ValueError(f"{name} must be a fitted retentionkit fitter, got {type(model)}")
+        penalised = model.penalizer_coef != 0 or np.any(
+            np.asarray(getattr(model, "covariate_penalizer_", None) or 0.0) != 0
+        )
+        if penalised:
+            raise ValueError(
+                f"the {name} model was fitted with a penalty: the likelihood-ratio test "
+                "needs maximum-likelihood fits"
+            )
+    small, large = list(restricted.params_.index), list(full.params_.index)
+    extra = [n for n in small if n not in large]
+    if type(restricted) is not type(full) or extra:
+        raise ValueError(
+            f"the models are not nested: {type(restricted).__name__} with "
+            f"{small} is not {type(full).__name__} with {large} with some parameters fixed"
+        )
+    dof = len(large) - len(small)
+    if dof <= 0:
+        raise ValueError("the full model must have more parameters than the restricted one")
+    if (
+        restricted.data is not None
+        and full.data is not None
+        and not _same_data(restricted.data, full.data)
+    ) or restricted.n_customers_ != full.n_customers_:
+        raise ValueError("the two models were not fitted on the same customers")
+    statistic = 2.0 * (full.log_likelihood_ - restricted.log_likelihood_)
+    if statistic < -1e-6:
+        raise ValueError(
+            f"the full model's log-likelihood ({full.log_likelihood_:.6f}) is below the "
+            f"restricted one's ({restricted.log_likelihood_:.6f}): a fit did not reach "
+            "its maximum"
+        )
+    statistic = max(statistic, 0.0)
+    return ChiSquareResult(statistic, dof, chi_square_sf(statistic, dof))

@@ -372,9 +372,10 @@ class BaseFitter:
             initial_params, tol, max_iterations, self._param_names
         )
         with name_rows(data_index):
-            model = self._core_class.fit(
-                *arrays,
+            model = self._native_fit(
+                arrays,
                 w,
+                data_index,
                 penalizer_coef=self.penalizer_coef,
                 initial_params=start,
                 tol=tol,
@@ -385,6 +386,13 @@ class BaseFitter:
         frame = dict(zip(columns, arrays))
         frame["weights"] = np.ones_like(arrays[0]) if w is None else w
         return model, pd.DataFrame(frame, index=data_index, copy=True)
+
+    def _native_fit(
+        self, arrays: tuple[FloatArray, ...], weights: Any, index: pd.Index, **options: Any
+    ) -> Any:
+        """The native ``fit`` on the prepared columns of customers labelled ``index``
+        (a subclass may fit another native class, e.g. one with covariates)."""
+        return self._core_class.fit(*arrays, weights, **options)
 
     def save_model(
         self,
@@ -438,11 +446,15 @@ class BaseFitter:
     def _set_model_json(self, text: str) -> None:
         text = text.removeprefix("\ufeff")
         saved = _parse_saved_model(text)
-        model = self._core_class.from_json(text)
+        model = self._native_class_of(text).from_json(text)
         self._model = model
-        self.penalizer_coef = float(model.penalizer_coef)
+        self.penalizer_coef = float(getattr(model, "penalizer_coef", 0.0))
         unit = saved.get(TIME_UNIT_ATTR)
         self.time_unit_ = unit if unit in FREQ_CODES else None
+
+    def _native_class_of(self, text: str) -> Any:
+        """The native class that reads the saved ``text``."""
+        return self._core_class
 
     def __getstate__(self) -> dict[str, Any]:
         return {

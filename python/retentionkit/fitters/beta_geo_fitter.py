@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .._core import BetaGeoModel
+from .._core import BetaGeoCovariatesModel, BetaGeoModel
 from .transaction_fitter import TransactionFitter
 
 __all__ = ["BetaGeoFitter"]
@@ -72,6 +72,9 @@ hypergeometric :math:`U` function, and the one over the posterior beta
 distribution of :math:`p` is integrated numerically (tanh-sinh; relative error
 about 1e-12), weighted by P(alive).
 """,
+    "covariate_names": "``purchase:<column>`` (scaling alpha), ``dropout_a:<column>`` and "
+    "``dropout_b:<column>`` (the drop-out covariates scale a and b, each with its own "
+    "coefficient)",
     "simulation": r"""
 Each customer draws :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)` and
 :math:`p \sim \mathrm{Beta}(a, b)`, then buys as a Poisson process,
@@ -122,4 +125,5 @@ class BetaGeoFitter(TransactionFitter):
     """
 
     _core_class: ClassVar[Any] = BetaGeoModel
+    _covariate_core_class: ClassVar[Any] = BetaGeoCovariatesModel
     _docs: ClassVar[dict[str, str]] = _DOCS

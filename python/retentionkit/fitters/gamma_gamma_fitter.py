@@ -18,6 +18,7 @@ from .._core import customer_lifetime_value as _core_customer_lifetime_value
 from .._core import customer_lifetime_value_continuous as _core_clv_continuous
 from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
+from .._covariates import has_covariates, not_supported
 from .._validation import ArrayLike, Result, name_rows, prepare
 from ._discounting import check_discounting, clv_freq, continuous_rate
 from .base import BaseFitter, _interval_frame, _seed, _whole_number
@@ -440,7 +441,10 @@ def _transaction_core(transaction_prediction_model: Any) -> Any:
         "transaction",
         needs="transaction_prediction_model must be a fitted retentionkit",
     )
-    return transaction_prediction_model._core()
+    model = transaction_prediction_model._core()
+    if has_covariates(model):
+        raise not_supported("customer_lifetime_value")
+    return model
 
 
 def spend_frequency_correlation(

@@ -7,9 +7,9 @@ Research in Marketing 24(3), 201-209.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from .._core import ModifiedBetaGeoModel
+from .._core import ModifiedBetaGeoCovariatesModel, ModifiedBetaGeoModel
 from .beta_geo_fitter import BetaGeoFitter
 
 __all__ = ["ModifiedBetaGeoFitter"]
@@ -75,6 +75,9 @@ hypergeometric :math:`U` function, and the one over the posterior
 :math:`\mathrm{Beta}(a, b + x + 1)` of :math:`p` is integrated numerically
 (tanh-sinh; relative error about 1e-12), weighted by P(alive).
 """,
+    "covariate_names": "``purchase:<column>`` (scaling alpha), ``dropout_a:<column>`` and "
+    "``dropout_b:<column>`` (the drop-out covariates scale a and b, each with its own "
+    "coefficient)",
     "simulation": r"""
 Each customer draws :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)` and
 :math:`p \sim \mathrm{Beta}(a, b)`, then buys as a Poisson process,
@@ -115,4 +118,5 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
     """
 
     _core_class = ModifiedBetaGeoModel
+    _covariate_core_class: ClassVar[Any] = ModifiedBetaGeoCovariatesModel
     _docs: ClassVar[dict[str, str]] = _DOCS

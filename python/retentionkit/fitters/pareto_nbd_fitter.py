@@ -9,11 +9,13 @@ an expression for P(X(t) = x) under the Pareto/NBD model".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import pandas as pd
 
-from .._core import ParetoNBDModel
+from .._core import ParetoNBDCovariatesModel, ParetoNBDModel
+from .._covariates import Covariates
 from .._validation import ArrayLike, Result
 from .transaction_fitter import TransactionFitter
 
@@ -70,6 +72,8 @@ The Pareto/NBD has a closed form, eq. (2) of Fader, Hardie & Lee (2005,
 JMR), with the confluent hypergeometric function
 :math:`U(s, s; \delta(\beta + T))`.
 """,
+    "covariate_names": "``purchase:<column>`` (scaling alpha) and ``dropout:<column>`` "
+    "(scaling beta)",
     "simulation": r"""
 Each customer draws :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)` and
 :math:`\mu \sim \mathrm{Gamma}(s, \beta)`, lives an exponential lifetime of
@@ -117,6 +121,7 @@ class ParetoNBDFitter(TransactionFitter):
     """
 
     _core_class: ClassVar[Any] = ParetoNBDModel
+    _covariate_core_class: ClassVar[Any] = ParetoNBDCovariatesModel
     _dropout_column: ClassVar[str] = "mu"
     _docs: ClassVar[dict[str, str]] = _DOCS
 
@@ -134,6 +139,13 @@ class ParetoNBDFitter(TransactionFitter):
         fit_method: str = "Nelder-Mead",
         maxiter: int = 2000,
         max_iterations: int = 200,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+        shared_covariates: Sequence[str] = (),
+        covariate_penalizer: float | Sequence[float] = 0.0,
+        purchase_covariate_cols: Sequence[str] | None = None,
+        dropout_covariate_cols: Sequence[str] | None = None,
     ) -> ParetoNBDFitter:
         # lifetimes' positional order; iterative_fitting, fit_method and maxiter
         # configure lifetimes' scipy optimiser and have no counterpart here.
@@ -147,6 +159,15 @@ class ParetoNBDFitter(TransactionFitter):
             tol=tol,
             max_iterations=max_iterations,
             verbose=verbose,
+            covariates=self._covariate_request(
+                frequency,
+                purchase_covariates=purchase_covariates,
+                dropout_covariates=dropout_covariates,
+                shared_covariates=shared_covariates,
+                covariate_penalizer=covariate_penalizer,
+                purchase_covariate_cols=purchase_covariate_cols,
+                dropout_covariate_cols=dropout_covariate_cols,
+            ),
         )
         return self
 

@@ -11,15 +11,34 @@ BG/NBD's, while the method bodies are shared.
 
 from __future__ import annotations
 
+import json
 import string
 import types
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
 
-from .._validation import ArrayLike, FloatArray, Result
-from .base import BaseFitter, _per_customer, _seed, _whole_number
+from .._covariates import (
+    Covariates,
+    Encoding,
+    argument,
+    fit_design,
+    has_covariates,
+    not_supported,
+    params_design,
+    prediction_matrix,
+)
+from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
+from .base import BaseFitter, ParamsLike, _per_customer, _seed, _whole_number
+
+#: The key of a saved model that holds its covariates' encoding (the Rust crate
+#: ignores it).
+COVARIATES_ATTR = "covariates"
+
+#: ``BaseFitter.params_``, whose setter ``TransactionFitter`` extends to coefficients.
+_BASE_PARAMS = cast(property, BaseFitter.__dict__["params_"])
 
 __all__ = ["TransactionFitter"]
 
@@ -39,6 +58,15 @@ class TransactionFitter(BaseFitter):
     _columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     _dropout_column: ClassVar[str] = "p"
     _docs: ClassVar[dict[str, str]] = {}
+    #: The native model with covariates (``retentionkit._core.*CovariatesModel``).
+    _covariate_core_class: ClassVar[Any] = None
+    #: How the covariates of the fit become the model's columns (None without
+    #: covariates, or when the coefficients were set through ``params_``).
+    _encoding: Encoding | None = None
+    #: The ``covariate_penalizer`` of the last fit with covariates.
+    covariate_penalizer_: Any = None
+    #: The design of the covariate fit under way (set by ``_native_fit``).
+    _last_design: Any = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -56,6 +84,13 @@ class TransactionFitter(BaseFitter):
         tol: float = 1e-8,
         index: Any | None = None,
         max_iterations: int = 200,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+        shared_covariates: Sequence[str] = (),
+        covariate_penalizer: float | Sequence[float] = 0.0,
+        purchase_covariate_cols: Sequence[str] | None = None,
+        dropout_covariate_cols: Sequence[str] | None = None,
     ) -> TransactionFitter:
         r"""Fit $model by maximising its log-likelihood ($likelihood_ref).
 
@@ -75,7 +110,8 @@ class TransactionFitter(BaseFitter):
         weights : array_like, optional
             Number of customers with each history (default 1 each).
         initial_params : sequence of $n_params floats, optional
-            Starting values ``$param_tuple``.
+            Starting values ``$param_tuple``; with covariates, followed by the
+            coefficients in the order of ``params_``.
         verbose : bool, default False
             Print the optimiser's progress.
         tol : float, default 1e-8
@@ -84,6 +120,7 @@ class TransactionFitter(BaseFitter):
             Index of ``data``; by default the index of the input Series/DataFrame.
         max_iterations : int, default 200
             Iteration limit of the optimiser.$fit_extra
+        $fit_covariates
 
         Returns
         -------
@@ -106,8 +143,247 @@ class TransactionFitter(BaseFitter):
             tol=tol,
             max_iterations=max_iterations,
             verbose=verbose,
+            covariates=self._covariate_request(
+                frequency,
+                purchase_covariates=purchase_covariates,
+                dropout_covariates=dropout_covariates,
+                shared_covariates=shared_covariates,
+                covariate_penalizer=covariate_penalizer,
+                purchase_covariate_cols=purchase_covariate_cols,
+                dropout_covariate_cols=dropout_covariate_cols,
+            ),
         )
         return self
+
+    # -- covariates --------------------------------------------------------------
+
+    def _covariate_request(
+        self,
+        first: Any,
+        *,
+        purchase_covariates: Covariates | None,
+        dropout_covariates: Covariates | None,
+        shared_covariates: Sequence[str],
+        covariate_penalizer: float | Sequence[float],
+        purchase_covariate_cols: Sequence[str] | None,
+        dropout_covariate_cols: Sequence[str] | None,
+    ) -> dict[str, Any] | None:
+        """The covariate keywords of ``fit`` as one request (None without any)."""
+        given = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        cols = {"purchase": purchase_covariate_cols, "dropout": dropout_covariate_cols}
+        for group, names in cols.items():
+            if names is None:
+                continue
+            if given[group] is not None:
+                raise ValueError(
+                    f"pass either {argument(group)} or {group}_covariate_cols, not both"
+                )
+            if not isinstance(first, pd.DataFrame):
+                raise ValueError(
+                    f"{group}_covariate_cols names columns of the DataFrame given to fit; "
+                    f"without one, pass {argument(group)}"
+                )
+            names = [names] if isinstance(names, str) else list(names)
+            missing = [c for c in names if c not in first.columns]
+            if missing:
+                raise ValueError(f"the DataFrame lacks the covariate column(s) {missing}")
+            given[group] = first[names]
+        if all(z is None for z in given.values()):
+            if list(shared_covariates):
+                raise ValueError("shared_covariates needs purchase or dropout covariates")
+            if np.any(np.asarray(covariate_penalizer, dtype=np.float64) != 0):
+                raise ValueError("covariate_penalizer needs purchase or dropout covariates")
+            return None
+        if self._covariate_core_class is None:
+            raise ValueError(f"{type(self).__name__} does not take covariates")
+        if self.penalizer_coef != 0:
+            raise ValueError(
+                "penalizer_coef (lifetimes' penalty on the model's own parameters) is not "
+                "available with covariates; penalise the coefficients with "
+                "covariate_penalizer, or set penalizer_coef=0"
+            )
+        shared = [shared_covariates] if isinstance(shared_covariates, str) else shared_covariates
+        return {"given": given, "shared": list(shared), "penalizer": covariate_penalizer}
+
+    def _native_fit(
+        self,
+        arrays: tuple[FloatArray, ...],
+        weights: Any,
+        index: pd.Index,
+        *,
+        covariates: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> Any:
+        self._last_design = None
+        if covariates is None:
+            return super()._native_fit(arrays, weights, index, **options)
+        cls = self._covariate_core_class
+        design = fit_design(
+            cls.PROCESSES,
+            covariates["given"],
+            covariates["shared"],
+            covariates["penalizer"],
+            index,
+        )
+        reserved = [c for c in design.raw.columns if c in (*self._columns, "weights")]
+        if reserved:
+            raise ValueError(f"a covariate may not be named {reserved[0]!r}: rename it")
+        options["penalizer_coef"] = 1.0 if any(design.penalties) else 0.0
+        model = cls.fit(
+            *arrays,
+            design.matrix,
+            design.columns,
+            design.by_process,
+            design.shared,
+            penalties=design.penalties,
+            weights=weights,
+            **options,
+        )
+        self._last_design = (design, covariates["penalizer"])
+        return model
+
+    def _fit(self, first: Any, rest: tuple[Any, ...], weights: Any, **options: Any) -> None:
+        self._last_design = None
+        super()._fit(first, rest, weights, **options)
+        if self._last_design is None:
+            self._encoding, self.covariate_penalizer_ = None, None
+            return
+        design, penalizer = self._last_design
+        self._last_design = None
+        self._encoding = design.encoding
+        self.covariate_penalizer_ = _plain_penalizer(penalizer)
+        assert self.data is not None
+        self.data = pd.concat([self.data, design.raw.set_axis(self.data.index)], axis=1)
+
+    @property
+    def _param_names(self) -> list[str]:
+        names = getattr(self._model, "param_names", None)
+        return list(self._core_class.PARAM_NAMES) if names is None else list(names)
+
+    def _set_params(self, value: ParamsLike) -> None:
+        cls = self._covariate_core_class
+        current: Any = self._model if has_covariates(self._model) else None
+        by_name = isinstance(value, (pd.Series, dict))
+        named = by_name and any(":" in str(k) for k in value.keys())  # type: ignore[union-attr]
+        if cls is None or (not named and (by_name or current is None)):
+            previous, self._model = self._model, None  # the plain model's names
+            try:
+                _BASE_PARAMS.fset(self, value)  # type: ignore[misc]
+            except BaseException:
+                self._model = previous
+                raise
+            self._encoding = None
+            return
+        if isinstance(value, (pd.Series, dict)):
+            given = {str(k): v for k, v in value.items()}
+        else:
+            flat = np.asarray(value, dtype=np.float64).reshape(-1)
+            names = list(current.param_names)
+            if len(flat) != len(names):
+                raise ValueError(f"params_ needs {len(names)} values, in the order {names}")
+            given = dict(zip(names, flat))
+        values, columns, by_process, shared = params_design(cls, given)
+        self._model = cls.from_params(values, columns, by_process, shared)
+        if self._encoding is not None and set(columns) != {
+            e for c in self._encoding.levels for e in self._encoding.encoded(c)
+        }:
+            self._encoding = None
+
+    params_ = property(_BASE_PARAMS.fget, _set_params, doc=_BASE_PARAMS.__doc__)
+
+    def _native_class_of(self, text: str) -> Any:
+        cls = self._covariate_core_class
+        if cls is not None and json.loads(text).get("model") == cls.MODEL_NAME:
+            return cls
+        return self._core_class
+
+    def _model_json(self) -> str:
+        text = super()._model_json()
+        if not has_covariates(self._model):
+            return text
+        saved = json.loads(text)
+        saved[COVARIATES_ATTR] = {
+            "encoding": None if self._encoding is None else self._encoding.to_json(),
+            "penalizer": self.covariate_penalizer_,
+        }
+        return json.dumps(saved, indent=2)
+
+    def _set_model_json(self, text: str) -> None:
+        super()._set_model_json(text)
+        self._encoding, self.covariate_penalizer_ = None, None
+        if has_covariates(self._model):
+            self.penalizer_coef = 0.0
+            extra = json.loads(text).get(COVARIATES_ATTR) or {}
+            if extra.get("encoding") is not None:
+                self._encoding = Encoding.from_json(extra["encoding"])
+            self.covariate_penalizer_ = extra.get("penalizer")
+
+    def _covariates_of(
+        self,
+        history: tuple[Any, ...],
+        purchase_covariates: Covariates | None,
+        dropout_covariates: Covariates | None,
+    ) -> dict[str, Any]:
+        """The covariates of a prediction: those given, or the fitted data's when
+        neither the histories nor covariates are given."""
+        given = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        omitted = all(v is None for v in (*history, *given.values()))
+        if omitted and self._encoding is not None and self.data is not None:
+            raw = [c for c in self._encoding.levels if c in self.data.columns]
+            return {"fitted": self.data[raw]}
+        return given
+
+    def _predict(
+        self,
+        method: str,
+        /,
+        *,
+        order: tuple[int, ...] | None = None,
+        covariates: dict[str, Any] | None = None,
+        **inputs: Any,
+    ) -> Result:
+        model = self._core()
+        given = {g: z for g, z in (covariates or {}).items() if z is not None}
+        if not has_covariates(model):
+            if given:
+                names = " and ".join(argument(g) for g in given)
+                raise ValueError(
+                    f"this {type(self).__name__} has no covariates (it was fitted, or its "
+                    f"params_ set, without them): do not pass {names}"
+                )
+            return super()._predict(method, order=order, **inputs)
+        if not hasattr(model, method):
+            raise not_supported(method)
+        p = prepare(**inputs)
+        if len(p.shape) > 1:
+            raise ValueError(
+                f"with covariates, the inputs must be one value per customer, got shape {p.shape}"
+            )
+        n = None if p.shape == () else p.shape[0]
+        # Rows of errors in the covariates: the customers' (the covariates' own
+        # when they alone give the customers, or one row is broadcast).
+        first = next(iter(given.values()), None)
+        own = n is None or (n != 1 and all(len(np.asarray(z)) == 1 for z in given.values()))
+        rows_index = getattr(first, "index", None) if own else p.index
+        with name_rows(rows_index):
+            z, index = prediction_matrix(self._encoding, model.columns, given, p.index, n)
+        rows = len(z)
+        if n is None:
+            arrays = tuple(np.full(rows, a[0]) for a in p.arrays)
+        else:
+            arrays = p.arrays
+            if rows != n:
+                z = np.ascontiguousarray(np.repeat(z, n, axis=0))
+        with name_rows(index):
+            values = np.asarray(getattr(model, method)(*arrays, z))
+        if n is None and rows == 1 and index is None:
+            return float(values[0])
+        return values if index is None else pd.Series(values, index=index)
+
+    def _predict_interval(self, method: str, /, **kwargs: Any) -> pd.DataFrame:
+        if has_covariates(self._model):
+            raise not_supported(method)
+        return super()._predict_interval(method, **kwargs)
 
     # -- predictions -------------------------------------------------------------
 
@@ -117,6 +393,9 @@ class TransactionFitter(BaseFitter):
         frequency: ArrayLike | None = None,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> Result:
         r"""Expected number of purchases in the next ``t`` periods, given the history.
 
@@ -133,6 +412,7 @@ class TransactionFitter(BaseFitter):
             Length of the horizon.
         frequency, recency, T : array_like, optional
             Customer histories; all omitted means the fitted data.
+        $predict_covariates
 
         Returns
         -------
@@ -142,6 +422,9 @@ class TransactionFitter(BaseFitter):
         """
         return self._predict(
             "conditional_expected_number_of_purchases_up_to_time",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             t=t,
             **self._history(frequency, recency, T),
         )
@@ -153,6 +436,9 @@ class TransactionFitter(BaseFitter):
         frequency: ArrayLike | None = None,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> Result:
         r"""Probability that a customer with the given history is still active.
 
@@ -167,6 +453,7 @@ class TransactionFitter(BaseFitter):
         ----------
         frequency, recency, T : array_like, optional
             Customer histories; all omitted means the fitted data.
+        $predict_covariates
 
         Returns
         -------
@@ -175,6 +462,9 @@ class TransactionFitter(BaseFitter):
         """
         return self._predict(
             "conditional_probability_alive",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             **self._history(frequency, recency, T),
         )
 
@@ -207,6 +497,8 @@ class TransactionFitter(BaseFitter):
             have more than ten million cells.
         """
         model = self._core()
+        if has_covariates(model):
+            raise not_supported("conditional_probability_alive_matrix")
         if max_frequency is None or max_recency is None:
             if self.data is None:
                 raise ValueError("give max_frequency and max_recency, or fit the model first")
@@ -234,7 +526,13 @@ class TransactionFitter(BaseFitter):
         matrix = np.asarray(alive).reshape(freq.shape)
         return matrix
 
-    def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> Result:
+    def expected_number_of_purchases_up_to_time(
+        self,
+        t: ArrayLike,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+    ) -> Result:
         r"""Expected number of repeat purchases by time ``t`` of a new customer.
 
         Under $model ($expected_ref),
@@ -248,15 +546,25 @@ class TransactionFitter(BaseFitter):
         ----------
         t : array_like
             Time since the first purchase.
+        $new_covariates
 
         Returns
         -------
         float, numpy.ndarray or pandas.Series
-            Shaped like ``t``.
+            Shaped like ``t`` (with covariates: one value per row of covariates
+            when ``t`` is a scalar, indexed like a DataFrame of covariates).
         """
-        return self._predict("expected_number_of_purchases_up_to_time", t=t)
+        given = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._predict("expected_number_of_purchases_up_to_time", covariates=given, t=t)
 
-    def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> Result:
+    def probability_of_n_purchases_up_to_time(
+        self,
+        t: ArrayLike,
+        n: ArrayLike,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+    ) -> Result:
         r"""Probability that a new customer makes exactly ``n`` repeat purchases by ``t``.
 
         Under $model ($pmf_ref),
@@ -272,18 +580,23 @@ class TransactionFitter(BaseFitter):
             Time since the first purchase.
         n : array_like
             Number of repeat purchases (non-negative integers). Broadcast with ``t``.
+        $new_covariates
 
         Returns
         -------
         float, numpy.ndarray or pandas.Series
         """
-        return self._predict("probability_of_n_purchases_up_to_time", t=t, n=n)
+        given = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._predict("probability_of_n_purchases_up_to_time", covariates=given, t=t, n=n)
 
     def individual_log_likelihood(
         self,
         frequency: ArrayLike | None = None,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> Result:
         """Log-likelihood of each customer's history under $model: the log of the
         likelihood in :meth:`fit` ($likelihood_ref), at ``params_`` ($params).
@@ -292,12 +605,19 @@ class TransactionFitter(BaseFitter):
         ----------
         frequency, recency, T : array_like, optional
             Customer histories; all omitted means the fitted data (unweighted).
+        $predict_covariates
 
         Returns
         -------
         float, numpy.ndarray or pandas.Series
         """
-        return self._predict("individual_log_likelihood", **self._history(frequency, recency, T))
+        return self._predict(
+            "individual_log_likelihood",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
+            **self._history(frequency, recency, T),
+        )
 
     def discounted_expected_residual_transactions(
         self,
@@ -498,6 +818,8 @@ class TransactionFitter(BaseFitter):
             (bool) and ``customer_id`` (0..size-1), like ``lifetimes``.
         """
         model = self._core()
+        if has_covariates(model):
+            raise not_supported("generate_new_data")
         if T is None:
             T = 1.0
         ages = _per_customer(T, size, "T")
@@ -551,7 +873,56 @@ _GENERIC_DOCS: dict[str, str] = {
     "distributions and buys as the model says, over ``[0, T]``.",
     "dropout": "p",
     "fit_extra": "",
+    "fit_covariates": """
+purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+    Time-invariant covariates of each customer's purchase and drop-out
+    processes (see :mod:`retentionkit._covariates`): :math:`\\alpha_i = \\alpha
+    e^{-\\gamma^T z_i}` for the purchases, the drop-out parameter(s) scaled by
+    :math:`e^{\\pm\\gamma^T z_i}`. A DataFrame is aligned by label on the index
+    of the histories (``index``, else the frequency Series'; a customer without
+    a row is an error); an array is taken in row order, its columns named
+    ``purchase_0``, ... A categorical column (``category``, ``object``,
+    ``string`` or ``bool``) becomes one dummy ``<column>[<level>]`` per level
+    but the first in sorted order (the reference level, with the base
+    parameters). Coefficients are named $covariate_names. With all
+    coefficients 0 the model is the one without covariates. ``data`` keeps
+    the covariate columns as given, after the histories.
+purchase_covariate_cols, dropout_covariate_cols : list of str, optional
+    The same, as columns of the DataFrame given as ``frequency``.
+shared_covariates : list of str, optional
+    Covariates with one coefficient ``shared:<column>`` in every process (an
+    equality constraint) instead of one per process.
+covariate_penalizer : float or (float, float), default 0.0
+    L2 penalty λ on the coefficients (not on the model's own parameters):
+    the fit minimises :math:`-LL/N + \\sum_k \\lambda_k \\gamma_k^2`
+    (CLVTools' ``reg.lambdas``), with one λ, or (λ_purchase, λ_dropout);
+    shared coefficients take the larger. 0 is the maximum-likelihood fit.
+    Kept as ``covariate_penalizer_``. Covariate fits need ``penalizer_coef = 0``.
+""",
+    "covariate_names": "``purchase:<column>`` and, for the drop-out parameters, "
+    "``<process>:<column>``",
+    "predict_covariates": """
+purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+    Required by a model fitted with covariates (refused by one without): the
+    customers' covariates, as given to :meth:`fit` (one DataFrame holding
+    every covariate column may be passed as either); a DataFrame is aligned
+    by label on the index of the histories, a single row applies to every
+    customer. Omitted with the histories, the fitted data's covariates are used.
+""",
+    "new_covariates": """
+purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+    Required by a model fitted with covariates (refused by one without): the
+    traits of the new customers, one row each, as given to :meth:`fit` (one
+    DataFrame holding every covariate column may be passed as either);
+    broadcast with the other inputs.
+""",
 }
+
+
+def _plain_penalizer(penalizer: Any) -> Any:
+    """A penalizer as JSON-friendly floats."""
+    values = np.asarray(penalizer, dtype=np.float64)
+    return float(values) if values.ndim == 0 else [float(v) for v in values.reshape(-1)]
 
 
 def _fill_docstrings(cls: type, docs: dict[str, str]) -> None:
@@ -559,6 +930,7 @@ def _fill_docstrings(cls: type, docs: dict[str, str]) -> None:
     filled from ``docs``: math blocks indented under ``.. math::``, prose under
     the docstring's margin. The copy shares the code, defaults and annotations
     of the original; only the docstring differs."""
+    docs = {**docs, "fit_covariates": string.Template(docs["fit_covariates"]).substitute(docs)}
     values = {key: _indent(text, 12 if key in _MATH_KEYS else 8) for key, text in docs.items()}
     if values["fit_extra"]:  # further parameters of fit, after max_iterations
         values["fit_extra"] = "\n" + " " * 8 + values["fit_extra"]
