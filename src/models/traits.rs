@@ -26,7 +26,7 @@ pub enum Derivatives {
 
 /// The weighted log-likelihood at one parameter point, with derivatives with
 /// respect to the natural (untransformed) parameters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Evaluation {
     /// Σ wᵢ ln Lᵢ.
     pub value: f64,
@@ -34,6 +34,25 @@ pub struct Evaluation {
     pub gradient: Vec<f64>,
     /// ∂²/∂θ∂θᵀ, row-major p × p (empty when not requested).
     pub hessian: Vec<f64>,
+}
+
+impl Evaluation {
+    /// The sum of two evaluations of one model on disjoint customers (the
+    /// evaluation of their union); an empty gradient or Hessian counts as
+    /// zeros, so a part without customers may return [`Evaluation::default`].
+    pub fn add(mut self, other: &Evaluation) -> Evaluation {
+        fn sum_into(into: &mut Vec<f64>, from: &[f64]) {
+            if into.is_empty() {
+                into.extend_from_slice(from);
+            } else {
+                into.iter_mut().zip(from).for_each(|(a, b)| *a += b);
+            }
+        }
+        self.value += other.value;
+        sum_into(&mut self.gradient, &other.gradient);
+        sum_into(&mut self.hessian, &other.hessian);
+        self
+    }
 }
 
 /// Data a model can be fitted on.

@@ -33,6 +33,8 @@
 //! `penalizer_coef = 1` minimises −LL/N + Σₖ λₖ γₖ²; λ = 0 is the plain
 //! maximum-likelihood fit.
 
+pub mod partitioned;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -669,6 +671,14 @@ impl<M: CovariateModel> WithCovariates<M> {
     fn p_base(&self) -> usize {
         self.base_values.len()
     }
+
+    /// The penalty scale of each parameter: 0 for the base parameters, √λₖ
+    /// for coefficient k (see the module documentation).
+    pub(crate) fn penalty_scales(&self) -> Vec<f64> {
+        let mut scale = vec![0.0; self.p_base()];
+        scale.extend(self.design.penalties.iter().map(|l| l.sqrt()));
+        scale
+    }
 }
 
 /// The predictions of the transaction models that take more than one
@@ -1008,9 +1018,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
 
     /// 0 for the base parameters, √λₖ for coefficient k.
     fn penalty_scale(&self, _data: &Self::Data) -> Vec<f64> {
-        let mut scale = vec![0.0; self.p_base()];
-        scale.extend(self.design.penalties.iter().map(|l| l.sqrt()));
-        scale
+        self.penalty_scales()
     }
 }
 
