@@ -45,7 +45,7 @@ fn partial_sums_fit_equals_the_fit_on_all_rows() {
             .iter()
             .map(|p| model.evaluate(p, d))
             .fold(Default::default(), |a: retentionkit::Evaluation, b| {
-                a.add(&b)
+                a.plus(&b)
             }))
     });
     let template = WithCovariates::<BetaGeo>::template(&whole);

@@ -40,7 +40,7 @@ impl Evaluation {
     /// The sum of two evaluations of one model on disjoint customers (the
     /// evaluation of their union); an empty gradient or Hessian counts as
     /// zeros, so a part without customers may return [`Evaluation::default`].
-    pub fn add(mut self, other: &Evaluation) -> Evaluation {
+    pub fn plus(mut self, other: &Evaluation) -> Evaluation {
         fn sum_into(into: &mut Vec<f64>, from: &[f64]) {
             if into.is_empty() {
                 into.extend_from_slice(from);

@@ -26,7 +26,7 @@
 //!     })
 //!     .collect::<Result<_, _>>()?;
 //! let sums: Arc<PartialSums<ParetoNBD>> = Arc::new(move |model: &WithCovariates<ParetoNBD>, d| {
-//!     Ok(parts.iter().map(|p| model.evaluate(p, d)).reduce(|a, b| a.add(&b)).unwrap())
+//!     Ok(parts.iter().map(|p| model.evaluate(p, d)).reduce(|a, b| a.plus(&b)).unwrap())
 //! });
 //! // Start where a fit on all rows starts (the plain model's estimates).
 //! let whole = CovariateData::new(&x, &tx, &t, None, &z, design())?;
