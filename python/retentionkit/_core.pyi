@@ -7,7 +7,7 @@ naming the rule and the first offending row (also as attributes); a fit that doe
 not converge raises ``ConvergenceError``; both are ``ValueError`` subclasses.
 """
 
-from typing import Any, Optional, Sequence, final
+from typing import Any, Callable, Optional, Sequence, final
 
 import numpy as np
 import numpy.typing as npt
@@ -514,6 +514,20 @@ class _CovariateModelBase:
 class _CovariateModel(_CovariateModelBase):
     """A transaction model with time-invariant covariates (retentionkit.models.covariates)."""
 
+    @staticmethod
+    def partial_sums(
+        params: Sequence[float],
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        weights: Optional[_FloatArray] = None,
+        order: int = 2,
+    ) -> tuple[float, _FloatArray, _FloatArray]: ...
+
     def conditional_probability_alive(
         self,
         frequency: _FloatArray,
@@ -604,6 +618,20 @@ class ParetoNBDCovariatesModel(_CovariateModel):
     ) -> "ParetoNBDCovariatesModel": ...
     @staticmethod
     def from_json(text: str) -> "ParetoNBDCovariatesModel": ...
+    @staticmethod
+    def fit_partitioned(
+        sums: Callable[[_FloatArray, int], tuple[float, _FloatArray, _FloatArray]],
+        start: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        n_customers: float,
+        n_rows: int,
+        penalties: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ParetoNBDCovariatesModel": ...
 
 @final
 class BetaGeoCovariatesModel(_CovariateModel):
@@ -635,6 +663,20 @@ class BetaGeoCovariatesModel(_CovariateModel):
     ) -> "BetaGeoCovariatesModel": ...
     @staticmethod
     def from_json(text: str) -> "BetaGeoCovariatesModel": ...
+    @staticmethod
+    def fit_partitioned(
+        sums: Callable[[_FloatArray, int], tuple[float, _FloatArray, _FloatArray]],
+        start: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        n_customers: float,
+        n_rows: int,
+        penalties: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "BetaGeoCovariatesModel": ...
 
 @final
 class ModifiedBetaGeoCovariatesModel(_CovariateModel):
@@ -666,6 +708,20 @@ class ModifiedBetaGeoCovariatesModel(_CovariateModel):
     ) -> "ModifiedBetaGeoCovariatesModel": ...
     @staticmethod
     def from_json(text: str) -> "ModifiedBetaGeoCovariatesModel": ...
+    @staticmethod
+    def fit_partitioned(
+        sums: Callable[[_FloatArray, int], tuple[float, _FloatArray, _FloatArray]],
+        start: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        n_customers: float,
+        n_rows: int,
+        penalties: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ModifiedBetaGeoCovariatesModel": ...
 
 @final
 class GammaGammaCovariatesModel(_CovariateModelBase):

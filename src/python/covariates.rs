@@ -16,8 +16,11 @@ use super::{detach, detach_array, fit_options, optional_slice, vec_to_py, PyErrW
 use crate::data::validate_prediction_inputs;
 use crate::fit::{fit, Fitted};
 use crate::gamma_gamma::{SpendData, ZeroFrequency};
+use std::sync::{Arc, Mutex};
+
+use crate::models::covariates::partitioned::{self, PartialSums};
 use crate::models::covariates::{CovariateData, CovariateDesign, CovariateModel, WithCovariates};
-use crate::models::{Model, TransactionModel};
+use crate::models::{Derivatives, Evaluation, Model, TransactionModel};
 use crate::{BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD};
 
 /// A C-contiguous 2-d float64 array as a row-major slice, checking that it has
@@ -44,6 +47,25 @@ macro_rules! covariate_class {
         }
 
         impl $class {
+            /// The model with `params` (base parameters, then coefficients)
+            /// and this design.
+            fn model_of(
+                params: &[f64],
+                design: CovariateDesign,
+            ) -> crate::error::Result<WithCovariates<$base>> {
+                let p = <$base>::PARAM_NAMES.len();
+                let k = design.coefficient_names().len();
+                if params.len() != p + k {
+                    return Err(crate::Error::ParameterCount {
+                        expected: p + k,
+                        found: params.len(),
+                        names: <$base>::PARAM_NAMES.join(", "),
+                    });
+                }
+                let base = <$base>::from_slice(&params[..p])?;
+                WithCovariates::new(base, design, params[p..].to_vec())
+            }
+
             fn design_of(
                 columns: Vec<String>,
                 by_process: Vec<Vec<usize>>,
@@ -94,18 +116,7 @@ macro_rules! covariate_class {
             ) -> PyResult<Self> {
                 let design =
                     Self::design_of(columns, by_process, shared, None).map_err(PyErrWrap)?;
-                let p = <$base>::PARAM_NAMES.len();
-                if params.len() < p {
-                    return Err(PyErrWrap(crate::Error::ParameterCount {
-                        expected: p + design.coefficient_names().len(),
-                        found: params.len(),
-                        names: <$base>::PARAM_NAMES.join(", "),
-                    })
-                    .into());
-                }
-                let base = <$base>::from_slice(&params[..p]).map_err(PyErrWrap)?;
-                let model =
-                    WithCovariates::new(base, design, params[p..].to_vec()).map_err(PyErrWrap)?;
+                let model = Self::model_of(&params, design).map_err(PyErrWrap)?;
                 Ok(Self {
                     inner: Fitted::from_model(model),
                 })
@@ -319,6 +330,135 @@ macro_rules! transaction_covariate_methods {
                     crate::predict::probability_of_purchases(model.base(), h, k)?;
                     model.per_customer(k.len(), z, |m, i| m.probability_of_purchases(h[i], k[i]))
                 })
+            }
+
+            /// Σ wᵢ ln Lᵢ with its gradient (`order` ≥ 1) and Hessian
+            /// (`order` 2, row-major) over one partition of the customers, at
+            /// `params` (base parameters, then coefficients): what
+            /// `fit_partitioned` sums over partitions. Zeros for a partition
+            /// without a customer with T > 0.
+            #[staticmethod]
+            #[pyo3(signature = (
+                params, frequency, recency, T, covariates, columns, by_process, shared,
+                weights=None, order=2
+            ))]
+            #[allow(non_snake_case, clippy::too_many_arguments, clippy::type_complexity)]
+            fn partial_sums<'py>(
+                py: Python<'py>,
+                params: Vec<f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+                columns: Vec<String>,
+                by_process: Vec<Vec<usize>>,
+                shared: Vec<usize>,
+                weights: Option<PyReadonlyArray1<'py, f64>>,
+                order: u8,
+            ) -> PyResult<(f64, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+                let [x, tx, t] = slices!(frequency, recency, T)?;
+                let w = optional_slice("weights", &weights)?;
+                let z = matrix(&covariates, columns.len())?;
+                let design =
+                    Self::design_of(columns, by_process, shared, None).map_err(PyErrWrap)?;
+                let model = Self::model_of(&params, design.clone()).map_err(PyErrWrap)?;
+                let derivatives = match order {
+                    0 => Derivatives::None,
+                    1 => Derivatives::Gradient,
+                    _ => Derivatives::Hessian,
+                };
+                let k = params.len();
+                let ev = detach(py, || {
+                    let informative =
+                        (0..t.len()).any(|i| t[i] > 0.0 && w.is_none_or(|w| w[i] > 0.0));
+                    if !informative {
+                        return Ok(Evaluation {
+                            value: 0.0,
+                            gradient: vec![0.0; if order >= 1 { k } else { 0 }],
+                            hessian: vec![0.0; if order >= 2 { k * k } else { 0 }],
+                        });
+                    }
+                    let data = CovariateData::new(x, tx, t, w, z, design)?;
+                    Ok(model.evaluate(&data, derivatives))
+                })?;
+                Ok((ev.value, vec_to_py(py, ev.gradient), vec_to_py(py, ev.hessian)))
+            }
+
+            /// Fits the model to customers held elsewhere (Dask or Spark
+            /// partitions): `sums(params, order)` returns `partial_sums`
+            /// added over every partition; `start` is the starting point
+            /// (e.g. the plain model's estimates and coefficients 0),
+            /// `n_customers` the number of customers with T > 0 (summed
+            /// weights) and `n_rows` the number of rows. An exception raised
+            /// by `sums` stops the fit and is raised again here.
+            #[staticmethod]
+            #[pyo3(signature = (
+                sums, start, columns, by_process, shared, n_customers, n_rows,
+                penalties=None, tol=1e-8, max_iterations=200, verbose=false
+            ))]
+            #[allow(clippy::too_many_arguments)]
+            fn fit_partitioned(
+                py: Python<'_>,
+                sums: Py<PyAny>,
+                start: Vec<f64>,
+                columns: Vec<String>,
+                by_process: Vec<Vec<usize>>,
+                shared: Vec<usize>,
+                n_customers: f64,
+                n_rows: usize,
+                penalties: Option<Vec<f64>>,
+                tol: f64,
+                max_iterations: usize,
+                verbose: bool,
+            ) -> PyResult<Self> {
+                let design = Self::design_of(columns, by_process, shared, penalties)
+                    .map_err(PyErrWrap)?;
+                let penalised = design.penalties().iter().any(|&l| l > 0.0);
+                let model = Self::model_of(&start, design).map_err(PyErrWrap)?;
+                let options = fit_options(
+                    if penalised { 1.0 } else { 0.0 },
+                    None,
+                    tol,
+                    max_iterations,
+                    verbose,
+                );
+                let raised: Arc<Mutex<Option<PyErr>>> = Arc::new(Mutex::new(None));
+                let slot = Arc::clone(&raised);
+                let callback: Arc<PartialSums<$base>> = Arc::new(move |m, d| {
+                    let order: u8 = match d {
+                        Derivatives::None => 0,
+                        Derivatives::Gradient => 1,
+                        Derivatives::Hessian => 2,
+                    };
+                    Python::attach(|py| {
+                        let out = sums
+                            .call1(py, (vec_to_py(py, m.to_vec()), order))
+                            .and_then(|o| o.extract::<(f64, Vec<f64>, Vec<f64>)>(py));
+                        match out {
+                            Ok((value, gradient, hessian)) => Ok(Evaluation {
+                                value,
+                                gradient,
+                                hessian,
+                            }),
+                            Err(e) => {
+                                let message = e.to_string();
+                                if let Ok(mut s) = slot.lock() {
+                                    *s = Some(e);
+                                }
+                                Err(crate::Error::InvalidCovariates(format!(
+                                    "a partition's sums failed: {message}"
+                                )))
+                            }
+                        }
+                    })
+                });
+                let result = detach(py, || {
+                    partitioned::fit_partitioned(model, callback, n_customers, n_rows, &options)
+                });
+                if let Some(e) = raised.lock().ok().and_then(|mut s| s.take()) {
+                    return Err(e);
+                }
+                Ok(Self { inner: result? })
             }
 
             /// DERT(δ | x, t_x, T) of each customer with their covariate row
