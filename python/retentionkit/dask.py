@@ -203,6 +203,11 @@ def fit(
     fitter: Any,
     summary_ddf: dd.DataFrame,
     columns: Sequence[str] = HISTORY,
+    *,
+    purchase_covariate_cols: Sequence[str] = (),
+    dropout_covariate_cols: Sequence[str] = (),
+    shared_covariates: Sequence[str] = (),
+    covariate_penalizer: float | Sequence[float] = 0.0,
     **fit_kwargs: Any,
 ) -> Any:
     """Fit ``fitter`` to a Dask customer summary through its table of unique rows.
@@ -225,15 +230,39 @@ def fit(
         A ``weights`` column, if present, is summed instead of counting rows.
     columns : sequence of str, default ("frequency", "recency", "T")
         The columns the fitter's ``fit`` takes, in its order.
+    purchase_covariate_cols, dropout_covariate_cols : sequence of str, optional
+        Numeric columns of ``summary_ddf`` with each customer's traits, as in
+        the fitters' ``fit``; a categorical trait must be given as dummy
+        columns (``dd.get_dummies``). With covariates the rows are not
+        collected: each Newton step sends the parameters to the partitions and
+        sums their log-likelihood, gradient and Hessian (a handful of passes;
+        persist ``summary_ddf`` first so they do not recompute it). The fit
+        equals the single-machine fit; the starting point is the plain model,
+        fitted first through the table of unique rows.
+    shared_covariates, covariate_penalizer
+        As in the fitters' ``fit``.
     **fit_kwargs
-        Passed to ``fitter.fit`` (``initial_params``, ``tol``, ...).
+        Passed to ``fitter.fit`` (``initial_params``, ``tol``, ...); with
+        covariates only ``tol``, ``max_iterations`` and ``verbose``.
 
     Returns
     -------
     fitter
-        ``fitter``, fitted; its ``data`` is the weighted table of unique rows.
+        ``fitter``, fitted; its ``data`` is the weighted table of unique rows
+        (None with covariates, whose rows stay on the cluster: pass the
+        covariates to predictions, or score with :func:`predict`).
     """
     _dask_dataframe()
+    if purchase_covariate_cols or dropout_covariate_cols:
+        return _fit_with_covariates(
+            fitter,
+            summary_ddf,
+            list(columns),
+            {"purchase": list(purchase_covariate_cols), "dropout": list(dropout_covariate_cols)},
+            [str(c) for c in shared_covariates],
+            covariate_penalizer,
+            fit_kwargs,
+        )
     keys = list(columns)
     grouped = summary_ddf.groupby(keys, sort=False)
     if "weights" in summary_ddf.columns:
@@ -246,6 +275,123 @@ def fit(
     table = table.sort_values(keys, ignore_index=True)
     args = [table[c] for c in keys]
     return fitter.fit(*args, weights=table["weights"].astype(np.float64), **fit_kwargs)
+
+
+def _fit_with_covariates(
+    fitter: Any,
+    summary_ddf: dd.DataFrame,
+    history: list[str],
+    given: dict[str, list[str]],
+    shared: list[str],
+    penalizer: float | Sequence[float],
+    options: dict[str, Any],
+) -> Any:
+    """:func:`fit` with covariates, through the partitions' partial sums."""
+    import dask
+
+    cls = getattr(fitter, "_covariate_core_class", None)
+    if cls is None or history != list(HISTORY):
+        raise ValueError(f"{type(fitter).__name__} takes no covariates")
+    unknown = sorted(set(options) - {"tol", "max_iterations", "verbose"})
+    if unknown:
+        raise ValueError(f"a covariate fit on Dask takes no {', '.join(unknown)}")
+    design = _covariate_design(cls.PROCESSES, given, shared, penalizer)
+    missing = [c for c in design["columns"] if c not in summary_ddf.columns]
+    if missing:
+        raise ValueError(f"the summary has no covariate column {missing[0]!r}")
+    for column in design["columns"]:
+        if not pd.api.types.is_numeric_dtype(summary_ddf[column].dtype) or (
+            pd.api.types.is_bool_dtype(summary_ddf[column].dtype)
+        ):
+            raise ValueError(
+                f"the covariate {column!r} is not numeric ({summary_ddf[column].dtype}): on "
+                "Dask, give a categorical trait as dummy columns (dask.dataframe.get_dummies)"
+            )
+    weighted = "weights" in summary_ddf.columns
+    needed = [*HISTORY, *design["columns"], *(["weights"] if weighted else [])]
+    table = summary_ddf[needed]
+    informative = table["T"] > 0
+    n_customers, n_rows = dask.compute(
+        (table["weights"] if weighted else informative.astype("float64"))[informative].sum(),
+        table.shape[0],
+    )
+    plain = fit(copy.deepcopy(fitter), table, **options)
+    start = [*np.asarray(plain.params_, dtype=np.float64), *([0.0] * design["n_coefficients"])]
+    parts = table.to_delayed()
+    arguments = (design["columns"], design["by_process"], design["shared"], weighted)
+
+    def sums(params: np.ndarray, order: int) -> tuple[float, np.ndarray, np.ndarray]:
+        tasks = [
+            dask.delayed(_partial_sums)(part, cls, list(params), order, *arguments)
+            for part in parts
+        ]
+        results = dask.compute(*tasks)
+        value = float(sum(r[0] for r in results))
+        gradient = np.sum([r[1] for r in results], axis=0)
+        hessian = np.sum([r[2] for r in results], axis=0)
+        return value, gradient, hessian
+
+    model = cls.fit_partitioned(
+        sums,
+        start,
+        design["columns"],
+        design["by_process"],
+        design["shared"],
+        float(n_customers),
+        int(n_rows),
+        penalties=design["penalties"],
+        **options,
+    )
+    fitter._adopt_covariate_model(model, design["encoding"], penalizer)
+    return fitter
+
+
+def _covariate_design(
+    processes: Sequence[str],
+    given: dict[str, list[str]],
+    shared: list[str],
+    penalizer: float | Sequence[float],
+) -> dict[str, Any]:
+    """The core's design for numeric covariate columns named in ``given``
+    (group -> columns) and ``shared``, as the fitters build it."""
+    from ._covariates import Encoding, _penalties, group_of, groups_of
+
+    groups = groups_of(processes)
+    by_group = {g: [c for c in given.get(g, []) if c not in shared] for g in groups}
+    columns = list(dict.fromkeys([c for g in groups for c in by_group[g]] + shared))
+    position = {c: i for i, c in enumerate(columns)}
+    by_process = [[position[c] for c in by_group[group_of(p)]] for p in processes]
+    lambdas = _penalties(penalizer, groups)
+    penalties = [lambdas[group_of(p)] for p, cols in zip(processes, by_process) for _ in cols]
+    penalties += [max(lambdas.values())] * len(shared)
+    return {
+        "columns": columns,
+        "by_process": by_process,
+        "shared": [position[c] for c in shared],
+        "penalties": penalties,
+        "n_coefficients": len(penalties),
+        "encoding": Encoding({c: None for c in columns}, {**by_group, "shared": shared}),
+    }
+
+
+def _partial_sums(
+    part: pd.DataFrame,
+    cls: Any,
+    params: list[float],
+    order: int,
+    columns: list[str],
+    by_process: list[list[int]],
+    shared: list[int],
+    weighted: bool,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """One partition's log-likelihood, gradient and Hessian (see ``partial_sums``)."""
+    arrays = [part[c].to_numpy(dtype=np.float64) for c in HISTORY]
+    z = np.ascontiguousarray(part[columns].to_numpy(dtype=np.float64))
+    weights = part["weights"].to_numpy(dtype=np.float64) if weighted else None
+    result: tuple[float, np.ndarray, np.ndarray] = cls.partial_sums(
+        params, *arrays, z, columns, by_process, shared, weights=weights, order=order
+    )
+    return result
 
 
 def predict(
@@ -303,5 +449,14 @@ def _score_partition(
     part: pd.DataFrame, fitter: Any, method: str, columns: list[str], kwargs: dict[str, Any]
 ) -> pd.Series:
     history = {c: part[c] for c in columns}
+    encoding = getattr(fitter, "_encoding", None)
+    if encoding is not None:
+        # A covariate model: each group's traits from the partition's columns
+        # (the shared ones with the purchase traits).
+        shared = encoding.groups.get("shared", [])
+        for group, raw in encoding.groups.items():
+            if group != "shared" and (raw or (group == "purchase" and shared)):
+                table = part[list(dict.fromkeys([*raw, *(shared if group == "purchase" else [])]))]
+                kwargs = {**kwargs, f"{group}_covariates": table}
     values = getattr(fitter, method)(**kwargs, **history)
     return pd.Series(np.asarray(values, dtype=np.float64), index=part.index, name=method)

@@ -266,3 +266,42 @@ def test_missing_dask_is_a_clear_import_error(monkeypatch, log_ddf) -> None:
     monkeypatch.setitem(sys.modules, "dask.dataframe", None)
     with pytest.raises(ImportError, match=r"retentionkit\[dask\]"):
         rkdask.summary_data_from_transaction_data(log_ddf, "customer", "when")
+
+
+@pytest.fixture(scope="module")
+def summary_with_traits() -> pd.DataFrame:
+    from retentionkit.datasets import load_cdnow_summary
+
+    df = load_cdnow_summary().copy()
+    rng = np.random.default_rng(3)
+    df["early"] = (df["T"] > df["T"].median()).astype(float)
+    df["noise"] = rng.normal(size=len(df))
+    return df
+
+
+@pytest.mark.parametrize("fitter_class", [BetaGeoFitter, ParetoNBDFitter])
+def test_covariate_fit_through_partial_sums_equals_the_single_machine_fit(
+    fitter_class, summary_with_traits: pd.DataFrame
+) -> None:
+    cols = {"purchase_covariate_cols": ["early", "noise"], "dropout_covariate_cols": ["early"]}
+    single = fitter_class().fit(summary_with_traits, **cols)
+    ddf = dd.from_pandas(summary_with_traits, npartitions=5)
+    fitted = rkdask.fit(fitter_class(), ddf, **cols)
+    assert fitted.data is None
+    assert list(fitted.params_.index) == list(single.params_.index)
+    np.testing.assert_allclose(fitted.params_, single.params_, rtol=1e-6, atol=1e-9)
+    assert fitted.log_likelihood_ == pytest.approx(single.log_likelihood_, abs=1e-6)
+    np.testing.assert_allclose(fitted.summary["se(coef)"], single.summary["se(coef)"], rtol=1e-5)
+    # Scores on the partitions take each customer's traits from their columns.
+    scored = rkdask.predict(fitted, ddf, "conditional_probability_alive").compute()
+    expected = single.conditional_probability_alive()
+    np.testing.assert_allclose(scored.sort_index(), np.asarray(expected), rtol=1e-9)
+
+
+def test_covariate_fit_on_dask_refuses_a_categorical_trait(
+    summary_with_traits: pd.DataFrame,
+) -> None:
+    df = summary_with_traits.assign(channel=np.where(summary_with_traits["early"] > 0, "a", "b"))
+    ddf = dd.from_pandas(df, npartitions=3)
+    with pytest.raises(ValueError, match=r"channel.*not numeric.*get_dummies"):
+        rkdask.fit(BetaGeoFitter(), ddf, purchase_covariate_cols=["channel"])

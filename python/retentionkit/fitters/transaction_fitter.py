@@ -255,6 +255,13 @@ class TransactionFitter(BaseFitter):
         assert self.data is not None
         self.data = pd.concat([self.data, design.raw.set_axis(self.data.index)], axis=1)
 
+    def _adopt_covariate_model(self, model: Any, encoding: Encoding, penalizer: Any) -> None:
+        """Keep a covariate model fitted elsewhere (``retentionkit.dask``): its
+        rows are not here, so ``data`` is None."""
+        self._model, self._encoding, self.data = model, encoding, None
+        self.covariate_penalizer_ = _plain_penalizer(penalizer)
+        self.penalizer_coef = 0.0
+
     @property
     def _param_names(self) -> list[str]:
         names = getattr(self._model, "param_names", None)
