@@ -613,3 +613,70 @@ def params_design(
     names = cls.coefficient_names_of(columns, by_process, shared)
     values = [float(given[n]) for n in (*base, *names)]
     return values, columns, by_process, shared
+
+
+# -- covariate fits on Dask and Spark ---------------------------------------------------
+
+
+def named_design(
+    processes: Sequence[str],
+    given: Mapping[str, Sequence[str]],
+    shared: Sequence[str],
+    penalizer: float | Sequence[float],
+) -> dict[str, Any]:
+    """The core's design for numeric covariate columns named in ``given``
+    (group -> columns) and ``shared``, as :func:`fit_design` builds it from
+    data (for tables that stay on a cluster: no encoding, no data checks)."""
+    groups = groups_of(processes)
+    shared = list(shared)
+    by_group = {g: [c for c in given.get(g, []) if c not in shared] for g in groups}
+    columns = list(dict.fromkeys([c for g in groups for c in by_group[g]] + shared))
+    position = {c: i for i, c in enumerate(columns)}
+    by_process = [[position[c] for c in by_group[group_of(p)]] for p in processes]
+    lambdas = _penalties(penalizer, groups)
+    penalties = [lambdas[group_of(p)] for p, cols in zip(processes, by_process) for _ in cols]
+    penalties += [max(lambdas.values())] * len(shared)
+    return {
+        "columns": columns,
+        "by_process": by_process,
+        "shared": [position[c] for c in shared],
+        "penalties": penalties,
+        "n_coefficients": len(penalties),
+        "encoding": Encoding({c: None for c in columns}, {**by_group, "shared": shared}),
+    }
+
+
+def partial_sums(
+    part: pd.DataFrame,
+    cls: Any,
+    params: list[float],
+    order: int,
+    columns: list[str],
+    by_process: list[list[int]],
+    shared: list[int],
+    weighted: bool,
+) -> tuple[float, FloatArray, FloatArray]:
+    """One partition's log-likelihood, gradient and Hessian (the native
+    ``partial_sums``) from a pandas frame with the history and trait columns."""
+    arrays = [part[c].to_numpy(dtype=np.float64) for c in ("frequency", "recency", "T")]
+    z = np.ascontiguousarray(part[columns].to_numpy(dtype=np.float64))
+    weights = part["weights"].to_numpy(dtype=np.float64) if weighted else None
+    result: tuple[float, FloatArray, FloatArray] = cls.partial_sums(
+        params, *arrays, z, columns, by_process, shared, weights=weights, order=order
+    )
+    return result
+
+
+def traits_of(encoding: Encoding | None, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The covariate keywords of a prediction on ``frame``'s customers, each
+    group's traits from the frame's columns (the shared ones with the purchase
+    traits); none for a model without covariates."""
+    if encoding is None:
+        return {}
+    shared = encoding.groups.get("shared", [])
+    out = {}
+    for group, raw in encoding.groups.items():
+        extra = shared if group == "purchase" else []
+        if group != "shared" and (raw or extra):
+            out[argument(group)] = frame[list(dict.fromkeys([*raw, *extra]))]
+    return out

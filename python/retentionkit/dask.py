@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import utils
+from ._covariates import named_design, partial_sums, traits_of
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -295,7 +296,7 @@ def _fit_with_covariates(
     unknown = sorted(set(options) - {"tol", "max_iterations", "verbose"})
     if unknown:
         raise ValueError(f"a covariate fit on Dask takes no {', '.join(unknown)}")
-    design = _covariate_design(cls.PROCESSES, given, shared, penalizer)
+    design = named_design(cls.PROCESSES, given, shared, penalizer)
     missing = [c for c in design["columns"] if c not in summary_ddf.columns]
     if missing:
         raise ValueError(f"the summary has no covariate column {missing[0]!r}")
@@ -322,8 +323,7 @@ def _fit_with_covariates(
 
     def sums(params: np.ndarray, order: int) -> tuple[float, np.ndarray, np.ndarray]:
         tasks = [
-            dask.delayed(_partial_sums)(part, cls, list(params), order, *arguments)
-            for part in parts
+            dask.delayed(partial_sums)(part, cls, list(params), order, *arguments) for part in parts
         ]
         results = dask.compute(*tasks)
         value = float(sum(r[0] for r in results))
@@ -344,54 +344,6 @@ def _fit_with_covariates(
     )
     fitter._adopt_covariate_model(model, design["encoding"], penalizer)
     return fitter
-
-
-def _covariate_design(
-    processes: Sequence[str],
-    given: dict[str, list[str]],
-    shared: list[str],
-    penalizer: float | Sequence[float],
-) -> dict[str, Any]:
-    """The core's design for numeric covariate columns named in ``given``
-    (group -> columns) and ``shared``, as the fitters build it."""
-    from ._covariates import Encoding, _penalties, group_of, groups_of
-
-    groups = groups_of(processes)
-    by_group = {g: [c for c in given.get(g, []) if c not in shared] for g in groups}
-    columns = list(dict.fromkeys([c for g in groups for c in by_group[g]] + shared))
-    position = {c: i for i, c in enumerate(columns)}
-    by_process = [[position[c] for c in by_group[group_of(p)]] for p in processes]
-    lambdas = _penalties(penalizer, groups)
-    penalties = [lambdas[group_of(p)] for p, cols in zip(processes, by_process) for _ in cols]
-    penalties += [max(lambdas.values())] * len(shared)
-    return {
-        "columns": columns,
-        "by_process": by_process,
-        "shared": [position[c] for c in shared],
-        "penalties": penalties,
-        "n_coefficients": len(penalties),
-        "encoding": Encoding({c: None for c in columns}, {**by_group, "shared": shared}),
-    }
-
-
-def _partial_sums(
-    part: pd.DataFrame,
-    cls: Any,
-    params: list[float],
-    order: int,
-    columns: list[str],
-    by_process: list[list[int]],
-    shared: list[int],
-    weighted: bool,
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """One partition's log-likelihood, gradient and Hessian (see ``partial_sums``)."""
-    arrays = [part[c].to_numpy(dtype=np.float64) for c in HISTORY]
-    z = np.ascontiguousarray(part[columns].to_numpy(dtype=np.float64))
-    weights = part["weights"].to_numpy(dtype=np.float64) if weighted else None
-    result: tuple[float, np.ndarray, np.ndarray] = cls.partial_sums(
-        params, *arrays, z, columns, by_process, shared, weights=weights, order=order
-    )
-    return result
 
 
 def predict(
@@ -449,14 +401,6 @@ def _score_partition(
     part: pd.DataFrame, fitter: Any, method: str, columns: list[str], kwargs: dict[str, Any]
 ) -> pd.Series:
     history = {c: part[c] for c in columns}
-    encoding = getattr(fitter, "_encoding", None)
-    if encoding is not None:
-        # A covariate model: each group's traits from the partition's columns
-        # (the shared ones with the purchase traits).
-        shared = encoding.groups.get("shared", [])
-        for group, raw in encoding.groups.items():
-            if group != "shared" and (raw or (group == "purchase" and shared)):
-                table = part[list(dict.fromkeys([*raw, *(shared if group == "purchase" else [])]))]
-                kwargs = {**kwargs, f"{group}_covariates": table}
-    values = getattr(fitter, method)(**kwargs, **history)
+    traits = traits_of(getattr(fitter, "_encoding", None), part)
+    values = getattr(fitter, method)(**kwargs, **traits, **history)
     return pd.Series(np.asarray(values, dtype=np.float64), index=part.index, name=method)
