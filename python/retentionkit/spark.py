@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import utils
+from ._covariates import named_design, partial_sums, traits_of
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -233,6 +234,11 @@ def fit(
     fitter: Any,
     summary_sdf: DataFrame,
     columns: Sequence[str] = HISTORY,
+    *,
+    purchase_covariate_cols: Sequence[str] = (),
+    dropout_covariate_cols: Sequence[str] = (),
+    shared_covariates: Sequence[str] = (),
+    covariate_penalizer: float | Sequence[float] = 0.0,
     **fit_kwargs: Any,
 ) -> Any:
     """Fit ``fitter`` to a Spark customer summary through its table of unique rows.
@@ -251,15 +257,38 @@ def fit(
         Customer summary, e.g. from :func:`summary_data_from_transaction_data`.
     columns : sequence of str, default ("frequency", "recency", "T")
         The columns the fitter's ``fit`` takes, in its order.
+    purchase_covariate_cols, dropout_covariate_cols : sequence of str, optional
+        Numeric columns of ``summary_sdf`` with each customer's traits, as in
+        the fitters' ``fit`` (a categorical trait as dummy columns). With
+        covariates the rows are not collected: each Newton step sends the
+        parameters to the executors and sums their log-likelihood, gradient
+        and Hessian (a handful of passes; ``cache()`` the summary first). The
+        fit equals the single-machine fit; the starting point is the plain
+        model, fitted first through the table of unique rows.
+    shared_covariates, covariate_penalizer
+        As in the fitters' ``fit``.
     **fit_kwargs
-        Passed to ``fitter.fit``.
+        Passed to ``fitter.fit``; with covariates only ``tol``,
+        ``max_iterations`` and ``verbose``.
 
     Returns
     -------
     fitter
-        ``fitter``, fitted; its ``data`` is the weighted table of unique rows.
+        ``fitter``, fitted; its ``data`` is the weighted table of unique rows
+        (None with covariates: pass the covariates to predictions, or score
+        with :func:`predict`).
     """
     functions = _pyspark_sql().functions
+    if purchase_covariate_cols or dropout_covariate_cols:
+        return _fit_with_covariates(
+            fitter,
+            summary_sdf,
+            list(columns),
+            {"purchase": list(purchase_covariate_cols), "dropout": list(dropout_covariate_cols)},
+            [str(c) for c in shared_covariates],
+            covariate_penalizer,
+            fit_kwargs,
+        )
     keys = list(columns)
     grouped = summary_sdf.groupBy(*keys)
     if "weights" in summary_sdf.columns:
@@ -272,6 +301,89 @@ def fit(
     table = table.sort_values(keys, ignore_index=True)
     args = [table[c].astype(np.float64) for c in keys]
     return fitter.fit(*args, weights=table["weights"].astype(np.float64), **fit_kwargs)
+
+
+def _fit_with_covariates(
+    fitter: Any,
+    summary_sdf: DataFrame,
+    history: list[str],
+    given: dict[str, list[str]],
+    shared: list[str],
+    penalizer: float | Sequence[float],
+    options: dict[str, Any],
+) -> Any:
+    """:func:`fit` with covariates, through the partitions' partial sums."""
+    sql = _pyspark_sql()
+    functions, types = sql.functions, sql.types
+    cls = getattr(fitter, "_covariate_core_class", None)
+    if cls is None or history != list(HISTORY):
+        raise ValueError(f"{type(fitter).__name__} takes no covariates")
+    unknown = sorted(set(options) - {"tol", "max_iterations", "verbose"})
+    if unknown:
+        raise ValueError(f"a covariate fit on Spark takes no {', '.join(unknown)}")
+    design = named_design(cls.PROCESSES, given, shared, penalizer)
+    fields = {f.name: f.dataType for f in summary_sdf.schema.fields}
+    for column in design["columns"]:
+        if column not in fields:
+            raise ValueError(f"the summary has no covariate column {column!r}")
+        if not isinstance(fields[column], types.NumericType):
+            raise ValueError(
+                f"the covariate {column!r} is not numeric ({fields[column].simpleString()}): "
+                "on Spark, give a categorical trait as dummy columns"
+            )
+    weighted = "weights" in fields
+    needed = [*HISTORY, *design["columns"], *(["weights"] if weighted else [])]
+    table = summary_sdf.select(*needed)
+    weight = functions.col("weights") if weighted else functions.lit(1.0)
+    counts = table.agg(
+        functions.sum(functions.when(functions.col("T") > 0, weight).otherwise(0.0)).alias("n"),
+        functions.count(functions.lit(1)).alias("rows"),
+    ).collect()[0]
+    plain = fit(copy.deepcopy(fitter), table, **options)
+    start = [*np.asarray(plain.params_, dtype=np.float64), *([0.0] * design["n_coefficients"])]
+    arguments = (design["columns"], design["by_process"], design["shared"], weighted)
+    schema = types.StructType(
+        [
+            types.StructField("value", types.DoubleType()),
+            types.StructField("gradient", types.ArrayType(types.DoubleType())),
+            types.StructField("hessian", types.ArrayType(types.DoubleType())),
+        ]
+    )
+
+    def sums(params: np.ndarray, order: int) -> tuple[float, np.ndarray, np.ndarray]:
+        at = [float(v) for v in params]
+
+        def batch_sums(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            for batch in batches:
+                value, gradient, hessian = partial_sums(batch, cls, at, order, *arguments)
+                yield pd.DataFrame(
+                    {"value": [value], "gradient": [list(gradient)], "hessian": [list(hessian)]}
+                )
+
+        rows = table.mapInPandas(batch_sums, schema=schema).collect()
+        k = len(at)
+        gradient = np.zeros(k if order >= 1 else 0)
+        hessian = np.zeros(k * k if order >= 2 else 0)
+        for row in rows:
+            if order >= 1:
+                gradient += np.asarray(row["gradient"], dtype=np.float64)
+            if order >= 2:
+                hessian += np.asarray(row["hessian"], dtype=np.float64)
+        return float(sum(row["value"] for row in rows)), gradient, hessian
+
+    model = cls.fit_partitioned(
+        sums,
+        start,
+        design["columns"],
+        design["by_process"],
+        design["shared"],
+        float(counts["n"]),
+        int(counts["rows"]),
+        penalties=design["penalties"],
+        **options,
+    )
+    fitter._adopt_covariate_model(model, design["encoding"], penalizer)
+    return fitter
 
 
 def predict(
@@ -327,7 +439,8 @@ def predict(
     def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
             history = {c: batch[c].astype(np.float64) for c in keys}
-            values = getattr(light, method)(**kwargs, **history)
+            traits = traits_of(getattr(light, "_encoding", None), batch)
+            values = getattr(light, method)(**kwargs, **traits, **history)
             yield batch.assign(**{name: np.asarray(values, dtype=np.float64)})
 
     return summary_sdf.mapInPandas(score_batches, schema=schema)

@@ -266,3 +266,29 @@ def test_missing_pyspark_is_a_clear_import_error(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(ImportError, match=r"retentionkit\[spark\]"):
         rkspark.fit(BetaGeoFitter(), None)
+
+
+def test_covariate_fit_through_partial_sums_equals_the_single_machine_fit(spark) -> None:
+    from retentionkit.datasets import load_cdnow_summary
+
+    df = load_cdnow_summary().copy()
+    df["early"] = (df["T"] > df["T"].median()).astype(float)
+    df["noise"] = np.random.default_rng(3).normal(size=len(df))
+    cols = {"purchase_covariate_cols": ["early", "noise"], "dropout_covariate_cols": ["early"]}
+    single = BetaGeoFitter().fit(df, **cols)
+    sdf = spark.createDataFrame(df.reset_index()).repartition(3).cache()
+    fitted = rkspark.fit(BetaGeoFitter(), sdf, **cols)
+    assert fitted.data is None
+    np.testing.assert_allclose(fitted.params_, single.params_, rtol=1e-6, atol=1e-9)
+    assert fitted.log_likelihood_ == pytest.approx(single.log_likelihood_, abs=1e-6)
+    scored = rkspark.predict(fitted, sdf).toPandas().set_index("ID").sort_index()
+    expected = single.conditional_probability_alive()
+    np.testing.assert_allclose(
+        scored["conditional_probability_alive"], np.asarray(expected), rtol=1e-9
+    )
+    with pytest.raises(ValueError, match=r"channel.*not numeric"):
+        rkspark.fit(
+            BetaGeoFitter(),
+            sdf.withColumn("channel", sdf["ID"].cast("string")),
+            purchase_covariate_cols=["channel"],
+        )
