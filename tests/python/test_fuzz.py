@@ -82,7 +82,7 @@ def answer(call: Callable[[], Any]) -> np.ndarray | None:
 EXTREMES = [0.0, -0.0, 1.0, 2.0, -1.0, 0.5, 1e-300, 5e-324, 1e300, 2.0**53, 1e10, 1e15]
 #: Any float, with the edges drawn often.
 anything = st.one_of(
-    st.sampled_from(EXTREMES + [math.nan, math.inf, -math.inf]),
+    st.sampled_from([*EXTREMES, math.nan, math.inf, -math.inf]),
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(-5, 500).map(float),
 )
