@@ -84,11 +84,11 @@ fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Res
             rule: "must be finite and non-negative",
         });
     }
-    if options.tol.is_nan() || options.tol <= 0.0 {
+    if !(options.tol > 0.0 && options.tol.is_finite()) {
         return Err(Error::InvalidParameter {
             name: "tol".into(),
             value: options.tol,
-            rule: "must be positive",
+            rule: "must be positive and finite",
         });
     }
     let start = match &options.initial_params {

@@ -70,13 +70,19 @@ use crate::value::clv::{self, ClvOptions};
 /// Customers per parallel chunk: K × 1024 values are held per chunk.
 const CHUNK: usize = 1024;
 
+/// The most parameter draws an interval takes: each parallel chunk holds
+/// `n_draws × 1024` values (400 MB at this bound), so a mistyped count
+/// (1e10) is refused instead of exhausting memory, which aborts the process.
+pub const MAX_DRAWS: usize = 50_000;
+
 /// Options of the interval functions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IntervalOptions {
     /// Coverage of the interval, in (0, 1) (default 0.95: the 2.5% and 97.5%
     /// quantiles).
     pub level: f64,
-    /// Number of parameter vectors drawn (default 200), at least 2.
+    /// Number of parameter vectors drawn (default 200), at least 2 and at
+    /// most [`MAX_DRAWS`].
     pub n_draws: usize,
     /// Seed of the ChaCha8 generator.
     pub seed: u64,
@@ -106,6 +112,13 @@ impl IntervalOptions {
                 name: "n_draws".into(),
                 value: self.n_draws as f64,
                 rule: "at least two parameter draws are needed for an interval",
+            });
+        }
+        if self.n_draws > MAX_DRAWS {
+            return Err(Error::InvalidParameter {
+                name: "n_draws".into(),
+                value: self.n_draws as f64,
+                rule: "at most 50,000 parameter draws are taken (memory grows with them)",
             });
         }
         Ok(())

@@ -112,6 +112,12 @@ def test_bad_n_draws(bgf: BetaGeoFitter) -> None:
         bgf.conditional_probability_alive_interval(1, 2.0, 5.0, n_draws=-1)
 
 
+def test_n_draws_is_bounded(bgf: BetaGeoFitter) -> None:
+    # 1e10 draws used to be attempted: memory runs out, which aborts the process.
+    with pytest.raises(ValueError, match=r"n_draws = 10000000000 \(at most 50,000"):
+        bgf.conditional_probability_alive_interval(1, 2.0, 5.0, n_draws=10**10)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
