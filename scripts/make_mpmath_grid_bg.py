@@ -149,10 +149,10 @@ def exp_expint(n, z):
             term *= -(n + k) / z
             k += 1
         return total
-    if z + n < 2:  # the series region, where mpmath's E_n is reliable
+    if z < 1 and n < 1000:  # the series region, where mpmath's E_n is reliable
         return mp.exp(z) * mp.expint(n, z)
     # The continued fraction 1/(z+n − 1·n/(z+n+2 − 2(n+1)/(z+n+4 − …))), by
-    # modified Lentz; converges for every z > 0, fast when z + n is not small.
+    # modified Lentz; converges for every z > 0, fast when z ≥ 1 or n is large.
     tiny = mp.mpf(10) ** (-DPS * 3)
     eps = mp.mpf(10) ** (-DPS - 3)
     b = z + n
