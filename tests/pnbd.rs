@@ -321,3 +321,18 @@ fn count_distribution_sums_to_one_at_extreme_parameters() {
         }
     }
 }
+
+/// The conditional P(Y(t) = 0) where P(alive) is 1 − 1.2e-9 and the posterior
+/// P(X(t) = 0) only 1.9e-8: 1 − P(alive) formed by subtraction was off by 1e-5
+/// relative (point 20 of the Pareto/NBD grid in
+/// `tests/fixtures/mpmath_grid_other.json`, 50-digit reference).
+#[test]
+fn conditional_probability_of_no_purchase_keeps_the_small_death_probability() {
+    let m = ParetoNBD::from_slice(&[134359.0, 60115.0, 0.129858, 3121520.0]).unwrap();
+    let got = m.conditional_probability_of_purchases(0.0, 110.127, 0.0, 0.0, 0.0271472);
+    let expected = 1.9777554952832554e-08;
+    assert!(
+        (got - expected).abs() <= 1e-10 * expected,
+        "got {got}, expected {expected}"
+    );
+}

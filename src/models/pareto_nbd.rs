@@ -288,10 +288,23 @@ impl ParetoNBD {
         };
         let if_alive = alive * posterior.probability_of_purchases(t, n);
         if n == 0.0 {
-            (1.0 - alive) + if_alive
+            self.probability_dead(x, t_x, age) + if_alive
         } else {
             if_alive
         }
+    }
+
+    /// 1 − P(alive | x, t_x, T) = (sJ(t_x) − sJ(T)) / (E₁ + sJ(t_x) − sJ(T)),
+    /// from its own terms rather than by subtraction, which loses the relative
+    /// accuracy when P(alive) is within a few ulps of 1 (the conditional
+    /// P(Y(t) = 0) adds it to values far below 1).
+    fn probability_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let (bracket, _) = self.ln_bracket(x, t_x, age, 0);
+        let at_tx = self.ln_dead_term(x, t_x, 0).value;
+        let at_t = self.ln_dead_term(x, age, 0).value;
+        // ln(sJ(t_x) − sJ(T)) = ln sJ(t_x) + ln(1 − e^{ln sJ(T) − ln sJ(t_x)}).
+        let ln_dead = at_tx + (-(at_t - at_tx).exp_m1()).ln();
+        (ln_dead - bracket.value).exp().clamp(0.0, 1.0)
     }
 
     /// (β+T) ln(1 + t/(β+T)) · (1 − e^{−(s−1)L})/((s−1)L): the factor
