@@ -46,7 +46,7 @@ use crate::error::Result;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
 use crate::special::hyp2f1::{hyp2f1_ln, ln_s};
-use crate::special::hyperu::ln_hyperu_aa;
+use crate::special::hyperu::ln_hyperu_aa_scaled;
 use crate::special::{digamma, expm1_over, ln_gamma, ln_gamma_ratio, trigamma};
 
 /// Pareto/NBD parameters (r, α, s, β), all positive.
@@ -694,8 +694,7 @@ impl TransactionModel for ParetoNBD {
         let ln_dert = (ln_alive - bracket.value).min(0.0) + (self.r + x).ln()
             - (self.alpha + age).ln()
             + (self.beta + age).ln()
-            + (self.s - 1.0) * z.ln()
-            + ln_hyperu_aa(self.s, z);
+            + ln_hyperu_aa_scaled(self.s, z);
         ln_dert.exp()
     }
 
