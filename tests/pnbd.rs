@@ -234,3 +234,123 @@ fn fit_one_million_timing() {
         fitted.info.as_ref().unwrap().iterations
     );
 }
+
+/// P(X(t) = n) at parameters in the thousands and millions, against the
+/// 50-digit values of `tests/fixtures/mpmath_grid_other.json` (points 0, 2, 11,
+/// 22, 23 and 35 of its Pareto/NBD grid): the former series for the death term
+/// returned values above 1 (clamped to 1.0) or no value (NaN) there.
+#[test]
+fn probability_of_purchases_at_large_parameters_matches_mpmath() {
+    for (params, t, n, expected) in [
+        (
+            [217.561, 0.00966427, 35272.9, 1.58282],
+            0.566358,
+            2.0,
+            0.1253424125706959,
+        ),
+        (
+            [6588970.0, 179360.0, 7.74669, 0.0250406],
+            1.57418,
+            0.0,
+            0.8820449633723458,
+        ),
+        (
+            [37983.8, 19833.6, 25755.1, 1390.84],
+            1145.83,
+            2.0,
+            0.007962329176496944,
+        ),
+        (
+            [772.648, 503.171, 40421.4, 39407.5],
+            248.489,
+            7.0,
+            0.011154834899008818,
+        ),
+        (
+            [2979560.0, 0.00944096, 288531.0, 0.0077169],
+            3604.14,
+            1.0,
+            0.094702983545684,
+        ),
+        (
+            [289.249, 9425190.0, 2122.47, 25124.8],
+            557.076,
+            0.0,
+            0.9996366802268346,
+        ),
+    ] {
+        let m = ParetoNBD::from_slice(&params).unwrap();
+        let got = m.probability_of_purchases(t, n);
+        assert!(
+            (got - expected).abs() <= 1e-10 * expected,
+            "{params:?} t={t} n={n}: got {got}, expected {expected}"
+        );
+    }
+}
+
+/// The distribution of X(t) sums to one and has mean E[X(t)] across the box a
+/// fit can return, including where the death term's integrand is a narrow peak.
+#[test]
+fn count_distribution_sums_to_one_at_extreme_parameters() {
+    for params in [
+        [1e4, 1e4, 1e4, 1e4],
+        [5e6, 2e6, 3e3, 1e2],
+        [2.0, 1e6, 1e6, 5.0],
+        [0.7, 3.0, 1e7, 1e7],
+    ] {
+        let m = ParetoNBD::from_slice(&params).unwrap();
+        for t in [0.5, 10.0, 300.0] {
+            let mean = m.expected_purchases(t);
+            if mean > 50.0 {
+                continue;
+            }
+            let terms = (mean * 20.0 + 60.0) as usize;
+            let probs: Vec<f64> = (0..terms)
+                .map(|n| m.probability_of_purchases(t, n as f64))
+                .collect();
+            let total: f64 = probs.iter().sum();
+            assert!(
+                (total - 1.0).abs() < 1e-9,
+                "{params:?} t={t}: total {total}"
+            );
+            let first: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+            assert!(
+                (first - mean).abs() <= 1e-7 * mean.max(1e-3),
+                "{params:?} t={t}: mean {first} vs {mean}"
+            );
+        }
+    }
+}
+
+/// The conditional P(Y(t) = 0) where P(alive) is 1 − 1.2e-9 and the posterior
+/// P(X(t) = 0) only 1.9e-8: 1 − P(alive) formed by subtraction was off by 1e-5
+/// relative (point 20 of the Pareto/NBD grid in
+/// `tests/fixtures/mpmath_grid_other.json`, 50-digit reference).
+#[test]
+fn conditional_probability_of_no_purchase_keeps_the_small_death_probability() {
+    let m = ParetoNBD::from_slice(&[134359.0, 60115.0, 0.129858, 3121520.0]).unwrap();
+    let got = m.conditional_probability_of_purchases(0.0, 110.127, 0.0, 0.0, 0.0271472);
+    let expected = 1.9777554952832554e-08;
+    assert!(
+        (got - expected).abs() <= 1e-10 * expected,
+        "got {got}, expected {expected}"
+    );
+}
+
+/// DERT at s in the millions (point 57 of the Pareto/NBD grid in
+/// `tests/fixtures/mpmath_grid_other.json`), divided by P(alive) (which loses
+/// 7e-9 of its own there): (r+x)/(α+T) · b e^{bδ} E_s(bδ) with b = β+T, at 50
+/// digits, also by a direct quadrature. The terms ±(s−1) ln z of size 6e7 that
+/// the former formula added and cancelled cost 4e-9 relative.
+#[test]
+fn dert_at_s_in_the_millions_matches_mpmath() {
+    let m = ParetoNBD::from_slice(&[38.2222, 5314.56, 7789760.0, 4103110.0]).unwrap();
+    let (x, tx, age) = (0.0, 0.0, 0.202063);
+    let got = m.discounted_expected_residual_transactions(0.000391932, x, tx, age)
+        / m.probability_alive(x, tx, age);
+    let expected = 0.0037873144632290589376;
+    assert!(
+        (got - expected).abs() <= 1e-11 * expected,
+        "got {got}, expected {expected}"
+    );
+}

@@ -32,10 +32,10 @@
 //!
 //! **Predictions**: E[X(t)], eq. (17); P(alive | x, t_x, T) = C E₁ / L, eq. (18);
 //! E[Y(t) | x, t_x, T], eq. (24); P(X(t) = n) from Fader, Hardie & Lee (2006),
-//! eq. (9), whose death term is evaluated as the positive series
-//! s (β/α)ˢ Γ(r+n)/(Γ(r) n!) Σ_k (s+1)_k/k! ((α−β)/α)ᵏ B_{t/(α+t)}(n+1, r+s+k)
-//! (α ≥ β; mirrored otherwise) instead of the paper's difference of ₂F₁ terms,
-//! which cancels for small t.
+//! eq. (9), whose death term s βˢ αʳ Γ(r+n)/(Γ(r) n!) ∫₀ᵗ τⁿ (α+τ)^{−(r+n)}
+//! (β+τ)^{−(s+1)} dτ is integrated numerically in ln τ, where the integrand is
+//! log-concave (`death_term`), instead of the paper's difference of ₂F₁ terms,
+//! which cancels for small t, or a series, which fails for large parameters.
 
 use rand::Rng;
 use rand_distr::{Distribution, Gamma, Poisson};
@@ -46,8 +46,8 @@ use crate::error::Result;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
 use crate::special::hyp2f1::{hyp2f1_ln, ln_s};
-use crate::special::hyperu::ln_hyperu_aa;
-use crate::special::{beta_reg, digamma, expm1_over, ln_gamma, trigamma};
+use crate::special::hyperu::ln_hyperu_aa_scaled;
+use crate::special::{digamma, expm1_over, ln_gamma, ln_gamma_ratio, trigamma};
 
 /// Pareto/NBD parameters (r, α, s, β), all positive.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -288,10 +288,23 @@ impl ParetoNBD {
         };
         let if_alive = alive * posterior.probability_of_purchases(t, n);
         if n == 0.0 {
-            (1.0 - alive) + if_alive
+            self.probability_dead(x, t_x, age) + if_alive
         } else {
             if_alive
         }
+    }
+
+    /// 1 − P(alive | x, t_x, T) = (sJ(t_x) − sJ(T)) / (E₁ + sJ(t_x) − sJ(T)),
+    /// from its own terms rather than by subtraction, which loses the relative
+    /// accuracy when P(alive) is within a few ulps of 1 (the conditional
+    /// P(Y(t) = 0) adds it to values far below 1).
+    fn probability_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let (bracket, _) = self.ln_bracket(x, t_x, age, 0);
+        let at_tx = self.ln_dead_term(x, t_x, 0).value;
+        let at_t = self.ln_dead_term(x, age, 0).value;
+        // ln(sJ(t_x) − sJ(T)) = ln sJ(t_x) + ln(1 − e^{ln sJ(T) − ln sJ(t_x)}).
+        let ln_dead = at_tx + (-(at_t - at_tx).exp_m1()).ln();
+        (ln_dead - bracket.value).exp().clamp(0.0, 1.0)
     }
 
     /// (β+T) ln(1 + t/(β+T)) · (1 − e^{−(s−1)L})/((s−1)L): the factor
@@ -565,67 +578,24 @@ impl TransactionModel for ParetoNBD {
         self.r / self.alpha * self.lifetime_factor(t, 0.0)
     }
 
-    /// P(X(t) = n), Fader, Hardie & Lee (2006) eq. (9), with the death term as
-    /// a series of positive terms (see the module documentation).
+    /// P(X(t) = n), Fader, Hardie & Lee (2006) eq. (9): alive at t with n
+    /// purchases, or dead at τ < t after n purchases, the death term by
+    /// quadrature in ln τ (see [`death_term`] and the module documentation).
     fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
         let ParetoNBD { r, alpha, s, beta } = *self;
         if t <= 0.0 {
             return if n == 0.0 { 1.0 } else { 0.0 };
         }
-        let ln_nb = ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0);
-        let alive = (ln_nb + r * (alpha / (alpha + t)).ln() + n * (t / (alpha + t)).ln()
-            - s * (t / beta).ln_1p())
-        .exp();
-        // Death at τ ∈ (0, t) after n purchases:
-        // s β^s α^r Γ(r+n)/(Γ(r) n!) ∫₀ᵗ τⁿ (α+τ)^{−(r+n)} (β+τ)^{−(s+1)} dτ.
-        let (prefactor, q, rho, big) = if alpha >= beta {
-            (
-                s.ln() + s * (beta / alpha).ln(),
-                s + 1.0,
-                (alpha - beta) / alpha,
-                alpha,
-            )
+        // ln Γ(r+n)/(Γ(r) n!), exact in the shift n even when r is in the millions.
+        let ln_nb = -ln_gamma_ratio(r, n) - ln_gamma(n + 1.0);
+        let ln_n_part = if n > 0.0 {
+            n * (t / (alpha + t)).ln()
         } else {
-            (
-                s.ln() + r * (alpha / beta).ln(),
-                r + n,
-                (beta - alpha) / beta,
-                beta,
-            )
+            0.0
         };
-        let zb = t / (big + t);
-        let one_minus_zb = big / (big + t);
-        let (a, b0) = (n + 1.0, r + s);
-        let ln_beta0 = ln_gamma(a) + ln_gamma(b0) - ln_gamma(a + b0);
-        let i0 = beta_reg(a, b0, zb);
-        if i0.is_nan() || i0 <= 0.0 {
-            return alive.clamp(0.0, 1.0);
-        }
-        let ln_b0 = i0.ln() + ln_beta0;
-        // B_z(a, b+1) = [b B_z(a, b) + zᵃ (1−z)ᵇ]/(a+b), relative to B_z(a, b₀).
-        let mut w = (a * zb.ln() + b0 * one_minus_zb.ln() - ln_b0).exp();
-        let (mut ratio_b, mut b, mut coef, mut sum) = (1.0f64, b0, 1.0f64, 0.0f64);
-        let mut k = 0.0f64;
-        loop {
-            let term = coef * ratio_b;
-            sum += term;
-            ratio_b = (b * ratio_b + w) / (a + b);
-            w *= one_minus_zb;
-            b += 1.0;
-            let step = (q + k) / (k + 1.0) * rho;
-            coef *= step;
-            k += 1.0;
-            if coef == 0.0 || (step < 1.0 && coef * ratio_b <= 1e-17 * sum) {
-                break;
-            }
-            if k > crate::special::hyp2f1::MAX_TERMS as f64 {
-                // Not converged within the bound (ρ within about 1e-5 of 1 with
-                // slowly falling beta integrals): no value rather than a wrong one.
-                return f64::NAN;
-            }
-        }
-        let dead = (prefactor + ln_nb + ln_b0 + sum.ln()).exp();
-        (alive + dead).clamp(0.0, 1.0)
+        let alive = (ln_nb - r * (t / alpha).ln_1p() + ln_n_part - s * (t / beta).ln_1p()).exp();
+        let dead = death_term(r, alpha, s, beta, t, n, ln_nb);
+        (alive + dead).min(1.0)
     }
 
     /// P(alive | x, t_x, T) = E₁ / (E₁ + sJ(t_x) − sJ(T)), eq. (18).
@@ -725,8 +695,7 @@ impl TransactionModel for ParetoNBD {
         let ln_dert = (ln_alive - bracket.value).min(0.0) + (self.r + x).ln()
             - (self.alpha + age).ln()
             + (self.beta + age).ln()
-            + (self.s - 1.0) * z.ln()
-            + ln_hyperu_aa(self.s, z);
+            + ln_hyperu_aa_scaled(self.s, z);
         ln_dert.exp()
     }
 
@@ -801,4 +770,171 @@ fn remaining_purchases<R: Rng + ?Sized>(
         _ => mean.round().max(0.0),
     };
     (x + between + 1.0, last)
+}
+
+/// The death term of P(X(t) = n) (Fader, Hardie & Lee 2006, eq. (9)): dead at
+/// τ ∈ (0, t) after exactly n purchases,
+///
+/// ```text
+/// s βˢ αʳ Γ(r+n)/(Γ(r) n!) ∫₀ᵗ τⁿ (α+τ)^{−(r+n)} (β+τ)^{−(s+1)} dτ = ∫_{−∞}^{ln t} e^{φ(u)} du · e^{c},
+/// φ(u) = (n+1)u − (r+n) ln(α+eᵘ) − (s+1) ln(β+eᵘ)   (τ = eᵘ),
+/// ```
+///
+/// φ is concave (φ′ falls from n+1 to −(r+s)), so the integrand has one peak,
+/// at the root u* of φ′ (bisection) or at ln t if that comes first. The
+/// integral is e^{φ(u_m)} ∫ e^{φ(u)−φ(u_m)} du with φ(u)−φ(u_m) formed from
+/// ln1p/expm1 (no cancellation of terms of size r ln α), on the range where it
+/// is above −40, by 8-point Gauss–Legendre on panels between the points
+/// u_m ± w·2ᵏ (w about half the width of the peak), subdivided so that none is
+/// wider than 2.5 in u (the integrand is analytic within π of the real axis)
+/// or falls by more than 2 near the peak (more further out, where its share
+/// is smaller). e^{φ(u_m)} is combined with the constant c in the same way,
+/// so each term of the exponent is of the size of the result's logarithm. No
+/// series, so no parameters where it fails to converge: the former series in
+/// incomplete beta functions returned values above 1 (clamped to 1.0) or NaN for
+/// parameters in the thousands and beyond.
+fn death_term(r: f64, alpha: f64, s: f64, beta: f64, t: f64, n: f64, ln_nb: f64) -> f64 {
+    let (la, lb) = (alpha.ln(), beta.ln());
+    // φ′(u) = (n+1) − (r+n) σ(u − ln α) − (s+1) σ(u − ln β), decreasing.
+    let slope = |u: f64| {
+        (n + 1.0)
+            - (r + n) * crate::special::logistic(u - la)
+            - (s + 1.0) * crate::special::logistic(u - lb)
+    };
+    // −φ″(u) = (r+n) σ′(u − ln α) + (s+1) σ′(u − ln β), σ′ = σ(1 − σ).
+    let curvature = |u: f64| {
+        let (pa, pb) = (
+            crate::special::logistic(u - la),
+            crate::special::logistic(u - lb),
+        );
+        (r + n) * pa * (1.0 - pa) + (s + 1.0) * pb * (1.0 - pb)
+    };
+    // The root of φ′ by Newton's method inside a shrinking bracket.
+    let (mut lo, mut hi) = (la.min(lb) - 80.0, la.max(lb) + 80.0);
+    let mut u = 0.5 * (la + lb);
+    for _ in 0..200 {
+        let g = slope(u);
+        if g > 0.0 {
+            lo = u;
+        } else {
+            hi = u;
+        }
+        let c = curvature(u);
+        let newton = u + g / c;
+        let next = if c > 0.0 && newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+        if (next - u).abs() <= 1e-13 * (1.0 + u.abs()) || hi - lo <= 1e-13 * (1.0 + u.abs()) {
+            u = next;
+            break;
+        }
+        u = next;
+    }
+    let upper = t.ln();
+    let um = u.min(upper);
+    let tm = um.exp();
+    // φ(u) − φ(u_m), with eᵘ − e^{u_m} = e^{u_m} expm1(u − u_m).
+    let drop = |u: f64| {
+        let d = tm * (u - um).exp_m1();
+        (n + 1.0) * (u - um)
+            - (r + n) * (d / (alpha + tm)).ln_1p()
+            - (s + 1.0) * (d / (beta + tm)).ln_1p()
+    };
+    // Breakpoints at u_m ± scale·2ᵏ (scale about half the peak's width) on each
+    // side, up to `limit` or to where the integrand has fallen below e^{−40}
+    // (that last point by bisection; φ concave: the drop is monotone on each
+    // side). Nothing beyond e^{−40} is integrated.
+    const FLOOR: f64 = 40.0;
+    let scale = (0.5 / curvature(um).sqrt()).clamp(1e-9, 2.0);
+    let side = |dir: f64, limit: Option<f64>, points: &mut Vec<f64>| {
+        let mut inner = um;
+        let mut step = scale;
+        loop {
+            let mut outer = um + dir * step;
+            let mut last = step > 1e5;
+            if let Some(l) = limit {
+                if dir * (outer - l) >= 0.0 {
+                    outer = l;
+                    last = true;
+                }
+            }
+            if drop(outer) < -FLOOR {
+                points.push(bisect_level(&drop, inner, outer, FLOOR));
+                return;
+            }
+            points.push(outer);
+            if last {
+                return;
+            }
+            inner = outer;
+            step *= 2.0;
+        }
+    };
+    let mut points = vec![um];
+    side(-1.0, None, &mut points);
+    if um < upper {
+        side(1.0, Some(upper), &mut points);
+    }
+    points.sort_by(f64::total_cmp);
+    points.dedup();
+    // 8-point Gauss–Legendre panels: at most 2.5 wide in u (the integrand is
+    // analytic within π of the real axis), and falling by at most 2 near the
+    // peak, more where the integrand is already below e^{−6}, e^{−15} (the
+    // error of a panel that falls by Δ is about Δ¹⁶/(16! 4⁸) of its share).
+    let (nodes, weights) = crate::special::tail_sum::gauss_legendre_8();
+    let mut integral = 0.0;
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if b <= a {
+            continue;
+        }
+        let (da, db) = (drop(a), drop(b));
+        let top = da.max(db);
+        let allowed = if top > -3.0 {
+            2.0
+        } else if top > -10.0 {
+            3.0
+        } else if top > -20.0 {
+            5.0
+        } else {
+            10.0
+        };
+        let panels = ((da - db).abs() / allowed)
+            .ceil()
+            .max(((b - a) / 2.5).ceil())
+            .max(1.0) as usize;
+        let h = (b - a) / panels as f64;
+        for k in 0..panels {
+            let x0 = a + h * k as f64;
+            let mut panel = 0.0;
+            for (z, w) in nodes.iter().zip(weights) {
+                panel += w * drop(x0 + 0.5 * h * (z + 1.0)).exp();
+            }
+            integral += 0.5 * h * panel;
+        }
+    }
+    let ln_n_part = if n > 0.0 {
+        n * (tm / (alpha + tm)).ln()
+    } else {
+        0.0
+    };
+    let ln_peak = s.ln() + ln_nb - r * (tm / alpha).ln_1p() + ln_n_part - s * (tm / beta).ln_1p()
+        + (tm / (beta + tm)).ln();
+    (ln_peak + integral.ln()).exp()
+}
+
+/// A point between `inside` (drop ≥ −level) and `outside` (drop < −level).
+/// Only the panels' edges depend on it, so a few steps do.
+fn bisect_level(drop: &impl Fn(f64) -> f64, mut inside: f64, mut outside: f64, level: f64) -> f64 {
+    for _ in 0..12 {
+        let mid = 0.5 * (inside + outside);
+        if drop(mid) >= -level {
+            inside = mid;
+        } else {
+            outside = mid;
+        }
+    }
+    0.5 * (inside + outside)
 }

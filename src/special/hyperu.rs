@@ -70,6 +70,19 @@ pub fn ln_hyperu_aa(a: f64, z: f64) -> f64 {
     (1.0 - a) * z.ln() + ln_scaled(a, z)
 }
 
+/// ln(z^{a−1} U(a, a; z)) for a > 0 and z > 0 (NaN otherwise), without the two
+/// terms ±(a−1) ln z that [`ln_hyperu_aa`] plus (a−1) ln z would add and cancel:
+/// for a in the millions they cost 1e-8 relative. The Pareto/NBD's DERT uses it.
+pub(crate) fn ln_hyperu_aa_scaled(a: f64, z: f64) -> f64 {
+    if !(a > 0.0 && z > 0.0 && a.is_finite()) {
+        return f64::NAN;
+    }
+    if z.is_infinite() {
+        return f64::NEG_INFINITY;
+    }
+    ln_scaled(a, z)
+}
+
 /// z W(a, z) = z^a U(a, a; z) for one a > 0 and many z > 0, with what depends
 /// only on a computed once. The value lies in (0, 1] for a ≥ 1 and tends to 1
 /// as z → ∞ (the value at z = ∞ is 1). The BG/NBD family's DERT uses it: for

@@ -34,7 +34,7 @@ pub(crate) fn power_tail_series(f: impl Fn(f64) -> f64, p: f64) -> f64 {
     head + corrections + integral
 }
 
-fn gauss_legendre_8() -> ([f64; 8], [f64; 8]) {
+pub(crate) fn gauss_legendre_8() -> ([f64; 8], [f64; 8]) {
     let nodes = [
         -0.960_289_856_497_536_3,
         -0.796_666_477_413_626_7,
