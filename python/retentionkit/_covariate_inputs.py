@@ -58,7 +58,8 @@ def for_customers(model: Any, covariates: Any, index: pd.Index, what: str) -> pd
     ``RangeIndex``), or None for a model without covariates.
 
     ``covariates`` (given by the caller) is a DataFrame aligned by label on ``index``
-    or an array in row order; without it the fitted data's covariates are looked up
+    or an array in row order (its columns the model's raw covariate columns, in
+    order); without it the fitted data's covariates are looked up
     by label. ``what`` names the customers for messages.
     """
     if not model_has_covariates(model):
@@ -90,7 +91,13 @@ def for_customers(model: Any, covariates: Any, index: pd.Index, what: str) -> pd
                 f"covariates must be a DataFrame or a 2-D array with one row per customer "
                 f"of {what} ({n}), got shape {array.shape}"
             )
-        table = pd.DataFrame(array, columns=[f"purchase_{j}" for j in range(array.shape[1])])
+        names = covariate_columns(model)
+        if array.shape[1] != len(names):
+            raise ValueError(
+                f"covariates has {array.shape[1]} column(s), but the model's covariates are "
+                f"{names}: an array gives them in that order (or pass a DataFrame)"
+            )
+        table = pd.DataFrame(array, columns=names)
     return table.reset_index(drop=True)
 
 
