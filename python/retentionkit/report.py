@@ -522,6 +522,32 @@ def _customer_traits(
     columns: list[str],
     customer_data: pd.DataFrame | None,
 ) -> pd.DataFrame:
+    """One row of covariates per customer of the log, indexed by customer id; a
+    missing value is an error naming the customer."""
+    traits = _customer_rows(
+        transactions, log, customer_id_col, datetime_col, columns, customer_data
+    )
+    for column in columns:
+        missing = np.flatnonzero(traits[column].isna().to_numpy())
+        if len(missing):
+            where = "the customer table" if customer_data is not None else "the log"
+            raise invalid_data_error(
+                f"the covariate {column} is missing in {where} for the customer "
+                f"{plain(traits.index[missing[0]])} ({len(missing)} customer(s) in all)",
+                rule="covariates missing",
+                column=column,
+            )
+    return traits
+
+
+def _customer_rows(
+    transactions: pd.DataFrame,
+    log: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    columns: list[str],
+    customer_data: pd.DataFrame | None,
+) -> pd.DataFrame:
     """One row of covariates per customer of the log, indexed by customer id."""
     reserved = [c for c in columns if c in (customer_id_col, datetime_col)]
     if reserved:

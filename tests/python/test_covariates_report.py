@@ -205,3 +205,24 @@ def test_bad_covariates_are_clear_errors(tmp_path: Path, args: list[str], messag
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_covariate_names_the_customer_once(tmp_path: Path) -> None:
+    traits = _traits()
+    traits.loc[traits["customer_id"] == 5, "log_first_spend"] = np.nan
+    traits.to_csv(tmp_path / "customers.csv", index=False)
+    result = run(
+        "report",
+        "--covariates",
+        "log_first_spend",
+        "--covariates-file",
+        "customers.csv",
+        "-q",
+        cwd=tmp_path,
+    )
+    assert result.returncode != 0
+    assert (
+        "the covariate log_first_spend is missing in the customer table for the customer 5 "
+        "(1 customer(s) in all)" in result.stderr
+    )
+    assert result.stderr.count("missing") == 1  # once, not once per model
