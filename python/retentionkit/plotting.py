@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _covariate_inputs as cov
+from ._covariates import prediction_matrix
 from ._registry import require
 from ._validation import FloatArray, plain
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
@@ -1045,6 +1046,37 @@ def _plot_density(
     return ax
 
 
+#: How a process's coefficients scale a base parameter: (parameter, sign of
+#: gamma'z in the exponent); ARCHITECTURE.md, "Customers with covariates".
+_SCALED = {
+    "purchase": ("alpha", -1.0),
+    "dropout": ("beta", -1.0),
+    "dropout_a": ("a", 1.0),
+    "dropout_b": ("b", 1.0),
+}
+
+
+def _individual_params(model: TransactionFitter, covariates: Any, what: str) -> pd.Series:
+    """``params_`` without coefficients: the model's own, or (with covariates) the
+    individual parameters of the customers with the traits ``covariates``."""
+    params = model.params_
+    traits = cov.one_row(model, covariates, what)
+    if traits is None:
+        return params
+    native = model._core()
+    z, _ = prediction_matrix(model._encoding, native.columns, {"purchase": traits}, None, None)
+    value = dict(zip(native.columns, z[0]))
+    out = params[[n for n in params.index if ":" not in str(n)]].astype(np.float64)
+    for name, gamma in params.items():
+        process, sep, column = str(name).partition(":")
+        if not sep:
+            continue
+        for target in native.PROCESSES if process == "shared" else [process]:
+            base, sign = _SCALED[target]
+            out[base] *= math.exp(sign * float(gamma) * value[column])
+    return out
+
+
 def plot_transaction_rate_heterogeneity(
     model: TransactionFitter,
     suptitle: str = "Heterogeneity in Transaction Rate",
@@ -1052,6 +1084,7 @@ def plot_transaction_rate_heterogeneity(
     ylabel: str = "Density",
     suptitle_fontsize: float = 14,
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     r"""The fitted distribution of purchase rates, :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)`.
@@ -1069,6 +1102,10 @@ def plot_transaction_rate_heterogeneity(
         Font size of the figure title.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    covariates : dict, pandas.Series or one-row pandas.DataFrame, optional
+        Needed by a model with covariates: the traits of the customers whose
+        distribution is drawn (their individual parameters, e.g.
+        :math:`\alpha_i = \alpha e^{-\gamma^T z}`).
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot`.
 
@@ -1077,7 +1114,7 @@ def plot_transaction_rate_heterogeneity(
     matplotlib.axes.Axes
     """
     require(model, "transaction", needs="plot_transaction_rate_heterogeneity needs a")
-    params = model.params_
+    params = _individual_params(model, covariates, "the transaction rate distribution")
     x, y, mean, variance = _gamma_density(float(params["r"]), float(params["alpha"]))
     return _plot_density(
         x, y, mean, variance, suptitle, xlabel, ylabel, suptitle_fontsize, ax, **kwargs
@@ -1091,6 +1128,7 @@ def plot_dropout_rate_heterogeneity(
     ylabel: str = "Density",
     suptitle_fontsize: float = 14,
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     r"""The fitted distribution of drop-out: :math:`p \sim \mathrm{Beta}(a, b)` for
@@ -1106,7 +1144,7 @@ def plot_dropout_rate_heterogeneity(
     matplotlib.axes.Axes
     """
     require(model, "transaction", needs="plot_dropout_rate_heterogeneity needs a")
-    params = model.params_
+    params = _individual_params(model, covariates, "the drop-out distribution")
     if "s" in params.index:
         x, y, mean, variance = _gamma_density(float(params["s"]), float(params["beta"]))
         if xlabel == "Dropout Probability p":

@@ -34,12 +34,14 @@ from retentionkit.plotting import (
     frequency_recency_matrix,
     plot_calibration_purchases_vs_holdout_purchases,
     plot_cumulative_transactions,
+    plot_dropout_rate_heterogeneity,
     plot_expected_repeat_purchases,
     plot_frequency_recency_matrix,
     plot_history_alive,
     plot_incremental_transactions,
     plot_period_transactions,
     plot_probability_alive_matrix,
+    plot_transaction_rate_heterogeneity,
     probability_alive_matrix,
 )
 from retentionkit.utils import calibration_and_holdout_data
@@ -255,6 +257,34 @@ def test_history_alive_with_traits(covariate_fit: BetaGeoFitter, log: pd.DataFra
     ax = plot_history_alive(covariate_fit, 100, one, "date", freq="W", covariates={COV[0]: 3.5})
     low = plot_history_alive(covariate_fit, 100, one, "date", freq="W", covariates={COV[0]: 1.0})
     assert not np.allclose(ax.lines[0].get_ydata(), low.lines[0].get_ydata())
+
+
+def _title_mean(ax) -> float:
+    return float(ax.get_title().split(",")[0].removeprefix("mean: "))
+
+
+def test_heterogeneity_plots_of_one_kind_of_customer(
+    covariate_fit: BetaGeoFitter, plain_fit: BetaGeoFitter, history: pd.DataFrame
+) -> None:
+    with pytest.raises(ValueError, match="pass covariates= with one row of traits"):
+        plot_transaction_rate_heterogeneity(covariate_fit)
+    p = covariate_fit.params_
+    z = 3.0
+    ax = plot_transaction_rate_heterogeneity(covariate_fit, covariates={COV[0]: z})
+    alpha = p["alpha"] * np.exp(-p["purchase:log_first_spend"] * z)
+    assert _title_mean(ax) == pytest.approx(p["r"] / alpha, abs=5e-4)
+    ax = plot_dropout_rate_heterogeneity(covariate_fit, covariates={COV[0]: z})
+    a = p["a"] * np.exp(p["dropout_a:log_first_spend"] * z)
+    b = p["b"] * np.exp(p["dropout_b:log_first_spend"] * z)
+    assert _title_mean(ax) == pytest.approx(a / (a + b), abs=5e-4)
+    assert _title_mean(ax) != pytest.approx(p["a"] / (p["a"] + p["b"]), abs=5e-3)
+    # a Pareto/NBD: beta scaled by exp(-gamma z); a shared coefficient scales both
+    pareto = ParetoNBDFitter()
+    pareto.params_ = {"r": 0.5, "alpha": 10.0, "s": 0.6, "beta": 12.0, "shared:x": 0.5}
+    ax = plot_dropout_rate_heterogeneity(pareto, covariates={"x": 2.0})
+    assert _title_mean(ax) == pytest.approx(0.6 / (12.0 * np.exp(-1.0)), abs=5e-4)
+    ax = plot_transaction_rate_heterogeneity(pareto, covariates={"x": 2.0})
+    assert _title_mean(ax) == pytest.approx(0.5 / (10.0 * np.exp(-1.0)), abs=5e-4)
 
 
 # -- calendar time ---------------------------------------------------------------------------
