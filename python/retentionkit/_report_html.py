@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from . import _covariate_inputs as cov
 from ._registry import models
+from ._report_covariates import coefficient_table
 from ._report_verdict import Verdict, top_share, verdict
 from .fitters import GammaGammaFitter, TransactionFitter
-from .model_comparison import period_transactions_chi_square
+from .model_comparison import ChiSquareResult, period_transactions_chi_square
 from .plotting import (
     plot_calibration_purchases_vs_holdout_purchases,
     plot_cumulative_transactions,
@@ -71,6 +73,12 @@ class ReportContext:
     level: float
     top: int
     notes: list[str]
+    #: Each customer's covariates (indexed by customer id), None without covariates.
+    covariates: pd.DataFrame | None = None
+    #: Where the covariates come from, for the text.
+    covariate_source: str = ""
+    #: The likelihood-ratio test of the final model against it without covariates.
+    covariate_test: ChiSquareResult | None = None
 
     @property
     def has_clv(self) -> bool:
@@ -115,7 +123,9 @@ def render_html(c: ReportContext) -> str:
         '<nav><a href="#glance">At a glance</a><a href="#verdict">Can the forecasts be used?</a>'
         '<a href="#how-to-read">How to read this</a>'
         '<a href="#contact">Who to contact</a><a href="#segments">Segments</a>'
-        '<a href="#models">Model check</a><a href="#details">Details</a></nav>',
+        '<a href="#models">Model check</a>'
+        + ('<a href="#covariates">Covariates</a>' if c.covariates is not None else "")
+        + '<a href="#details">Details</a></nav>',
         *(f'<p class="note">{_e(note)}</p>' for note in c.notes),
         _glance(c),
         _verdict_section(c),
@@ -123,6 +133,7 @@ def render_html(c: ReportContext) -> str:
         _contact(c),
         _segments(c),
         _models(c),
+        _covariate_section(c),
         _details(c),
         f"<footer>Models: {_references()}.</footer>",
         "</body></html>",
@@ -153,12 +164,17 @@ def _holdout_check(c: ReportContext) -> tuple[float, float, float, Verdict]:
     """The chosen model's predicted and actual total holdout purchases, its top-20%
     share of them and the verdict (:mod:`retentionkit._report_verdict`)."""
     holdout = c.calibration
+    model = c.fitted[c.chosen]
+    traits = cov.for_customers(model, None, holdout.index, "the calibration period")
+    if traits is not None:
+        traits.index = holdout.index
     predicted = np.asarray(
-        c.fitted[c.chosen].conditional_expected_number_of_purchases_up_to_time(
+        model.conditional_expected_number_of_purchases_up_to_time(
             holdout["duration_holdout"],
             holdout["frequency_cal"],
             holdout["recency_cal"],
             holdout["T_cal"],
+            **cov.kwargs(traits),
         ),
         dtype=np.float64,
     )
@@ -198,9 +214,14 @@ def _how_to_read(c: ReportContext) -> str:
         "everyone's; the CSV's <code>expected_spend</code>).</li>"
         f"<li><b>CLV</b> (customer lifetime value): the value of the purchases we expect "
         f"from the customer over the next {_months(c.time)}, in the units of the data's "
-        f"values, discounted by {c.discount_rate:.1%} a month. The range beside it "
-        f"({c.level:.0%} interval) shows how precisely the models know it; it is not a "
-        "range for what the customer will actually spend.</li>"
+        f"values, discounted by {c.discount_rate:.1%} a month."
+        + (
+            f" The range beside it ({c.level:.0%} interval) shows how precisely the models "
+            "know it; it is not a range for what the customer will actually spend."
+            if "clv_lower" in c.customers.columns
+            else ""
+        )
+        + "</li>"
         if c.has_clv
         else "<li>No values were given, so customers are ranked by expected purchases.</li>"
     )
@@ -326,6 +347,45 @@ Time unit: {unit}.</p>
 {"".join(images)}</section>"""
 
 
+def _covariate_section(c: ReportContext) -> str:
+    """The coefficients of the model behind the customer table, with their reading."""
+    if c.covariates is None:
+        return ""
+    table = coefficient_table(c.final)
+    shown = pd.DataFrame(
+        {
+            "process": table["process"],
+            "covariate": table["covariate"],
+            "estimate": table["estimate"].map("{:.4g}".format),
+            "std. error": table["std_error"].map("{:.3g}".format),
+            "exp(estimate)": table["exp_estimate"].map("{:.4g}".format),
+            "reading": table["reading"],
+        }
+    )
+    columns = ", ".join(map(str, c.covariates.columns))
+    test = c.covariate_test
+    lr = (
+        f" Against {_e(c.chosen)} without covariates, the likelihood-ratio test gives "
+        f"&chi;&sup2; = {test.statistic:.1f} on {test.dof} degrees of freedom, p = "
+        f"{test.p_value:.3g} (below 0.05: the covariates explain differences between "
+        "customers)."
+        if test is not None
+        else ""
+    )
+    return f"""<section id="covariates"><h2>What the covariates say</h2>
+<p>Every model was fitted with the covariates <b>{_e(columns)}</b>, taken from
+{_e(c.covariate_source)}, in both its purchase and its drop-out process; every
+customer's predictions use their own values. The table shows {_e(c.chosen)} on the
+whole log. Each reading compares two customers that differ only in that covariate:
+one unit higher for a number, a level against the base level for a category.
+&ldquo;Buys 1.5&times; as often&rdquo; is the ratio of the mean purchase rates while
+active; &ldquo;drops out 0.8&times; as fast&rdquo; (Pareto/NBD) the ratio of the drop-out
+rates; &ldquo;drops out after a purchase 1.2&times; as often&rdquo; (BG/NBD, MBG/NBD) the
+ratio of the mean probabilities of dropping out after a purchase. An estimate within
+about two standard errors of 0 is not clearly different from no effect.{lr}</p>
+{_table(shown, index=False)}</section>"""
+
+
 def _details(c: ReportContext) -> str:
     blocks = []
     for name, model in c.fitted.items():
@@ -434,6 +494,8 @@ def _tracking_figure(c: ReportContext) -> Figure:
         t_cal,
     )
     kwargs: dict[str, Any] = {"freq": period, "freq_multiplier": c.unit.multiplier}
+    if c.covariates is not None:  # every customer of the log, not only the calibration's
+        kwargs["covariates"] = c.covariates
     plot_cumulative_transactions(*args, ax=left, **kwargs)
     plot_incremental_transactions(*args, ax=right, **kwargs)
     left.set_ylabel("Purchases since the start, all customers")

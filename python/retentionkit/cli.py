@@ -201,6 +201,19 @@ def _add_report_parser(commands: Any) -> None:
     report.add_argument("--csv", help="write the per-customer table to this CSV file")
     report.add_argument("--raw-csv", action="store_true", help=_RAW_CSV_HELP)
     report.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    report.add_argument(
+        "--covariates",
+        metavar="COL,COL",
+        help="customer traits used as covariates of the purchase and drop-out processes "
+        "of every model (text columns are categories); taken from --covariates-file, "
+        "else from each customer's first transaction in the log",
+    )
+    report.add_argument(
+        "--covariates-file",
+        metavar="CSV",
+        help="CSV with one row per customer: the --customer-id column (customer_id for the "
+        "bundled sample) and the --covariates columns, joined on the customer id",
+    )
 
 
 def _read_summary(args: argparse.Namespace) -> pd.DataFrame:
@@ -370,6 +383,12 @@ def _report(args: argparse.Namespace) -> int:
     }
     if args.top < 0:
         raise InputError(f"--top must be non-negative, got {args.top}")
+    if args.covariates_file is not None and args.covariates is None:
+        raise InputError("--covariates-file needs --covariates: the columns to use")
+    if args.covariates is not None:
+        options["covariates"] = args.covariates
+        if args.covariates_file is not None:
+            options["customer_data"] = _read_csv(args.covariates_file)
     for name in ("holdout_start", "observation_end"):
         value = getattr(args, name)
         if value is not None:

@@ -25,8 +25,9 @@ from typing import Any, NamedTuple, Union
 import numpy as np
 import pandas as pd
 
+from . import _covariate_inputs as cov
 from ._registry import require
-from ._validation import ArrayLike, as_float_array
+from ._validation import ArrayLike, FloatArray, as_float_array
 from ._validation import plain as _plain
 from .fitters.base import BaseFitter
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
@@ -197,7 +198,9 @@ def _fitted_data(model: BaseFitter) -> pd.DataFrame:
     return model.data
 
 
-def period_transactions_table(model: PurchaseModel, max_frequency: int = 7) -> pd.DataFrame:
+def period_transactions_table(
+    model: PurchaseModel, max_frequency: int = 7, covariates: Any = None
+) -> pd.DataFrame:
     r"""Actual and expected numbers of customers by number of repeat purchases.
 
     The bins are 0, 1, ..., ``max_frequency - 1`` and ``max_frequency+``; the
@@ -214,6 +217,11 @@ def period_transactions_table(model: PurchaseModel, max_frequency: int = 7) -> p
     max_frequency : int, default 7
         First frequency pooled into the last bin. For the BG/BB it is lowered to the
         largest number of opportunities, above which no customer can go.
+    covariates : pandas.DataFrame or 2-D array, optional
+        For a model with covariates: the fitted customers' covariates (a DataFrame
+        aligned by label on ``model.data``, an array in its row order); by default
+        those of the fitted data. Each customer's :math:`P(X(T_i) = n)` then uses
+        their own covariates.
 
     Returns
     -------
@@ -235,15 +243,19 @@ def period_transactions_table(model: PurchaseModel, max_frequency: int = 7) -> p
     bins = np.minimum(frequency, k).astype(np.int64)
     actual = np.bincount(bins, weights=weights, minlength=k + 1)
 
-    ages, inverse = np.unique(data[age_column].to_numpy(dtype=np.float64), return_inverse=True)
-    weight_by_age = np.bincount(inverse.reshape(-1), weights=weights, minlength=ages.size)
-    n = np.arange(k, dtype=np.float64)
-    probabilities = np.asarray(
-        model.probability_of_n_purchases_up_to_time(np.repeat(ages, k), np.tile(n, ages.size)),
-        dtype=np.float64,
-    ).reshape(ages.size, k)
+    traits = cov.for_customers(model, covariates, data.index, "the fitted data")
     expected = np.empty(k + 1)
-    expected[:k] = weight_by_age @ probabilities
+    if traits is None:
+        ages, inverse = np.unique(data[age_column].to_numpy(dtype=np.float64), return_inverse=True)
+        weight_by_age = np.bincount(inverse.reshape(-1), weights=weights, minlength=ages.size)
+        n = np.arange(k, dtype=np.float64)
+        probabilities = np.asarray(
+            model.probability_of_n_purchases_up_to_time(np.repeat(ages, k), np.tile(n, ages.size)),
+            dtype=np.float64,
+        ).reshape(ages.size, k)
+        expected[:k] = weight_by_age @ probabilities
+    else:
+        expected[:k] = _expected_counts_with_covariates(model, data[age_column], weights, traits, k)
     expected[k] = max(0.0, total - expected[:k].sum())
 
     labels = [str(i) for i in range(k)] + [f"{k}+"]
@@ -253,17 +265,42 @@ def period_transactions_table(model: PurchaseModel, max_frequency: int = 7) -> p
     )
 
 
-def period_transactions_chi_square(model: PurchaseModel, max_frequency: int = 7) -> ChiSquareResult:
+def _expected_counts_with_covariates(
+    model: Any, ages: pd.Series, weights: FloatArray, traits: pd.DataFrame, k: int
+) -> FloatArray:
+    """:math:`\\sum_i w_i P(X(T_i) = n \\mid z_i)` for n < k, once per distinct
+    (age, covariates) pair."""
+    keyed = traits.assign(_age=ages.to_numpy(dtype=np.float64))
+    distinct, code = cov.unique_rows(keyed)
+    weight = np.bincount(code, weights=weights, minlength=len(distinct))
+    z = distinct.drop(columns="_age")
+    t = distinct["_age"].to_numpy(dtype=np.float64)
+    probabilities = np.column_stack(
+        [
+            np.asarray(
+                model.probability_of_n_purchases_up_to_time(t, float(n), **cov.kwargs(z)),
+                dtype=np.float64,
+            )
+            for n in range(k)
+        ]
+    )
+    return np.asarray(weight @ probabilities, dtype=np.float64)
+
+
+def period_transactions_chi_square(
+    model: PurchaseModel, max_frequency: int = 7, covariates: Any = None
+) -> ChiSquareResult:
     """Chi-square test of :func:`period_transactions_table`, with the model's parameters.
 
     Degrees of freedom: ``max_frequency + 1`` bins, minus 1, minus the number of
-    parameters (FHL 2005 report 8 bins and 4 parameters for the BG/NBD: 3 dof).
+    parameters (FHL 2005 report 8 bins and 4 parameters for the BG/NBD: 3 dof),
+    coefficients of a model with covariates included.
 
     Returns
     -------
     ChiSquareResult
     """
-    table = period_transactions_table(model, max_frequency)
+    table = period_transactions_table(model, max_frequency, covariates)
     return chi_square(table["actual"], table["expected"], n_params=len(model.params_))
 
 
@@ -332,16 +369,20 @@ def _calibration_holdout(
     return combined
 
 
-def _holdout_errors(model: BaseFitter, frame: pd.DataFrame) -> tuple[float, float, float]:
+def _holdout_errors(
+    model: BaseFitter, frame: pd.DataFrame, covariates: Any = None
+) -> tuple[float, float, float]:
     """MAE, RMSE and relative aggregate error of the predicted holdout purchases."""
     if not isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter)):
         return math.nan, math.nan, math.nan
+    traits = cov.for_customers(model, covariates, frame.index, "the holdout frame")
     predicted = np.asarray(
         model.conditional_expected_number_of_purchases_up_to_time(
             frame["duration_holdout"].to_numpy(dtype=np.float64),
             frame["frequency_cal"].to_numpy(dtype=np.float64),
             frame["recency_cal"].to_numpy(dtype=np.float64),
             frame["T_cal"].to_numpy(dtype=np.float64),
+            **cov.kwargs(traits),
         ),
         dtype=np.float64,
     )
@@ -361,8 +402,15 @@ def compare_models(
     calibration: pd.DataFrame | None = None,
     holdout: pd.DataFrame | None = None,
     max_frequency: int = 7,
+    covariates: Any = None,
 ) -> pd.DataFrame:
     r"""Table of fit statistics of models fitted on the same calibration data.
+
+    Models with covariates may be compared with models without them (a model
+    without covariates is the same model with every coefficient 0): their
+    ``n_params`` counts the coefficients, so AIC and BIC charge for them, and
+    every prediction (the chi-square's expected counts, the holdout purchases)
+    uses each customer's own covariates.
 
     Parameters
     ----------
@@ -382,12 +430,19 @@ def compare_models(
     max_frequency : int, default 7
         Bins of the period-transactions chi-square (see
         :func:`period_transactions_table`).
+    covariates : pandas.DataFrame or 2-D array, optional
+        The customers' covariates for the models with covariates (every column
+        any of them uses; ignored by the others): a DataFrame aligned by
+        customer label, or an array in the customers' order. By default each
+        model takes those of its fitted data, by customer label (the holdout
+        frame's customers must then be the fitted ones).
 
     Returns
     -------
     pandas.DataFrame
         One row per model (index ``model``) with columns ``log_likelihood``,
-        ``n_params``, ``aic`` (:math:`2k - 2LL`), ``bic`` (:math:`k \ln n - 2LL`),
+        ``n_params`` (coefficients included), ``aic`` (:math:`2k - 2LL`), ``bic``
+        (:math:`k \ln n - 2LL`),
         ``chi_square``, ``chi_square_dof``, ``chi_square_p_value`` (NaN for models
         without a period-transactions table, such as the sBG) and, with holdout
         data, ``holdout_mae`` and ``holdout_rmse`` (per-customer errors of the
@@ -442,14 +497,16 @@ def compare_models(
             "bic": model.bic,
         }
         if isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter)):
-            test = period_transactions_chi_square(model, max_frequency)
+            own = covariates if cov.model_has_covariates(model) else None
+            test = period_transactions_chi_square(model, max_frequency, own)
             row.update(
                 chi_square=test.statistic, chi_square_dof=test.dof, chi_square_p_value=test.p_value
             )
         else:
             row.update(chi_square=math.nan, chi_square_dof=math.nan, chi_square_p_value=math.nan)
         if with_holdout and frame is not None:
-            mae, rmse, relative = _holdout_errors(model, frame)
+            own = covariates if cov.model_has_covariates(model) else None
+            mae, rmse, relative = _holdout_errors(model, frame, own)
             row.update(holdout_mae=mae, holdout_rmse=rmse, holdout_relative_error=relative)
         rows.append(row)
     table = pd.DataFrame(rows, index=pd.Index(names, name="model"))

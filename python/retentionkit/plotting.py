@@ -17,6 +17,14 @@ Differences from ``lifetimes``:
   each model period (x = 1, 2, ... model periods), without ``lifetimes``' one-period
   shift between the actual and the predicted curves.
 * The frequency/recency and P(alive) matrices also accept the BG/BB.
+* Models with covariates: the plots of known customers (period transactions,
+  holdout purchases, cumulative and incremental transactions) use each
+  customer's covariates, by default the fitted data's (looked up by customer
+  label), else those passed as ``covariates=``; the plots of one kind of customer
+  (the matrices, a customer's P(alive) history, the heterogeneity densities) need
+  ``covariates=`` with one row of traits (a dict, a Series or a one-row
+  DataFrame); :func:`plot_expected_repeat_purchases` draws the mean over the
+  fitted customers unless given one row.
 """
 
 from __future__ import annotations
@@ -27,11 +35,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import _covariate_inputs as cov
+from ._covariates import prediction_matrix
 from ._registry import require
 from ._validation import FloatArray, plain
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .fitters.contractual import _ContractualFitter
-from .fitters.transaction_fitter import TransactionFitter
+from .fitters.transaction_fitter import MAX_MATRIX_CELLS, TransactionFitter
 from .model_comparison import (
     PurchaseModel,
     chi_square,
@@ -105,6 +115,7 @@ def plot_period_transactions(
     xlabel: str = "Number of Calibration Period Transactions",
     ylabel: str = "Customers",
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     """Bar chart of actual and expected customers by number of repeat purchases.
@@ -125,6 +136,10 @@ def plot_period_transactions(
         Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    covariates : pandas.DataFrame or 2-D array, optional
+        For a model with covariates, the fitted customers' covariates; default
+        those of the fitted data (see
+        :func:`~retentionkit.model_comparison.period_transactions_table`).
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.bar` (both series).
 
@@ -133,7 +148,7 @@ def plot_period_transactions(
     matplotlib.axes.Axes
         With two bar containers, ``Actual`` and ``Model``.
     """
-    table = period_transactions_table(_purchase_model(model), max_frequency)
+    table = period_transactions_table(_purchase_model(model), max_frequency, covariates)
     ax = _axes(ax)
     positions = np.arange(len(table))
     width = 0.4
@@ -149,7 +164,11 @@ def plot_period_transactions(
 
 
 def _holdout_summary(
-    model: PurchaseModel, calibration_holdout_matrix: pd.DataFrame, kind: str, n: int
+    model: PurchaseModel,
+    calibration_holdout_matrix: pd.DataFrame,
+    kind: str,
+    n: int,
+    covariates: Any = None,
 ) -> pd.DataFrame:
     """Mean actual and predicted holdout purchases per value of ``kind`` (first ``n``)."""
     needed = ["frequency_cal", "recency_cal", "T_cal", "frequency_holdout", "duration_holdout"]
@@ -157,12 +176,16 @@ def _holdout_summary(
     if missing:
         raise ValueError(f"calibration_holdout_matrix lacks the column(s) {missing}")
     summary = calibration_holdout_matrix[needed].astype(np.float64)
+    traits = cov.for_customers(
+        model, covariates, calibration_holdout_matrix.index, "calibration_holdout_matrix"
+    )
     summary["model_predictions"] = _as_array(
         model.conditional_expected_number_of_purchases_up_to_time(
             summary["duration_holdout"].to_numpy(),
             summary["frequency_cal"].to_numpy(),
             summary["recency_cal"].to_numpy(),
             summary["T_cal"].to_numpy(),
+            **cov.kwargs(traits),
         )
     )
     if kind == "time_since_last_purchase":
@@ -182,6 +205,7 @@ def plot_calibration_purchases_vs_holdout_purchases(
     kind: str = "frequency_cal",
     n: int = 7,
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     r"""Mean holdout purchases by calibration frequency: actual against predicted.
@@ -207,6 +231,10 @@ def plot_calibration_purchases_vs_holdout_purchases(
         Number of groups drawn (the smallest values of ``kind``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    covariates : pandas.DataFrame or 2-D array, optional
+        For a model with covariates, the customers' covariates: a DataFrame
+        aligned by label on ``calibration_holdout_matrix``, or an array in its row
+        order; default the fitted data's, by customer label.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot` (both lines).
 
@@ -215,7 +243,9 @@ def plot_calibration_purchases_vs_holdout_purchases(
     matplotlib.axes.Axes
         With two lines, ``frequency_holdout`` and ``model_predictions``.
     """
-    means = _holdout_summary(_purchase_model(model), calibration_holdout_matrix, kind, n)
+    means = _holdout_summary(
+        _purchase_model(model), calibration_holdout_matrix, kind, n, covariates
+    )
     ax = _axes(ax)
     x = means.index.to_numpy(dtype=np.float64)
     ax.plot(x, means["frequency_holdout"], marker="o", label="frequency_holdout", **kwargs)
@@ -290,13 +320,16 @@ def frequency_recency_matrix(
     T: float = 1,
     max_frequency: int | None = None,
     max_recency: int | None = None,
+    covariates: Any = None,
 ) -> FloatArray:
     r"""Expected purchases in the next ``T`` periods on a grid of histories.
 
     Entry ``[t_x, x]`` is :math:`E[Y(T) \mid x, t_x, R]` with :math:`R` =
     ``max_recency`` the age of every customer (the number of opportunities for the
     BG/BB, with ``T`` future opportunities). Column 0 is the history (0, 0, R) in
-    every row; BG/BB cells with :math:`x > t_x` are NaN.
+    every row; BG/BB cells with :math:`x > t_x` are NaN. A model with covariates
+    needs ``covariates``, one row of traits (a dict, Series or one-row
+    DataFrame): the grid is that kind of customer's.
 
     Returns
     -------
@@ -305,23 +338,31 @@ def frequency_recency_matrix(
     """
     model = _purchase_model(model)
     max_frequency, max_recency = _grid_limits(model, max_frequency, max_recency)
+    traits = cov.one_row(model, covariates, "the frequency/recency matrix")
 
     def predict(x: FloatArray, tx: FloatArray, age: FloatArray) -> Any:
         horizon = np.full(x.size, float(T))
-        return model.conditional_expected_number_of_purchases_up_to_time(horizon, x, tx, age)
+        return model.conditional_expected_number_of_purchases_up_to_time(
+            horizon, x, tx, age, **cov.kwargs(traits)
+        )
 
     return _history_grid(model, max_frequency, max_recency, predict)
 
 
 def probability_alive_matrix(
-    model: PurchaseModel, max_frequency: int | None = None, max_recency: int | None = None
+    model: PurchaseModel,
+    max_frequency: int | None = None,
+    max_recency: int | None = None,
+    covariates: Any = None,
 ) -> FloatArray:
     """P(alive) on a grid of histories, laid out as :func:`frequency_recency_matrix`.
 
     For the (frequency, recency, T) models this is
     ``model.conditional_probability_alive_matrix``; for the BG/BB it is eq. (11) of
     Fader, Hardie & Shang (2010), the probability of being alive at the next
-    opportunity ``R + 1``.
+    opportunity ``R + 1``. A model with covariates needs ``covariates``, one row of
+    traits: the matrix is then that kind of customer's, with the same layout as
+    ``conditional_probability_alive_matrix``.
 
     Returns
     -------
@@ -330,6 +371,9 @@ def probability_alive_matrix(
     """
     model = _purchase_model(model)
     max_frequency, max_recency = _grid_limits(model, max_frequency, max_recency)
+    traits = cov.one_row(model, covariates, "the P(alive) matrix")
+    if isinstance(model, TransactionFitter) and traits is not None:
+        return _alive_grid_with_covariates(model, max_frequency, max_recency, traits)
     if isinstance(model, TransactionFitter):
         return model.conditional_probability_alive_matrix(max_frequency, max_recency)
     bgbb = model
@@ -338,6 +382,27 @@ def probability_alive_matrix(
         return bgbb.conditional_probability_alive(np.ones(x.size), x, tx, n)
 
     return _history_grid(model, max_frequency, max_recency, predict)
+
+
+def _alive_grid_with_covariates(
+    model: TransactionFitter, max_frequency: int, max_recency: int, traits: pd.DataFrame
+) -> FloatArray:
+    """``conditional_probability_alive_matrix``'s grid for one kind of customer."""
+    cells = (max_frequency + 1) * (max_recency + 1)
+    if cells > MAX_MATRIX_CELLS:
+        raise ValueError(
+            f"max_frequency={max_frequency} and max_recency={max_recency} ask for a "
+            f"matrix of {cells:,} cells; at most {MAX_MATRIX_CELLS:,} are computed"
+        )
+    rec, freq = np.meshgrid(
+        np.arange(max_recency + 1, dtype=np.float64),
+        np.arange(max_frequency + 1, dtype=np.float64),
+        indexing="ij",
+    )
+    alive = model.conditional_probability_alive(
+        freq.ravel(), rec.ravel(), np.full(freq.size, float(max_recency)), **cov.kwargs(traits)
+    )
+    return _as_array(alive).reshape(freq.shape)
 
 
 def _heatmap(ax: Axes, matrix: FloatArray, **kwargs: Any) -> AxesImage:
@@ -358,6 +423,7 @@ def plot_frequency_recency_matrix(
     xlabel: str = "Customer's Historical Frequency",
     ylabel: str = "Customer's Recency",
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     """Heatmap of expected purchases in the next ``T`` periods by frequency and recency.
@@ -380,6 +446,8 @@ def plot_frequency_recency_matrix(
         Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    covariates : dict, pandas.Series or one-row pandas.DataFrame, optional
+        A model with covariates needs the traits of the kind of customer drawn.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.imshow`.
 
@@ -388,7 +456,7 @@ def plot_frequency_recency_matrix(
     matplotlib.axes.Axes
         With one image (and a colorbar beside it).
     """
-    matrix = frequency_recency_matrix(model, T, max_frequency, max_recency)
+    matrix = frequency_recency_matrix(model, T, max_frequency, max_recency, covariates)
     ax = _axes(ax)
     _heatmap(ax, matrix, **kwargs)
     if title is None:
@@ -411,6 +479,7 @@ def plot_probability_alive_matrix(
     xlabel: str = "Customer's Historical Frequency",
     ylabel: str = "Customer's Recency",
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     """Heatmap of P(alive) by frequency and recency (:func:`probability_alive_matrix`).
@@ -425,6 +494,8 @@ def plot_probability_alive_matrix(
         Labels of the axes (defaults as in ``lifetimes``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    covariates : dict, pandas.Series or one-row pandas.DataFrame, optional
+        A model with covariates needs the traits of the kind of customer drawn.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.imshow`.
 
@@ -433,7 +504,7 @@ def plot_probability_alive_matrix(
     matplotlib.axes.Axes
         With one image (and a colorbar beside it).
     """
-    matrix = probability_alive_matrix(model, max_frequency, max_recency)
+    matrix = probability_alive_matrix(model, max_frequency, max_recency, covariates)
     ax = _axes(ax)
     _heatmap(ax, matrix, **kwargs)
     ax.set_title(title)
@@ -465,13 +536,15 @@ def alive_path(
     transactions: pd.DataFrame,
     datetime_col: str,
     freq: str = "D",
+    covariates: Any = None,
 ) -> pd.Series:
     r"""P(alive) of one customer at the end of each period since the first purchase.
 
     As ``lifetimes.utils.calculate_alive_path``: at period :math:`k = 0, \ldots, t`
     the history is ``frequency`` = periods with a purchase up to :math:`k`, minus 1;
     ``recency`` = the last such period; ``T`` = :math:`k`, in periods of ``freq``
-    (the model's time unit).
+    (the model's time unit). A model with covariates needs the customer's
+    ``covariates`` (one row of traits: a dict, a Series or a one-row DataFrame).
 
     Returns
     -------
@@ -479,6 +552,7 @@ def alive_path(
         Indexed by the start of each period (timestamps), ``t + 1`` values.
     """
     require(model, "transaction", needs="plot_history_alive needs a")
+    traits = cov.one_row(model, covariates, "the P(alive) history")
     if t < 0:
         raise ValueError(f"t must be non-negative, got {t}")
     offsets, start = _period_offsets(transactions[datetime_col], freq, None)
@@ -490,7 +564,9 @@ def alive_path(
     last = np.where(purchased, k, 0)
     recency = np.maximum.accumulate(last).astype(np.float64)
     age = k.astype(np.float64)  # T = 0 on the day of the first purchase
-    alive = _as_array(model.conditional_probability_alive(frequency, recency, age))
+    alive = _as_array(
+        model.conditional_probability_alive(frequency, recency, age, **cov.kwargs(traits))
+    )
     index = pd.period_range(start, periods=k.size).to_timestamp()
     return pd.Series(alive, index=index, name="P_alive")
 
@@ -503,6 +579,7 @@ def plot_history_alive(
     freq: str = "D",
     start_date: Any = None,
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     """P(alive) over one customer's history, with the purchases marked.
@@ -524,6 +601,8 @@ def plot_history_alive(
         at the first purchase); default the first purchase.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    covariates : dict, pandas.Series or one-row pandas.DataFrame, optional
+        The customer's traits; needed by a model with covariates.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot`.
 
@@ -533,7 +612,7 @@ def plot_history_alive(
         With one line (``P_alive``, from :func:`alive_path`) and one collection of
         dashed vertical lines at the purchase periods.
     """
-    path = alive_path(model, t, transactions, datetime_col, freq)
+    path = alive_path(model, t, transactions, datetime_col, freq, covariates)
     offsets, _ = _period_offsets(transactions[datetime_col], freq, None)
     purchase_dates = path.index[np.unique(offsets[offsets <= t])]
     ax = _axes(ax)
@@ -559,6 +638,7 @@ def expected_cumulative_transactions(
     freq: str = "D",
     freq_multiplier: int = 1,
     set_index_date: bool = False,
+    covariates: Any = None,
 ) -> pd.DataFrame:
     r"""Actual and expected cumulative repeat transactions over calendar time.
 
@@ -575,7 +655,8 @@ def expected_cumulative_transactions(
         \text{predicted}_k = \sum_{i:\, b_i \le E} E[X((E - b_i) / m)],
 
     with :math:`E[X(t)]` the model's expected repeat purchases of a new customer
-    (Fader, Hardie & Lee 2005, Figure 4).
+    (Fader, Hardie & Lee 2005, Figure 4). With covariates each customer's
+    :math:`E[X(t) \mid z_i]` uses their own covariates.
 
     Parameters
     ----------
@@ -597,6 +678,10 @@ def expected_cumulative_transactions(
         Index the rows by the last period each counts (a pandas ``PeriodIndex`` of
         ``freq``: the first transaction's period plus :math:`E`) instead of by
         :math:`k`.
+    covariates : pandas.DataFrame or 2-D array, optional
+        For a model with covariates, the customers' covariates: a DataFrame
+        indexed by customer id, or an array in the order of the sorted ids;
+        default those of the fitted data, by customer id.
 
     Returns
     -------
@@ -617,22 +702,48 @@ def expected_cumulative_transactions(
     log = log.drop_duplicates()
     birth = log.groupby("customer")["offset"].transform("min")
     repeats = np.sort(log.loc[log["offset"] > birth, "offset"].to_numpy())
-    births, born = np.unique(log.groupby("customer")["offset"].min().to_numpy(), return_counts=True)
-
+    first_offset = log.groupby("customer")["offset"].min()
+    traits = cov.for_customers(model, covariates, first_offset.index, "the log")
     k = np.arange(1, int(t) // m + 1)
     ends = k * m
     actual = np.searchsorted(repeats, ends, side="right").astype(np.float64)
-    ages = (ends[:, None] - births[None, :]).astype(np.float64)
-    alive = ages >= 0
-    expected = np.zeros(ages.shape)
-    expected[alive] = _as_array(model.expected_number_of_purchases_up_to_time(ages[alive] / m))
-    predicted = expected @ born.astype(np.float64)
+    if traits is None:
+        births, born = np.unique(first_offset.to_numpy(), return_counts=True)
+        ages = (ends[:, None] - births[None, :]).astype(np.float64)
+        alive = ages >= 0
+        expected = np.zeros(ages.shape)
+        expected[alive] = _as_array(model.expected_number_of_purchases_up_to_time(ages[alive] / m))
+        predicted = expected @ born.astype(np.float64)
+    else:
+        predicted = _cumulative_with_covariates(model, first_offset, traits, ends, m)
     index: pd.Index
     if set_index_date:
         index = pd.PeriodIndex([start + int(e) for e in ends], name=datetime_col)
     else:
         index = pd.Index(k, name="t")
     return pd.DataFrame({"actual": actual, "predicted": predicted}, index=index)
+
+
+def _cumulative_with_covariates(
+    model: Any, first_offset: pd.Series, traits: pd.DataFrame, ends: np.ndarray, m: int
+) -> FloatArray:
+    r"""Sum over the customers born by each end of :math:`E[X((E - b_i)/m) \mid z_i]`,
+    once per distinct (birth, covariates)."""
+    keyed = traits.assign(_birth=first_offset.to_numpy(dtype=np.float64))
+    distinct, code = cov.unique_rows(keyed)
+    born = np.bincount(code, minlength=len(distinct)).astype(np.float64)
+    births = distinct["_birth"].to_numpy(dtype=np.float64)
+    z = distinct.drop(columns="_birth")
+    predicted = np.zeros(len(ends))
+    for j, end in enumerate(ends):
+        alive = np.flatnonzero(births <= end)
+        if len(alive) == 0:
+            continue
+        values = model.expected_number_of_purchases_up_to_time(
+            (end - births[alive]) / m, **cov.kwargs(z.iloc[alive].reset_index(drop=True))
+        )
+        predicted[j] = float(_as_array(values) @ born[alive])
+    return predicted
 
 
 def _plot_tracking(
@@ -668,6 +779,7 @@ def plot_cumulative_transactions(
     ylabel: str = "Cumulative Transactions",
     ax: Axes | None = None,
     freq_multiplier: int = 1,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     """Actual and expected cumulative repeat transactions, calibration end marked.
@@ -702,6 +814,8 @@ def plot_cumulative_transactions(
         Where to draw; a new figure by default.
     freq_multiplier : int, default 1
         Periods of ``freq`` per model time unit.
+    covariates : pandas.DataFrame or 2-D array, optional
+        For a model with covariates; see :func:`expected_cumulative_transactions`.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot`.
 
@@ -721,6 +835,7 @@ def plot_cumulative_transactions(
         freq,
         freq_multiplier,
         set_index_date,
+        covariates,
     )
     ax = _plot_tracking(frame, t_cal, freq_multiplier, ax, **kwargs)
     ax.set_title(title)
@@ -744,6 +859,7 @@ def plot_incremental_transactions(
     ylabel: str = "Transactions",
     ax: Axes | None = None,
     freq_multiplier: int = 1,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     """Actual and expected repeat transactions per model period, calibration end marked.
@@ -767,6 +883,7 @@ def plot_incremental_transactions(
         freq,
         freq_multiplier,
         set_index_date,
+        covariates,
     )
     incremental = cumulative.diff()
     incremental.iloc[0] = cumulative.iloc[0]
@@ -786,12 +903,15 @@ def plot_expected_repeat_purchases(
     xlabel: str = "Time Since First Purchase",
     ax: Axes | None = None,
     label: str | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
-    """A new customer's expected repeat purchases :math:`E[X(t)]` against time.
+    r"""A new customer's expected repeat purchases :math:`E[X(t)]` against time.
 
     Solid over ``[0, max T]`` of the fitted data, dashed from there to 1.5 times
-    that (the extrapolation), as in ``lifetimes``.
+    that (the extrapolation), as in ``lifetimes``. For a model with covariates the
+    curve is that of the traits in ``covariates`` (one row), by default the mean
+    of :math:`E[X(t) \mid z_i]` over the fitted customers (weighted).
 
     Parameters
     ----------
@@ -803,6 +923,8 @@ def plot_expected_repeat_purchases(
         Where to draw; a new figure by default.
     label : str, optional
         Legend label of the solid line.
+    covariates : dict, pandas.Series or one-row pandas.DataFrame, optional
+        The traits of the new customer, for a model with covariates.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot` (both lines).
 
@@ -815,18 +937,14 @@ def plot_expected_repeat_purchases(
     if model.data is None:
         raise ValueError("plot_expected_repeat_purchases needs the fitted data: fit the model")
     max_age = float(model.data["T"].max())
+    curve = _new_customer_curve(model, covariates)
     ax = _axes(ax)
     inside = np.linspace(0.0, max_age, 100)
     beyond = np.linspace(max_age, 1.5 * max_age, 100)
-    (line,) = ax.plot(
-        inside,
-        _as_array(model.expected_number_of_purchases_up_to_time(inside)),
-        label=label,
-        **kwargs,
-    )
+    (line,) = ax.plot(inside, curve(inside), label=label, **kwargs)
     ax.plot(
         beyond,
-        _as_array(model.expected_number_of_purchases_up_to_time(beyond)),
+        curve(beyond),
         linestyle="--",
         color=line.get_color(),
         **kwargs,
@@ -836,6 +954,36 @@ def plot_expected_repeat_purchases(
     if label is not None:
         ax.legend(loc="lower right")
     return ax
+
+
+def _new_customer_curve(model: TransactionFitter, covariates: Any) -> Any:
+    r""":math:`t \mapsto E[X(t)]` of a new customer: the plain model's, one row of
+    traits', or the weighted mean over the fitted customers' covariates."""
+    if not cov.model_has_covariates(model) or covariates is not None:
+        traits = cov.one_row(model, covariates, "the expected repeat purchases")
+
+        def single(t: FloatArray) -> FloatArray:
+            values = model.expected_number_of_purchases_up_to_time(t, **cov.kwargs(traits))
+            return _as_array(values)
+
+        return single
+    assert model.data is not None
+    table = cov.for_customers(model, None, model.data.index, "the fitted data")
+    assert table is not None
+    distinct, code = cov.unique_rows(table)
+    weights = np.bincount(
+        code, weights=model.data["weights"].to_numpy(dtype=np.float64), minlength=len(distinct)
+    )
+    weights = weights / weights.sum()
+
+    def mean(t: FloatArray) -> FloatArray:
+        out = np.empty(len(t))
+        for j, v in enumerate(t):
+            values = model.expected_number_of_purchases_up_to_time(float(v), **cov.kwargs(distinct))
+            out[j] = float(_as_array(values) @ weights)
+        return out
+
+    return mean
 
 
 def _gamma_density(shape: float, rate: float) -> tuple[FloatArray, FloatArray, float, float]:
@@ -898,6 +1046,37 @@ def _plot_density(
     return ax
 
 
+#: How a process's coefficients scale a base parameter: (parameter, sign of
+#: gamma'z in the exponent); ARCHITECTURE.md, "Customers with covariates".
+_SCALED = {
+    "purchase": ("alpha", -1.0),
+    "dropout": ("beta", -1.0),
+    "dropout_a": ("a", 1.0),
+    "dropout_b": ("b", 1.0),
+}
+
+
+def _individual_params(model: TransactionFitter, covariates: Any, what: str) -> pd.Series:
+    """``params_`` without coefficients: the model's own, or (with covariates) the
+    individual parameters of the customers with the traits ``covariates``."""
+    params = model.params_
+    traits = cov.one_row(model, covariates, what)
+    if traits is None:
+        return params
+    native = model._core()
+    z, _ = prediction_matrix(model._encoding, native.columns, {"purchase": traits}, None, None)
+    value = dict(zip(native.columns, z[0]))
+    out = params[[n for n in params.index if ":" not in str(n)]].astype(np.float64)
+    for name, gamma in params.items():
+        process, sep, column = str(name).partition(":")
+        if not sep:
+            continue
+        for target in native.PROCESSES if process == "shared" else [process]:
+            base, sign = _SCALED[target]
+            out[base] *= math.exp(sign * float(gamma) * value[column])
+    return out
+
+
 def plot_transaction_rate_heterogeneity(
     model: TransactionFitter,
     suptitle: str = "Heterogeneity in Transaction Rate",
@@ -905,6 +1084,7 @@ def plot_transaction_rate_heterogeneity(
     ylabel: str = "Density",
     suptitle_fontsize: float = 14,
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     r"""The fitted distribution of purchase rates, :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)`.
@@ -922,6 +1102,10 @@ def plot_transaction_rate_heterogeneity(
         Font size of the figure title.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
+    covariates : dict, pandas.Series or one-row pandas.DataFrame, optional
+        Needed by a model with covariates: the traits of the customers whose
+        distribution is drawn (their individual parameters, e.g.
+        :math:`\alpha_i = \alpha e^{-\gamma^T z}`).
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.plot`.
 
@@ -930,7 +1114,7 @@ def plot_transaction_rate_heterogeneity(
     matplotlib.axes.Axes
     """
     require(model, "transaction", needs="plot_transaction_rate_heterogeneity needs a")
-    params = model.params_
+    params = _individual_params(model, covariates, "the transaction rate distribution")
     x, y, mean, variance = _gamma_density(float(params["r"]), float(params["alpha"]))
     return _plot_density(
         x, y, mean, variance, suptitle, xlabel, ylabel, suptitle_fontsize, ax, **kwargs
@@ -944,6 +1128,7 @@ def plot_dropout_rate_heterogeneity(
     ylabel: str = "Density",
     suptitle_fontsize: float = 14,
     ax: Axes | None = None,
+    covariates: Any = None,
     **kwargs: Any,
 ) -> Axes:
     r"""The fitted distribution of drop-out: :math:`p \sim \mathrm{Beta}(a, b)` for
@@ -959,7 +1144,7 @@ def plot_dropout_rate_heterogeneity(
     matplotlib.axes.Axes
     """
     require(model, "transaction", needs="plot_dropout_rate_heterogeneity needs a")
-    params = model.params_
+    params = _individual_params(model, covariates, "the drop-out distribution")
     if "s" in params.index:
         x, y, mean, variance = _gamma_density(float(params["s"]), float(params["beta"]))
         if xlabel == "Dropout Probability p":

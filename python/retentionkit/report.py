@@ -15,6 +15,13 @@ log of transactions:
    matplotlib's Agg canvas, without touching pyplot's state), and the
    per-customer table as CSV.
 
+With ``covariates`` (time-invariant traits of each customer, from a per-customer
+table joined on the customer id or, without one, each customer's values on their
+first transaction in the log), every transaction model is fitted with those
+covariates in both its purchase and its drop-out process, every prediction uses
+each customer's own covariates, and the report shows the coefficients with a
+plain-language reading.
+
 matplotlib is needed (``pip install "retentionkit[plot]"``).
 """
 
@@ -23,7 +30,7 @@ from __future__ import annotations
 import math
 import sys
 import time as _time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +43,10 @@ from ._csv import write_csv
 from ._new_customers import new_customers_notes
 from ._registry import by_name
 from ._report_html import TITLE, ReportContext, figure_class, render_html
-from ._validation import index_label, invalid_data_error
+from ._validation import index_label, invalid_data_error, plain
 from .datasets import load_transaction_data
 from .fitters import GammaGammaFitter, TransactionFitter, spend_frequency_correlation
-from .model_comparison import compare_models
+from .model_comparison import compare_models, likelihood_ratio_test
 from .targeting import (
     SegmentThresholds,
     customer_table,
@@ -209,6 +216,8 @@ def build_report(
     top: int = 20,
     source: str = "",
     progress: bool | Progress = False,
+    covariates: Sequence[str] | str | None = None,
+    customer_data: pd.DataFrame | None = None,
 ) -> Report:
     """Fit, compare and score a transaction log; return the HTML report and tables.
 
@@ -250,6 +259,18 @@ def build_report(
         A description of the data for the report's header.
     progress : bool or Progress, default False
         Show a progress line on stderr.
+    covariates : list of str or str, optional
+        Columns of time-invariant customer traits (a comma-separated string is
+        split), used as covariates of both the purchase and the drop-out process
+        of every model. Numeric columns are used as they are; text columns are
+        categorical (one dummy per level but the first in sorted order, the base
+        level).
+    customer_data : pandas.DataFrame, optional
+        One row per customer with the ``covariates`` columns, with the customer
+        ids in the column ``customer_id_col`` or as its index; joined on the
+        customer id (every customer of the log needs a row). Without it, each
+        customer's covariates are their values on their first transaction in
+        the log (the earliest date; the first such row of the log on a tie).
 
     Returns
     -------
@@ -274,6 +295,7 @@ def build_report(
     thresholds = SegmentThresholds() if thresholds is None else thresholds
     bar = progress if isinstance(progress, Progress) else Progress(7, enabled=bool(progress))
     notes: list[str] = []
+    covariate_cols = _covariate_names(covariates)
 
     with bar.step("reading the log"):
         log = _read_log(
@@ -297,6 +319,16 @@ def build_report(
                 f"({first:%Y-%m-%d}) and not after the last ({last:%Y-%m-%d})"
             )
         cal_end = start - pd.Timedelta(1, "ns")
+        traits: pd.DataFrame | None = None
+        if covariate_cols:
+            traits = _customer_traits(
+                transactions, log, customer_id_col, datetime_col, covariate_cols, customer_data
+            )
+        elif customer_data is not None:
+            raise ValueError("customer_data is given without covariates: name its columns")
+        with_traits: dict[str, Any] = (
+            {} if traits is None else {"purchase_covariates": traits, "dropout_covariates": traits}
+        )
 
     with bar.step("calibration/holdout split"):
         periods: dict[str, Any] = {"freq": unit.period, "freq_multiplier": unit.multiplier}
@@ -312,7 +344,7 @@ def build_report(
         fitted: dict[str, TransactionFitter] = {}
         for fitter_class, name in MODELS.values():
             try:
-                fitted[name] = fitter_class().fit(history)
+                fitted[name] = fitter_class().fit(history, **with_traits)
             except ValueError as exc:  # includes ConvergenceError
                 notes.append(f"{name} could not be fitted on the calibration period: {exc}")
         if not fitted:
@@ -340,7 +372,14 @@ def build_report(
         )
         notes.extend(new_customers_notes(calibration["T_cal"], summary["T"]))
         fitter_class = next(c for c, n in MODELS.values() if n == chosen)
-        final = fitter_class().fit(summary[["frequency", "recency", "T"]])
+        final = fitter_class().fit(summary[["frequency", "recency", "T"]], **with_traits)
+        covariate_test = None
+        if traits is not None:
+            try:
+                plain = fitter_class().fit(summary[["frequency", "recency", "T"]])
+                covariate_test = likelihood_ratio_test(plain, final)
+            except ValueError as exc:
+                notes.append(f"no likelihood-ratio test of the covariates: {exc}")
         spend: GammaGammaFitter | None = None
         correlation = math.nan
         if monetary_value_col is not None:
@@ -357,8 +396,14 @@ def build_report(
             level=level,
             seed=seed,
             thresholds=thresholds,
+            interval=traits is None,
         )
         customers.index.name = customer_id_col
+        if traits is not None and spend is not None:
+            notes.append(
+                "the CLV has no interval: intervals over the parameter uncertainty are "
+                "not yet computed for models with covariates"
+            )
 
     with bar.step("drawing the plots and writing the HTML"):
         context = ReportContext(
@@ -386,6 +431,13 @@ def build_report(
             level=level,
             top=top,
             notes=notes,
+            covariates=traits,
+            covariate_source=(
+                "the per-customer table, joined on the customer id"
+                if customer_data is not None
+                else "each customer's first transaction in the log"
+            ),
+            covariate_test=covariate_test,
         )
         document = render_html(context)
     return Report(document, customers, comparison, chosen, notes)
@@ -446,6 +498,101 @@ def _read_log(
                 column=monetary_value_col,
             )
     return log
+
+
+def _covariate_names(covariates: Sequence[str] | str | None) -> list[str]:
+    """The covariate columns, a comma-separated string split; no name twice."""
+    if covariates is None:
+        return []
+    names = covariates.split(",") if isinstance(covariates, str) else list(covariates)
+    names = [str(n).strip() for n in names]
+    if any(not n for n in names):
+        raise ValueError(f"an empty covariate name in {covariates!r}")
+    twice = [n for n in names if names.count(n) > 1]
+    if twice:
+        raise ValueError(f"the covariate {twice[0]!r} is named twice")
+    return names
+
+
+def _customer_traits(
+    transactions: pd.DataFrame,
+    log: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    columns: list[str],
+    customer_data: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """One row of covariates per customer of the log, indexed by customer id; a
+    missing value is an error naming the customer."""
+    traits = _customer_rows(
+        transactions, log, customer_id_col, datetime_col, columns, customer_data
+    )
+    for column in columns:
+        missing = np.flatnonzero(traits[column].isna().to_numpy())
+        if len(missing):
+            where = "the customer table" if customer_data is not None else "the log"
+            raise invalid_data_error(
+                f"the covariate {column} is missing in {where} for the customer "
+                f"{plain(traits.index[missing[0]])} ({len(missing)} customer(s) in all)",
+                rule="covariates missing",
+                column=column,
+            )
+    return traits
+
+
+def _customer_rows(
+    transactions: pd.DataFrame,
+    log: pd.DataFrame,
+    customer_id_col: str,
+    datetime_col: str,
+    columns: list[str],
+    customer_data: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """One row of covariates per customer of the log, indexed by customer id."""
+    reserved = [c for c in columns if c in (customer_id_col, datetime_col)]
+    if reserved:
+        raise ValueError(f"the covariate {reserved[0]!r} is the customer id or date column")
+    if customer_data is None:
+        missing = [c for c in columns if c not in transactions.columns]
+        if missing:
+            raise ValueError(
+                f"the log lacks the covariate column(s) {', '.join(missing)} (it has: "
+                f"{', '.join(map(str, transactions.columns))}); give a per-customer table "
+                "for covariates that are not in the log"
+            )
+        rows = pd.concat(
+            [
+                log[[customer_id_col, datetime_col]].reset_index(drop=True),
+                transactions[columns].reset_index(drop=True),
+            ],
+            axis=1,
+        ).sort_values(datetime_col, kind="stable")
+        first = rows.drop_duplicates(customer_id_col, keep="first")
+        return first.set_index(customer_id_col)[columns].sort_index()
+    table = customer_data
+    if customer_id_col in table.columns:
+        table = table.set_index(customer_id_col)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"the customer table lacks the covariate column(s) {', '.join(missing)} (it "
+            f"has: {', '.join(map(str, table.columns))})"
+        )
+    if not table.index.is_unique:
+        dup = table.index[table.index.duplicated()][0]
+        raise ValueError(f"the customer table has the customer {plain(dup)} more than once")
+    ids = pd.Index(pd.unique(log[customer_id_col]))
+    positions = table.index.get_indexer(ids)
+    absent = np.flatnonzero(positions < 0)
+    if len(absent):
+        raise invalid_data_error(
+            f"the customer table has no row for the customer {plain(ids[absent[0]])} of "
+            f"the log ({len(absent)} customer(s) missing; the table is joined on "
+            f"{customer_id_col})",
+            rule="covariates row missing",
+            column=customer_id_col,
+        )
+    return table.iloc[positions][columns].sort_index()
 
 
 def _fit_spend(summary: pd.DataFrame, notes: list[str]) -> tuple[GammaGammaFitter | None, float]:

@@ -10,18 +10,25 @@ score of the value at risk and a segment. :func:`who_to_contact` and
 The CLV is that of :meth:`GammaGammaFitter.customer_lifetime_value` (discrete
 monthly discounting over ``time`` months, as in ``lifetimes``); the spend is the
 conditional expectation of Fader & Hardie (2013), eq. (5).
+
+A transaction model with covariates scores each customer with their own
+covariates: by default those of the data it was fitted on (looked up by customer
+label), else the ``covariates`` given.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import _covariate_inputs as cov
+from ._covariates import prediction_matrix
 from ._registry import require
-from ._validation import plain
+from ._validation import FloatArray, plain
 from .fitters._discounting import periods_per_month
 from .fitters.gamma_gamma_fitter import GammaGammaFitter
 from .fitters.transaction_fitter import TransactionFitter
@@ -133,6 +140,7 @@ def customer_table(
     seed: int | None = 0,
     thresholds: SegmentThresholds | None = None,
     n_draws: int = 200,
+    covariates: Any = None,
 ) -> pd.DataFrame:
     r"""One row per customer: P(alive), expected purchases and spend, CLV and segment.
 
@@ -172,6 +180,12 @@ def customer_table(
         The segment thresholds; default ``SegmentThresholds()``.
     n_draws : int, default 200
         Number of parameter draws of the interval.
+    covariates : pandas.DataFrame or 2-D array, optional
+        For a transaction model with covariates: the customers' covariates (every
+        column the model uses), a DataFrame aligned by label on ``summary`` or an
+        array in its row order; by default those of the model's fitted data, by
+        customer label. The CLV interval is not yet available with covariates
+        (pass ``interval=False``).
 
     Returns
     -------
@@ -229,16 +243,27 @@ def customer_table(
     if not horizon >= 0:
         raise ValueError(f"horizon must be non-negative, got {plain(horizon)}")
 
+    traits = cov.for_customers(transaction_model, covariates, summary.index, "summary")
+    if traits is not None and spend_model is not None and interval:
+        raise ValueError(
+            "the CLV interval is not yet available for a transaction model with "
+            "covariates: pass interval=False"
+        )
     frequency = summary["frequency"].astype(np.float64)
     recency = summary["recency"].astype(np.float64)
     T = summary["T"].astype(np.float64)
     table = pd.DataFrame({"frequency": frequency, "recency": recency, "T": T})
+    # With covariates, the histories go in as arrays: the covariates are in their order.
+    history = (frequency, recency, T)
+    if traits is not None:
+        history = tuple(c.to_numpy() for c in history)  # type: ignore[assignment]
+    z = cov.kwargs(traits)
     table["p_alive"] = _series(
-        transaction_model.conditional_probability_alive(frequency, recency, T), summary.index
+        transaction_model.conditional_probability_alive(*history, **z), summary.index
     )
     table["expected_purchases"] = _series(
         transaction_model.conditional_expected_number_of_purchases_up_to_time(
-            horizon, frequency, recency, T
+            horizon, *history, **z
         ),
         summary.index,
     )
@@ -263,7 +288,17 @@ def customer_table(
             spend_model.conditional_expected_average_profit(frequency, money), summary.index
         )
         clv_args = (transaction_model, frequency, recency, T, money)
-        if interval:
+        if traits is not None:
+            table["clv"] = _clv_with_covariates(
+                transaction_model,
+                traits,
+                table["expected_spend"],
+                history,
+                time=time,
+                discount_rate=discount_rate,
+                freq=freq,
+            )
+        elif interval:
             bands = spend_model.customer_lifetime_value_interval(
                 *clv_args,
                 time=time,
@@ -380,6 +415,34 @@ def _check_table(table: pd.DataFrame, n: int) -> None:
         raise ValueError(f"not a customer_table: it lacks the column(s) {', '.join(missing)}")
     if not (isinstance(n, (int, np.integer)) and n >= 0):
         raise ValueError(f"n must be a non-negative integer, got {plain(n)}")
+
+
+def _clv_with_covariates(
+    model: TransactionFitter,
+    traits: pd.DataFrame,
+    spend: pd.Series,
+    history: tuple[Any, ...],
+    *,
+    time: float,
+    discount_rate: float,
+    freq: str,
+) -> FloatArray:
+    """:meth:`GammaGammaFitter.customer_lifetime_value`'s discrete CLV, each
+    customer's expected purchases under their own covariates (in the core)."""
+    native = model._core()
+    matrix, _ = prediction_matrix(
+        model._encoding, native.columns, {"purchase": traits}, None, len(traits)
+    )
+    arrays = [np.ascontiguousarray(h, dtype=np.float64) for h in history]
+    values = native.customer_lifetime_value(
+        *arrays,
+        np.ascontiguousarray(spend.to_numpy(dtype=np.float64)),
+        matrix,
+        time=float(time),
+        discount_rate=float(discount_rate),
+        freq=freq,
+    )
+    return np.asarray(values, dtype=np.float64)
 
 
 def _series(values: object, index: pd.Index) -> pd.Series:
