@@ -628,6 +628,9 @@ def test_readme_covariates_example_runs(tmp_path: Path, monkeypatch: Any) -> Non
     fitter = namespace["pnbd"]
     assert fitter.log_likelihood_ == pytest.approx(-9571.98, abs=0.01)
     assert namespace["data"]["p_alive"].between(0, 1).all()
+    assert list(namespace["ggf"].params_.index) == ["p", "q", "v", "spend:log_first_spend"]
+    clv = namespace["data"]["clv"]
+    assert np.isfinite(clv).all() and (clv > 0).all()
 
 
 def test_likelihood_ratio_test_against_the_plain_model(
