@@ -8,8 +8,8 @@ process). This module builds those from what a fitter is given:
 * one covariate table per *group* of processes: ``purchase`` and ``dropout``
   (the Pareto/NBD's ``dropout`` process; the BG family's ``dropout_a`` and
   ``dropout_b`` both take the ``dropout`` table); a process belongs to the group
-  named by its name up to the first ``_``, so a model with another process (a
-  future ``spend``) needs nothing here;
+  named by its name up to the first ``_``, so a model with another process (the
+  Gamma-Gamma's ``spend``, keyword ``spend_covariates``) needs nothing here;
 * each table a DataFrame, aligned by label on the index of the customers'
   histories (a missing label is an error), or a 2-D array in row order (its
   columns named ``<group>_0``, ``<group>_1``, ...);

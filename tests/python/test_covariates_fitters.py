@@ -22,7 +22,6 @@ from test_covariates_core import cdnow_first_spend  # noqa: F401  (a fixture)
 
 from retentionkit import (
     BetaGeoFitter,
-    GammaGammaFitter,
     InvalidDataError,
     ModifiedBetaGeoFitter,
     ParetoNBDFitter,
@@ -443,7 +442,9 @@ def test_other_bad_arguments(cdnow_traits: pd.DataFrame) -> None:
     when = pd.DataFrame({"when": days[: len(z)]}, dtype=object)
     with pytest.raises(ValueError, match="'when' holds values of type Timestamp"):
         BetaGeoFitter().fit(*hist, purchase_covariates=when.set_index(z.index))
-    with pytest.raises(ValueError, match="covariate_penalizer needs purchase_covariates or dropout_covariates"):
+    with pytest.raises(
+        ValueError, match="covariate_penalizer needs purchase_covariates or dropout_covariates"
+    ):
         BetaGeoFitter().fit(*hist, covariate_penalizer=1.0)
 
 
@@ -541,9 +542,6 @@ def test_predictions_need_covariates_and_refuse_them_without(
 @pytest.mark.parametrize(
     ("method", "args"),
     [
-        ("conditional_probability_alive_interval", (1.0, 2.0, 3.0)),
-        ("conditional_expected_number_of_purchases_up_to_time_interval", (5.0, 1.0, 2.0, 3.0)),
-        ("discounted_expected_residual_transactions_interval", (0.01, 1.0, 2.0, 3.0)),
         ("conditional_probability_alive_matrix", (3, 3)),
     ],
 )

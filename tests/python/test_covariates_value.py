@@ -510,3 +510,102 @@ def test_clv_new_customers_and_errors(cdnow: pd.DataFrame, plain_fits: dict[str,
             purchase_covariates=pd.DataFrame({"vip": [0.0, 1.0, 1.0]}),
             freq="W",
         )
+
+
+# -- intervals over the uncertainty of every estimate ------------------------------
+
+
+@pytest.fixture(scope="module")
+def pnbd_vip(cdnow: pd.DataFrame) -> ParetoNBDFitter:
+    return ParetoNBDFitter().fit(
+        cdnow, purchase_covariate_cols=["vip", "score"], dropout_covariate_cols=["vip"]
+    )
+
+
+def _draw_own_params(fitter: Any, traits: pd.Series, n: int, seed: int) -> list[dict[str, float]]:
+    """``n`` draws of a customer's own parameters from the asymptotic normal
+    distribution of the estimates (log scale for the base parameters, the
+    coefficients as they are), independently of the core."""
+    params = fitter.params_
+    base = [":" not in k for k in params.index]
+    slope = np.where(base, params.to_numpy(), 1.0)
+    cov = fitter.variance_matrix_.to_numpy() / np.outer(slope, slope)
+    centre = params.to_numpy().copy()
+    centre[base] = np.log(centre[base])
+    draws = np.random.default_rng(seed).multivariate_normal(centre, cov, size=n)
+    draws[:, base] = np.exp(draws[:, base])
+    out = []
+    for values in draws:
+        drawn = type(fitter)()
+        drawn.params_ = pd.Series(values, index=params.index)
+        out.append(_own_params(drawn, traits))
+    return out
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "conditional_probability_alive_interval",
+        "conditional_expected_number_of_purchases_up_to_time_interval",
+        "discounted_expected_residual_transactions_interval",
+    ],
+)
+def test_intervals_with_covariates_agree_with_an_independent_simulation(
+    method: str, pnbd_vip: ParetoNBDFitter, cdnow: pd.DataFrame
+) -> None:
+    rows = cdnow.iloc[[0, 9]]
+    z = rows[["vip", "score"]]
+    lead = {
+        "conditional_probability_alive_interval": (),
+        "conditional_expected_number_of_purchases_up_to_time_interval": (26.0,),
+        "discounted_expected_residual_transactions_interval": (0.01,),
+    }[method]
+    kw = {"purchase_covariates": z, "dropout_covariates": z}
+    band = getattr(pnbd_vip, method)(*lead, *_history(rows), n_draws=2000, seed=4, **kw)
+    assert list(band.columns) == ["estimate", "lower", "upper"]
+    assert list(band.index) == list(rows.index)
+    point = method.removesuffix("_interval")
+    np.testing.assert_allclose(
+        band["estimate"], getattr(pnbd_vip, point)(*lead, *_history(rows), **kw), rtol=1e-12
+    )
+    assert (band["lower"] < band["estimate"]).all() and (band["estimate"] < band["upper"]).all()
+    # The same seed, the same bounds.
+    again = getattr(pnbd_vip, method)(*lead, *_history(rows), n_draws=2000, seed=4, **kw)
+    pd.testing.assert_frame_equal(band, again)
+    # Quantiles of the customer's prediction under parameters drawn here.
+    for label in rows.index:
+        row = rows.loc[label]
+        values = []
+        for own in _draw_own_params(pnbd_vip, row, 2000, seed=11):
+            alone = ParetoNBDFitter()
+            alone.params_ = own
+            values.append(getattr(alone, point)(*lead, *(row[c] for c in HISTORY)))
+        lower, upper = np.quantile(values, [0.025, 0.975])
+        width = upper - lower
+        assert band.loc[label, "lower"] == pytest.approx(lower, abs=0.1 * width), label
+        assert band.loc[label, "upper"] == pytest.approx(upper, abs=0.1 * width), label
+
+
+def test_intervals_with_covariates_need_them_and_a_covariance(
+    pnbd_vip: ParetoNBDFitter, cdnow: pd.DataFrame
+) -> None:
+    with pytest.raises(ValueError, match=r"this model has covariates \(purchase: vip, score"):
+        pnbd_vip.conditional_probability_alive_interval(1.0, 2.0, 3.0)
+    # Omitted with the histories: the fitted data's covariates.
+    pd.testing.assert_frame_equal(
+        pnbd_vip.conditional_probability_alive_interval(seed=1, n_draws=50),
+        pnbd_vip.conditional_probability_alive_interval(
+            *_history(cdnow), seed=1, n_draws=50, purchase_covariates=cdnow[["vip", "score"]]
+        ),
+    )
+    hand = ParetoNBDFitter()
+    hand.params_ = pnbd_vip.params_
+    with pytest.raises(ValueError, match="intervals need the covariance"):
+        hand.conditional_probability_alive_interval(
+            1.0, 2.0, 3.0, purchase_covariates=cdnow[["vip", "score"]].iloc[[0]]
+        )
+    plain = ParetoNBDFitter().fit(*_history(cdnow))
+    with pytest.raises(ValueError, match=r"has no covariates .*do not pass purchase_covariates"):
+        plain.conditional_probability_alive_interval(
+            1.0, 2.0, 3.0, purchase_covariates=cdnow[["vip"]]
+        )

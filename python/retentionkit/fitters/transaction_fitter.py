@@ -26,9 +26,9 @@ from .._covariates import (
     not_supported,
     prediction_table,
 )
-from .._validation import ArrayLike, FloatArray, Result, name_rows
-from ._with_covariates import CovariateFitter
-from .base import _per_customer, _seed, _whole_number
+from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
+from ._with_covariates import CovariateFitter, covariate_inputs
+from .base import _interval_frame, _per_customer, _seed, _whole_number
 
 __all__ = ["TransactionFitter"]
 
@@ -212,10 +212,38 @@ class TransactionFitter(CovariateFitter):
             return {"fitted": fitted}
         return given
 
-    def _predict_interval(self, method: str, /, **kwargs: Any) -> pd.DataFrame:
-        if has_covariates(self._model):
+    def _predict_interval(
+        self,
+        method: str,
+        /,
+        *,
+        level: float,
+        n_draws: int,
+        seed: int | None,
+        covariates: dict[str, Any] | None = None,
+        **inputs: Any,
+    ) -> pd.DataFrame:
+        model = self._core()
+        given = {g: z for g, z in (covariates or {}).items() if z is not None}
+        if not has_covariates(model):
+            self._refuse(given)
+            return super()._predict_interval(
+                method, level=level, n_draws=n_draws, seed=seed, **inputs
+            )
+        if not hasattr(model, method):
             raise not_supported(method)
-        return super()._predict_interval(method, **kwargs)
+        arrays, z, index, _ = covariate_inputs(
+            model, self._encoding, given, prepare(**inputs), self._covariate_arguments()
+        )
+        with name_rows(index):
+            bands = getattr(model, method)(
+                *arrays,
+                z,
+                level=float(level),
+                n_draws=_whole_number(n_draws, "n_draws", 0),
+                seed=_seed(seed),
+            )
+        return _interval_frame(bands, index)
 
     # -- predictions -------------------------------------------------------------
 
@@ -514,6 +542,9 @@ class TransactionFitter(CovariateFitter):
         level: float = 0.95,
         n_draws: int = 200,
         seed: int | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> pd.DataFrame:
         r"""Conditional expected purchases with an interval over the parameter uncertainty.
 
@@ -541,6 +572,11 @@ class TransactionFitter(CovariateFitter):
         seed : int, optional
             Seed of the core's ChaCha8 generator: the same seed gives the same
             intervals.
+        purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+            Required by a model fitted with covariates, as for
+            :meth:`conditional_probability_alive`; the draws then include the
+            coefficients, and each customer's prediction under a draw is taken at
+            the customer's parameters under that draw.
 
         Returns
         -------
@@ -556,6 +592,9 @@ class TransactionFitter(CovariateFitter):
         """
         return self._predict_interval(
             "conditional_expected_number_of_purchases_up_to_time_interval",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             level=level,
             n_draws=n_draws,
             seed=seed,
@@ -571,6 +610,9 @@ class TransactionFitter(CovariateFitter):
         level: float = 0.95,
         n_draws: int = 200,
         seed: int | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> pd.DataFrame:
         """P(alive) with an interval over the uncertainty of the estimated parameters.
 
@@ -587,6 +629,11 @@ class TransactionFitter(CovariateFitter):
             Number of parameter draws (at least 2).
         seed : int, optional
             Seed of the core's random generator.
+        purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+            Required by a model fitted with covariates, as for
+            :meth:`conditional_probability_alive`; the draws then include the
+            coefficients, and each customer's prediction under a draw is taken at
+            the customer's parameters under that draw.
 
         Returns
         -------
@@ -595,6 +642,9 @@ class TransactionFitter(CovariateFitter):
         """
         return self._predict_interval(
             "conditional_probability_alive_interval",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             level=level,
             n_draws=n_draws,
             seed=seed,
@@ -610,13 +660,18 @@ class TransactionFitter(CovariateFitter):
         level: float = 0.95,
         n_draws: int = 200,
         seed: int | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> pd.DataFrame:
         """DERT with an interval over the uncertainty of the estimated parameters.
 
         See :meth:`discounted_expected_residual_transactions` and
         :meth:`conditional_expected_number_of_purchases_up_to_time_interval`. Cheap
         for the Pareto/NBD (closed form); for BG/NBD and MBG/NBD each draw costs a
-        numerical integral per customer.
+        numerical integral per customer. With covariates, pass them as to
+        :meth:`discounted_expected_residual_transactions` (``purchase_covariates``,
+        ``dropout_covariates``); the draws then include the coefficients.
 
         Returns
         -------
@@ -625,6 +680,9 @@ class TransactionFitter(CovariateFitter):
         """
         return self._predict_interval(
             "discounted_expected_residual_transactions_interval",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             level=level,
             n_draws=n_draws,
             seed=seed,
