@@ -587,6 +587,38 @@ class _CovariateModel(_CovariateModelBase):
     def simulate(
         self, T: _FloatArray, covariates: _FloatArray, seed: int
     ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]: ...
+    def conditional_expected_number_of_purchases_up_to_time_interval(
+        self,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]: ...
+    def conditional_probability_alive_interval(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]: ...
+    def discounted_expected_residual_transactions_interval(
+        self,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]: ...
 
 @final
 class ParetoNBDCovariatesModel(_CovariateModel):

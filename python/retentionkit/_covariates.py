@@ -8,8 +8,8 @@ process). This module builds those from what a fitter is given:
 * one covariate table per *group* of processes: ``purchase`` and ``dropout``
   (the Pareto/NBD's ``dropout`` process; the BG family's ``dropout_a`` and
   ``dropout_b`` both take the ``dropout`` table); a process belongs to the group
-  named by its name up to the first ``_``, so a model with another process (a
-  future ``spend``) needs nothing here;
+  named by its name up to the first ``_``, so a model with another process (the
+  Gamma-Gamma's ``spend``, keyword ``spend_covariates``) needs nothing here;
 * each table a DataFrame, aligned by label on the index of the customers'
   histories (a missing label is an error), or a 2-D array in row order (its
   columns named ``<group>_0``, ``<group>_1``, ...);
@@ -37,7 +37,14 @@ import pandas as pd
 
 from ._validation import FloatArray, invalid_data_error, plain
 
-__all__ = ["GROUPS_ARGUMENT", "Encoding", "fit_design", "prediction_matrix"]
+__all__ = [
+    "GROUPS_ARGUMENT",
+    "Encoding",
+    "fit_design",
+    "matrix_of",
+    "prediction_matrix",
+    "prediction_table",
+]
 
 Covariates = Union[pd.DataFrame, np.ndarray, Any]
 
@@ -458,6 +465,7 @@ def prediction_matrix(
     given: Mapping[str, Covariates | None],
     index: pd.Index | None,
     n: int | None,
+    arguments: Sequence[str] | None = None,
 ) -> tuple[FloatArray, pd.Index | None]:
     """The model's covariate matrix for customers to predict.
 
@@ -476,6 +484,9 @@ def prediction_matrix(
     n : int or None
         The number of customers; None when the histories are scalars (the
         covariates then give the customers).
+    arguments : sequence of str, optional
+        The keywords that take the model's covariates, for the message when none
+        are given (default ``purchase_covariates`` and ``dropout_covariates``).
 
     Returns
     -------
@@ -483,6 +494,27 @@ def prediction_matrix(
         The n x k matrix (C-contiguous float64) and the covariates' index when
         they gave the customers (``n`` None), else ``index``.
     """
+    raw, out_index = prediction_table(encoding, columns, given, index, n, arguments)
+    return matrix_of(raw, encoding, columns), out_index
+
+
+def matrix_of(raw: pd.DataFrame, encoding: Encoding | None, columns: Sequence[str]) -> FloatArray:
+    """The model's covariate matrix (C-contiguous float64) of a table of raw covariates."""
+    encoded = _prediction_columns(raw, encoding, columns)
+    matrix = np.column_stack([encoded[c] for c in columns])
+    return np.ascontiguousarray(matrix, dtype=np.float64)
+
+
+def prediction_table(
+    encoding: Encoding | None,
+    columns: Sequence[str],
+    given: Mapping[str, Covariates | None],
+    index: pd.Index | None,
+    n: int | None,
+    arguments: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, pd.Index | None]:
+    """The covariates of a prediction as given (the groups' tables side by side,
+    numbered 0..rows-1) and the index of the result; see :func:`prediction_matrix`."""
     tables: dict[str, pd.DataFrame] = {}
     for group, z in given.items():
         if z is None:
@@ -494,9 +526,10 @@ def prediction_matrix(
     if not tables:
         described = encoding.describe() if encoding is not None else ", ".join(columns)
         described = f" ({described})"
+        keywords = list(GROUPS_ARGUMENT.values()) if arguments is None else list(arguments)
         raise ValueError(
             f"this model has covariates{described}: pass them to the prediction, as "
-            f"{' and/or '.join(GROUPS_ARGUMENT.values())}"
+            f"{' and/or '.join(keywords)}"
         )
     rows = {len(t) for t in tables.values()}
     if len(rows) > 1:
@@ -506,9 +539,7 @@ def prediction_matrix(
     if n is None:
         first = next(iter(given[g] for g in tables))
         out_index = first.index if isinstance(first, (pd.DataFrame, pd.Series)) else None
-    encoded = _prediction_columns(raw, encoding, columns)
-    matrix = np.column_stack([encoded[c] for c in columns])
-    return np.ascontiguousarray(matrix, dtype=np.float64), out_index
+    return raw, out_index
 
 
 def _rows(value: Covariates) -> int:
@@ -558,10 +589,11 @@ def _need(raw: pd.DataFrame, source: str, encoding: Encoding) -> pd.Series:
         if group in ("shared", "")
         else f"in {argument(group)}"
     )
+    example = f"{group}_0" if group not in ("shared", "") else "purchase_0"
     raise ValueError(
         f"the covariate {source!r} is missing: pass it {where} (the covariates given "
         f"have the columns {list(map(str, raw.columns))}; an array's columns are named "
-        "purchase_0, ..., so pass a DataFrame with the fit's column names)"
+        f"{example}, ..., so pass a DataFrame with the fit's column names)"
     )
 
 

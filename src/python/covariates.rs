@@ -21,7 +21,23 @@ use std::sync::{Arc, Mutex};
 use crate::models::covariates::partitioned::{self, PartialSums};
 use crate::models::covariates::{CovariateData, CovariateDesign, CovariateModel, WithCovariates};
 use crate::models::{Derivatives, Evaluation, Model, TransactionModel};
+use crate::value::intervals::{IntervalOptions, Intervals};
 use crate::{BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD};
+
+/// (estimate, lower, upper) of an interval method.
+type Bands<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+fn bands(py: Python<'_>, v: Intervals) -> Bands<'_> {
+    (
+        vec_to_py(py, v.estimate),
+        vec_to_py(py, v.lower),
+        vec_to_py(py, v.upper),
+    )
+}
 
 /// A C-contiguous 2-d float64 array as a row-major slice, checking that it has
 /// `columns` columns (its rows are checked against the customers by the core).
@@ -554,6 +570,105 @@ macro_rules! transaction_covariate_methods {
                 let model = &self.inner.model;
                 let sims = detach(py, || model.simulate(age, z, seed))?;
                 Ok(super::simulated_columns(py, &sims))
+            }
+
+            /// E[Y(t) | x, t_x, T] of each customer with their covariate row,
+            /// with bounds over the uncertainty of every estimate:
+            /// (estimate, lower, upper).
+            #[pyo3(signature = (
+                t, frequency, recency, T, covariates, level=0.95, n_draws=200, seed=0
+            ))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn conditional_expected_number_of_purchases_up_to_time_interval<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+                level: f64,
+                n_draws: usize,
+                seed: u64,
+            ) -> PyResult<Bands<'py>> {
+                let [h, x, tx, age] = slices!(t, frequency, recency, T)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let options = IntervalOptions { level, n_draws, seed };
+                let fitted = &self.inner;
+                let out = detach(py, || {
+                    validate_prediction_inputs(x, tx, age)?;
+                    crate::predict::check_horizon("t", h, x.len())?;
+                    WithCovariates::interval(fitted, x.len(), z, &options, |m, i| {
+                        Ok(m.conditional_expected_purchases(h[i], x[i], tx[i], age[i]))
+                    })
+                })?;
+                Ok(bands(py, out))
+            }
+
+            /// P(alive | x, t_x, T) of each customer with their covariate row,
+            /// with bounds over the uncertainty of every estimate.
+            #[pyo3(signature = (frequency, recency, T, covariates, level=0.95, n_draws=200, seed=0))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn conditional_probability_alive_interval<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+                level: f64,
+                n_draws: usize,
+                seed: u64,
+            ) -> PyResult<Bands<'py>> {
+                let [x, tx, age] = slices!(frequency, recency, T)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let options = IntervalOptions { level, n_draws, seed };
+                let fitted = &self.inner;
+                let out = detach(py, || {
+                    validate_prediction_inputs(x, tx, age)?;
+                    WithCovariates::interval(fitted, x.len(), z, &options, |m, i| {
+                        Ok(m.probability_alive(x[i], tx[i], age[i]))
+                    })
+                })?;
+                Ok(bands(py, out))
+            }
+
+            /// DERT(δ | x, t_x, T) of each customer with their covariate row,
+            /// with bounds over the uncertainty of every estimate.
+            #[pyo3(signature = (
+                discount_rate, frequency, recency, T, covariates, level=0.95, n_draws=200,
+                seed=0
+            ))]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            fn discounted_expected_residual_transactions_interval<'py>(
+                &self,
+                py: Python<'py>,
+                discount_rate: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+                covariates: PyReadonlyArray2<'py, f64>,
+                level: f64,
+                n_draws: usize,
+                seed: u64,
+            ) -> PyResult<Bands<'py>> {
+                let [d, x, tx, age] = slices!(discount_rate, frequency, recency, T)?;
+                let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+                let options = IntervalOptions { level, n_draws, seed };
+                let fitted = &self.inner;
+                let out = detach(py, || {
+                    WithCovariates::interval(fitted, x.len(), z, &options, |m, i| {
+                        crate::value::dert::discounted_expected_residual_transactions(
+                            m,
+                            &d[i..=i],
+                            &x[i..=i],
+                            &tx[i..=i],
+                            &age[i..=i],
+                        )
+                        .map(|v| v[0])
+                    })
+                })?;
+                Ok(bands(py, out))
             }
 
             /// ln Lᵢ of each customer history with their covariate row.

@@ -99,7 +99,7 @@ impl Default for IntervalOptions {
 }
 
 impl IntervalOptions {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if !(self.level > 0.0 && self.level < 1.0) {
             return Err(Error::InvalidParameter {
                 name: "level".into(),
@@ -225,7 +225,7 @@ pub fn draw_parameters<M: Model>(
 
 /// The q-quantile of sorted values, interpolating linearly between order
 /// statistics (numpy's default, Hyndman & Fan's type 7).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * q;
     let below = h.floor() as usize;
     let above = (below + 1).min(sorted.len() - 1);

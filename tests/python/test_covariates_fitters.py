@@ -22,7 +22,6 @@ from test_covariates_core import cdnow_first_spend  # noqa: F401  (a fixture)
 
 from retentionkit import (
     BetaGeoFitter,
-    GammaGammaFitter,
     InvalidDataError,
     ModifiedBetaGeoFitter,
     ParetoNBDFitter,
@@ -443,7 +442,9 @@ def test_other_bad_arguments(cdnow_traits: pd.DataFrame) -> None:
     when = pd.DataFrame({"when": days[: len(z)]}, dtype=object)
     with pytest.raises(ValueError, match="'when' holds values of type Timestamp"):
         BetaGeoFitter().fit(*hist, purchase_covariates=when.set_index(z.index))
-    with pytest.raises(ValueError, match="covariate_penalizer needs purchase or dropout"):
+    with pytest.raises(
+        ValueError, match="covariate_penalizer needs purchase_covariates or dropout_covariates"
+    ):
         BetaGeoFitter().fit(*hist, covariate_penalizer=1.0)
 
 
@@ -541,11 +542,6 @@ def test_predictions_need_covariates_and_refuse_them_without(
 @pytest.mark.parametrize(
     ("method", "args"),
     [
-        ("discounted_expected_residual_transactions", (0.01, 1.0, 2.0, 3.0)),
-        ("conditional_probability_alive_interval", (1.0, 2.0, 3.0)),
-        ("conditional_expected_number_of_purchases_up_to_time_interval", (5.0, 1.0, 2.0, 3.0)),
-        ("discounted_expected_residual_transactions_interval", (0.01, 1.0, 2.0, 3.0)),
-        ("generate_new_data", (10,)),
         ("conditional_probability_alive_matrix", (3, 3)),
     ],
 )
@@ -556,13 +552,9 @@ def test_what_the_core_lacks_is_not_yet_supported(
         getattr(bgf_traits, method)(*args)
 
 
-def test_clv_and_pareto_conditional_pmf_are_not_yet_supported(
+def test_pareto_conditional_pmf_is_not_yet_supported(
     pnbd_first_spend: ParetoNBDFitter,
 ) -> None:
-    spend = GammaGammaFitter()
-    spend.params_ = {"p": 6.25, "q": 3.74, "v": 15.44}
-    with pytest.raises(ValueError, match="customer_lifetime_value is not yet supported"):
-        spend.customer_lifetime_value(pnbd_first_spend, 1.0, 2.0, 3.0, 20.0)
     with pytest.raises(ValueError, match="not yet supported with covariates"):
         pnbd_first_spend.conditional_probability_of_n_purchases_up_to_time(1, 2.0, 1.0, 2.0, 3.0)
 
@@ -634,6 +626,9 @@ def test_readme_covariates_example_runs(tmp_path: Path, monkeypatch: Any) -> Non
     fitter = namespace["pnbd"]
     assert fitter.log_likelihood_ == pytest.approx(-9571.98, abs=0.01)
     assert namespace["data"]["p_alive"].between(0, 1).all()
+    assert list(namespace["ggf"].params_.index) == ["p", "q", "v", "spend:log_first_spend"]
+    clv = namespace["data"]["clv"]
+    assert np.isfinite(clv).all() and (clv > 0).all()
 
 
 def test_likelihood_ratio_test_against_the_plain_model(

@@ -9,25 +9,28 @@ base analysis", Journal of Marketing Research 42(4), 415-430.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
-from .._core import GammaGammaModel
+from .._core import GammaGammaCovariatesModel, GammaGammaModel
 from .._core import customer_lifetime_value as _core_customer_lifetime_value
 from .._core import customer_lifetime_value_continuous as _core_clv_continuous
 from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
-from .._covariates import has_covariates, not_supported
-from .._validation import ArrayLike, Result, name_rows, prepare
+from .._covariates import Covariates, has_covariates
+from .._validation import ArrayLike, FloatArray, Prepared, Result, name_rows, prepare
 from ._discounting import check_discounting, clv_freq, continuous_rate
-from .base import BaseFitter, _interval_frame, _seed, _whole_number
+from ._with_covariates import CovariateFitter, covariate_inputs
+from .base import _interval_frame, _seed, _whole_number
 from .transaction_fitter import TransactionFitter
 
 __all__ = ["GammaGammaFitter", "spend_frequency_correlation"]
 
 
-class GammaGammaFitter(BaseFitter):
+class GammaGammaFitter(CovariateFitter):
     r"""Gamma-Gamma model of the average transaction value, fitted in the Rust core.
 
     The value of each of a customer's repeat transactions is
@@ -42,10 +45,17 @@ class GammaGammaFitter(BaseFitter):
     penalizer_coef : float, default 0.0
         Coefficient of an L2 penalty on ``(p, q, v)``, as in ``lifetimes``.
 
+    With covariates (``fit(..., spend_covariates=Z)``), customer *i* has
+    :math:`\nu_i \sim \mathrm{Gamma}(q, v e^{\gamma^T z_i})`: a positive
+    coefficient ``spend:<column>`` raises the expected spend
+    :math:`p v e^{\gamma^T z_i} / (q - 1)` by the factor :math:`e^{\gamma}` per
+    unit of the covariate. With all coefficients 0 the model is the one without
+    covariates.
+
     Attributes
     ----------
     params_ : pandas.Series
-        ``p``, ``q``, ``v``.
+        ``p``, ``q``, ``v`` (and ``spend:<column>`` with covariates).
     summary : pandas.DataFrame
         Estimates with standard errors and 95% bounds.
     log_likelihood_, aic, bic : float
@@ -69,12 +79,13 @@ class GammaGammaFitter(BaseFitter):
     """
 
     _core_class: ClassVar[Any] = GammaGammaModel
+    _covariate_core_class: ClassVar[Any] = GammaGammaCovariatesModel
     _columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
 
     def fit(
         self,
-        frequency: ArrayLike,
-        monetary_value: ArrayLike,
+        frequency: ArrayLike | pd.DataFrame,
+        monetary_value: ArrayLike | None = None,
         weights: ArrayLike | None = None,
         initial_params: Any | None = None,
         verbose: bool = False,
@@ -83,6 +94,10 @@ class GammaGammaFitter(BaseFitter):
         q_constraint: bool = False,
         exclude_zero_frequency: bool = False,
         max_iterations: int = 200,
+        *,
+        spend_covariates: Covariates | None = None,
+        covariate_penalizer: float = 0.0,
+        spend_covariate_cols: Sequence[str] | None = None,
     ) -> GammaGammaFitter:
         r"""Fit ``(p, q, v)`` by maximising the likelihood of eq. (1a).
 
@@ -92,10 +107,15 @@ class GammaGammaFitter(BaseFitter):
             \frac{\Gamma(px + q)}{\Gamma(px)\,\Gamma(q)}
             \frac{v^q\, m_x^{px - 1}\, x^{px}}{(v + m_x x)^{px + q}}
 
+        With covariates, :math:`v` is :math:`v_i = v e^{\gamma^T z_i}` for
+        customer *i*.
+
         Parameters
         ----------
-        frequency : array_like
-            Number of repeat transactions :math:`x` (positive integers).
+        frequency : array_like or pandas.DataFrame
+            Number of repeat transactions :math:`x` (positive integers); or a
+            DataFrame with columns ``frequency``, ``monetary_value`` and optionally
+            ``weights``.
         monetary_value : array_like
             Mean value :math:`m_x` of the repeat transactions (positive).
         weights : array_like, optional
@@ -120,6 +140,20 @@ class GammaGammaFitter(BaseFitter):
             ``True`` leaves them out of the fit. They stay in ``data``.
         max_iterations : int, default 200
             Iteration limit of the optimiser.
+        spend_covariates : pandas.DataFrame or 2-D array, optional
+            Time-invariant covariates of each customer's spend (see
+            :mod:`retentionkit._covariates`): a DataFrame is aligned by label on
+            the index of the data (a customer without a row is an error), an
+            array is taken in row order (columns ``spend_0``, ...); categorical
+            columns become dummies ``<column>[<level>]`` (the first level in
+            sorted order is the reference). The coefficients are named
+            ``spend:<column>``; ``data`` keeps the covariate columns as given.
+        spend_covariate_cols : list of str, optional
+            The same, as columns of the DataFrame given as ``frequency``.
+        covariate_penalizer : float, default 0.0
+            L2 penalty λ on the coefficients (not on ``p, q, v``): the fit
+            minimises :math:`-LL/N + \lambda \sum_k \gamma_k^2`. Kept as
+            ``covariate_penalizer_``. Covariate fits need ``penalizer_coef = 0``.
 
         Returns
         -------
@@ -134,8 +168,17 @@ class GammaGammaFitter(BaseFitter):
         retentionkit.ConvergenceError
             If the optimiser does not converge (a ``ValueError`` subclass).
         """
+        covariates = self._request(
+            frequency,
+            {"spend": spend_covariates},
+            {"spend": spend_covariate_cols},
+            (),
+            covariate_penalizer,
+        )
+        columns, weights = self._fit_inputs(frequency, (monetary_value,), weights)
+        self._last_design = None
         model, data = self._fit_native(
-            {"frequency": frequency, "monetary_value": monetary_value},
+            columns,
             weights,
             index=index,
             initial_params=initial_params,
@@ -143,7 +186,10 @@ class GammaGammaFitter(BaseFitter):
             max_iterations=max_iterations,
             verbose=verbose,
             exclude_zero_frequency=exclude_zero_frequency,
+            covariates=covariates,
         )
+        design, penalizer = self._last_design or (None, None)
+        self._last_design = None
         q = float(model.params[1])
         if q_constraint and not q > 1.0:
             raise ValueError(
@@ -153,13 +199,48 @@ class GammaGammaFitter(BaseFitter):
                 "no better. Check the data for extreme monetary values."
             )
         self._model = model
+        self._keep_design(design, penalizer)
         self.data = data[["monetary_value", "frequency", "weights"]]
+        if design is not None:
+            self.data = pd.concat([self.data, design.raw.set_axis(self.data.index)], axis=1)
         return self
+
+    def _native_fit(
+        self,
+        arrays: tuple[FloatArray, ...],
+        weights: Any,
+        index: pd.Index,
+        *,
+        covariates: dict[str, Any] | None = None,
+        exclude_zero_frequency: bool = False,
+        **options: Any,
+    ) -> Any:
+        if covariates is None:
+            return super()._native_fit(
+                arrays, weights, index, exclude_zero_frequency=exclude_zero_frequency, **options
+            )
+        design = self._design(covariates, index)
+        options["penalizer_coef"] = 1.0 if any(design.penalties) else 0.0
+        model = self._covariate_core_class.fit(
+            *arrays,
+            design.matrix,
+            design.columns,
+            design.by_process,
+            design.shared,
+            penalties=design.penalties,
+            weights=weights,
+            exclude_zero=exclude_zero_frequency,
+            **options,
+        )
+        self._last_design = (design, covariates["penalizer"])
+        return model
 
     def conditional_expected_average_profit(
         self,
         frequency: ArrayLike | None = None,
         monetary_value: ArrayLike | None = None,
+        *,
+        spend_covariates: Covariates | None = None,
     ) -> Result:
         r"""Expected average value of a customer's future transactions, eq. (5).
 
@@ -180,6 +261,12 @@ class GammaGammaFitter(BaseFitter):
         monetary_value : array_like, optional
             Mean value of the repeat transactions (positive when ``frequency > 0``);
             default the fitted data's.
+        spend_covariates : pandas.DataFrame or 2-D array, optional
+            Required by a model fitted with covariates (refused by one without):
+            the customers' covariates, as given to :meth:`fit`, which make
+            :math:`v` the customer's :math:`v_i = v e^{\gamma^T z_i}`; a DataFrame
+            is aligned by label on the index of the inputs, a single row applies
+            to every customer. Omitted with the inputs, the fitted data's are used.
 
         Returns
         -------
@@ -191,6 +278,9 @@ class GammaGammaFitter(BaseFitter):
         ValueError
             On invalid input, or when ``q <= 1`` (the expectation is infinite).
         """
+        fitted = self._fitted_covariates()
+        if frequency is None and monetary_value is None and spend_covariates is None:
+            spend_covariates = fitted
         if frequency is None or monetary_value is None:
             if self.data is None:
                 raise ValueError(
@@ -203,19 +293,37 @@ class GammaGammaFitter(BaseFitter):
                 monetary_value = self.data["monetary_value"]
         return self._predict(
             "conditional_expected_average_profit",
+            covariates={"spend": spend_covariates},
             frequency=frequency,
             monetary_value=monetary_value,
         )
 
-    def expected_average_profit(self) -> float:
+    def expected_average_profit(self, *, spend_covariates: Covariates | None = None) -> Result:
         r"""Expected average transaction value of a new customer, :math:`pv/(q-1)`, eq. (4).
+
+        Parameters
+        ----------
+        spend_covariates : pandas.DataFrame or 2-D array, optional
+            Required by a model fitted with covariates (refused by one without):
+            the traits of new customers, one row each, as given to :meth:`fit`;
+            each gets :math:`p v_i / (q - 1)` with :math:`v_i = v e^{\gamma^T z_i}`.
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            A float without covariates; with them, one value per row of
+            covariates (a Series indexed like a DataFrame of covariates; a float
+            for a single row of an array).
 
         Raises
         ------
         ValueError
             When ``q <= 1`` (the expectation is infinite).
         """
-        return float(self._core().expected_average_profit())
+        if not has_covariates(self._core()):
+            self._refuse({"spend": spend_covariates})
+            return float(self._core().expected_average_profit())
+        return self._predict("expected_average_profit", covariates={"spend": spend_covariates})
 
     def customer_lifetime_value(
         self,
@@ -228,6 +336,10 @@ class GammaGammaFitter(BaseFitter):
         discount_rate: float = 0.01,
         freq: str | None = None,
         discounting: str = "discrete",
+        *,
+        spend_covariates: Covariates | None = None,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> Result:
         r"""Discounted expected spend over the next ``time`` months, as in ``lifetimes``.
 
@@ -283,11 +395,24 @@ class GammaGammaFitter(BaseFitter):
             ``"discrete"``: the monthly sum above (``lifetimes``). ``"continuous"``:
             the whole remaining lifetime, discounted continuously; needs
             ``time=None``.
+        spend_covariates : pandas.DataFrame or 2-D array, optional
+            The customers' covariates of this spend model, required when it
+            was fitted with covariates (see
+            :meth:`conditional_expected_average_profit`).
+        purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+            The customers' covariates of the transaction model, required when
+            it was fitted with covariates (see its
+            :meth:`~TransactionFitter.conditional_expected_number_of_purchases_up_to_time`).
+            Either model, both or neither may have covariates; each customer's
+            value is the formula above at the customer's own parameters of both
+            models. A DataFrame is aligned by label on the index of the
+            histories; a single row applies to every customer.
 
         Returns
         -------
         float, numpy.ndarray or pandas.Series
-            A Series named ``clv`` with the input's index for Series input.
+            A Series named ``clv`` with the input's index for Series input (with
+            covariates and scalar histories, one value per row of covariates).
 
         Raises
         ------
@@ -301,31 +426,89 @@ class GammaGammaFitter(BaseFitter):
         check_discounting(discounting, time)
         model = self._core()
         p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
+        spend = {"spend": spend_covariates}
+        purchases = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        if not has_covariates(model):
+            self._refuse(spend)
+        if not has_covariates(transactions):
+            transaction_prediction_model._refuse(purchases)
+        if has_covariates(model) or has_covariates(transactions):
+            return self._clv_with_covariates(
+                transaction_prediction_model,
+                p,
+                spend,
+                purchases,
+                time=time,
+                discount_rate=discount_rate,
+                freq=freq,
+                discounting=discounting,
+            )
         x, tx, age, money = p.arrays
         with name_rows(p.index):
             profit = model.conditional_expected_average_profit(x, money)
-            if discounting == "continuous":
-                values = _core_clv_continuous(
-                    transactions,
-                    x,
-                    tx,
-                    age,
-                    profit,
-                    discount_rate=continuous_rate(discount_rate, freq),
-                )
-            else:
-                assert time is not None  # checked by check_discounting
-                values = _core_customer_lifetime_value(
-                    transactions,
-                    x,
-                    tx,
-                    age,
-                    profit,
-                    time=float(time),
-                    discount_rate=float(discount_rate),
-                    freq=freq,
-                )
+            values = _clv(transactions, (x, tx, age, profit), None, time, discount_rate, freq)
         return p.wrap(values, name="clv")
+
+    def _clv_with_covariates(
+        self,
+        transaction_prediction_model: Any,
+        p: Prepared,
+        spend: dict[str, Any],
+        purchases: dict[str, Any],
+        **options: Any,
+    ) -> Result:
+        """:meth:`customer_lifetime_value` when either model has covariates: each
+        model's covariate matrix (one row per customer), then the core's CLV of
+        the transaction model with the spend model's expected profit."""
+        model, transactions = self._core(), transaction_prediction_model._core()
+        found = {}  # model -> (arrays, its covariate matrix, labels, scalar)
+        for key, native, fitter, given in (
+            ("spend", model, self, spend),
+            ("transactions", transactions, transaction_prediction_model, purchases),
+        ):
+            if has_covariates(native):
+                given = {g: z for g, z in given.items() if z is not None}
+                arguments = fitter._covariate_arguments()
+                found[key] = covariate_inputs(native, fitter._encoding, given, p, arguments)
+        # Scalar histories: one customer per row of covariates (one row applies to all).
+        rows = max(len(f[1]) for f in found.values())
+        bad = [len(f[1]) for f in found.values() if len(f[1]) not in (1, rows)]
+        if bad:
+            raise ValueError(
+                f"the spend and transaction covariates have different numbers of rows "
+                f"({bad[0]} and {rows})"
+            )
+        arrays, _, index, scalar = next(f for f in found.values() if len(f[1]) == rows)
+        if index is None:
+            index = next((f[2] for f in found.values() if f[2] is not None), None)
+        matrices: dict[str, FloatArray | None] = {
+            key: (
+                None
+                if key not in found
+                else np.ascontiguousarray(np.repeat(found[key][1], rows // len(found[key][1]), 0))
+            )
+            for key in ("spend", "transactions")
+        }
+        x, tx, age, money = arrays
+        with name_rows(index):
+            z_spend, z_transactions = matrices["spend"], matrices["transactions"]
+            if z_spend is None:
+                profit = model.conditional_expected_average_profit(x, money)
+            else:
+                profit = model.conditional_expected_average_profit(x, money, z_spend)
+            values = np.asarray(
+                _clv(
+                    transactions,
+                    (x, tx, age, np.ascontiguousarray(profit, dtype=np.float64)),
+                    z_transactions,
+                    options["time"],
+                    options["discount_rate"],
+                    options["freq"],
+                )
+            )
+        if scalar:
+            return float(values[0])
+        return values if index is None else pd.Series(values, index=index, name="clv")
 
     def customer_lifetime_value_interval(
         self,
@@ -408,6 +591,8 @@ class GammaGammaFitter(BaseFitter):
         self,
         frequency: ArrayLike | None = None,
         monetary_value: ArrayLike | None = None,
+        *,
+        spend_covariates: Covariates | None = None,
     ) -> Result:
         """Log-likelihood of each customer's mean spend, the log of eq. (1a).
 
@@ -416,6 +601,10 @@ class GammaGammaFitter(BaseFitter):
         frequency, monetary_value : array_like, optional
             Repeat customers (``frequency > 0``); both omitted means the fitted
             data's repeat customers.
+        spend_covariates : pandas.DataFrame or 2-D array, optional
+            The customers' covariates, required by a model fitted with them (as
+            in :meth:`conditional_expected_average_profit`); omitted with the
+            data, the fitted data's.
 
         Returns
         -------
@@ -424,13 +613,63 @@ class GammaGammaFitter(BaseFitter):
         if frequency is None and monetary_value is None:
             if self.data is None:
                 raise ValueError("no data given and no fitted data to use: pass them explicitly")
-            repeat = self.data[self.data["frequency"] > 0]
+            rows = (self.data["frequency"] > 0).to_numpy()
+            repeat = self.data[rows]
             frequency, monetary_value = repeat["frequency"], repeat["monetary_value"]
+            fitted = self._fitted_covariates()
+            if spend_covariates is None and fitted is not None:
+                spend_covariates = fitted[rows]
         elif frequency is None or monetary_value is None:
             raise ValueError("give both frequency and monetary_value, or neither")
         return self._predict(
-            "individual_log_likelihood", frequency=frequency, monetary_value=monetary_value
+            "individual_log_likelihood",
+            covariates={"spend": spend_covariates},
+            frequency=frequency,
+            monetary_value=monetary_value,
         )
+
+
+def _clv(
+    transactions: Any,
+    arrays: tuple[FloatArray, ...],
+    covariates: FloatArray | None,
+    time: float | None,
+    discount_rate: float,
+    freq: str,
+) -> FloatArray:
+    """The core's CLV of the transaction model (with its covariate matrix when
+    given) for the histories and expected profits ``arrays`` (x, t_x, T,
+    E[M]): continuous discounting of the whole lifetime when ``time`` is None,
+    else lifetimes' monthly sum."""
+    x, tx, age, profit = arrays
+    if time is None:
+        rate = continuous_rate(discount_rate, freq)
+        if covariates is None:
+            return _core_clv_continuous(transactions, x, tx, age, profit, discount_rate=rate)
+        return transactions.customer_lifetime_value_continuous(
+            x, tx, age, profit, covariates, discount_rate=rate
+        )
+    if covariates is None:
+        return _core_customer_lifetime_value(
+            transactions,
+            x,
+            tx,
+            age,
+            profit,
+            time=float(time),
+            discount_rate=float(discount_rate),
+            freq=freq,
+        )
+    return transactions.customer_lifetime_value(
+        x,
+        tx,
+        age,
+        profit,
+        covariates,
+        time=float(time),
+        discount_rate=float(discount_rate),
+        freq=freq,
+    )
 
 
 def _transaction_core(transaction_prediction_model: Any) -> Any:
@@ -441,10 +680,7 @@ def _transaction_core(transaction_prediction_model: Any) -> Any:
         "transaction",
         needs="transaction_prediction_model must be a fitted retentionkit",
     )
-    model = transaction_prediction_model._core()
-    if has_covariates(model):
-        raise not_supported("customer_lifetime_value")
-    return model
+    return transaction_prediction_model._core()
 
 
 def spend_frequency_correlation(

@@ -11,42 +11,35 @@ BG/NBD's, while the method bodies are shared.
 
 from __future__ import annotations
 
-import json
 import string
 import types
 from collections.abc import Sequence
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from .._covariates import (
     Covariates,
-    Encoding,
-    argument,
-    fit_design,
     has_covariates,
+    matrix_of,
     not_supported,
-    params_design,
-    prediction_matrix,
+    prediction_table,
 )
 from .._validation import ArrayLike, FloatArray, Result, name_rows, prepare
-from .base import BaseFitter, ParamsLike, _per_customer, _seed, _whole_number
-
-#: The key of a saved model that holds its covariates' encoding (the Rust crate
-#: ignores it).
-COVARIATES_ATTR = "covariates"
-
-#: ``BaseFitter.params_``, whose setter ``TransactionFitter`` extends to coefficients.
-_BASE_PARAMS = cast(property, BaseFitter.__dict__["params_"])
+from ._with_covariates import CovariateFitter, covariate_inputs
+from .base import _interval_frame, _per_customer, _seed, _whole_number
 
 __all__ = ["TransactionFitter"]
+
+#: The columns of ``generate_new_data`` besides the history and the drop-out draw.
+_SIMULATED = ("lambda", "alive", "customer_id")
 
 #: The largest P(alive) matrix computed (cells), about 80 MB of float64.
 MAX_MATRIX_CELLS = 10_000_000
 
 
-class TransactionFitter(BaseFitter):
+class TransactionFitter(CovariateFitter):
     """Base class of the (frequency, recency, T) models; not used directly.
 
     Subclasses set ``_core_class`` to the native model, ``_dropout_column`` to
@@ -58,15 +51,6 @@ class TransactionFitter(BaseFitter):
     _columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     _dropout_column: ClassVar[str] = "p"
     _docs: ClassVar[dict[str, str]] = {}
-    #: The native model with covariates (``retentionkit._core.*CovariatesModel``).
-    _covariate_core_class: ClassVar[Any] = None
-    #: How the covariates of the fit become the model's columns (None without
-    #: covariates, or when the coefficients were set through ``params_``).
-    _encoding: Encoding | None = None
-    #: The ``covariate_penalizer`` of the last fit with covariates.
-    covariate_penalizer_: Any = None
-    #: The design of the covariate fit under way (set by ``_native_fit``).
-    _last_design: Any = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -169,41 +153,13 @@ class TransactionFitter(BaseFitter):
         dropout_covariate_cols: Sequence[str] | None,
     ) -> dict[str, Any] | None:
         """The covariate keywords of ``fit`` as one request (None without any)."""
-        given = {"purchase": purchase_covariates, "dropout": dropout_covariates}
-        cols = {"purchase": purchase_covariate_cols, "dropout": dropout_covariate_cols}
-        for group, names in cols.items():
-            if names is None:
-                continue
-            if given[group] is not None:
-                raise ValueError(
-                    f"pass either {argument(group)} or {group}_covariate_cols, not both"
-                )
-            if not isinstance(first, pd.DataFrame):
-                raise ValueError(
-                    f"{group}_covariate_cols names columns of the DataFrame given to fit; "
-                    f"without one, pass {argument(group)}"
-                )
-            names = [names] if isinstance(names, str) else list(names)
-            missing = [c for c in names if c not in first.columns]
-            if missing:
-                raise ValueError(f"the DataFrame lacks the covariate column(s) {missing}")
-            given[group] = first[names]
-        if all(z is None for z in given.values()):
-            if list(shared_covariates):
-                raise ValueError("shared_covariates needs purchase or dropout covariates")
-            if np.any(np.asarray(covariate_penalizer, dtype=np.float64) != 0):
-                raise ValueError("covariate_penalizer needs purchase or dropout covariates")
-            return None
-        if self._covariate_core_class is None:
-            raise ValueError(f"{type(self).__name__} does not take covariates")
-        if self.penalizer_coef != 0:
-            raise ValueError(
-                "penalizer_coef (lifetimes' penalty on the model's own parameters) is not "
-                "available with covariates; penalise the coefficients with "
-                "covariate_penalizer, or set penalizer_coef=0"
-            )
-        shared = [shared_covariates] if isinstance(shared_covariates, str) else shared_covariates
-        return {"given": given, "shared": list(shared), "penalizer": covariate_penalizer}
+        return self._request(
+            first,
+            {"purchase": purchase_covariates, "dropout": dropout_covariates},
+            {"purchase": purchase_covariate_cols, "dropout": dropout_covariate_cols},
+            shared_covariates,
+            covariate_penalizer,
+        )
 
     def _native_fit(
         self,
@@ -217,19 +173,9 @@ class TransactionFitter(BaseFitter):
         self._last_design = None
         if covariates is None:
             return super()._native_fit(arrays, weights, index, **options)
-        cls = self._covariate_core_class
-        design = fit_design(
-            cls.PROCESSES,
-            covariates["given"],
-            covariates["shared"],
-            covariates["penalizer"],
-            index,
-        )
-        reserved = [c for c in design.raw.columns if c in (*self._columns, "weights")]
-        if reserved:
-            raise ValueError(f"a covariate may not be named {reserved[0]!r}: rename it")
+        design = self._design(covariates, index)
         options["penalizer_coef"] = 1.0 if any(design.penalties) else 0.0
-        model = cls.fit(
+        model = self._covariate_core_class.fit(
             *arrays,
             design.matrix,
             design.columns,
@@ -245,85 +191,12 @@ class TransactionFitter(BaseFitter):
     def _fit(self, first: Any, rest: tuple[Any, ...], weights: Any, **options: Any) -> None:
         self._last_design = None
         super()._fit(first, rest, weights, **options)
-        if self._last_design is None:
-            self._encoding, self.covariate_penalizer_ = None, None
-            return
-        design, penalizer = self._last_design
+        design, penalizer = self._last_design or (None, None)
         self._last_design = None
-        self._encoding = design.encoding
-        self.covariate_penalizer_ = _plain_penalizer(penalizer)
-        assert self.data is not None
-        self.data = pd.concat([self.data, design.raw.set_axis(self.data.index)], axis=1)
-
-    def _adopt_covariate_model(self, model: Any, encoding: Encoding, penalizer: Any) -> None:
-        """Keep a covariate model fitted elsewhere (``retentionkit.dask``): its
-        rows are not here, so ``data`` is None."""
-        self._model, self._encoding, self.data = model, encoding, None
-        self.covariate_penalizer_ = _plain_penalizer(penalizer)
-        self.penalizer_coef = 0.0
-
-    @property
-    def _param_names(self) -> list[str]:
-        names = getattr(self._model, "param_names", None)
-        return list(self._core_class.PARAM_NAMES) if names is None else list(names)
-
-    def _set_params(self, value: ParamsLike) -> None:
-        cls = self._covariate_core_class
-        current: Any = self._model if has_covariates(self._model) else None
-        by_name = isinstance(value, (pd.Series, dict))
-        named = by_name and any(":" in str(k) for k in value.keys())  # type: ignore[union-attr]
-        if cls is None or (not named and (by_name or current is None)):
-            previous, self._model = self._model, None  # the plain model's names
-            try:
-                _BASE_PARAMS.fset(self, value)  # type: ignore[misc]
-            except BaseException:
-                self._model = previous
-                raise
-            self._encoding = None
-            return
-        if isinstance(value, (pd.Series, dict)):
-            given = {str(k): v for k, v in value.items()}
-        else:
-            flat = np.asarray(value, dtype=np.float64).reshape(-1)
-            names = list(current.param_names)
-            if len(flat) != len(names):
-                raise ValueError(f"params_ needs {len(names)} values, in the order {names}")
-            given = dict(zip(names, flat))
-        values, columns, by_process, shared = params_design(cls, given)
-        self._model = cls.from_params(values, columns, by_process, shared)
-        if self._encoding is not None and set(columns) != {
-            e for c in self._encoding.levels for e in self._encoding.encoded(c)
-        }:
-            self._encoding = None
-
-    params_ = property(_BASE_PARAMS.fget, _set_params, doc=_BASE_PARAMS.__doc__)
-
-    def _native_class_of(self, text: str) -> Any:
-        cls = self._covariate_core_class
-        if cls is not None and json.loads(text).get("model") == cls.MODEL_NAME:
-            return cls
-        return self._core_class
-
-    def _model_json(self) -> str:
-        text = super()._model_json()
-        if not has_covariates(self._model):
-            return text
-        saved = json.loads(text)
-        saved[COVARIATES_ATTR] = {
-            "encoding": None if self._encoding is None else self._encoding.to_json(),
-            "penalizer": self.covariate_penalizer_,
-        }
-        return json.dumps(saved, indent=2)
-
-    def _set_model_json(self, text: str) -> None:
-        super()._set_model_json(text)
-        self._encoding, self.covariate_penalizer_ = None, None
-        if has_covariates(self._model):
-            self.penalizer_coef = 0.0
-            extra = json.loads(text).get(COVARIATES_ATTR) or {}
-            if extra.get("encoding") is not None:
-                self._encoding = Encoding.from_json(extra["encoding"])
-            self.covariate_penalizer_ = extra.get("penalizer")
+        self._keep_design(design, penalizer)
+        if design is not None:
+            assert self.data is not None
+            self.data = pd.concat([self.data, design.raw.set_axis(self.data.index)], axis=1)
 
     def _covariates_of(
         self,
@@ -334,63 +207,43 @@ class TransactionFitter(BaseFitter):
         """The covariates of a prediction: those given, or the fitted data's when
         neither the histories nor covariates are given."""
         given = {"purchase": purchase_covariates, "dropout": dropout_covariates}
-        omitted = all(v is None for v in (*history, *given.values()))
-        if omitted and self._encoding is not None and self.data is not None:
-            raw = [c for c in self._encoding.levels if c in self.data.columns]
-            return {"fitted": self.data[raw]}
+        fitted = self._fitted_covariates()
+        if fitted is not None and all(v is None for v in (*history, *given.values())):
+            return {"fitted": fitted}
         return given
 
-    def _predict(
+    def _predict_interval(
         self,
         method: str,
         /,
         *,
-        order: tuple[int, ...] | None = None,
+        level: float,
+        n_draws: int,
+        seed: int | None,
         covariates: dict[str, Any] | None = None,
         **inputs: Any,
-    ) -> Result:
+    ) -> pd.DataFrame:
         model = self._core()
         given = {g: z for g, z in (covariates or {}).items() if z is not None}
         if not has_covariates(model):
-            if given:
-                names = " and ".join(argument(g) for g in given)
-                raise ValueError(
-                    f"this {type(self).__name__} has no covariates (it was fitted, or its "
-                    f"params_ set, without them): do not pass {names}"
-                )
-            return super()._predict(method, order=order, **inputs)
+            self._refuse(given)
+            return super()._predict_interval(
+                method, level=level, n_draws=n_draws, seed=seed, **inputs
+            )
         if not hasattr(model, method):
             raise not_supported(method)
-        p = prepare(**inputs)
-        if len(p.shape) > 1:
-            raise ValueError(
-                f"with covariates, the inputs must be one value per customer, got shape {p.shape}"
-            )
-        n = None if p.shape == () else p.shape[0]
-        # Rows of errors in the covariates: the customers' (the covariates' own
-        # when they alone give the customers, or one row is broadcast).
-        first = next(iter(given.values()), None)
-        own = n is None or (n != 1 and all(len(np.asarray(z)) == 1 for z in given.values()))
-        rows_index = getattr(first, "index", None) if own else p.index
-        with name_rows(rows_index):
-            z, index = prediction_matrix(self._encoding, model.columns, given, p.index, n)
-        rows = len(z)
-        if n is None:
-            arrays = tuple(np.full(rows, a[0]) for a in p.arrays)
-        else:
-            arrays = p.arrays
-            if rows != n:
-                z = np.ascontiguousarray(np.repeat(z, n, axis=0))
+        arrays, z, index, _ = covariate_inputs(
+            model, self._encoding, given, prepare(**inputs), self._covariate_arguments()
+        )
         with name_rows(index):
-            values = np.asarray(getattr(model, method)(*arrays, z))
-        if n is None and rows == 1 and index is None:
-            return float(values[0])
-        return values if index is None else pd.Series(values, index=index)
-
-    def _predict_interval(self, method: str, /, **kwargs: Any) -> pd.DataFrame:
-        if has_covariates(self._model):
-            raise not_supported(method)
-        return super()._predict_interval(method, **kwargs)
+            bands = getattr(model, method)(
+                *arrays,
+                z,
+                level=float(level),
+                n_draws=_whole_number(n_draws, "n_draws", 0),
+                seed=_seed(seed),
+            )
+        return _interval_frame(bands, index)
 
     # -- predictions -------------------------------------------------------------
 
@@ -632,6 +485,9 @@ class TransactionFitter(BaseFitter):
         frequency: ArrayLike | None = None,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> Result:
         r"""Discounted expected residual transactions (DERT) after ``T``.
 
@@ -657,14 +513,20 @@ class TransactionFitter(BaseFitter):
             for an annual rate ``d`` and weekly data, ``log(1 + d) / 52``.
         frequency, recency, T : array_like, optional
             Customer histories; all omitted means the fitted data.
+        $predict_covariates
 
         Returns
         -------
         float, numpy.ndarray or pandas.Series
             Non-negative, decreasing in ``discount_rate``; shaped like the inputs.
+            With covariates, each customer's DERT is that of the model without
+            covariates at the customer's own parameters.
         """
         return self._predict(
             "discounted_expected_residual_transactions",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             discount_rate=discount_rate,
             **self._history(frequency, recency, T),
         )
@@ -680,6 +542,9 @@ class TransactionFitter(BaseFitter):
         level: float = 0.95,
         n_draws: int = 200,
         seed: int | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> pd.DataFrame:
         r"""Conditional expected purchases with an interval over the parameter uncertainty.
 
@@ -707,6 +572,11 @@ class TransactionFitter(BaseFitter):
         seed : int, optional
             Seed of the core's ChaCha8 generator: the same seed gives the same
             intervals.
+        purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+            Required by a model fitted with covariates, as for
+            :meth:`conditional_probability_alive`; the draws then include the
+            coefficients, and each customer's prediction under a draw is taken at
+            the customer's parameters under that draw.
 
         Returns
         -------
@@ -722,6 +592,9 @@ class TransactionFitter(BaseFitter):
         """
         return self._predict_interval(
             "conditional_expected_number_of_purchases_up_to_time_interval",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             level=level,
             n_draws=n_draws,
             seed=seed,
@@ -737,6 +610,9 @@ class TransactionFitter(BaseFitter):
         level: float = 0.95,
         n_draws: int = 200,
         seed: int | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> pd.DataFrame:
         """P(alive) with an interval over the uncertainty of the estimated parameters.
 
@@ -753,6 +629,11 @@ class TransactionFitter(BaseFitter):
             Number of parameter draws (at least 2).
         seed : int, optional
             Seed of the core's random generator.
+        purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+            Required by a model fitted with covariates, as for
+            :meth:`conditional_probability_alive`; the draws then include the
+            coefficients, and each customer's prediction under a draw is taken at
+            the customer's parameters under that draw.
 
         Returns
         -------
@@ -761,6 +642,9 @@ class TransactionFitter(BaseFitter):
         """
         return self._predict_interval(
             "conditional_probability_alive_interval",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             level=level,
             n_draws=n_draws,
             seed=seed,
@@ -776,13 +660,18 @@ class TransactionFitter(BaseFitter):
         level: float = 0.95,
         n_draws: int = 200,
         seed: int | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> pd.DataFrame:
         """DERT with an interval over the uncertainty of the estimated parameters.
 
         See :meth:`discounted_expected_residual_transactions` and
         :meth:`conditional_expected_number_of_purchases_up_to_time_interval`. Cheap
         for the Pareto/NBD (closed form); for BG/NBD and MBG/NBD each draw costs a
-        numerical integral per customer.
+        numerical integral per customer. With covariates, pass them as to
+        :meth:`discounted_expected_residual_transactions` (``purchase_covariates``,
+        ``dropout_covariates``); the draws then include the coefficients.
 
         Returns
         -------
@@ -791,6 +680,9 @@ class TransactionFitter(BaseFitter):
         """
         return self._predict_interval(
             "discounted_expected_residual_transactions_interval",
+            covariates=self._covariates_of(
+                (frequency, recency, T), purchase_covariates, dropout_covariates
+            ),
             level=level,
             n_draws=n_draws,
             seed=seed,
@@ -801,46 +693,104 @@ class TransactionFitter(BaseFitter):
     # -- simulation -----------------------------------------------------------------
 
     def generate_new_data(
-        self, size: int = 1, seed: int | None = None, T: ArrayLike | None = None
+        self,
+        size: int = 1,
+        seed: int | None = None,
+        T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> pd.DataFrame:
         r"""Simulate customers from the fitted $model.
 
         $simulation
 
+        With covariates, each simulated customer has one row of traits and draws
+        their parameters from the mixing distributions of those traits
+        (:math:`\alpha_i = \alpha e^{-\gamma^T z_i}`, and the drop-out
+        parameters likewise).
+
         Parameters
         ----------
         size : int, default 1
             Number of customers (ignored when ``T`` is an array, whose length
-            gives the number).
+            gives the number, or with a table of several rows of covariates,
+            one customer per row).
         seed : int, optional
             Seed of the core's random generator; the same seed gives the same data.
         T : float or array_like, optional
             Observation length of each customer; default 1, as ``lifetimes``'
             ``beta_geometric_nbd_model`` with a scalar ``T``.
+        purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+            Required by a model with covariates (refused by one without): the
+            traits of the simulated customers, one row each, as given to
+            :meth:`fit` (one DataFrame holding every covariate column may be
+            passed as either); a single row applies to all ``size`` customers.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``frequency``, ``recency``, ``T``, ``lambda``, ``$dropout``, ``alive``
-            (bool) and ``customer_id`` (0..size-1), like ``lifetimes``.
+            (bool) and ``customer_id`` (0..size-1), like ``lifetimes``. With
+            covariates, ``lambda`` and ``$dropout`` are each customer's draws,
+            ``customer_id`` is the label of the customer's row of covariates (a
+            DataFrame's index, else 0..size-1) and the covariate columns, as given,
+            follow.
         """
         model = self._core()
-        if has_covariates(model):
-            raise not_supported("generate_new_data")
+        given = {"purchase": purchase_covariates, "dropout": dropout_covariates}
         if T is None:
             T = 1.0
-        ages = _per_customer(T, size, "T")
         seed = _seed(seed)
-        freq, rec, age, lam, p, alive = model.simulate(ages, int(seed))
+        if not has_covariates(model):
+            self._refuse(given)
+            ages = _per_customer(T, size, "T")
+            simulated = model.simulate(ages, int(seed))
+            return self._simulated_frame(simulated, np.arange(len(ages)))
+        raw, labels = prediction_table(self._encoding, model.columns, given, None, None)
+        clash = [c for c in raw.columns if c in (*self._columns, *_SIMULATED, self._dropout_column)]
+        if clash:
+            raise ValueError(
+                f"a covariate named {clash[0]!r} would hide the simulated column of that "
+                "name: rename it"
+            )
+        if len(raw) == 1:
+            ages = _per_customer(T, size, "T")
+            raw = raw.iloc[np.zeros(len(ages), dtype=np.intp)].reset_index(drop=True)
+            ids: Any = np.arange(len(ages))
+        else:
+            if _whole_number(size, "size", 0) not in (1, len(raw)):
+                raise ValueError(
+                    f"size={size} but the covariates have {len(raw)} rows (one simulated "
+                    "customer per row): leave size out"
+                )
+            ages = np.asarray(T, dtype=np.float64)
+            if ages.ndim == 0:
+                ages = np.full(len(raw), float(ages))
+            elif ages.shape != (len(raw),):
+                raise ValueError(
+                    f"T has shape {ages.shape} for {len(raw)} rows of covariates: give one "
+                    "T, or one per row"
+                )
+            ids = np.arange(len(raw)) if labels is None else labels.to_numpy()
+        with name_rows(None if len(raw) == 1 else labels):
+            z = matrix_of(raw, self._encoding, model.columns)
+            simulated = model.simulate(ages, z, int(seed))
+        frame = self._simulated_frame(simulated, ids)
+        return pd.concat([frame, raw.set_axis(frame.index)], axis=1)
+
+    def _simulated_frame(self, simulated: tuple[Any, ...], ids: Any) -> pd.DataFrame:
+        """The core's simulated columns as ``lifetimes``' DataFrame."""
+        freq, rec, age, lam, dropout, alive = simulated
         return pd.DataFrame(
             {
                 "frequency": freq,
                 "recency": rec,
                 "T": age,
                 "lambda": lam,
-                self._dropout_column: p,
+                self._dropout_column: dropout,
                 "alive": np.asarray(alive).astype(bool),
-                "customer_id": np.arange(len(ages)),
+                "customer_id": ids,
             }
         )
 
@@ -924,12 +874,6 @@ purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optiona
     broadcast with the other inputs.
 """,
 }
-
-
-def _plain_penalizer(penalizer: Any) -> Any:
-    """A penalizer as JSON-friendly floats."""
-    values = np.asarray(penalizer, dtype=np.float64)
-    return float(values) if values.ndim == 0 else [float(v) for v in values.reshape(-1)]
 
 
 def _fill_docstrings(cls: type, docs: dict[str, str]) -> None:

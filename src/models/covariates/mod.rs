@@ -42,9 +42,10 @@ use rayon::prelude::*;
 
 use crate::data::{CompressedData, CompressedSpend, CustomerData, SpendData, ZeroFrequency};
 use crate::error::{Error, Result};
-use crate::fit::{fit, FitOptions};
+use crate::fit::{fit, FitOptions, Fitted};
 use crate::models::params::{check_params, ParamSpec};
 use crate::models::{Derivatives, Evaluation, FitData, Model, TransactionModel};
+use crate::value::intervals::{draw_parameters, quantile, IntervalOptions, Intervals};
 
 /// The most base parameters a [`CovariateModel`] may have.
 pub const MAX_BASE_PARAMS: usize = 4;
@@ -681,6 +682,81 @@ impl<M: CovariateModel> WithCovariates<M> {
     }
 }
 
+/// An error about one customer's data, moved to that customer's row `row`.
+fn at_row(error: Error, row: usize) -> Error {
+    match error {
+        Error::InvalidData {
+            rule,
+            detail,
+            column,
+            cohort,
+            period,
+            ..
+        } => Error::InvalidData {
+            rule,
+            row,
+            detail,
+            column,
+            cohort,
+            period,
+        },
+        other => other,
+    }
+}
+
+/// Intervals over the uncertainty of the estimates of a model with covariates
+/// (see [`crate::value::intervals`]): parameter vectors, coefficients
+/// included, are drawn from the asymptotic normal distribution of the fitted
+/// model's estimates ([`draw_parameters`]; the coefficients on their own,
+/// unbounded scale); each customer's prediction under each draw is the base
+/// model's at the customer's parameters under that draw, and the
+/// (1 ∓ level)/2 quantiles of those values are the bounds.
+impl<M: CovariateModel + TransactionModel> WithCovariates<M> {
+    /// `predict(model of customer i, i)` for the `n` customers whose covariate
+    /// rows are `covariates`, at the estimate and over the draws.
+    ///
+    /// Errors as [`Self::per_customer`] and [`draw_parameters`] (no
+    /// covariance), and when a draw takes a customer's parameter out of its
+    /// domain.
+    pub fn interval(
+        fitted: &Fitted<Self>,
+        n: usize,
+        covariates: &[f64],
+        options: &IntervalOptions,
+        predict: impl Fn(&M, usize) -> Result<f64> + Sync + Send,
+    ) -> Result<Intervals> {
+        options.validate()?;
+        let model = &fitted.model;
+        let predict = |m: &M, i: usize| predict(m, i).map_err(|e| at_row(e, i));
+        let estimate = model
+            .per_customer(n, covariates, predict)?
+            .into_iter()
+            .collect::<Result<Vec<f64>>>()?;
+        let draws = draw_parameters(fitted, options.n_draws, options.seed, 0)?;
+        let k = model.design.columns.len();
+        let (q_lo, q_hi) = (0.5 * (1.0 - options.level), 0.5 * (1.0 + options.level));
+        let bounds = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                crate::interrupt::check()?;
+                let z = &covariates[i * k..(i + 1) * k];
+                let mut values = draws
+                    .iter()
+                    .map(|draw| predict(&draw.for_customer(z)?, i))
+                    .collect::<Result<Vec<f64>>>()?;
+                values.sort_unstable_by(f64::total_cmp);
+                Ok((quantile(&values, q_lo), quantile(&values, q_hi)))
+            })
+            .collect::<Result<Vec<(f64, f64)>>>()?;
+        let (lower, upper) = bounds.into_iter().unzip();
+        Ok(Intervals {
+            estimate,
+            lower,
+            upper,
+        })
+    }
+}
+
 /// The predictions of the transaction models that take more than one
 /// customer's history at a time (DERT, CLV, simulation), per customer with
 /// their covariate row. Each runs the plain model's function on one customer
@@ -809,24 +885,7 @@ impl<M: CovariateModel + TransactionModel> WithCovariates<M> {
         f: impl Fn(&M, usize) -> Result<Vec<f64>> + Sync + Send,
     ) -> Result<Vec<f64>> {
         self.per_customer(n, covariates, |m, i| {
-            f(m, i).map(|v| v[0]).map_err(|e| match e {
-                Error::InvalidData {
-                    rule,
-                    detail,
-                    column,
-                    cohort,
-                    period,
-                    ..
-                } => Error::InvalidData {
-                    rule,
-                    row: i,
-                    detail,
-                    column,
-                    cohort,
-                    period,
-                },
-                other => other,
-            })
+            f(m, i).map(|v| v[0]).map_err(|e| at_row(e, i))
         })?
         .into_iter()
         .collect()
