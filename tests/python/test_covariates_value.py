@@ -553,7 +553,8 @@ def _draw_own_params(fitter: Any, traits: pd.Series, n: int, seed: int) -> list[
 def test_intervals_with_covariates_agree_with_an_independent_simulation(
     method: str, pnbd_vip: ParetoNBDFitter, cdnow: pd.DataFrame
 ) -> None:
-    rows = cdnow.iloc[[0, 9]]
+    # Far from the mean traits, where the coefficients' uncertainty matters.
+    rows = cdnow.iloc[[0, 9]].assign(vip=[1.0, 0.0], score=[8.0, -8.0])
     z = rows[["vip", "score"]]
     lead = {
         "conditional_probability_alive_interval": (),
@@ -609,3 +610,17 @@ def test_intervals_with_covariates_need_them_and_a_covariance(
         plain.conditional_probability_alive_interval(
             1.0, 2.0, 3.0, purchase_covariates=cdnow[["vip"]]
         )
+
+
+def test_clv_interval_is_not_yet_supported_with_covariates(
+    pnbd_vip: ParetoNBDFitter, ggf_traits: GammaGammaFitter, plain_fits: dict[str, Any]
+) -> None:
+    args = (1.0, 2.0, 3.0, 20.0)
+    for spend, transactions in [
+        (plain_fits["spend"], pnbd_vip),
+        (ggf_traits, plain_fits["ParetoNBDFitter"]),
+    ]:
+        with pytest.raises(
+            ValueError, match="customer_lifetime_value_interval is not yet supported with cov"
+        ):
+            spend.customer_lifetime_value_interval(transactions, *args, freq="W")

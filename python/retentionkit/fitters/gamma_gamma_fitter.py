@@ -20,7 +20,7 @@ from .._core import customer_lifetime_value as _core_customer_lifetime_value
 from .._core import customer_lifetime_value_continuous as _core_clv_continuous
 from .._core import customer_lifetime_value_interval as _core_clv_interval
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
-from .._covariates import Covariates, has_covariates
+from .._covariates import Covariates, has_covariates, not_supported
 from .._validation import ArrayLike, FloatArray, Prepared, Result, name_rows, prepare
 from ._discounting import check_discounting, clv_freq, continuous_rate
 from ._with_covariates import CovariateFitter, covariate_inputs
@@ -561,12 +561,15 @@ class GammaGammaFitter(CovariateFitter):
         TypeError
             If ``transaction_prediction_model`` is not one of the supported fitters.
         ValueError
-            On invalid input, when ``q <= 1``, or when either model has no
-            covariance (parameters set by hand).
+            On invalid input, when ``q <= 1``, when either model has no
+            covariance (parameters set by hand), or when either model has
+            covariates (not yet supported here).
         """
         transactions = _transaction_core(transaction_prediction_model)
         freq = clv_freq(freq, transaction_prediction_model)
         model = self._core()
+        if has_covariates(model) or has_covariates(transactions):
+            raise not_supported("customer_lifetime_value_interval")
         p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
         x, tx, age, money = p.arrays
         with name_rows(p.index):
