@@ -348,7 +348,7 @@ fn dert_at_s_in_the_millions_matches_mpmath() {
     let (x, tx, age) = (0.0, 0.0, 0.202063);
     let got = m.discounted_expected_residual_transactions(0.000391932, x, tx, age)
         / m.probability_alive(x, tx, age);
-    let expected = 0.0037873144632290589376;
+    let expected = 0.003_787_314_463_229_059;
     assert!(
         (got - expected).abs() <= 1e-11 * expected,
         "got {got}, expected {expected}"
