@@ -48,7 +48,7 @@ fixture (and reported). Cross-checks before the run: E[X(t)] of both models at
 moderate points against mpmath's 2F1 forms (FHL 2005 eq. (7) and its MBG/NBD
 analogue), and e^z E_n(z) against a direct quadrature of ∫_0^∞ e^{−zv}(1+v)^{−n} dv.
 
-Run from the repository root (a few minutes, two processes under nice)::
+Run from the repository root (11 minutes on a busy two-core machine, two processes)::
 
     nice python scripts/make_mpmath_grid_bg.py
 """

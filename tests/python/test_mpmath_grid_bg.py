@@ -11,7 +11,9 @@ true value is infinite (Gamma-Gamma with q <= 1) the fixture holds null and the
 prediction must raise.
 
 One test per (model, point, prediction), so that a fix shows exactly which
-values flip; the open findings are listed in ``KNOWN`` as strict xfails.
+values flip; the open findings are listed in ``KNOWN`` as strict xfails
+(``python tests/python/test_mpmath_grid_bg.py`` prints the list for the installed
+build).
 """
 
 from __future__ import annotations
@@ -350,3 +352,13 @@ def test_prediction_matches_mpmath(model: str, index: int, name: str) -> None:
 def test_known_findings_name_existing_values() -> None:
     for model, index, name in KNOWN:
         assert name in GRID[model][index]["values"], (model, index, name)
+
+
+if __name__ == "__main__":  # the KNOWN entries for the installed build, to paste above
+    for model in sorted(CASES):
+        for i, point in enumerate(GRID[model]):
+            calls = CASES[model](point)
+            for name, expected in point["values"].items():
+                problem = _check(expected, calls[name])
+                if problem is not None:
+                    print(f'    ("{model}", {i}, "{name}"): "{problem}",')
