@@ -422,3 +422,29 @@ const HYP2F1_NEAR_INTEGER: &[(f64, f64, f64, f64, f64)] = &[
         15.225000703213167,
     ),
 ];
+
+/// Pareto/NBD P(X(t) = n) integrates its death term on panels counted from
+/// how fast the integrand falls: found by the fuzz test, a drop-out shape of
+/// 4e196 made the fall at the edge of the range about 1e200 and asked for as
+/// many panels (a hang that ignored Ctrl-C).
+#[test]
+fn pareto_nbd_count_probabilities_at_extreme_shapes_are_bounded() {
+    let model = ParetoNBD::new(
+        1.255_657_532_592_356e-113,
+        9.905_339_915_423_093e-47,
+        4.183_659_127_772_786e196,
+        3.307_362_679_594_493_4e-55,
+    )
+    .unwrap();
+    for n in [0.0, 6.0, 100.0] {
+        timed(
+            "P(X(t) = n) at extreme shapes",
+            Duration::from_millis(200),
+            || {
+                if let Ok(p) = predict::probability_of_purchases(&model, &[1082.37], &[n]) {
+                    assert!((0.0..=1.0).contains(&p[0]), "P(X = {n}) = {}", p[0]);
+                }
+            },
+        );
+    }
+}

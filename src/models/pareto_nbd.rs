@@ -847,6 +847,9 @@ fn death_term(r: f64, alpha: f64, s: f64, beta: f64, t: f64, n: f64, ln_nb: f64)
     // (that last point by bisection; φ concave: the drop is monotone on each
     // side). Nothing beyond e^{−40} is integrated.
     const FLOOR: f64 = 40.0;
+    // At most (FLOOR + 10)/2 panels for the fall and 1e5/2.5 for the width
+    // of an interval; this caps either even for a NaN.
+    const MAX_PANELS: f64 = 50_000.0;
     let scale = (0.5 / curvature(um).sqrt()).clamp(1e-9, 2.0);
     let side = |dir: f64, limit: Option<f64>, points: &mut Vec<f64>| {
         let mut inner = um;
@@ -890,7 +893,10 @@ fn death_term(r: f64, alpha: f64, s: f64, beta: f64, t: f64, n: f64, ln_nb: f64)
         if b <= a {
             continue;
         }
-        let (da, db) = (drop(a), drop(b));
+        // Below e^{−FLOOR} nothing counts, so a panel's fall is measured down
+        // to there only: a steep edge (a drop of −1e12 at the bisected end
+        // point, with parameters near 1e300) must not ask for 1e11 panels.
+        let (da, db) = (drop(a).max(-FLOOR - 10.0), drop(b).max(-FLOOR - 10.0));
         let top = da.max(db);
         let allowed = if top > -3.0 {
             2.0
@@ -904,7 +910,7 @@ fn death_term(r: f64, alpha: f64, s: f64, beta: f64, t: f64, n: f64, ln_nb: f64)
         let panels = ((da - db).abs() / allowed)
             .ceil()
             .max(((b - a) / 2.5).ceil())
-            .max(1.0) as usize;
+            .clamp(1.0, MAX_PANELS) as usize;
         let h = (b - a) / panels as f64;
         for k in 0..panels {
             let x0 = a + h * k as f64;
