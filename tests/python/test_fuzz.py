@@ -341,3 +341,26 @@ def test_saved_model_text_damaged(
     fitter = BetaGeoFitter()
     if _loads(fitter, text):
         _use(fitter)
+
+
+# -- simulation --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [BetaGeoFitter, ModifiedBetaGeoFitter], ids=lambda c: c.__name__)
+def test_simulating_huge_purchase_rates_is_fast_and_right(cls: type) -> None:
+    # The fuzz's first find: rates of ~1e5 per time unit and drop-out
+    # probabilities of ~1e-4 were simulated one purchase at a time (r = 1e5,
+    # alpha = 1e-3: 17 s for 5 customers); past 10,000 purchases the rest of a
+    # history is now drawn at once. The mean must still match E[X(t)].
+    fitter = cls()
+    fitter.params_ = [100.0, 1e-3, 1.0, 1e4]
+    with time_limit(HARD_LIMIT):
+        sims = fitter.generate_new_data(size=4000, T=1.0, seed=7)
+    expected = fitter.expected_number_of_purchases_up_to_time(1.0)
+    assert abs(sims["frequency"].mean() / expected - 1) < 0.05
+    assert (sims["recency"] <= 1.0).all() and (sims["frequency"] >= 0).all()
+    assert (sims["frequency"] > 10_000).mean() > 0.3  # many went past the one-by-one part
+    fitter.params_ = [1e5, 1e-3, 1e-3, 1e5]
+    with time_limit(3.0):
+        fast = fitter.generate_new_data(size=5, T=1.0, seed=1)
+    assert np.isfinite(fast.select_dtypes("number").to_numpy()).all()

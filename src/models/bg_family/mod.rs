@@ -155,6 +155,10 @@ impl BgFamily {
                     alive = false;
                     break;
                 }
+                if x >= SIMULATED_ONE_BY_ONE {
+                    (x, t_x, alive) = rest_at_once(x, t, age - t, rate, p, rng);
+                    break;
+                }
             }
         }
         SimulatedCustomer {
@@ -165,6 +169,60 @@ impl BgFamily {
             dropout: p,
             alive,
         }
+    }
+}
+
+/// Purchases simulated one at a time before [`rest_at_once`] draws the rest
+/// (a customer with a huge rate and a tiny drop-out probability would
+/// otherwise take billions of steps).
+const SIMULATED_ONE_BY_ONE: f64 = 10_000.0;
+
+/// The rest of a living customer's history, drawn at once, after `x`
+/// purchases, the last at `t`, with `remaining` time to the end of
+/// observation: without drop-out there would be N ~ Poisson(rate·remaining)
+/// more purchases, uniformly placed; the drop-out comes after the K-th,
+/// K ~ 1 + Geometric(p) (failures before the first success). If N < K the customer is alive with x + N purchases,
+/// the last at the largest of N uniform times; otherwise dead after x + K,
+/// the last at the K-th of N uniform times (a Beta(K, N − K + 1) fraction).
+/// Returns (frequency, recency, alive).
+fn rest_at_once<R: Rng + ?Sized>(
+    x: f64,
+    t: f64,
+    remaining: f64,
+    rate: f64,
+    p: f64,
+    rng: &mut R,
+) -> (f64, f64, bool) {
+    let mean = rate * remaining;
+    let n = match rand_distr::Poisson::new(mean) {
+        Ok(poisson) => poisson.sample(rng),
+        // Past rand_distr's range the normal approximation is exact to
+        // double precision's resolution of the count.
+        Err(_) => {
+            let z: f64 = rand_distr::StandardNormal.sample(rng);
+            (mean + mean.sqrt() * z).round().max(0.0)
+        }
+    };
+    // By inversion (rand_distr's Geometric loops for a very long time when
+    // p is below about 1e-16, where 1 − p rounds to 1).
+    let u = 1.0 - rng.random::<f64>(); // in (0, 1]
+    let k = if p <= 0.0 {
+        f64::INFINITY
+    } else if p >= 1.0 {
+        1.0
+    } else {
+        1.0 + (u.ln() / (-p).ln_1p()).floor()
+    };
+    if n < k {
+        let last = if n > 0.0 {
+            t + remaining * rng.random::<f64>().powf(1.0 / n)
+        } else {
+            t
+        };
+        (x + n, last, true)
+    } else {
+        let fraction = Beta::new(k, n - k + 1.0).map_or(1.0, |beta| beta.sample(rng));
+        (x + k, t + remaining * fraction, false)
     }
 }
 
