@@ -243,6 +243,11 @@ def customer_table(
     if not horizon >= 0:
         raise ValueError(f"horizon must be non-negative, got {plain(horizon)}")
 
+    if spend_model is not None and cov.model_has_covariates(spend_model):
+        raise ValueError(
+            "customer_table does not yet take a spend model with covariates: fit the "
+            "Gamma-Gamma model without spend_covariates for the table"
+        )
     traits = cov.for_customers(transaction_model, covariates, summary.index, "summary")
     if traits is not None and spend_model is not None and interval:
         raise ValueError(

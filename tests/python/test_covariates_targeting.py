@@ -135,3 +135,14 @@ def test_customer_without_covariates_is_named(
         customer_table(covariate_fit, None, newcomers)
     table = customer_table(covariate_fit, None, newcomers, covariates=newcomers[COV].to_numpy())
     assert len(table) == len(data)
+
+
+def test_spend_model_with_covariates_is_refused_clearly(
+    plain_fit: BetaGeoFitter, data: pd.DataFrame
+) -> None:
+    repeat = data[data["frequency"] > 0]
+    spend = GammaGammaFitter().fit(
+        repeat["frequency"], repeat["monetary_value"], spend_covariates=repeat[COV]
+    )
+    with pytest.raises(ValueError, match="does not yet take a spend model with covariates"):
+        customer_table(plain_fit, spend, data, interval=False)
