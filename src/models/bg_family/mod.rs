@@ -13,13 +13,15 @@
 
 mod dert;
 mod likelihood;
+mod quadrature;
 mod series;
 
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma};
 
 use crate::models::SimulatedCustomer;
-use crate::special::{beta_reg, ln_gamma, log1p_exp, logistic};
+use crate::special::beta_inc::{beta_inc_reg, ln_beta_ratio};
+use crate::special::{ln_gamma, log1p_exp, logistic};
 
 /// The shared machinery of BG/NBD and MBG/NBD. MBG/NBD (Batislam, Denizel &
 /// Filiztekin 2007) lets a customer also drop out right after the first
@@ -45,13 +47,15 @@ impl BgFamily {
         }
     }
 
-    /// ln of a/(b+x−1+s) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out.
+    /// ln of a/(b+x−1+s) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out
+    /// (the power as ln1p((T − t_x)/(α + t_x)), which keeps its digits when
+    /// r + x is large and T − t_x small next to α).
     /// With x = 0 the last purchase is the first, at time 0, whatever t_x says
     /// (predictions accept x = 0 with t_x > 0, as `lifetimes` does).
     fn log_odds_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
         let t_x = if x == 0.0 { 0.0 } else { t_x };
         self.a.ln() - (self.b + x - 1.0 + self.shift()).ln()
-            + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + t_x).ln())
+            + (self.r + x) * ((age - t_x) / (self.alpha + t_x)).ln_1p()
     }
 
     /// E[X(t)], eq. (7): the conditional expectation of a customer with no
@@ -61,30 +65,44 @@ impl BgFamily {
     }
 
     /// P(X(t) = n), eq. (8); the finite sum of negative-binomial terms is the
-    /// upper tail I_{t/(α+t)}(n, r) of a regularised incomplete beta function.
+    /// upper tail P(N(t) ≥ n) = I_{t/(α+t)}(n, r) of a regularised incomplete
+    /// beta function. Everything is formed in logs, with the beta-function
+    /// ratios by [`ln_beta_ratio`] and α/(α+t), t/(α+t) from ln1p, so huge t
+    /// (1e300: the limit B(a+1, b+n−1)/B(a, b)), huge n and a, b up to 1e7
+    /// keep their digits. NaN only if the incomplete beta's fraction does not
+    /// converge (reported by the callers as an error naming the row).
     pub(crate) fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
         let BgFamily { r, alpha, a, b, .. } = *self;
         let sh = self.shift();
         if t <= 0.0 {
             return if n == 0.0 { 1.0 } else { 0.0 };
         }
-        let ln_beta = |p: f64, q: f64| ln_gamma(p) + ln_gamma(q) - ln_gamma(p + q);
-        let ln_ab = ln_beta(a, b);
-        let ln_p = (alpha / (alpha + t)).ln();
-        let ln_q = (t / (alpha + t)).ln();
-        let first =
-            (ln_beta(a, b + n + sh) - ln_ab + ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0)
-                + r * ln_p
-                + n * ln_q)
-                .exp();
-        let second = if n > 0.0 {
-            (ln_beta(a + 1.0, b + n - 1.0 + sh) - ln_ab).exp() * beta_reg(n, r, t / (alpha + t))
-        } else if self.modified {
-            (ln_beta(a + 1.0, b) - ln_ab).exp()
-        } else {
+        // p₀ = α/(α+t), q₀ = t/(α+t).
+        let (ln_p0, ln_q0) = (-(t / alpha).ln_1p(), -(alpha / t).ln_1p());
+        // ln[Γ(r+n)/(Γ(r) n!)] = ln r − ln(r+n) − ln B(r, n+1)/B(r, 1).
+        let ln_nb_coefficient = if n == 0.0 {
             0.0
+        } else {
+            r.ln() - (r + n).ln() - ln_beta_ratio(r, 1.0, n)
         };
-        (first + second).clamp(0.0, 1.0)
+        let ln_first = ln_beta_ratio(a, b, n + sh) + ln_nb_coefficient + r * ln_p0 + n * ln_q0;
+        let first = if ln_first < -800.0 {
+            0.0
+        } else {
+            ln_first.exp()
+        };
+        if n == 0.0 && !self.modified {
+            return first;
+        }
+        // B(a+1, b+n−1+s)/B(a, b) = a/(a+b) · B(a+1, b+n−1+s)/B(a+1, b).
+        let ln_weight = (a / (a + b)).ln() + ln_beta_ratio(a + 1.0, b, n - 1.0 + sh);
+        let tail = if n == 0.0 {
+            1.0
+        } else {
+            beta_inc_reg(n, r, ln_q0.exp(), ln_p0.exp(), ln_q0, ln_p0)
+        };
+        // At most 1 up to rounding.
+        (first + ln_weight.exp() * tail).min(1.0)
     }
 
     /// P(alive | x, t_x, T).

@@ -1,0 +1,205 @@
+//! BG/NBD and MBG/NBD at extreme parameters (issue 12, "silently wrong
+//! numbers"): every prediction against mpmath values computed from the model's
+//! definition (tests/fixtures/bg_extremes_mpmath.json, made by
+//! scripts/make_bg_extremes_fixture.py), and a sweep of a, b over 1e-3..1e7
+//! checking the predictions are finite, non-negative and monotone in t.
+
+use std::path::PathBuf;
+
+use retentionkit::clv::{customer_lifetime_value, ClvOptions, TimeUnit};
+use retentionkit::{BetaGeo, ModifiedBetaGeo, TransactionModel};
+use serde_json::Value;
+
+/// Relative tolerance against mpmath.
+const TOL: f64 = 1e-8;
+
+fn cases() -> Vec<Value> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bg_extremes_mpmath.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let json: Value = serde_json::from_str(&text).unwrap();
+    json["cases"].as_array().unwrap().clone()
+}
+
+fn close(actual: f64, expected: f64) -> bool {
+    (actual - expected).abs() <= TOL * expected.abs() || (expected == 0.0 && actual.abs() < 1e-300)
+}
+
+/// One fixture case's value from the package, through the scalar and (for
+/// the conditional expectation) the batch path.
+fn evaluate<M: TransactionModel>(model: &M, case: &Value) -> Vec<f64> {
+    let arg = |name: &str| case["args"][name].as_f64().unwrap();
+    match case["kind"].as_str().unwrap() {
+        "expected" => vec![model.expected_purchases(arg("t"))],
+        "conditional" => {
+            let (t, x, t_x, age) = (arg("t"), arg("x"), arg("t_x"), arg("T"));
+            // Five copies so the batch path runs its four-lane loop and its
+            // remainder.
+            let batch =
+                model.conditional_expected_purchases_batch(&[t; 5], &[x; 5], &[t_x; 5], &[age; 5]);
+            let mut values = vec![model.conditional_expected_purchases(t, x, t_x, age)];
+            values.extend(batch);
+            values
+        }
+        "pmf" => vec![model.probability_of_purchases(arg("t"), arg("n"))],
+        "dert" => vec![model.discounted_expected_residual_transactions(
+            arg("delta"),
+            arg("x"),
+            arg("t_x"),
+            arg("T"),
+        )],
+        "clv" => {
+            let options = ClvOptions {
+                time: arg("months"),
+                discount_rate: arg("rate"),
+                unit: TimeUnit::PerMonth(arg("per_month")),
+            };
+            customer_lifetime_value(
+                model,
+                &[arg("x")],
+                &[arg("t_x")],
+                &[arg("T")],
+                &[arg("monetary")],
+                &options,
+            )
+            .unwrap()
+        }
+        other => panic!("unknown kind {other}"),
+    }
+}
+
+#[test]
+fn predictions_match_mpmath_at_extreme_parameters() {
+    let mut failures = Vec::new();
+    let all = cases();
+    assert!(all.len() > 300, "the fixture has {} cases", all.len());
+    for case in &all {
+        let p: Vec<f64> = case["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let values = match case["model"].as_str().unwrap() {
+            "bgnbd" => evaluate(&BetaGeo::from_slice(&p).unwrap(), case),
+            "mbgnbd" => evaluate(&ModifiedBetaGeo::from_slice(&p).unwrap(), case),
+            other => panic!("unknown model {other}"),
+        };
+        let expected = case["value"].as_f64().unwrap();
+        for value in values {
+            if !close(value, expected) {
+                failures.push(format!(
+                    "{} {} {:?} {}: {value} vs {expected} (rel {:.1e})",
+                    case["model"],
+                    case["kind"],
+                    p,
+                    case["args"],
+                    (value - expected).abs() / expected.abs()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases off by more than {TOL}:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+/// The issue's two examples, pinned (mpmath, 50 digits): expectations that
+/// were 0.0 and 5.7e139.
+#[test]
+fn issue_examples() {
+    let m = BetaGeo::new(0.5, 10.0, 1000.0, 1000.0).unwrap();
+    let v = m.expected_purchases(39.0);
+    assert!(close(v, 0.835_684_934_669_643_3), "{v}");
+    let m = BetaGeo::new(1000.0, 1000.0, 2.0, 3.0).unwrap();
+    let v = m.conditional_expected_purchases(1000.0, 3.0, 30.0, 39.0);
+    assert!(close(v, 0.002_821_679_370_702_586_3), "{v}");
+}
+
+fn logspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let (l, h) = (lo.log10(), hi.log10());
+    (0..n)
+        .map(|i| 10f64.powf(l + (h - l) * i as f64 / (n - 1) as f64))
+        .collect()
+}
+
+/// Over a, b in 1e-3..1e7 (and r, α at ordinary and extreme values): E[X(t)],
+/// E[Y(t) | x, t_x, T] (scalar and batch) finite, non-negative and
+/// non-decreasing in t; the batch path equal to the scalar one; DERT finite
+/// and positive.
+fn sweep<M: TransactionModel>(make: impl Fn(&[f64]) -> M, name: &str) {
+    let horizons = [0.0, 1e-3, 0.5, 1.0, 10.0, 39.0, 100.0, 1e3, 1e4];
+    let histories = [
+        (0.0, 0.0, 39.0),
+        (2.0, 30.0, 39.0),
+        (30.0, 300.0, 310.0),
+        (1e5, 9e5, 1e6),
+    ];
+    let shapes = logspace(1e-3, 1e7, 21);
+    for &(r, alpha) in &[(0.5, 10.0), (1e-3, 1e-3), (1e3, 1e3), (1e7, 1e7)] {
+        for &a in &shapes {
+            for &b in &shapes {
+                let params = [r, alpha, a, b];
+                let m = make(&params);
+                let mut previous = -1.0;
+                for &t in &horizons {
+                    let v = m.expected_purchases(t);
+                    assert!(
+                        v.is_finite() && v >= 0.0 && v >= previous * (1.0 - 1e-12),
+                        "{name} {params:?} E[X({t})] = {v} after {previous}"
+                    );
+                    previous = v;
+                }
+                for &(x, t_x, age) in &histories {
+                    let n = horizons.len();
+                    let batch = m.conditional_expected_purchases_batch(
+                        &horizons,
+                        &vec![x; n],
+                        &vec![t_x; n],
+                        &vec![age; n],
+                    );
+                    let mut previous = -1.0;
+                    for (&t, &from_batch) in horizons.iter().zip(&batch) {
+                        let v = m.conditional_expected_purchases(t, x, t_x, age);
+                        assert!(
+                            v.is_finite() && v >= 0.0 && v >= previous * (1.0 - 1e-12),
+                            "{name} {params:?} E[Y({t}) | {x}, {t_x}, {age}] = {v} after {previous}"
+                        );
+                        assert!(
+                            (from_batch - v).abs() <= 1e-9 * v,
+                            "{name} {params:?} t={t} x={x}: batch {from_batch} vs {v}"
+                        );
+                        previous = v;
+                    }
+                }
+            }
+        }
+    }
+    // DERT on a coarser grid (each is a quadrature).
+    for &a in &logspace(1e-3, 1e7, 6) {
+        for &b in &logspace(1e-3, 1e7, 6) {
+            let m = make(&[0.5, 10.0, a, b]);
+            for &(x, t_x, age) in &histories[..3] {
+                let v = m.discounted_expected_residual_transactions(0.01, x, t_x, age);
+                assert!(
+                    v.is_finite() && v > 0.0,
+                    "{name} a={a} b={b} DERT | {x}, {t_x}, {age} = {v}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bgnbd_sweep_is_finite_non_negative_monotone() {
+    sweep(|p| BetaGeo::from_slice(p).unwrap(), "BG/NBD");
+}
+
+#[test]
+fn mbgnbd_sweep_is_finite_non_negative_monotone() {
+    sweep(|p| ModifiedBetaGeo::from_slice(p).unwrap(), "MBG/NBD");
+}
