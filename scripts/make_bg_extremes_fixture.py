@@ -20,7 +20,8 @@ from the model's definition, independently of the package's code:
   b/(a+b));
 - P(X(t) = n) = B(a, b+n+s)/B(a, b) NB_n(t) + B(a+1, b+n−1+s)/B(a, b) P(N(t) ≥ n)
   (no second term for the BG/NBD and n = 0), NB_n the negative binomial
-  probabilities of N(t) ~ Poisson-Gamma(r, α);
+  probabilities of N(t) ~ Poisson-Gamma(r, α) (for n = 1e300, 0: Markov's
+  inequality bounds the value below 1e-330);
 - DERT(δ) = P(alive) E_p[(1/p) E_λ[pλ/(δ+pλ)]], with s = pλ/δ ~ Gamma(r+x, rate
   z = (α+T)δ/p) and E[s/(1+s)] = (r+x) z^{r+x} U(r+x+1, r+x+1, z);
 - discrete CLV (lifetimes' definition) = m Σ_{k=1}^{K} (E[Y(kf)] − E[Y((k−1)f)])/(1+d)^k.
@@ -111,6 +112,14 @@ def conditional(model, params, t, x, t_x, age):
 
 
 def pmf(model, params, t, n):
+    if n > 1e100:
+        # ln Γ(n) ~ 7e302: its digits must reach below 1 for the differences.
+        with mp.workdps(700):
+            return +pmf_at_precision(model, params, t, n)
+    return pmf_at_precision(model, params, t, n)
+
+
+def pmf_at_precision(model, params, t, n):
     sh = 1 if model == "mbgnbd" else 0
     r, alpha, a, b = (mp.mpf(v) for v in params)
     t, n = mp.mpf(t), mp.mpf(n)
@@ -125,9 +134,28 @@ def pmf(model, params, t, n):
     first = mp.exp(ln_b(a, b + n + sh) - ln_b(a, b) + ln_nb)
     if n == 0 and sh == 0:
         return first
+    weight = mp.exp(ln_b(a + 1, b + n - 1 + sh) - ln_b(a, b))
+    if n > 1e100:
+        # mpmath's betainc does not finish for such n; Markov's inequality
+        # P(N(t) >= n) <= E[N(t)]/n = r t/(alpha n) bounds the value instead.
+        bound = first + weight * r * t / (alpha * n)
+        assert bound < mp.mpf(10) ** -330, bound
+        return mp.mpf(0)
     # P(N(t) >= n) = 1 - I_{p0}(r, n), and for n = 0 it is 1.
-    tail = 1 - mp.betainc(r, n, 0, p0, regularized=True) if n > 0 else mp.mpf(1)
-    return first + mp.exp(ln_b(a + 1, b + n - 1 + sh) - ln_b(a, b)) * tail
+    q0 = t / (alpha + t)
+    if n == 0:
+        tail = mp.mpf(1)
+    elif n >= 1000 and q0 < 0.9:
+        # Far in the tail: sum NB_j upwards from j = n (ratio (r+j)/(j+1) q0 < 1).
+        term = mp.exp(ln_nb)
+        tail, j = mp.mpf(0), n
+        while term > mp.mpf(10) ** -60 * tail or tail == 0:
+            tail += term
+            term *= (r + j) / (j + 1) * q0
+            j += 1
+    else:
+        tail = 1 - mp.betainc(r, n, 0, p0, regularized=True, maxterms=10**6)
+    return first + weight * tail
 
 
 def dert(model, params, delta, x, t_x, age):

@@ -164,7 +164,7 @@ fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Res
         });
     }
     Ok(Fitted {
-        model,
+        model: model.clone(),
         info: Some(FitInfo {
             log_likelihood: point.log_likelihood,
             iterations,
@@ -178,6 +178,7 @@ fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Res
             n_customers: n,
             n_unique: data.rows(),
             penalizer_coef: options.penalizer_coef,
+            warnings: model.fit_warnings(),
         }),
         data: None,
     })

@@ -95,6 +95,12 @@ pub trait Model: Sized + Clone + Send + Sync + std::fmt::Debug {
             .map(|s| s.name.into_owned())
             .collect()
     }
+    /// Warnings about a fitted estimate that are not errors (the estimate
+    /// is usable, but something about it needs saying), recorded in
+    /// [`crate::FitInfo::warnings`]; none by default.
+    fn fit_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A simulated customer of a (x, t_x, T) model.

@@ -23,6 +23,39 @@ use crate::models::SimulatedCustomer;
 use crate::special::beta_inc::{beta_inc_reg, ln_beta_ratio};
 use crate::special::{ln_gamma, log1p_exp, logistic};
 
+/// a + b beyond which a fit's beta distribution of drop-out probabilities
+/// counts as collapsed (see [`BgFamily::fit_warnings`]).
+const MIN_COLLAPSED_SHAPES: f64 = 1e4;
+/// Largest spread (standard deviation over mean) of that beta distribution
+/// that counts as collapsed.
+const MAX_DROPOUT_SPREAD: f64 = 0.05;
+
+/// `v` to four significant digits, as a person writes it (Python's `.4g`):
+/// 0.09091, 3.456e+06.
+pub(crate) fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let exponent = v.abs().log10().floor() as i32;
+    if (-4..4).contains(&exponent) {
+        let text = format!("{:.*}", (3 - exponent).max(0) as usize, v);
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    } else {
+        let mantissa = v / 10f64.powi(exponent);
+        let text = format!("{mantissa:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        format!(
+            "{text}e{}{:02}",
+            if exponent < 0 { '-' } else { '+' },
+            exponent.abs()
+        )
+    }
+}
+
 /// The shared machinery of BG/NBD and MBG/NBD. MBG/NBD (Batislam, Denizel &
 /// Filiztekin 2007) lets a customer also drop out right after the first
 /// purchase; algebraically its formulas are BG/NBD's with b + x − 1 replaced by
@@ -144,6 +177,34 @@ impl BgFamily {
         }
         let a4 = a.ln() - (b + x - 1.0 + sh).ln() - (r + x) * (alpha + t_x).ln();
         a1 + a2 + a3 + log1p_exp(a4 - a3)
+    }
+
+    /// The warning of a fit that ran off towards a, b → ∞ with a/(a+b)
+    /// fixed: the beta distribution of drop-out probabilities has collapsed
+    /// onto its mean (standard deviation below [`MAX_DROPOUT_SPREAD`] of it),
+    /// so the data are described by the model with one common p and its
+    /// spread is not identified. Predictions there are right (they approach
+    /// the limit model's), but a and b themselves mean nothing.
+    pub(crate) fn fit_warnings(&self) -> Vec<String> {
+        let (a, b) = (self.a, self.b);
+        let mean = a / (a + b);
+        // sd/mean of Beta(a, b) = √(b / (a (a + b + 1))).
+        let spread = (b / (a * (a + b + 1.0))).sqrt();
+        if a + b > MIN_COLLAPSED_SHAPES && spread < MAX_DROPOUT_SPREAD {
+            vec![format!(
+                "drop-out heterogeneity not identified: the fit ran off to a = {}, \
+                 b = {} (a + b > {MIN_COLLAPSED_SHAPES:.0}), where the drop-out \
+                 probability is the same for every customer to {:.2}%; the fit approaches \
+                 the model with a common p = a/(a+b) = {}. Predictions are those \
+                 of that model; a and b separately are not meaningful.",
+                significant(a),
+                significant(b),
+                100.0 * spread,
+                significant(mean),
+            )]
+        } else {
+            Vec::new()
+        }
     }
 
     pub(crate) fn simulate_customer<R: Rng + ?Sized>(
@@ -277,6 +338,10 @@ macro_rules! bg_family_model {
 
             fn penalty_scale(&self, data: &$crate::data::CompressedData) -> Vec<f64> {
                 vec![1.0, 10.0 / data.max_age, 1.0, 1.0]
+            }
+
+            fn fit_warnings(&self) -> Vec<String> {
+                self.family().fit_warnings()
             }
 
             fn evaluate(

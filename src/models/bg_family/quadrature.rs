@@ -39,20 +39,50 @@ pub(crate) struct Node {
     pub ln_p: f64,
 }
 
-/// E[f(p)] for p ~ Beta(a, b), a, b > 0, with f positive and bounded (see the
-/// module documentation). NaN if f returns NaN anywhere it is needed, or if
-/// the halvings run out before two results agree.
-pub(crate) fn beta_expectation(a: f64, b: f64, f: impl Fn(Node) -> f64) -> f64 {
-    let y0 = a.ln() - b.ln();
-    let (p0, q0) = (a / (a + b), b / (a + b));
-    let w = (1.0 / a + 1.0 / b).sqrt().min(std::f64::consts::PI);
-    // Beyond u_max, w sinh u makes even the slower tail e^{−min(a,b)|y|}
-    // smaller than e^{−800}.
-    let u_max = (800.0 / (a.min(b) * w)).asinh().clamp(4.0, 40.0) + 0.5;
-    // softplus(v) = ln(1 + eᵛ).
-    let softplus = |v: f64| v.max(0.0) + (-v.abs()).exp().ln_1p();
-    // ln of the density (times the Jacobian cosh u) relative to the mode.
-    let node = |u: f64| -> (Node, f64) {
+/// softplus(v) = ln(1 + eᵛ).
+fn softplus(v: f64) -> f64 {
+    v.max(0.0) + (-v.abs()).exp().ln_1p()
+}
+
+/// The substitution y = y₀ + w sinh u for Beta(a, b).
+struct Grid {
+    a: f64,
+    b: f64,
+    y0: f64,
+    p0: f64,
+    q0: f64,
+    w: f64,
+    /// Beyond it, w sinh u makes even the slower tail e^{−min(a,b)|y|}
+    /// smaller than e^{−800}.
+    u_max: f64,
+}
+
+impl Grid {
+    fn new(a: f64, b: f64) -> Self {
+        let w = (1.0 / a + 1.0 / b).sqrt().min(std::f64::consts::PI);
+        Self {
+            a,
+            b,
+            y0: a.ln() - b.ln(),
+            p0: a / (a + b),
+            q0: b / (a + b),
+            w,
+            u_max: (800.0 / (a.min(b) * w)).asinh().clamp(4.0, 40.0) + 0.5,
+        }
+    }
+
+    /// The node at u and its weight: the density relative to the mode times
+    /// the Jacobian cosh u.
+    fn node(&self, u: f64) -> (Node, f64) {
+        let Grid {
+            a,
+            b,
+            y0,
+            p0,
+            q0,
+            w,
+            ..
+        } = *self;
         let d = w * u.sinh();
         let y = y0 + d;
         let ln_p = -softplus(-y);
@@ -64,7 +94,16 @@ pub(crate) fn beta_expectation(a: f64, b: f64, f: impl Fn(Node) -> f64) -> f64 {
             a * (ln_p + softplus(-y0)) + b * (ln_q + softplus(y0))
         };
         (Node { ln_p }, relative.exp() * u.cosh())
-    };
+    }
+}
+
+/// E[f(p)] for p ~ Beta(a, b), a, b > 0, with f positive and bounded (see the
+/// module documentation). NaN if f returns NaN anywhere it is needed, or if
+/// the halvings run out before two results agree.
+pub(crate) fn beta_expectation(a: f64, b: f64, f: impl Fn(Node) -> f64) -> f64 {
+    let grid = Grid::new(a, b);
+    let u_max = grid.u_max;
+    let node = |u: f64| grid.node(u);
     // Σ over u = (offset + k·stride)·h, k = 0, ±1, …: (Σ d f, Σ d).
     // Both sums must be complete: a side ends where the terms of both are
     // negligible.

@@ -371,6 +371,22 @@ impl BgFamily {
             Some(table) if horizons.len() <= MAX_HORIZONS && self.series_is_positive() => table,
             _ => {
                 return par_map(x.len(), |i| {
+                    // The series' length grows like 40 (α+T+t)/(α+T) (capped
+                    // at MAX_SERIES_TERMS, then a quadrature of about as
+                    // many operations); one quadrature of the discounted sum
+                    // costs about 1500 such operations per horizon. Take the
+                    // cheaper: many long horizons (10,000 months) then cost
+                    // linearly in their number, not quadratically.
+                    let s = self.alpha + age[i];
+                    let series: f64 = horizons
+                        .iter()
+                        .map(|&t| (40.0 * (1.0 + t.max(0.0) / s)).min(MAX_SERIES_TERMS as f64))
+                        .sum();
+                    if series > 1500.0 * horizons.len() as f64 {
+                        return self.discounted_purchases_by_quadrature(
+                            horizons, weights, x[i], t_x[i], age[i],
+                        );
+                    }
                     let mut previous = 0.0;
                     let mut total = 0.0;
                     for (&t, &w) in horizons.iter().zip(weights) {
@@ -379,7 +395,7 @@ impl BgFamily {
                         previous = now;
                     }
                     total
-                })
+                });
             }
         };
         let h = horizons.len();
@@ -463,6 +479,45 @@ impl BgFamily {
             }
             total
         })
+    }
+
+    /// Σ_k w_k (E[Y(t_k) | ·] − E[Y(t_{k−1}) | ·]) (t₀ = 0) as one
+    /// expectation over p of the same sum of the per-p expectations
+    /// (1 − (1 + p t/(α+T))^{−(r+x)})/p (see
+    /// [`BgFamily::expected_if_alive_by_quadrature`]): every horizon shares
+    /// the nodes, so the cost is linear in the number of horizons whatever
+    /// their length. Increasing horizons and positive weights make every
+    /// term positive.
+    fn discounted_purchases_by_quadrature(
+        &self,
+        horizons: &[f64],
+        weights: &[f64],
+        x: f64,
+        t_x: f64,
+        age: f64,
+    ) -> f64 {
+        let m = self.r + x;
+        let kappas: Vec<f64> = horizons
+            .iter()
+            .map(|&t| t.max(0.0) / (self.alpha + age))
+            .collect();
+        let expectation = beta_expectation(self.a, self.b + x + self.shift(), |node| {
+            let p = node.ln_p.exp();
+            let mut previous = 0.0;
+            let mut total = 0.0;
+            for (&kappa, &w) in kappas.iter().zip(weights) {
+                let pk = p * kappa;
+                let now = if pk < 1e-290 {
+                    m * kappa // the limit p → 0 (and 0 at t = 0)
+                } else {
+                    -(-m * pk.ln_1p()).exp_m1() / pk * kappa
+                };
+                total += w * (now - previous);
+                previous = now;
+            }
+            total
+        });
+        self.probability_alive(x, t_x, age) * expectation
     }
 
     /// P(alive | xᵢ, t_xᵢ, Tᵢ) for many customers.
