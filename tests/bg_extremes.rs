@@ -4,10 +4,12 @@
 //! scripts/make_bg_extremes_fixture.py), and a sweep of a, b over 1e-3..1e7
 //! checking the predictions are finite, non-negative and monotone in t.
 
+mod common;
+
 use std::path::PathBuf;
 
 use retentionkit::clv::{customer_lifetime_value, ClvOptions, TimeUnit};
-use retentionkit::{BetaGeo, ModifiedBetaGeo, TransactionModel};
+use retentionkit::{fit, BetaGeo, FitOptions, Fitted, ModifiedBetaGeo, TransactionModel};
 use serde_json::Value;
 
 /// Relative tolerance against mpmath.
@@ -254,5 +256,80 @@ fn discrete_clv_over_long_horizons_is_linear_and_unchanged() {
                 values[i]
             );
         }
+    }
+}
+
+/// Data from r = 0.8, α = 5, a = 300, b = 3000 (drop-out probability 0.0909
+/// for nearly everyone), 50,000 customers over 52 weeks: the fit runs off to
+/// a, b → ∞. It is returned (not refused as unidentified) with a warning
+/// naming the limit model, which is saved with the model, and its predictions
+/// are the limit model's (every one used to be 0.0).
+#[test]
+fn collapsed_dropout_fit_warns_and_predicts_the_limit_model() {
+    let truth = BetaGeo::new(0.8, 5.0, 300.0, 3000.0).unwrap();
+    let data = common::recovery::simulate_customers(&truth, &vec![52.0; 50_000], 12);
+    let fitted = fit::<BetaGeo>(&data, &FitOptions::default()).unwrap();
+    let (r, alpha, a, b) = (
+        fitted.model.r(),
+        fitted.model.alpha(),
+        fitted.model.a(),
+        fitted.model.b(),
+    );
+    assert!(a + b > 1e4, "a = {a}, b = {b}");
+    let p = a / (a + b);
+    let info = fitted.info.as_ref().unwrap();
+    assert_eq!(info.warnings.len(), 1, "{:?}", info.warnings);
+    assert!(
+        info.warnings[0].contains("drop-out heterogeneity not identified")
+            && info.warnings[0].contains("common p = a/(a+b) = 0.09"),
+        "{}",
+        info.warnings[0]
+    );
+    // Saved and loaded with the model; a file without the field still loads.
+    let json = fitted.to_json();
+    let back = Fitted::<BetaGeo>::from_json(&json).unwrap();
+    assert_eq!(back.info.unwrap().warnings, info.warnings);
+    let mut value: Value = serde_json::from_str(&json).unwrap();
+    fn strip(v: &mut Value) {
+        if let Value::Object(map) = v {
+            map.remove("warnings");
+            map.values_mut().for_each(strip);
+        }
+    }
+    strip(&mut value);
+    let old = Fitted::<BetaGeo>::from_json(&value.to_string()).unwrap();
+    assert!(old.info.unwrap().warnings.is_empty());
+    // The limit model: E[X(t)] = (1 − (α/(α+pt))^r)/p and, given alive,
+    // (1 − ((α+T)/(α+T+pt))^{r+x})/p.
+    let mean_x = {
+        let (mut total, mut weight) = (0.0, 0.0);
+        for (x, w) in data.frequency.iter().zip(&data.weight) {
+            total += x * w;
+            weight += w;
+        }
+        total / weight
+    };
+    let e52 = fitted.model.expected_purchases(52.0);
+    let limit = (1.0 - (alpha / (alpha + p * 52.0)).powf(r)) / p;
+    assert!((e52 - limit).abs() <= 1e-5 * limit, "{e52} vs {limit}");
+    assert!(
+        (e52 - mean_x).abs() <= 0.05 * mean_x,
+        "{e52} vs mean {mean_x}"
+    );
+    for (x, t_x, age) in [(0.0, 0.0, 52.0), (3.0, 30.0, 52.0), (12.0, 50.0, 52.0)] {
+        let alive: f64 = if x == 0.0 {
+            1.0
+        } else {
+            1.0 / (1.0 + p / (1.0 - p) * ((alpha + age) / (alpha + t_x)).powf(r + x))
+        };
+        let limit = alive * (1.0 - ((alpha + age) / (alpha + age + p * 39.0)).powf(r + x)) / p;
+        let v = fitted
+            .model
+            .conditional_expected_purchases(39.0, x, t_x, age);
+        assert!((v - limit).abs() <= 1e-5 * limit, "x={x}: {v} vs {limit}");
+        let dert = fitted
+            .model
+            .discounted_expected_residual_transactions(0.01, x, t_x, age);
+        assert!(dert.is_finite() && dert > 0.0, "DERT {dert}");
     }
 }

@@ -35,7 +35,7 @@ fn expected_spend_beyond_the_largest_double_is_an_error() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("row 0") || err.contains("first offending row"),
+        err.contains("exceeds the largest double") && err.contains("row"),
         "{err}"
     );
 }

@@ -146,7 +146,11 @@ fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Res
                 <= MAX_RELATIVE_SE * transforms[i].derivative_at_natural(phi[i]).abs()
         })
     });
-    if !identified && options.require_convergence {
+    // A model that recognises the boundary as one of its limit models (its
+    // fit warnings say which) predicts correctly there: the fit is returned
+    // with the warnings instead of refused.
+    let warnings = model.fit_warnings();
+    if !identified && options.require_convergence && warnings.is_empty() {
         return Err(Error::Unidentified {
             params: specs
                 .iter()
@@ -178,7 +182,7 @@ fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Res
             n_customers: n,
             n_unique: data.rows(),
             penalizer_coef: options.penalizer_coef,
-            warnings: model.fit_warnings(),
+            warnings,
         }),
         data: None,
     })

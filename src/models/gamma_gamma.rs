@@ -326,11 +326,21 @@ pub fn conditional_expected_average_profit(
     let values = par_map(frequency.len(), |i| {
         model.expected_profit_unchecked(frequency[i], monetary_value[i])
     });
-    crate::predict::finite_or_error(
-        "E[M | x, m_x]",
-        values,
-        &[("frequency", frequency), ("monetary_value", monetary_value)],
-    )
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(values),
+        Some(row) => Err(Error::InvalidData {
+            rule:
+                "the expected spend at these parameters exceeds the largest double (about 1.8e308)",
+            row,
+            detail: format!(
+                "frequency={}, monetary_value={}, p={:e}, q={:e}, v={:e}",
+                frequency[row], monetary_value[row], model.p, model.q, model.v
+            ),
+            column: None,
+            cohort: None,
+            period: None,
+        }),
+    }
 }
 
 /// ln f(m_xᵢ | xᵢ), eq. (1a), of every customer; all must have x > 0.
