@@ -45,7 +45,9 @@ print(json.dumps({{"seconds": best, "sum": float(np.sum(e)) + float(np.sum(p)), 
 
 
 def run(python: str, n: int, repeats: int, seed: int) -> dict:
-    code = WORKER.format(bench=str(Path(__file__).resolve().parent), n=n, repeats=repeats, seed=seed)
+    code = WORKER.format(
+        bench=str(Path(__file__).resolve().parent), n=n, repeats=repeats, seed=seed
+    )
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd="/")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -55,11 +57,18 @@ def main() -> None:
     parser.add_argument("--before", required=True, help="interpreter with the old build")
     parser.add_argument("--after", default=sys.executable, help="interpreter with the new build")
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating fresh processes per build")
-    parser.add_argument("--repeats", type=int, default=5, help="timed calls per process (best kept)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="alternating fresh processes per build"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed calls per process (best kept)"
+    )
     parser.add_argument("--seed", type=int, default=20050501)
     args = parser.parse_args()
-    print("| N | before s | after s | after / before | before build | after build | max rel diff of sums |")
+    print(
+        "| N | before s | after s | after / before | before build | after build "
+        "| max rel diff of sums |"
+    )
     print("|---:|---:|---:|---:|---|---|---:|")
     for n in (int(s) for s in args.sizes.split(",")):
         before, after = [], []
@@ -69,9 +78,8 @@ def main() -> None:
         b = min(x["seconds"] for x in before)
         a = min(x["seconds"] for x in after)
         diff = abs(before[0]["sum"] - after[0]["sum"]) / abs(before[0]["sum"])
-        print(
-            f"| {n:,} | {b:.4f} | {a:.4f} | {a / b:.3f} | {before[0]['sha']} | {after[0]['sha']} | {diff:.1e} |"
-        )
+        shas = f"{before[0]['sha']} | {after[0]['sha']}"
+        print(f"| {n:,} | {b:.4f} | {a:.4f} | {a / b:.3f} | {shas} | {diff:.1e} |")
 
 
 if __name__ == "__main__":
