@@ -88,13 +88,24 @@ impl BgFamily {
     fn log_odds_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
         let t_x = if x == 0.0 { 0.0 } else { t_x };
         self.a.ln() - (self.b + x - 1.0 + self.shift()).ln()
-            + (self.r + x) * ((age - t_x) / (self.alpha + t_x)).ln_1p()
+            + (self.r + x) * self.ln_age_ratio(x, t_x, age)
     }
 
     /// E[X(t)], eq. (7): the conditional expectation of a customer with no
     /// history (for MBG/NBD this includes drop-out right after the first purchase).
     pub(crate) fn expected_purchases(&self, t: f64) -> f64 {
         self.conditional_expected_purchases(t, 0.0, 0.0, 0.0)
+    }
+
+    /// ln((α+T)/(α+t_x)); as ln1p((T − t_x)/(α + t_x)) when r + x is large,
+    /// where the rounding of ln of the ratio would be multiplied by r + x
+    /// (one logarithm of a ratio otherwise, cheaper on the hot path).
+    pub(super) fn ln_age_ratio(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        if self.r + x > 1e3 {
+            ((age - t_x) / (self.alpha + t_x)).ln_1p()
+        } else {
+            ((self.alpha + age) / (self.alpha + t_x)).ln()
+        }
     }
 
     /// P(X(t) = n), eq. (8); the finite sum of negative-binomial terms is the

@@ -260,10 +260,9 @@ impl BgFamily {
                 break;
             }
         }
+        // t ≤ 0 gives a bracket of 0, which `finish` reports as NaN and the
+        // quadrature answers with 0.
         [0, 1, 2, 3].map(|j| {
-            if t[j] <= 0.0 {
-                return 0.0;
-            }
             let sum = if k > SERIES_TABLE {
                 self.series_tail(
                     points[j].z,
@@ -307,8 +306,7 @@ impl BgFamily {
             return 1.0;
         }
         let t_x = if x == 0.0 { 0.0 } else { t_x }; // as in `log_odds_dead`
-        let ln_ratio = ((age - t_x) / (self.alpha + t_x)).ln_1p(); // ln((α+T)/(α+t_x))
-        logistic(-(row.ln_odds + (self.r + x) * ln_ratio))
+        logistic(-(row.ln_odds + (self.r + x) * self.ln_age_ratio(x, t_x, age)))
     }
 
     /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] for many customers, with per-x constants shared.
