@@ -26,7 +26,7 @@
 /// Successive results agreeing to this relative difference stop the halving
 /// (the trapezoidal error falls like exp(−c/h), so the finer one is then
 /// accurate to about its square).
-const AGREEMENT: f64 = 1e-10;
+const AGREEMENT: f64 = 1e-9;
 /// Step halvings at most (finest step 2⁻¹³).
 const MAX_HALVINGS: usize = 12;
 /// Terms below this fraction of the running sum end a side (at |u| > 1).
