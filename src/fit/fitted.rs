@@ -33,6 +33,12 @@ pub struct FitInfo {
     pub n_unique: usize,
     /// The penalty the fit used.
     pub penalizer_coef: f64,
+    /// What the caller should know about the estimate although the fit
+    /// succeeded ([`crate::Model::fit_warnings`]), e.g. that the BG/NBD's
+    /// drop-out heterogeneity is not identified. Empty in files saved before
+    /// warnings were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The estimate of one parameter: a row of [`ParamSummary`].

@@ -147,7 +147,11 @@ fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Res
                 <= MAX_RELATIVE_SE * transforms[i].derivative_at_natural(phi[i]).abs()
         })
     });
-    if !identified && options.require_convergence {
+    // A model that recognises the boundary as one of its limit models (its
+    // fit warnings say which) predicts correctly there: the fit is returned
+    // with the warnings instead of refused.
+    let warnings = model.fit_warnings();
+    if !identified && options.require_convergence && warnings.is_empty() {
         return Err(Error::Unidentified {
             params: specs
                 .iter()
@@ -158,14 +162,21 @@ fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Res
                 .join(", "),
         });
     }
-    if !converged && options.require_convergence {
+    // On such a limit's flat ridge the likelihood's rounding (ln Γ of a, b in
+    // the millions) can stop the search just short of the gradient
+    // tolerance: accepted there when no step could improve the value and the
+    // gradient is small anyway.
+    let stopped_on_ridge = !warnings.is_empty()
+        && matches!(termination, Termination::Stalled | Termination::NoDescent)
+        && max_abs(&point.gradient) < 1e-4;
+    if !converged && options.require_convergence && !stopped_on_ridge {
         return Err(Error::NotConverged {
             iterations,
             gradient_norm: max_abs(&point.gradient),
         });
     }
     Ok(Fitted {
-        model,
+        model: model.clone(),
         info: Some(FitInfo {
             log_likelihood: point.log_likelihood,
             iterations,
@@ -179,6 +190,7 @@ fn fit_from<M: Model>(template: &M, data: &M::Data, options: &FitOptions) -> Res
             n_customers: n,
             n_unique: data.rows(),
             penalizer_coef: options.penalizer_coef,
+            warnings,
         }),
         data: None,
     })

@@ -105,7 +105,26 @@ impl GammaGamma {
     /// ```
     pub fn expected_average_profit(&self) -> Result<f64> {
         self.check_finite_mean()?;
-        Ok(self.p * self.v / (self.q - 1.0))
+        let value = self.population_mean();
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(self.mean_overflow())
+        }
+    }
+
+    /// pv/(q−1), as p · (v/(q−1)) so that p, q, v near the largest double
+    /// (1e300 each) give their finite ratio rather than ∞/∞.
+    fn population_mean(&self) -> f64 {
+        self.p * (self.v / (self.q - 1.0))
+    }
+
+    fn mean_overflow(&self) -> Error {
+        Error::InvalidParameter {
+            name: "p, q, v".into(),
+            value: self.population_mean(),
+            rule: "the expected spend p*v/(q-1) exceeds the largest double",
+        }
     }
 
     /// E[M | x, m_x], eq. (5): the customer's own mean m_x shrunk towards the
@@ -114,19 +133,25 @@ impl GammaGamma {
     /// not validated (see [`conditional_expected_average_profit`]).
     pub fn conditional_expected_average_profit(&self, x: f64, m: f64) -> Result<f64> {
         self.check_finite_mean()?;
-        Ok(self.expected_profit_unchecked(x, m))
+        let value = self.expected_profit_unchecked(x, m);
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(self.mean_overflow())
+        }
     }
 
-    /// Eq. (5) for q > 1, written so that x = 0 ignores m exactly.
+    /// Eq. (5) for q > 1, written so that x = 0 ignores m exactly, and
+    /// without intermediate overflow: for x > 0,
+    /// p(v + x m)/(px + q − 1) = (v/x + m)/(1 + ρ) with ρ = ((q−1)/p)/x, so
+    /// p = q = v = 1e300 give 1e300-sized answers, not ∞ or NaN. Not finite only
+    /// when the answer itself exceeds the largest double.
     fn expected_profit_unchecked(&self, x: f64, m: f64) -> f64 {
-        let px = self.p * x;
-        let denominator = px + self.q - 1.0;
-        let population = self.p * self.v / (self.q - 1.0);
         if x == 0.0 {
-            population
-        } else {
-            (self.q - 1.0) / denominator * population + px / denominator * m
+            return self.population_mean();
         }
+        let rho = (self.q - 1.0) / self.p / x;
+        (self.v / x + m) / (1.0 + rho)
     }
 
     /// ln f(m_x | x), eq. (1a), for x > 0 and m_x > 0.
@@ -358,9 +383,24 @@ pub fn conditional_expected_average_profit(
 ) -> Result<Vec<f64>> {
     validate_spend(frequency, monetary_value, None, None)?;
     model.check_finite_mean()?;
-    Ok(par_map(frequency.len(), |i| {
+    let values = par_map(frequency.len(), |i| {
         model.expected_profit_unchecked(frequency[i], monetary_value[i])
-    }))
+    });
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(values),
+        Some(row) => Err(Error::InvalidData {
+            rule:
+                "the expected spend at these parameters exceeds the largest double (about 1.8e308)",
+            row,
+            detail: format!(
+                "frequency={}, monetary_value={}, p={:e}, q={:e}, v={:e}",
+                frequency[row], monetary_value[row], model.p, model.q, model.v
+            ),
+            column: None,
+            cohort: None,
+            period: None,
+        }),
+    }
 }
 
 /// ln f(m_xᵢ | xᵢ), eq. (1a), of every customer; all must have x > 0.

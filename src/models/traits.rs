@@ -114,6 +114,16 @@ pub trait Model: Sized + Clone + Send + Sync + std::fmt::Debug {
             .map(|s| s.name.into_owned())
             .collect()
     }
+    /// Warnings about a fitted estimate that are not errors (the estimate
+    /// is usable, but something about it needs saying), recorded in
+    /// [`crate::FitInfo::warnings`]; none by default. A non-empty list says
+    /// the estimate lies on a boundary the model knows as one of its limit
+    /// models, where predictions stay right (BG/NBD with a, b → ∞: one common
+    /// drop-out probability): [`crate::fit()`] then returns such an optimum,
+    /// with these warnings, instead of refusing it as not identified.
+    fn fit_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A simulated customer of a (x, t_x, T) model.

@@ -140,6 +140,15 @@ macro_rules! model_class {
                 self.inner.info.as_ref().map_or(0.0, |i| i.penalizer_coef)
             }
 
+            /// Warnings about the fitted estimate (empty when none, or not fitted).
+            #[getter]
+            fn fit_warnings(&self) -> Vec<String> {
+                self.inner
+                    .info
+                    .as_ref()
+                    .map_or_else(Vec::new, |i| i.warnings.clone())
+            }
+
             fn __repr__(&self) -> String {
                 let params: Vec<String> = self
                     .inner

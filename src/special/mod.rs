@@ -1,5 +1,6 @@
 //! Special functions: thin wrappers over `statrs` plus the few it lacks.
 
+pub(crate) mod beta_inc;
 pub mod hyp2f1;
 pub mod hyperu;
 pub(crate) mod linalg;

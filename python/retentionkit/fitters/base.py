@@ -13,6 +13,7 @@ import json
 import math
 import os
 import types
+import warnings
 from typing import Any, ClassVar, Protocol, Union
 
 import numpy as np
@@ -341,6 +342,10 @@ class BaseFitter:
         columns, weights = self._fit_inputs(first, rest, weights)
         self._model, self.data = self._fit_native(columns, weights, **options)
         self.time_unit_ = time_unit_of(first, *rest)
+        # What the core says about a usable but questionable estimate (e.g. the
+        # BG/NBD's drop-out heterogeneity not identified), as UserWarnings.
+        for message in getattr(self._model, "fit_warnings", ()):
+            warnings.warn(message, UserWarning, stacklevel=3)
 
     def _fit_native(
         self,

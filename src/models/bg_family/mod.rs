@@ -13,13 +13,48 @@
 
 mod dert;
 mod likelihood;
+mod quadrature;
 mod series;
 
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma};
 
 use crate::models::SimulatedCustomer;
-use crate::special::{beta_reg, ln_gamma, log1p_exp, logistic};
+use crate::special::beta_inc::{beta_inc_reg, ln_beta_ratio};
+use crate::special::{ln_gamma, log1p_exp, logistic};
+
+/// a + b beyond which a fit's beta distribution of drop-out probabilities
+/// counts as collapsed (see [`BgFamily::fit_warnings`]).
+const MIN_COLLAPSED_SHAPES: f64 = 1e4;
+/// Largest spread (standard deviation over mean) of that beta distribution
+/// that counts as collapsed.
+const MAX_DROPOUT_SPREAD: f64 = 0.05;
+
+/// `v` to four significant digits, as a person writes it (Python's `.4g`):
+/// 0.09091, 3.456e+06.
+pub(crate) fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let exponent = v.abs().log10().floor() as i32;
+    if (-4..4).contains(&exponent) {
+        let text = format!("{:.*}", (3 - exponent).max(0) as usize, v);
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    } else {
+        let mantissa = v / 10f64.powi(exponent);
+        let text = format!("{mantissa:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        format!(
+            "{text}e{}{:02}",
+            if exponent < 0 { '-' } else { '+' },
+            exponent.abs()
+        )
+    }
+}
 
 /// The shared machinery of BG/NBD and MBG/NBD. MBG/NBD (Batislam, Denizel &
 /// Filiztekin 2007) lets a customer also drop out right after the first
@@ -45,13 +80,15 @@ impl BgFamily {
         }
     }
 
-    /// ln of a/(b+x−1+s) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out.
+    /// ln of a/(b+x−1+s) ((α+T)/(α+t_x))^{r+x}, the odds of having dropped out
+    /// (the power as ln1p((T − t_x)/(α + t_x)), which keeps its digits when
+    /// r + x is large and T − t_x small next to α).
     /// With x = 0 the last purchase is the first, at time 0, whatever t_x says
     /// (predictions accept x = 0 with t_x > 0, as `lifetimes` does).
     fn log_odds_dead(&self, x: f64, t_x: f64, age: f64) -> f64 {
         let t_x = if x == 0.0 { 0.0 } else { t_x };
         self.a.ln() - (self.b + x - 1.0 + self.shift()).ln()
-            + (self.r + x) * ((self.alpha + age).ln() - (self.alpha + t_x).ln())
+            + (self.r + x) * self.ln_age_ratio(x, t_x, age)
     }
 
     /// E[X(t)], eq. (7): the conditional expectation of a customer with no
@@ -60,31 +97,56 @@ impl BgFamily {
         self.conditional_expected_purchases(t, 0.0, 0.0, 0.0)
     }
 
+    /// ln((α+T)/(α+t_x)); as ln1p((T − t_x)/(α + t_x)) when r + x is large,
+    /// where the rounding of ln of the ratio would be multiplied by r + x
+    /// (one logarithm of a ratio otherwise, cheaper on the hot path).
+    pub(super) fn ln_age_ratio(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        if self.r + x > 1e3 {
+            ((age - t_x) / (self.alpha + t_x)).ln_1p()
+        } else {
+            ((self.alpha + age) / (self.alpha + t_x)).ln()
+        }
+    }
+
     /// P(X(t) = n), eq. (8); the finite sum of negative-binomial terms is the
-    /// upper tail I_{t/(α+t)}(n, r) of a regularised incomplete beta function.
+    /// upper tail P(N(t) ≥ n) = I_{t/(α+t)}(n, r) of a regularised incomplete
+    /// beta function. Everything is formed in logs, with the beta-function
+    /// ratios by [`ln_beta_ratio`] and α/(α+t), t/(α+t) from ln1p, so huge t
+    /// (1e300: the limit B(a+1, b+n−1)/B(a, b)), huge n and a, b up to 1e7
+    /// keep their digits. NaN only if the incomplete beta's fraction does not
+    /// converge (reported by the callers as an error naming the row).
     pub(crate) fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
         let BgFamily { r, alpha, a, b, .. } = *self;
         let sh = self.shift();
         if t <= 0.0 {
             return if n == 0.0 { 1.0 } else { 0.0 };
         }
-        let ln_beta = |p: f64, q: f64| ln_gamma(p) + ln_gamma(q) - ln_gamma(p + q);
-        let ln_ab = ln_beta(a, b);
-        let ln_p = (alpha / (alpha + t)).ln();
-        let ln_q = (t / (alpha + t)).ln();
-        let first =
-            (ln_beta(a, b + n + sh) - ln_ab + ln_gamma(r + n) - ln_gamma(r) - ln_gamma(n + 1.0)
-                + r * ln_p
-                + n * ln_q)
-                .exp();
-        let second = if n > 0.0 {
-            (ln_beta(a + 1.0, b + n - 1.0 + sh) - ln_ab).exp() * beta_reg(n, r, t / (alpha + t))
-        } else if self.modified {
-            (ln_beta(a + 1.0, b) - ln_ab).exp()
-        } else {
+        // p₀ = α/(α+t), q₀ = t/(α+t).
+        let (ln_p0, ln_q0) = (-(t / alpha).ln_1p(), -(alpha / t).ln_1p());
+        // ln[Γ(r+n)/(Γ(r) n!)] = ln r − ln(r+n) − ln B(r, n+1)/B(r, 1).
+        let ln_nb_coefficient = if n == 0.0 {
             0.0
+        } else {
+            r.ln() - (r + n).ln() - ln_beta_ratio(r, 1.0, n)
         };
-        (first + second).clamp(0.0, 1.0)
+        let ln_first = ln_beta_ratio(a, b, n + sh) + ln_nb_coefficient + r * ln_p0 + n * ln_q0;
+        let first = if ln_first < -800.0 {
+            0.0
+        } else {
+            ln_first.exp()
+        };
+        if n == 0.0 && !self.modified {
+            return first;
+        }
+        // B(a+1, b+n−1+s)/B(a, b) = a/(a+b) · B(a+1, b+n−1+s)/B(a+1, b).
+        let ln_weight = (a / (a + b)).ln() + ln_beta_ratio(a + 1.0, b, n - 1.0 + sh);
+        let tail = if n == 0.0 {
+            1.0
+        } else {
+            beta_inc_reg(n, r, ln_q0.exp(), ln_p0.exp(), ln_q0, ln_p0)
+        };
+        // At most 1 up to rounding.
+        (first + ln_weight.exp() * tail).min(1.0)
     }
 
     /// P(alive | x, t_x, T).
@@ -126,6 +188,34 @@ impl BgFamily {
         }
         let a4 = a.ln() - (b + x - 1.0 + sh).ln() - (r + x) * (alpha + t_x).ln();
         a1 + a2 + a3 + log1p_exp(a4 - a3)
+    }
+
+    /// The warning of a fit that ran off towards a, b → ∞ with a/(a+b)
+    /// fixed: the beta distribution of drop-out probabilities has collapsed
+    /// onto its mean (standard deviation below [`MAX_DROPOUT_SPREAD`] of it),
+    /// so the data are described by the model with one common p and its
+    /// spread is not identified. Predictions there are right (they approach
+    /// the limit model's), but a and b themselves mean nothing.
+    pub(crate) fn fit_warnings(&self) -> Vec<String> {
+        let (a, b) = (self.a, self.b);
+        let mean = a / (a + b);
+        // sd/mean of Beta(a, b) = √(b / (a (a + b + 1))).
+        let spread = (b / (a * (a + b + 1.0))).sqrt();
+        if a + b > MIN_COLLAPSED_SHAPES && spread < MAX_DROPOUT_SPREAD {
+            vec![format!(
+                "drop-out heterogeneity not identified: the fit ran off to a = {}, \
+                 b = {} (a + b > {MIN_COLLAPSED_SHAPES:.0}), where the drop-out \
+                 probability is the same for every customer to {:.2}%; the fit approaches \
+                 the model with a common p = a/(a+b) = {}. Predictions are those \
+                 of that model; a and b separately are not meaningful.",
+                significant(a),
+                significant(b),
+                100.0 * spread,
+                significant(mean),
+            )]
+        } else {
+            Vec::new()
+        }
     }
 
     pub(crate) fn simulate_customer<R: Rng + ?Sized>(
@@ -317,6 +407,10 @@ macro_rules! bg_family_model {
 
             fn penalty_scale(&self, data: &$crate::data::CompressedData) -> Vec<f64> {
                 vec![1.0, 10.0 / data.max_age, 1.0, 1.0]
+            }
+
+            fn fit_warnings(&self) -> Vec<String> {
+                self.family().fit_warnings()
             }
 
             fn evaluate(

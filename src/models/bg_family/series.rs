@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use super::quadrature::beta_expectation;
 use super::BgFamily;
 use crate::predict::par_map;
 use crate::special::logistic;
@@ -35,8 +36,13 @@ impl SeriesPoint {
         log_one_minus_z: 0.0,
     };
 
-    /// c/(a−1) · [1 − (1−z)^{a−1} (1 + (a−1) S)], with 1/(a−1) cancelled.
-    fn finish(&self, a: f64, sum: f64) -> f64 {
+    /// c/(a−1) · [1 − (1−z)^{a−1} (1 + (a−1) S)], with 1/(a−1) cancelled;
+    /// `abs_sum` is Σ|terms| of S. NaN when rounding could make the result
+    /// wrong by more than about 1e-11 relative: the two parts of the bracket
+    /// cancel (a or b large, where (1−z)^{a−1} underflows while S overflows),
+    /// S's terms cancel (r large next to a + b), or S is not finite. The
+    /// callers then take [`BgFamily::expected_if_alive_by_quadrature`].
+    fn finish(&self, a: f64, sum: f64, abs_sum: f64) -> f64 {
         let u = (a - 1.0) * self.log_one_minus_z;
         // One exponential: eᵘ = 1 + (eᵘ − 1) is accurate to rounding while
         // eᵘ ≥ 1/e; below that, eᵘ − 1 = eᵘ − 1 loses nothing.
@@ -49,10 +55,25 @@ impl SeriesPoint {
             let e = u.exp();
             (e, (e - 1.0) / u)
         };
-        let bracket = -self.log_one_minus_z * growth - power * sum;
-        (self.c * bracket).max(0.0)
+        // head = (1 − eᵘ)/(a − 1) ≥ 0; the error of eᵘ is about |u| ulps.
+        let head = -self.log_one_minus_z * growth;
+        let value = self.c * (head - power * sum);
+        let error = (head + power * abs_sum * (2.0 + u.abs())) * self.c.abs();
+        if value > 0.0 && value.is_finite() && error <= MAX_CONDITION * value {
+            value
+        } else {
+            f64::NAN
+        }
     }
 }
+
+/// Largest ratio of the parts of the bracket (with their rounding) to the
+/// result that the series is trusted with: about 1e-11 relative error.
+const MAX_CONDITION: f64 = 1e5;
+
+/// Terms of the series at most; past them (z near 1, t ≫ α + T) the
+/// quadrature over p is cheaper than the series and as accurate.
+const MAX_SERIES_TERMS: usize = 2000;
 
 /// How many series ratios are tabulated per distinct x.
 const SERIES_TABLE: usize = 48;
@@ -122,8 +143,36 @@ impl BgFamily {
         }
         let point = self.series_point(t, x, age);
         let first = point.z * self.series_upper() / point.c;
-        let sum = self.series_tail(point.z, point.c, ratios, 1, first, first);
-        point.finish(self.a, sum)
+        let (sum, abs_sum) = self.series_tail(point.z, point.c, ratios, 1, first, first);
+        let value = point.finish(self.a, sum, abs_sum);
+        if value.is_nan() {
+            self.expected_if_alive_by_quadrature(t, x, age)
+        } else {
+            value
+        }
+    }
+
+    /// E[Y(t) | alive at T, x] = E_p[(1 − (1 + p t/(α+T))^{−(r+x)})/p] with
+    /// p ~ Beta(a, b + x) (b + x + 1 for MBG/NBD): the expected number of
+    /// purchases (1 − e^{−λpt})/p of a customer with rate λ and drop-out
+    /// probability p, averaged over the posterior λ ~ Gamma(r + x, α + T)
+    /// and then over p, by positive-term quadrature (see [`super::quadrature`]).
+    /// Used where the series is unreliable or long; accurate for every (a, b).
+    pub(super) fn expected_if_alive_by_quadrature(&self, t: f64, x: f64, age: f64) -> f64 {
+        if t <= 0.0 {
+            return 0.0;
+        }
+        let m = self.r + x;
+        let ln_kappa = t.ln() - (self.alpha + age).ln();
+        let kappa = ln_kappa.exp();
+        beta_expectation(self.a, self.b + x + self.shift(), |node| {
+            // p κ, formed in logs since p may underflow.
+            let pk = (node.ln_p + ln_kappa).exp();
+            if pk < 1e-290 {
+                return m * kappa; // the limit p → 0
+            }
+            -(-m * pk.ln_1p()).exp_m1() / pk * kappa
+        })
     }
 
     /// a + b − 1 − r, the first upper parameter of the transformed series.
@@ -142,13 +191,28 @@ impl BgFamily {
 
     /// S = Σ_{k≥1} (upper)_k (a)_{k−1} / ((c)_k k!) z^k continued from term k
     /// (value `term`, partial sum `sum`); successive terms differ by the factor
-    /// z · ratio(k), taken from `ratios` while it lasts.
-    fn series_tail(&self, z: f64, c: f64, ratios: &[f64], k: usize, term: f64, sum: f64) -> f64 {
+    /// z · ratio(k), taken from `ratios` while it lasts. Returns S and Σ|terms|
+    /// (the latter counted from `sum` on, which the callers pass as the sum of
+    /// terms of one sign); NaN if the series needs more than
+    /// [`MAX_SERIES_TERMS`] terms.
+    fn series_tail(
+        &self,
+        z: f64,
+        c: f64,
+        ratios: &[f64],
+        k: usize,
+        term: f64,
+        sum: f64,
+    ) -> (f64, f64) {
         let (mut term, mut sum, mut k) = (term, sum, k);
+        let mut abs_sum = sum.abs();
         let upper = self.series_upper();
-        while k < 5_000_000 {
+        loop {
             if term.abs() <= 1e-17 * sum.abs() || term == 0.0 {
-                break;
+                return (sum, abs_sum);
+            }
+            if k >= MAX_SERIES_TERMS {
+                return (f64::NAN, f64::NAN);
             }
             let ratio = match ratios.get(k - 1) {
                 Some(&q) => q,
@@ -156,9 +220,15 @@ impl BgFamily {
             };
             term *= z * ratio;
             sum += term;
+            abs_sum += term.abs();
             k += 1;
         }
-        sum
+    }
+
+    /// Whether every term of the series has one sign (upper parameter ≥ 0
+    /// and c > 0 for every x), so that Σ|terms| = S.
+    fn series_is_positive(&self) -> bool {
+        self.series_upper() >= 0.0 && self.a + self.b + self.shift() - 1.0 > 0.0
     }
 
     /// [`BgFamily::expected_if_alive_with`] for four customers in lockstep:
@@ -171,6 +241,10 @@ impl BgFamily {
         age: [f64; 4],
         rows: [&XSeries; 4],
     ) -> [f64; 4] {
+        if !self.series_is_positive() {
+            return [0, 1, 2, 3]
+                .map(|j| self.expected_if_alive_with(t[j], x[j], age[j], &rows[j].ratios));
+        }
         let points = [0, 1, 2, 3].map(|j| self.series_point(t[j].max(0.0), x[j], age[j]));
         let upper = self.series_upper();
         let mut term = [0, 1, 2, 3].map(|j| points[j].z * upper / points[j].c);
@@ -186,6 +260,8 @@ impl BgFamily {
                 break;
             }
         }
+        // t ≤ 0 gives a bracket of 0, which `finish` reports as NaN and the
+        // quadrature answers with 0.
         [0, 1, 2, 3].map(|j| {
             let sum = if k > SERIES_TABLE {
                 self.series_tail(
@@ -196,10 +272,16 @@ impl BgFamily {
                     term[j],
                     sum[j],
                 )
+                .0
             } else {
                 sum[j]
             };
-            points[j].finish(self.a, sum)
+            let value = points[j].finish(self.a, sum, sum);
+            if value.is_nan() {
+                self.expected_if_alive_by_quadrature(t[j], x[j], age[j])
+            } else {
+                value
+            }
         })
     }
 
@@ -224,8 +306,7 @@ impl BgFamily {
             return 1.0;
         }
         let t_x = if x == 0.0 { 0.0 } else { t_x }; // as in `log_odds_dead`
-        let ratio = (self.alpha + age) / (self.alpha + t_x);
-        logistic(-(row.ln_odds + (self.r + x) * ratio.ln()))
+        logistic(-(row.ln_odds + (self.r + x) * self.ln_age_ratio(x, t_x, age)))
     }
 
     /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] for many customers, with per-x constants shared.
@@ -285,9 +366,25 @@ impl BgFamily {
     ) -> Vec<f64> {
         const MAX_HORIZONS: usize = 64;
         let table = match XTable::new(self, x) {
-            Some(table) if horizons.len() <= MAX_HORIZONS => table,
+            Some(table) if horizons.len() <= MAX_HORIZONS && self.series_is_positive() => table,
             _ => {
                 return par_map(x.len(), |i| {
+                    // The series' length grows like 40 (α+T+t)/(α+T) (capped
+                    // at MAX_SERIES_TERMS, then a quadrature of about as
+                    // many operations); one quadrature of the discounted sum
+                    // costs about 1500 such operations per horizon. Take the
+                    // cheaper: many long horizons (10,000 months) then cost
+                    // linearly in their number, not quadratically.
+                    let s = self.alpha + age[i];
+                    let series: f64 = horizons
+                        .iter()
+                        .map(|&t| (40.0 * (1.0 + t.max(0.0) / s)).min(MAX_SERIES_TERMS as f64))
+                        .sum();
+                    if series > 1500.0 * horizons.len() as f64 {
+                        return self.discounted_purchases_by_quadrature(
+                            horizons, weights, x[i], t_x[i], age[i],
+                        );
+                    }
                     let mut previous = 0.0;
                     let mut total = 0.0;
                     for (&t, &w) in horizons.iter().zip(weights) {
@@ -296,7 +393,7 @@ impl BgFamily {
                         previous = now;
                     }
                     total
-                })
+                });
             }
         };
         let h = horizons.len();
@@ -328,7 +425,7 @@ impl BgFamily {
             // coefficient · power[j] (power[j] = z_j^k).
             let mut first = 0;
             let mut k = 1usize;
-            while first < h && k < 5_000_000 {
+            while first < h && k < MAX_SERIES_TERMS {
                 if coefficient == 0.0 {
                     break; // a terminating series
                 }
@@ -356,7 +453,21 @@ impl BgFamily {
             }
             let mut value = [0.0; MAX_HORIZONS];
             for j in 0..h {
-                value[order[j]] = p_alive * points[j].finish(self.a, sum[j]);
+                // Horizons first..h did not converge within the bound; t = 0
+                // adds nothing.
+                let finished = if sorted[j] <= 0.0 {
+                    0.0
+                } else if j < first || coefficient == 0.0 {
+                    points[j].finish(self.a, sum[j], sum[j])
+                } else {
+                    f64::NAN
+                };
+                let expected = if finished.is_nan() {
+                    self.expected_if_alive_by_quadrature(sorted[j], x[i], age[i])
+                } else {
+                    finished
+                };
+                value[order[j]] = p_alive * expected;
             }
             let mut previous = 0.0;
             let mut total = 0.0;
@@ -366,6 +477,45 @@ impl BgFamily {
             }
             total
         })
+    }
+
+    /// Σ_k w_k (E[Y(t_k) | ·] − E[Y(t_{k−1}) | ·]) (t₀ = 0) as one
+    /// expectation over p of the same sum of the per-p expectations
+    /// (1 − (1 + p t/(α+T))^{−(r+x)})/p (see
+    /// [`BgFamily::expected_if_alive_by_quadrature`]): every horizon shares
+    /// the nodes, so the cost is linear in the number of horizons whatever
+    /// their length. Increasing horizons and positive weights make every
+    /// term positive.
+    fn discounted_purchases_by_quadrature(
+        &self,
+        horizons: &[f64],
+        weights: &[f64],
+        x: f64,
+        t_x: f64,
+        age: f64,
+    ) -> f64 {
+        let m = self.r + x;
+        let kappas: Vec<f64> = horizons
+            .iter()
+            .map(|&t| t.max(0.0) / (self.alpha + age))
+            .collect();
+        let expectation = beta_expectation(self.a, self.b + x + self.shift(), |node| {
+            let p = node.ln_p.exp();
+            let mut previous = 0.0;
+            let mut total = 0.0;
+            for (&kappa, &w) in kappas.iter().zip(weights) {
+                let pk = p * kappa;
+                let now = if pk < 1e-290 {
+                    m * kappa // the limit p → 0 (and 0 at t = 0)
+                } else {
+                    -(-m * pk.ln_1p()).exp_m1() / pk * kappa
+                };
+                total += w * (now - previous);
+                previous = now;
+            }
+            total
+        });
+        self.probability_alive(x, t_x, age) * expectation
     }
 
     /// P(alive | xᵢ, t_xᵢ, Tᵢ) for many customers.
