@@ -177,6 +177,7 @@ fn intervals_refuse_a_covariance_of_the_wrong_size() {
             n_customers: 2357.0,
             n_unique: 1000,
             penalizer_coef: 0.0,
+            warnings: Vec::new(),
         }),
         data: None,
     };
