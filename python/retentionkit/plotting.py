@@ -41,7 +41,7 @@ from ._registry import require
 from ._validation import FloatArray, plain
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .fitters.contractual import _ContractualFitter
-from .fitters.transaction_fitter import MAX_MATRIX_CELLS, TransactionFitter
+from .fitters.transaction_fitter import TransactionFitter
 from .model_comparison import (
     PurchaseModel,
     chi_square,
@@ -373,7 +373,9 @@ def probability_alive_matrix(
     max_frequency, max_recency = _grid_limits(model, max_frequency, max_recency)
     traits = cov.one_row(model, covariates, "the P(alive) matrix")
     if isinstance(model, TransactionFitter) and traits is not None:
-        return _alive_grid_with_covariates(model, max_frequency, max_recency, traits)
+        return model.conditional_probability_alive_matrix(
+            max_frequency, max_recency, **cov.kwargs(traits)
+        )
     if isinstance(model, TransactionFitter):
         return model.conditional_probability_alive_matrix(max_frequency, max_recency)
     bgbb = model
@@ -382,27 +384,6 @@ def probability_alive_matrix(
         return bgbb.conditional_probability_alive(np.ones(x.size), x, tx, n)
 
     return _history_grid(model, max_frequency, max_recency, predict)
-
-
-def _alive_grid_with_covariates(
-    model: TransactionFitter, max_frequency: int, max_recency: int, traits: pd.DataFrame
-) -> FloatArray:
-    """``conditional_probability_alive_matrix``'s grid for one kind of customer."""
-    cells = (max_frequency + 1) * (max_recency + 1)
-    if cells > MAX_MATRIX_CELLS:
-        raise ValueError(
-            f"max_frequency={max_frequency} and max_recency={max_recency} ask for a "
-            f"matrix of {cells:,} cells; at most {MAX_MATRIX_CELLS:,} are computed"
-        )
-    rec, freq = np.meshgrid(
-        np.arange(max_recency + 1, dtype=np.float64),
-        np.arange(max_frequency + 1, dtype=np.float64),
-        indexing="ij",
-    )
-    alive = model.conditional_probability_alive(
-        freq.ravel(), rec.ravel(), np.full(freq.size, float(max_recency)), **cov.kwargs(traits)
-    )
-    return _as_array(alive).reshape(freq.shape)
 
 
 def _heatmap(ax: Axes, matrix: FloatArray, **kwargs: Any) -> AxesImage:

@@ -539,17 +539,40 @@ def test_predictions_need_covariates_and_refuse_them_without(
         )
 
 
-@pytest.mark.parametrize(
-    ("method", "args"),
-    [
-        ("conditional_probability_alive_matrix", (3, 3)),
-    ],
-)
-def test_what_the_core_lacks_is_not_yet_supported(
-    bgf_traits: BetaGeoFitter, method: str, args: tuple[Any, ...]
+def test_alive_matrix_is_for_one_kind_of_customer(
+    bgf_traits: BetaGeoFitter, cdnow_traits: pd.DataFrame
 ) -> None:
-    with pytest.raises(ValueError, match=f"{method} is not yet supported with covariates"):
-        getattr(bgf_traits, method)(*args)
+    """The P(alive) grid of a covariate model takes one row of traits for every cell,
+    and is then that customer's P(alive) at each (frequency, recency)."""
+    row = cdnow_traits[["log_first_spend", "channel"]].iloc[[7]]
+    matrix = bgf_traits.conditional_probability_alive_matrix(
+        4, 6, purchase_covariates=row, dropout_covariates=row
+    )
+    assert matrix.shape == (7, 5)
+    for t_x, x in [(0, 0), (3, 2), (6, 4)]:
+        same = row.reset_index(drop=True)  # aligned on the one history's label, 0
+        one = bgf_traits.conditional_probability_alive(
+            [float(x)], [float(t_x)], [6.0], purchase_covariates=same, dropout_covariates=same
+        )
+        assert matrix[t_x, x] == pytest.approx(float(np.asarray(one)[0]), rel=1e-14)
+    other = cdnow_traits[["log_first_spend", "channel"]].iloc[[8]]
+    assert not np.allclose(
+        matrix,
+        bgf_traits.conditional_probability_alive_matrix(
+            4, 6, purchase_covariates=other, dropout_covariates=other
+        ),
+    )
+    with pytest.raises(ValueError, match="one kind of customer: pass one row of traits"):
+        bgf_traits.conditional_probability_alive_matrix(3, 3)
+    with pytest.raises(ValueError, match="one kind of customer"):
+        bgf_traits.conditional_probability_alive_matrix(
+            3, 3, purchase_covariates=cdnow_traits.iloc[:2], dropout_covariates=row
+        )
+    plain = BetaGeoFitter().fit(
+        cdnow_traits["frequency"], cdnow_traits["recency"], cdnow_traits["T"]
+    )
+    with pytest.raises(ValueError, match="has no covariates"):
+        plain.conditional_probability_alive_matrix(3, 3, purchase_covariates=row)
 
 
 def test_pareto_conditional_pmf_is_not_yet_supported(

@@ -329,7 +329,12 @@ class TransactionFitter(CovariateFitter):
         )
 
     def conditional_probability_alive_matrix(
-        self, max_frequency: int | None = None, max_recency: int | None = None
+        self,
+        max_frequency: int | None = None,
+        max_recency: int | None = None,
+        *,
+        purchase_covariates: Any = None,
+        dropout_covariates: Any = None,
     ) -> FloatArray:
         """P(alive) on a grid of histories, as in ``lifetimes``.
 
@@ -349,6 +354,10 @@ class TransactionFitter(CovariateFitter):
             ``T = max_recency``, as in ``lifetimes``, including column 0 (x = 0
             with the row's recency): the BG family ignores the recency when x = 0
             (1 for BG/NBD in every row), the Pareto/NBD's formula uses it.
+        purchase_covariates, dropout_covariates : DataFrame or 2-D array, optional
+            For a model with covariates (then required): the traits of the one
+            kind of customer the grid is for, one row (a DataFrame with the fit's
+            column names, or an array in their order), used in every cell.
 
         Raises
         ------
@@ -357,8 +366,26 @@ class TransactionFitter(CovariateFitter):
             have more than ten million cells.
         """
         model = self._core()
+        traits = {
+            "purchase_covariates": purchase_covariates,
+            "dropout_covariates": dropout_covariates,
+        }
+        # One kind of customer: a table's row is used in every cell, whatever its label.
+        given = {
+            k: v.reset_index(drop=True) if isinstance(v, pd.DataFrame) else v
+            for k, v in traits.items()
+            if v is not None
+        }
         if has_covariates(model):
-            raise not_supported("conditional_probability_alive_matrix")
+            rows = {len(v) for v in given.values() if hasattr(v, "__len__")}
+            if not given or rows != {1}:
+                raise ValueError(
+                    "conditional_probability_alive_matrix of a model with covariates is for "
+                    "one kind of customer: pass one row of traits as purchase_covariates "
+                    "and/or dropout_covariates"
+                )
+        elif given:
+            raise ValueError("this model has no covariates: do not pass any")
         if max_frequency is None or max_recency is None:
             if self.data is None:
                 raise ValueError("give max_frequency and max_recency, or fit the model first")
@@ -380,11 +407,15 @@ class TransactionFitter(CovariateFitter):
             np.arange(max_frequency + 1, dtype=np.float64),
             indexing="ij",
         )
-        alive = model.conditional_probability_alive(
-            freq.ravel(), rec.ravel(), np.full(freq.size, age)
-        )
-        matrix = np.asarray(alive).reshape(freq.shape)
-        return matrix
+        if given:
+            alive = self.conditional_probability_alive(
+                freq.ravel(), rec.ravel(), np.full(freq.size, age), **given
+            )
+        else:
+            alive = model.conditional_probability_alive(
+                freq.ravel(), rec.ravel(), np.full(freq.size, age)
+            )
+        return np.asarray(alive, dtype=np.float64).reshape(freq.shape)
 
     def expected_number_of_purchases_up_to_time(
         self,
