@@ -101,53 +101,13 @@ CASES = {
 # - P(X(t) = n) and a few E[X(t)] are off by 1e-8 to 3e-8 where r, a or b are in
 #   the millions (differences of ln Gamma values of size 1e8).
 # After the robust BG-family expectations (the quadrature over p when the series
-# cancels, P(n) in log space) 8 remain, all log-likelihoods: the MBG/NBD's near 0
-# (ln(1 - small) by cancellation) and a few at parameters in the millions.
+# cancels, P(n) in log space) 8 remained, all log-likelihoods of customers without
+# repeat purchases, formed with cancellation; with their own form (-r ln(1 + T/alpha),
+# and for MBG/NBD ln(1 - b/(a+b) (1 - (alpha/(alpha+T))^r))) none remain.
 # Values that raise a ValueError pass by the rules above: BetaGeo 1, 31, 46, 49 and
 # ModifiedBetaGeo 13, 38, 54 ("cannot be evaluated accurately"), and Gamma-Gamma
 # with q <= 1, also for x > 0, where p(v + x m)/(px + q - 1) is finite.
-KNOWN: dict[tuple[str, int, str], str] = {
-    (
-        "BetaGeo",
-        54,
-        "log_likelihood",
-    ): "-0.00031000439255990733 for -0.0003100043634560761 (relative error 9.4e-08)",
-    (
-        "ModifiedBetaGeo",
-        4,
-        "log_likelihood",
-    ): "-2.1631151980727736e-08 for -9.530563792390425e-15 (relative error 2.3e+06)",
-    (
-        "ModifiedBetaGeo",
-        20,
-        "log_likelihood",
-    ): "-0.016602675918775844 for -0.01660267252744204 (relative error 2.0e-07)",
-    (
-        "ModifiedBetaGeo",
-        26,
-        "log_likelihood",
-    ): "-1.8440186977386475e-07 for -1.841270864845714e-07 (relative error 1.5e-03)",
-    (
-        "ModifiedBetaGeo",
-        27,
-        "log_likelihood",
-    ): "-2.748153961532153e-06 for -2.7481167639698772e-06 (relative error 1.4e-05)",
-    (
-        "ModifiedBetaGeo",
-        37,
-        "log_likelihood",
-    ): "-2.953448660846334 for -2.953448610936034 (relative error 1.7e-08)",
-    (
-        "ModifiedBetaGeo",
-        46,
-        "log_likelihood",
-    ): "-6.622707715564502e-09 for -1.2203813386053326e-09 (relative error 4.4e+00)",
-    (
-        "ModifiedBetaGeo",
-        48,
-        "log_likelihood",
-    ): "-0.02288581976494502 for -0.022885801385314573 (relative error 8.0e-07)",
-}
+KNOWN: dict[tuple[str, int, str], str] = {}
 
 
 def _params() -> list[Any]:

@@ -179,13 +179,30 @@ impl BgFamily {
             return 0.0;
         }
         let BgFamily { r, alpha, a, b, .. } = *self;
+        if x == 0.0 {
+            // No repeat purchase: L = (α/(α+T))^r for BG/NBD, and
+            // a/(a+b) + b/(a+b)·(α/(α+T))^r for MBG/NBD (drop-out at time 0),
+            // formed without the general form's cancellation of r ln α
+            // against r ln(α+T) (and of ln(b/(a+b)) against the rest), which
+            // lost the relative accuracy of values near 0 (the mpmath grid).
+            let ln_none = -r * (age / alpha).ln_1p();
+            if !self.modified {
+                return ln_none;
+            }
+            let stay = b / (a + b);
+            let q = stay * -ln_none.exp_m1(); // 1 − L
+            return if q < 0.5 {
+                (-q).ln_1p()
+            } else {
+                let (ln_gone, ln_stay) = ((a / (a + b)).ln(), stay.ln() + ln_none);
+                let top = ln_gone.max(ln_stay);
+                top + ((ln_gone - top).exp() + (ln_stay - top).exp()).ln()
+            };
+        }
         let sh = self.shift();
         let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
         let a2 = ln_gamma(a + b) + ln_gamma(b + x + sh) - ln_gamma(b) - ln_gamma(a + b + x + sh);
         let a3 = -(r + x) * (alpha + age).ln();
-        if x == 0.0 && !self.modified {
-            return a1 + a2 + a3;
-        }
         let a4 = a.ln() - (b + x - 1.0 + sh).ln() - (r + x) * (alpha + t_x).ln();
         a1 + a2 + a3 + log1p_exp(a4 - a3)
     }
