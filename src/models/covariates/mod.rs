@@ -805,25 +805,11 @@ impl<M: CovariateModel + TransactionModel> WithCovariates<M> {
         options: &crate::value::clv::ClvOptions,
     ) -> Result<Vec<f64>> {
         options.validate()?;
-        let n = frequency.len();
-        same_length(
-            n,
-            &[
-                ("recency", recency),
-                ("T", age),
-                ("monetary_value", monetary_value),
-            ],
-        )?;
-        self.one_by_one(n, covariates, |m, i| {
-            crate::value::clv::customer_lifetime_value(
-                m,
-                &frequency[i..=i],
-                &recency[i..=i],
-                &age[i..=i],
-                &monetary_value[i..=i],
-                options,
-            )
-        })
+        self.value_one_by_one(
+            [frequency, recency, age, monetary_value],
+            covariates,
+            |m, [x, tx, t, v]| crate::value::clv::customer_lifetime_value(m, x, tx, t, v, options),
+        )
     }
 
     /// Value of the whole remaining lifetime at the continuous rate δ, see
@@ -837,6 +823,25 @@ impl<M: CovariateModel + TransactionModel> WithCovariates<M> {
         covariates: &[f64],
         discount_rate: f64,
     ) -> Result<Vec<f64>> {
+        self.value_one_by_one(
+            [frequency, recency, age, monetary_value],
+            covariates,
+            |m, [x, tx, t, v]| {
+                crate::value::clv::customer_lifetime_value_continuous(m, x, tx, t, v, discount_rate)
+            },
+        )
+    }
+
+    /// A CLV function of (x, t_x, T, monetary value) run customer by customer
+    /// ([`Self::one_by_one`]) after checking that the columns have one value
+    /// per customer.
+    fn value_one_by_one(
+        &self,
+        columns: [&[f64]; 4],
+        covariates: &[f64],
+        f: impl Fn(&M, [&[f64]; 4]) -> Result<Vec<f64>> + Sync + Send,
+    ) -> Result<Vec<f64>> {
+        let [frequency, recency, age, monetary_value] = columns;
         let n = frequency.len();
         same_length(
             n,
@@ -846,16 +851,7 @@ impl<M: CovariateModel + TransactionModel> WithCovariates<M> {
                 ("monetary_value", monetary_value),
             ],
         )?;
-        self.one_by_one(n, covariates, |m, i| {
-            crate::value::clv::customer_lifetime_value_continuous(
-                m,
-                &frequency[i..=i],
-                &recency[i..=i],
-                &age[i..=i],
-                &monetary_value[i..=i],
-                discount_rate,
-            )
-        })
+        self.one_by_one(n, covariates, |m, i| f(m, columns.map(|c| &c[i..=i])))
     }
 
     /// Customers of ages `age` simulated each with their covariate row's
