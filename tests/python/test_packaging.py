@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import retentionkit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +98,65 @@ def test_changelog_has_the_current_version() -> None:
     )
     for section in re.findall(r"^### (.+)$", text, re.MULTILINE):
         assert section in {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
+
+
+# The crate ---------------------------------------------------------------------------------
+
+# The Rust crate is the core: what only the Python package, the notebooks, the test suites or
+# the benchmarks use stays out of it (it would make every download bigger for nothing).
+CRATE_EXCLUDED_DIRS = ("python/", "notebooks/", "tests/", "bench/", "docs/", "scripts/", ".ci/")
+CRATE_REQUIRED = ("Cargo.toml", "README.md", "LICENSE", "CHANGELOG.md", "src/lib.rs")
+CRATE_MAX_BYTES = 2_000_000  # the sources are ~0.8 MB; crates.io refuses more than 10 MB
+
+
+def _cargo_package_list() -> list[str]:
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        pytest.skip("cargo is not on PATH: the crate's file list cannot be checked")
+    base = [cargo, "package", "--list", "--allow-dirty"]
+    # Offline first: the dependencies are already in cargo's cache after `cargo test`.
+    result = subprocess.run(
+        [*base, "--offline"], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    if result.returncode != 0:
+        result = subprocess.run(base, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, f"cargo package --list failed:\n{result.stderr}"
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_crate_holds_the_rust_core_only() -> None:
+    files = _cargo_package_list()
+    for required in CRATE_REQUIRED:
+        assert required in files, f"the crate lacks {required}"
+    assert any(f.startswith("src/python/") for f in files), "the python feature's sources"
+    stray = [f for f in files if f.startswith(CRATE_EXCLUDED_DIRS)]
+    assert not stray, f"files that do not belong in the crate: {stray[:10]}"
+    data = [
+        f
+        for f in files
+        if f != ".cargo_vcs_info.json"
+        and f.endswith((".py", ".pyi", ".ipynb", ".csv", ".json", ".parquet"))
+    ]
+    assert not data, f"Python or data files in the crate: {data[:10]}"
+    # Files cargo generates (.cargo_vcs_info.json, Cargo.toml.orig) are not on disk.
+    size = sum((ROOT / f).stat().st_size for f in files if (ROOT / f).is_file())
+    assert size < CRATE_MAX_BYTES, f"the crate's files take {size:,} bytes"
+
+
+def test_crate_metadata_for_publishing() -> None:
+    cargo_toml = ROOT / "Cargo.toml"
+    for key in ("description", "license", "readme", "rust-version"):
+        assert _toml_value(cargo_toml, "package", key), f"Cargo.toml [package] lacks {key}"
+    text = cargo_toml.read_text(encoding="utf-8")
+    keywords = re.search(r"^keywords\s*=\s*\[([^\]]*)\]", text, re.MULTILINE)
+    assert keywords, "Cargo.toml [package] lacks keywords"
+    words = re.findall(r'"([^"]*)"', keywords.group(1))
+    assert 0 < len(words) <= 5, "crates.io takes at most five keywords"
+    for word in words:  # crates.io's rule for a keyword
+        assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_-]{0,19}", word), f"bad keyword {word!r}"
+    assert re.search(r"^categories\s*=\s*\[", text, re.MULTILINE)
+    assert "[package.metadata.docs.rs]" in text
+    license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert _toml_value(cargo_toml, "package", "license") == "MIT"
+    assert license_text.startswith("MIT License")
+    assert 'license = { text = "MIT" }' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
