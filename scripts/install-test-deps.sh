@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs: the package with its test extra (pytest,
-# nbmake, hypothesis, mypy, ruff, matplotlib, dask, pyspark) and, where this
+# nbmake, hypothesis, mypy, ruff, matplotlib, dask, pyspark, maturin), Sphinx and
+# MyST-NB for the documentation (docs/requirements.txt) and, where this
 # user may install Debian packages, Chromium (the report test opens the HTML in
 # it) and a Java runtime for PySpark. Tests whose tool is missing skip with the
 # reason, so the last two are best effort. The wheel is kept in target/test-wheel,
@@ -12,6 +13,8 @@ pip wheel --no-deps -w target/test-wheel .
 wheel=$(ls target/test-wheel/retentionkit-*.whl | head -n 1)
 pip install --force-reinstall --no-deps "$wheel"
 pip install "$wheel[test]"
+# The documentation site's builder (tests/python/test_docs.py builds it).
+pip install -r docs/requirements.txt
 
 missing=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)

@@ -40,17 +40,17 @@ class GammaGammaFitter(CovariateFitter):
     transactions is used. The model assumes that spend does not depend on the number
     of transactions: check it with :func:`spend_frequency_correlation`.
 
-    Parameters
-    ----------
-    penalizer_coef : float, default 0.0
-        Coefficient of an L2 penalty on ``(p, q, v)``, as in ``lifetimes``.
-
     With covariates (``fit(..., spend_covariates=Z)``), customer *i* has
     :math:`\nu_i \sim \mathrm{Gamma}(q, v e^{\gamma^T z_i})`: a positive
     coefficient ``spend:<column>`` raises the expected spend
     :math:`p v e^{\gamma^T z_i} / (q - 1)` by the factor :math:`e^{\gamma}` per
     unit of the covariate. With all coefficients 0 the model is the one without
     covariates.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0.0
+        Coefficient of an L2 penalty on ``(p, q, v)``, as in ``lifetimes``.
 
     Attributes
     ----------

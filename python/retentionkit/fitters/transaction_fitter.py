@@ -912,10 +912,7 @@ def _fill_docstrings(cls: type, docs: dict[str, str]) -> None:
     filled from ``docs``: math blocks indented under ``.. math::``, prose under
     the docstring's margin. The copy shares the code, defaults and annotations
     of the original; only the docstring differs."""
-    docs = {**docs, "fit_covariates": string.Template(docs["fit_covariates"]).substitute(docs)}
-    values = {key: _indent(text, 12 if key in _MATH_KEYS else 8) for key, text in docs.items()}
-    if values["fit_extra"]:  # further parameters of fit, after max_iterations
-        values["fit_extra"] = "\n" + " " * 8 + values["fit_extra"]
+    values = _template_values(docs)
     for name in _TEMPLATED:
         func = getattr(cls, name)
         template = getattr(func, "__template__", func.__doc__)
@@ -927,6 +924,15 @@ def _fill_docstrings(cls: type, docs: dict[str, str]) -> None:
 
 
 _MATH_KEYS = frozenset({"likelihood", "conditional", "alive", "expected", "pmf"})
+
+
+def _template_values(docs: dict[str, str]) -> dict[str, str]:
+    """The templates' values, each line after the first indented to where it goes."""
+    docs = {**docs, "fit_covariates": string.Template(docs["fit_covariates"]).substitute(docs)}
+    values = {key: _indent(text, 12 if key in _MATH_KEYS else 8) for key, text in docs.items()}
+    if values["fit_extra"]:  # further parameters of fit, after max_iterations
+        values["fit_extra"] = "\n" + " " * 8 + values["fit_extra"]
+    return values
 
 
 def _indent(text: str, width: int) -> str:
@@ -950,5 +956,7 @@ def _copy_function(func: Any, cls: type) -> Any:
 for _name in _TEMPLATED:
     _method = getattr(TransactionFitter, _name)
     _method.__template__ = _method.__doc__
-    _method.__doc__ = string.Template(_method.__doc__).substitute(_GENERIC_DOCS)
+    # indented as for a model's own copy (unindented, the multi-line values broke the
+    # docstring's sections for Sphinx)
+    _method.__doc__ = string.Template(_method.__doc__).substitute(_template_values(_GENERIC_DOCS))
 del _name, _method
