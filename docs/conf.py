@@ -46,7 +46,9 @@ napoleon_use_rtype = False
 # "Attributes" sections as fields: the properties they name are described by autodoc already.
 napoleon_use_ivar = True
 autodoc_member_order = "bysource"
-autodoc_typehints = "signature"
+# Signatures without annotations: the numpydoc "Parameters" sections give the types in words
+# (the annotations expand numpy's ArrayLike into a screenful).
+autodoc_typehints = "none"
 autodoc_default_options = {"show-inheritance": True}
 
 # MyST: anchors for headings (docs/lifetimes.md links to its own sections), $math$.
