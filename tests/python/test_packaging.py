@@ -160,3 +160,16 @@ def test_crate_metadata_for_publishing() -> None:
     assert _toml_value(cargo_toml, "package", "license") == "MIT"
     assert license_text.startswith("MIT License")
     assert 'license = { text = "MIT" }' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+# The test command -------------------------------------------------------------------------
+
+
+def test_readme_test_command_runs_the_packaging_checks() -> None:
+    """README's second command (what CI runs) keeps the wheel smoke test and the docs build."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    marker = next(i for i, line in enumerate(readme) if line.startswith("# 2. Install the test"))
+    command = readme[marker + 1]
+    assert "bash scripts/wheel-smoke.sh" in command
+    assert "python -m pytest tests/python" in command  # runs test_docs.py, which builds docs/
+    assert "docs/requirements.txt" in (ROOT / "scripts/install-test-deps.sh").read_text("utf-8")
