@@ -62,7 +62,6 @@ if command -v cargo >/dev/null 2>&1 || command -v rustc >/dev/null 2>&1; then
 fi
 echo "no cargo or rustc on PATH"
 python=$(command -v python) # the virtualenv is first on PATH
-"$python" -m pip install -q --upgrade pip
 "$python" -m pip install -q --only-binary=:all: "$WHEEL"
 "$python" - <<EOF
 import os
