@@ -132,27 +132,94 @@ fn stirling_rem(y: f64) -> f64 {
 }
 
 /// G(y₁) − G(y₀) with G(y) = ln Γ(y) − ln Γ(y + a) ([`ln_gamma_ratio`]), for
-/// y₁ ≥ y₀ > 0 and a > 0, without the cancellation of the two G values when
-/// y₁ − y₀ or a is small next to y₀ (ln of a ratio of beta functions, e.g. a
-/// retention rate B(α, β+x₁)/B(α, β+x₀) with β in the millions). For y₀ ≥ 10,
-/// with d = y₁ − y₀ and Stirling's form of G,
+/// y₁ ≥ y₀ > 0 and a > 0: [`ln_gamma_ratio_step`] with the step y₁ − y₀.
+pub(crate) fn ln_gamma_ratio_diff(y0: f64, y1: f64, a: f64) -> f64 {
+    ln_gamma_ratio_step(y0, y1 - y0, a)
+}
+
+/// G(y₀ + d) − G(y₀) with G(y) = ln Γ(y) − ln Γ(y + a), for y₀ > 0 and
+/// d, a ≥ 0, with the step d given exactly (not as a difference that has
+/// already lost digits): the logarithm of a ratio of beta functions,
+/// ln[B(a, y₀+d)/B(a, y₀)], e.g. a survival B(α, β+t)/B(α, β) with α or β in
+/// the millions. It is symmetric in d and a, and never positive.
+///
+/// For y₀ ≥ 10, Stirling's form of G with the differences taken analytically:
 ///
 /// ```text
 /// G(y₁) − G(y₀) = −(y₀−½) ln(1 − a d/(y₁(y₀+a))) − d ln(1 + a/y₁) − a ln(1 + d/(y₀+a))
-///                 + [R(y₁) − R(y₀)] − [R(y₁+a) − R(y₀+a)],
+///                 + [R(y₁) − R(y₀)] − [R(y₁+a) − R(y₀+a)],     y₁ = y₀ + d,
 /// ```
 ///
-/// R the remainder of Stirling's series; each logarithm is taken with ln1p.
-pub(crate) fn ln_gamma_ratio_diff(y0: f64, y1: f64, a: f64) -> f64 {
-    if y0 < 10.0 {
-        return ln_gamma_ratio(y1, a) - ln_gamma_ratio(y0, a);
+/// R the remainder of Stirling's series, its second difference summed term by
+/// term with `exp_m1` (a difference of R values would keep only 1e-17/y₀ of
+/// absolute accuracy, too little when a d is small). Below 10, the recurrence
+/// Γ(y+1) = yΓ(y) raises y₀ first:
+///
+/// ```text
+/// H(y) = H(y + 1) + ln(1 − a d/((y+d)(y+a))),
+/// ```
+///
+/// whose terms are all negative like H itself, so nothing cancels (the
+/// previous form, G(y₀+d) − G(y₀) from two ln Γ differences of size a ln a,
+/// lost 1e-8 relative and more for a in the millions).
+pub(crate) fn ln_gamma_ratio_step(y0: f64, d: f64, a: f64) -> f64 {
+    if d == 0.0 || a == 0.0 {
+        return 0.0;
     }
-    let d = y1 - y0;
-    -(y0 - 0.5) * (-a * d / (y1 * (y0 + a))).ln_1p()
-        - d * (a / y1).ln_1p()
-        - a * (d / (y0 + a)).ln_1p()
-        + (stirling_rem(y1) - stirling_rem(y0))
-        - (stirling_rem(y1 + a) - stirling_rem(y0 + a))
+    // ln(1 − x) with x = a d/((u+d)(u+a)), from 1 − x = u(u+a+d)/((u+d)(u+a))
+    // itself when x is near 1.
+    let ln_one_minus = |u: f64| -> f64 {
+        let x = (a / (u + a)) * (d / (u + d));
+        if x < 0.5 {
+            (-x).ln_1p()
+        } else {
+            (u / (u + d) * ((u + a + d) / (u + a))).ln()
+        }
+    };
+    let mut y0 = y0;
+    let mut acc = 0.0;
+    while y0 < 10.0 {
+        acc += ln_one_minus(y0);
+        y0 += 1.0;
+    }
+    let y1 = y0 + d;
+    // −(y₀−½) ln(1 − a d/(y₁(y₀+a))): the same ln(1 − x) with u = y₀.
+    acc - (y0 - 0.5) * ln_one_minus(y0) - d * (a / y1).ln_1p() - a * (d / (y0 + a)).ln_1p()
+        + stirling_rem_second_diff(y0, d, a)
+}
+
+/// [R(y+d) − R(y)] − [R(y+a+d) − R(y+a)] for y ≥ 10, R the remainder of
+/// Stirling's series (`stirling_rem`): each power y^{1−2k} differenced as
+/// y^{1−2k} expm1((1−2k) ln(1 + d/y)), so that small d keeps its digits; large
+/// steps (d and a both beyond y/8) take the plain differences.
+fn stirling_rem_second_diff(y: f64, d: f64, a: f64) -> f64 {
+    if d > 0.125 * y && a > 0.125 * y {
+        return (stirling_rem(y + d) - stirling_rem(y))
+            - (stirling_rem(y + a + d) - stirling_rem(y + a));
+    }
+    // The smaller of the two steps is differenced first (the form is symmetric).
+    let (step, shift) = if d <= a { (d, a) } else { (a, d) };
+    const C: [f64; 8] = [
+        1.0 / 12.0,
+        -1.0 / 360.0,
+        1.0 / 1260.0,
+        -1.0 / 1680.0,
+        1.0 / 1188.0,
+        -691.0 / 360_360.0,
+        1.0 / 156.0,
+        -3617.0 / 122_400.0,
+    ];
+    let (l0, l1) = ((step / y).ln_1p(), (step / (y + shift)).ln_1p());
+    let (inv0, inv1) = (1.0 / y, 1.0 / (y + shift));
+    let (mut p0, mut p1) = (inv0, inv1); // y^{1−2k}
+    let mut sum = 0.0;
+    for (k, c) in C.iter().enumerate() {
+        let e = -(2.0 * k as f64 + 1.0);
+        sum += c * (p0 * (e * l0).exp_m1() - p1 * (e * l1).exp_m1());
+        p0 *= inv0 * inv0;
+        p1 *= inv1 * inv1;
+    }
+    sum
 }
 
 #[cfg(test)]

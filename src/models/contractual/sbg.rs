@@ -40,7 +40,7 @@ use crate::models::contractual::RetentionModel;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model};
 use crate::special::hyp2f1::{ln_gamma_diff, unit_interval};
-use crate::special::{digamma, ln_gamma_ratio, ln_gamma_ratio_diff, trigamma};
+use crate::special::{digamma, ln_gamma_ratio_step, trigamma};
 
 /// sBG parameters (α, β), both positive: θ ~ Beta(α, β).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +55,34 @@ pub struct ShiftedBetaGeometric {
 fn hyp2f1_with_y(a: f64, b: f64, c: f64, d: f64) -> f64 {
     let (ln_abs, sign) = unit_interval(a, b, c, 1.0 / (1.0 + d), d / (1.0 + d));
     sign * ln_abs.exp()
+}
+
+/// Terms of the DERL series that [`short_derl_series`] sums at most.
+const SHORT_SERIES_TERMS: usize = 200;
+
+/// DERL(d, n) = Σ_{j≥1} Π_{i=1}^{j} r(n+i) (1+d)^{−(j−1)}, r(t) = (β+t−1)/(α+β+t−1),
+/// summed term by term when that is short: the ratio of consecutive terms,
+/// q_j = r(n+j+1)/(1+d), increases towards 1/(1+d), so the remainder after a
+/// term is at most term/d, and the sum stops when that is below 1e-17 of the
+/// sum. None when it needs more than [`SHORT_SERIES_TERMS`] terms.
+///
+/// Where it is short (α in the millions next to β + n, or d not small) this is
+/// exact to rounding, whereas ₂F₁ near z = 1 goes through transformations
+/// whose logarithms, of size α ln(d/(1+d)), keep only 1e-8 of the value there.
+fn short_derl_series(a: f64, b: f64, d: f64, n: f64) -> Option<f64> {
+    let discount = 1.0 / (1.0 + d);
+    let mut term = (b + n) / (a + b + n);
+    let mut sum = term;
+    let mut t = n + 1.0; // term is Π_{i ≤ t−n} r(n+i)(1+d)^{…}; next ratio r(t+1)
+    for _ in 0..SHORT_SERIES_TERMS {
+        if term == 0.0 || term <= 1e-17 * d * sum {
+            return Some(sum);
+        }
+        term *= (b + t) / (a + b + t) * discount;
+        sum += term;
+        t += 1.0;
+    }
+    None
 }
 
 /// Below this many steps, Γ ratios are products (the paper's recursions).
@@ -117,12 +145,15 @@ impl ShiftedBetaGeometric {
         };
         // Beyond the exact products, the value as one Γ ratio, which stays
         // accurate for durations so long that β + t rounds.
+        // ln S(t) = G(β+t) − G(β) with G(y) = ln Γ(y) − ln Γ(y+α), taken as one
+        // step (no cancellation of two G values of size α ln α when α is in
+        // the millions), and P(T = t) = S(t−1) α/(α+β+t−1).
         let value = if t <= EXACT_STEPS {
             la + gb - gab
         } else if churned {
-            la + ln_gamma_ratio(b + t - 1.0, a + 1.0) - ln_gamma_ratio(b, a)
+            la + ln_gamma_ratio_step(b, t - 1.0, a) - (a + b + t - 1.0).ln()
         } else {
-            ln_gamma_ratio(b + t, a) - ln_gamma_ratio(b, a)
+            ln_gamma_ratio_step(b, t, a)
         };
         (
             value,
@@ -245,6 +276,9 @@ impl RetentionModel for ShiftedBetaGeometric {
     /// α, β with d tiny), the series of the default method is summed instead.
     fn discounted_expected_residual_lifetime(&self, d: f64, n: f64) -> Result<f64> {
         let (a, b) = (self.alpha, self.beta);
+        if let Some(value) = short_derl_series(a, b, d, n) {
+            return Ok(value);
+        }
         let f = hyp2f1_with_y(1.0, b + n + 1.0, a + b + n + 1.0, d);
         let value = (b + n) / (a + b + n) * f;
         if value.is_finite() {
@@ -260,13 +294,17 @@ impl RetentionModel for ShiftedBetaGeometric {
     /// ln S(t) − ln S(n) = ln[Γ(β+t)/Γ(β+n)] − ln[Γ(α+β+t)/Γ(α+β+n)] for
     /// real t ≥ n, without cancelling.
     fn ln_survival_ratio(&self, t: f64, n: f64) -> f64 {
-        ln_gamma_ratio_diff(self.beta + n, self.beta + t, self.alpha)
+        ln_gamma_ratio_step(self.beta + n, t - n, self.alpha)
     }
 
     /// DEL(d) = ₂F₁(1, β; α+β; 1/(1+d)) (FH 2010), or 1 + DERL(d, 0)/(1+d)
-    /// where that ₂F₁ cannot be evaluated.
+    /// where the series of DERL is short (α large next to β, or d not small)
+    /// or that ₂F₁ cannot be evaluated.
     fn discounted_expected_lifetime(&self, d: f64) -> Result<f64> {
         let (a, b) = (self.alpha, self.beta);
+        if let Some(derl) = short_derl_series(a, b, d, 0.0) {
+            return Ok(1.0 + derl / (1.0 + d));
+        }
         let value = hyp2f1_with_y(1.0, b, a + b, d);
         if value.is_finite() {
             return Ok(value);
