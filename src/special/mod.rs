@@ -189,11 +189,13 @@ pub(crate) fn ln_gamma_ratio_step(y0: f64, d: f64, a: f64) -> f64 {
 }
 
 /// [R(y+d) − R(y)] − [R(y+a+d) − R(y+a)] for y ≥ 10, R the remainder of
-/// Stirling's series (`stirling_rem`): each power y^{1−2k} differenced as
-/// y^{1−2k} expm1((1−2k) ln(1 + d/y)), so that small d keeps its digits; large
-/// steps (d and a both beyond y/8) take the plain differences.
+/// Stirling's series (`stirling_rem`). The plain differences of R values keep
+/// about 1e-17/y of absolute accuracy, against a whole step (of which this is
+/// a part) of about a d/y: enough for a d ≥ 1e-3 (1e-14 relative at worst).
+/// Below, each power y^{1−2k} is differenced as y^{1−2k} expm1((1−2k) ln(1 +
+/// d/y)), so that small steps keep their digits.
 fn stirling_rem_second_diff(y: f64, d: f64, a: f64) -> f64 {
-    if d > 0.125 * y && a > 0.125 * y {
+    if a * d >= 1e-3 {
         return (stirling_rem(y + d) - stirling_rem(y))
             - (stirling_rem(y + a + d) - stirling_rem(y + a));
     }
@@ -272,6 +274,36 @@ mod tests {
                 "a = {a}"
             );
         }
+    }
+
+    #[test]
+    fn ln_gamma_ratio_step_matches_mpmath() {
+        // ln Γ(y₀+d) − ln Γ(y₀+d+a) − ln Γ(y₀) + ln Γ(y₀+a), mpmath at 60 digits:
+        // α in the millions with β small (sBG, BdW survival; two ln Γ
+        // differences of size α ln α lost 1e-8), tiny steps (BdW with small c;
+        // the remainder's second difference by expm1), large arguments.
+        let table = [
+            ((0.005_973_3, 17.0, 9_688_280.0), -247.897_710_668_054_35),
+            ((1.208_28, 13.7, 6_570_110.0), -190.029_234_555_759_77),
+            ((5.1, 1.6e-4, 0.008_291_75), -2.870_294_088_853_885e-7),
+            ((25.0, 3e-7, 0.002), -2.448_539_869_123_191_3e-11),
+            ((1e-3, 1e-3, 1e-3), -0.287_683_712_591_111_97),
+            ((12.5, 1e6, 3e6), -2_249_196.059_864_431_4),
+            ((2.5e6, 1.0, 0.25), -9.999_999_500_000_033e-8),
+            ((9.9, 2e-9, 1e4), -1.394_019_922_831_233_9e-8),
+        ];
+        for ((y0, d, a), expected) in table {
+            for got in [ln_gamma_ratio_step(y0, d, a), ln_gamma_ratio_step(y0, a, d)] {
+                assert!(
+                    (got - expected).abs() <= 1e-13 * expected.abs(),
+                    "({y0}, {d}, {a}): {got} vs {expected}"
+                );
+            }
+        }
+        // A shift beyond any ln Γ: finite, about −d ln(1 + a/y₀) summed.
+        let huge = ln_gamma_ratio_step(0.3, 5.0, 1e300);
+        assert!(huge.is_finite() && huge < -3000.0, "{huge}");
+        assert_eq!(ln_gamma_ratio_step(3.0, 0.0, 5.0), 0.0);
     }
 
     #[test]
