@@ -100,7 +100,14 @@ impl BetaDiscreteWeibull {
         let (a, b) = (self.alpha, self.beta);
         let ln_s = s.ln();
         let x = (self.c * ln_s).exp();
-        let value = ln_gamma_ratio(b + x, a) + k.value;
+        // G(β+x) − G(β), G(y) = ln Γ(y) − ln Γ(y+α), as one step: two G values
+        // of size α ln β cancel to 1e-8 relative where S(s) is near 1 (β in
+        // the millions) or α is in the millions.
+        let value = if x.is_finite() {
+            ln_gamma_ratio_step(b, x, a)
+        } else {
+            ln_gamma_ratio(b + x, a) + k.value
+        };
         if derivatives >= Derivatives::Gradient {
             let psi_a = digamma(a + b + x);
             let d1 = digamma(b + x) - psi_a;
@@ -134,8 +141,9 @@ impl BetaDiscreteWeibull {
             return (l2, g2, h2);
         }
         let (l1, g1, h1) = self.ln_s(t - 1.0, k, derivatives);
-        // ln(e^{l1} − e^{l2}) = l1 + ln(1 − r), r = e^{l2 − l1}.
-        let diff = l2 - l1;
+        // ln(e^{l1} − e^{l2}) = l1 + ln(1 − r), r = e^{l2 − l1}, with l2 − l1
+        // taken without cancelling (it is tiny when c is small or β huge).
+        let diff = self.ln_survival_ratio(t, t - 1.0);
         let value = l1 + (-diff.exp_m1()).ln();
         let (mut g, mut h) = ([0.0; 3], [[0.0; 3]; 3]);
         if derivatives >= Derivatives::Gradient {
