@@ -50,6 +50,16 @@ fn bgbb_expectations_likelihood_and_pmf_at_huge_shapes() {
         1e-9,
         "E[X(11, 13)]",
     );
+    // γ = 1 exactly, where S(δ, γ, n) is δ (ψ(δ+1+n) − ψ(δ+1)): 2e-9 off from
+    // two digamma values of δ in the millions before.
+    let m = BetaGeoBetaBinom::new(1.2, 0.7, 1.0, 9e6).unwrap();
+    let expected = 1.2 / 1.9 * 9e6 / (9e6 + 1.0);
+    assert_rel(
+        m.expected_number_of_transactions(1.0),
+        expected,
+        1e-14,
+        "E[X(1)], gamma = 1",
+    );
     // Point 33: ln L near 0 for x = 0 (2e-4 before).
     let m = BetaGeoBetaBinom::new(0.021_495_9, 105_530.0, 0.357_888, 8_242.18).unwrap();
     assert_rel(
