@@ -60,6 +60,15 @@ fn bgbb_expectations_likelihood_and_pmf_at_huge_shapes() {
         1e-14,
         "E[X(1)], gamma = 1",
     );
+    // ln L of a customer who bought at every opportunity, α in the millions
+    // (a point of a grid from the same script with seed 777; 2.4e-8 before).
+    let m = BetaGeoBetaBinom::new(4_070_540.0, 73_497.5, 72.9771, 1_817_620.0).unwrap();
+    assert_rel(
+        m.individual_log_likelihood(7.0, 7.0, 7.0),
+        -0.125_545_148_579_192_36,
+        1e-12,
+        "ln L",
+    );
     // Point 33: ln L near 0 for x = 0 (2e-4 before).
     let m = BetaGeoBetaBinom::new(0.021_495_9, 105_530.0, 0.357_888, 8_242.18).unwrap();
     assert_rel(
