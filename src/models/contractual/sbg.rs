@@ -24,8 +24,8 @@
 //! S(t)     = B(α, β+t)/B(α, β)     = Γ(β+t) Γ(α+β) / (Γ(β) Γ(α+β+t)),
 //! ```
 //!
-//! which this module evaluates (exact sums of logarithms for t ≤ 16, ln Γ
-//! differences beyond), so the log-likelihood of [`crate::models::contractual`], its gradient
+//! which this module evaluates (exact sums of logarithms for t ≤ 16, beyond
+//! as one step of ln Γ(y) − ln Γ(y+α), `special::ln_gamma_ratio_step`), so the log-likelihood of [`crate::models::contractual`], its gradient
 //! and Hessian follow from digamma and trigamma. Also
 //!
 //! ```text
@@ -73,7 +73,7 @@ fn short_derl_series(a: f64, b: f64, d: f64, n: f64) -> Option<f64> {
     let discount = 1.0 / (1.0 + d);
     let mut term = (b + n) / (a + b + n);
     let mut sum = term;
-    let mut t = n + 1.0; // term is Π_{i ≤ t−n} r(n+i)(1+d)^{…}; next ratio r(t+1)
+    let mut t = n + 1.0; // the next ratio is r(t+1)/(1+d)
     for _ in 0..SHORT_SERIES_TERMS {
         if term == 0.0 || term <= 1e-17 * d * sum {
             return Some(sum);
@@ -143,11 +143,11 @@ impl ShiftedBetaGeometric {
         } else {
             (0.0, 0.0, 0.0)
         };
-        // Beyond the exact products, the value as one Γ ratio, which stays
-        // accurate for durations so long that β + t rounds.
-        // ln S(t) = G(β+t) − G(β) with G(y) = ln Γ(y) − ln Γ(y+α), taken as one
-        // step (no cancellation of two G values of size α ln α when α is in
-        // the millions), and P(T = t) = S(t−1) α/(α+β+t−1).
+        // Beyond the exact products, ln S(t) = G(β+t) − G(β) with G(y) =
+        // ln Γ(y) − ln Γ(y+α), taken as one step with t exact (accurate for
+        // durations so long that β + t rounds, and without the cancellation
+        // of two G values of size α ln α when α is in the millions), and
+        // P(T = t) = S(t−1) α/(α+β+t−1).
         let value = if t <= EXACT_STEPS {
             la + gb - gab
         } else if churned {
