@@ -155,3 +155,12 @@ fn bdw_log_likelihood_near_zero_keeps_its_digits() {
     let value = m.evaluate(&data, Derivatives::None).value;
     assert_rel(value, -21.470_779_843_551_628, 1e-13, "ln L");
 }
+
+#[test]
+fn sbg_discounted_lifetime_at_large_alpha_and_beta_with_a_tiny_rate() {
+    // A point of a grid from scripts/make_mpmath_grid_other.py with seed 778:
+    // ₂F₁ near z = 1 left 2.3e-8 (logarithms of size α |ln d| = 2e7).
+    let m = ShiftedBetaGeometric::new(753_856.0, 9_591_220.0).unwrap();
+    let value = m.discounted_expected_lifetime(1e-12).unwrap();
+    assert_rel(value, 13.722_897_639_291_88, 1e-10, "DEL");
+}
