@@ -313,7 +313,18 @@ def retention_points(rng: random.Random, weibull: bool) -> list[dict]:
         d = rates[i % len(rates)] if i < 48 else log_uniform(rng, 1e-12, 1)
 
         def ln_surv(u):
-            return lbeta(A, B + mp.mpf(u) ** C) - lbeta(A, B) if u > 0 else mp.mpf(0)
+            # ln B(α, β+x) − ln B(α, β) subtracts ln Γ values of size x ln x:
+            # at 50 digits that leaves nothing for x = u^c beyond about 1e50
+            # (BdW with c near 10 and the tail out to 1e12), so the working
+            # precision grows by the bits of that size.
+            if u <= 0:
+                return mp.mpf(0)
+            x = mp.mpf(u) ** C
+            extra = int(mp.log(1 + (B + x) * abs(mp.log(B + x)), 2)) + 10
+            with mp.extraprec(extra):
+                x = mp.mpf(u) ** C
+                value = lbeta(A, B + x) - lbeta(A, B)
+            return +value
 
         s_t, s_prev = mp.exp(ln_surv(t)), mp.exp(ln_surv(t - 1))
         ln_sn = ln_surv(n)

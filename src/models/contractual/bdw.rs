@@ -35,7 +35,7 @@ use crate::models::contractual::RetentionModel;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model};
 use crate::special::tail_sum::power_tail_series;
-use crate::special::{digamma, ln_gamma_ratio, ln_gamma_ratio_diff, trigamma};
+use crate::special::{digamma, ln_gamma_ratio, ln_gamma_ratio_step, trigamma};
 
 /// BdW parameters (α, β, c), all positive: θ ~ Beta(α, β), Weibull shape c.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -100,7 +100,14 @@ impl BetaDiscreteWeibull {
         let (a, b) = (self.alpha, self.beta);
         let ln_s = s.ln();
         let x = (self.c * ln_s).exp();
-        let value = ln_gamma_ratio(b + x, a) + k.value;
+        // G(β+x) − G(β), G(y) = ln Γ(y) − ln Γ(y+α), as one step: two G values
+        // of size α ln β cancel to 1e-8 relative where S(s) is near 1 (β in
+        // the millions) or α is in the millions.
+        let value = if x.is_finite() {
+            ln_gamma_ratio_step(b, x, a)
+        } else {
+            ln_gamma_ratio(b + x, a) + k.value
+        };
         if derivatives >= Derivatives::Gradient {
             let psi_a = digamma(a + b + x);
             let d1 = digamma(b + x) - psi_a;
@@ -134,8 +141,9 @@ impl BetaDiscreteWeibull {
             return (l2, g2, h2);
         }
         let (l1, g1, h1) = self.ln_s(t - 1.0, k, derivatives);
-        // ln(e^{l1} − e^{l2}) = l1 + ln(1 − r), r = e^{l2 − l1}.
-        let diff = l2 - l1;
+        // ln(e^{l1} − e^{l2}) = l1 + ln(1 − r), r = e^{l2 − l1}, with l2 − l1
+        // taken without cancelling (it is tiny when c is small or β huge).
+        let diff = self.ln_survival_ratio(t, t - 1.0);
         let value = l1 + (-diff.exp_m1()).ln();
         let (mut g, mut h) = ([0.0; 3], [[0.0; 3]; 3]);
         if derivatives >= Derivatives::Gradient {
@@ -265,19 +273,28 @@ impl RetentionModel for BetaDiscreteWeibull {
             // ln Γ(β+x) − ln Γ(α+β+x) = −α ln x + O(1/x), ln x = c ln t.
             return -a * self.c * t.ln() - ln_gamma_ratio(b, a);
         }
-        ln_gamma_ratio(b + x, a) - ln_gamma_ratio(b, a)
+        // G(β+x) − G(β), G(y) = ln Γ(y) − ln Γ(y+α), as one step: two G values
+        // of size α ln α would cancel to 1e-8 relative for α in the millions.
+        ln_gamma_ratio_step(b, x, a)
     }
 
     /// ln S(t) − ln S(n) = ln[Γ(β+x₁)/Γ(β+x₀)] − ln[Γ(α+β+x₁)/Γ(α+β+x₀)]
     /// with xᵢ = tᶜ, nᶜ, taken without cancelling
-    /// ([`crate::special::ln_gamma_ratio_diff`]); when tᶜ
+    /// ([`crate::special::ln_gamma_ratio_step`], with the step tᶜ − nᶜ exact); when tᶜ
     /// overflows, the leading term −α c ln(t/n) of the asymptotic expansion
     /// (exact to O(αβ/x₀), nothing next to that magnitude).
     fn ln_survival_ratio(&self, t: f64, n: f64) -> f64 {
         let (a, b, c) = (self.alpha, self.beta, self.c);
         let (x1, x0) = (t.powf(c), n.powf(c));
         if x1.is_finite() {
-            return ln_gamma_ratio_diff(b + x0, b + x1, a);
+            // The step tᶜ − nᶜ = nᶜ expm1(c ln(t/n)), exact even when c is small
+            // and the two powers agree to many digits.
+            let step = if n > 0.0 {
+                x0 * (c * ((t - n) / n).ln_1p()).exp_m1()
+            } else {
+                x1
+            };
+            return ln_gamma_ratio_step(b + x0, step, a);
         }
         if n > 0.0 {
             -a * c * ((t - n) / n).ln_1p()

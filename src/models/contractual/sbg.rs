@@ -24,8 +24,8 @@
 //! S(t)     = B(α, β+t)/B(α, β)     = Γ(β+t) Γ(α+β) / (Γ(β) Γ(α+β+t)),
 //! ```
 //!
-//! which this module evaluates (exact sums of logarithms for t ≤ 16, ln Γ
-//! differences beyond), so the log-likelihood of [`crate::models::contractual`], its gradient
+//! which this module evaluates (exact sums of logarithms for t ≤ 16, beyond
+//! as one step of ln Γ(y) − ln Γ(y+α), `special::ln_gamma_ratio_step`), so the log-likelihood of [`crate::models::contractual`], its gradient
 //! and Hessian follow from digamma and trigamma. Also
 //!
 //! ```text
@@ -40,7 +40,7 @@ use crate::models::contractual::RetentionModel;
 use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model};
 use crate::special::hyp2f1::{ln_gamma_diff, unit_interval};
-use crate::special::{digamma, ln_gamma_ratio, ln_gamma_ratio_diff, trigamma};
+use crate::special::{digamma, ln_gamma_ratio_step, trigamma};
 
 /// sBG parameters (α, β), both positive: θ ~ Beta(α, β).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +55,44 @@ pub struct ShiftedBetaGeometric {
 fn hyp2f1_with_y(a: f64, b: f64, c: f64, d: f64) -> f64 {
     let (ln_abs, sign) = unit_interval(a, b, c, 1.0 / (1.0 + d), d / (1.0 + d));
     sign * ln_abs.exp()
+}
+
+/// Terms of the DERL series that [`short_derl_series`] sums at most.
+const SHORT_SERIES_TERMS: usize = 200;
+
+/// DERL(d, n) = Σ_{j≥1} Π_{i=1}^{j} r(n+i) (1+d)^{−(j−1)}, r(t) = (β+t−1)/(α+β+t−1),
+/// summed term by term when that is short: the ratio of consecutive terms,
+/// q_j = r(n+j+1)/(1+d), increases towards 1/(1+d), so the remainder after a
+/// term is at most term/d, and the sum stops when that is below 1e-17 of the
+/// sum. None when it needs more than [`SHORT_SERIES_TERMS`] terms.
+///
+/// Where it is short (α in the millions next to β + n, or d not small) this is
+/// exact to rounding, whereas ₂F₁ near z = 1 goes through transformations
+/// whose logarithms, of size α ln(d/(1+d)), keep only 1e-8 of the value there.
+fn short_derl_series(a: f64, b: f64, d: f64, n: f64) -> Option<f64> {
+    let discount = 1.0 / (1.0 + d);
+    let mut term = (b + n) / (a + b + n);
+    let mut sum = term;
+    let mut t = n + 1.0; // the next ratio is r(t+1)/(1+d)
+    for _ in 0..SHORT_SERIES_TERMS {
+        if term == 0.0 || term <= 1e-17 * d * sum {
+            return Some(sum);
+        }
+        term *= (b + t) / (a + b + t) * discount;
+        sum += term;
+        t += 1.0;
+    }
+    None
+}
+
+/// Whether ₂F₁(1, e; e+α; 1/(1+d)), the DEL and DERL of the sBG, loses more
+/// than about 1e-12 of its value to the transformations it takes near z = 1:
+/// they carry a factor (1−z)^{α−1} in logarithms of size α |ln(d/(1+d))|
+/// (α = 7.5e5 at d = 1e-12: 2e7, which left 2e-8 of a DEL of 13.7). The
+/// Euler–Maclaurin sum of the default method, from exact survival ratios,
+/// serves there instead.
+fn transformed_2f1_loses_digits(a: f64, d: f64) -> bool {
+    a * (d / (1.0 + d)).ln().abs() > 1e4
 }
 
 /// Below this many steps, Γ ratios are products (the paper's recursions).
@@ -115,14 +153,17 @@ impl ShiftedBetaGeometric {
         } else {
             (0.0, 0.0, 0.0)
         };
-        // Beyond the exact products, the value as one Γ ratio, which stays
-        // accurate for durations so long that β + t rounds.
+        // Beyond the exact products, ln S(t) = G(β+t) − G(β) with G(y) =
+        // ln Γ(y) − ln Γ(y+α), taken as one step with t exact (accurate for
+        // durations so long that β + t rounds, and without the cancellation
+        // of two G values of size α ln α when α is in the millions), and
+        // P(T = t) = S(t−1) α/(α+β+t−1).
         let value = if t <= EXACT_STEPS {
             la + gb - gab
         } else if churned {
-            la + ln_gamma_ratio(b + t - 1.0, a + 1.0) - ln_gamma_ratio(b, a)
+            la + ln_gamma_ratio_step(b, t - 1.0, a) - (a + b + t - 1.0).ln()
         } else {
-            ln_gamma_ratio(b + t, a) - ln_gamma_ratio(b, a)
+            ln_gamma_ratio_step(b, t, a)
         };
         (
             value,
@@ -245,10 +286,15 @@ impl RetentionModel for ShiftedBetaGeometric {
     /// α, β with d tiny), the series of the default method is summed instead.
     fn discounted_expected_residual_lifetime(&self, d: f64, n: f64) -> Result<f64> {
         let (a, b) = (self.alpha, self.beta);
-        let f = hyp2f1_with_y(1.0, b + n + 1.0, a + b + n + 1.0, d);
-        let value = (b + n) / (a + b + n) * f;
-        if value.is_finite() {
+        if let Some(value) = short_derl_series(a, b, d, n) {
             return Ok(value);
+        }
+        if !transformed_2f1_loses_digits(a, d) {
+            let f = hyp2f1_with_y(1.0, b + n + 1.0, a + b + n + 1.0, d);
+            let value = (b + n) / (a + b + n) * f;
+            if value.is_finite() {
+                return Ok(value);
+            }
         }
         let lambda = d.ln_1p();
         crate::special::tail_sum::discounted_smooth_series(
@@ -260,16 +306,22 @@ impl RetentionModel for ShiftedBetaGeometric {
     /// ln S(t) − ln S(n) = ln[Γ(β+t)/Γ(β+n)] − ln[Γ(α+β+t)/Γ(α+β+n)] for
     /// real t ≥ n, without cancelling.
     fn ln_survival_ratio(&self, t: f64, n: f64) -> f64 {
-        ln_gamma_ratio_diff(self.beta + n, self.beta + t, self.alpha)
+        ln_gamma_ratio_step(self.beta + n, t - n, self.alpha)
     }
 
     /// DEL(d) = ₂F₁(1, β; α+β; 1/(1+d)) (FH 2010), or 1 + DERL(d, 0)/(1+d)
-    /// where that ₂F₁ cannot be evaluated.
+    /// where the series of DERL is short (α large next to β, or d not small)
+    /// or that ₂F₁ cannot be evaluated.
     fn discounted_expected_lifetime(&self, d: f64) -> Result<f64> {
         let (a, b) = (self.alpha, self.beta);
-        let value = hyp2f1_with_y(1.0, b, a + b, d);
-        if value.is_finite() {
-            return Ok(value);
+        if let Some(derl) = short_derl_series(a, b, d, 0.0) {
+            return Ok(1.0 + derl / (1.0 + d));
+        }
+        if !transformed_2f1_loses_digits(a, d) {
+            let value = hyp2f1_with_y(1.0, b, a + b, d);
+            if value.is_finite() {
+                return Ok(value);
+            }
         }
         Ok(1.0 + self.discounted_expected_residual_lifetime(d, 0.0)? / (1.0 + d))
     }
