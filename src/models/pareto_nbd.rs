@@ -544,19 +544,20 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
         let at_tx = self.ln_dead_term(x, t_x, order);
         let at_t = self.ln_dead_term(x, age, order);
         let t = combine(&alive, &at_tx, &at_t, order);
+        let shift = crate::models::covariates::ln_gamma_shift(r, x, order);
         let mut out = CustomerTerm {
-            value: t.value + ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln(),
+            value: t.value + shift[0] + r * alpha.ln() + s * beta.ln(),
             grad: t.grad,
             hess: t.hess,
         };
         if order >= 1 {
-            out.grad[0] += digamma(r + x) - digamma(r) + alpha.ln();
+            out.grad[0] += shift[1] + alpha.ln();
             out.grad[1] += r / alpha;
             out.grad[2] += beta.ln();
             out.grad[3] += s / beta;
         }
         if order >= 2 {
-            out.hess[0][0] += trigamma(r + x) - trigamma(r);
+            out.hess[0][0] += shift[2];
             out.hess[0][1] += 1.0 / alpha;
             out.hess[1][0] += 1.0 / alpha;
             out.hess[1][1] -= r / (alpha * alpha);

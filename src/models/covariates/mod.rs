@@ -47,6 +47,56 @@ use crate::models::params::{check_params, ParamSpec};
 use crate::models::{Derivatives, Evaluation, FitData, Model, TransactionModel};
 use crate::value::intervals::{draw_parameters, quantile, IntervalOptions, Intervals};
 
+/// Shifts x up to which [`ln_gamma_shift`] sums the terms one by one.
+const SHIFT_TERMS: f64 = 64.0;
+
+/// (ln Γ(v+x) − ln Γ(v), ψ(v+x) − ψ(v), ψ′(v+x) − ψ′(v)), the derivatives
+/// only up to `order` (0 otherwise), for v > 0 and x ≥ 0. For a whole x up
+/// to 64 (and v within 1e-200 and 1e10) by the recurrence Γ(v+1) = v Γ(v): the sums of
+/// ln(v+k), 1/(v+k) and −1/(v+k)² over k < x, which the covariate models
+/// evaluate per customer (each with its own v) much faster than six special
+/// functions, and without their cancellation when v ≫ x; otherwise by the
+/// special functions.
+pub(crate) fn ln_gamma_shift(v: f64, x: f64, order: u8) -> [f64; 3] {
+    use crate::special::{digamma, ln_gamma, trigamma};
+    if x == 0.0 {
+        return [0.0; 3];
+    }
+    if !(x.fract() == 0.0 && x <= SHIFT_TERMS && v > 1e-200 && v < 1e10) {
+        return [
+            ln_gamma(v + x) - ln_gamma(v),
+            if order >= 1 {
+                digamma(v + x) - digamma(v)
+            } else {
+                0.0
+            },
+            if order >= 2 {
+                trigamma(v + x) - trigamma(v)
+            } else {
+                0.0
+            },
+        ];
+    }
+    // The product of the v+k, its logarithm taken before it could overflow.
+    let (mut product, mut ln_sum, mut inv_sum, mut inv2_sum) = (1.0f64, 0.0, 0.0, 0.0);
+    let mut k = 0.0;
+    while k < x {
+        let term = v + k;
+        product *= term;
+        if product > 1e280 {
+            ln_sum += product.ln();
+            product = 1.0;
+        }
+        if order >= 1 {
+            let inv = 1.0 / term;
+            inv_sum += inv;
+            inv2_sum += inv * inv;
+        }
+        k += 1.0;
+    }
+    [ln_sum + product.ln(), inv_sum, -inv2_sum]
+}
+
 /// The most base parameters a [`CovariateModel`] may have.
 pub const MAX_BASE_PARAMS: usize = 4;
 
@@ -462,28 +512,53 @@ impl<D> CovariateData<D> {
         // `+ 0.0` maps -0.0 to 0.0, so that equal numbers have equal keys.
         let key = |v: &f64| (v + 0.0).to_bits();
         let keys = |i: usize| history_of(i).iter().chain(row_of(i)).map(key);
-        let mut order: Vec<usize> = (0..n)
+        // The first KEY_INLINE numbers of each row's (history, covariates)
+        // key are sorted in place (no indirection in most comparisons);
+        // the rest, if any, break ties.
+        let m = (width + k).min(KEY_INLINE);
+        let mut keyed: Vec<([u64; KEY_INLINE], usize)> = (0..n)
+            .into_par_iter()
             .filter(|&i| weight_of(i) > 0.0 && informative(history_of(i)))
+            .map(|i| {
+                let mut inline = [0u64; KEY_INLINE];
+                for (slot, v) in inline.iter_mut().zip(keys(i)) {
+                    *slot = v;
+                }
+                (inline, i)
+            })
             .collect();
-        order.par_sort_unstable_by(|&i, &j| keys(i).cmp(keys(j)));
+        let rest = |i: usize| keys(i).skip(m);
+        keyed.par_sort_unstable_by(|(a, i), (b, j)| {
+            a.cmp(b).then_with(|| {
+                if width + k > KEY_INLINE {
+                    rest(*i).cmp(rest(*j))
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+        });
+        let rows_hint = keyed.len();
         let mut data = Self {
-            history: Vec::new(),
+            history: Vec::with_capacity(rows_hint * width),
             width,
-            weight: Vec::new(),
-            covariates: Vec::new(),
+            weight: Vec::with_capacity(rows_hint),
+            covariates: Vec::with_capacity(rows_hint * k),
             design: Arc::new(design),
             total_weight: 0.0,
             plain,
         };
-        let mut previous: Option<usize> = None;
-        for &i in &order {
-            if previous.is_some_and(|j| keys(i).eq(keys(j))) {
+        let mut previous: Option<([u64; KEY_INLINE], usize)> = None;
+        for &(inline, i) in &keyed {
+            let same = previous.is_some_and(|(p, j)| {
+                p == inline && (width + k <= KEY_INLINE || rest(i).eq(rest(j)))
+            });
+            if same {
                 *data.weight.last_mut().expect("a row was pushed") += weight_of(i);
             } else {
                 data.history.extend_from_slice(history_of(i));
                 data.weight.push(weight_of(i));
                 data.covariates.extend_from_slice(row_of(i));
-                previous = Some(i);
+                previous = Some((inline, i));
             }
             data.total_weight += weight_of(i);
         }
@@ -563,6 +638,13 @@ pub struct WithCovariates<M: CovariateModel> {
 }
 
 const CHUNK: usize = 1024;
+
+/// Distinct histories above which [`WithCovariates::initial_params`] fits the
+/// plain model to a subsample of about this many.
+const INITIAL_FIT_ROWS: usize = 50_000;
+
+/// Numbers of a row's sort key kept inline by [`CovariateData::compress`].
+const KEY_INLINE: usize = 6;
 
 impl<M: CovariateModel> WithCovariates<M> {
     /// The model with base parameters `base`, this design and these
@@ -957,6 +1039,12 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         Self::new(base, design, coefficients)
     }
 
+    /// Σ wᵢ ln Lᵢ over the rows with its gradient and Hessian. Each row's
+    /// derivatives are taken in the customer's log-parameters uᵢⱼ = ln φᵢⱼ
+    /// = ln φⱼ + sⱼ γᵀzᵢ, which are linear in (ln φ, γ): the row adds
+    /// Jᵀ g^u and Jᵀ H^u J with g^uⱼ = φᵢⱼ gᵢⱼ, H^uⱼₗ = φᵢⱼ φᵢₗ Hᵢⱼₗ + δⱼₗ g^uⱼ
+    /// and J the constant-pattern Jacobian ∂u/∂(ln φ, γ) (1 and sⱼ zᵢₖ); the
+    /// sums are carried over to the natural scale of φ once, at the end.
     fn evaluate(&self, data: &Self::Data, derivatives: Derivatives) -> Evaluation {
         let order: u8 = match derivatives {
             Derivatives::None => 0,
@@ -965,8 +1053,22 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         };
         let p_base = self.p_base();
         let p = p_base + self.coefficients.len();
-        let base_values = &self.base_values;
         let n = data.len();
+        // Per base parameter j, the nonzero entries of ∂uᵢⱼ/∂(ln φ, γ):
+        // (parameter index, covariate column or None for ln φⱼ, sign).
+        let pattern: Vec<Vec<(usize, Option<usize>, f64)>> = (0..p_base)
+            .map(|j| {
+                std::iter::once((j, None, 1.0))
+                    .chain(
+                        self.design
+                            .links
+                            .iter()
+                            .filter(|l| l.param == j)
+                            .map(|l| (p_base + l.coefficient, Some(l.column), l.sign)),
+                    )
+                    .collect()
+            })
+            .collect();
         let zero = || {
             (
                 0.0,
@@ -974,15 +1076,16 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 vec![0.0; if order >= 2 { p * p } else { 0 }],
             )
         };
-        let (value, gradient, hessian) = (0..n.div_ceil(CHUNK))
+        let (value, grad_u, half_u) = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|chunk| {
-                let (mut value, mut grad, mut hess) = zero();
+                let (mut value, mut grad, mut half) = zero();
                 if crate::interrupt::requested() {
-                    return (value, grad, hess); // the caller discards the result
+                    return (value, grad, half); // the caller discards the result
                 }
-                // ∂φᵢⱼ/∂θ as a sparse list per base parameter j.
-                let mut jac: Vec<Vec<(usize, f64)>> = vec![Vec::new(); p_base];
+                // ∂uᵢⱼ/∂θ of the row, entry by entry of `pattern`.
+                let mut jac: Vec<Vec<(usize, f64)>> =
+                    pattern.iter().map(|l| vec![(0, 0.0); l.len()]).collect();
                 for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
                     let (history, w) = (data.history(i), data.weight[i]);
                     let z = data.row(i);
@@ -998,56 +1101,46 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                     if order == 0 {
                         continue;
                     }
-                    for (j, list) in jac.iter_mut().enumerate() {
-                        list.clear();
-                        list.push((j, values[j] / base_values[j]));
+                    for (list, entries) in jac.iter_mut().zip(&pattern) {
+                        for (slot, &(a, column, sign)) in list.iter_mut().zip(entries) {
+                            *slot = (a, column.map_or(1.0, |c| sign * z[c]));
+                        }
                     }
-                    for link in &self.design.links {
-                        jac[link.param].push((
-                            p_base + link.coefficient,
-                            link.sign * values[link.param] * z[link.column],
-                        ));
-                    }
-                    for (list, &g) in jac.iter().zip(&term.grad) {
-                        for &(a, da) in list {
-                            grad[a] += w * g * da;
+                    let mut gu = [0.0; MAX_BASE_PARAMS];
+                    for j in 0..p_base {
+                        gu[j] = values[j] * term.grad[j];
+                        let g = w * gu[j];
+                        for &(a, da) in &jac[j] {
+                            grad[a] += g * da;
                         }
                     }
                     if order < 2 {
                         continue;
                     }
+                    // Half of Jᵀ H^u J: the (j, l) and (l, j) blocks are
+                    // mirror images, so only j ≤ l is summed (the diagonal
+                    // blocks at half weight) and the result is H + Hᵀ.
                     for j in 0..p_base {
-                        for l in 0..p_base {
-                            let h = w * term.hess[j][l];
+                        for l in j..p_base {
+                            let mut h = values[j] * values[l] * term.hess[j][l];
+                            if j == l {
+                                h = 0.5 * (h + gu[j]);
+                            }
+                            let h = w * h;
                             if h == 0.0 {
                                 continue;
                             }
                             for &(a, da) in &jac[j] {
+                                let hda = h * da;
+                                let row = &mut half[a * p..(a + 1) * p];
                                 for &(b, db) in &jac[l] {
-                                    hess[a * p + b] += h * da * db;
+                                    row[b] += hda * db;
                                 }
                             }
                         }
                     }
-                    // Σⱼ gⱼ ∇²φᵢⱼ.
-                    for link in &self.design.links {
-                        let j = link.param;
-                        let g = w * term.grad[j];
-                        let c = p_base + link.coefficient;
-                        let zc = z[link.column];
-                        // ∂²φᵢⱼ/∂φⱼ∂γ_c = sⱼ e^η z_c.
-                        let cross = g * link.sign * values[j] / base_values[j] * zc;
-                        hess[j * p + c] += cross;
-                        hess[c * p + j] += cross;
-                        // ∂²φᵢⱼ/∂γ_c∂γ_d = φᵢⱼ z_c z_d over the links of j.
-                        for other in self.design.links.iter().filter(|o| o.param == j) {
-                            let d = p_base + other.coefficient;
-                            hess[c * p + d] +=
-                                g * link.sign * other.sign * values[j] * zc * z[other.column];
-                        }
-                    }
                 }
-                (value, grad, hess)
+                (value, grad, half)
             })
             .reduce(zero, |mut a, b| {
                 a.0 += b.0;
@@ -1055,6 +1148,33 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 a.2.iter_mut().zip(b.2).for_each(|(x, y)| *x += y);
                 a
             });
+        // From (ln φ, γ) to (φ, γ): ∂/∂φⱼ = (1/φⱼ) ∂/∂ln φⱼ and
+        // ∂²/∂φⱼ∂φₗ = (∂²/∂ln φⱼ∂ln φₗ − δⱼₗ ∂/∂ln φⱼ)/(φⱼ φₗ).
+        let scale = |a: usize| {
+            if a < p_base {
+                1.0 / self.base_values[a]
+            } else {
+                1.0
+            }
+        };
+        let gradient: Vec<f64> = grad_u
+            .iter()
+            .enumerate()
+            .map(|(a, g)| g * scale(a))
+            .collect();
+        let mut hessian = Vec::new();
+        if order >= 2 {
+            hessian = vec![0.0; p * p];
+            for a in 0..p {
+                for b in 0..p {
+                    let mut h = half_u[a * p + b] + half_u[b * p + a];
+                    if a == b && a < p_base {
+                        h -= grad_u[a];
+                    }
+                    hessian[a * p + b] = h * scale(a) * scale(b);
+                }
+            }
+        }
         Evaluation {
             value,
             gradient,
@@ -1063,9 +1183,21 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
     }
 
     /// The base model's maximum-likelihood estimates without covariates (its
-    /// own starting values if that fit fails) and coefficients 0.
+    /// own starting values if that fit fails; on more than twice
+    /// `INITIAL_FIT_ROWS` distinct histories, estimates on a subsample of
+    /// them) and coefficients 0.
     fn initial_params(&self, data: &Self::Data) -> Vec<f64> {
-        let base = fit::<M>(&data.plain, &FitOptions::default())
+        // A start only (the warm start and the fit on all rows follow): on
+        // large data the plain model is fitted to a subsample of its rows.
+        let step = data.plain.rows() / INITIAL_FIT_ROWS;
+        let sample;
+        let plain = if step > 1 {
+            sample = data.plain.subsample(step);
+            &sample
+        } else {
+            &data.plain
+        };
+        let base = fit::<M>(plain, &FitOptions::default())
             .map(|f| f.model.to_vec())
             .unwrap_or_else(|_| M::template(&data.plain).initial_params(&data.plain));
         [base, vec![0.0; self.coefficients.len()]].concat()
