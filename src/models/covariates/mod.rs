@@ -712,29 +712,40 @@ impl<M: CovariateModel> WithCovariates<M> {
                 name: "covariates (customers × columns)",
             });
         }
-        (0..n)
+        // An indexed collect writes the values in place (a collect into
+        // Result gathers lists of pieces); a customer whose covariates
+        // overflow a parameter, or any after a stop request, gets None.
+        let values: Vec<Option<T>> = (0..n)
             .into_par_iter()
             .map(|i| {
-                crate::interrupt::check()?;
+                if crate::interrupt::requested() {
+                    return None;
+                }
                 let z = &covariates[i * k..(i + 1) * k];
-                let model = self.for_customer(z).map_err(|_| Error::InvalidData {
-                    rule: "covariates must be finite and give finite, positive customer parameters",
-                    row: i,
-                    detail: self
-                        .design
-                        .columns
-                        .iter()
-                        .zip(z)
-                        .map(|(c, v)| format!("{c}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    column: None,
-                    cohort: None,
-                    period: None,
-                })?;
-                Ok(f(&model, i))
+                self.for_customer(z).ok().map(|model| f(&model, i))
             })
-            .collect()
+            .collect();
+        crate::interrupt::check()?;
+        let first_bad = values.iter().position(Option::is_none);
+        if let Some(row) = first_bad {
+            let z = &covariates[row * k..(row + 1) * k];
+            return Err(Error::InvalidData {
+                rule: "covariates must be finite and give finite, positive customer parameters",
+                row,
+                detail: self
+                    .design
+                    .columns
+                    .iter()
+                    .zip(z)
+                    .map(|(c, v)| format!("{c}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                column: None,
+                cohort: None,
+                period: None,
+            });
+        }
+        Ok(values.into_iter().map(|v| v.expect("checked")).collect())
     }
 
     /// Customer parameters φᵢⱼ = φⱼ exp(ηᵢⱼ) (entries past the base
@@ -746,7 +757,9 @@ impl<M: CovariateModel> WithCovariates<M> {
         }
         let mut values = [0.0; MAX_BASE_PARAMS];
         for (j, v) in self.base_values.iter().enumerate() {
-            values[j] = v * eta[j].exp();
+            // exp(0) = 1: a parameter without covariates (or a customer at
+            // 0) needs no exponential.
+            values[j] = if eta[j] == 0.0 { *v } else { v * eta[j].exp() };
         }
         values
     }
@@ -1054,38 +1067,32 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         let p_base = self.p_base();
         let p = p_base + self.coefficients.len();
         let n = data.len();
-        // Per base parameter j, the nonzero entries of ∂uᵢⱼ/∂(ln φ, γ):
-        // (parameter index, covariate column or None for ln φⱼ, sign).
-        let pattern: Vec<Vec<(usize, Option<usize>, f64)>> = (0..p_base)
-            .map(|j| {
-                std::iter::once((j, None, 1.0))
-                    .chain(
-                        self.design
-                            .links
-                            .iter()
-                            .filter(|l| l.param == j)
-                            .map(|l| (p_base + l.coefficient, Some(l.column), l.sign)),
-                    )
-                    .collect()
-            })
+        // With vᵢ = (1, zᵢ), uᵢⱼ = ln φⱼ + sⱼ γᵀzᵢ gives ∂uᵢⱼ/∂θ = Aⱼ vᵢ for a
+        // constant Aⱼ (entry 1 for ln φⱼ, sⱼ for each coefficient of j on
+        // its column). So the rows only sum Gⱼ = Σ w g^uⱼ v and, for j ≤ l,
+        // Mⱼₗ = Σ w H^uⱼₗ v vᵀ (its upper triangle): dense, fixed-pattern
+        // sums; the gradient Σⱼ Aⱼ Gⱼ and the Hessian Σⱼₗ Aⱼ Mⱼₗ Aₗᵀ follow
+        // once per evaluation.
+        let k = self.design.columns.len();
+        let m = k + 1;
+        let tri = m * (m + 1) / 2;
+        let pairs: Vec<(usize, usize)> = (0..p_base)
+            .flat_map(|j| (j..p_base).map(move |l| (j, l)))
             .collect();
-        let zero = || {
-            (
-                0.0,
-                vec![0.0; if order >= 1 { p } else { 0 }],
-                vec![0.0; if order >= 2 { p * p } else { 0 }],
-            )
-        };
-        let (value, grad_u, half_u) = (0..n.div_ceil(CHUNK))
+        let (g_len, h_len) = (
+            if order >= 1 { p_base * m } else { 0 },
+            if order >= 2 { pairs.len() * tri } else { 0 },
+        );
+        let zero = || (0.0, vec![0.0; g_len], vec![0.0; h_len]);
+        let (value, g_sums, m_sums) = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|chunk| {
-                let (mut value, mut grad, mut half) = zero();
+                let (mut value, mut g_acc, mut h_acc) = zero();
                 if crate::interrupt::requested() {
-                    return (value, grad, half); // the caller discards the result
+                    return (value, g_acc, h_acc); // the caller discards the result
                 }
-                // ∂uᵢⱼ/∂θ of the row, entry by entry of `pattern`.
-                let mut jac: Vec<Vec<(usize, f64)>> =
-                    pattern.iter().map(|l| vec![(0, 0.0); l.len()]).collect();
+                let mut v = vec![1.0; m];
+                let mut vv = vec![0.0; tri];
                 for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
                     let (history, w) = (data.history(i), data.weight[i]);
                     let z = data.row(i);
@@ -1101,46 +1108,40 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                     if order == 0 {
                         continue;
                     }
-                    for (list, entries) in jac.iter_mut().zip(&pattern) {
-                        for (slot, &(a, column, sign)) in list.iter_mut().zip(entries) {
-                            *slot = (a, column.map_or(1.0, |c| sign * z[c]));
-                        }
-                    }
+                    v[1..].copy_from_slice(z);
                     let mut gu = [0.0; MAX_BASE_PARAMS];
-                    for j in 0..p_base {
+                    for (j, block) in g_acc.chunks_exact_mut(m).enumerate() {
                         gu[j] = values[j] * term.grad[j];
                         let g = w * gu[j];
-                        for &(a, da) in &jac[j] {
-                            grad[a] += g * da;
+                        for (acc, &va) in block.iter_mut().zip(&v) {
+                            *acc += g * va;
                         }
                     }
                     if order < 2 {
                         continue;
                     }
-                    // Half of Jᵀ H^u J: the (j, l) and (l, j) blocks are
-                    // mirror images, so only j ≤ l is summed (the diagonal
-                    // blocks at half weight) and the result is H + Hᵀ.
-                    for j in 0..p_base {
-                        for l in j..p_base {
-                            let mut h = values[j] * values[l] * term.hess[j][l];
-                            if j == l {
-                                h = 0.5 * (h + gu[j]);
-                            }
-                            let h = w * h;
-                            if h == 0.0 {
-                                continue;
-                            }
-                            for &(a, da) in &jac[j] {
-                                let hda = h * da;
-                                let row = &mut half[a * p..(a + 1) * p];
-                                for &(b, db) in &jac[l] {
-                                    row[b] += hda * db;
-                                }
-                            }
+                    let mut q = 0;
+                    for a in 0..m {
+                        for &vb in &v[a..] {
+                            vv[q] = v[a] * vb;
+                            q += 1;
+                        }
+                    }
+                    for (&(j, l), block) in pairs.iter().zip(h_acc.chunks_exact_mut(tri)) {
+                        let mut h = values[j] * values[l] * term.hess[j][l];
+                        if j == l {
+                            h += gu[j];
+                        }
+                        let h = w * h;
+                        if h == 0.0 {
+                            continue;
+                        }
+                        for (acc, &s) in block.iter_mut().zip(&vv) {
+                            *acc += h * s;
                         }
                     }
                 }
-                (value, grad, half)
+                (value, g_acc, h_acc)
             })
             .reduce(zero, |mut a, b| {
                 a.0 += b.0;
@@ -1148,6 +1149,51 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 a.2.iter_mut().zip(b.2).for_each(|(x, y)| *x += y);
                 a
             });
+        // The entries of each Aⱼ: (parameter index, index into v, value).
+        let entries: Vec<Vec<(usize, usize, f64)>> = (0..p_base)
+            .map(|j| {
+                std::iter::once((j, 0, 1.0))
+                    .chain(
+                        self.design
+                            .links
+                            .iter()
+                            .filter(|link| link.param == j)
+                            .map(|link| (p_base + link.coefficient, link.column + 1, link.sign)),
+                    )
+                    .collect()
+            })
+            .collect();
+        // Gradient and Hessian in (ln φ, γ).
+        let mut grad_u = vec![0.0; if order >= 1 { p } else { 0 }];
+        let mut hess_u = vec![0.0; if order >= 2 { p * p } else { 0 }];
+        if order >= 1 {
+            for (j, list) in entries.iter().enumerate() {
+                for &(t, a, c) in list {
+                    grad_u[t] += c * g_sums[j * m + a];
+                }
+            }
+        }
+        if order >= 2 {
+            let tri_index = |a: usize, b: usize| {
+                let (a, b) = (a.min(b), a.max(b));
+                a * m - a * (a + 1) / 2 + b
+            };
+            for (q, &(j, l)) in pairs.iter().enumerate() {
+                let block = &m_sums[q * tri..(q + 1) * tri];
+                // Mⱼₗ = Mₗⱼ: the (j, l) and, for j < l, the (l, j) term.
+                let mut add = |x: &[(usize, usize, f64)], y: &[(usize, usize, f64)]| {
+                    for &(t, a, c) in x {
+                        for &(u, b, d) in y {
+                            hess_u[t * p + u] += c * d * block[tri_index(a, b)];
+                        }
+                    }
+                };
+                add(&entries[j], &entries[l]);
+                if j != l {
+                    add(&entries[l], &entries[j]);
+                }
+            }
+        }
         // From (ln φ, γ) to (φ, γ): ∂/∂φⱼ = (1/φⱼ) ∂/∂ln φⱼ and
         // ∂²/∂φⱼ∂φₗ = (∂²/∂ln φⱼ∂ln φₗ − δⱼₗ ∂/∂ln φⱼ)/(φⱼ φₗ).
         let scale = |a: usize| {
@@ -1167,7 +1213,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
             hessian = vec![0.0; p * p];
             for a in 0..p {
                 for b in 0..p {
-                    let mut h = half_u[a * p + b] + half_u[b * p + a];
+                    let mut h = hess_u[a * p + b];
                     if a == b && a < p_base {
                         h -= grad_u[a];
                     }
@@ -1214,4 +1260,49 @@ fn lookup_coefficients(
     params: &BTreeMap<String, f64>,
 ) -> Result<Vec<f64>> {
     crate::models::params::lookup_named(design.coefficient_names.iter().map(String::as_str), params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ln_gamma_shift;
+    use crate::special::{digamma, ln_gamma, trigamma};
+
+    /// The finite sums agree with the special functions' differences (to
+    /// the latter's cancellation error), and the fallbacks are those
+    /// differences exactly.
+    #[test]
+    fn ln_gamma_shift_is_the_difference_of_the_special_functions() {
+        for v in [1e-8, 0.03, 0.7, 1.0, 2.5, 40.0, 3e4, 1e9] {
+            for x in [0.0, 1.0, 2.0, 7.0, 30.0, 64.0, 65.0, 500.0, 2.5] {
+                let [l, d, t] = ln_gamma_shift(v, x, 2);
+                let expected = [
+                    ln_gamma(v + x) - ln_gamma(v),
+                    digamma(v + x) - digamma(v),
+                    trigamma(v + x) - trigamma(v),
+                ];
+                let scale = [
+                    ln_gamma(v + x).abs() + ln_gamma(v).abs() + 1.0,
+                    digamma(v + x).abs() + digamma(v).abs() + 1.0,
+                    trigamma(v).abs() + 1.0,
+                ];
+                // The special functions' own error: trigamma's is near 1e-12.
+                let tolerance = [1e-13, 1e-13, 2e-12];
+                for (what, (((a, b), s), tol)) in ["ln Γ", "ψ", "ψ′"]
+                    .iter()
+                    .zip([l, d, t].iter().zip(&expected).zip(&scale).zip(tolerance))
+                {
+                    assert!(
+                        (a - b).abs() <= tol * s,
+                        "{what} shift at v={v}, x={x}: {a} vs {b}"
+                    );
+                }
+                let value_only = ln_gamma_shift(v, x, 0);
+                assert_eq!(value_only[0], l);
+            }
+        }
+        // Exact sums: ψ′(31) − ψ′(1) = −Σ_{k≤30} 1/k², ln(Γ(6)/Γ(1)) = ln 120.
+        let sum: f64 = (1..=30).map(|k| 1.0 / (k * k) as f64).sum();
+        assert!((ln_gamma_shift(1.0, 30.0, 2)[2] + sum).abs() <= 4e-16 * sum);
+        assert!((ln_gamma_shift(1.0, 5.0, 0)[0] - 120f64.ln()).abs() <= 1e-15 * 120f64.ln());
+    }
 }
