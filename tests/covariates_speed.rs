@@ -2,8 +2,9 @@
 //! the exact quantities: the analytic gradient and Hessian against
 //! differences at random points, for every transaction model with
 //! covariates and designs with shared coefficients, several columns and a
-//! process without covariates; compression of rows longer than the inline
-//! sort key; and the first offending row of a prediction.
+//! process without covariates; compression of rows on hashed covariates;
+//! the first offending row of a prediction; and the Pareto/NBD's
+//! interpolated terms against exact ones.
 
 mod common;
 
@@ -105,10 +106,9 @@ fn derivatives_match_differences_at_random_points() {
     derivatives_at_random_points(ModifiedBetaGeo::new(0.5, 6.0, 0.9, 1.6).unwrap(), 3);
 }
 
-/// Rows longer than the inline part of the sort key (here 3 history numbers
-/// and 5 covariates) still compress exactly: rows that differ only in the
-/// last covariate stay apart, identical rows merge, and the log-likelihood
-/// is the sum over customers.
+/// Rows sort on their history and a hash of their covariates (here 5):
+/// rows that differ only in the last covariate stay apart, identical rows
+/// merge, and the log-likelihood is the sum over customers.
 #[test]
 fn long_rows_compress_exactly() {
     let names: Vec<String> = (0..5).map(|c| format!("c{c}")).collect();
@@ -180,4 +180,101 @@ fn predictions_name_the_first_overflowing_row() {
         .unwrap()
         .expected_purchases(10.0);
     assert!((fine[2] - direct).abs() <= 1e-14 * direct);
+}
+
+/// The Pareto/NBD interpolates s J(0) of customers without repeat purchases
+/// over their spread of α/β (`customer_terms`): the log-likelihood and its
+/// derivatives summed by the model match the sums of each customer's exact
+/// term.
+#[test]
+fn pareto_nbd_interpolated_terms_match_exact_ones() {
+    let design =
+        CovariateDesign::new::<ParetoNBD>(&columns(), &[vec![0, 1], vec![1, 2]], &[]).unwrap();
+    let model = WithCovariates::new(
+        ParetoNBD::new(0.6, 12.0, 0.8, 40.0).unwrap(),
+        design.clone(),
+        vec![0.4, -0.8, 0.5, 0.9],
+    )
+    .unwrap();
+    // 600 customers without repeat purchases (two ages), 100 with.
+    let n = 700;
+    let mut rng = Lcg(11);
+    let z: Vec<f64> = (0..n)
+        .flat_map(|_| {
+            [
+                f64::from(u8::from(rng.uniform() < 0.5)),
+                rng.normal(),
+                2.0 * rng.uniform() - 1.0,
+            ]
+        })
+        .collect();
+    let x: Vec<f64> = (0..n).map(|i| if i < 600 { 0.0 } else { 3.0 }).collect();
+    let tx: Vec<f64> = (0..n).map(|i| if i < 600 { 0.0 } else { 20.0 }).collect();
+    let t: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { 30.0 } else { 52.0 })
+        .collect();
+    let data = CovariateData::new(&x, &tx, &t, None, &z, design).unwrap();
+    let ev = model.evaluate(&data, Derivatives::Hessian);
+    // The same sums customer by customer, each term exact.
+    let p = 8;
+    let (mut value, mut gradient, mut hessian) = (0.0, vec![0.0; p], vec![0.0; p * p]);
+    for i in 0..n {
+        let zi = &z[3 * i..3 * i + 3];
+        let customer = model.for_customer(zi).unwrap();
+        let term = customer.customer_term(&[x[i], tx[i], t[i]], 2);
+        value += term.value;
+        // Chain rule to (r, α, s, β, γ): α_i = α e^{−γ_p z}, β_i = β e^{−γ_d z}.
+        let phi = [
+            customer.r(),
+            customer.alpha(),
+            customer.s(),
+            customer.beta(),
+        ];
+        let base = [0.6, 12.0, 0.8, 40.0];
+        let mut jac = vec![[0.0; 8]; 4];
+        for j in 0..4 {
+            jac[j][j] = phi[j] / base[j];
+        }
+        jac[1][4] = -phi[1] * zi[0];
+        jac[1][5] = -phi[1] * zi[1];
+        jac[3][6] = -phi[3] * zi[1];
+        jac[3][7] = -phi[3] * zi[2];
+        for a in 0..p {
+            for j in 0..4 {
+                gradient[a] += term.grad[j] * jac[j][a];
+            }
+            for b in 0..p {
+                for j in 0..4 {
+                    for l in 0..4 {
+                        hessian[a * p + b] += term.hess[j][l] * jac[j][a] * jac[l][b];
+                    }
+                }
+            }
+        }
+        // Σⱼ gⱼ ∂²φⱼ/∂θ∂θ: ∂²α_i/∂α∂γ = −e^{η} z, ∂²α_i/∂γ∂γ = α_i z z.
+        for (j, cols, first) in [(1, [0, 1], 4), (3, [1, 2], 6)] {
+            let g = term.grad[j];
+            for (u, &cu) in cols.iter().enumerate() {
+                let cross = -g * phi[j] / base[j] * zi[cu];
+                hessian[j * p + first + u] += cross;
+                hessian[(first + u) * p + j] += cross;
+                for (v, &cv) in cols.iter().enumerate() {
+                    hessian[(first + u) * p + first + v] += g * phi[j] * zi[cu] * zi[cv];
+                }
+            }
+        }
+    }
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= 1e-10 * b.abs().max(1.0),
+            "{what}: {a} by the model vs {b} customer by customer"
+        );
+    };
+    close(ev.value, value, "log-likelihood");
+    for a in 0..p {
+        close(ev.gradient[a], gradient[a], "gradient");
+        for b in 0..p {
+            close(ev.hessian[a * p + b], hessian[a * p + b], "hessian");
+        }
+    }
 }

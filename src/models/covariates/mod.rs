@@ -151,6 +151,23 @@ pub trait CovariateModel: Model {
     /// ln Lᵢ of one customer's history with its gradient and Hessian
     /// (`order` 0, 1 or 2) in this model's natural parameters.
     fn customer_term(&self, history: &[f64], order: u8) -> CustomerTerm;
+    /// [`Self::customer_term`] of many customers at once: `out[i]` for
+    /// `customers[i]` and the i-th history of `histories` ([`Self::HISTORY`]
+    /// numbers each). A model may share work between customers here (the
+    /// Pareto/NBD interpolates a term that, for customers without repeat
+    /// purchases, depends on one number); the default evaluates each alone.
+    fn customer_terms(customers: &[Self], histories: &[f64], order: u8, out: &mut [CustomerTerm])
+    where
+        Self: Sized,
+    {
+        for ((customer, history), slot) in customers
+            .iter()
+            .zip(histories.chunks_exact(Self::HISTORY))
+            .zip(out)
+        {
+            *slot = customer.customer_term(history, order);
+        }
+    }
     /// The model with these base parameter values (natural scale, in the
     /// order of [`Model::param_specs`]), which the caller has checked to be
     /// positive and finite: built per customer, so without the allocation of
@@ -512,25 +529,28 @@ impl<D> CovariateData<D> {
         // `+ 0.0` maps -0.0 to 0.0, so that equal numbers have equal keys.
         let key = |v: &f64| (v + 0.0).to_bits();
         let keys = |i: usize| history_of(i).iter().chain(row_of(i)).map(key);
-        // The first KEY_INLINE numbers of each row's (history, covariates)
-        // key are sorted in place (no indirection in most comparisons);
-        // the rest, if any, break ties.
-        let m = (width + k).min(KEY_INLINE);
-        let mut keyed: Vec<([u64; KEY_INLINE], usize)> = (0..n)
+        // Rows sort on their history (at most KEY_HISTORY numbers) and a
+        // 64-bit hash of their covariates, kept inline so that the sort moves
+        // small elements and compares without indirection; rows that tie
+        // there are merged only when their covariates are equal.
+        let mut keyed: Vec<([u64; KEY_HISTORY + 1], usize)> = (0..n)
             .into_par_iter()
             .filter(|&i| weight_of(i) > 0.0 && informative(history_of(i)))
             .map(|i| {
-                let mut inline = [0u64; KEY_INLINE];
-                for (slot, v) in inline.iter_mut().zip(keys(i)) {
-                    *slot = v;
+                let mut inline = [0u64; KEY_HISTORY + 1];
+                for (slot, v) in inline.iter_mut().zip(history_of(i)) {
+                    *slot = key(v);
                 }
+                inline[KEY_HISTORY] = hash_row(row_of(i).iter().map(key));
                 (inline, i)
             })
             .collect();
-        let rest = |i: usize| keys(i).skip(m);
+        // A history longer than the inline part breaks ties on the rest.
+        let rest = |i: usize| keys(i).skip(KEY_HISTORY);
+        let long = width > KEY_HISTORY;
         keyed.par_sort_unstable_by(|(a, i), (b, j)| {
             a.cmp(b).then_with(|| {
-                if width + k > KEY_INLINE {
+                if long {
                     rest(*i).cmp(rest(*j))
                 } else {
                     std::cmp::Ordering::Equal
@@ -547,11 +567,9 @@ impl<D> CovariateData<D> {
             total_weight: 0.0,
             plain,
         };
-        let mut previous: Option<([u64; KEY_INLINE], usize)> = None;
+        let mut previous: Option<([u64; KEY_HISTORY + 1], usize)> = None;
         for &(inline, i) in &keyed {
-            let same = previous.is_some_and(|(p, j)| {
-                p == inline && (width + k <= KEY_INLINE || rest(i).eq(rest(j)))
-            });
+            let same = previous.is_some_and(|(p, j)| p == inline && keys(i).eq(keys(j)));
             if same {
                 *data.weight.last_mut().expect("a row was pushed") += weight_of(i);
             } else {
@@ -643,8 +661,20 @@ const CHUNK: usize = 1024;
 /// plain model to a subsample of about this many.
 const INITIAL_FIT_ROWS: usize = 50_000;
 
-/// Numbers of a row's sort key kept inline by [`CovariateData::compress`].
-const KEY_INLINE: usize = 6;
+/// History numbers kept inline in the sort key of [`CovariateData::compress`].
+const KEY_HISTORY: usize = 3;
+
+/// A 64-bit hash of a row's covariate keys (splitmix64's finaliser over a
+/// multiply-rotate chain): rows with equal covariates have equal hashes.
+fn hash_row(keys: impl Iterator<Item = u64>) -> u64 {
+    let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
+    for k in keys {
+        h = (h ^ k).wrapping_mul(0xBF58_476D_1CE4_E5B9).rotate_left(29);
+    }
+    h ^= h >> 31;
+    h = h.wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^ (h >> 29)
+}
 
 impl<M: CovariateModel> WithCovariates<M> {
     /// The model with base parameters `base`, this design and these
@@ -1093,17 +1123,36 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 }
                 let mut v = vec![1.0; m];
                 let mut vv = vec![0.0; tri];
-                for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
-                    let (history, w) = (data.history(i), data.weight[i]);
+                let rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+                // The customers' parameters, then their terms all at once.
+                let mut params = Vec::with_capacity(rows.len());
+                let mut customers = Vec::with_capacity(rows.len());
+                for i in rows.clone() {
+                    let values = self.customer_params(data.row(i));
+                    let valid = values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite());
+                    customers.push(if valid {
+                        M::from_base_unchecked(&values[..p_base])
+                    } else {
+                        self.base.clone() // a placeholder: the value is −∞
+                    });
+                    params.push((values, valid));
+                }
+                let mut terms = vec![CustomerTerm::ZERO; rows.len()];
+                let width = data.width;
+                M::customer_terms(
+                    &customers,
+                    &data.history[rows.start * width..rows.end * width],
+                    order,
+                    &mut terms,
+                );
+                for ((i, &(values, valid)), term) in rows.zip(&params).zip(&terms) {
+                    let w = data.weight[i];
                     let z = data.row(i);
-                    let values = self.customer_params(z);
-                    if !values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite()) {
+                    if !valid {
                         // The coefficients overflow a customer's parameter.
                         value = f64::NEG_INFINITY;
                         continue;
                     }
-                    let customer = M::from_base_unchecked(&values[..p_base]);
-                    let term = customer.customer_term(history, order);
                     value += w * term.value;
                     if order == 0 {
                         continue;
