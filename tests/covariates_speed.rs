@@ -187,6 +187,7 @@ fn predictions_name_the_first_overflowing_row() {
 /// derivatives summed by the model match the sums of each customer's exact
 /// term.
 #[test]
+#[allow(clippy::needless_range_loop)] // the chain rule written with indices
 fn pareto_nbd_interpolated_terms_match_exact_ones() {
     let design =
         CovariateDesign::new::<ParetoNBD>(&columns(), &[vec![0, 1], vec![1, 2]], &[]).unwrap();

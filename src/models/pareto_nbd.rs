@@ -1154,7 +1154,8 @@ impl ChebyshevLnS {
                 } else {
                     Self::HESSIAN_TOLERANCE
                 };
-                if !((got[q] - want[q]).abs() <= tolerance * scale.max(want[q].abs())) {
+                let error = (got[q] - want[q]).abs();
+                if error.is_nan() || error > tolerance * scale.max(want[q].abs()) {
                     return None;
                 }
             }
