@@ -160,6 +160,18 @@ impl ParetoNBD {
 
     /// ln(s J(u)) (see the module documentation) with derivatives.
     fn ln_dead_term(&self, x: f64, u: f64, order: u8) -> Term {
+        self.ln_dead_term_with(x, u, order, ln_s)
+    }
+
+    /// [`Self::ln_dead_term`] with ln S(e, c, z) and its derivatives from
+    /// `ln_s_of(e, c, z, y, order)` (y = 1 − z), e.g. an interpolation.
+    fn ln_dead_term_with(
+        &self,
+        x: f64,
+        u: f64,
+        order: u8,
+        ln_s_of: impl FnOnce(f64, f64, f64, f64, u8) -> crate::special::hyp2f1::LnS,
+    ) -> Term {
         let ParetoNBD { r, alpha, s, beta } = *self;
         let (au, bu) = (alpha + u, beta + u);
         let (ia, ib) = (1.0 / au, 1.0 / bu);
@@ -188,7 +200,7 @@ impl ParetoNBD {
             d2z = [0.0, ib * ib, -2.0 * au * ib * ib * ib];
         }
         let dc = [1.0, 0.0, 1.0, 0.0];
-        let sv = ln_s(e, c, z, y, order);
+        let sv = ln_s_of(e, c, z, y, order);
         let mut t = Term::ZERO;
         t.value = s.ln() + k.ln() - p_a * la - p_b * lb + sv.value;
         if order == 0 {
@@ -534,6 +546,93 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
     }
 
     fn customer_term(&self, history: &[f64], order: u8) -> crate::models::covariates::CustomerTerm {
+        self.customer_term_given(history, order, None)
+    }
+
+    /// Customers without repeat purchases (x = t_x = 0, T > 0) share
+    /// e = s + 1, c = r + s + 1 (α < β) or e = r, c = r + s + 1 (α ≥ β) in
+    /// their s J(0), so its ln S(e, c, z) depends on one number, y = α/β
+    /// (or β/α), which covariates spread over a range: it is interpolated
+    /// in ln y (see [`ChebyshevLnS`]) from a few dozen exact evaluations per
+    /// chunk of customers, and evaluated exactly where the interpolation
+    /// does not reproduce them (checked at points between the nodes), where
+    /// y is below 1e-3, or where the customers are too few.
+    fn customer_terms(
+        customers: &[Self],
+        histories: &[f64],
+        order: u8,
+        out: &mut [crate::models::covariates::CustomerTerm],
+    ) {
+        let n = customers.len();
+        let mut direct = vec![true; n];
+        let Some(first) = customers.first() else {
+            return;
+        };
+        let (r, s) = (first.r, first.s);
+        // (rows, α ≥ β) of each branch.
+        for alpha_branch in [false, true] {
+            let rows: Vec<usize> = (0..n)
+                .filter(|&i| {
+                    let (h, m) = (&histories[3 * i..3 * i + 3], &customers[i]);
+                    h[0] == 0.0
+                        && h[1] == 0.0
+                        && h[2] > 0.0
+                        && m.r == r
+                        && m.s == s
+                        && (m.alpha >= m.beta) == alpha_branch
+                        && m.dead_at_zero_y() >= 1e-3
+                })
+                .collect();
+            if rows.len() < ChebyshevLnS::MIN_ROWS {
+                continue;
+            }
+            let (e, c) = if alpha_branch {
+                (r, r + s + 1.0)
+            } else {
+                (s + 1.0, r + s + 1.0)
+            };
+            let ln_y: Vec<f64> = rows
+                .iter()
+                .map(|&i| customers[i].dead_at_zero_y().ln())
+                .collect();
+            let Some(interpolant) = ChebyshevLnS::new(e, c, &ln_y, order) else {
+                continue;
+            };
+            for (&i, &t) in rows.iter().zip(&ln_y) {
+                out[i] = customers[i].customer_term_given(
+                    &histories[3 * i..3 * i + 3],
+                    order,
+                    Some(interpolant.at(t)),
+                );
+                direct[i] = false;
+            }
+        }
+        for i in (0..n).filter(|&i| direct[i]) {
+            out[i] = customers[i].customer_term(&histories[3 * i..3 * i + 3], order);
+        }
+    }
+}
+
+impl ParetoNBD {
+    /// y = 1 − z of s J(0): α/β when α < β, β/α otherwise.
+    fn dead_at_zero_y(&self) -> f64 {
+        if self.alpha >= self.beta {
+            self.beta / self.alpha
+        } else {
+            self.alpha / self.beta
+        }
+    }
+
+    /// The covariate models' [`CovariateModel::customer_term`], with ln S of
+    /// s J(t_x) given (for x = t_x = 0) instead of summed.
+    ///
+    /// [`CovariateModel::customer_term`]: crate::models::covariates::CovariateModel::customer_term
+    fn customer_term_given(
+        &self,
+        history: &[f64],
+        order: u8,
+        ln_s_at_tx: Option<crate::special::hyp2f1::LnS>,
+    ) -> crate::models::covariates::CustomerTerm {
         use crate::models::covariates::CustomerTerm;
         let (x, t_x, age) = (history[0], history[1], history[2]);
         if age == 0.0 && x == 0.0 {
@@ -541,22 +640,26 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
         }
         let ParetoNBD { r, alpha, s, beta } = *self;
         let alive = self.ln_alive_term(x, age, order);
-        let at_tx = self.ln_dead_term(x, t_x, order);
+        let at_tx = match ln_s_at_tx {
+            Some(given) => self.ln_dead_term_with(x, t_x, order, |_, _, _, _, _| given),
+            None => self.ln_dead_term(x, t_x, order),
+        };
         let at_t = self.ln_dead_term(x, age, order);
         let t = combine(&alive, &at_tx, &at_t, order);
+        let shift = crate::models::covariates::ln_gamma_shift(r, x, order);
         let mut out = CustomerTerm {
-            value: t.value + ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln(),
+            value: t.value + shift[0] + r * alpha.ln() + s * beta.ln(),
             grad: t.grad,
             hess: t.hess,
         };
         if order >= 1 {
-            out.grad[0] += digamma(r + x) - digamma(r) + alpha.ln();
+            out.grad[0] += shift[1] + alpha.ln();
             out.grad[1] += r / alpha;
             out.grad[2] += beta.ln();
             out.grad[3] += s / beta;
         }
         if order >= 2 {
-            out.hess[0][0] += trigamma(r + x) - trigamma(r);
+            out.hess[0][0] += shift[2];
             out.hess[0][1] += 1.0 / alpha;
             out.hess[1][0] += 1.0 / alpha;
             out.hess[1][1] -= r / (alpha * alpha);
@@ -943,4 +1046,149 @@ fn bisect_level(drop: &impl Fn(f64) -> f64, mut inside: f64, mut outside: f64, l
         }
     }
     0.5 * (inside + outside)
+}
+
+/// A Chebyshev interpolant, in t = ln y, of ln S(e, c, z = 1 − eᵗ) and its
+/// derivatives in (e, c, z) (see `hyp2f1::ln_s`) for fixed e and c: the
+/// s J(0) of Pareto/NBD customers without repeat purchases, whose y = α/β
+/// (or β/α) covariates spread over a range (see
+/// [`crate::models::covariates::CovariateModel::customer_terms`]).
+///
+/// ln S is analytic in t in the strip |Im t| < π (the cut z ≥ 1 is at
+/// Im t = ±π), so the interpolant on n Chebyshev nodes converges
+/// geometrically; it is accepted only when it reproduces ln S and its
+/// gradient to 1e-12 (the Hessian to 1e-10), relative to max(1, |value|),
+/// at points halfway between nodes, else the caller evaluates each customer
+/// exactly.
+struct ChebyshevLnS {
+    mid: f64,
+    half: f64,
+    /// Outputs interpolated: 1 (value), 4 (and gradient) or 10 (and the
+    /// upper triangle of the Hessian).
+    outputs: usize,
+    /// Coefficient j of each output.
+    coefficients: Vec<[f64; 10]>,
+}
+
+impl ChebyshevLnS {
+    /// Fewest customers for which the interpolant is built.
+    const MIN_ROWS: usize = 96;
+    /// Accepted error of the value and gradient at the check points,
+    /// relative to max(1, |value|, |output|).
+    const TOLERANCE: f64 = 1e-12;
+    /// The same for the Hessian, which only steers Newton's steps and the
+    /// standard errors.
+    const HESSIAN_TOLERANCE: f64 = 1e-10;
+
+    /// The interpolant over the range of `ln_y` (each ≥ ln 1e-3), or None
+    /// when that range is a point (then the exact value is as cheap), the
+    /// nodes would not be fewer than half the customers, or the check fails.
+    fn new(e: f64, c: f64, ln_y: &[f64], order: u8) -> Option<Self> {
+        let lo = ln_y.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ln_y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if !(hi - lo > 1e-9 && lo.is_finite() && hi.is_finite()) {
+            return None;
+        }
+        let n = (20.0 + 10.0 * (hi - lo)).ceil().min(128.0) as usize;
+        if 2 * n > ln_y.len() {
+            return None;
+        }
+        let outputs = match order {
+            0 => 1,
+            1 => 4,
+            _ => 10,
+        };
+        let (mid, half) = (0.5 * (hi + lo), 0.5 * (hi - lo));
+        let exact = |t: f64| -> [f64; 10] {
+            let y = t.exp();
+            let v = ln_s(e, c, 1.0 - y, y, order);
+            [
+                v.value,
+                v.grad[0],
+                v.grad[1],
+                v.grad[2],
+                v.hess[0][0],
+                v.hess[0][1],
+                v.hess[0][2],
+                v.hess[1][1],
+                v.hess[1][2],
+                v.hess[2][2],
+            ]
+        };
+        let angle = |k: f64| std::f64::consts::PI * (k + 0.5) / n as f64;
+        let values: Vec<[f64; 10]> = (0..n)
+            .map(|k| exact(mid + half * angle(k as f64).cos()))
+            .collect();
+        if values
+            .iter()
+            .any(|v| v[..outputs].iter().any(|x| !x.is_finite()))
+        {
+            return None;
+        }
+        let coefficients: Vec<[f64; 10]> = (0..n)
+            .map(|j| {
+                let mut cj = [0.0; 10];
+                for (k, v) in values.iter().enumerate() {
+                    let w = (j as f64 * angle(k as f64)).cos();
+                    for q in 0..outputs {
+                        cj[q] += w * v[q];
+                    }
+                }
+                cj.map(|x| 2.0 * x / n as f64)
+            })
+            .collect();
+        let interpolant = ChebyshevLnS {
+            mid,
+            half,
+            outputs,
+            coefficients,
+        };
+        // Halfway (in angle) between the nodes at both ends and in the middle.
+        for k in [0.5, (n / 2) as f64 + 0.5, n as f64 - 1.5] {
+            let t = mid + half * angle(k).cos();
+            let (want, got) = (exact(t), interpolant.packed(t));
+            let scale = want[0].abs().max(1.0);
+            for q in 0..outputs {
+                let tolerance = if q < 4 {
+                    Self::TOLERANCE
+                } else {
+                    Self::HESSIAN_TOLERANCE
+                };
+                let error = (got[q] - want[q]).abs();
+                if error.is_nan() || error > tolerance * scale.max(want[q].abs()) {
+                    return None;
+                }
+            }
+        }
+        Some(interpolant)
+    }
+
+    /// The outputs at t by Clenshaw's recurrence.
+    fn packed(&self, t: f64) -> [f64; 10] {
+        let tau = ((t - self.mid) / self.half).clamp(-1.0, 1.0);
+        let (mut b1, mut b2) = ([0.0; 10], [0.0; 10]);
+        for cj in self.coefficients[1..].iter().rev() {
+            for q in 0..self.outputs {
+                let b = 2.0 * tau * b1[q] - b2[q] + cj[q];
+                b2[q] = b1[q];
+                b1[q] = b;
+            }
+        }
+        let c0 = &self.coefficients[0];
+        let mut out = [0.0; 10];
+        for q in 0..self.outputs {
+            out[q] = 0.5 * c0[q] + tau * b1[q] - b2[q];
+        }
+        out
+    }
+
+    /// ln S and its derivatives at t = ln y.
+    fn at(&self, t: f64) -> crate::special::hyp2f1::LnS {
+        let v = self.packed(t);
+        crate::special::hyp2f1::LnS {
+            value: v[0],
+            grad: [v[1], v[2], v[3]],
+            hess: [[v[4], v[5], v[6]], [v[5], v[7], v[8]], [v[6], v[8], v[9]]],
+        }
+    }
 }

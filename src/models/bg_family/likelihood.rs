@@ -224,28 +224,28 @@ impl BgFamily {
         } = *self;
         let sh = self.shift();
         let mut out = CustomerTerm::ZERO;
-        // The terms in x only, and r ln α.
-        out.value = ln_gamma(r + x) - ln_gamma(r) + ln_gamma(a + b) + ln_gamma(b + x + sh)
-            - ln_gamma(b)
-            - ln_gamma(a + b + x + sh)
-            + r * alpha.ln();
+        // The terms in x only (as finite sums, see `ln_gamma_shift`), and r ln α.
+        let shift = crate::models::covariates::ln_gamma_shift;
+        let (sr, sb, sab) = (
+            shift(r, x, order),
+            shift(b, x + sh, order),
+            shift(a + b, x + sh, order),
+        );
+        out.value = sr[0] + sb[0] - sab[0] + r * alpha.ln();
         if order >= 1 {
-            let (d_ab, d_abx) = (digamma(a + b), digamma(a + b + x + sh));
-            out.grad[0] = digamma(r + x) - digamma(r) + alpha.ln();
+            out.grad[0] = sr[1] + alpha.ln();
             out.grad[1] = r / alpha;
-            out.grad[2] = d_ab - d_abx;
-            out.grad[3] = d_ab + digamma(b + x + sh) - digamma(b) - d_abx;
+            out.grad[2] = -sab[1];
+            out.grad[3] = sb[1] - sab[1];
             if order >= 2 {
-                let (t_ab, t_abx) = (trigamma(a + b), trigamma(a + b + x + sh));
-                out.hess[0][0] = trigamma(r + x) - trigamma(r);
+                out.hess[0][0] = sr[2];
                 out.hess[0][1] = 1.0 / alpha;
                 out.hess[1][0] = 1.0 / alpha;
                 out.hess[1][1] = -r / (alpha * alpha);
-                let ab = t_ab - t_abx;
-                out.hess[2][2] = ab;
-                out.hess[2][3] = ab;
-                out.hess[3][2] = ab;
-                out.hess[3][3] = t_ab + trigamma(b + x + sh) - trigamma(b) - t_abx;
+                out.hess[2][2] = -sab[2];
+                out.hess[2][3] = -sab[2];
+                out.hess[3][2] = -sab[2];
+                out.hess[3][3] = sb[2] - sab[2];
             }
         }
         let rx = r + x;
