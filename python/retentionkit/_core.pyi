@@ -667,6 +667,15 @@ class ParetoNBDCovariatesModel(_CovariateModel):
         max_iterations: int = 200,
         verbose: bool = False,
     ) -> "ParetoNBDCovariatesModel": ...
+    def conditional_probability_of_n_purchases_up_to_time(
+        self,
+        n: _FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
 
 @final
 class BetaGeoCovariatesModel(_CovariateModel):

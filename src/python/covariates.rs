@@ -826,6 +826,44 @@ impl GammaGammaCovariatesModel {
     }
 }
 
+// -- the Pareto/NBD's conditional P(Y(t) = n | history) with covariates -------
+
+#[pymethods]
+impl ParetoNBDCovariatesModel {
+    /// P(n purchases in (T, T+t] | frequency, recency, T) of each customer with
+    /// their covariate row: the plain model's at the customer's own alpha_i and
+    /// beta_i (lifetimes' argument order, then the covariates).
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn conditional_probability_of_n_purchases_up_to_time<'py>(
+        &self,
+        py: Python<'py>,
+        n: PyReadonlyArray1<'py, f64>,
+        t: PyReadonlyArray1<'py, f64>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        T: PyReadonlyArray1<'py, f64>,
+        covariates: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let [k, h, x, tx, age] = slices!(n, t, frequency, recency, T)?;
+        let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+        let model = &self.inner.model;
+        detach_array(py, || {
+            // The checks of the inputs of the model without covariates.
+            crate::predict::pareto_nbd_conditional_probability_of_purchases(
+                model.base(),
+                k,
+                h,
+                x,
+                tx,
+                age,
+            )?;
+            model.per_customer(x.len(), z, |m, i| {
+                m.conditional_probability_of_purchases(k[i], h[i], x[i], tx[i], age[i])
+            })
+        })
+    }
+}
+
 // -- customer lifetime value with intervals, either model with covariates -----
 
 /// A fitted model of a CLV interval, borrowed from its Python object: with
