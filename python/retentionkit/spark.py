@@ -264,9 +264,10 @@ def fit(
         k - 1 dummies ``<column>[<level>]``, the first level in sorted order
         the base, as on one machine. With covariates the rows are not
         collected: each Newton step sends the parameters to the executors
-        and sums their log-likelihood, gradient and Hessian (a handful of passes; ``cache()`` the summary first). The
-        fit equals the single-machine fit; the starting point is the plain
-        model, fitted first through the table of unique rows.
+        and sums their log-likelihood, gradient and Hessian (a handful of
+        passes; ``cache()`` the summary first). The fit equals the
+        single-machine fit; the starting point is the plain model, fitted
+        first through the table of unique rows.
     shared_covariates, covariate_penalizer
         As in the fitters' ``fit``.
     **fit_kwargs
