@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._covariates import has_covariates
-from ._validation import invalid_data_error, plain
+from ._covariates import align_by_label, has_covariates
+from ._validation import plain
 
 
 def model_has_covariates(model: Any) -> bool:
@@ -104,26 +104,19 @@ def for_customers(
 
 
 def _by_label(
-    frame: pd.DataFrame, index: pd.Index, what: str, source: str, keyword: str = "covariates"
+    frame: pd.DataFrame, index: pd.Index, what: str, source: str, keyword: str
 ) -> pd.DataFrame:
-    """``frame``'s rows for the labels of ``index``, in its order."""
-    if frame.index.equals(index):
-        return frame
-    if not frame.index.is_unique:
-        dup = frame.index[frame.index.duplicated()][0]
-        raise ValueError(f"{source} has the customer {plain(dup)} more than once")
-    positions = frame.index.get_indexer(index)
-    missing = np.flatnonzero(positions < 0)
-    if len(missing):
-        row = int(missing[0])
-        raise invalid_data_error(
-            f"{source} has no covariates for the customer {plain(index[row])} of {what} "
-            f"(row {row + 1}; {len(missing)} customer(s) missing): covariates are looked "
-            f"up by customer label; pass {keyword}= with a row for each customer",
-            rule="covariates row missing",
-            row=row,
+    """``frame``'s rows for the labels of ``index``, in its order
+    (:func:`~retentionkit._covariates.align_by_label` with the helpers' wording)."""
+
+    def missing(label: Any, row: int, count: int) -> str:
+        return (
+            f"{source} has no covariates for the customer {plain(label)} of {what} "
+            f"(row {row}; {count} customer(s) missing): covariates are looked up by "
+            f"customer label; pass {keyword}= with a row for each customer"
         )
-    return frame.iloc[positions]
+
+    return align_by_label(frame, index, source, missing, label="customer")
 
 
 def one_row(model: Any, covariates: Any, what: str) -> pd.DataFrame | None:

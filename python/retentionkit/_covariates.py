@@ -28,7 +28,7 @@ the first offending row).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -151,7 +151,7 @@ def _table(value: Covariates, group: str, index: pd.Index | None, n: int) -> pd.
             if len(frame) != n:
                 raise ValueError(f"{name} has {len(frame)} rows for {n} customers")
             return frame.reset_index(drop=True)
-        return _align(frame, index, name)
+        return align_by_label(frame, index, name)
     array = np.asarray(value)
     if array.ndim == 1:
         array = array.reshape(-1, 1)
@@ -163,24 +163,40 @@ def _table(value: Covariates, group: str, index: pd.Index | None, n: int) -> pd.
     return pd.DataFrame(array, columns=columns, index=index if index is not None else None)
 
 
-def _align(frame: pd.DataFrame, index: pd.Index, name: str) -> pd.DataFrame:
-    """``frame``'s rows for the labels of ``index``, in its order."""
+def align_by_label(
+    frame: pd.DataFrame,
+    index: pd.Index,
+    name: str,
+    missing: Callable[[Any, int, int], str] | None = None,
+    *,
+    label: str = "index label",
+) -> pd.DataFrame:
+    """``frame``'s rows for the labels of ``index``, in its order (indexed by it).
+
+    The one alignment of covariates by customer label, for the fitters and for
+    the helpers (plots, targeting, report). ``name`` is what the user passed
+    (or the fitted data), for messages; ``missing(label, row, count)`` words the
+    error of labels without a row (``row`` counted from 1), by default the
+    fitters' wording; ``label`` names a duplicated label ("index label",
+    "customer").
+    """
     if frame.index.equals(index):
         return frame
     if not frame.index.is_unique:
         dup = frame.index[frame.index.duplicated()][0]
-        raise ValueError(f"{name} has the index label {plain(dup)} more than once")
+        raise ValueError(f"{name} has the {label} {plain(dup)} more than once")
     positions = frame.index.get_indexer(index)
-    missing = np.flatnonzero(positions < 0)
-    if len(missing):
-        row = int(missing[0])
-        raise invalid_data_error(
+    absent = np.flatnonzero(positions < 0)
+    if len(absent):
+        row = int(absent[0])
+        message = (
             f"{name} has no row for a customer (row {row + 1} of the histories; "
-            f"{len(missing)} customer(s) missing): a DataFrame of covariates is aligned by "
-            "label on the histories' index; pass a 2-D array to take rows in order",
-            rule="covariates row missing",
-            row=row,
+            f"{len(absent)} customer(s) missing): a DataFrame of covariates is aligned by "
+            "label on the histories' index; pass a 2-D array to take rows in order"
+            if missing is None
+            else missing(index[row], row + 1, len(absent))
         )
+        raise invalid_data_error(message, rule="covariates row missing", row=row)
     out = frame.iloc[positions]
     out.index = index
     return out

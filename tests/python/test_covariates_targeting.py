@@ -200,3 +200,22 @@ def test_spend_model_with_covariates_scores_each_customer(
             rows,
             spend_covariates=z,
         )
+
+
+def test_alignment_by_label_keeps_both_wordings(
+    covariate_fit: ParetoNBDFitter, data: pd.DataFrame
+) -> None:
+    """One alignment helper for the fitters and the helpers, each with its wording."""
+    hist = [data[c] for c in HISTORY]
+    twice = pd.concat([data[COV], data[COV].iloc[[0]]])
+    with pytest.raises(ValueError, match=r"^covariates has the customer 1 more than once"):
+        customer_table(covariate_fit, None, data, covariates=twice)
+    with pytest.raises(ValueError, match=r"^purchase_covariates has the index label 1 more than"):
+        covariate_fit.conditional_probability_alive(*hist, purchase_covariates=twice)
+    gap = data[COV].drop(index=3)
+    with pytest.raises(InvalidDataError, match=r"^covariates has no covariates for the customer 3"):
+        customer_table(covariate_fit, None, data, covariates=gap)
+    with pytest.raises(
+        InvalidDataError, match=r"^purchase_covariates has no row for a customer \(row 3 of the"
+    ):
+        covariate_fit.conditional_probability_alive(*hist, purchase_covariates=gap)
