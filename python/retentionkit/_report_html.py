@@ -393,10 +393,14 @@ def _covariate_section(c: ReportContext) -> str:
             "(the <i>spend</i> rows: &ldquo;spends 1.2&times; as much per transaction&rdquo; "
             "is the ratio of the expected spend per transaction)."
         )
+    models = [_e(c.chosen)] if c.covariates is not None else []
+    if c.spend_covariates is not None:
+        models.append("the Gamma-Gamma spend model")
+    shows = " and ".join(models)
     return f"""<section id="covariates"><h2>What the covariates say</h2>
 <p>{" ".join(fitted)} The covariates are taken from {_e(c.covariate_source)}; every
-customer's predictions use their own values. The table shows {_e(c.chosen)} (and the
-spend model) on the whole log. Each reading compares two customers that differ only
+customer's predictions use their own values. The table shows {shows} on the whole
+log. Each reading compares two customers that differ only
 in that covariate: one unit higher for a number, a level against the base level for a category.
 &ldquo;Buys 1.5&times; as often&rdquo; is the ratio of the mean purchase rates while
 active; &ldquo;drops out 0.8&times; as fast&rdquo; (Pareto/NBD) the ratio of the drop-out
