@@ -285,6 +285,7 @@ def test_spend_covariates_feed_the_spend_model(tmp_path: Path) -> None:
     flat = " ".join(page.split())
     assert "The Gamma-Gamma spend model was fitted with the covariates" in flat
     assert "Every transaction model was fitted" not in flat
+    assert "The table shows the Gamma-Gamma spend model on the whole log" in flat
     # Spend covariates need the values.
     with pytest.raises(ValueError, match="spend covariates need the transaction values"):
         build_report(
