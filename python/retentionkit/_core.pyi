@@ -32,6 +32,7 @@ __all__ = [
     "spend_frequency_correlation",
     "customer_lifetime_value_continuous",
     "customer_lifetime_value_interval",
+    "customer_lifetime_value_interval_covariates",
     "ShiftedBetaGeometricModel",
     "BetaDiscreteWeibullModel",
     "factorize_int64",
@@ -666,6 +667,15 @@ class ParetoNBDCovariatesModel(_CovariateModel):
         max_iterations: int = 200,
         verbose: bool = False,
     ) -> "ParetoNBDCovariatesModel": ...
+    def conditional_probability_of_n_purchases_up_to_time(
+        self,
+        n: _FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
 
 @final
 class BetaGeoCovariatesModel(_CovariateModel):
@@ -794,6 +804,30 @@ class GammaGammaCovariatesModel(_CovariateModelBase):
     def individual_log_likelihood(
         self, frequency: _FloatArray, monetary_value: _FloatArray, covariates: _FloatArray
     ) -> _FloatArray: ...
+
+def customer_lifetime_value_interval_covariates(
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | BetaGeoCovariatesModel
+    | ModifiedBetaGeoCovariatesModel
+    | ParetoNBDCovariatesModel,
+    spend_model: GammaGammaModel | GammaGammaCovariatesModel,
+    frequency: _FloatArray,
+    recency: _FloatArray,
+    T: _FloatArray,
+    monetary_value: _FloatArray,
+    transaction_covariates: Optional[_FloatArray] = None,
+    spend_covariates: Optional[_FloatArray] = None,
+    time: Optional[float] = 12.0,
+    discount_rate: float = 0.01,
+    freq: str = "D",
+    discounting: str = "discrete",
+    level: float = 0.95,
+    n_draws: int = 200,
+    seed: int = 0,
+) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+    """CLV (estimate, lower, upper) with either model's covariates (one row per customer)."""
 
 def _panic_for_tests(in_parallel: bool = False) -> None:
     """Panics inside the core (a test hook, not API): raises RuntimeError."""

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._covariates import has_covariates
-from ._validation import invalid_data_error, plain
+from ._covariates import align_by_label, has_covariates
+from ._validation import plain
 
 
 def model_has_covariates(model: Any) -> bool:
@@ -53,19 +53,21 @@ def covariate_columns(model: Any) -> list[str]:
     return list(getattr(model._model, "columns", []))
 
 
-def for_customers(model: Any, covariates: Any, index: pd.Index, what: str) -> pd.DataFrame | None:
+def for_customers(
+    model: Any, covariates: Any, index: pd.Index, what: str, keyword: str = "covariates"
+) -> pd.DataFrame | None:
     """The covariates of the customers ``index`` (one row each, in that order, with a
     ``RangeIndex``), or None for a model without covariates.
 
     ``covariates`` (given by the caller) is a DataFrame aligned by label on ``index``
     or an array in row order (its columns the model's raw covariate columns, in
     order); without it the fitted data's covariates are looked up
-    by label. ``what`` names the customers for messages.
+    by label. ``what`` names the customers, ``keyword`` the argument, for messages.
     """
     if not model_has_covariates(model):
         if covariates is not None:
             raise ValueError(
-                f"covariates given, but this {type(model).__name__} has no covariates "
+                f"{keyword} given, but this {type(model).__name__} has no covariates "
                 "(it was fitted without them)"
             )
         return None
@@ -76,50 +78,45 @@ def for_customers(model: Any, covariates: Any, index: pd.Index, what: str) -> pd
             raise ValueError(
                 f"this {type(model).__name__} has covariates "
                 f"({', '.join(covariate_columns(model))}) but no fitted data to take them "
-                f"from: pass covariates= for {what}"
+                f"from: pass {keyword}= for {what}"
             )
-        table = _by_label(fitted, index, what, "the fitted data")
+        table = _by_label(fitted, index, what, "the fitted data", keyword)
     elif isinstance(covariates, (pd.DataFrame, pd.Series)):
         frame = covariates.to_frame() if isinstance(covariates, pd.Series) else covariates
-        table = _by_label(frame, index, what, "covariates")
+        table = _by_label(frame, index, what, keyword, keyword)
     else:
         array = np.asarray(covariates)
         if array.ndim == 1:
             array = array.reshape(-1, 1)
         if array.ndim != 2 or len(array) != n:
             raise ValueError(
-                f"covariates must be a DataFrame or a 2-D array with one row per customer "
+                f"{keyword} must be a DataFrame or a 2-D array with one row per customer "
                 f"of {what} ({n}), got shape {array.shape}"
             )
         names = covariate_columns(model)
         if array.shape[1] != len(names):
             raise ValueError(
-                f"covariates has {array.shape[1]} column(s), but the model's covariates are "
+                f"{keyword} has {array.shape[1]} column(s), but the model's covariates are "
                 f"{names}: an array gives them in that order (or pass a DataFrame)"
             )
         table = pd.DataFrame(array, columns=names)
     return table.reset_index(drop=True)
 
 
-def _by_label(frame: pd.DataFrame, index: pd.Index, what: str, source: str) -> pd.DataFrame:
-    """``frame``'s rows for the labels of ``index``, in its order."""
-    if frame.index.equals(index):
-        return frame
-    if not frame.index.is_unique:
-        dup = frame.index[frame.index.duplicated()][0]
-        raise ValueError(f"{source} has the customer {plain(dup)} more than once")
-    positions = frame.index.get_indexer(index)
-    missing = np.flatnonzero(positions < 0)
-    if len(missing):
-        row = int(missing[0])
-        raise invalid_data_error(
-            f"{source} has no covariates for the customer {plain(index[row])} of {what} "
-            f"(row {row + 1}; {len(missing)} customer(s) missing): covariates are looked "
-            "up by customer label; pass covariates= with a row for each customer",
-            rule="covariates row missing",
-            row=row,
+def _by_label(
+    frame: pd.DataFrame, index: pd.Index, what: str, source: str, keyword: str
+) -> pd.DataFrame:
+    """``frame``'s rows for the labels of ``index``, in its order
+    (:func:`~retentionkit._covariates.align_by_label` with the helpers' wording)."""
+
+    def missing(label: Any, row: int, count: int) -> str:
+        return (
+            f"{source} has no covariates for the customer {plain(label)} of {what} "
+            f"(row {row}; {count} customer(s) missing): covariates are looked up by "
+            f"customer label; pass {keyword}= with a row for each customer"
         )
-    return frame.iloc[positions]
+
+    return align_by_label(frame, index, source, missing, label="customer")
 
 
 def one_row(model: Any, covariates: Any, what: str) -> pd.DataFrame | None:

@@ -28,7 +28,7 @@ the first offending row).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -151,7 +151,7 @@ def _table(value: Covariates, group: str, index: pd.Index | None, n: int) -> pd.
             if len(frame) != n:
                 raise ValueError(f"{name} has {len(frame)} rows for {n} customers")
             return frame.reset_index(drop=True)
-        return _align(frame, index, name)
+        return align_by_label(frame, index, name)
     array = np.asarray(value)
     if array.ndim == 1:
         array = array.reshape(-1, 1)
@@ -163,24 +163,40 @@ def _table(value: Covariates, group: str, index: pd.Index | None, n: int) -> pd.
     return pd.DataFrame(array, columns=columns, index=index if index is not None else None)
 
 
-def _align(frame: pd.DataFrame, index: pd.Index, name: str) -> pd.DataFrame:
-    """``frame``'s rows for the labels of ``index``, in its order."""
+def align_by_label(
+    frame: pd.DataFrame,
+    index: pd.Index,
+    name: str,
+    missing: Callable[[Any, int, int], str] | None = None,
+    *,
+    label: str = "index label",
+) -> pd.DataFrame:
+    """``frame``'s rows for the labels of ``index``, in its order (indexed by it).
+
+    The one alignment of covariates by customer label, for the fitters and for
+    the helpers (plots, targeting, report). ``name`` is what the user passed
+    (or the fitted data), for messages; ``missing(label, row, count)`` words the
+    error of labels without a row (``row`` counted from 1), by default the
+    fitters' wording; ``label`` names a duplicated label ("index label",
+    "customer").
+    """
     if frame.index.equals(index):
         return frame
     if not frame.index.is_unique:
         dup = frame.index[frame.index.duplicated()][0]
-        raise ValueError(f"{name} has the index label {plain(dup)} more than once")
+        raise ValueError(f"{name} has the {label} {plain(dup)} more than once")
     positions = frame.index.get_indexer(index)
-    missing = np.flatnonzero(positions < 0)
-    if len(missing):
-        row = int(missing[0])
-        raise invalid_data_error(
+    absent = np.flatnonzero(positions < 0)
+    if len(absent):
+        row = int(absent[0])
+        message = (
             f"{name} has no row for a customer (row {row + 1} of the histories; "
-            f"{len(missing)} customer(s) missing): a DataFrame of covariates is aligned by "
-            "label on the histories' index; pass a 2-D array to take rows in order",
-            rule="covariates row missing",
-            row=row,
+            f"{len(absent)} customer(s) missing): a DataFrame of covariates is aligned by "
+            "label on the histories' index; pass a 2-D array to take rows in order"
+            if missing is None
+            else missing(index[row], row + 1, len(absent))
         )
+        raise invalid_data_error(message, rule="covariates row missing", row=row)
     out = frame.iloc[positions]
     out.index = index
     return out
@@ -305,14 +321,7 @@ def _encode(raw: pd.DataFrame) -> tuple[dict[str, list[Any] | None], dict[str, F
         values = raw[column]
         if _is_categorical(values):
             found = _levels(values, column)
-            if len(found) < 2:
-                raise _error(
-                    f"covariate {column!r} is constant (every customer has "
-                    f"{plain(found[0]) if found else 'no value'}): a constant "
-                    "column cannot be told apart from the model's own parameters",
-                    "covariates constant",
-                    column,
-                )
+            _check_levels(found, column)
             levels[column] = found
             for name, dummy in zip(
                 Encoding({column: found}).encoded(column),
@@ -332,6 +341,37 @@ def _encode(raw: pd.DataFrame) -> tuple[dict[str, list[Any] | None], dict[str, F
             levels[column] = None
             encoded[column] = array
     return levels, encoded
+
+
+def _check_levels(found: list[Any], column: str) -> None:
+    """A categorical covariate needs two levels at least."""
+    if len(found) < 2:
+        raise _error(
+            f"covariate {column!r} is constant (every customer has "
+            f"{plain(found[0]) if found else 'no value'}): a constant "
+            "column cannot be told apart from the model's own parameters",
+            "covariates constant",
+            column,
+        )
+
+
+def is_categorical_dtype(dtype: Any) -> bool:
+    """Whether a column of this dtype is a categorical covariate (``category``,
+    ``object``, ``string`` or ``bool``), as the pandas layer treats it."""
+    return _is_categorical(pd.Series([], dtype=dtype))
+
+
+def distinct_levels(distinct: Sequence[Any], column: str) -> list[Any]:
+    """The sorted levels of a categorical covariate from its distinct values
+    (collected on a cluster before the partitions are encoded), with the checks
+    of a fit on one machine: no missing value, two levels at least. The first
+    level is the base level, as in :func:`fit_design`."""
+    values = pd.Series(list(distinct), dtype=object)
+    if pd.isna(values).any():
+        raise _error(f"covariate {column!r} has a missing value", "covariates missing", column)
+    found = _levels(values, column)
+    _check_levels(found, column)
+    return found
 
 
 def _check_collinear(encoded: dict[str, FloatArray], columns: list[str], process: str) -> None:
@@ -655,26 +695,39 @@ def named_design(
     given: Mapping[str, Sequence[str]],
     shared: Sequence[str],
     penalizer: float | Sequence[float],
+    levels: Mapping[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """The core's design for numeric covariate columns named in ``given``
-    (group -> columns) and ``shared``, as :func:`fit_design` builds it from
-    data (for tables that stay on a cluster: no encoding, no data checks)."""
+    """The core's design for the covariate columns named in ``given`` (group ->
+    columns) and ``shared``, as :func:`fit_design` builds it from data (for
+    tables that stay on a cluster: no data checks). A column in ``levels`` is
+    categorical, with those sorted levels (see :func:`distinct_levels`): k - 1
+    dummies ``<column>[<level>]``, the first level the base, as on one machine;
+    the others are numeric. ``raw`` lists the table's columns, ``columns`` the
+    model's (encoded) ones."""
     groups = groups_of(processes)
     shared = list(shared)
     by_group = {g: [c for c in given.get(g, []) if c not in shared] for g in groups}
-    columns = list(dict.fromkeys([c for g in groups for c in by_group[g]] + shared))
+    raw = list(dict.fromkeys([c for g in groups for c in by_group[g]] + shared))
+    encoding = Encoding({c: (levels or {}).get(c) for c in raw}, {**by_group, "shared": shared})
+
+    def encoded_of(raws: list[str]) -> list[str]:
+        return [e for c in raws for e in encoding.encoded(c)]
+
+    columns = encoded_of(raw)
     position = {c: i for i, c in enumerate(columns)}
-    by_process = [[position[c] for c in by_group[group_of(p)]] for p in processes]
+    by_process = [[position[c] for c in encoded_of(by_group[group_of(p)])] for p in processes]
+    shared_cols = encoded_of(shared)
     lambdas = _penalties(penalizer, groups)
     penalties = [lambdas[group_of(p)] for p, cols in zip(processes, by_process) for _ in cols]
-    penalties += [max(lambdas.values())] * len(shared)
+    penalties += [max(lambdas.values())] * len(shared_cols)
     return {
+        "raw": raw,
         "columns": columns,
         "by_process": by_process,
-        "shared": [position[c] for c in shared],
+        "shared": [position[c] for c in shared_cols],
         "penalties": penalties,
         "n_coefficients": len(penalties),
-        "encoding": Encoding({c: None for c in columns}, {**by_group, "shared": shared}),
+        "encoding": encoding,
     }
 
 
@@ -687,11 +740,17 @@ def partial_sums(
     by_process: list[list[int]],
     shared: list[int],
     weighted: bool,
+    encoding: Encoding | None = None,
 ) -> tuple[float, FloatArray, FloatArray]:
     """One partition's log-likelihood, gradient and Hessian (the native
-    ``partial_sums``) from a pandas frame with the history and trait columns."""
+    ``partial_sums``) from a pandas frame with the history and trait columns
+    (with ``encoding``, categorical traits are encoded into the model's dummy
+    ``columns`` as on one machine)."""
     arrays = [part[c].to_numpy(dtype=np.float64) for c in ("frequency", "recency", "T")]
-    z = np.ascontiguousarray(part[columns].to_numpy(dtype=np.float64))
+    if encoding is not None and any(v is not None for v in encoding.levels.values()):
+        z = matrix_of(part[list(encoding.levels)], encoding, columns)
+    else:
+        z = np.ascontiguousarray(part[columns].to_numpy(dtype=np.float64))
     weights = part["weights"].to_numpy(dtype=np.float64) if weighted else None
     result: tuple[float, FloatArray, FloatArray] = cls.partial_sums(
         params, *arrays, z, columns, by_process, shared, weights=weights, order=order

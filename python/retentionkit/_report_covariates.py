@@ -15,7 +15,10 @@ dummy ``column[level]``), all else equal:
   of dropping out after a purchase, :math:`a_i / (a_i + b_i)`, against the base's
   :math:`a / (a + b)`: "drops out after a purchase 1.2x as often" (on the
   ``dropout_a`` row; the ``dropout_b`` row refers to it);
-* ``shared`` (one coefficient in every process): both readings at once.
+* ``shared`` (one coefficient in every process): both readings at once;
+* ``spend`` (Gamma-Gamma): :math:`\\nu_i = \\nu e^{-\\gamma z}`, so the expected
+  spend per transaction :math:`p v e^{\\gamma z} / (q - 1)` is :math:`e^{\\gamma}`
+  times as large: "spends 1.2x as much per transaction".
 """
 
 from __future__ import annotations
@@ -55,9 +58,9 @@ def _who(column: str, encoding: Any) -> str:
 
 
 def coefficient_table(model: Any) -> pd.DataFrame:
-    """One row per coefficient of a fitted transaction model with covariates:
-    ``process``, ``covariate``, ``estimate``, ``std_error``, ``exp_estimate`` and
-    ``reading``."""
+    """One row per coefficient of a fitted model with covariates (a transaction
+    model, or the Gamma-Gamma spend model): ``process``, ``covariate``,
+    ``estimate``, ``std_error``, ``exp_estimate`` and ``reading``."""
     summary = model.summary
     params = model.params_
     encoding = getattr(model, "_encoding", None)
@@ -87,6 +90,8 @@ def coefficient_table(model: Any) -> pd.DataFrame:
                 reading = f"{who}: {buys}; {drops}"
         elif process == "shared":
             reading = f"{who}: {buys}; drops out {_times(math.exp(gamma))} as fast"
+        elif process == "spend":
+            reading = f"{who}: spends {_times(math.exp(gamma))} as much per transaction"
         else:
             reading = f"{who}: the {process} parameter is scaled by {_times(math.exp(gamma))}"
         rows.append(

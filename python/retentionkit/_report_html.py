@@ -75,6 +75,8 @@ class ReportContext:
     notes: list[str]
     #: Each customer's covariates (indexed by customer id), None without covariates.
     covariates: pd.DataFrame | None = None
+    #: Each customer's covariates of the spend model, None without them.
+    spend_covariates: pd.DataFrame | None = None
     #: Where the covariates come from, for the text.
     covariate_source: str = ""
     #: The likelihood-ratio test of the final model against it without covariates.
@@ -124,7 +126,7 @@ def render_html(c: ReportContext) -> str:
         '<a href="#how-to-read">How to read this</a>'
         '<a href="#contact">Who to contact</a><a href="#segments">Segments</a>'
         '<a href="#models">Model check</a>'
-        + ('<a href="#covariates">Covariates</a>' if c.covariates is not None else "")
+        + ('<a href="#covariates">Covariates</a>' if _has_covariates(c) else "")
         + '<a href="#details">Details</a></nav>',
         *(f'<p class="note">{_e(note)}</p>' for note in c.notes),
         _glance(c),
@@ -348,10 +350,16 @@ Time unit: {unit}.</p>
 
 
 def _covariate_section(c: ReportContext) -> str:
-    """The coefficients of the model behind the customer table, with their reading."""
-    if c.covariates is None:
+    """The coefficients of the models behind the customer table (the transaction
+    model's, and the spend model's ``spend:`` rows), with their reading."""
+    if not _has_covariates(c):
         return ""
-    table = coefficient_table(c.final)
+    tables = []
+    if c.covariates is not None:
+        tables.append(coefficient_table(c.final))
+    if c.spend_covariates is not None and c.spend is not None:
+        tables.append(coefficient_table(c.spend))
+    table = pd.concat(tables, ignore_index=True)
     shown = pd.DataFrame(
         {
             "process": table["process"],
@@ -362,7 +370,6 @@ def _covariate_section(c: ReportContext) -> str:
             "reading": table["reading"],
         }
     )
-    columns = ", ".join(map(str, c.covariates.columns))
     test = c.covariate_test
     lr = (
         f" Against {_e(c.chosen)} without covariates, the likelihood-ratio test gives "
@@ -372,18 +379,40 @@ def _covariate_section(c: ReportContext) -> str:
         if test is not None
         else ""
     )
+    fitted = []
+    if c.covariates is not None:
+        columns = ", ".join(map(str, c.covariates.columns))
+        fitted.append(
+            f"Every transaction model was fitted with the covariates <b>{_e(columns)}</b> "
+            "in both its purchase and its drop-out process."
+        )
+    if c.spend_covariates is not None:
+        columns = ", ".join(map(str, c.spend_covariates.columns))
+        fitted.append(
+            f"The Gamma-Gamma spend model was fitted with the covariates <b>{_e(columns)}</b> "
+            "(the <i>spend</i> rows: &ldquo;spends 1.2&times; as much per transaction&rdquo; "
+            "is the ratio of the expected spend per transaction)."
+        )
+    models = [_e(c.chosen)] if c.covariates is not None else []
+    if c.spend_covariates is not None:
+        models.append("the Gamma-Gamma spend model")
+    shows = " and ".join(models)
     return f"""<section id="covariates"><h2>What the covariates say</h2>
-<p>Every model was fitted with the covariates <b>{_e(columns)}</b>, taken from
-{_e(c.covariate_source)}, in both its purchase and its drop-out process; every
-customer's predictions use their own values. The table shows {_e(c.chosen)} on the
-whole log. Each reading compares two customers that differ only in that covariate:
-one unit higher for a number, a level against the base level for a category.
+<p>{" ".join(fitted)} The covariates are taken from {_e(c.covariate_source)}; every
+customer's predictions use their own values. The table shows {shows} on the whole
+log. Each reading compares two customers that differ only
+in that covariate: one unit higher for a number, a level against the base level for a category.
 &ldquo;Buys 1.5&times; as often&rdquo; is the ratio of the mean purchase rates while
 active; &ldquo;drops out 0.8&times; as fast&rdquo; (Pareto/NBD) the ratio of the drop-out
 rates; &ldquo;drops out after a purchase 1.2&times; as often&rdquo; (BG/NBD, MBG/NBD) the
 ratio of the mean probabilities of dropping out after a purchase. An estimate within
 about two standard errors of 0 is not clearly different from no effect.{lr}</p>
 {_table(shown, index=False)}</section>"""
+
+
+def _has_covariates(c: ReportContext) -> bool:
+    """Whether the report has a covariate section (either model's covariates)."""
+    return c.covariates is not None or (c.spend_covariates is not None and c.spend is not None)
 
 
 def _details(c: ReportContext) -> str:
@@ -394,10 +423,18 @@ def _details(c: ReportContext) -> str:
         f"<h3>{_e(c.chosen)}, whole log (behind the customer table)</h3>{_summary_table(c.final)}"
     )
     if c.spend is not None:
+        if c.spend_covariates is None:
+            mean = f"of a new customer: {c.spend.expected_average_profit():,.2f}"
+        else:  # new customers with the traits of this log's customers, on average
+            each = c.spend.expected_average_profit(spend_covariates=c.spend_covariates)
+            mean = (
+                "of a new customer, averaged over the traits of this log's customers: "
+                f"{float(np.mean(each)):,.2f}"
+            )
         blocks.append(
             "<h3>Gamma-Gamma spend model, whole log</h3>"
-            f"{_summary_table(c.spend)}<p>Mean spend per transaction of a new customer: "
-            f"{c.spend.expected_average_profit():,.2f}. The model assumes that how much a "
+            f"{_summary_table(c.spend)}<p>Mean spend per transaction {mean}. "
+            "The model assumes that how much a "
             "customer spends per purchase does not depend on how often they buy: the "
             "correlation of the two among repeat customers is "
             f"{c.correlation:.2f} (near 0 supports the assumption).</p>"

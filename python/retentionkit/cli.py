@@ -214,6 +214,13 @@ def _add_report_parser(commands: Any) -> None:
         help="CSV with one row per customer: the --customer-id column (customer_id for the "
         "bundled sample) and the --covariates columns, joined on the customer id",
     )
+    report.add_argument(
+        "--spend-covariates",
+        metavar="COL,COL",
+        help="customer traits used as covariates of the Gamma-Gamma spend model (separate "
+        "from --covariates, which feed the transaction models only; name a column in both "
+        "for both); taken from the same place as --covariates",
+    )
 
 
 def _read_summary(args: argparse.Namespace) -> pd.DataFrame:
@@ -383,12 +390,17 @@ def _report(args: argparse.Namespace) -> int:
     }
     if args.top < 0:
         raise InputError(f"--top must be non-negative, got {args.top}")
-    if args.covariates_file is not None and args.covariates is None:
-        raise InputError("--covariates-file needs --covariates: the columns to use")
+    named = args.covariates is not None or args.spend_covariates is not None
+    if args.covariates_file is not None and not named:
+        raise InputError(
+            "--covariates-file needs --covariates (or --spend-covariates): the columns to use"
+        )
     if args.covariates is not None:
         options["covariates"] = args.covariates
-        if args.covariates_file is not None:
-            options["customer_data"] = _read_csv(args.covariates_file)
+    if args.spend_covariates is not None:
+        options["spend_covariates"] = args.spend_covariates
+    if named and args.covariates_file is not None:
+        options["customer_data"] = _read_csv(args.covariates_file)
     for name in ("holdout_start", "observation_end"):
         value = getattr(args, name)
         if value is not None:

@@ -38,7 +38,13 @@ import numpy as np
 import pandas as pd
 
 from . import utils
-from ._covariates import named_design, partial_sums, traits_of
+from ._covariates import (
+    distinct_levels,
+    is_categorical_dtype,
+    named_design,
+    partial_sums,
+    traits_of,
+)
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -232,9 +238,12 @@ def fit(
     columns : sequence of str, default ("frequency", "recency", "T")
         The columns the fitter's ``fit`` takes, in its order.
     purchase_covariate_cols, dropout_covariate_cols : sequence of str, optional
-        Numeric columns of ``summary_ddf`` with each customer's traits, as in
-        the fitters' ``fit``; a categorical trait must be given as dummy
-        columns (``dd.get_dummies``). With covariates the rows are not
+        Columns of ``summary_ddf`` with each customer's traits, as in the
+        fitters' ``fit``: numeric, or categorical (``category``, ``object``,
+        ``string`` or ``bool``), whose distinct levels are collected first
+        and encoded on every partition as k - 1 dummies ``<column>[<level>]``,
+        the first level in sorted order the base, as on one machine. With
+        covariates the rows are not
         collected: each Newton step sends the parameters to the partitions and
         sums their log-likelihood, gradient and Hessian (a handful of passes;
         persist ``summary_ddf`` first so they do not recompute it). The fit
@@ -296,20 +305,26 @@ def _fit_with_covariates(
     unknown = sorted(set(options) - {"tol", "max_iterations", "verbose"})
     if unknown:
         raise ValueError(f"a covariate fit on Dask takes no {', '.join(unknown)}")
-    design = named_design(cls.PROCESSES, given, shared, penalizer)
-    missing = [c for c in design["columns"] if c not in summary_ddf.columns]
+    raw = named_design(cls.PROCESSES, given, shared, penalizer)["raw"]
+    missing = [c for c in raw if c not in summary_ddf.columns]
     if missing:
         raise ValueError(f"the summary has no covariate column {missing[0]!r}")
-    for column in design["columns"]:
-        if not pd.api.types.is_numeric_dtype(summary_ddf[column].dtype) or (
-            pd.api.types.is_bool_dtype(summary_ddf[column].dtype)
+    # Categorical traits: their levels are collected (a distributed distinct)
+    # before the partitions are encoded, so every partition has the same dummies.
+    categorical = [c for c in raw if is_categorical_dtype(summary_ddf[c].dtype)]
+    for column in raw:
+        if column not in categorical and not pd.api.types.is_numeric_dtype(
+            summary_ddf[column].dtype
         ):
             raise ValueError(
-                f"the covariate {column!r} is not numeric ({summary_ddf[column].dtype}): on "
-                "Dask, give a categorical trait as dummy columns (dask.dataframe.get_dummies)"
+                f"the covariate {column!r} is neither numeric nor categorical "
+                f"({summary_ddf[column].dtype})"
             )
+    distinct = dask.compute(*(summary_ddf[c].drop_duplicates() for c in categorical))
+    levels = {c: distinct_levels(d.tolist(), c) for c, d in zip(categorical, distinct)}
+    design = named_design(cls.PROCESSES, given, shared, penalizer, levels)
     weighted = "weights" in summary_ddf.columns
-    needed = [*HISTORY, *design["columns"], *(["weights"] if weighted else [])]
+    needed = [*HISTORY, *design["raw"], *(["weights"] if weighted else [])]
     table = summary_ddf[needed]
     informative = table["T"] > 0
     n_customers, n_rows = dask.compute(
@@ -319,7 +334,13 @@ def _fit_with_covariates(
     plain = fit(copy.deepcopy(fitter), table, **options)
     start = [*np.asarray(plain.params_, dtype=np.float64), *([0.0] * design["n_coefficients"])]
     parts = table.to_delayed()
-    arguments = (design["columns"], design["by_process"], design["shared"], weighted)
+    arguments = (
+        design["columns"],
+        design["by_process"],
+        design["shared"],
+        weighted,
+        design["encoding"],
+    )
 
     def sums(params: np.ndarray, order: int) -> tuple[float, np.ndarray, np.ndarray]:
         tasks = [

@@ -218,6 +218,7 @@ def build_report(
     progress: bool | Progress = False,
     covariates: Sequence[str] | str | None = None,
     customer_data: pd.DataFrame | None = None,
+    spend_covariates: Sequence[str] | str | None = None,
 ) -> Report:
     """Fit, compare and score a transaction log; return the HTML report and tables.
 
@@ -271,6 +272,15 @@ def build_report(
         customer id (every customer of the log needs a row). Without it, each
         customer's covariates are their values on their first transaction in
         the log (the earliest date; the first such row of the log on a tie).
+    spend_covariates : list of str or str, optional
+        Columns of customer traits used as covariates of the Gamma-Gamma spend
+        model (needs ``monetary_value_col``), taken from the same place as
+        ``covariates`` (``customer_data``, else each customer's first
+        transaction); they may be the same columns as ``covariates``, others,
+        or given alone. ``covariates`` does not feed the spend model: a trait
+        that should move both purchases and spend is named in both. The
+        customers' expected spend and CLV (with its interval) then use their
+        own spend parameters, and the report reads the ``spend:`` coefficients.
 
     Returns
     -------
@@ -296,6 +306,11 @@ def build_report(
     bar = progress if isinstance(progress, Progress) else Progress(7, enabled=bool(progress))
     notes: list[str] = []
     covariate_cols = _covariate_names(covariates)
+    spend_cols = _covariate_names(spend_covariates)
+    if spend_cols and monetary_value_col is None:
+        raise ValueError(
+            "spend covariates need the transaction values: give the monetary value column"
+        )
 
     with bar.step("reading the log"):
         log = _read_log(
@@ -320,10 +335,14 @@ def build_report(
             )
         cal_end = start - pd.Timedelta(1, "ns")
         traits: pd.DataFrame | None = None
-        if covariate_cols:
-            traits = _customer_traits(
-                transactions, log, customer_id_col, datetime_col, covariate_cols, customer_data
+        spend_traits: pd.DataFrame | None = None
+        every = list(dict.fromkeys([*covariate_cols, *spend_cols]))
+        if every:
+            all_traits = _customer_traits(
+                transactions, log, customer_id_col, datetime_col, every, customer_data
             )
+            traits = all_traits[covariate_cols] if covariate_cols else None
+            spend_traits = all_traits[spend_cols] if spend_cols else None
         elif customer_data is not None:
             raise ValueError("customer_data is given without covariates: name its columns")
         with_traits: dict[str, Any] = (
@@ -383,7 +402,7 @@ def build_report(
         spend: GammaGammaFitter | None = None
         correlation = math.nan
         if monetary_value_col is not None:
-            spend, correlation = _fit_spend(summary, notes)
+            spend, correlation = _fit_spend(summary, notes, spend_traits)
 
     with bar.step("customer values with intervals"):
         customers = customer_table(
@@ -396,14 +415,11 @@ def build_report(
             level=level,
             seed=seed,
             thresholds=thresholds,
-            interval=traits is None,
+            spend_covariates=(
+                None if spend is None or spend_traits is None else spend_traits.loc[summary.index]
+            ),
         )
         customers.index.name = customer_id_col
-        if traits is not None and spend is not None:
-            notes.append(
-                "the CLV has no interval: intervals over the parameter uncertainty are "
-                "not yet computed for models with covariates"
-            )
 
     with bar.step("drawing the plots and writing the HTML"):
         context = ReportContext(
@@ -432,6 +448,7 @@ def build_report(
             top=top,
             notes=notes,
             covariates=traits,
+            spend_covariates=None if spend is None else spend_traits,
             covariate_source=(
                 "the per-customer table, joined on the customer id"
                 if customer_data is not None
@@ -595,8 +612,11 @@ def _customer_rows(
     return table.iloc[positions][columns].sort_index()
 
 
-def _fit_spend(summary: pd.DataFrame, notes: list[str]) -> tuple[GammaGammaFitter | None, float]:
-    """The Gamma-Gamma fit on the repeat customers, or None (with a note) if impossible."""
+def _fit_spend(
+    summary: pd.DataFrame, notes: list[str], traits: pd.DataFrame | None = None
+) -> tuple[GammaGammaFitter | None, float]:
+    """The Gamma-Gamma fit on the repeat customers (with the covariates ``traits``,
+    indexed by customer id, when given), or None (with a note) if impossible."""
     repeat = summary[summary["frequency"] > 0]
     correlation = math.nan
     if len(repeat) < 3:
@@ -611,8 +631,15 @@ def _fit_spend(summary: pd.DataFrame, notes: list[str]) -> tuple[GammaGammaFitte
         return None, correlation
     correlation = spend_frequency_correlation(repeat["frequency"], repeat["monetary_value"])
     try:
-        spend = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
-        spend.expected_average_profit()  # q <= 1: infinite expected spend
+        spend = GammaGammaFitter().fit(
+            repeat["frequency"],
+            repeat["monetary_value"],
+            spend_covariates=None if traits is None else traits.loc[repeat.index],
+        )
+        # q <= 1: infinite expected spend
+        spend.expected_average_profit(
+            **({} if traits is None else {"spend_covariates": traits.loc[repeat.index[:1]]})
+        )
     except ValueError as exc:
         notes.append(f"the Gamma-Gamma spend model could not be used ({exc}): no CLV")
         return None, correlation

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import utils
-from ._covariates import named_design, partial_sums, traits_of
+from ._covariates import distinct_levels, named_design, partial_sums, traits_of
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -258,13 +258,16 @@ def fit(
     columns : sequence of str, default ("frequency", "recency", "T")
         The columns the fitter's ``fit`` takes, in its order.
     purchase_covariate_cols, dropout_covariate_cols : sequence of str, optional
-        Numeric columns of ``summary_sdf`` with each customer's traits, as in
-        the fitters' ``fit`` (a categorical trait as dummy columns). With
-        covariates the rows are not collected: each Newton step sends the
-        parameters to the executors and sums their log-likelihood, gradient
-        and Hessian (a handful of passes; ``cache()`` the summary first). The
-        fit equals the single-machine fit; the starting point is the plain
-        model, fitted first through the table of unique rows.
+        Columns of ``summary_sdf`` with each customer's traits, as in the
+        fitters' ``fit``: numeric, or categorical (string or boolean), whose
+        distinct levels are collected first and encoded on every partition as
+        k - 1 dummies ``<column>[<level>]``, the first level in sorted order
+        the base, as on one machine. With covariates the rows are not
+        collected: each Newton step sends the parameters to the executors
+        and sums their log-likelihood, gradient and Hessian (a handful of
+        passes; ``cache()`` the summary first). The fit equals the
+        single-machine fit; the starting point is the plain model, fitted
+        first through the table of unique rows.
     shared_covariates, covariate_penalizer
         As in the fitters' ``fit``.
     **fit_kwargs
@@ -321,18 +324,28 @@ def _fit_with_covariates(
     unknown = sorted(set(options) - {"tol", "max_iterations", "verbose"})
     if unknown:
         raise ValueError(f"a covariate fit on Spark takes no {', '.join(unknown)}")
-    design = named_design(cls.PROCESSES, given, shared, penalizer)
+    raw = named_design(cls.PROCESSES, given, shared, penalizer)["raw"]
     fields = {f.name: f.dataType for f in summary_sdf.schema.fields}
-    for column in design["columns"]:
+    categorical = []
+    for column in raw:
         if column not in fields:
             raise ValueError(f"the summary has no covariate column {column!r}")
-        if not isinstance(fields[column], types.NumericType):
+        if isinstance(fields[column], (types.StringType, types.BooleanType)):
+            categorical.append(column)
+        elif not isinstance(fields[column], types.NumericType):
             raise ValueError(
-                f"the covariate {column!r} is not numeric ({fields[column].simpleString()}): "
-                "on Spark, give a categorical trait as dummy columns"
+                f"the covariate {column!r} is neither numeric nor categorical (string or "
+                f"boolean): {fields[column].simpleString()}"
             )
+    # Categorical traits: their levels are collected (a distributed distinct)
+    # before the partitions are encoded, so every partition has the same dummies.
+    levels = {
+        c: distinct_levels([r[0] for r in summary_sdf.select(c).distinct().collect()], c)
+        for c in categorical
+    }
+    design = named_design(cls.PROCESSES, given, shared, penalizer, levels)
     weighted = "weights" in fields
-    needed = [*HISTORY, *design["columns"], *(["weights"] if weighted else [])]
+    needed = [*HISTORY, *design["raw"], *(["weights"] if weighted else [])]
     table = summary_sdf.select(*needed)
     weight = functions.col("weights") if weighted else functions.lit(1.0)
     counts = table.agg(
@@ -341,7 +354,13 @@ def _fit_with_covariates(
     ).collect()[0]
     plain = fit(copy.deepcopy(fitter), table, **options)
     start = [*np.asarray(plain.params_, dtype=np.float64), *([0.0] * design["n_coefficients"])]
-    arguments = (design["columns"], design["by_process"], design["shared"], weighted)
+    arguments = (
+        design["columns"],
+        design["by_process"],
+        design["shared"],
+        weighted,
+        design["encoding"],
+    )
     schema = types.StructType(
         [
             types.StructField("value", types.DoubleType()),

@@ -26,9 +26,8 @@ import numpy as np
 import pandas as pd
 
 from . import _covariate_inputs as cov
-from ._covariates import prediction_matrix
 from ._registry import require
-from ._validation import FloatArray, plain
+from ._validation import plain
 from .fitters._discounting import periods_per_month
 from .fitters.gamma_gamma_fitter import GammaGammaFitter
 from .fitters.transaction_fitter import TransactionFitter
@@ -141,6 +140,7 @@ def customer_table(
     thresholds: SegmentThresholds | None = None,
     n_draws: int = 200,
     covariates: Any = None,
+    spend_covariates: Any = None,
 ) -> pd.DataFrame:
     r"""One row per customer: P(alive), expected purchases and spend, CLV and segment.
 
@@ -184,8 +184,15 @@ def customer_table(
         For a transaction model with covariates: the customers' covariates (every
         column the model uses), a DataFrame aligned by label on ``summary`` or an
         array in its row order; by default those of the model's fitted data, by
-        customer label. The CLV interval is not yet available with covariates
-        (pass ``interval=False``).
+        customer label.
+    spend_covariates : pandas.DataFrame or 2-D array, optional
+        For a spend model with covariates: the customers' covariates of the spend
+        model, as ``covariates`` (a DataFrame aligned by label on ``summary``, or
+        an array in its row order); by default those of the spend model's
+        fitted data, by customer label, which has only the repeat customers:
+        with customers without repeat purchases in ``summary``, pass them.
+        ``expected_spend`` and the CLV (and its interval) then use each
+        customer's own spend parameters.
 
     Returns
     -------
@@ -243,24 +250,21 @@ def customer_table(
     if not horizon >= 0:
         raise ValueError(f"horizon must be non-negative, got {plain(horizon)}")
 
-    if spend_model is not None and cov.model_has_covariates(spend_model):
-        raise ValueError(
-            "customer_table does not yet take a spend model with covariates: fit the "
-            "Gamma-Gamma model without spend_covariates for the table"
-        )
     traits = cov.for_customers(transaction_model, covariates, summary.index, "summary")
-    if traits is not None and spend_model is not None and interval:
-        raise ValueError(
-            "the CLV interval is not yet available for a transaction model with "
-            "covariates: pass interval=False"
+    spend_traits = None
+    if spend_model is not None:
+        spend_traits = cov.for_customers(
+            spend_model, spend_covariates, summary.index, "summary", keyword="spend_covariates"
         )
+    elif spend_covariates is not None:
+        raise ValueError("spend_covariates given without a spend model")
     frequency = summary["frequency"].astype(np.float64)
     recency = summary["recency"].astype(np.float64)
     T = summary["T"].astype(np.float64)
     table = pd.DataFrame({"frequency": frequency, "recency": recency, "T": T})
     # With covariates, the histories go in as arrays: the covariates are in their order.
     history = (frequency, recency, T)
-    if traits is not None:
+    if traits is not None or spend_traits is not None:
         history = tuple(c.to_numpy() for c in history)  # type: ignore[assignment]
     z = cov.kwargs(traits)
     table["p_alive"] = _series(
@@ -289,39 +293,31 @@ def customer_table(
         # spend is unused, so any positive placeholder keeps the core's checks happy.
         money = money.where(repeat, 1.0)
         table.insert(3, "monetary_value", summary["monetary_value"].astype(np.float64))
+        if traits is not None or spend_traits is not None:  # in the covariates' order
+            money = money.to_numpy()  # type: ignore[assignment]
+        spend_z = {} if spend_traits is None else {"spend_covariates": spend_traits}
         table["expected_spend"] = _series(
-            spend_model.conditional_expected_average_profit(frequency, money), summary.index
+            spend_model.conditional_expected_average_profit(history[0], money, **spend_z),
+            summary.index,
         )
-        clv_args = (transaction_model, frequency, recency, T, money)
-        if traits is not None:
-            table["clv"] = _clv_with_covariates(
-                transaction_model,
-                traits,
-                table["expected_spend"],
-                history,
-                time=time,
-                discount_rate=discount_rate,
-                freq=freq,
-            )
-        elif interval:
+        clv_args = (transaction_model, *history, money)
+        clv_options: dict[str, Any] = {
+            "time": time,
+            "discount_rate": discount_rate,
+            "freq": freq,
+            **z,
+            **spend_z,
+        }
+        if interval:
             bands = spend_model.customer_lifetime_value_interval(
-                *clv_args,
-                time=time,
-                discount_rate=discount_rate,
-                freq=freq,
-                level=level,
-                n_draws=n_draws,
-                seed=seed,
+                *clv_args, level=level, n_draws=n_draws, seed=seed, **clv_options
             )
             table["clv"] = bands["estimate"].to_numpy()
             table["clv_lower"] = bands["lower"].to_numpy()
             table["clv_upper"] = bands["upper"].to_numpy()
         else:
             table["clv"] = _series(
-                spend_model.customer_lifetime_value(
-                    *clv_args, time=time, discount_rate=discount_rate, freq=freq
-                ),
-                summary.index,
+                spend_model.customer_lifetime_value(*clv_args, **clv_options), summary.index
             )
         value = table["clv"]
     table["value_at_risk"] = value * (1.0 - table["p_alive"])
@@ -420,34 +416,6 @@ def _check_table(table: pd.DataFrame, n: int) -> None:
         raise ValueError(f"not a customer_table: it lacks the column(s) {', '.join(missing)}")
     if not (isinstance(n, (int, np.integer)) and n >= 0):
         raise ValueError(f"n must be a non-negative integer, got {plain(n)}")
-
-
-def _clv_with_covariates(
-    model: TransactionFitter,
-    traits: pd.DataFrame,
-    spend: pd.Series,
-    history: tuple[Any, ...],
-    *,
-    time: float,
-    discount_rate: float,
-    freq: str,
-) -> FloatArray:
-    """:meth:`GammaGammaFitter.customer_lifetime_value`'s discrete CLV, each
-    customer's expected purchases under their own covariates (in the core)."""
-    native = model._core()
-    matrix, _ = prediction_matrix(
-        model._encoding, native.columns, {"purchase": traits}, None, len(traits)
-    )
-    arrays = [np.ascontiguousarray(h, dtype=np.float64) for h in history]
-    values = native.customer_lifetime_value(
-        *arrays,
-        np.ascontiguousarray(spend.to_numpy(dtype=np.float64)),
-        matrix,
-        time=float(time),
-        discount_rate=float(discount_rate),
-        freq=freq,
-    )
-    return np.asarray(values, dtype=np.float64)
 
 
 def _series(values: object, index: pd.Index) -> pd.Series:

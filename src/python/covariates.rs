@@ -21,7 +21,10 @@ use std::sync::{Arc, Mutex};
 use crate::models::covariates::partitioned::{self, PartialSums};
 use crate::models::covariates::{CovariateData, CovariateDesign, CovariateModel, WithCovariates};
 use crate::models::{Derivatives, Evaluation, Model, TransactionModel};
-use crate::value::intervals::{IntervalOptions, Intervals};
+use crate::value::intervals::{
+    customer_lifetime_value_interval_by_customer, Discounting, IntervalOptions, Intervals,
+    PerCustomer,
+};
 use crate::{BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD};
 
 /// (estimate, lower, upper) of an interval method.
@@ -823,10 +826,266 @@ impl GammaGammaCovariatesModel {
     }
 }
 
+// -- the Pareto/NBD's conditional P(Y(t) = n | history) with covariates -------
+
+#[pymethods]
+impl ParetoNBDCovariatesModel {
+    /// P(n purchases in (T, T+t] | frequency, recency, T) of each customer with
+    /// their covariate row: the plain model's at the customer's own alpha_i and
+    /// beta_i (lifetimes' argument order, then the covariates).
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn conditional_probability_of_n_purchases_up_to_time<'py>(
+        &self,
+        py: Python<'py>,
+        n: PyReadonlyArray1<'py, f64>,
+        t: PyReadonlyArray1<'py, f64>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        T: PyReadonlyArray1<'py, f64>,
+        covariates: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let [k, h, x, tx, age] = slices!(n, t, frequency, recency, T)?;
+        let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+        let model = &self.inner.model;
+        detach_array(py, || {
+            // The checks of the inputs of the model without covariates.
+            crate::predict::pareto_nbd_conditional_probability_of_purchases(
+                model.base(),
+                k,
+                h,
+                x,
+                tx,
+                age,
+            )?;
+            model.per_customer(x.len(), z, |m, i| {
+                m.conditional_probability_of_purchases(k[i], h[i], x[i], tx[i], age[i])
+            })
+        })
+    }
+}
+
+// -- customer lifetime value with intervals, either model with covariates -----
+
+/// A fitted model of a CLV interval, borrowed from its Python object: with
+/// covariates (and the customers' covariate rows) or without.
+enum Side<'a, M: CovariateModel> {
+    Plain(&'a Fitted<M>),
+    Covariates(&'a Fitted<WithCovariates<M>>, &'a [f64]),
+}
+
+/// The interval of one transaction model (`fitted` and how to get customer
+/// i's model) with whichever spend model `spend` holds.
+#[allow(clippy::too_many_arguments)]
+fn clv_interval_with_spend<A, M, F>(
+    transactions: PerCustomer<'_, A, F>,
+    spend: &Side<'_, GammaGamma>,
+    columns: [&[f64]; 4],
+    discounting: &Discounting,
+    options: &IntervalOptions,
+) -> crate::error::Result<Intervals>
+where
+    A: Model + Sync,
+    M: TransactionModel,
+    F: Fn(&A, usize) -> crate::error::Result<M> + Sync,
+{
+    let [x, tx, age, m] = columns;
+    match spend {
+        Side::Plain(fitted) => {
+            let spend = PerCustomer {
+                fitted: *fitted,
+                base_params: usize::MAX,
+                customer: |g: &GammaGamma, _| Ok(*g),
+            };
+            customer_lifetime_value_interval_by_customer(
+                transactions,
+                spend,
+                x,
+                tx,
+                age,
+                m,
+                discounting,
+                options,
+            )
+        }
+        Side::Covariates(fitted, z) => {
+            let k = fitted.model.design().columns().len();
+            fitted.model.per_customer(x.len(), z, |_, _| ())?;
+            let spend = PerCustomer {
+                fitted: *fitted,
+                base_params: GammaGamma::PARAM_NAMES.len(),
+                customer: |g: &WithCovariates<GammaGamma>, i: usize| {
+                    g.for_customer(&z[i * k..(i + 1) * k])
+                },
+            };
+            customer_lifetime_value_interval_by_customer(
+                transactions,
+                spend,
+                x,
+                tx,
+                age,
+                m,
+                discounting,
+                options,
+            )
+        }
+    }
+}
+
+/// [`clv_interval_with_spend`] for a transaction model of base `M`, with or
+/// without covariates.
+fn clv_interval_sides<M>(
+    transactions: &Side<'_, M>,
+    spend: &Side<'_, GammaGamma>,
+    columns: [&[f64]; 4],
+    discounting: &Discounting,
+    options: &IntervalOptions,
+) -> crate::error::Result<Intervals>
+where
+    M: CovariateModel + TransactionModel + Clone + Sync,
+{
+    match transactions {
+        Side::Plain(fitted) => {
+            let side = PerCustomer {
+                fitted: *fitted,
+                base_params: usize::MAX,
+                customer: |m: &M, _| Ok(m.clone()),
+            };
+            clv_interval_with_spend(side, spend, columns, discounting, options)
+        }
+        Side::Covariates(fitted, z) => {
+            let k = fitted.model.design().columns().len();
+            fitted.model.per_customer(columns[0].len(), z, |_, _| ())?;
+            let side = PerCustomer {
+                fitted: *fitted,
+                base_params: fitted.model.base().param_specs().len(),
+                customer: |m: &WithCovariates<M>, i: usize| m.for_customer(&z[i * k..(i + 1) * k]),
+            };
+            clv_interval_with_spend(side, spend, columns, discounting, options)
+        }
+    }
+}
+
+/// The covariate rows given for a model with covariates (refused for one
+/// without, required for one with).
+fn covariate_rows<'a>(
+    which: &str,
+    columns: Option<usize>,
+    given: Option<&'a PyReadonlyArray2<'_, f64>>,
+) -> PyResult<Option<&'a [f64]>> {
+    match (columns, given) {
+        (None, None) => Ok(None),
+        (Some(k), Some(z)) => matrix(z, k).map(Some),
+        (Some(_), None) => Err(PyValueError::new_err(format!(
+            "the {which} model has covariates: pass {which}_covariates"
+        ))),
+        (None, Some(_)) => Err(PyValueError::new_err(format!(
+            "the {which} model has no covariates: do not pass {which}_covariates"
+        ))),
+    }
+}
+
+/// Customer lifetime value with intervals over the uncertainty of both
+/// models, either, both or neither with covariates (`transaction_covariates`
+/// and `spend_covariates`: one row per customer, the model's columns). With
+/// neither, the interval of `customer_lifetime_value_interval`.
+#[pyfunction]
+#[pyo3(signature = (
+    transaction_model, spend_model, frequency, recency, T, monetary_value,
+    transaction_covariates=None, spend_covariates=None, time=Some(12.0), discount_rate=0.01,
+    freq="D", discounting="discrete", level=0.95, n_draws=200, seed=0
+), text_signature = "(transaction_model, spend_model, frequency, recency, T, \
+    monetary_value, transaction_covariates=None, spend_covariates=None, time=12.0, \
+    discount_rate=0.01, freq='D', discounting='discrete', level=0.95, n_draws=200, seed=0)")]
+#[allow(non_snake_case, clippy::too_many_arguments)]
+fn customer_lifetime_value_interval_covariates<'py>(
+    py: Python<'py>,
+    transaction_model: &Bound<'py, PyAny>,
+    spend_model: &Bound<'py, PyAny>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    recency: PyReadonlyArray1<'py, f64>,
+    T: PyReadonlyArray1<'py, f64>,
+    monetary_value: PyReadonlyArray1<'py, f64>,
+    transaction_covariates: Option<PyReadonlyArray2<'py, f64>>,
+    spend_covariates: Option<PyReadonlyArray2<'py, f64>>,
+    time: Option<f64>,
+    discount_rate: f64,
+    freq: &str,
+    discounting: &str,
+    level: f64,
+    n_draws: usize,
+    seed: u64,
+) -> PyResult<Bands<'py>> {
+    use super::gamma_gamma::GammaGammaModel;
+    use super::{BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel};
+    let discounting = super::intervals::discounting_of(discounting, time, discount_rate, freq)?;
+    let options = IntervalOptions {
+        level,
+        n_draws,
+        seed,
+    };
+    let columns = slices!(frequency, recency, T, monetary_value)?;
+    let spend_z = spend_covariates.as_ref();
+    let spend = if let Ok(g) = spend_model.cast::<GammaGammaCovariatesModel>() {
+        let k = g.get().inner.model.design().columns().len();
+        let z = covariate_rows("spend", Some(k), spend_z)?.unwrap_or_default();
+        Side::Covariates(&g.get().inner, z)
+    } else if let Ok(g) = spend_model.cast::<GammaGammaModel>() {
+        covariate_rows("spend", None, spend_z)?;
+        Side::Plain(&g.get().inner)
+    } else {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "the spend model must be a GammaGammaModel or GammaGammaCovariatesModel, got {}",
+            spend_model.get_type().name()?
+        )));
+    };
+    let z = transaction_covariates.as_ref();
+    macro_rules! run {
+        ($side:expr) => {{
+            let side = $side;
+            let out = detach(py, || {
+                clv_interval_sides(&side, &spend, columns, &discounting, &options)
+            })?;
+            return Ok(bands(py, out));
+        }};
+    }
+    macro_rules! covariates {
+        ($class:ty) => {
+            if let Ok(t) = transaction_model.cast::<$class>() {
+                let k = t.get().inner.model.design().columns().len();
+                let rows = covariate_rows("transaction", Some(k), z)?.unwrap_or_default();
+                run!(Side::Covariates(&t.get().inner, rows));
+            }
+        };
+    }
+    macro_rules! plain {
+        ($class:ty) => {
+            if let Ok(t) = transaction_model.cast::<$class>() {
+                covariate_rows("transaction", None, z)?;
+                run!(Side::Plain(&t.get().inner));
+            }
+        };
+    }
+    covariates!(ParetoNBDCovariatesModel);
+    covariates!(BetaGeoCovariatesModel);
+    covariates!(ModifiedBetaGeoCovariatesModel);
+    plain!(ParetoNBDModel);
+    plain!(BetaGeoModel);
+    plain!(ModifiedBetaGeoModel);
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "customer lifetime value needs a BetaGeo, ModifiedBetaGeo or ParetoNBD model (with or \
+         without covariates), got {}",
+        transaction_model.get_type().name()?
+    )))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ParetoNBDCovariatesModel>()?;
     m.add_class::<BetaGeoCovariatesModel>()?;
     m.add_class::<ModifiedBetaGeoCovariatesModel>()?;
     m.add_class::<GammaGammaCovariatesModel>()?;
+    m.add_function(wrap_pyfunction!(
+        customer_lifetime_value_interval_covariates,
+        m
+    )?)?;
     Ok(())
 }

@@ -198,6 +198,30 @@ fn customer_lifetime_value_interval<'py>(
     seed: u64,
 ) -> PyResult<Bands<'py>> {
     let spend = borrow_spend_model(spend_model)?;
+    let discounting = discounting_of(discounting, time, discount_rate, freq)?;
+    let [x, tx, age, m] = slices!(frequency, recency, T, monetary_value)?;
+    let options = IntervalOptions {
+        level,
+        n_draws,
+        seed,
+    };
+    let out = with_fitted!(transaction_model, fitted => detach(py, || {
+        intervals::customer_lifetime_value_interval(
+            fitted, spend, x, tx, age, m, &discounting, &options,
+        )
+    }))?;
+    Ok(bands(py, out))
+}
+
+/// The discounting of a CLV interval: "discrete" (lifetimes' monthly sum over
+/// `time` months) or "continuous" (the whole remaining lifetime; `time` must be
+/// None), with the monthly rate `discount_rate` either way.
+pub(super) fn discounting_of(
+    discounting: &str,
+    time: Option<f64>,
+    discount_rate: f64,
+    freq: &str,
+) -> PyResult<Discounting> {
     let unit = unit_of(freq)?;
     let monthly = |time: f64| ClvOptions {
         time,
@@ -223,18 +247,7 @@ fn customer_lifetime_value_interval<'py>(
             )))
         }
     };
-    let [x, tx, age, m] = slices!(frequency, recency, T, monetary_value)?;
-    let options = IntervalOptions {
-        level,
-        n_draws,
-        seed,
-    };
-    let out = with_fitted!(transaction_model, fitted => detach(py, || {
-        intervals::customer_lifetime_value_interval(
-            fitted, spend, x, tx, age, m, &discounting, &options,
-        )
-    }))?;
-    Ok(bands(py, out))
+    Ok(discounting)
 }
 
 /// Adds the CLV functions of this file to `_core`.

@@ -61,6 +61,7 @@ use rayon::prelude::*;
 use crate::data::validate_prediction_inputs;
 use crate::error::{Error, Result};
 use crate::fit::{covariance_problem, Fitted};
+use crate::models::covariates::at_row;
 use crate::models::gamma_gamma::{self, GammaGamma};
 use crate::models::{Model, TransactionModel};
 use crate::predict;
@@ -159,6 +160,25 @@ pub fn draw_parameters<M: Model>(
     seed: u64,
     stream: u64,
 ) -> Result<Vec<M>> {
+    draw_parameters_split(fitted, n_draws, seed, stream, usize::MAX)
+}
+
+/// [`draw_parameters`], where only the first `base` parameters (the base
+/// model's, for a model with covariates) take their standard normal deviates
+/// from stream `stream`; the others (the covariate coefficients) take theirs
+/// from stream `stream + 2`. The lower-triangular Cholesky factor makes the
+/// first `base` parameters of each draw depend on their own block of the
+/// covariance only, so a model with covariates draws exactly the base
+/// parameters the model without covariates draws with the same seed whenever
+/// that block is the plain model's covariance. `base >= ` the number of
+/// parameters is [`draw_parameters`].
+pub fn draw_parameters_split<M: Model>(
+    fitted: &Fitted<M>,
+    n_draws: usize,
+    seed: u64,
+    stream: u64,
+    base: usize,
+) -> Result<Vec<M>> {
     let transforms: Vec<_> = fitted
         .model
         .param_specs()
@@ -206,11 +226,17 @@ pub fn draw_parameters<M: Model>(
     })?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
+    let mut extra = ChaCha8Rng::seed_from_u64(seed);
+    extra.set_stream(stream + 2);
+    let base = base.min(p);
     let mut z = vec![0.0; p];
     (0..n_draws)
         .map(|_| {
-            for zi in z.iter_mut() {
+            for zi in z[..base].iter_mut() {
                 *zi = StandardNormal.sample(&mut rng);
+            }
+            for zi in z[base..].iter_mut() {
+                *zi = StandardNormal.sample(&mut extra);
             }
             let values: Vec<f64> = (0..p)
                 .map(|i| {
@@ -414,6 +440,112 @@ pub fn customer_lifetime_value_interval<M: TransactionModel>(
             })
             .collect()
     });
+    Ok(Intervals {
+        estimate,
+        lower,
+        upper,
+    })
+}
+
+/// One of the two models of [`customer_lifetime_value_interval_by_customer`]:
+/// the fitted model, how many of its parameters are the base model's (all of
+/// them for a model without covariates; see [`draw_parameters_split`]), and
+/// `customer(model, i)`, customer i's own model (a base model) under a
+/// parameter vector of that model.
+pub struct PerCustomer<'a, A: Model, F> {
+    /// The fitted model (with its covariance).
+    pub fitted: &'a Fitted<A>,
+    /// The number of leading parameters that are the base model's.
+    pub base_params: usize,
+    /// Customer i's model under a parameter vector of `fitted`'s model.
+    pub customer: F,
+}
+
+/// [`customer_lifetime_value_interval`] where each customer may have their own
+/// transaction and spend models: those of a model with covariates at the
+/// customer's covariate row (either model, both or neither). Each customer's
+/// value under a pair of draws is the plain formula at the customer's own
+/// models under those draws; the base parameters are drawn from the same
+/// random numbers as the plain models' ([`draw_parameters_split`]), so that
+/// models with covariates whose coefficients are 0, without uncertainty,
+/// give the plain models' interval for the same seed.
+///
+/// Errors as [`customer_lifetime_value_interval`], with the row of the
+/// customer whose model or value cannot be computed at the estimates.
+#[allow(clippy::too_many_arguments)]
+pub fn customer_lifetime_value_interval_by_customer<A, B, M, F, G>(
+    transactions: PerCustomer<'_, A, F>,
+    spend: PerCustomer<'_, B, G>,
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    monetary_value: &[f64],
+    discounting: &Discounting,
+    options: &IntervalOptions,
+) -> Result<Intervals>
+where
+    A: Model + Sync,
+    B: Model + Sync,
+    M: TransactionModel,
+    F: Fn(&A, usize) -> Result<M> + Sync,
+    G: Fn(&B, usize) -> Result<GammaGamma> + Sync,
+{
+    options.validate()?;
+    validate_prediction_inputs(frequency, recency, age)?;
+    crate::data::spend_data::validate_spend(frequency, monetary_value, None, None)?;
+    let n = frequency.len();
+    // Discounted expected purchases of customer i: CLV with unit spend.
+    let discounted = |m: &M, i: usize| -> Result<f64> {
+        let (x, tx, t) = (&frequency[i..=i], &recency[i..=i], &age[i..=i]);
+        let value = match discounting {
+            Discounting::Monthly(o) => clv::customer_lifetime_value(m, x, tx, t, &[1.0], o),
+            Discounting::Continuous(d) => {
+                clv::customer_lifetime_value_continuous(m, x, tx, t, &[1.0], *d)
+            }
+        }?;
+        Ok(value[0])
+    };
+    let profit = |g: Result<GammaGamma>, i: usize| {
+        g.and_then(|g| g.conditional_expected_average_profit(frequency[i], monetary_value[i]))
+    };
+    let (transaction_of, spend_of) = (&transactions.customer, &spend.customer);
+    let (transaction_model, spend_model) = (&transactions.fitted.model, &spend.fitted.model);
+    let estimate = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            crate::interrupt::check()?;
+            let value = || -> Result<f64> {
+                let m = transaction_of(transaction_model, i)?;
+                let g = spend_of(spend_model, i);
+                Ok(discounted(&m, i)? * profit(g, i)?)
+            };
+            value().map_err(|e| at_row(e, i))
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    let (seed, k) = (options.seed, options.n_draws);
+    let models = draw_parameters_split(transactions.fitted, k, seed, 0, transactions.base_params)?;
+    let spends = draw_parameters_split(spend.fitted, k, seed, 1, spend.base_params)?;
+    let (q_lo, q_hi) = (0.5 * (1.0 - options.level), 0.5 * (1.0 + options.level));
+    let bounds = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            crate::interrupt::check()?;
+            let mut values = models
+                .iter()
+                .zip(&spends)
+                .map(|(a, b)| {
+                    let d = discounted(&transaction_of(a, i)?, i)?;
+                    // A spend draw with q <= 1 (or an overflowing customer
+                    // parameter) has an infinite expected spend.
+                    Ok(profit(spend_of(b, i), i).map_or(f64::INFINITY, |p| d * p))
+                })
+                .collect::<Result<Vec<f64>>>()
+                .map_err(|e| at_row(e, i))?;
+            values.sort_unstable_by(f64::total_cmp);
+            Ok((quantile(&values, q_lo), quantile(&values, q_hi)))
+        })
+        .collect::<Result<Vec<(f64, f64)>>>()?;
+    let (lower, upper) = bounds.into_iter().unzip();
     Ok(Intervals {
         estimate,
         lower,

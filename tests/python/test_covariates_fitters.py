@@ -575,11 +575,73 @@ def test_alive_matrix_is_for_one_kind_of_customer(
         plain.conditional_probability_alive_matrix(3, 3, purchase_covariates=row)
 
 
-def test_pareto_conditional_pmf_is_not_yet_supported(
-    pnbd_first_spend: ParetoNBDFitter,
+def test_pareto_conditional_pmf_with_zero_coefficients_is_the_plain_one(
+    cdnow_first_spend: pd.DataFrame,  # noqa: F811
 ) -> None:
-    with pytest.raises(ValueError, match="not yet supported with covariates"):
+    df = cdnow_first_spend
+    plain = ParetoNBDFitter().fit(*_history(df))
+    zero = ParetoNBDFitter()
+    zero.params_ = {
+        **plain.params_.to_dict(),
+        "purchase:log_first_spend": 0.0,
+        "dropout:log_first_spend": 0.0,
+    }
+    z = df[["log_first_spend"]]
+    for n in (0, 1, 4):
+        with_cov = zero.conditional_probability_of_n_purchases_up_to_time(
+            n, 39.0, *_history(df), purchase_covariates=z, dropout_covariates=z
+        )
+        expected = plain.conditional_probability_of_n_purchases_up_to_time(n, 39.0, *_history(df))
+        pd.testing.assert_series_equal(with_cov, expected, rtol=1e-13)
+
+
+def test_pareto_conditional_pmf_with_covariates_is_each_customers_own(
+    pnbd_first_spend: ParetoNBDFitter,
+    cdnow_first_spend: pd.DataFrame,  # noqa: F811
+) -> None:
+    rows = cdnow_first_spend.iloc[[0, 5, 17, 40]]
+    z = rows[["log_first_spend"]]
+    kw = {"purchase_covariates": z, "dropout_covariates": z}
+    params = pnbd_first_spend.params_
+    for label, row in rows.iterrows():
+        own = ParetoNBDFitter()
+        spend = row["log_first_spend"]
+        own.params_ = {
+            "r": params["r"],
+            "alpha": params["alpha"] * np.exp(-params["purchase:log_first_spend"] * spend),
+            "s": params["s"],
+            "beta": params["beta"] * np.exp(-params["dropout:log_first_spend"] * spend),
+        }
+        history = [row[c] for c in HISTORY]
+        n = np.arange(400.0)
+        # One customer per row: their history and traits repeated for each n.
+        repeated = z.loc[[label] * len(n)].reset_index(drop=True)
+        pmf = pnbd_first_spend.conditional_probability_of_n_purchases_up_to_time(
+            n,
+            52.0,
+            *(np.full(len(n), h) for h in history),
+            purchase_covariates=repeated,
+            dropout_covariates=repeated,
+        )
+        np.testing.assert_allclose(
+            pmf,
+            own.conditional_probability_of_n_purchases_up_to_time(n, 52.0, *history),
+            rtol=1e-12,
+        )
+        assert ((pmf >= 0) & (pmf <= 1)).all()
+        assert pmf.sum() == pytest.approx(1.0, abs=1e-10)
+    # Series in, Series out (indexed like the histories).
+    out = pnbd_first_spend.conditional_probability_of_n_purchases_up_to_time(
+        2, 39.0, *_history(rows), **kw
+    )
+    assert list(out.index) == list(rows.index)
+    with pytest.raises(ValueError, match=r"this model has covariates \(purchase: log_first_spend"):
         pnbd_first_spend.conditional_probability_of_n_purchases_up_to_time(1, 2.0, 1.0, 2.0, 3.0)
+    plain = ParetoNBDFitter().fit(*_history(cdnow_first_spend))
+    with pytest.raises(ValueError, match=r"has no covariates .*do not pass purchase_covariates"):
+        plain.conditional_probability_of_n_purchases_up_to_time(
+            1, 2.0, 1.0, 2.0, 3.0, purchase_covariates=z.iloc[[0]]
+        )
 
 
 def test_predictions_on_the_fitted_data_and_for_new_customers(

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retentionkit import BetaGeoFitter, ParetoNBDFitter
+from retentionkit import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 from retentionkit.datasets import load_transaction_data
-from retentionkit.report import cdnow_report
+from retentionkit.report import build_report, cdnow_report
 from retentionkit.utils import summary_data_from_transaction_data
 
 pytest.importorskip("matplotlib")
@@ -119,7 +119,9 @@ def test_per_customer_results_use_each_customers_covariates(
         *(summary[c] for c in HISTORY), purchase_covariates=z
     )
     np.testing.assert_allclose(customers.loc[summary.index, "p_alive"], alive, rtol=1e-6)
-    assert "clv" in customers.columns and "clv_lower" not in customers.columns
+    # The CLV interval with covariates brackets the CLV.
+    assert (customers["clv_lower"] <= customers["clv"]).all()
+    assert (customers["clv"] <= customers["clv_upper"]).all()
     plain = BetaGeoFitter().fit(summary[HISTORY])
     assert not np.allclose(
         customers.loc[summary.index, "p_alive"],
@@ -179,7 +181,8 @@ def test_covariates_from_the_log_are_each_customers_first_transaction() -> None:
     )
     np.testing.assert_allclose(report.customers.loc[summary.index, "p_alive"], alive, rtol=1e-6)
     assert "each customer&#x27;s first transaction in the log" in " ".join(report.html.split())
-    assert any("no interval" in note for note in report.notes)
+    assert not any("no interval" in note for note in report.notes)
+    assert "clv_upper" in report.customers.columns
 
 
 @pytest.mark.parametrize(
@@ -226,3 +229,65 @@ def test_a_missing_covariate_names_the_customer_once(tmp_path: Path) -> None:
         "(1 customer(s) in all)" in result.stderr
     )
     assert result.stderr.count("missing") == 1  # once, not once per model
+
+
+def test_spend_covariates_feed_the_spend_model(tmp_path: Path) -> None:
+    """``--spend-covariates`` alone: the transaction model has none, the spend model
+    is fitted with them on the repeat customers, the customer table uses each
+    customer's own expected spend, and the report reads the ``spend:`` rows."""
+    traits = _traits()
+    traits.to_csv(tmp_path / "customers.csv", index=False)
+    result = run(
+        "report",
+        "--spend-covariates",
+        "log_first_spend,channel",
+        "--covariates-file",
+        "customers.csv",
+        "--model",
+        "pnbd",
+        "-q",
+        "--csv",
+        "out.csv",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = summary_data_from_transaction_data(
+        load_transaction_data(),
+        "customer_id",
+        "date",
+        "dollar_value",
+        observation_period_end="1998-06-30",
+        freq="D",
+        freq_multiplier=7,
+    )
+    z = traits.set_index("customer_id").loc[summary.index]
+    repeat = summary["frequency"] > 0
+    spend = GammaGammaFitter().fit(
+        summary.loc[repeat, "frequency"],
+        summary.loc[repeat, "monetary_value"],
+        spend_covariates=z[repeat],
+    )
+    customers = pd.read_csv(tmp_path / "out.csv", index_col="customer_id")
+    money = summary["monetary_value"].where(repeat, 1.0)
+    expected = spend.conditional_expected_average_profit(
+        summary["frequency"], money, spend_covariates=z
+    )
+    np.testing.assert_allclose(customers.loc[summary.index, "expected_spend"], expected, rtol=1e-6)
+    assert (customers["clv_lower"] <= customers["clv"]).all()
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    rows = {(r[0], r[1]): r for r in _rows(page)}
+    assert set(rows) == {tuple(n.split(":", 1)) for n in spend.params_.index if ":" in n}
+    gamma = spend.params_["spend:log_first_spend"]
+    assert rows[("spend", "log_first_spend")][5] == (
+        f"a one-unit higher log_first_spend: spends {math.exp(gamma):.3g}\u00d7 as much "
+        "per transaction"
+    )
+    flat = " ".join(page.split())
+    assert "The Gamma-Gamma spend model was fitted with the covariates" in flat
+    assert "Every transaction model was fitted" not in flat
+    assert "The table shows the Gamma-Gamma spend model on the whole log" in flat
+    # Spend covariates need the values.
+    with pytest.raises(ValueError, match="spend covariates need the transaction values"):
+        build_report(
+            load_transaction_data(), "customer_id", "date", spend_covariates="dollar_value"
+        )

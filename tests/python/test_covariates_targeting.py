@@ -120,11 +120,27 @@ def test_without_spend_model(covariate_fit: ParetoNBDFitter, data: pd.DataFrame)
     )
 
 
-def test_interval_is_refused_with_covariates(
+def test_interval_with_covariates_is_the_clv_interval(
     covariate_fit: ParetoNBDFitter, spend: GammaGammaFitter, data: pd.DataFrame
 ) -> None:
-    with pytest.raises(ValueError, match="pass interval=False"):
-        customer_table(covariate_fit, spend, data)
+    rows = data.iloc[:200]
+    table = customer_table(covariate_fit, spend, rows, n_draws=50, seed=3, freq="W")
+    hist = [rows[c].to_numpy() for c in HISTORY]
+    money = rows["monetary_value"].where(rows["frequency"] > 0, 1.0).to_numpy()
+    bands = spend.customer_lifetime_value_interval(
+        covariate_fit,
+        *hist,
+        money,
+        level=0.9,
+        n_draws=50,
+        seed=3,
+        freq="W",
+        purchase_covariates=rows[COV].reset_index(drop=True),
+    )
+    np.testing.assert_allclose(table["clv"], bands["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(table["clv_lower"], bands["lower"], rtol=1e-12)
+    np.testing.assert_allclose(table["clv_upper"], bands["upper"], rtol=1e-12)
+    assert (table["clv_lower"] <= table["clv"]).all() and (table["clv"] <= table["clv_upper"]).all()
 
 
 def test_customer_without_covariates_is_named(
@@ -137,12 +153,69 @@ def test_customer_without_covariates_is_named(
     assert len(table) == len(data)
 
 
-def test_spend_model_with_covariates_is_refused_clearly(
-    plain_fit: BetaGeoFitter, data: pd.DataFrame
+def test_spend_model_with_covariates_scores_each_customer(
+    covariate_fit: ParetoNBDFitter, data: pd.DataFrame
 ) -> None:
     repeat = data[data["frequency"] > 0]
     spend = GammaGammaFitter().fit(
         repeat["frequency"], repeat["monetary_value"], spend_covariates=repeat[COV]
     )
-    with pytest.raises(ValueError, match="does not yet take a spend model with covariates"):
-        customer_table(plain_fit, spend, data, interval=False)
+    rows = data.iloc[:200]
+    z = rows[COV]
+    table = customer_table(
+        covariate_fit, spend, rows, n_draws=40, seed=1, freq="W", spend_covariates=z
+    )
+    money = rows["monetary_value"].where(rows["frequency"] > 0, 1.0)
+    expected_spend = spend.conditional_expected_average_profit(
+        rows["frequency"], money, spend_covariates=z
+    )
+    np.testing.assert_allclose(table["expected_spend"], expected_spend, rtol=1e-12)
+    clv = spend.customer_lifetime_value(
+        covariate_fit,
+        *(rows[c] for c in HISTORY),
+        money,
+        freq="W",
+        spend_covariates=z,
+        purchase_covariates=z,
+    )
+    np.testing.assert_allclose(table["clv"], clv, rtol=1e-12)
+    assert (table["clv_lower"] <= table["clv"]).all() and (table["clv"] <= table["clv_upper"]).all()
+    # By default the spend model's fitted data, which has only repeat customers.
+    with pytest.raises(InvalidDataError, match="pass spend_covariates= with a row"):
+        customer_table(covariate_fit, spend, rows, interval=False)
+    on_repeat = customer_table(covariate_fit, spend, repeat.iloc[:50], interval=False)
+    np.testing.assert_allclose(
+        on_repeat["expected_spend"],
+        spend.conditional_expected_average_profit(
+            repeat["frequency"].iloc[:50],
+            repeat["monetary_value"].iloc[:50],
+            spend_covariates=repeat[COV].iloc[:50],
+        ),
+        rtol=1e-12,
+    )
+    with pytest.raises(ValueError, match="spend_covariates given, but this GammaGammaFitter"):
+        customer_table(
+            covariate_fit,
+            GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"]),
+            rows,
+            spend_covariates=z,
+        )
+
+
+def test_alignment_by_label_keeps_both_wordings(
+    covariate_fit: ParetoNBDFitter, data: pd.DataFrame
+) -> None:
+    """One alignment helper for the fitters and the helpers, each with its wording."""
+    hist = [data[c] for c in HISTORY]
+    twice = pd.concat([data[COV], data[COV].iloc[[0]]])
+    with pytest.raises(ValueError, match=r"^covariates has the customer 1 more than once"):
+        customer_table(covariate_fit, None, data, covariates=twice)
+    with pytest.raises(ValueError, match=r"^purchase_covariates has the index label 1 more than"):
+        covariate_fit.conditional_probability_alive(*hist, purchase_covariates=twice)
+    gap = data[COV].drop(index=3)
+    with pytest.raises(InvalidDataError, match=r"^covariates has no covariates for the customer 3"):
+        customer_table(covariate_fit, None, data, covariates=gap)
+    with pytest.raises(
+        InvalidDataError, match=r"^purchase_covariates has no row for a customer \(row 3 of the"
+    ):
+        covariate_fit.conditional_probability_alive(*hist, purchase_covariates=gap)

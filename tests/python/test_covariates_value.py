@@ -13,6 +13,7 @@ exp(dropout_b'z_i)``, ``v_i = v exp(spend'z_i)``), computed here from
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 from typing import Any
@@ -612,15 +613,124 @@ def test_intervals_with_covariates_need_them_and_a_covariance(
         )
 
 
-def test_clv_interval_is_not_yet_supported_with_covariates(
+def _with_covariance(fitter: Any, coefficients: dict[str, float], variance: float) -> Any:
+    """A fitter with covariates made from the fitted plain ``fitter``: its
+    estimates and covariance, plus ``coefficients`` uncorrelated with them,
+    each with ``variance`` (a block-diagonal covariance, as a saved file)."""
+    saved = json.loads(fitter._model_json())
+    names = list(fitter.params_.index)
+    k, n = len(names), len(coefficients)
+    cov = np.zeros((k + n, k + n))
+    cov[:k, :k] = np.asarray(saved["fit"]["covariance"]).reshape(k, k)
+    cov[k:, k:] = variance * np.eye(n)
+    saved["model"] = type(fitter)._covariate_core_class.MODEL_NAME
+    saved["params"].update(coefficients)
+    saved["fit"]["covariance"] = cov.reshape(-1).tolist()
+    out = type(fitter)()
+    out._set_model_json(json.dumps(saved))
+    assert list(out.params_.index)[:k] == names  # equal variances: any order of the rest
+    return out
+
+
+def _scaled(fitter: Any, factor: float) -> Any:
+    """``fitter`` (saved and loaded) with its covariance times ``factor``."""
+    saved = json.loads(fitter._model_json())
+    saved["fit"]["covariance"] = [factor * v for v in saved["fit"]["covariance"]]
+    out = type(fitter)()
+    out._set_model_json(json.dumps(saved))
+    return out
+
+
+def _clv_interval_args(rows: pd.DataFrame) -> tuple[pd.Series, ...]:
+    return (*_history(rows), rows["monetary_value"])
+
+
+@pytest.mark.parametrize("fitter_class", FITTERS)
+@pytest.mark.parametrize("discounting", ["discrete", "continuous"])
+def test_clv_interval_at_zero_coefficients_is_the_plain_interval(
+    fitter_class: Any, discounting: str, cdnow: pd.DataFrame, plain_fits: dict[str, Any]
+) -> None:
+    """Coefficients 0 with (next to) no uncertainty: the plain models' interval
+    with the same seed, whichever model has the covariates."""
+    rows = cdnow.iloc[:300]
+    plain, spend = plain_fits[fitter_class.__name__], plain_fits["spend"]
+    zero = _with_covariance(plain, _zero(fitter_class, ["vip", "score"]), 1e-30)
+    spend_zero = _with_covariance(spend, {"spend:score": 0.0, "spend:vip": 0.0}, 1e-30)
+    z = rows[["vip", "score"]]
+    kw: dict[str, Any] = {
+        "n_draws": 60,
+        "seed": 7,
+        "freq": "W",
+        "discounting": discounting,
+        "time": None if discounting == "continuous" else 6,
+    }
+    expected = spend.customer_lifetime_value_interval(plain, *_clv_interval_args(rows), **kw)
+    transaction_z = {"purchase_covariates": z, "dropout_covariates": z}
+    for spend_model, transactions, given in [
+        (spend, zero, transaction_z),
+        (spend_zero, plain, {"spend_covariates": z}),
+        (spend_zero, zero, {**transaction_z, "spend_covariates": z}),
+    ]:
+        band = spend_model.customer_lifetime_value_interval(
+            transactions, *_clv_interval_args(rows), **kw, **given
+        )
+        assert list(band.index) == list(rows.index)
+        np.testing.assert_allclose(band.to_numpy(), expected.to_numpy(), rtol=1e-10)
+    assert (expected["lower"] < expected["upper"]).all()
+
+
+def test_clv_interval_with_covariates_brackets_the_point_clv(
+    pnbd_vip: ParetoNBDFitter, ggf_traits: GammaGammaFitter, cdnow: pd.DataFrame
+) -> None:
+    rows = cdnow.iloc[[0, 3, 9, 20]]
+    kw = {
+        "purchase_covariates": rows[["vip", "score"]],
+        "dropout_covariates": rows[["vip"]],
+        "spend_covariates": rows[["vip", "region"]],
+        "freq": "W",
+    }
+    band = ggf_traits.customer_lifetime_value_interval(
+        pnbd_vip, *_clv_interval_args(rows), n_draws=300, seed=2, **kw
+    )
+    point = ggf_traits.customer_lifetime_value(pnbd_vip, *_clv_interval_args(rows), **kw)
+    np.testing.assert_allclose(band["estimate"], point, rtol=1e-12)
+    assert (band["lower"] < band["estimate"]).all() and (band["estimate"] < band["upper"]).all()
+    again = ggf_traits.customer_lifetime_value_interval(
+        pnbd_vip, *_clv_interval_args(rows), n_draws=300, seed=2, **kw
+    )
+    pd.testing.assert_frame_equal(band, again)
+    # Next to no uncertainty (covariances scaled by 1e-24): the bounds close
+    # on the estimate.
+    narrow = _scaled(ggf_traits, 1e-24).customer_lifetime_value_interval(
+        _scaled(pnbd_vip, 1e-24), *_clv_interval_args(rows), n_draws=50, seed=2, **kw
+    )
+    np.testing.assert_allclose(narrow["estimate"], point, rtol=1e-12)
+    np.testing.assert_allclose(narrow["lower"], point, rtol=1e-9)
+    np.testing.assert_allclose(narrow["upper"], point, rtol=1e-9)
+
+
+def test_clv_interval_with_covariates_needs_them(
     pnbd_vip: ParetoNBDFitter, ggf_traits: GammaGammaFitter, plain_fits: dict[str, Any]
 ) -> None:
     args = (1.0, 2.0, 3.0, 20.0)
-    for spend, transactions in [
-        (plain_fits["spend"], pnbd_vip),
-        (ggf_traits, plain_fits["ParetoNBDFitter"]),
-    ]:
-        with pytest.raises(
-            ValueError, match="customer_lifetime_value_interval is not yet supported with cov"
-        ):
-            spend.customer_lifetime_value_interval(transactions, *args, freq="W")
+    with pytest.raises(ValueError, match=r"this model has covariates \(purchase: vip, score"):
+        plain_fits["spend"].customer_lifetime_value_interval(pnbd_vip, *args, freq="W")
+    with pytest.raises(ValueError, match=r"this model has covariates \(spend: vip, region"):
+        ggf_traits.customer_lifetime_value_interval(plain_fits["ParetoNBDFitter"], *args, freq="W")
+    with pytest.raises(ValueError, match=r"has no covariates .*do not pass spend_covariates"):
+        plain_fits["spend"].customer_lifetime_value_interval(
+            pnbd_vip,
+            *args,
+            freq="W",
+            purchase_covariates=pd.DataFrame({"vip": [1.0], "score": [0.0]}),
+            spend_covariates=pd.DataFrame({"vip": [1.0]}),
+        )
+    hand = ParetoNBDFitter()
+    hand.params_ = pnbd_vip.params_
+    with pytest.raises(ValueError, match="intervals need the covariance"):
+        plain_fits["spend"].customer_lifetime_value_interval(
+            hand,
+            *args,
+            freq="W",
+            purchase_covariates=pd.DataFrame({"vip": [1.0], "score": [0.0]}),
+        )

@@ -298,10 +298,35 @@ def test_covariate_fit_through_partial_sums_equals_the_single_machine_fit(
     np.testing.assert_allclose(scored.sort_index(), np.asarray(expected), rtol=1e-9)
 
 
-def test_covariate_fit_on_dask_refuses_a_categorical_trait(
+def test_categorical_traits_on_dask_equal_the_single_machine_fit(
     summary_with_traits: pd.DataFrame,
 ) -> None:
-    df = summary_with_traits.assign(channel=np.where(summary_with_traits["early"] > 0, "a", "b"))
-    ddf = dd.from_pandas(df, npartitions=3)
-    with pytest.raises(ValueError, match=r"channel.*not numeric.*get_dummies"):
-        rkdask.fit(BetaGeoFitter(), ddf, purchase_covariate_cols=["channel"])
+    """A text and a bool trait: their levels are collected before the partitions
+    are encoded, with the pandas layer's dummies, names and base level (some
+    partitions lack some levels)."""
+    rng = np.random.default_rng(5)
+    df = summary_with_traits.sort_values("T").assign(
+        channel=rng.choice(["web", "email", "shop"], size=len(summary_with_traits)),
+        vip=rng.random(len(summary_with_traits)) < 0.3,
+    )
+    df.loc[df.index[:500], "channel"] = "web"  # the first partition sees one level
+    cols = {"purchase_covariate_cols": ["channel", "vip"], "dropout_covariate_cols": ["channel"]}
+    single = BetaGeoFitter().fit(df, **cols)
+    ddf = dd.from_pandas(df, npartitions=5, sort=False)
+    fitted = rkdask.fit(BetaGeoFitter(), ddf, **cols)
+    assert list(fitted.params_.index) == list(single.params_.index)
+    assert "purchase:channel[shop]" in fitted.params_.index  # "email" is the base
+    np.testing.assert_allclose(fitted.params_, single.params_, rtol=1e-6, atol=1e-9)
+    assert fitted.log_likelihood_ == pytest.approx(single.log_likelihood_, abs=1e-6)
+    np.testing.assert_allclose(fitted.summary["se(coef)"], single.summary["se(coef)"], rtol=1e-5)
+    scored = rkdask.predict(fitted, ddf, "conditional_probability_alive").compute()
+    expected = single.conditional_probability_alive()
+    np.testing.assert_allclose(scored.loc[expected.index], np.asarray(expected), rtol=1e-9)
+    with pytest.raises(ValueError, match=r"covariate 'channel' is constant"):
+        rkdask.fit(BetaGeoFitter(), ddf.assign(channel="web"), purchase_covariate_cols=["channel"])
+    with pytest.raises(ValueError, match=r"covariate 'channel' has a missing value"):
+        rkdask.fit(
+            BetaGeoFitter(),
+            dd.from_pandas(df.assign(channel=df["channel"].where(df["T"] < 30)), npartitions=3),
+            purchase_covariate_cols=["channel"],
+        )

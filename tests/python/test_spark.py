@@ -286,9 +286,29 @@ def test_covariate_fit_through_partial_sums_equals_the_single_machine_fit(spark)
     np.testing.assert_allclose(
         scored["conditional_probability_alive"], np.asarray(expected), rtol=1e-9
     )
-    with pytest.raises(ValueError, match=r"channel.*not numeric"):
+    # A text and a bool trait: the levels are collected before the partitions
+    # are encoded, with the pandas layer's dummies, names and base level.
+    rng = np.random.default_rng(5)
+    traits = df.assign(
+        channel=rng.choice(["web", "email", "shop"], size=len(df)),
+        vip=rng.random(len(df)) < 0.3,
+    )
+    cols = {"purchase_covariate_cols": ["channel", "vip"], "dropout_covariate_cols": ["channel"]}
+    single = BetaGeoFitter().fit(traits, **cols)
+    sdf = spark.createDataFrame(traits.reset_index()).repartition(3).cache()
+    fitted = rkspark.fit(BetaGeoFitter(), sdf, **cols)
+    assert list(fitted.params_.index) == list(single.params_.index)
+    np.testing.assert_allclose(fitted.params_, single.params_, rtol=1e-6, atol=1e-9)
+    assert fitted.log_likelihood_ == pytest.approx(single.log_likelihood_, abs=1e-6)
+    scored = rkspark.predict(fitted, sdf).toPandas().set_index("ID").sort_index()
+    np.testing.assert_allclose(
+        scored["conditional_probability_alive"],
+        np.asarray(single.conditional_probability_alive()),
+        rtol=1e-9,
+    )
+    with pytest.raises(ValueError, match=r"'when' is neither numeric nor categorical"):
         rkspark.fit(
             BetaGeoFitter(),
-            sdf.withColumn("channel", sdf["ID"].cast("string")),
-            purchase_covariate_cols=["channel"],
+            sdf.withColumn("when", sdf["ID"].cast("timestamp")),
+            purchase_covariate_cols=["when"],
         )

@@ -19,8 +19,11 @@ from .._core import GammaGammaCovariatesModel, GammaGammaModel
 from .._core import customer_lifetime_value as _core_customer_lifetime_value
 from .._core import customer_lifetime_value_continuous as _core_clv_continuous
 from .._core import customer_lifetime_value_interval as _core_clv_interval
+from .._core import (
+    customer_lifetime_value_interval_covariates as _core_clv_interval_covariates,
+)
 from .._core import spend_frequency_correlation as _core_spend_frequency_correlation
-from .._covariates import Covariates, has_covariates, not_supported
+from .._covariates import Covariates, has_covariates
 from .._validation import ArrayLike, FloatArray, Prepared, Result, name_rows, prepare
 from ._discounting import check_discounting, clv_freq, continuous_rate
 from ._with_covariates import CovariateFitter, covariate_inputs
@@ -461,6 +464,42 @@ class GammaGammaFitter(CovariateFitter):
         model's covariate matrix (one row per customer), then the core's CLV of
         the transaction model with the spend model's expected profit."""
         model, transactions = self._core(), transaction_prediction_model._core()
+        arrays, matrices, index, scalar = self._clv_covariate_inputs(
+            transaction_prediction_model, p, spend, purchases
+        )
+        x, tx, age, money = arrays
+        with name_rows(index):
+            z_spend, z_transactions = matrices["spend"], matrices["transactions"]
+            if z_spend is None:
+                profit = model.conditional_expected_average_profit(x, money)
+            else:
+                profit = model.conditional_expected_average_profit(x, money, z_spend)
+            values = np.asarray(
+                _clv(
+                    transactions,
+                    (x, tx, age, np.ascontiguousarray(profit, dtype=np.float64)),
+                    z_transactions,
+                    options["time"],
+                    options["discount_rate"],
+                    options["freq"],
+                )
+            )
+        if scalar:
+            return float(values[0])
+        return values if index is None else pd.Series(values, index=index, name="clv")
+
+    def _clv_covariate_inputs(
+        self,
+        transaction_prediction_model: Any,
+        p: Prepared,
+        spend: dict[str, Any],
+        purchases: dict[str, Any],
+    ) -> tuple[tuple[FloatArray, ...], dict[str, FloatArray | None], pd.Index | None, bool]:
+        """The inputs of a CLV when either model has covariates: the histories
+        and spend (one row per customer), each model's covariate matrix (None
+        for a model without covariates), the customers' labels and whether the
+        result is one number."""
+        model, transactions = self._core(), transaction_prediction_model._core()
         found = {}  # model -> (arrays, its covariate matrix, labels, scalar)
         for key, native, fitter, given in (
             ("spend", model, self, spend),
@@ -489,26 +528,7 @@ class GammaGammaFitter(CovariateFitter):
             )
             for key in ("spend", "transactions")
         }
-        x, tx, age, money = arrays
-        with name_rows(index):
-            z_spend, z_transactions = matrices["spend"], matrices["transactions"]
-            if z_spend is None:
-                profit = model.conditional_expected_average_profit(x, money)
-            else:
-                profit = model.conditional_expected_average_profit(x, money, z_spend)
-            values = np.asarray(
-                _clv(
-                    transactions,
-                    (x, tx, age, np.ascontiguousarray(profit, dtype=np.float64)),
-                    z_transactions,
-                    options["time"],
-                    options["discount_rate"],
-                    options["freq"],
-                )
-            )
-        if scalar:
-            return float(values[0])
-        return values if index is None else pd.Series(values, index=index, name="clv")
+        return arrays, matrices, index, scalar
 
     def customer_lifetime_value_interval(
         self,
@@ -524,6 +544,10 @@ class GammaGammaFitter(CovariateFitter):
         level: float = 0.95,
         n_draws: int = 200,
         seed: int | None = None,
+        *,
+        spend_covariates: Covariates | None = None,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> pd.DataFrame:
         r"""Customer lifetime value with an interval over the parameter uncertainty.
 
@@ -549,12 +573,23 @@ class GammaGammaFitter(CovariateFitter):
         seed : int, optional
             Seed of the core's ChaCha8 generator: the same seed gives the same
             intervals.
+        spend_covariates, purchase_covariates, dropout_covariates : DataFrame or 2-D array, optional
+            The customers' covariates of each model that was fitted with them,
+            as in :meth:`customer_lifetime_value`. A model with covariates is
+            drawn with its coefficients (all parameters from the joint
+            asymptotic normal distribution: base parameters on the log scale,
+            coefficients as they are), and each customer's value under a draw
+            is the formula at the customer's own parameters under that draw.
+            The base parameters are drawn from the same random numbers as a
+            model without covariates, so coefficients that are 0 with no
+            uncertainty give the plain models' interval for the same seed.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``estimate`` (at both models' estimates), ``lower`` and
-            ``upper``, indexed like the input Series (else 0..n-1).
+            ``upper``, indexed like the input Series (else 0..n-1; with
+            covariates and scalar histories, like the rows of covariates).
 
         Raises
         ------
@@ -562,15 +597,43 @@ class GammaGammaFitter(CovariateFitter):
             If ``transaction_prediction_model`` is not one of the supported fitters.
         ValueError
             On invalid input, when ``q <= 1``, when either model has no
-            covariance (parameters set by hand), or when either model has
-            covariates (not yet supported here).
+            covariance (parameters set by hand), or when a model's covariates
+            are missing (or given to a model without them).
         """
         transactions = _transaction_core(transaction_prediction_model)
         freq = clv_freq(freq, transaction_prediction_model)
         model = self._core()
-        if has_covariates(model) or has_covariates(transactions):
-            raise not_supported("customer_lifetime_value_interval")
         p = prepare(frequency=frequency, recency=recency, T=T, monetary_value=monetary_value)
+        spend = {"spend": spend_covariates}
+        purchases = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        if not has_covariates(model):
+            self._refuse(spend)
+        if not has_covariates(transactions):
+            transaction_prediction_model._refuse(purchases)
+        if has_covariates(model) or has_covariates(transactions):
+            arrays, matrices, index, _ = self._clv_covariate_inputs(
+                transaction_prediction_model, p, spend, purchases
+            )
+            x, tx, age, money = arrays
+            with name_rows(index):
+                bands = _core_clv_interval_covariates(
+                    transactions,
+                    model,
+                    x,
+                    tx,
+                    age,
+                    money,
+                    matrices["transactions"],
+                    matrices["spend"],
+                    time=None if time is None else float(time),
+                    discount_rate=float(discount_rate),
+                    freq=freq,
+                    discounting=discounting,
+                    level=float(level),
+                    n_draws=_whole_number(n_draws, "n_draws", 0),
+                    seed=_seed(seed),
+                )
+            return _interval_frame(bands, index)
         x, tx, age, money = p.arrays
         with name_rows(p.index):
             bands = _core_clv_interval(

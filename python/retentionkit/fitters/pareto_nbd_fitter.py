@@ -180,6 +180,9 @@ class ParetoNBDFitter(TransactionFitter):
         frequency: ArrayLike,
         recency: ArrayLike,
         T: ArrayLike,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
     ) -> Result:
         r"""Probability of exactly ``n`` purchases in :math:`(T, T + t]` given the history.
 
@@ -213,11 +216,21 @@ class ParetoNBDFitter(TransactionFitter):
             Customer histories :math:`(x, t_x, T)`; ``T = 0`` (first purchase at the end
             of observation) is allowed, and so is ``frequency = 0`` with
             ``recency > 0``, as in ``lifetimes``. All inputs are broadcast together.
+        purchase_covariates, dropout_covariates : pandas.DataFrame or 2-D array, optional
+            Required by a model fitted with covariates (refused by one without):
+            the customers' covariates, as given to :meth:`fit`; a DataFrame is
+            aligned by label on the index of the histories, a single row applies
+            to every customer. Customer *i*'s probability is the formula above at
+            their own :math:`\alpha_i = \alpha e^{-\gamma_{\text{purchase}}^T z_i}`
+            and :math:`\beta_i = \beta e^{-\gamma_{\text{dropout}}^T z_i}`
+            (``r`` and ``s`` are shared). With covariates the inputs are one value
+            per customer (or scalars).
 
         Returns
         -------
         float, numpy.ndarray or pandas.Series
-            Shaped like the broadcast inputs.
+            Shaped like the broadcast inputs (with covariates, one value per
+            customer).
 
         Examples
         --------
@@ -232,6 +245,7 @@ class ParetoNBDFitter(TransactionFitter):
         """
         return self._predict(
             "conditional_probability_of_n_purchases_up_to_time",
+            covariates={"purchase": purchase_covariates, "dropout": dropout_covariates},
             n=n,
             t=t,
             frequency=frequency,

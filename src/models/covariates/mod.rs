@@ -808,7 +808,7 @@ impl<M: CovariateModel> WithCovariates<M> {
 }
 
 /// An error about one customer's data, moved to that customer's row `row`.
-fn at_row(error: Error, row: usize) -> Error {
+pub(crate) fn at_row(error: Error, row: usize) -> Error {
     match error {
         Error::InvalidData {
             rule,
