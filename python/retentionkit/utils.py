@@ -44,6 +44,7 @@ __all__ = [
     "calibration_and_holdout_data",
     "cohort_table",
     "expected_cumulative_transactions",
+    "subscription_summary",
     "summary_data_from_transaction_data",
 ]
 
@@ -864,3 +865,8 @@ def _customer_index(ids: pd.Index, customer: npt.NDArray[Any], name: str) -> pd.
     index = ids.take(customer.astype(np.intp, copy=False))
     index.name = name
     return index
+
+
+# Subscription logs (issue 15): per-subscriber renewal histories for the
+# subscriber-level contractual fits.
+from ._subscriptions import subscription_summary  # noqa: E402
