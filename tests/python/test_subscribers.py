@@ -222,3 +222,14 @@ def test_save_load_and_pickle_keep_the_coefficients(tmp_path) -> None:
     pd.testing.assert_series_equal(again.params_, sbg.params_)
     # The plain model does not load a file with coefficients as itself.
     assert "ShiftedBetaGeometricCovariates" in path.read_text()
+
+
+def test_readme_subscriber_example_runs() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Churn per subscriber\n", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "README.md (Churn per subscriber)", "exec"), namespace)
+    assert namespace["subscribers"]["periods"].tolist() == [1, 7, 4, 7, 1, 3, 6, 6]

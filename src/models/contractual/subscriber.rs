@@ -170,16 +170,36 @@ impl CovariateData<RetentionData> {
     ) -> Result<Self> {
         let plain = RetentionData::from_subscribers(periods, churned, weights)?;
         check_covariates(periods.len(), covariates, &design)?;
-        let history: Vec<f64> = periods
+        // Group identical subscribers first, in one hashed pass (categorical
+        // covariates leave a few thousand distinct rows out of millions), so
+        // that the sort of the shared compression runs over distinct rows.
+        let k = design.columns().len();
+        let n = periods.len();
+        let flat = flat_keys(n, 2 + k, |i, key| {
+            key[0] = bits(periods[i]);
+            key[1] = u64::from(churned[i]);
+            for (slot, &v) in key[2..].iter_mut().zip(&covariates[i * k..(i + 1) * k]) {
+                *slot = bits(v);
+            }
+        });
+        let (first, slot) = distinct_rows(&flat, 2 + k);
+        let mut weight = vec![0.0; first.len()];
+        for (i, &s) in slot.iter().enumerate() {
+            weight[s] += weights.map_or(1.0, |w| w[i]);
+        }
+        let history: Vec<f64> = first
             .iter()
-            .zip(churned)
-            .flat_map(|(&p, &c)| [p, if c { 1.0 } else { 0.0 }])
+            .flat_map(|&i| [periods[i], if churned[i] { 1.0 } else { 0.0 }])
+            .collect();
+        let rows: Vec<f64> = first
+            .iter()
+            .flat_map(|&i| covariates[i * k..(i + 1) * k].iter().copied())
             .collect();
         Ok(CovariateData::compress(
             &history,
             2,
-            weights,
-            covariates,
+            Some(&weight),
+            &rows,
             design,
             plain,
             |h| h[0] > 0.0,
@@ -289,19 +309,28 @@ fn extra_of(extra: &[f64], i: usize) -> f64 {
     extra.get(i).copied().unwrap_or(0.0)
 }
 
-/// Positions of the distinct rows of `key(i)` (i < n) and, for each i, the
-/// index of its distinct row: predictions of identical subscribers (same
-/// periods, extra and covariates, as categorical covariates give) are
-/// computed once.
-fn distinct(n: usize, key: impl Fn(usize) -> Vec<u64> + Sync) -> (Vec<usize>, Vec<usize>) {
-    let keys: Vec<Vec<u64>> = (0..n).into_par_iter().map(&key).collect();
+/// The keys of `n` rows, `width` numbers each, filled by `fill(i, key)`,
+/// in one flat buffer.
+fn flat_keys(n: usize, width: usize, fill: impl Fn(usize, &mut [u64]) + Sync) -> Vec<u64> {
+    let mut flat = vec![0u64; n * width];
+    flat.par_chunks_mut(width.max(1))
+        .enumerate()
+        .for_each(|(i, key)| fill(i, key));
+    flat
+}
+
+/// Positions of the distinct rows of `flat` (rows of `width` keys) and, for
+/// each row, the index of its distinct row: predictions of identical
+/// subscribers (same periods, extra and covariates, as categorical
+/// covariates give) are computed once.
+fn distinct_rows(flat: &[u64], width: usize) -> (Vec<usize>, Vec<usize>) {
+    let n = flat.len() / width.max(1);
     let mut seen: HashMap<&[u64], usize> = HashMap::new();
     let mut first = Vec::new();
-    let slot: Vec<usize> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            *seen.entry(k.as_slice()).or_insert_with(|| {
+    let slot = (0..n)
+        .map(|i| {
+            let key = &flat[i * width..(i + 1) * width];
+            *seen.entry(key).or_insert_with(|| {
                 first.push(i);
                 first.len() - 1
             })
@@ -322,9 +351,11 @@ pub fn predict_many<M: SubscriberModel>(
     extra: &[f64],
 ) -> Result<Vec<f64>> {
     check_inputs(what, periods, extra)?;
-    let (first, slot) = distinct(periods.len(), |i| {
-        vec![bits(periods[i]), bits(extra_of(extra, i))]
+    let flat = flat_keys(periods.len(), 2, |i, key| {
+        key[0] = bits(periods[i]);
+        key[1] = bits(extra_of(extra, i));
     });
+    let (first, slot) = distinct_rows(&flat, 2);
     let values = first
         .par_iter()
         .map(|&i| predict(model, what, periods[i], extra_of(extra, i)).map_err(|e| at_row(e, i)))
@@ -345,11 +376,14 @@ pub fn predict_many_with_covariates<M: SubscriberModel + CovariateModel>(
     let n = periods.len();
     let k = model.design().columns().len();
     check_rows(n, k, covariates)?;
-    let (first, slot) = distinct(n, |i| {
-        let mut key = vec![bits(periods[i]), bits(extra_of(extra, i))];
-        key.extend(covariates[i * k..(i + 1) * k].iter().map(|&v| bits(v)));
-        key
+    let flat = flat_keys(n, 2 + k, |i, key| {
+        key[0] = bits(periods[i]);
+        key[1] = bits(extra_of(extra, i));
+        for (slot, &v) in key[2..].iter_mut().zip(&covariates[i * k..(i + 1) * k]) {
+            *slot = bits(v);
+        }
     });
+    let (first, slot) = distinct_rows(&flat, 2 + k);
     let rows: Vec<f64> = first
         .iter()
         .flat_map(|&i| covariates[i * k..(i + 1) * k].iter().copied())
