@@ -233,3 +233,45 @@ def test_readme_subscriber_example_runs() -> None:
     namespace: dict = {}
     exec(compile(code, "README.md (Churn per subscriber)", "exec"), namespace)
     assert namespace["subscribers"]["periods"].tolist() == [1, 7, 4, 7, 1, 3, 6, 6]
+
+
+def test_cohort_as_a_covariate_fits_many_cohorts_in_one_model() -> None:
+    from retentionkit.utils import subscription_summary
+
+    rng = np.random.default_rng(8)
+    n = 4000
+    start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D")
+    later = start >= pd.Timestamp("2023-02-01")
+    theta = rng.beta(1.2, 4.0, n) * np.where(later, 0.6, 1.0)
+    months = rng.geometric(theta)
+    end = pd.Series([s + pd.DateOffset(months=int(m)) for s, m in zip(start, months)])
+    end[end > pd.Timestamp("2024-01-31")] = pd.NaT
+    log = pd.DataFrame({"customer": np.arange(n), "start": start, "end": end})
+    subs = subscription_summary(log, "customer", "start", "end", "2024-01-31")
+    sbg = ShiftedBetaGeometricFitter().fit(
+        subs["periods"], subs["churned"], covariates=subs[["cohort"]]
+    )
+    assert "alpha:cohort[2023-02]" in sbg.params_.index
+    renew = sbg.conditional_probability_of_renewal(
+        [0, 0], covariates=pd.DataFrame({"cohort": ["2023-01", "2023-03"]})
+    )
+    assert renew[1] > renew[0]  # the later cohorts churn less
+    with pytest.raises(ValueError, match="not yet supported"):
+        _ = sbg.expected_lifetime
+    with pytest.raises(ValueError, match="without covariates"):
+        sbg.retention_table([100, 50])
+
+
+def test_plain_and_bdw_intervals() -> None:
+    sims = BetaDiscreteWeibullFitter()
+    sims.params_ = {"alpha": 1.5, "beta": 3.0, "c": 0.8}
+    data = sims.generate_new_data(5000, n_periods=10, seed=3)
+    bdw = BetaDiscreteWeibullFitter().fit(data["duration"], data["churned"])
+    band = bdw.discounted_expected_residual_lifetime_interval([0, 4], 0.05, n_draws=60, seed=2)
+    assert (band["lower"] < band["estimate"]).all() and (band["estimate"] < band["upper"]).all()
+    again = bdw.discounted_expected_residual_lifetime_interval([0, 4], 0.05, n_draws=60, seed=2)
+    pd.testing.assert_frame_equal(band, again)
+    point = bdw.discounted_expected_residual_lifetime([0, 4], 0.05)
+    np.testing.assert_allclose(band["estimate"], point, rtol=1e-14)
+    survival = bdw.conditional_survival_function_interval(3, [2], n_draws=40, seed=1)
+    assert 0 <= survival["lower"].iloc[0] <= survival["upper"].iloc[0] <= 1

@@ -137,6 +137,19 @@ def _as_churned(churned: Any, n: int) -> np.ndarray:
     return array
 
 
+def _periods_as_levels(table: Any) -> Any:
+    """Period columns (such as ``subscription_summary``'s ``cohort``) as categories
+    labelled like ``2024-01``, so that a cohort is a covariate."""
+    if isinstance(table, pd.Series):
+        table = table.to_frame()
+    if not isinstance(table, pd.DataFrame):
+        return table
+    periods = [c for c in table.columns if isinstance(table[c].dtype, pd.PeriodDtype)]
+    if not periods:
+        return table
+    return table.assign(**{str(c): table[c].astype(str) for c in periods})
+
+
 def _one_of(periods: Any, n_renewals: Any) -> Any:
     """``periods``, or its older name ``n_renewals``."""
     if n_renewals is not None:
@@ -866,8 +879,12 @@ class _ContractualFitter(CovariateFitter):
                 "beta_covariates, not both"
             )
         if covariates is not None:
+            covariates = _periods_as_levels(covariates)
             return {"alpha": covariates, "beta": covariates}
-        return {"alpha": alpha_covariates, "beta": beta_covariates}
+        return {
+            "alpha": _periods_as_levels(alpha_covariates),
+            "beta": _periods_as_levels(beta_covariates),
+        }
 
     def _covariate_arguments(self) -> list[str]:
         return ["covariates", "alpha_covariates", "beta_covariates"]
