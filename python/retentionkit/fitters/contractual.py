@@ -1058,7 +1058,9 @@ class ShiftedBetaGeometricFitter(_ContractualFitter):
     Attributes
     ----------
     params_ : pandas.Series
-        ``alpha``, ``beta``.
+        ``alpha``, ``beta`` (then ``alpha:<column>``, ``beta:<column>`` when fitted
+        with covariates: :math:`\alpha_i = \alpha e^{\gamma_\alpha^\top z_i}`,
+        :math:`\beta_i = \beta e^{\gamma_\beta^\top z_i}`).
     summary : pandas.DataFrame
         Estimates with standard errors and 95% bounds.
     log_likelihood_, aic, bic : float
@@ -1076,6 +1078,15 @@ class ShiftedBetaGeometricFitter(_ContractualFitter):
     {'alpha': 0.704, 'beta': 1.182}
     >>> round(1000 * sbg.survival_function(12))  # 173 customers were still active
     170
+
+    A subscriber who has renewed 3 times renews again with probability
+    :math:`(\beta + 3) / (\alpha + \beta + 3)`, and is worth 5.44 payments at 10% a
+    period (DERL):
+
+    >>> round(sbg.conditional_probability_of_renewal(3), 3)
+    0.856
+    >>> round(sbg.discounted_expected_residual_lifetime(3, 0.1), 2)
+    5.44
     """
 
     _core_class: ClassVar[Any] = ShiftedBetaGeometricModel
@@ -1105,7 +1116,8 @@ class BetaDiscreteWeibullFitter(_ContractualFitter):
     Attributes
     ----------
     params_ : pandas.Series
-        ``alpha``, ``beta``, ``c``.
+        ``alpha``, ``beta``, ``c`` (then ``alpha:<column>``, ``beta:<column>`` when
+        fitted with covariates; :math:`c` is common to every subscriber).
     summary : pandas.DataFrame
         Estimates with standard errors and 95% bounds.
     log_likelihood_, aic, bic : float
