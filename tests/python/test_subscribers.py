@@ -275,3 +275,38 @@ def test_plain_and_bdw_intervals() -> None:
     np.testing.assert_allclose(band["estimate"], point, rtol=1e-14)
     survival = bdw.conditional_survival_function_interval(3, [2], n_draws=40, seed=1)
     assert 0 <= survival["lower"].iloc[0] <= survival["upper"].iloc[0] <= 1
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    given = None
+
+
+if given is not None:
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        alpha=st.floats(1e-3, 1e3),
+        beta=st.floats(1e-3, 1e3),
+        c=st.floats(0.2, 3.0),
+        n=st.integers(0, 10_000),
+        d=st.floats(1e-4, 1.0),
+    )
+    def test_subscriber_predictions_stay_in_their_domain(
+        alpha: float, beta: float, c: float, n: int, d: float
+    ) -> None:
+        bdw = BetaDiscreteWeibullFitter()
+        bdw.params_ = {"alpha": alpha, "beta": beta, "c": c}
+        periods = np.array([n, n + 1], dtype=float)
+        renew = bdw.conditional_probability_of_renewal(periods)
+        assert np.all((renew >= 0) & (renew <= 1))
+        survive = bdw.conditional_survival_function(5, periods)
+        assert np.all((survive >= 0) & (survive <= renew * (1 + 1e-12)))
+        derl = bdw.discounted_expected_residual_lifetime(periods, d)
+        assert np.all(np.isfinite(derl) & (derl >= 0))
+        # A DERL is at most the undiscounted residual lifetime and at most 1/d + 1.
+        erl = bdw.expected_residual_lifetime(periods)
+        assert np.all(derl <= erl * (1 + 1e-9) + 1e-12)
+        assert np.all(derl <= (1 + d) / d * (1 + 1e-9))
