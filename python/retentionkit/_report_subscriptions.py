@@ -82,6 +82,7 @@ def build_subscription_report(
     model: str = "sbg",
     top: int = 20,
     source: str = "",
+    price_col: str | None = None,
 ) -> SubscriptionReport:
     """Fit a subscriber-level model to a subscription log and build the report.
 
@@ -104,13 +105,16 @@ def build_subscription_report(
         Subscribers listed as most at risk.
     source : str, optional
         Where the log came from, for the header.
+    price_col : str, optional
+        Column of the price (or margin) per billing period: the value at risk is then
+        in money (price times DERL), else in payments.
     """
     notes: list[str] = []
     names = _names(covariates)
-    missing = [c for c in names if c not in log.columns]
+    missing = [c for c in [*names, *([price_col] if price_col else [])] if c not in log.columns]
     if missing:
         raise ValueError(
-            f"--covariates: the log has no column(s) {', '.join(map(repr, missing))}; its "
+            f"the log has no column(s) {', '.join(map(repr, missing))}; its "
             f"columns are {', '.join(map(str, log.columns))}"
         )
     if observation_end is None:
@@ -146,6 +150,18 @@ def build_subscription_report(
     customers["p_cancel"] = 1.0 - customers["p_renew"]
     customers["expected_renewals"] = np.asarray(erl)
     customers["discounted_value"] = np.asarray(derl)
+    if price_col is not None:
+        price = _traits(log, summary, customer_id_col, start_col, [price_col])
+        assert price is not None
+        values = pd.to_numeric(price[price_col], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~(np.isfinite(values) & (values >= 0)))
+        if bad.size:
+            raise ValueError(
+                f"the price ({price_col}) must be a non-negative number: subscriber "
+                f"{summary.index[bad[0]]!r} has {price[price_col].iloc[bad[0]]!r}"
+            )
+        customers["price"] = values
+        customers["discounted_value"] = customers["discounted_value"] * values
     customers["value_at_risk"] = customers["p_cancel"] * customers["discounted_value"]
     active = customers[~customers["churned"]]
     at_risk = active.sort_values("value_at_risk", ascending=False).head(max(top, 0))
@@ -163,6 +179,7 @@ def build_subscription_report(
         at_risk=at_risk,
         discount=discount,
         notes=notes,
+        in_money=price_col is not None,
     )
     return SubscriptionReport(html, customers, label, notes)
 
@@ -285,6 +302,7 @@ def _render(
     at_risk: pd.DataFrame,
     discount: float,
     notes: list[str],
+    in_money: bool = False,
 ) -> str:
     n = len(summary)
     churned = int(summary["churned"].sum())
@@ -333,7 +351,9 @@ def _render(
         "<h2>Subscribers most at risk</h2>",
         "<p>Active subscribers ranked by value at risk: the probability of cancelling at "
         "the next renewal times the discounted expected number of payments still to "
-        f"come (DERL, discount rate {100 * discount:.2f}% per period).</p>",
+        f"come (DERL, discount rate {100 * discount:.2f}% per period)"
+        + (", times the price per period" if in_money else "")
+        + ".</p>",
         _table(shown, index=False),
         "<h2>Model</h2>",
         _table(fitter.summary.apply(lambda c: c.map("{:.4g}".format)), index=True),

@@ -215,7 +215,8 @@ def _add_report_parser(commands: Any) -> None:
         help="CSV of subscriptions (one row each: --customer-id, --start, --end; an empty "
         "end is a subscription still active): write a subscription report (retention by "
         "cohort with the sBG projection, churn drivers from --covariates, subscribers most "
-        "at risk) instead of the transaction report",
+        "at risk, valued with --monetary-value as the price per period if given) instead "
+        "of the transaction report",
     )
     report.add_argument("--start", help="with --subscriptions: column of the start dates")
     report.add_argument("--end", help="with --subscriptions: column of the end dates")
@@ -426,6 +427,7 @@ def _subscription_report(args: argparse.Namespace) -> int:
             covariates=args.covariates,
             top=args.top,
             source=f"subscriptions from {args.subscriptions}",
+            price_col=args.monetary_value,
         )
     try:
         report.write(args.output, args.csv, raw_csv=args.raw_csv)

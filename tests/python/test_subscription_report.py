@@ -21,7 +21,10 @@ def _log(n: int = 600, seed: int = 5) -> pd.DataFrame:
         [s + pd.DateOffset(months=int(m)) for s, m in zip(start, months)], dtype="datetime64[ns]"
     )
     end[end > pd.Timestamp("2024-06-30")] = pd.NaT
-    return pd.DataFrame({"customer": np.arange(n), "start": start, "end": end, "plan": plan})
+    price = np.where(plan == "pro", 30.0, 10.0)
+    return pd.DataFrame(
+        {"customer": np.arange(n), "start": start, "end": end, "plan": plan, "price": price}
+    )
 
 
 def test_subscription_report_from_the_command_line(tmp_path: Path, capsys) -> None:
@@ -41,6 +44,8 @@ def test_subscription_report_from_the_command_line(tmp_path: Path, capsys) -> No
             "end",
             "--covariates",
             "plan",
+            "--monetary-value",
+            "price",
             "--observation-end",
             "2024-06-30",
             "-o",
@@ -61,6 +66,10 @@ def test_subscription_report_from_the_command_line(tmp_path: Path, capsys) -> No
     assert rows["p_cancel"].between(0, 1).all()
     pro = rows.groupby("plan")["p_cancel"].mean()
     assert pro["pro"] < pro["basic"]
+    # Valued in money: price times DERL.
+    assert "times the price per period" in text
+    value = rows.groupby("plan")["discounted_value"].mean()
+    assert (rows["discounted_value"] > 0).all() and value["pro"] > 3 * value["basic"]
 
 
 def test_subscription_report_needs_its_columns(tmp_path: Path, capsys) -> None:
