@@ -15,6 +15,7 @@ and, with ``--csv``, one row per subscriber.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,7 +257,6 @@ def _drivers(fitter: Any, traits: pd.DataFrame | None) -> pd.DataFrame | None:
     if traits is None:
         return None
     params = fitter.params_
-    se = fitter.standard_errors_
     base_a, base_b = params["alpha"], params["beta"]
     base = base_a / (base_a + base_b)
     columns = [name.split(":", 1)[1] for name in params.index if name.startswith("alpha:")]
@@ -271,9 +271,7 @@ def _drivers(fitter: Any, traits: pd.DataFrame | None) -> pd.DataFrame | None:
         a = base_a * np.exp(ga * step)
         b = base_b * np.exp(gb * step)
         churn = a / (a + b)
-        z = max(
-            abs(ga) / se.get(f"alpha:{column}", np.inf), abs(gb) / se.get(f"beta:{column}", np.inf)
-        )
+        wald = _wald(fitter, [f"alpha:{column}", f"beta:{column}"])
         what = f"{column} one standard deviation ({step:.3g}) higher" if numeric else column
         change = "raises" if churn > base else "lowers"
         rows.append(
@@ -282,10 +280,25 @@ def _drivers(fitter: Any, traits: pd.DataFrame | None) -> pd.DataFrame | None:
                 "first-renewal churn": f"{100 * churn:.1f}% (reference {100 * base:.1f}%)",
                 "reading": f"{change} the chance of cancelling at the first renewal by "
                 f"{abs(100 * (churn - base)):.1f} points",
-                "evidence": "clear" if z > 2 else "weak (within noise)",
+                "evidence": "clear (p < 0.05)" if wald < 0.05 else f"weak (p = {wald:.2f})",
             }
         )
     return pd.DataFrame(rows)
+
+
+def _wald(fitter: Any, names: list[str]) -> float:
+    """The p-value of the Wald test that the coefficients ``names`` are all 0."""
+    names = [n for n in names if n in fitter.params_.index]
+    gamma = fitter.params_[names].to_numpy(dtype=np.float64)
+    covariance = fitter.variance_matrix_.loc[names, names].to_numpy(dtype=np.float64)
+    try:
+        statistic = float(gamma @ np.linalg.solve(covariance, gamma))
+    except np.linalg.LinAlgError:
+        return float("nan")
+    # Chi-square survival function with len(names) degrees of freedom (1 or 2).
+    if len(names) == 2:
+        return float(np.exp(-statistic / 2.0))
+    return float(math.erfc(math.sqrt(statistic / 2.0)))
 
 
 def _render(
@@ -319,11 +332,11 @@ def _render(
     if len(curves.columns) <= 12:
         ax.legend(fontsize=7, ncol=2)
     ax.set_title(f"Retention by cohort: observed (dots) and {label} projection (lines)")
-    shown = at_risk.reset_index()
+    shown = at_risk.drop(columns=["churned", "end"]).reset_index()
     for column in ("p_renew", "p_cancel", "expected_renewals", "discounted_value", "value_at_risk"):
         if column in shown:
             shown[column] = shown[column].map("{:.3g}".format)
-    for column in ("start", "end"):
+    for column in ("start",):
         if column in shown:
             shown[column] = shown[column].dt.strftime("%Y-%m-%d").fillna("")
     parts = [
@@ -347,7 +360,8 @@ def _render(
         if drivers is None
         else "<p>Each trait's effect on a new subscriber's chance of cancelling at the "
         "first renewal, the others at their reference level (the first category, or "
-        "0).</p>" + _table(drivers, index=False),
+        "0); the evidence is the Wald test that both of the trait's coefficients "
+        "(alpha and beta) are 0.</p>" + _table(drivers, index=False),
         "<h2>Subscribers most at risk</h2>",
         "<p>Active subscribers ranked by value at risk: the probability of cancelling at "
         "the next renewal times the discounted expected number of payments still to "
