@@ -61,6 +61,7 @@ def test_subscription_report_from_the_command_line(tmp_path: Path, capsys) -> No
         assert heading in text
     # pro subscribers churn less: the driver reads so.
     assert "plan[pro]" in text and "lowers the chance of cancelling" in text
+    assert "clear (p &lt; 0.05)" in text  # the joint Wald test of alpha:/beta:plan[pro]
     rows = pd.read_csv(table)
     assert len(rows) == 600
     assert rows["p_cancel"].between(0, 1).all()
