@@ -310,3 +310,19 @@ if given is not None:
         erl = bdw.expected_residual_lifetime(periods)
         assert np.all(derl <= erl * (1 + 1e-9) + 1e-12)
         assert np.all(derl <= (1 + d) / d * (1 + 1e-9))
+
+
+def test_fit_takes_the_subscription_summary_table() -> None:
+    from retentionkit.utils import subscription_summary
+
+    log = pd.DataFrame(
+        {
+            "customer": range(6),
+            "start": ["2024-01-01"] * 6,
+            "end": ["2024-02-01", "2024-03-15", None, "2024-02-01", None, "2024-05-02"],
+        }
+    )
+    table = subscription_summary(log, "customer", "start", "end", "2024-09-01")
+    by_table = ShiftedBetaGeometricFitter().fit(table)
+    by_columns = ShiftedBetaGeometricFitter().fit(table["periods"], table["churned"])
+    pd.testing.assert_series_equal(by_table.params_, by_columns.params_)

@@ -278,7 +278,9 @@ class _ContractualFitter(CovariateFitter):
         survivors : array_like, pandas.Series or pandas.DataFrame, optional
             Customers still active at the start of periods 0, 1, ..., k of one cohort
             (non-negative integers, non-increasing, the first positive); a DataFrame
-            is read as ``cohorts``. Given with ``churned``, it is ``periods``.
+            is read as ``cohorts``, unless it has the columns ``periods`` and
+            ``churned`` (the table of :func:`retentionkit.utils.subscription_summary`):
+            then it is the subscribers. Given with ``churned``, it is ``periods``.
         churned : array_like of bool, optional
             Whether each subscriber has churned (True/False or 1/0).
         periods : array_like, optional
@@ -327,6 +329,14 @@ class _ContractualFitter(CovariateFitter):
         retentionkit.ConvergenceError
             If the optimiser does not converge (a ``ValueError`` subclass).
         """
+        if (
+            isinstance(survivors, pd.DataFrame)
+            and churned is None
+            and periods is None
+            and {"periods", "churned"} <= set(survivors.columns)
+        ):
+            # subscription_summary's table: one row per subscriber.
+            periods, churned, survivors = survivors["periods"], survivors["churned"], None
         if churned is not None and survivors is not None:
             if periods is not None or durations is not None:
                 raise ValueError("give the subscribers' periods once (periods= or positionally)")

@@ -161,6 +161,24 @@ impl CovariateData<RetentionData> {
     ///
     /// Errors: [`Error::InvalidData`] naming the first offending row (and the
     /// covariate column); [`Error::LengthMismatch`].
+    ///
+    /// ```
+    /// use retentionkit::models::covariates::{CovariateData, CovariateDesign};
+    /// use retentionkit::sbg::ShiftedBetaGeometric;
+    /// let design =
+    ///     CovariateDesign::new::<ShiftedBetaGeometric>(&["pro".into()], &[vec![0], vec![0]], &[])?;
+    /// assert_eq!(design.coefficient_names(), ["alpha:pro", "beta:pro"]);
+    /// // Two identical subscribers share one row; the one of 0 periods adds nothing.
+    /// let data = CovariateData::for_subscribers(
+    ///     &[3.0, 3.0, 1.0, 0.0],
+    ///     &[false, false, true, false],
+    ///     None,
+    ///     &[1.0, 1.0, 0.0, 1.0],
+    ///     design,
+    /// )?;
+    /// assert_eq!(data.len(), 2);
+    /// # Ok::<(), retentionkit::Error>(())
+    /// ```
     pub fn for_subscribers(
         periods: &[f64],
         churned: &[bool],
@@ -277,6 +295,16 @@ impl Prediction {
 }
 
 /// One subscriber's prediction `what` with `n` renewals made (`extra`: k or d).
+///
+/// ```
+/// use retentionkit::contractual::subscriber::{predict, Prediction};
+/// use retentionkit::sbg::ShiftedBetaGeometric;
+/// let m = ShiftedBetaGeometric::new(2.0, 3.0)?;
+/// // After n = 4 renewals: renews with (β+n)/(α+β+n), and (β+n)/(α−1) renewals to come.
+/// assert!((predict(&m, Prediction::Renewal, 4.0, 0.0)? - 7.0 / 9.0).abs() < 1e-15);
+/// assert!((predict(&m, Prediction::ResidualLifetime, 4.0, 0.0)? - 7.0).abs() < 1e-12);
+/// # Ok::<(), retentionkit::Error>(())
+/// ```
 pub fn predict<M: SubscriberModel>(model: &M, what: Prediction, n: f64, extra: f64) -> Result<f64> {
     Ok(match what {
         Prediction::Renewal => model.retention_rate(n + 1.0),
