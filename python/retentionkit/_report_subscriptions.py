@@ -84,6 +84,7 @@ def build_subscription_report(
     top: int = 20,
     source: str = "",
     price_col: str | None = None,
+    datetime_format: str | None = None,
 ) -> SubscriptionReport:
     """Fit a subscriber-level model to a subscription log and build the report.
 
@@ -109,6 +110,8 @@ def build_subscription_report(
     price_col : str, optional
         Column of the price (or margin) per billing period: the value at risk is then
         in money (price times DERL), else in payments.
+    datetime_format : str, optional
+        The format of the start and end dates, if they are not in ISO form.
     """
     notes: list[str] = []
     names = _names(covariates)
@@ -118,10 +121,18 @@ def build_subscription_report(
             f"the log has no column(s) {', '.join(map(repr, missing))}; its "
             f"columns are {', '.join(map(str, log.columns))}"
         )
+    log = log.copy()
+    for column in (start_col, end_col):
+        if column in log.columns:
+            try:
+                log[column] = pd.to_datetime(log[column], format=datetime_format)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"could not read the column {column!r} as dates: {exc}; give the format "
+                    "(--datetime-format) if they are not in ISO form (2024-01-31)"
+                ) from None
     if observation_end is None:
-        dates = pd.concat(
-            [pd.to_datetime(log[start_col]), pd.to_datetime(log[end_col])], ignore_index=True
-        )
+        dates = pd.concat([log[start_col], log[end_col]], ignore_index=True)
         observation_end = dates.max()
     summary = subscription_summary(
         log, customer_id_col, start_col, end_col, observation_end, freq, overlapping="merge"

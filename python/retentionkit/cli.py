@@ -409,6 +409,20 @@ def _subscription_report(args: argparse.Namespace) -> int:
         raise InputError(f"--subscriptions needs {', '.join(needed)}: the columns of the log")
     if args.transactions is not None:
         raise InputError("give either TRANSACTIONS or --subscriptions, not both")
+    unused = [
+        flag
+        for flag, value in (
+            ("--datetime", args.datetime),
+            ("--holdout-start", args.holdout_start),
+            ("--covariates-file", args.covariates_file),
+        )
+        if value is not None
+    ]
+    if unused:
+        raise InputError(
+            f"{', '.join(unused)} belong(s) to the transaction report; with --subscriptions "
+            "the dates are --start and --end and the covariates are columns of the log"
+        )
     observation_end = None
     if args.observation_end is not None:
         try:
@@ -428,6 +442,7 @@ def _subscription_report(args: argparse.Namespace) -> int:
             top=args.top,
             source=f"subscriptions from {args.subscriptions}",
             price_col=args.monetary_value,
+            datetime_format=args.datetime_format,
         )
     try:
         report.write(args.output, args.csv, raw_csv=args.raw_csv)

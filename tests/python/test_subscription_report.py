@@ -115,3 +115,35 @@ def test_build_subscription_report_without_covariates(model: str) -> None:
     )
     assert "No covariates given" in report.html
     assert report.customers["discounted_value"].ge(0).all()
+
+
+def test_transaction_only_flags_are_refused(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "subs.csv"
+    _log(30).to_csv(path, index=False)
+    status = main(
+        [
+            "report",
+            "--subscriptions",
+            str(path),
+            "--customer-id",
+            "customer",
+            "--start",
+            "start",
+            "--end",
+            "end",
+            "--holdout-start",
+            "2024-01-01",
+        ]
+    )
+    assert status != 0
+    assert "--holdout-start belong(s) to the transaction report" in capsys.readouterr().err
+
+
+def test_dates_in_another_format(tmp_path: Path) -> None:
+    from retentionkit._report_subscriptions import build_subscription_report
+
+    log = _log(300)
+    for column in ("start", "end"):
+        log[column] = log[column].dt.strftime("%d/%m/%Y")
+    report = build_subscription_report(log, "customer", "start", "end", datetime_format="%d/%m/%Y")
+    assert len(report.customers) == 300
