@@ -326,3 +326,11 @@ def test_fit_takes_the_subscription_summary_table() -> None:
     by_table = ShiftedBetaGeometricFitter().fit(table)
     by_columns = ShiftedBetaGeometricFitter().fit(table["periods"], table["churned"])
     pd.testing.assert_series_equal(by_table.params_, by_columns.params_)
+    # Subscribers younger than one period count as customers, with covariates too.
+    young = pd.concat(
+        [table, pd.DataFrame({"periods": [0, 0], "churned": [False, False]}, index=[10, 11])]
+    )
+    traits = pd.DataFrame({"x": np.linspace(-1, 1, len(young))}, index=young.index)
+    plain = ShiftedBetaGeometricFitter().fit(young)
+    with_traits = ShiftedBetaGeometricFitter().fit(young, covariates=traits)
+    assert plain.n_customers_ == with_traits.n_customers_ == 8

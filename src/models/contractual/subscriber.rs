@@ -157,7 +157,8 @@ impl CovariateData<RetentionData> {
     /// (`covariates` row-major, one row per subscriber, one column per
     /// column of `design`; finite), compressed: subscribers with the same
     /// periods, churned flag and covariates share one weighted row; active
-    /// subscribers with periods = 0 are left out of the likelihood.
+    /// subscribers with periods = 0 add nothing to the likelihood but count
+    /// as customers, as without covariates.
     ///
     /// Errors: [`Error::InvalidData`] naming the first offending row (and the
     /// covariate column); [`Error::LengthMismatch`].
@@ -168,7 +169,7 @@ impl CovariateData<RetentionData> {
     /// let design =
     ///     CovariateDesign::new::<ShiftedBetaGeometric>(&["pro".into()], &[vec![0], vec![0]], &[])?;
     /// assert_eq!(design.coefficient_names(), ["alpha:pro", "beta:pro"]);
-    /// // Two identical subscribers share one row; the one of 0 periods adds nothing.
+    /// // Two identical subscribers share one row.
     /// let data = CovariateData::for_subscribers(
     ///     &[3.0, 3.0, 1.0, 0.0],
     ///     &[false, false, true, false],
@@ -176,7 +177,7 @@ impl CovariateData<RetentionData> {
     ///     &[1.0, 1.0, 0.0, 1.0],
     ///     design,
     /// )?;
-    /// assert_eq!(data.len(), 2);
+    /// assert_eq!(data.len(), 3);
     /// # Ok::<(), retentionkit::Error>(())
     /// ```
     pub fn for_subscribers(
@@ -220,7 +221,9 @@ impl CovariateData<RetentionData> {
             &rows,
             design,
             plain,
-            |h| h[0] > 0.0,
+            // Active subscribers of 0 periods stay (their term is 0): counted as
+            // customers, as in the model without covariates (and its BIC).
+            |_| true,
         ))
     }
 }
