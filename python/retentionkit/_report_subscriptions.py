@@ -137,6 +137,11 @@ def build_subscription_report(
     summary = subscription_summary(
         log, customer_id_col, start_col, end_col, observation_end, freq, overlapping="merge"
     )
+    if len(summary) < len(log):
+        notes.append(
+            f"{len(log) - len(summary)} subscription(s) overlapping (or continuing) an "
+            "earlier one of the same customer were merged into it"
+        )
     if summary.index.nlevels > 1:
         notes.append("some customers subscribed more than once: each subscription is a subscriber")
     fitter: ShiftedBetaGeometricFitter | BetaDiscreteWeibullFitter

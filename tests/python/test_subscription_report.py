@@ -147,3 +147,20 @@ def test_dates_in_another_format(tmp_path: Path) -> None:
         log[column] = log[column].dt.strftime("%d/%m/%Y")
     report = build_subscription_report(log, "customer", "start", "end", datetime_format="%d/%m/%Y")
     assert len(report.customers) == 300
+
+
+def test_overlapping_subscriptions_are_merged_with_a_note() -> None:
+    from retentionkit._report_subscriptions import build_subscription_report
+
+    log = _log(200)
+    extra = log.iloc[[0]].copy()
+    extra["start"] = extra["start"] + pd.Timedelta(days=1)
+    report = build_subscription_report(
+        pd.concat([log, extra], ignore_index=True),
+        "customer",
+        "start",
+        "end",
+        observation_end="2024-06-30",
+    )
+    assert len(report.customers) == 200
+    assert any("merged" in note for note in report.notes)
