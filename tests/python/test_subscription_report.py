@@ -16,7 +16,7 @@ def _log(n: int = 600, seed: int = 5) -> pd.DataFrame:
     plan = rng.choice(["basic", "pro"], n)
     start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 360, n), unit="D")
     churn = rng.beta(1.5, 6.0, n) * np.where(plan == "pro", 0.5, 1.0)
-    months = rng.geometric(churn)
+    months = np.minimum(rng.geometric(churn), 120)
     end = pd.Series(
         [s + pd.DateOffset(months=int(m)) for s, m in zip(start, months)], dtype="datetime64[ns]"
     )
