@@ -35,4 +35,5 @@ exec "../../$env/bin/python" -m pytest -q -p no:cacheprovider -k "not dask and n
     test_contractual.py test_plotting.py test_datasets.py test_lifetimes_api.py \
     test_docstrings.py test_messages.py test_targeting.py test_model_comparison.py \
     test_dert_and_intervals.py test_simulation.py test_registry.py \
-    test_docstring_examples.py test_cli.py test_covariates_fitters.py test_covariates_value.py "$@"
+    test_docstring_examples.py test_cli.py test_covariates_fitters.py test_covariates_value.py \
+    test_subscription_summary.py test_subscribers.py "$@"

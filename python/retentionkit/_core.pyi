@@ -16,6 +16,8 @@ _FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
     "BetaGeoCovariatesModel",
+    "BetaDiscreteWeibullCovariatesModel",
+    "ShiftedBetaGeometricCovariatesModel",
     "GammaGammaCovariatesModel",
     "ModifiedBetaGeoCovariatesModel",
     "ParetoNBDCovariatesModel",
@@ -180,7 +182,20 @@ class _ContractualModel(_Model):
         self, n_periods: _FloatArray, seed: int
     ) -> tuple[_FloatArray, npt.NDArray[np.bool_], _FloatArray]:
         """Draw customers: returns (duration, churned, theta)."""
-
+    # Subscriber level (issue 15).
+    def subscriber_prediction(
+        self, what: str, periods: _FloatArray, extra: Optional[_FloatArray] = None
+    ) -> _FloatArray:
+        """renewal, survival (extra = k), residual_lifetime, discounted_residual_lifetime."""
+    def subscriber_prediction_interval(
+        self,
+        what: str,
+        periods: _FloatArray,
+        extra: Optional[_FloatArray] = None,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]: ...
 
 @final
 class BetaGeoModel(_TransactionModel):
@@ -410,6 +425,18 @@ class ShiftedBetaGeometricModel(_ContractualModel):
     ) -> "ShiftedBetaGeometricModel":
         """Fit to per-customer (duration, churned) records."""
     @staticmethod
+    def fit_subscribers(
+        periods: _FloatArray,
+        churned: npt.NDArray[np.bool_],
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ShiftedBetaGeometricModel":
+        """Fit to per-subscriber (periods, churned); active subscribers may have 0."""
+    @staticmethod
     def from_params(params: Sequence[float]) -> "ShiftedBetaGeometricModel": ...
     @staticmethod
     def from_json(text: str) -> "ShiftedBetaGeometricModel": ...
@@ -440,6 +467,18 @@ class BetaDiscreteWeibullModel(_ContractualModel):
         verbose: bool = False,
     ) -> "BetaDiscreteWeibullModel":
         """Fit to per-customer (duration, churned) records."""
+    @staticmethod
+    def fit_subscribers(
+        periods: _FloatArray,
+        churned: npt.NDArray[np.bool_],
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "BetaDiscreteWeibullModel":
+        """Fit to per-subscriber (periods, churned); active subscribers may have 0."""
     @staticmethod
     def from_params(params: Sequence[float]) -> "BetaDiscreteWeibullModel": ...
     @staticmethod
@@ -530,7 +569,6 @@ class _CovariateModel(_CovariateModelBase):
         weights: Optional[_FloatArray] = None,
         order: int = 2,
     ) -> tuple[float, _FloatArray, _FloatArray]: ...
-
     def conditional_probability_alive(
         self,
         frequency: _FloatArray,
@@ -828,6 +866,91 @@ def customer_lifetime_value_interval_covariates(
     seed: int = 0,
 ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
     """CLV (estimate, lower, upper) with either model's covariates (one row per customer)."""
+
+# -- subscriber-level contractual models with covariates (issue 15) ---------------
+
+class _SubscriberCovariateModel(_CovariateModelBase):
+    """sBG / BdW per subscriber with covariates: alpha_i = alpha exp(alpha'z_i),
+    beta_i = beta exp(beta'z_i)."""
+
+    def subscriber_prediction(
+        self,
+        what: str,
+        periods: _FloatArray,
+        extra: Optional[_FloatArray],
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
+    def subscriber_prediction_interval(
+        self,
+        what: str,
+        periods: _FloatArray,
+        extra: Optional[_FloatArray],
+        covariates: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]: ...
+    def survival(self, t: _FloatArray, covariates: _FloatArray) -> _FloatArray: ...
+    def retention_rate(self, t: _FloatArray, covariates: _FloatArray) -> _FloatArray: ...
+    def simulate(
+        self, n_periods: _FloatArray, covariates: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, npt.NDArray[np.bool_], _FloatArray]: ...
+
+@final
+class ShiftedBetaGeometricCovariatesModel(_SubscriberCovariateModel):
+    @staticmethod
+    def fit(
+        periods: _FloatArray,
+        churned: npt.NDArray[np.bool_],
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "ShiftedBetaGeometricCovariatesModel": ...
+    @staticmethod
+    def from_params(
+        params: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+    ) -> "ShiftedBetaGeometricCovariatesModel": ...
+    @staticmethod
+    def from_json(text: str) -> "ShiftedBetaGeometricCovariatesModel": ...
+
+@final
+class BetaDiscreteWeibullCovariatesModel(_SubscriberCovariateModel):
+    @staticmethod
+    def fit(
+        periods: _FloatArray,
+        churned: npt.NDArray[np.bool_],
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "BetaDiscreteWeibullCovariatesModel": ...
+    @staticmethod
+    def from_params(
+        params: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+    ) -> "BetaDiscreteWeibullCovariatesModel": ...
+    @staticmethod
+    def from_json(text: str) -> "BetaDiscreteWeibullCovariatesModel": ...
 
 def _panic_for_tests(in_parallel: bool = False) -> None:
     """Panics inside the core (a test hook, not API): raises RuntimeError."""

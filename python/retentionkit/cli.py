@@ -208,6 +208,24 @@ def _add_report_parser(commands: Any) -> None:
         "of every model (text columns are categories); taken from --covariates-file, "
         "else from each customer's first transaction in the log",
     )
+    # Subscription logs (issue 15): a subscription report instead of the transaction one.
+    report.add_argument(
+        "--subscriptions",
+        metavar="LOG.csv",
+        help="CSV of subscriptions (one row each: --customer-id, --start, --end; an empty "
+        "end is a subscription still active): write a subscription report (retention by "
+        "cohort with the sBG projection, churn drivers from --covariates, subscribers most "
+        "at risk, valued with --monetary-value as the price per period if given) instead "
+        "of the transaction report",
+    )
+    report.add_argument("--start", help="with --subscriptions: column of the start dates")
+    report.add_argument("--end", help="with --subscriptions: column of the end dates")
+    report.add_argument(
+        "--billing-period",
+        choices=["D", "W", "M", "Q", "Y"],
+        default="M",
+        help="with --subscriptions: the billing period (default M, months)",
+    )
     report.add_argument(
         "--covariates-file",
         metavar="CSV",
@@ -381,7 +399,75 @@ def _read_csv(path: str) -> pd.DataFrame:
         raise InputError(f"cannot read {path} as CSV: {exc}") from None
 
 
+def _subscription_report(args: argparse.Namespace) -> int:
+    """``report --subscriptions``: the subscription report (issue 15)."""
+    from ._report_subscriptions import build_subscription_report
+
+    needed = [
+        flag
+        for flag, value in (
+            ("--customer-id", args.customer_id),
+            ("--start", args.start),
+            ("--end", args.end),
+        )
+        if value is None
+    ]
+    if needed:
+        raise InputError(f"--subscriptions needs {', '.join(needed)}: the columns of the log")
+    if args.transactions is not None:
+        raise InputError("give either TRANSACTIONS or --subscriptions, not both")
+    unused = [
+        flag
+        for flag, value in (
+            ("--datetime", args.datetime),
+            ("--holdout-start", args.holdout_start),
+            ("--covariates-file", args.covariates_file),
+        )
+        if value is not None
+    ]
+    if unused:
+        raise InputError(
+            f"{', '.join(unused)} belong(s) to the transaction report; with --subscriptions "
+            "the dates are --start and --end and the covariates are columns of the log"
+        )
+    observation_end = None
+    if args.observation_end is not None:
+        try:
+            observation_end = pd.Timestamp(args.observation_end)
+        except ValueError:
+            raise InputError(f"--observation-end: cannot read {args.observation_end!r}") from None
+    log = _read_csv(args.subscriptions)
+    with _lines_of(args.subscriptions, [args.customer_id, args.start, args.end]):
+        report = build_subscription_report(
+            log,
+            args.customer_id,
+            args.start,
+            args.end,
+            observation_end=observation_end,
+            freq=args.billing_period,
+            covariates=args.covariates,
+            top=args.top,
+            source=f"subscriptions from {args.subscriptions}",
+            price_col=args.monetary_value,
+            datetime_format=args.datetime_format,
+        )
+    try:
+        report.write(args.output, args.csv, raw_csv=args.raw_csv)
+    except OSError as exc:
+        raise InputError(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
+    print(
+        f"wrote the report on {len(report.customers)} subscribers ({report.model}) to {args.output}"
+    )
+    if args.csv:
+        print(f"wrote one row per subscriber to {args.csv}")
+    for note in report.notes:
+        print(f"note: {note}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
+    if args.subscriptions is not None:
+        return _subscription_report(args)
     options: dict[str, Any] = {
         "freq": args.freq,
         "model": args.model,

@@ -208,6 +208,41 @@ impl RetentionData {
         Self::from_cells(cells)
     }
 
+    /// Individual subscribers (issue 15): `periods` (non-negative integers:
+    /// periods paid for by a subscriber who churned, renewal opportunities
+    /// reached and taken by one still active), `churned` flags and optional
+    /// `weights`. As [`Self::from_durations`], except that an active
+    /// subscriber may have `periods = 0` (younger than one period: in the
+    /// customer count, nothing in the likelihood, since S(0) = 1); a churned
+    /// one needs at least one period.
+    ///
+    /// ```
+    /// use retentionkit::contractual::RetentionData;
+    /// let data = RetentionData::from_subscribers(&[0.0, 1.0, 3.0], &[false, true, false], None)?;
+    /// assert_eq!(data.total_weight, 3.0);
+    /// assert!(RetentionData::from_subscribers(&[0.0], &[true], None).is_err());
+    /// # Ok::<(), retentionkit::Error>(())
+    /// ```
+    pub fn from_subscribers(
+        periods: &[f64],
+        churned: &[bool],
+        weights: Option<&[f64]>,
+    ) -> Result<Self> {
+        check_subscribers(periods, churned)?;
+        // Durations of at least 1 for the shared checks; the zeros are put back below.
+        let durations: Vec<f64> = periods.iter().map(|&p| p.max(1.0)).collect();
+        let data = Self::from_durations(&durations, churned, weights)?;
+        if !periods.iter().zip(churned).any(|(&p, &c)| p == 0.0 && !c) {
+            return Ok(data);
+        }
+        let mut cells = BTreeMap::new();
+        for i in 0..periods.len() {
+            let w = weights.map_or(1.0, |w| w[i]);
+            *cells.entry((periods[i] as u64, churned[i])).or_insert(0.0) += w;
+        }
+        Self::from_cells(cells)
+    }
+
     /// Number of cells.
     pub fn len(&self) -> usize {
         self.weight.len()
@@ -241,6 +276,37 @@ impl RetentionData {
             0.5
         }
     }
+}
+
+/// The rules of [`RetentionData::from_subscribers`] that differ from
+/// [`RetentionData::from_durations`]': periods are non-negative integers, and at
+/// least 1 for a subscriber who churned.
+fn check_subscribers(periods: &[f64], churned: &[bool]) -> Result<()> {
+    check_length("churned", churned.len(), periods.len())?;
+    if let Some(row) = periods
+        .iter()
+        .position(|v| !(v.is_finite() && *v >= 0.0 && v.fract() == 0.0))
+    {
+        return Err(Error::InvalidData {
+            rule: "periods must be non-negative integers",
+            row,
+            detail: format!("periods={}", periods[row]),
+            column: Some("periods"),
+            cohort: None,
+            period: None,
+        });
+    }
+    if let Some(row) = (0..periods.len()).find(|&i| churned[i] && periods[i] == 0.0) {
+        return Err(Error::InvalidData {
+            rule: "a subscriber who churned has paid for at least one period (periods >= 1)",
+            row,
+            detail: "periods=0, churned=true".into(),
+            column: Some("periods"),
+            cohort: None,
+            period: None,
+        });
+    }
+    Ok(())
 }
 
 impl FitData for RetentionData {

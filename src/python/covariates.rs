@@ -28,13 +28,13 @@ use crate::value::intervals::{
 use crate::{BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD};
 
 /// (estimate, lower, upper) of an interval method.
-type Bands<'py> = (
+pub(super) type Bands<'py> = (
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<f64>>,
 );
 
-fn bands(py: Python<'_>, v: Intervals) -> Bands<'_> {
+pub(super) fn bands(py: Python<'_>, v: Intervals) -> Bands<'_> {
     (
         vec_to_py(py, v.estimate),
         vec_to_py(py, v.lower),
@@ -44,7 +44,10 @@ fn bands(py: Python<'_>, v: Intervals) -> Bands<'_> {
 
 /// A C-contiguous 2-d float64 array as a row-major slice, checking that it has
 /// `columns` columns (its rows are checked against the customers by the core).
-fn matrix<'a>(array: &'a PyReadonlyArray2<'_, f64>, columns: usize) -> PyResult<&'a [f64]> {
+pub(super) fn matrix<'a>(
+    array: &'a PyReadonlyArray2<'_, f64>,
+    columns: usize,
+) -> PyResult<&'a [f64]> {
     let shape = array.shape();
     if shape[1] != columns {
         return Err(PyValueError::new_err(format!(
@@ -232,6 +235,9 @@ macro_rules! covariate_class {
         }
     };
 }
+
+// The subscriber-level contractual models with covariates use it too.
+pub(super) use covariate_class;
 
 /// The fit and the predictions of a transaction model with covariates.
 macro_rules! transaction_covariate_methods {

@@ -328,3 +328,18 @@ impl RetentionModel for BetaDiscreteWeibull {
         power_tail_series(|t| self.survival(t), p)
     }
 }
+
+impl BetaDiscreteWeibull {
+    /// One subscriber's ln P(T = t) (`churned`) or ln S(t) with its gradient
+    /// and Hessian in (α, β, c), for the subscriber-level models with
+    /// covariates ([`crate::models::contractual::subscriber`]).
+    pub(crate) fn subscriber_cell(
+        &self,
+        t: f64,
+        churned: bool,
+        derivatives: Derivatives,
+    ) -> (f64, Grad, Hess) {
+        let k = self.constants(derivatives);
+        self.cell(t, churned, &k, derivatives)
+    }
+}

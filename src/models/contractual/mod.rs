@@ -46,6 +46,7 @@
 
 pub mod bdw;
 pub mod sbg;
+pub mod subscriber;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -326,3 +326,12 @@ impl RetentionModel for ShiftedBetaGeometric {
         Ok(1.0 + self.discounted_expected_residual_lifetime(d, 0.0)? / (1.0 + d))
     }
 }
+
+impl ShiftedBetaGeometric {
+    /// One subscriber's ln P(T = t) (`churned`) or ln S(t) with its gradient
+    /// and Hessian [αα, αβ, ββ] in (α, β), for the subscriber-level models
+    /// with covariates ([`crate::models::contractual::subscriber`]).
+    pub(crate) fn subscriber_cell(&self, t: f64, churned: bool) -> (f64, [f64; 2], [f64; 3]) {
+        self.cell(t, churned)
+    }
+}

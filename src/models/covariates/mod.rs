@@ -485,7 +485,11 @@ impl CovariateData<CompressedSpend> {
 
 /// [`Error::LengthMismatch`] unless `covariates` has `n` rows of the design's
 /// columns; [`Error::InvalidData`] at the first value that is not finite.
-fn check_covariates(n: usize, covariates: &[f64], design: &CovariateDesign) -> Result<()> {
+pub(crate) fn check_covariates(
+    n: usize,
+    covariates: &[f64],
+    design: &CovariateDesign,
+) -> Result<()> {
     let k = design.columns.len();
     if covariates.len() != n * k {
         return Err(Error::LengthMismatch {
@@ -512,7 +516,7 @@ impl<D> CovariateData<D> {
     /// Groups validated rows (histories `width` numbers each) with equal
     /// history and covariates into one row with their summed weight, leaving
     /// out rows of weight 0 and rows without information.
-    fn compress(
+    pub(crate) fn compress(
         history: &[f64],
         width: usize,
         weights: Option<&[f64]>,
