@@ -36,6 +36,7 @@ __all__ = [
     "BetaDiscreteWeibullModel",
     "factorize_int64",
     "summarize_transactions",
+    "summarize_transactions_litt",
     "calibration_and_holdout",
     "_panic_for_tests",
 ]
@@ -463,6 +464,20 @@ def summarize_transactions(
     include_first_transaction: bool = False,
 ) -> tuple[npt.NDArray[np.uintp], _FloatArray, _FloatArray, _FloatArray, Optional[_FloatArray]]:
     """Per-customer (customer code, frequency, recency, T, monetary value or None)."""
+
+def summarize_transactions_litt(
+    customers: npt.NDArray[np.uint32] | npt.NDArray[np.int64],
+    times: npt.NDArray[np.int64],
+    observation_end: int,
+    amounts: Optional[_FloatArray] = None,
+    period: int = 1,
+    freq_multiplier: float = 1.0,
+    include_first_transaction: bool = False,
+) -> tuple[
+    tuple[npt.NDArray[np.uintp], _FloatArray, _FloatArray, _FloatArray, Optional[_FloatArray]],
+    _FloatArray,
+]:
+    """summarize_transactions plus litt, the sum of the logs of the inter-purchase times."""
 
 def calibration_and_holdout(
     customers: npt.NDArray[np.uint32] | npt.NDArray[np.int64],

@@ -305,3 +305,15 @@ def test_covariate_fit_on_dask_refuses_a_categorical_trait(
     ddf = dd.from_pandas(df, npartitions=3)
     with pytest.raises(ValueError, match=r"channel.*not numeric.*get_dummies"):
         rkdask.fit(BetaGeoFitter(), ddf, purchase_covariate_cols=["channel"])
+
+
+def test_summary_with_litt_equals_single_machine() -> None:
+    log = simulate_log(600, seed=12)
+    ddf = dd.from_pandas(log, npartitions=3)
+    got = rkdask.summary_data_from_transaction_data(
+        ddf, "customer", "when", "value", observation_period_end=END, include_litt=True
+    )
+    expected = summary_data_from_transaction_data(
+        log, "customer", "when", "value", observation_period_end=END, include_litt=True
+    )
+    pd.testing.assert_frame_equal(got.compute().sort_index(), expected, check_dtype=False)
