@@ -115,7 +115,8 @@ def summary_data_from_transaction_data(
         Indexed by customer id (named ``customer_id_col``; sorted within each
         partition, not across partitions, with unknown divisions), float columns
         ``frequency``, ``recency``, ``T``, with ``monetary_value_col``
-        ``monetary_value``, and with ``include_litt`` ``litt``. ``.compute().sort_index()`` equals the single-machine
+        ``monetary_value``, and with ``include_litt`` ``litt``.
+        ``.compute().sort_index()`` equals the single-machine
         summary of the same log.
 
     Raises

@@ -131,7 +131,8 @@ def summary_data_from_transaction_data(
     pandas.DataFrame
         Indexed by customer id (named ``customer_id_col``, sorted), float columns
         ``frequency``, ``recency``, ``T``, with ``monetary_value_col``
-        ``monetary_value``, and with ``include_litt`` ``litt``. ``attrs["time_unit"]`` holds the time unit of recency
+        ``monetary_value``, and with ``include_litt`` ``litt``.
+        ``attrs["time_unit"]`` holds the time unit of recency
         and T as the CLV names it ("H", "D", "W" or "M") when it is one of them:
         "D" for ``freq="D"`` (or ``"h"`` with multiplier 24), "W" for ``freq="W"``
         (calendar weeks) and for ``freq="D", freq_multiplier=7`` (days / 7), "M"

@@ -36,7 +36,9 @@ def test_litt_matches_direct_pandas(freq: str, multiplier: float) -> None:
     )
     expected = _direct_litt(log, freq, multiplier)
     assert list(summary.columns) == ["frequency", "recency", "T", "litt"]
-    np.testing.assert_allclose(summary["litt"].to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        summary["litt"].to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-12
+    )
     # The other columns are those of the summary without litt.
     plain = summary_data_from_transaction_data(
         log, "customer", "when", freq=freq, freq_multiplier=multiplier
