@@ -9,9 +9,7 @@ use common::{assert_close, cdnow_summary};
 use rand::SeedableRng;
 use rand_distr::{Beta, Distribution, Gamma};
 use retentionkit::mbgcnbd::{fit_k, select_k, CnbdData, MbgCnbdK};
-use retentionkit::{
-    fit, CustomerData, Derivatives, FitData, FitOptions, Model, ModifiedBetaGeo, TransactionModel,
-};
+use retentionkit::{fit, CustomerData, FitOptions, ModifiedBetaGeo, TransactionModel};
 
 /// ln Γ by the crate's special functions.
 fn ln_gamma(x: f64) -> f64 {
@@ -189,23 +187,14 @@ fn simulated(truth: &MbgCnbdK, n: usize, seed: u64) -> CnbdData {
     .unwrap()
 }
 
+/// The analytic gradient and Hessian against differences, per customer.
 #[test]
-fn gradient_matches_differences() {
-    use retentionkit::fit::numerical::partial_derivatives;
+fn derivatives_match_differences() {
     for k in [1u32, 2, 4] {
         let truth = MbgCnbdK::new(1.5, 6.0, 0.8, 4.0, k).unwrap();
         let data = simulated(&truth, 400, 7);
-        let model = MbgCnbdK::new(1.1, 4.0, 1.2, 3.0, k).unwrap();
-        let ev = model.evaluate(&data, Derivatives::Gradient);
-        let per = 1.0 / data.total_weight();
-        for j in 0..4 {
-            let (fd, _) = partial_derivatives(&model, &data, j).unwrap();
-            let (fd, analytic) = (per * fd, per * ev.gradient[j]);
-            assert!(
-                (fd - analytic).abs() < 1e-6 * analytic.abs().max(1.0),
-                "k = {k}, gradient {j}: {fd} by differences vs {analytic}"
-            );
-        }
+        common::assert_derivatives::<MbgCnbdK>(&[1.1, 4.0, 1.2, 3.0], &data);
+        common::assert_derivatives::<MbgCnbdK>(&[0.3, 0.5, 0.4, 0.9], &data);
     }
 }
 

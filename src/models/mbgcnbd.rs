@@ -52,6 +52,13 @@
 //!   of the sum. This is not the approximation of the original software.
 //! - E[X(t)] for a new customer is the conditional expectation at
 //!   x = t_x = T = 0.
+//!
+//! # Fitting
+//!
+//! The gradient and Hessian are analytic: ln L = ln(D + Σᵢ Aᵢ) is a
+//! log-sum-exp of terms whose logs have closed-form derivatives (digamma and
+//! trigamma functions of r + kx and of the beta shapes), computed once per
+//! distinct x; see `add_row`.
 
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma};
@@ -59,9 +66,9 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::models::params::{check_positive, fixed_positive_params};
-use crate::models::{Derivatives, Evaluation, FitData, Model, SimulatedCustomer};
+use crate::models::{Accumulator, Derivatives, Evaluation, FitData, Model, SimulatedCustomer};
 use crate::special::beta_inc::{beta_inc_reg, ln_beta_ratio};
-use crate::special::{digamma, ln_gamma, log1p_exp};
+use crate::special::{digamma, ln_gamma, log1p_exp, trigamma};
 
 /// Largest k accepted (the likelihood sums k terms per customer).
 pub const MAX_K: u32 = 100;
@@ -92,6 +99,8 @@ pub struct CnbdData {
     pub new_customers: f64,
     /// Largest T.
     pub max_age: f64,
+    /// Largest x.
+    pub max_frequency: f64,
 }
 
 fn invalid(rule: &'static str, row: usize, detail: String, column: &'static str) -> Error {
@@ -198,6 +207,7 @@ impl CnbdData {
             data.weight.push(w);
             data.total_weight += w;
             data.max_age = data.max_age.max(age[i]);
+            data.max_frequency = data.max_frequency.max(frequency[i]);
         }
         Ok(data)
     }
@@ -253,6 +263,7 @@ impl FitData for CnbdData {
             weight,
             new_customers: self.new_customers,
             max_age: self.max_age,
+            max_frequency: self.max_frequency,
         }
     }
 }
@@ -464,47 +475,199 @@ impl MbgCnbdK {
             })
             .collect()
     }
+}
 
-    /// ln L of one row and its gradient over (r, α, a, b), without C.
-    /// `digammas` = (ψ(r), ψ(a+b), ψ(b)).
-    fn row_with_gradient(
+/// The parts of a row's log-likelihood and its derivatives that depend on x
+/// only (with the parameters), computed once per distinct x.
+#[derive(Debug, Clone, Copy, Default)]
+struct XTerms {
+    /// ln of the "dropped out" term without −s ln(α+t_x).
+    ln_d: f64,
+    /// ln of the first "alive" term without −s ln(α+T).
+    ln_a: f64,
+    /// ψ(r), ψ₁(r) (the same for every x, kept here to be at hand).
+    psi_r: f64,
+    tri_r: f64,
+    /// ψ(s), ψ₁(s), s = r + kx.
+    psi_s: f64,
+    tri_s: f64,
+    /// ∂/∂a, ∂/∂b of the drop-out factor of the "dropped out" term, and of the
+    /// "alive" terms.
+    d_a: f64,
+    d_b: f64,
+    a_a: f64,
+    a_b: f64,
+    /// Their second derivatives (aa, ab, bb).
+    d_aa: f64,
+    d_ab: f64,
+    d_bb: f64,
+    a_aa: f64,
+    a_ab: f64,
+    a_bb: f64,
+}
+
+impl MbgCnbdK {
+    /// [`XTerms`] for x = 0, 1, …, `max_x` (frequencies are whole numbers).
+    fn x_table(&self, max_x: f64, derivatives: Derivatives) -> Vec<XTerms> {
+        let MbgCnbdK { r, alpha, a, b, k } = *self;
+        let kf = f64::from(k);
+        let grad = derivatives >= Derivatives::Gradient;
+        let hess = derivatives == Derivatives::Hessian;
+        let (psi_ab, psi_b) = (digamma(a + b), digamma(b));
+        let (tri_ab, tri_b) = if hess {
+            (trigamma(a + b), trigamma(b))
+        } else {
+            (0.0, 0.0)
+        };
+        let base = -ln_gamma(r) + r * alpha.ln();
+        let psi_r = if grad { digamma(r) } else { 0.0 };
+        let tri_r = if hess { trigamma(r) } else { 0.0 };
+        let ln_mean = (a / (a + b)).ln();
+        (0..=max_x as usize)
+            .into_par_iter()
+            .map(|xi| {
+                let x = xi as f64;
+                let s = r + kf * x;
+                let lg = ln_gamma(s) + base;
+                let mut t = XTerms {
+                    ln_d: ln_mean + ln_beta_ratio(a + 1.0, b, x) + lg,
+                    ln_a: ln_beta_ratio(a, b, x + 1.0) + lg,
+                    psi_r,
+                    tri_r,
+                    ..XTerms::default()
+                };
+                if grad {
+                    let psi_abx1 = digamma(a + b + x + 1.0);
+                    let psi_bx = digamma(b + x);
+                    t.psi_s = digamma(s);
+                    t.d_a = 1.0 / a + psi_ab - psi_abx1;
+                    t.d_b = psi_bx - psi_abx1 - psi_b + psi_ab;
+                    t.a_a = psi_ab - psi_abx1;
+                    t.a_b = psi_bx + 1.0 / (b + x) - psi_abx1 - psi_b + psi_ab;
+                }
+                if hess {
+                    let tri_abx1 = trigamma(a + b + x + 1.0);
+                    let tri_bx = trigamma(b + x);
+                    t.tri_s = trigamma(s);
+                    t.d_aa = -1.0 / (a * a) - tri_abx1 + tri_ab;
+                    t.d_ab = tri_ab - tri_abx1;
+                    t.d_bb = tri_bx - tri_abx1 - tri_b + tri_ab;
+                    t.a_aa = tri_ab - tri_abx1;
+                    t.a_ab = tri_ab - tri_abx1;
+                    t.a_bb = tri_bx - 1.0 / ((b + x) * (b + x)) - tri_abx1 - tri_b + tri_ab;
+                }
+                t
+            })
+            .collect()
+    }
+
+    /// Adds w · (ln L, ∇, ∇²) of one row (without C) to `acc`. ln L =
+    /// ln(D + Σᵢ Aᵢ) over the terms ℓⱼ = ln D, ln Aᵢ, so ∇ ln L = Σ πⱼ ∇ℓⱼ and
+    /// ∇² ln L = Σ πⱼ (∇²ℓⱼ + ∇ℓⱼ∇ℓⱼᵀ) − ∇ ln L ∇ ln Lᵀ, πⱼ the terms' shares.
+    #[allow(clippy::too_many_arguments)]
+    fn add_row(
         &self,
+        t: &XTerms,
         x: f64,
         t_x: f64,
         age: f64,
-        digammas: (f64, f64, f64),
-    ) -> (f64, [f64; 4]) {
-        let MbgCnbdK { r, alpha, a, b, k } = *self;
-        let (psi_r, psi_ab, psi_b) = digammas;
+        w: f64,
+        derivatives: Derivatives,
+        acc: &mut Accumulator<4>,
+    ) {
+        let MbgCnbdK { r, alpha, k, .. } = *self;
         let s = r + f64::from(k) * x;
-        let (ln_d, ln_a, mean_i, mean_h) = self.terms(x, t_x, age);
-        let value = log_add(ln_d, ln_a);
-        let w_d = (ln_d - value).exp();
-        let w_a = (ln_a - value).exp();
-        let psi_s = digamma(s);
-        let psi_abx1 = digamma(a + b + x + 1.0);
-        let psi_bx = digamma(b + x);
-        let ln_alpha = alpha.ln();
         let t_x = if x == 0.0 { 0.0 } else { t_x };
-        // "Dropped out" term.
-        let d_r = psi_s - psi_r + ln_alpha - (alpha + t_x).ln();
-        let d_alpha = r / alpha - s / (alpha + t_x);
-        let d_a = 1.0 / a + psi_ab - psi_abx1;
-        let d_b = psi_bx - psi_abx1 - psi_b + psi_ab;
-        // "Alive" term.
-        let a_r = psi_s - psi_r + ln_alpha - (alpha + age).ln() + mean_h;
-        let a_alpha = r / alpha - (s + mean_i) / (alpha + age);
-        let a_a = psi_ab - psi_abx1;
-        let a_b = psi_bx + 1.0 / (b + x) - psi_abx1 - psi_b + psi_ab;
-        (
-            value,
-            [
-                w_d * d_r + w_a * a_r,
-                w_d * d_alpha + w_a * a_alpha,
-                w_d * d_a + w_a * a_a,
-                w_d * d_b + w_a * a_b,
-            ],
-        )
+        let (at_x, at_age) = (alpha + t_x, alpha + age);
+        let ln_d = t.ln_d - s * at_x.ln();
+        let ln_a0 = t.ln_a - s * at_age.ln();
+        let z = (age - t_x) / at_age;
+        if derivatives == Derivatives::None {
+            let (sum, _, _) = tick_sums(s, z, k);
+            acc.value += w * log_add(ln_d, ln_a0 + sum.ln());
+            return;
+        }
+        let hess = derivatives == Derivatives::Hessian;
+        let (psi_r, tri_r, ln_alpha) = (t.psi_r, t.tri_r, alpha.ln());
+        // The "alive" terms i = 0..k−1: cᵢ = Aᵢ/A₀, gradients gᵢ, and the
+        // moments Σ cᵢ gᵢ, Σ cᵢ (∇²ℓᵢ + gᵢgᵢᵀ).
+        let (mut c, mut h1, mut h2) = (1.0, 0.0, 0.0);
+        let mut sum = 0.0;
+        let mut g_sum = [0.0; 4];
+        let mut m_sum = [[0.0; 4]; 4];
+        for i in 0..k {
+            let fi = f64::from(i);
+            if i > 0 {
+                let prev = s + fi - 1.0;
+                c *= prev * z / fi;
+                h1 += 1.0 / prev;
+                h2 += 1.0 / (prev * prev);
+            }
+            let g = [
+                t.psi_s + h1 - psi_r + ln_alpha - at_age.ln(),
+                r / alpha - (s + fi) / at_age,
+                t.a_a,
+                t.a_b,
+            ];
+            sum += c;
+            for p in 0..4 {
+                g_sum[p] += c * g[p];
+            }
+            if hess {
+                let h = [
+                    [t.tri_s - h2 - tri_r, 1.0 / alpha - 1.0 / at_age, 0.0, 0.0],
+                    [
+                        1.0 / alpha - 1.0 / at_age,
+                        -r / (alpha * alpha) + (s + fi) / (at_age * at_age),
+                        0.0,
+                        0.0,
+                    ],
+                    [0.0, 0.0, t.a_aa, t.a_ab],
+                    [0.0, 0.0, t.a_ab, t.a_bb],
+                ];
+                for p in 0..4 {
+                    for q in 0..4 {
+                        m_sum[p][q] += c * (h[p][q] + g[p] * g[q]);
+                    }
+                }
+            }
+        }
+        let ln_a = ln_a0 + sum.ln();
+        let value = log_add(ln_d, ln_a);
+        let (pi_d, pi_a) = ((ln_d - value).exp(), (ln_a - value).exp());
+        let g_d = [
+            t.psi_s - psi_r + ln_alpha - at_x.ln(),
+            r / alpha - s / at_x,
+            t.d_a,
+            t.d_b,
+        ];
+        let mut g = [0.0; 4];
+        for p in 0..4 {
+            g[p] = pi_d * g_d[p] + pi_a * g_sum[p] / sum;
+        }
+        acc.value += w * value;
+        for p in 0..4 {
+            acc.grad[p] += w * g[p];
+        }
+        if hess {
+            let h_d = [
+                [t.tri_s - tri_r, 1.0 / alpha - 1.0 / at_x, 0.0, 0.0],
+                [
+                    1.0 / alpha - 1.0 / at_x,
+                    -r / (alpha * alpha) + s / (at_x * at_x),
+                    0.0,
+                    0.0,
+                ],
+                [0.0, 0.0, t.d_aa, t.d_ab],
+                [0.0, 0.0, t.d_ab, t.d_bb],
+            ];
+            for p in 0..4 {
+                for q in 0..4 {
+                    let m = pi_d * (h_d[p][q] + g_d[p] * g_d[q]) + pi_a * m_sum[p][q] / sum;
+                    acc.hess[p][q] += w * (m - g[p] * g[q]);
+                }
+            }
+        }
     }
 }
 
@@ -602,58 +765,33 @@ impl Model for MbgCnbdK {
     fn evaluate(&self, data: &CnbdData, derivatives: Derivatives) -> Evaluation {
         // The fitter builds models with from_slice (k = 1): the data carry k.
         let model = Self { k: data.k, ..*self };
-        let want_grad = derivatives >= Derivatives::Gradient;
-        let digammas = if want_grad {
-            (
-                digamma(model.r),
-                digamma(model.a + model.b),
-                digamma(model.b),
-            )
-        } else {
-            (0.0, 0.0, 0.0)
-        };
+        let table = model.x_table(data.max_frequency, derivatives);
         let n = data.weight.len();
-        let (value, grad) = (0..n.div_ceil(CHUNK))
+        let acc = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let mut value = 0.0;
-                let mut grad = [0.0; 4];
+                let mut acc = Accumulator::<4>::ZERO;
                 for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                    let w = data.weight[i];
-                    let (x, t_x, age) = (data.frequency[i], data.recency[i], data.age[i]);
-                    if want_grad {
-                        let (v, g) = model.row_with_gradient(x, t_x, age, digammas);
-                        value += w * v;
-                        for j in 0..4 {
-                            grad[j] += w * g[j];
-                        }
-                    } else {
-                        let (ln_d, ln_a, _, _) = model.terms(x, t_x, age);
-                        value += w * log_add(ln_d, ln_a);
-                    }
+                    let x = data.frequency[i];
+                    model.add_row(
+                        &table[x as usize],
+                        x,
+                        data.recency[i],
+                        data.age[i],
+                        data.weight[i],
+                        derivatives,
+                        &mut acc,
+                    );
                 }
-                (value, grad)
+                acc
             })
-            .reduce(
-                || (0.0, [0.0; 4]),
-                |(v1, g1), (v2, g2)| {
-                    (
-                        v1 + v2,
-                        [g1[0] + g2[0], g1[1] + g2[1], g1[2] + g2[2], g1[3] + g2[3]],
-                    )
-                },
-            );
-        let value = value + data.log_constant();
-        Evaluation {
-            value: if value.is_nan() {
-                f64::NEG_INFINITY
-            } else {
-                value
-            },
-            gradient: if want_grad { grad.to_vec() } else { Vec::new() },
-            // The fitter builds the Hessian from differences of the gradient.
-            hessian: Vec::new(),
+            .reduce(|| Accumulator::ZERO, Accumulator::add);
+        let mut evaluation = acc.into_evaluation(derivatives);
+        evaluation.value += data.log_constant();
+        if evaluation.value.is_nan() {
+            evaluation.value = f64::NEG_INFINITY;
         }
+        evaluation
     }
 
     fn initial_params(&self, data: &CnbdData) -> Vec<f64> {
