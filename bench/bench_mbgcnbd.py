@@ -80,7 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--grocery", type=Path, default=None)
-    parser.add_argument("--calibration-end", default="2007-06-30")
+    parser.add_argument("--calibration-end", default="2006-12-31")
     args = parser.parse_args()
     bench = str(Path(__file__).resolve().parent)
     print("| customers | k | fit (s) | k chosen | k tried | peak MiB |")

@@ -32,6 +32,7 @@ from ._validation import plain as _plain
 from .fitters.base import BaseFitter
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .fitters.transaction_fitter import TransactionFitter
+from .fitters.mbgcnbd_fitter import MBGCNBDkFitter
 
 __all__ = [
     "ChiSquareResult",
@@ -373,7 +374,7 @@ def _holdout_errors(
     model: BaseFitter, frame: pd.DataFrame, covariates: Any = None
 ) -> tuple[float, float, float]:
     """MAE, RMSE and relative aggregate error of the predicted holdout purchases."""
-    if not isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter)):
+    if not isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter, MBGCNBDkFitter)):
         return math.nan, math.nan, math.nan
     traits = cov.for_customers(model, covariates, frame.index, "the holdout frame")
     predicted = np.asarray(

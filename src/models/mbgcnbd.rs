@@ -858,12 +858,27 @@ pub fn select_k(data: &CnbdData, max_k: u32, options: &crate::FitOptions) -> Res
     let mut first_error = None;
     let mut profile = Vec::new();
     let (mut previous, mut falls) = (f64::NEG_INFINITY, 0);
+    let mut start: Option<Vec<f64>> = None;
     for k in 1..=max_k {
-        let attempt = match fit_k(data, k, options) {
+        // Each k starts from the previous k's estimate with the same mean
+        // inter-purchase time (α ∝ 1/k), unless the caller gave a start.
+        let from_previous = |o: &crate::FitOptions| crate::FitOptions {
+            initial_params: o.initial_params.clone().or_else(|| start.clone()),
+            ..o.clone()
+        };
+        let attempt = match fit_k(data, k, &from_previous(options)) {
             Err(Error::Unidentified { .. } | Error::NotConverged { .. }) => {
-                fit_k(data, k, &relaxed)
+                fit_k(data, k, &from_previous(&relaxed))
             }
             other => other,
+        };
+        start = match &attempt {
+            Ok(fitted) if fitted.info.as_ref().is_some_and(|i| i.converged) => {
+                let p = fitted.params();
+                let kf = f64::from(k);
+                Some(vec![p[0], p[1] * kf / (kf + 1.0), p[2], p[3]])
+            }
+            _ => None,
         };
         match attempt {
             Ok(fitted) => {

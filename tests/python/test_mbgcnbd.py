@@ -190,3 +190,22 @@ def test_regularity_plot_reads_back() -> None:
     np.testing.assert_allclose(uniform.get_ydata(), 1.0)
     heights = [p.get_height() for p in ax.patches]
     assert sum(heights) * (1 / 20) == pytest.approx(1.0)
+
+
+def test_compare_models_with_holdout(cdnow_litt: pd.DataFrame) -> None:
+    from retentionkit import compare_models
+    from retentionkit.utils import calibration_and_holdout_data
+
+    log = load_transaction_data()
+    holdout = calibration_and_holdout_data(
+        log, "customer_id", "date", "1997-09-30", "1998-06-30", freq_multiplier=7
+    )
+    mbg = ModifiedBetaGeoFitter().fit(cdnow_litt[["frequency", "recency", "T"]])
+    cnbd = MBGCNBDkFitter(k=2).fit(cdnow_litt)
+    table = compare_models({"MBG/NBD": mbg, "MBG/CNBD-2": cnbd}, holdout=holdout)
+    assert table.loc["MBG/CNBD-2", "log_likelihood"] == cnbd.log_likelihood_
+    assert table.loc["MBG/CNBD-2", "n_params"] == 4
+    # CDNOW is Poisson-like: k = 2 fits worse and predicts the holdout no better.
+    assert table.loc["MBG/CNBD-2", "aic"] > table.loc["MBG/NBD", "aic"]
+    assert np.isfinite(table.loc["MBG/CNBD-2", "holdout_mae"])
+    assert np.isnan(table.loc["MBG/CNBD-2", "chi_square"])  # no P(X(t) = n) yet
