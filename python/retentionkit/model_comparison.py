@@ -31,8 +31,8 @@ from ._validation import ArrayLike, FloatArray, as_float_array
 from ._validation import plain as _plain
 from .fitters.base import BaseFitter
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
-from .fitters.transaction_fitter import TransactionFitter
 from .fitters.mbgcnbd_fitter import MBGCNBDkFitter
+from .fitters.transaction_fitter import TransactionFitter
 
 __all__ = [
     "ChiSquareResult",
