@@ -209,3 +209,31 @@ def test_compare_models_with_holdout(cdnow_litt: pd.DataFrame) -> None:
     assert table.loc["MBG/CNBD-2", "aic"] > table.loc["MBG/NBD", "aic"]
     assert np.isfinite(table.loc["MBG/CNBD-2", "holdout_mae"])
     assert np.isnan(table.loc["MBG/CNBD-2", "chi_square"])  # no P(X(t) = n) yet
+
+
+def test_cli_fits_mbgcnbd_on_a_summary_with_litt(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    truth = MBGCNBDkFitter(k=2)
+    truth.params_ = {"r": 2.0, "alpha": 2.0, "a": 0.7, "b": 6.0}
+    sim = truth.generate_new_data(size=1500, seed=2, T=30.0)
+    sim[["frequency", "recency", "T", "litt"]].to_csv(tmp_path / "s.csv", index_label="id")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "retentionkit", "fit", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+
+    result = run("s.csv", "--model", "mbgcnbd", "--output", "p.csv")
+    assert result.returncode == 0, result.stderr
+    assert "MBG/CNBD-k fitted on 1500 customers" in result.stdout
+    assert "k               2 (log-likelihood by k: 1: " in result.stdout
+    predictions = pd.read_csv(tmp_path / "p.csv", index_col=0)
+    assert ((predictions["p_alive"] >= 0) & (predictions["p_alive"] <= 1)).all()
+    without = run("--model", "mbgcnbd")
+    assert without.returncode == 2 and "litt" in without.stderr
