@@ -284,6 +284,9 @@ class MBGCNBDkModel:
         self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
     ) -> _FloatArray: ...
     def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
+    def probability_of_n_purchases_up_to_time(
+        self, t: _FloatArray, n: _FloatArray
+    ) -> _FloatArray: ...
     def simulate(
         self, ages: _FloatArray, seed: int
     ) -> tuple[

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: The models whose calibration data is a (frequency, recency, age) summary.
-PurchaseModel = Union[TransactionFitter, BetaGeoBetaBinomFitter]
+PurchaseModel = Union[TransactionFitter, BetaGeoBetaBinomFitter, MBGCNBDkFitter]
 
 _HOLDOUT_COLUMNS = ("frequency_holdout", "duration_holdout")
 _CAL_COLUMNS = ("frequency_cal", "recency_cal", "T_cal")
@@ -184,8 +184,11 @@ def chi_square(actual: ArrayLike, expected: ArrayLike, n_params: int = 0) -> Chi
 def _age_column(model: Any) -> str:
     """The column of ``model.data`` holding each customer's observation length.
 
-    It is the last history column: ``T``, or ``n_periods`` for the BG/BB.
+    It is the last history column: ``T``, or ``n_periods`` for the BG/BB
+    (``T`` for the MBG/CNBD-k, whose last history column is ``litt``).
     """
+    if isinstance(model, MBGCNBDkFitter):
+        return "T"
     require(model, "transaction", "discrete", needs="this needs a")
     return str(model._columns[-1])
 
@@ -497,7 +500,7 @@ def compare_models(
             "aic": model.aic,
             "bic": model.bic,
         }
-        if isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter)):
+        if isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter, MBGCNBDkFitter)):
             own = covariates if cov.model_has_covariates(model) else None
             test = period_transactions_chi_square(model, max_frequency, own)
             row.update(

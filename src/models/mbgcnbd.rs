@@ -408,6 +408,41 @@ impl MbgCnbdK {
         alive * expected
     }
 
+    /// P(X(t) = n) for a new customer: alive after n purchases with N(t)
+    /// ticks in [nk, (n+1)k), or gone right after the n-th purchase (at
+    /// time 0 when n = 0) with N(t) ≥ nk, N(t) negative binomial:
+    /// B(a, b+n+1)/B(a, b) Σ_{j=nk}^{(n+1)k−1} NB(j) + B(a+1, b+n)/B(a, b) I_q(nk, r).
+    ///
+    /// ```
+    /// use retentionkit::mbgcnbd::MbgCnbdK;
+    /// let m = MbgCnbdK::new(1.0, 2.0, 0.8, 3.0, 3).unwrap();
+    /// let total: f64 = (0..400).map(|n| m.probability_of_purchases(10.0, n as f64)).sum();
+    /// assert!((total - 1.0).abs() < 1e-10);
+    /// ```
+    pub fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
+        if t <= 0.0 {
+            return if n == 0.0 { 1.0 } else { 0.0 };
+        }
+        let MbgCnbdK { r, alpha, a, b, k } = *self;
+        let kf = f64::from(k);
+        let (ln_p0, ln_q0) = (-(t / alpha).ln_1p(), -(alpha / t).ln_1p());
+        let ln_stay = ln_beta_ratio(a, b, n + 1.0);
+        let base = -ln_gamma(r) + r * ln_p0;
+        let mut alive = 0.0;
+        for i in 0..k {
+            let j = n * kf + f64::from(i);
+            let ln_nb = ln_gamma(r + j) - ln_gamma(j + 1.0) + base + j * ln_q0;
+            alive += (ln_stay + ln_nb).exp();
+        }
+        let ln_gone = (a / (a + b)).ln() + ln_beta_ratio(a + 1.0, b, n);
+        let tail = if n == 0.0 {
+            1.0
+        } else {
+            beta_inc_reg(n * kf, r, ln_q0.exp(), ln_p0.exp(), ln_q0, ln_p0)
+        };
+        (alive + ln_gone.exp() * tail).min(1.0)
+    }
+
     /// E[X(t)]: expected repeat purchases of a new customer in (0, t].
     pub fn expected_purchases(&self, t: f64) -> f64 {
         self.conditional_expected_purchases(t, 0.0, 0.0, 0.0)

@@ -315,6 +315,35 @@ impl MBGCNBDkModel {
         })
     }
 
+    fn probability_of_n_purchases_up_to_time<'py>(
+        &self,
+        py: Python<'py>,
+        t: PyReadonlyArray1<'py, f64>,
+        n: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let [h, counts] = slices!(t, n)?;
+        let model = self.inner.model;
+        detach_array(py, || {
+            crate::predict::check_horizon("t", h, counts.len())?;
+            if let Some(row) = counts
+                .iter()
+                .position(|&v| !(v >= 0.0 && v.fract() == 0.0 && v.is_finite()))
+            {
+                return Err(Error::InvalidData {
+                    rule: "n must be a non-negative whole number",
+                    row,
+                    detail: format!("n = {}", counts[row]),
+                    column: Some("n"),
+                    cohort: None,
+                    period: None,
+                });
+            }
+            Ok(crate::predict::par_map(h.len(), |i| {
+                model.probability_of_purchases(h[i], counts[i])
+            }))
+        })
+    }
+
     /// Simulated customers: (frequency, recency, T, litt, rate, drop-out, alive).
     #[allow(clippy::type_complexity)]
     fn simulate<'py>(

@@ -208,7 +208,29 @@ def test_compare_models_with_holdout(cdnow_litt: pd.DataFrame) -> None:
     # CDNOW is Poisson-like: k = 2 fits worse and predicts the holdout no better.
     assert table.loc["MBG/CNBD-2", "aic"] > table.loc["MBG/NBD", "aic"]
     assert np.isfinite(table.loc["MBG/CNBD-2", "holdout_mae"])
-    assert np.isnan(table.loc["MBG/CNBD-2", "chi_square"])  # no P(X(t) = n) yet
+    assert np.isfinite(table.loc["MBG/CNBD-2", "chi_square"])
+    assert table.loc["MBG/CNBD-2", "chi_square"] > table.loc["MBG/NBD", "chi_square"]
+
+
+def test_probability_of_n_purchases() -> None:
+    params = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    one = MBGCNBDkFitter(k=1)
+    one.params_ = params
+    mbg = ModifiedBetaGeoFitter()
+    mbg.params_ = params
+    t, n = np.full(8, 38.0), np.arange(8.0)
+    np.testing.assert_allclose(
+        one.probability_of_n_purchases_up_to_time(t, n),
+        mbg.probability_of_n_purchases_up_to_time(t, n),
+        rtol=1e-10,
+    )
+    three = MBGCNBDkFitter(k=3)
+    three.params_ = {"r": 3.0, "alpha": 2.0, "a": 0.7, "b": 8.0}
+    pmf = three.probability_of_n_purchases_up_to_time(np.full(600, 30.0), np.arange(600.0))
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-10)
+    sim = three.generate_new_data(size=20_000, seed=9, T=30.0)
+    observed = np.bincount(sim["frequency"].astype(int), minlength=600)[:600] / 20_000
+    np.testing.assert_allclose(observed[:8], pmf[:8], atol=4 * np.sqrt(0.25 / 20_000))
 
 
 def test_cli_fits_mbgcnbd_on_a_summary_with_litt(tmp_path: Path) -> None:

@@ -222,6 +222,19 @@ class MBGCNBDkFitter(BaseFitter):
         """E[X(t)]: expected repeat purchases of a new customer in (0, t]."""
         return self._predict("expected_number_of_purchases_up_to_time", t=t)
 
+    def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> Result:
+        r"""P(X(t) = n) for a new customer.
+
+        .. math::
+
+            \frac{B(a, b+n+1)}{B(a, b)} \sum_{j=nk}^{(n+1)k-1} P(N(t) = j)
+            + \frac{B(a+1, b+n)}{B(a, b)} P(N(t) \ge nk),
+
+        alive after n purchases, or gone right after the n-th (at the first purchase
+        when n = 0); :math:`N(t)` is the negative binomial number of ticks in t.
+        """
+        return self._predict("probability_of_n_purchases_up_to_time", t=t, n=n)
+
     def individual_log_likelihood(
         self,
         frequency: ArrayLike | None = None,
