@@ -599,7 +599,7 @@ impl MbgCnbdK {
     /// Adds w · (ln L, ∇, ∇²) of one row (without C) to `acc`. ln L =
     /// ln(D + Σᵢ Aᵢ) over the terms ℓⱼ = ln D, ln Aᵢ, so ∇ ln L = Σ πⱼ ∇ℓⱼ and
     /// ∇² ln L = Σ πⱼ (∇²ℓⱼ + ∇ℓⱼ∇ℓⱼᵀ) − ∇ ln L ∇ ln Lᵀ, πⱼ the terms' shares.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
     fn add_row(
         &self,
         t: &XTerms,
