@@ -69,11 +69,17 @@ class MBGCNBDkFitter(BaseFitter):
 
     Examples
     --------
+    Four purchases every 2 weeks, then 12 weeks of silence: a regular buyer (k = 4)
+    is almost surely gone, a Poisson buyer (k = 1, the same mean gap) may be alive.
+
     >>> from retentionkit import MBGCNBDkFitter
-    >>> m = MBGCNBDkFitter(k=2)
-    >>> m.params_ = {"r": 1.0, "alpha": 2.0, "a": 0.8, "b": 3.0}
-    >>> round(float(m.conditional_probability_alive(2, 10.0, 20.0)), 4)
-    0.0022
+    >>> regular, poisson = MBGCNBDkFitter(k=4), MBGCNBDkFitter(k=1)
+    >>> regular.params_ = {"r": 2.0, "alpha": 2.0, "a": 0.8, "b": 3.0}
+    >>> poisson.params_ = {"r": 2.0, "alpha": 8.0, "a": 0.8, "b": 3.0}
+    >>> round(float(regular.conditional_probability_alive(4, 8.0, 20.0)), 4)
+    0.0015
+    >>> round(float(poisson.conditional_probability_alive(4, 8.0, 20.0)), 4)
+    0.2335
     """
 
     _core_class = MBGCNBDkModel
