@@ -327,6 +327,13 @@ fn bad_litt_is_refused_naming_the_row() {
         .to_string();
     assert!(err.contains("finite"), "{err}");
     assert!(CnbdData::new(0, &[1.0], &[1.0], &[5.0], &[0.0], None).is_err());
+    let err = CnbdData::new(2, &[0.0, 1.0], &[0.0, 0.0], &[5.0, 5.0], &[0.0, 0.0], None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("recency must be positive") && err.contains("row: 1"),
+        "{err}"
+    );
     assert!(CnbdData::new(2, &[1.0], &[1.0], &[5.0], &[0.0, 0.0], None).is_err());
 }
 

@@ -169,6 +169,14 @@ impl CnbdData {
                     "litt",
                 ));
             }
+            if x > 0.0 && t_x == 0.0 {
+                return Err(invalid(
+                    "recency must be positive for a customer with repeat purchases when litt is used (the inter-purchase times must be positive)",
+                    i,
+                    format!("frequency = {x}, recency = 0"),
+                    "recency",
+                ));
+            }
             if x > 0.0 {
                 let bound = x * (t_x / x).ln();
                 let slack = if bound.is_finite() {
