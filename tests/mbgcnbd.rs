@@ -358,3 +358,23 @@ fn extremes_are_finite() {
         );
     }
 }
+
+/// The summary's litt: logs of the gaps between distinct periods, in the
+/// summary's time unit (periods / freq_multiplier), same-period purchases
+/// merged; 0 with one purchase period.
+#[test]
+fn summary_litt_in_the_summary_time_unit() {
+    use retentionkit::summary::{summarize_with_litt, SummaryOptions};
+    // Customer 0: periods 0, 3, 3, 10 (gaps 3 and 7); customer 1: period 4 only.
+    let customers = [0u32, 0, 1, 0, 0];
+    let times = [0i64, 3, 4, 3, 10];
+    let options = SummaryOptions {
+        freq_multiplier: 7.0,
+        ..SummaryOptions::new(14)
+    };
+    let s = summarize_with_litt(&customers, &times, None, &options).unwrap();
+    let litt = s.litt.unwrap();
+    assert_close(litt[0], (3.0f64 / 7.0).ln() + (7.0f64 / 7.0).ln(), 1e-14, "litt");
+    assert_eq!(litt[1], 0.0);
+    assert_eq!(s.frequency, vec![2.0, 0.0]);
+}
