@@ -374,7 +374,12 @@ fn summary_litt_in_the_summary_time_unit() {
     };
     let s = summarize_with_litt(&customers, &times, None, &options).unwrap();
     let litt = s.litt.unwrap();
-    assert_close(litt[0], (3.0f64 / 7.0).ln() + (7.0f64 / 7.0).ln(), 1e-14, "litt");
+    assert_close(
+        litt[0],
+        (3.0f64 / 7.0).ln() + (7.0f64 / 7.0).ln(),
+        1e-14,
+        "litt",
+    );
     assert_eq!(litt[1], 0.0);
     assert_eq!(s.frequency, vec![2.0, 0.0]);
 }
