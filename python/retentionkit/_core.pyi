@@ -39,6 +39,8 @@ __all__ = [
     "BetaDiscreteWeibullModel",
     "factorize_int64",
     "summarize_transactions",
+    "summarize_transactions_litt",
+    "MBGCNBDkModel",
     "calibration_and_holdout",
     "_panic_for_tests",
 ]
@@ -238,6 +240,74 @@ class ModifiedBetaGeoModel(_TransactionModel):
     def from_params(params: Sequence[float]) -> "ModifiedBetaGeoModel": ...
     @staticmethod
     def from_json(text: str) -> "ModifiedBetaGeoModel": ...
+
+@final
+class MBGCNBDkModel:
+    """MBG/CNBD-k (Platzer & Reutterer 2016) with parameters (r, alpha, a, b) and k."""
+
+    PARAM_NAMES: list[str]
+    MODEL_NAME: str
+    @staticmethod
+    def fit(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        litt: _FloatArray,
+        weights: Optional[_FloatArray] = None,
+        k: Optional[float] = None,
+        max_k: float = 12.0,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "MBGCNBDkModel": ...
+    @staticmethod
+    def from_params(params: Sequence[float], k: float = 1.0) -> "MBGCNBDkModel": ...
+    @staticmethod
+    def from_json(text: str) -> "MBGCNBDkModel": ...
+    def with_k(self, k: float) -> "MBGCNBDkModel": ...
+    def to_json(self) -> str: ...
+    @property
+    def k(self) -> int: ...
+    @property
+    def k_profile(self) -> list[tuple[int, float]]: ...
+    @property
+    def params(self) -> _FloatArray: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[npt.NDArray[np.float64]]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+    @property
+    def fit_warnings(self) -> list[str]: ...
+    def individual_log_likelihood(
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray, litt: _FloatArray
+    ) -> _FloatArray: ...
+    def conditional_probability_alive(
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
+    def probability_of_n_purchases_up_to_time(
+        self, t: _FloatArray, n: _FloatArray
+    ) -> _FloatArray: ...
+    def simulate(
+        self, ages: _FloatArray, seed: int
+    ) -> tuple[
+        _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray
+    ]: ...
 
 @final
 class ParetoNBDModel(_TransactionModel):
@@ -503,6 +573,20 @@ def summarize_transactions(
     include_first_transaction: bool = False,
 ) -> tuple[npt.NDArray[np.uintp], _FloatArray, _FloatArray, _FloatArray, Optional[_FloatArray]]:
     """Per-customer (customer code, frequency, recency, T, monetary value or None)."""
+
+def summarize_transactions_litt(
+    customers: npt.NDArray[np.uint32] | npt.NDArray[np.int64],
+    times: npt.NDArray[np.int64],
+    observation_end: int,
+    amounts: Optional[_FloatArray] = None,
+    period: int = 1,
+    freq_multiplier: float = 1.0,
+    include_first_transaction: bool = False,
+) -> tuple[
+    tuple[npt.NDArray[np.uintp], _FloatArray, _FloatArray, _FloatArray, Optional[_FloatArray]],
+    _FloatArray,
+]:
+    """summarize_transactions plus litt, the sum of the logs of the inter-purchase times."""
 
 def calibration_and_holdout(
     customers: npt.NDArray[np.uint32] | npt.NDArray[np.int64],

@@ -20,6 +20,7 @@ from .fitters.contractual import (
     _ContractualFitter,
 )
 from .fitters.gamma_gamma_fitter import GammaGammaFitter
+from .fitters.mbgcnbd_fitter import MBGCNBDkFitter
 from .fitters.modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .fitters.pareto_nbd_fitter import ParetoNBDFitter
 from .fitters.transaction_fitter import TransactionFitter
@@ -42,8 +43,9 @@ class Model:
     kind : str
         One of :data:`KINDS`: ``"transaction"`` (purchases in continuous time,
         histories ``frequency, recency, T``), ``"discrete"`` (purchases at discrete
-        opportunities), ``"spend"`` (value per transaction) or ``"contractual"``
-        (subscription retention).
+        opportunities), ``"spend"`` (value per transaction), ``"contractual"``
+        (subscription retention) or ``"regular"`` (continuous time, histories
+        ``frequency, recency, T, litt``).
     reference : str
         The paper that introduced the model.
     """
@@ -66,6 +68,9 @@ KINDS: dict[str, type[BaseFitter]] = {
     "discrete": BetaGeoBetaBinomFitter,
     "spend": GammaGammaFitter,
     "contractual": _ContractualFitter,
+    # Purchases in continuous time whose histories also need litt (the sum of the
+    # logs of the inter-purchase times): not yet in the CLI, report or compare_models.
+    "regular": MBGCNBDkFitter,
 }
 
 #: Every model, in the order they are listed to users.
@@ -85,6 +90,7 @@ MODELS: tuple[Model, ...] = (
     Model("gg", GammaGammaFitter, "Gamma-Gamma", "spend", "Fader & Hardie 2013"),
     Model("sbg", ShiftedBetaGeometricFitter, "sBG", "contractual", "Fader & Hardie 2007"),
     Model("bdw", BetaDiscreteWeibullFitter, "BdW", "contractual", "Fader et al. 2018"),
+    Model("mbgcnbd", MBGCNBDkFitter, "MBG/CNBD-k", "regular", "Platzer & Reutterer 2016"),
 )
 
 

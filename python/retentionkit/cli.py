@@ -37,6 +37,8 @@ EXIT_NOT_CONVERGED = 1
 
 #: The models ``--model`` accepts: name -> (fitter class, display name).
 MODELS: dict[str, tuple[type[TransactionFitter], str]] = by_name("transaction")
+#: The models whose summaries also need litt (``fit --model`` only, not the report).
+LITT_MODELS: dict[str, tuple[Any, str]] = by_name("regular")
 
 
 class InputError(Exception):
@@ -91,11 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("csv", nargs="?", help="CSV file of customer summaries, with a header line")
     fit.add_argument(
         "--model",
-        choices=sorted(MODELS),
+        choices=sorted({**MODELS, **LITT_MODELS}),
         default="bgnbd",
         help="model: "
-        + ", ".join(f"{key} ({name})" for key, (_, name) in sorted(MODELS.items()))
-        + " (default bgnbd)",
+        + ", ".join(
+            f"{key} ({name})" for key, (_, name) in sorted({**MODELS, **LITT_MODELS}.items())
+        )
+        + " (default bgnbd; mbgcnbd also needs the litt column and chooses k)",
     )
     fit.add_argument(
         "--horizon",
@@ -129,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="T",
         metavar="NAME",
         help="column of the time from the first purchase to the end of observation (default T)",
+    )
+    fit.add_argument(
+        "--litt-col",
+        default="litt",
+        metavar="NAME",
+        help="column of the sum of the logs of the inter-purchase times, for --model "
+        "mbgcnbd (default litt; summary_data_from_transaction_data(..., include_litt=True))",
     )
     fit.add_argument(
         "--id-col",
@@ -255,6 +266,8 @@ def _read_summary(args: argparse.Namespace) -> pd.DataFrame:
         "recency": args.recency_col,
         "T": args.T_col,
     }
+    if getattr(args, "model", None) in LITT_MODELS:
+        wanted["litt"] = args.litt_col
     if args.weights_col is not None:
         wanted["weights"] = args.weights_col
     id_col = args.id_col if args.id_col is not None else _id_column(df, wanted.values())
@@ -547,7 +560,12 @@ def _fit(args: argparse.Namespace) -> int:
             f"--horizon must be a non-negative, finite number of time units, got {args.horizon:g}"
         )
     data = _read_summary(args)
-    fitter_class, model_name = MODELS[args.model]
+    if args.model in LITT_MODELS and args.csv is None:
+        raise InputError(
+            f"--model {args.model} needs a CSV with a litt column (the bundled CDNOW "
+            "summary has none): summary_data_from_transaction_data(..., include_litt=True)"
+        )
+    fitter_class, model_name = {**MODELS, **LITT_MODELS}[args.model]
     with _lines_of(args.csv):
         fitter = fitter_class().fit(data)
 
@@ -564,6 +582,9 @@ def _fit(args: argparse.Namespace) -> int:
     print(f"log-likelihood  {fitter.log_likelihood_:.4f}")
     print(f"AIC             {fitter.aic:.4f}")
     print(f"BIC             {fitter.bic:.4f}")
+    if args.model in LITT_MODELS:
+        profile = ", ".join(f"{k}: {ll:.2f}" for k, ll in fitter.k_profile_.items())
+        print(f"k               {fitter.k_} (log-likelihood by k: {profile})")
 
     frequency, recency, T = data["frequency"], data["recency"], data["T"]
     predictions = pd.DataFrame(

@@ -78,6 +78,7 @@ def summary_data_from_transaction_data(
     *,
     drop_invalid: bool = False,
     shuffle: bool = True,
+    include_litt: bool = False,
 ) -> dd.DataFrame:
     """Summarise a Dask transaction log: frequency, recency, T (and monetary value).
 
@@ -110,14 +111,18 @@ def summary_data_from_transaction_data(
         customer's transactions are already in a single partition (for instance
         a log written partitioned by customer); otherwise a customer split over
         partitions gets one summary row per partition.
+    include_litt : bool, default False
+        Add ``litt``, the sum of the logs of the inter-purchase times, as the
+        single-machine function does.
 
     Returns
     -------
     dask.dataframe.DataFrame
         Indexed by customer id (named ``customer_id_col``; sorted within each
         partition, not across partitions, with unknown divisions), float columns
-        ``frequency``, ``recency``, ``T`` and, with ``monetary_value_col``,
-        ``monetary_value``. ``.compute().sort_index()`` equals the single-machine
+        ``frequency``, ``recency``, ``T``, with ``monetary_value_col``
+        ``monetary_value``, and with ``include_litt`` ``litt``.
+        ``.compute().sort_index()`` equals the single-machine
         summary of the same log.
 
     Raises
@@ -145,7 +150,9 @@ def summary_data_from_transaction_data(
         )
     if shuffle:
         ddf = ddf.shuffle(on=customer_id_col)
-    meta = utils._empty_summary(ddf._meta, customer_id_col, monetary_value_col)
+    meta = utils._empty_summary(
+        ddf._meta, customer_id_col, monetary_value_col, include_litt=include_litt
+    )
     return ddf.map_partitions(
         utils._summary_of_part,
         customer_id_col=customer_id_col,
@@ -157,6 +164,7 @@ def summary_data_from_transaction_data(
         freq_multiplier=freq_multiplier,
         include_first_transaction=include_first_transaction,
         drop_invalid=drop_invalid,
+        include_litt=include_litt,
         meta=meta,
         align_dataframes=False,
     )

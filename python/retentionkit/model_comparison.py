@@ -31,6 +31,7 @@ from ._validation import ArrayLike, FloatArray, as_float_array
 from ._validation import plain as _plain
 from .fitters.base import BaseFitter
 from .fitters.beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
+from .fitters.mbgcnbd_fitter import MBGCNBDkFitter
 from .fitters.transaction_fitter import TransactionFitter
 
 __all__ = [
@@ -183,8 +184,11 @@ def chi_square(actual: ArrayLike, expected: ArrayLike, n_params: int = 0) -> Chi
 def _age_column(model: Any) -> str:
     """The column of ``model.data`` holding each customer's observation length.
 
-    It is the last history column: ``T``, or ``n_periods`` for the BG/BB.
+    It is the last history column: ``T``, or ``n_periods`` for the BG/BB
+    (``T`` for the MBG/CNBD-k, whose last history column is ``litt``).
     """
+    if isinstance(model, MBGCNBDkFitter):
+        return "T"
     require(model, "transaction", "discrete", needs="this needs a")
     return str(model._columns[-1])
 
@@ -373,7 +377,7 @@ def _holdout_errors(
     model: BaseFitter, frame: pd.DataFrame, covariates: Any = None
 ) -> tuple[float, float, float]:
     """MAE, RMSE and relative aggregate error of the predicted holdout purchases."""
-    if not isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter)):
+    if not isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter, MBGCNBDkFitter)):
         return math.nan, math.nan, math.nan
     traits = cov.for_customers(model, covariates, frame.index, "the holdout frame")
     predicted = np.asarray(
@@ -496,9 +500,11 @@ def compare_models(
             "aic": model.aic,
             "bic": model.bic,
         }
-        if isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter)):
+        if isinstance(model, (TransactionFitter, BetaGeoBetaBinomFitter, MBGCNBDkFitter)):
             own = covariates if cov.model_has_covariates(model) else None
-            test = period_transactions_chi_square(model, max_frequency, own)
+            # The MBG/CNBD-k has every method the table uses (its P(X(t) = n)).
+            purchases: Any = model
+            test = period_transactions_chi_square(purchases, max_frequency, own)
             row.update(
                 chi_square=test.statistic, chi_square_dof=test.dof, chi_square_p_value=test.p_value
             )

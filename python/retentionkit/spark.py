@@ -67,6 +67,7 @@ def summary_data_from_transaction_data(
     *,
     drop_invalid: bool = False,
     n_buckets: int | None = None,
+    include_litt: bool = False,
 ) -> DataFrame:
     """Summarise a Spark transaction log: frequency, recency, T (and monetary value).
 
@@ -101,13 +102,16 @@ def summary_data_from_transaction_data(
         Number of customer buckets, each summarised in one pandas call (its
         transactions must fit in an executor's memory); default
         ``spark.sql.shuffle.partitions``.
+    include_litt : bool, default False
+        Add ``litt``, the sum of the logs of the inter-purchase times, as the
+        single-machine function does.
 
     Returns
     -------
     pyspark.sql.DataFrame
         Columns ``customer_id_col`` (the input's type), ``frequency``,
-        ``recency``, ``T`` and, with ``monetary_value_col``, ``monetary_value``
-        (doubles); one row per customer, in no particular order.
+        ``recency``, ``T``, with ``monetary_value_col`` ``monetary_value`` and
+        with ``include_litt`` ``litt`` (doubles); one row per customer, in no particular order.
 
     Raises
     ------
@@ -160,6 +164,7 @@ def summary_data_from_transaction_data(
 
     fields = [types.StructField(customer_id_col, sdf.schema[customer_id_col].dataType)]
     columns = [*HISTORY] + (["monetary_value"] if monetary_value_col is not None else [])
+    columns += ["litt"] if include_litt else []
     fields += [types.StructField(c, types.DoubleType(), nullable=False) for c in columns]
     options = {
         "customer_id_col": customer_id_col,
@@ -171,6 +176,7 @@ def summary_data_from_transaction_data(
         "freq_multiplier": freq_multiplier,
         "include_first_transaction": include_first_transaction,
         "drop_invalid": drop_invalid,
+        "include_litt": include_litt,
     }
 
     def summarize_bucket(part: pd.DataFrame) -> pd.DataFrame:

@@ -70,6 +70,7 @@ def summary_data_from_transaction_data(
     include_first_transaction: bool = False,
     *,
     drop_invalid: bool = False,
+    include_litt: bool = False,
 ) -> pd.DataFrame:
     """Summarise a transaction log: frequency, recency, T (and monetary value).
 
@@ -117,13 +118,22 @@ def summary_data_from_transaction_data(
         Leave out, instead of refusing, rows with a missing id or datetime, a
         missing, infinite or negative value (with ``monetary_value_col``), or a
         datetime in a period after ``observation_period_end``.
+    include_litt : bool, default False
+        Add a ``litt`` column, the sum of the logs of the customer's
+        inter-purchase times, :math:`\\sum_{j=1}^{k-1} \\ln((p_{j+1} - p_j) / m)`,
+        in the time unit of recency and T (the statistic MBG/CNBD-k needs
+        besides x, t_x and T; see :class:`retentionkit.MBGCNBDkFitter`).
+        Purchases in one period are merged into one, as for the frequency, so
+        every gap is at least one period and its log finite; 0 for a customer
+        with one purchase period.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by customer id (named ``customer_id_col``, sorted), float columns
-        ``frequency``, ``recency``, ``T`` and, with ``monetary_value_col``,
-        ``monetary_value``. ``attrs["time_unit"]`` holds the time unit of recency
+        ``frequency``, ``recency``, ``T``, with ``monetary_value_col``
+        ``monetary_value``, and with ``include_litt`` ``litt``.
+        ``attrs["time_unit"]`` holds the time unit of recency
         and T as the CLV names it ("H", "D", "W" or "M") when it is one of them:
         "D" for ``freq="D"`` (or ``"h"`` with multiplier 24), "W" for ``freq="W"``
         (calendar weeks) and for ``freq="D", freq_multiplier=7`` (days / 7), "M"
@@ -171,18 +181,31 @@ def summary_data_from_transaction_data(
         ordinals = ordinals[keep]
         log.keep(keep)
     codes, ids = log.factorize()
+    litt = None
     with log.rows_named():
-        customer, x, t_x, age, monetary = _core.summarize_transactions(
-            codes,
-            ordinals,
-            end_ordinal,
-            amounts=log.amounts,
-            freq_multiplier=float(freq_multiplier),
-            include_first_transaction=include_first_transaction,
-        )
+        if include_litt:
+            (customer, x, t_x, age, monetary), litt = _core.summarize_transactions_litt(
+                codes,
+                ordinals,
+                end_ordinal,
+                amounts=log.amounts,
+                freq_multiplier=float(freq_multiplier),
+                include_first_transaction=include_first_transaction,
+            )
+        else:
+            customer, x, t_x, age, monetary = _core.summarize_transactions(
+                codes,
+                ordinals,
+                end_ordinal,
+                amounts=log.amounts,
+                freq_multiplier=float(freq_multiplier),
+                include_first_transaction=include_first_transaction,
+            )
     columns = {"frequency": x, "recency": t_x, "T": age}
     if monetary is not None:
         columns["monetary_value"] = monetary
+    if litt is not None:
+        columns["litt"] = litt
     summary = pd.DataFrame(
         columns, index=_customer_index(ids, customer, customer_id_col), copy=False
     )
@@ -556,17 +579,28 @@ def _summary_of_part(
         except ValueError as exc:
             if not (drop_invalid and str(exc) == _NONE_LEFT):
                 raise
-    return _empty_summary(transactions, customer_id_col, monetary_value_col)
+    return _empty_summary(
+        transactions,
+        customer_id_col,
+        monetary_value_col,
+        include_litt=bool(kwargs.get("include_litt", False)),
+    )
 
 
 def _empty_summary(
-    transactions: pd.DataFrame, customer_id_col: str, monetary_value_col: str | None
+    transactions: pd.DataFrame,
+    customer_id_col: str,
+    monetary_value_col: str | None,
+    *,
+    include_litt: bool = False,
 ) -> pd.DataFrame:
     """A summary without customers, with the columns and index type of one of
     ``transactions``."""
     columns = ["frequency", "recency", "T"]
     if monetary_value_col is not None:
         columns.append("monetary_value")
+    if include_litt:
+        columns.append("litt")
     index = pd.Index(transactions[customer_id_col].iloc[:0], name=customer_id_col)
     return pd.DataFrame({c: np.empty(0) for c in columns}, index=index)
 

@@ -139,6 +139,11 @@ pub struct TransactionSummary {
     /// Mean per-period amount over the repeat periods (0 without), when amounts
     /// were given.
     pub monetary_value: Option<Vec<f64>>,
+    /// `litt`, when asked for ([`summarize_with_litt`]): Σⱼ ln dⱼ over the
+    /// customer's gaps dⱼ between consecutive distinct purchase periods, each
+    /// in the summary's time units (periods / `freq_multiplier`, the unit of
+    /// recency and T); 0 for a customer with one purchase period.
+    pub litt: Option<Vec<f64>>,
 }
 
 /// A calibration summary and what each of its customers did in the holdout.
@@ -178,6 +183,48 @@ pub fn summarize<C: CustomerCode>(
     amounts: Option<&[f64]>,
     options: &SummaryOptions,
 ) -> Result<TransactionSummary> {
+    summarize_inner(customers, times, amounts, options, false)
+}
+
+/// [`summarize`], plus the sum of the logs of each customer's inter-purchase
+/// times, `litt` (Platzer & Reutterer 2016, the statistic of the MBG/CNBD-k
+/// likelihood besides x, t_x and T), in [`TransactionSummary::litt`].
+///
+/// Transactions in one period are merged into one purchase, as for the
+/// frequency, so every gap is at least one period and its log is finite:
+/// litt = Σⱼ ln((pⱼ₊₁ − pⱼ) / m) over consecutive distinct periods
+/// p₁ < p₂ < … of the customer's purchases, m = `freq_multiplier` (the gaps
+/// are in the time unit of recency and T). A customer with one purchase
+/// period has litt = 0 (no gap).
+///
+/// ```
+/// use retentionkit::data::transaction_summary::{summarize_with_litt, SummaryOptions};
+/// // Customer 0 buys in periods 0, 2 (twice) and 5: gaps 2 and 3.
+/// let s = summarize_with_litt(&[0u32, 0, 0, 0], &[0, 2, 2, 5], None, &SummaryOptions::new(9))?;
+/// let litt = s.litt.unwrap();
+/// assert!((litt[0] - (2f64.ln() + 3f64.ln())).abs() < 1e-15);
+/// # Ok::<(), retentionkit::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`summarize`].
+pub fn summarize_with_litt<C: CustomerCode>(
+    customers: &[C],
+    times: &[i64],
+    amounts: Option<&[f64]>,
+    options: &SummaryOptions,
+) -> Result<TransactionSummary> {
+    summarize_inner(customers, times, amounts, options, true)
+}
+
+fn summarize_inner<C: CustomerCode>(
+    customers: &[C],
+    times: &[i64],
+    amounts: Option<&[f64]>,
+    options: &SummaryOptions,
+    litt: bool,
+) -> Result<TransactionSummary> {
     check_options(options.period, options.freq_multiplier)?;
     let n = check_lengths(customers, times, amounts, None)?;
     let end = floor_div(options.observation_end, options.period);
@@ -201,13 +248,14 @@ pub fn summarize<C: CustomerCode>(
     crate::interrupt::check()?;
     let log = Log::group(customers, periods, amounts, None, n);
     crate::interrupt::check()?;
-    let aggs = log.aggregate();
+    let aggs = log.aggregate(litt);
     crate::interrupt::check()?;
     Ok(log.summary(
         &aggs,
         end,
         options.freq_multiplier,
         options.include_first_transaction,
+        litt,
     ))
 }
 
@@ -290,13 +338,14 @@ pub fn calibration_and_holdout<C: CustomerCode>(
     crate::interrupt::check()?;
     let log = Log::group(customers, periods, amounts, Some(mask), n);
     crate::interrupt::check()?;
-    let aggs = log.aggregate();
+    let aggs = log.aggregate(false);
     crate::interrupt::check()?;
     let calibration = log.summary(
         &aggs,
         cal_end,
         options.freq_multiplier,
         options.include_first_transaction,
+        false,
     );
     let kept = || aggs.iter().filter(|a| a.periods > 0);
     let frequency_holdout = kept().map(|a| a.holdout_periods as f64).collect();
@@ -488,6 +537,9 @@ struct CustomerAgg {
     holdout_periods: u32,
     holdout_count: u32,
     holdout_sum: Kahan,
+    /// Σ ln(gap) over the gaps between consecutive distinct calibration
+    /// periods, in periods (only when `litt` was asked for).
+    log_gaps: Kahan,
 }
 
 /// One transaction as the aggregation sees it: its period, and its amount with
@@ -681,20 +733,23 @@ impl<'a> Log<'a> {
         }
     }
 
-    fn aggregate(&self) -> Vec<CustomerAgg> {
+    fn aggregate(&self, litt: bool) -> Vec<CustomerAgg> {
         (0..self.offsets.len() - 1)
             .into_par_iter()
             .map(|c| {
                 let range = self.offsets[c]..self.offsets[c + 1];
                 match &self.records {
-                    Some(records) => walk(records[range].iter().map(|r| r.parts())),
-                    None => walk(range.map(|r| {
-                        (
-                            self.periods[r],
-                            self.amounts.map_or(0.0, |a| a[r]),
-                            self.holdout.is_some_and(|h| h[r]),
-                        )
-                    })),
+                    Some(records) => walk(records[range].iter().map(|r| r.parts()), litt),
+                    None => walk(
+                        range.map(|r| {
+                            (
+                                self.periods[r],
+                                self.amounts.map_or(0.0, |a| a[r]),
+                                self.holdout.is_some_and(|h| h[r]),
+                            )
+                        }),
+                        litt,
+                    ),
                 }
             })
             .collect()
@@ -706,6 +761,7 @@ impl<'a> Log<'a> {
         end: i64,
         freq_multiplier: f64,
         include_first: bool,
+        litt: bool,
     ) -> TransactionSummary {
         let kept: Vec<(usize, &CustomerAgg)> = aggs
             .iter()
@@ -727,19 +783,26 @@ impl<'a> Log<'a> {
                 }
             })
         });
+        // Σ ln(gap / m) = Σ ln(gap) − (periods − 1) ln m.
+        let ln_multiplier = freq_multiplier.ln();
+        let litt = litt.then(|| {
+            column(&|a: &CustomerAgg| a.log_gaps.value() - f64::from(a.periods - 1) * ln_multiplier)
+        });
         TransactionSummary {
             customer: kept.iter().map(|&(c, _)| c).collect(),
             frequency: column(&|a: &CustomerAgg| f64::from(a.periods) - extra),
             recency: column(&|a: &CustomerAgg| span(a.first, a.last) / freq_multiplier),
             age: column(&|a: &CustomerAgg| span(a.first, end) / freq_multiplier),
             monetary_value,
+            litt,
         }
     }
 }
 
 /// Aggregates one customer's (period, amount, holdout) transactions, given in
-/// period order.
-fn walk(transactions: impl Iterator<Item = (i64, f64, bool)>) -> CustomerAgg {
+/// period order; with `litt`, also the sum of the logs of the gaps between
+/// consecutive distinct calibration periods.
+fn walk(transactions: impl Iterator<Item = (i64, f64, bool)>, litt: bool) -> CustomerAgg {
     let mut agg = CustomerAgg::default();
     let mut current = Kahan::default(); // amount of the current calibration period
     let mut last_holdout: Option<i64> = None;
@@ -755,6 +818,9 @@ fn walk(transactions: impl Iterator<Item = (i64, f64, bool)>) -> CustomerAgg {
         }
         if agg.periods == 0 || agg.last != p {
             close_period(&mut agg, current);
+            if litt && agg.periods > 0 {
+                agg.log_gaps.add(span(agg.last, p).ln());
+            }
             agg.periods += 1;
             if agg.periods == 1 {
                 agg.first = p;

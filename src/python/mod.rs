@@ -477,6 +477,8 @@ mod covariates;
 mod gamma_gamma;
 mod intervals;
 mod summary;
+// MBG/CNBD-k.
+mod mbgcnbd;
 
 /// The native module. Each model's binding file adds its classes here.
 #[pymodule]
@@ -492,5 +494,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     contractual::register(m)?;
     covariates::register(m)?;
     summary::register(m)?;
+    mbgcnbd::register(m)?;
     Ok(())
 }

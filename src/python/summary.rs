@@ -110,6 +110,40 @@ fn summarize_transactions<'py>(
     Ok(columns(py, s))
 }
 
+/// [`summarize_transactions`] plus each customer's `litt`, the sum of the logs
+/// of its inter-purchase times in the summary's time units (for MBG/CNBD-k):
+/// (customer, frequency, recency, T, monetary value or None, litt).
+#[pyfunction]
+#[pyo3(signature = (
+    customers, times, observation_end, amounts=None, period=1, freq_multiplier=1.0,
+    include_first_transaction=false
+))]
+#[allow(clippy::too_many_arguments)]
+fn summarize_transactions_litt<'py>(
+    py: Python<'py>,
+    customers: Codes<'py>,
+    times: PyReadonlyArray1<'py, i64>,
+    observation_end: i64,
+    amounts: Option<PyReadonlyArray1<'py, f64>>,
+    period: i64,
+    freq_multiplier: f64,
+    include_first_transaction: bool,
+) -> PyResult<(SummaryColumns<'py>, Array<'py, f64>)> {
+    let t = view("times", &times)?;
+    let a = optional_slice("amounts", &amounts)?;
+    let options = SummaryOptions {
+        observation_end,
+        period,
+        freq_multiplier,
+        include_first_transaction,
+    };
+    let mut s = with_codes!(customers, |c| detach(py, || {
+        summary::summarize_with_litt(c, t, a, &options)
+    })?);
+    let litt = s.litt.take().unwrap_or_default();
+    Ok((columns(py, s), vec_to_py(py, litt)))
+}
+
 /// Calibration summary plus holdout purchases: returns (customer, frequency_cal,
 /// recency_cal, T_cal, monetary_value_cal or None, frequency_holdout,
 /// monetary_value_holdout or None, duration_holdout).
@@ -164,6 +198,7 @@ fn calibration_and_holdout<'py>(
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(factorize_int64, m)?)?;
     m.add_function(wrap_pyfunction!(summarize_transactions, m)?)?;
+    m.add_function(wrap_pyfunction!(summarize_transactions_litt, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_and_holdout, m)?)?;
     Ok(())
 }

@@ -330,3 +330,15 @@ def test_categorical_traits_on_dask_equal_the_single_machine_fit(
             dd.from_pandas(df.assign(channel=df["channel"].where(df["T"] < 30)), npartitions=3),
             purchase_covariate_cols=["channel"],
         )
+
+
+def test_summary_with_litt_equals_single_machine() -> None:
+    log = simulate_log(600, seed=12)
+    ddf = dd.from_pandas(log, npartitions=3)
+    got = rkdask.summary_data_from_transaction_data(
+        ddf, "customer", "when", "value", observation_period_end=END, include_litt=True
+    )
+    expected = summary_data_from_transaction_data(
+        log, "customer", "when", "value", observation_period_end=END, include_litt=True
+    )
+    pd.testing.assert_frame_equal(got.compute().sort_index(), expected, check_dtype=False)

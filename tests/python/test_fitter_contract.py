@@ -65,6 +65,22 @@ def _cohort(fitter: Any) -> Any:
     return fitter.fit(load_retention_cohorts()["regular"].loc[:7])
 
 
+def _cdnow_litt(fitter: Any) -> Any:
+    from retentionkit.datasets import load_transaction_data
+    from retentionkit.utils import summary_data_from_transaction_data
+
+    log = load_transaction_data()
+    summary = summary_data_from_transaction_data(
+        log[log["date"] <= "1997-09-30"],
+        "customer_id",
+        "date",
+        observation_period_end="1997-09-30",
+        freq_multiplier=7,
+        include_litt=True,
+    )
+    return fitter.fit(summary)
+
+
 @dataclass(frozen=True)
 class Case:
     """How to fit one fitter class, known parameters, and one bad input."""
@@ -137,6 +153,14 @@ CASES = [
         {"alpha": 0.8, "beta": 2.0, "c": 0.7},
         lambda f: f.fit(durations=[1, 2, 0], churned=[True, False, True]),
         "durations must be positive integers",
+        2,
+    ),
+    Case(
+        retentionkit.MBGCNBDkFitter,
+        _cdnow_litt,
+        {"r": 0.5, "alpha": 3.0, "a": 0.8, "b": 2.5},
+        lambda f: f.fit([0, 1, -1], [0.0, 1.0, 0.0], [6.0, 6.0, 6.0], [0.0, 0.0, 0.0]),
+        "frequency must be a non-negative integer",
         2,
     ),
 ]

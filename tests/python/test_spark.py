@@ -312,3 +312,13 @@ def test_covariate_fit_through_partial_sums_equals_the_single_machine_fit(spark)
             sdf.withColumn("when", sdf["ID"].cast("timestamp")),
             purchase_covariate_cols=["when"],
         )
+
+
+def test_summary_with_litt_equals_single_machine(log: pd.DataFrame, log_sdf) -> None:
+    got = rkspark.summary_data_from_transaction_data(
+        log_sdf, "customer", "when", observation_period_end=END, include_litt=True, n_buckets=3
+    )
+    expected = summary_data_from_transaction_data(
+        log, "customer", "when", observation_period_end=END, include_litt=True
+    )
+    pd.testing.assert_frame_equal(_local(got), expected, check_dtype=False, check_index_type=False)
