@@ -29,6 +29,9 @@ from .fitters import (
 )
 from .model_comparison import compare_models
 
+# Pareto/NBD with time-varying covariates (issue 14).
+from .fitters import TimeVaryingParetoNBDFitter  # noqa: E402
+
 __all__ = [
     "BetaDiscreteWeibullFitter",
     "BetaGeoBetaBinomFitter",
@@ -51,3 +54,5 @@ __all__ = [
     "targeting",
     "utils",
 ]
+
+__all__ += ["TimeVaryingParetoNBDFitter"]

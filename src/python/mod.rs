@@ -477,6 +477,8 @@ mod covariates;
 mod gamma_gamma;
 mod intervals;
 mod summary;
+// Pareto/NBD with time-varying covariates (issue 14).
+mod time_varying;
 
 /// The native module. Each model's binding file adds its classes here.
 #[pymodule]
@@ -492,5 +494,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     contractual::register(m)?;
     covariates::register(m)?;
     summary::register(m)?;
+    time_varying::register(m)?;
     Ok(())
 }

@@ -9,6 +9,9 @@ from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .pareto_nbd_fitter import ParetoNBDFitter
 from .transaction_fitter import TransactionFitter
 
+# Pareto/NBD with time-varying covariates (issue 14).
+from .time_varying import TimeVaryingParetoNBDFitter  # noqa: E402
+
 __all__ = [
     "BaseFitter",
     "BetaDiscreteWeibullFitter",
@@ -22,4 +25,5 @@ __all__ = [
     "TransactionFitter",
     "retention_table",
     "spend_frequency_correlation",
+    "TimeVaryingParetoNBDFitter",
 ]
