@@ -114,12 +114,13 @@ fn model(design: CovariateDesign, coefficients: Vec<f64>) -> TimeVaryingParetoNB
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)]
 fn zero_coefficients_are_the_plain_model() {
     let p = panel(&random_histories(300, 1), 2, 5, seasonal);
     let d = data(&p, design(&["season", "trend"], vec![0, 1], vec![0, 1]));
     let m = model(d.design().clone(), vec![0.0; 4]);
     let plain = m.base();
-    let ll = m.individual_log_likelihood(&d);
+    let ll = m.individual_log_likelihood(&d).unwrap();
     for i in 0..ll.len() {
         let expected = if p.age[i] > 0.0 {
             plain.individual_log_likelihood(p.frequency[i], p.recency[i], p.age[i])
@@ -132,7 +133,7 @@ fn zero_coefficients_are_the_plain_model() {
             ll[i]
         );
     }
-    let alive = m.conditional_probability_alive(&d);
+    let alive = m.conditional_probability_alive(&d).unwrap();
     let expected = m.conditional_expected_purchases(&d, 4.0).unwrap();
     for i in 0..ll.len() {
         let pa = plain.probability_alive(p.frequency[i], p.recency[i], p.age[i]);
@@ -158,8 +159,8 @@ fn constant_covariates_are_the_static_model() {
         coefficients,
     )
     .unwrap();
-    let ll = m.individual_log_likelihood(&d);
-    let alive = m.conditional_probability_alive(&d);
+    let ll = m.individual_log_likelihood(&d).unwrap();
+    let alive = m.conditional_probability_alive(&d).unwrap();
     let ey = m.conditional_expected_purchases(&d, 5.0).unwrap();
     let z: Vec<f64> = (0..histories.len()).flat_map(traits).collect();
     let per = stat

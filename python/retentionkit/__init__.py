@@ -24,13 +24,11 @@ from .fitters import (
     NotFittedError,
     ParetoNBDFitter,
     ShiftedBetaGeometricFitter,
+    TimeVaryingParetoNBDFitter,
     retention_table,
     spend_frequency_correlation,
 )
 from .model_comparison import compare_models
-
-# Pareto/NBD with time-varying covariates (issue 14).
-from .fitters import TimeVaryingParetoNBDFitter  # noqa: E402
 
 __all__ = [
     "BetaDiscreteWeibullFitter",
@@ -43,6 +41,7 @@ __all__ = [
     "NotFittedError",
     "ParetoNBDFitter",
     "ShiftedBetaGeometricFitter",
+    "TimeVaryingParetoNBDFitter",
     "__version__",
     "compare_models",
     "datasets",
@@ -54,5 +53,3 @@ __all__ = [
     "targeting",
     "utils",
 ]
-
-__all__ += ["TimeVaryingParetoNBDFitter"]

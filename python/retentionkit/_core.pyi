@@ -38,6 +38,8 @@ __all__ = [
     "summarize_transactions",
     "calibration_and_holdout",
     "_panic_for_tests",
+    "TimeVaryingPanel",
+    "TimeVaryingParetoNBDModel",
 ]
 
 __version__: str
@@ -804,8 +806,8 @@ def _panic_for_tests(in_parallel: bool = False) -> None:
 class TimeVaryingPanel:
     """Histories with one row of covariates per customer and period, validated once."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         frequency: _FloatArray,
         recency: _FloatArray,
         T: _FloatArray,
@@ -817,7 +819,7 @@ class TimeVaryingPanel:
         by_process: Sequence[Sequence[int]],
         shared: Sequence[int],
         penalties: Optional[Sequence[float]] = None,
-    ) -> None: ...
+    ) -> "TimeVaryingPanel": ...
     @property
     def coefficient_names(self) -> list[str]: ...
     def __len__(self) -> int: ...
@@ -828,6 +830,7 @@ class TimeVaryingParetoNBDModel:
 
     MODEL_NAME: str
     BASE_PARAM_NAMES: list[str]
+    PARAM_NAMES: list[str]
     @staticmethod
     def fit(
         panel: TimeVaryingPanel,

@@ -479,6 +479,29 @@ impl TimeVaryingParetoNBD {
         &self.design
     }
 
+    /// This model with its coefficients read from the columns of `data`'s
+    /// design (by name): a model loaded from a file lists its columns in
+    /// another order than the data it predicts for. Coefficient names (and
+    /// so the parameter order) do not depend on the columns' order.
+    ///
+    /// Errors: [`Error::InvalidCovariates`] when the data's coefficients are
+    /// not the model's.
+    fn on(&self, data: &TimeVaryingData) -> Result<std::borrow::Cow<'_, Self>> {
+        if self.design.coefficient_names() != data.design.coefficient_names() {
+            return Err(Error::InvalidCovariates(format!(
+                "the data's coefficients ({}) are not the model's ({})",
+                data.design.coefficient_names().join(", "),
+                self.design.coefficient_names().join(", ")
+            )));
+        }
+        if self.design.columns() == data.design.columns() {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        }
+        let mut model = self.clone();
+        model.roles = roles(&data.design);
+        Ok(std::borrow::Cow::Owned(model))
+    }
+
     /// (γ_pᵀz, γ_dᵀz) of a covariate row.
     fn exponents(&self, z: &[f64]) -> (f64, f64) {
         let (mut ep, mut ed) = (0.0, 0.0);
@@ -635,7 +658,10 @@ impl TimeVaryingParetoNBD {
     }
 
     /// ln L of each customer (in input order; 0 for T = 0).
-    pub fn individual_log_likelihood(&self, data: &TimeVaryingData) -> Vec<f64> {
+    ///
+    /// Errors: [`Error::InvalidCovariates`] when the data's coefficients are
+    /// not the model's.
+    pub fn individual_log_likelihood(&self, data: &TimeVaryingData) -> Result<Vec<f64>> {
         self.per_customer(data, |c, e, _| if c.age > 0.0 { e.value } else { 0.0 })
     }
 
@@ -645,22 +671,27 @@ impl TimeVaryingParetoNBD {
         &self,
         data: &TimeVaryingData,
         f: impl Fn(&Customer, &CustomerEval, usize) -> T + Sync + Send,
-    ) -> Vec<T> {
-        data.customers
+    ) -> Result<Vec<T>> {
+        let model = self.on(data)?;
+        let this = model.as_ref();
+        Ok(data
+            .customers
             .par_iter()
             .enumerate()
             .map_init(
-                || (self.scratch(), vec![0.0; 4 + self.coefficients.len()]),
+                || (this.scratch(), vec![0.0; 4 + this.coefficients.len()]),
                 |(scratch, grad), (i, c)| {
-                    let e = self.customer(data, c, 0, scratch, grad);
+                    let e = this.customer(data, c, 0, scratch, grad);
                     f(c, &e, i)
                 },
             )
-            .collect()
+            .collect())
     }
 
     /// P(alive at T | history) of each customer.
-    pub fn conditional_probability_alive(&self, data: &TimeVaryingData) -> Vec<f64> {
+    ///
+    /// Errors as [`Self::individual_log_likelihood`].
+    pub fn conditional_probability_alive(&self, data: &TimeVaryingData) -> Result<Vec<f64>> {
         self.per_customer(data, |_, e, _| e.ln_alive.exp().clamp(0.0, 1.0))
     }
 
@@ -708,6 +739,8 @@ impl TimeVaryingParetoNBD {
         }
         let (r, s) = (self.base.r(), self.base.s());
         let (alpha, beta) = (self.base.alpha(), self.base.beta());
+        let model = self.on(data)?;
+        let this = model.as_ref();
         self.per_customer(data, |c, e, i| {
             let end = c.age + t;
             let count = (c.row_end - c.row_begin) as f64;
@@ -736,7 +769,7 @@ impl TimeVaryingParetoNBD {
                 if hi - lo <= 0.0 {
                     continue;
                 }
-                let (ep, ed) = self.exponents(data.row(c.row_begin + j));
+                let (ep, ed) = this.exponents(data.row(c.row_begin + j));
                 let (a, b) = (ep.exp(), ed.exp());
                 let len = hi - lo;
                 integral += if delta == 0.0 {
@@ -749,7 +782,7 @@ impl TimeVaryingParetoNBD {
                 q0 += b * len;
             }
             Ok(e.ln_alive.exp().clamp(0.0, 1.0) * (r + c.x) / (alpha + big_a) * integral)
-        })
+        })?
         .into_iter()
         .collect()
     }
@@ -868,6 +901,14 @@ impl Model for TimeVaryingParetoNBD {
     }
 
     fn evaluate(&self, data: &Self::Data, derivatives: Derivatives) -> Evaluation {
+        let Ok(model) = self.on(data) else {
+            // Not the data of this model (a fit never gets here).
+            return Evaluation {
+                value: f64::NAN,
+                ..Evaluation::default()
+            };
+        };
+        let this = model.as_ref();
         let order: u8 = match derivatives {
             Derivatives::None => 0,
             _ => 1,
@@ -882,13 +923,13 @@ impl Model for TimeVaryingParetoNBD {
                 if crate::interrupt::requested() {
                     return (value, gradient);
                 }
-                let mut scratch = self.scratch();
+                let mut scratch = this.scratch();
                 let mut grad = vec![0.0; p];
                 for c in &data.customers[chunk * CHUNK..((chunk + 1) * CHUNK).min(n)] {
                     if c.age <= 0.0 || c.weight <= 0.0 {
                         continue;
                     }
-                    let e = self.customer(data, c, order, &mut scratch, &mut grad);
+                    let e = this.customer(data, c, order, &mut scratch, &mut grad);
                     value += c.weight * e.value;
                     if order >= 1 {
                         for (a, g) in gradient.iter_mut().zip(&grad) {

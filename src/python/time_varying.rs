@@ -99,19 +99,6 @@ pub struct TimeVaryingParetoNBDModel {
     inner: Fitted<TimeVaryingParetoNBD>,
 }
 
-impl TimeVaryingParetoNBDModel {
-    fn check_panel(&self, panel: &TimeVaryingPanel) -> PyResult<()> {
-        let mine = self.inner.model.design().coefficient_names();
-        let theirs = panel.inner.design().coefficient_names();
-        if mine != theirs {
-            return Err(PyValueError::new_err(format!(
-                "the panel's coefficients {theirs:?} are not the model's {mine:?}"
-            )));
-        }
-        Ok(())
-    }
-}
-
 #[pymethods]
 impl TimeVaryingParetoNBDModel {
     #[classattr]
@@ -123,6 +110,14 @@ impl TimeVaryingParetoNBDModel {
     #[classattr]
     #[allow(non_snake_case)]
     fn BASE_PARAM_NAMES() -> Vec<&'static str> {
+        ParetoNBD::PARAM_NAMES.to_vec()
+    }
+
+    /// The base parameters (the coefficients depend on the design: see
+    /// `param_names`).
+    #[classattr]
+    #[allow(non_snake_case)]
+    fn PARAM_NAMES() -> Vec<&'static str> {
         ParetoNBD::PARAM_NAMES.to_vec()
     }
 
@@ -234,14 +229,12 @@ impl TimeVaryingParetoNBDModel {
         py: Python<'py>,
         panel: &TimeVaryingPanel,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        self.check_panel(panel)?;
         let (model, data) = (&self.inner.model, &panel.inner);
-        detach_array(py, || Ok(model.individual_log_likelihood(data)))
+        detach_array(py, || model.individual_log_likelihood(data))
     }
 
     /// The total log-likelihood of the panel at these parameters.
     fn log_likelihood_of(&self, py: Python<'_>, panel: &TimeVaryingPanel) -> PyResult<f64> {
-        self.check_panel(panel)?;
         let (model, data) = (&self.inner.model, &panel.inner);
         detach(py, || {
             Ok(model.evaluate(data, crate::models::Derivatives::None).value)
@@ -254,9 +247,8 @@ impl TimeVaryingParetoNBDModel {
         py: Python<'py>,
         panel: &TimeVaryingPanel,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        self.check_panel(panel)?;
         let (model, data) = (&self.inner.model, &panel.inner);
-        detach_array(py, || Ok(model.conditional_probability_alive(data)))
+        detach_array(py, || model.conditional_probability_alive(data))
     }
 
     /// E[Y(t) | history] of each customer of the panel.
@@ -266,7 +258,6 @@ impl TimeVaryingParetoNBDModel {
         panel: &TimeVaryingPanel,
         t: f64,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        self.check_panel(panel)?;
         let (model, data) = (&self.inner.model, &panel.inner);
         detach_array(py, || model.conditional_expected_purchases(data, t))
     }
@@ -280,7 +271,6 @@ impl TimeVaryingParetoNBDModel {
         t: f64,
         discount_rate: f64,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        self.check_panel(panel)?;
         let (model, data) = (&self.inner.model, &panel.inner);
         detach_array(py, || {
             model.discounted_expected_conditional_transactions(data, t, discount_rate)

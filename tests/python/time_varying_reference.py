@@ -3,18 +3,18 @@ quadrature, for the tests of ``TimeVaryingParetoNBDFitter``.
 
 Given λ and μ, a customer born at 0 who buys at t₁ < … < t_x ≤ T has
 
-    L(λ, μ) = Πⱼ λ a(tⱼ) · e^{−λ A(T)} e^{−μ B(T)}                     (alive at T)
-            + ∫_{t_x}^T Πⱼ λ a(tⱼ) · e^{−λ A(τ)} μ b(τ) e^{−μ B(τ)} dτ   (died at τ)
+    L(λ, μ) = Πⱼ λ a(tⱼ) · e^{-λ A(T)} e^{-μ B(T)}                     (alive at T)
+            + ∫_{t_x}^T Πⱼ λ a(tⱼ) · e^{-λ A(τ)} μ b(τ) e^{-μ B(τ)} dτ   (died at τ)
 
-with a(t) = exp(γ_pᵀ z(t)), b(t) = exp(γ_dᵀ z(t)), A(t) = ∫₀ᵗ a, B(t) = ∫₀ᵗ b
-(Bachmann, Meierer & Näf 2021). Integrating λ ~ Gamma(r, α) and μ ~ Gamma(s, β)
+with a(t) = exp(g_pᵀ z(t)), b(t) = exp(g_dᵀ z(t)), A(t) = ∫₀ᵗ a, B(t) = ∫₀ᵗ b
+(Bachmann, Meierer & Näf 2021). Integrating λ ~ Gamma(r, alpha) and μ ~ Gamma(s, β)
 in closed form (gamma integrals, no hypergeometric function) leaves
 
-    L = Γ(r+x)/Γ(r) αʳ βˢ e^{γ_pᵀ Σⱼ z(tⱼ)} [ (α+A(T))^{−(r+x)} (β+B(T))^{−s}
-        + s ∫_{t_x}^T b(τ) (α+A(τ))^{−(r+x)} (β+B(τ))^{−(s+1)} dτ ],
+    L = Γ(r+x)/Γ(r) alphaʳ βˢ e^{g_pᵀ Σⱼ z(tⱼ)} [ (alpha+A(T))^{-(r+x)} (β+B(T))^{-s}
+        + s ∫_{t_x}^T b(τ) (alpha+A(τ))^{-(r+x)} (β+B(τ))^{-(s+1)} dτ ],
 
 whose last integral is taken here numerically, period by period (mpmath or
-Gauss–Legendre), independently of the closed-form 2F1 terms of the Rust core.
+Gauss-Legendre), independently of the closed-form 2F1 terms of the Rust core.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ import mpmath
 import numpy as np
 
 
-def segments(
-    starts: Sequence[float], t_x: float, age: float
-) -> list[tuple[float, float, int]]:
+def segments(starts: Sequence[float], t_x: float, age: float) -> list[tuple[float, float, int]]:
     """(from, to, period index) covering [0, T], split at t_x; ``starts`` are the
     period start times relative to birth (the first ≤ 0), each lasting until
     the next."""
@@ -80,11 +78,7 @@ def log_likelihood(
             a0, b0, ak, bk = big_a, big_b, a[k], b[k]
 
             def f(u: float, a0=a0, b0=b0, ak=ak, bk=bk) -> float:
-                return (
-                    bk
-                    * (alpha + a0 + ak * u) ** (-(r + x))
-                    * (beta + b0 + bk * u) ** (-(s + 1))
-                )
+                return bk * (alpha + a0 + ak * u) ** (-(r + x)) * (beta + b0 + bk * u) ** (-(s + 1))
 
             if use_mpmath:
                 death += float(mpmath.quad(lambda u: f(float(u)), [0.0, hi - lo]))

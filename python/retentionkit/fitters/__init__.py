@@ -7,10 +7,10 @@ from .contractual import BetaDiscreteWeibullFitter, ShiftedBetaGeometricFitter, 
 from .gamma_gamma_fitter import GammaGammaFitter, spend_frequency_correlation
 from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .pareto_nbd_fitter import ParetoNBDFitter
-from .transaction_fitter import TransactionFitter
 
 # Pareto/NBD with time-varying covariates (issue 14).
-from .time_varying import TimeVaryingParetoNBDFitter  # noqa: E402
+from .time_varying import TimeVaryingParetoNBDFitter
+from .transaction_fitter import TransactionFitter
 
 __all__ = [
     "BaseFitter",
@@ -22,8 +22,8 @@ __all__ = [
     "NotFittedError",
     "ParetoNBDFitter",
     "ShiftedBetaGeometricFitter",
+    "TimeVaryingParetoNBDFitter",
     "TransactionFitter",
     "retention_table",
     "spend_frequency_correlation",
-    "TimeVaryingParetoNBDFitter",
 ]

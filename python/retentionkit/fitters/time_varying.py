@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -78,8 +78,7 @@ def _dates(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
     if len(bad):
         row = int(bad[0])
         raise invalid_data_error(
-            f"{table}[{column!r}] is missing a date in row {row + 1} "
-            f"(label {frame.index[row]!r})",
+            f"{table}[{column!r}] is missing a date in row {row + 1} (label {frame.index[row]!r})",
             rule="dates must be given",
             row=row,
             label=frame.index[row],
@@ -94,8 +93,9 @@ def _when(t: pd.Timestamp) -> str:
 
 
 def _customer_error(customer: Any, message: str, rule: str, column: str | None = None) -> Exception:
+    sep = " " if message.startswith("has ") else ": "
     return invalid_data_error(
-        f"customer {customer}: {message}", rule=rule, label=customer, column=column
+        f"customer {customer}{sep}{message}", rule=rule, label=customer, column=column
     )
 
 
@@ -112,12 +112,16 @@ def build_panel(
 ) -> _Panel:
     """Check the two tables and turn them into the native panel's arrays."""
     if freq not in _UNITS:
-        raise ValueError(f"freq must be one of {sorted(_UNITS)} (a fixed period length), got {freq!r}")
+        raise ValueError(
+            f"freq must be one of {sorted(_UNITS)} (a fixed period length), got {freq!r}"
+        )
     unit, same_moment = _UNITS[freq]
     purchase, dropout = _names(purchase_covariate_cols), _names(dropout_covariate_cols)
     columns = list(dict.fromkeys(purchase + dropout))
     if not columns:
-        raise ValueError("give at least one covariate (purchase_covariate_cols or dropout_covariate_cols)")
+        raise ValueError(
+            "give at least one covariate (purchase_covariate_cols or dropout_covariate_cols)"
+        )
     for table, frame, needed in (
         ("transactions", transactions, [customer_id_col, datetime_col]),
         ("covariates", covariates, [customer_id_col, covariate_datetime_col, *columns]),
@@ -131,18 +135,24 @@ def build_panel(
 
     # -- the transactions: one per customer and moment, up to the end ---------------
     moments = _dates(transactions, datetime_col, "transactions").dt.floor(same_moment)
-    log = pd.DataFrame({"customer": transactions[customer_id_col].to_numpy(), "t": moments.to_numpy()})
+    log = pd.DataFrame(
+        {"customer": transactions[customer_id_col].to_numpy(), "t": moments.to_numpy()}
+    )
     log = log.drop_duplicates()
     birth = log.groupby("customer")["t"].min()
     birth = birth[birth <= end]
     if birth.empty:
-        raise ValueError(f"no customer made a first purchase by calibration_period_end={_when(end)}")
+        raise ValueError(
+            f"no customer made a first purchase by calibration_period_end={_when(end)}"
+        )
     log = log[log["customer"].isin(birth.index) & (log["t"] <= end)]
     grouped = log.groupby("customer")["t"]
     index = birth.index
     frequency = (grouped.count() - 1).reindex(index).to_numpy(dtype=np.float64)
-    recency = ((grouped.max() - birth) / unit).reindex(index).to_numpy(dtype=np.float64)
-    age = ((end - birth) / unit).to_numpy(dtype=np.float64)
+    u = unit.to_timedelta64()
+    births = birth.to_numpy()
+    recency = (grouped.max().reindex(index).to_numpy() - births) / u
+    age = (end - birth).to_numpy(dtype="timedelta64[ns]") / u
 
     # -- the covariates: one row per customer and period ------------------------------
     cov_dates = _dates(covariates, covariate_datetime_col, "covariates")
@@ -152,7 +162,9 @@ def build_panel(
             values[c] = pd.to_numeric(covariates[c]).to_numpy(dtype=np.float64)
         except (ValueError, TypeError):
             raise ValueError(f"covariates[{c!r}] must be numeric") from None
-    cov = pd.DataFrame({"customer": covariates[customer_id_col].to_numpy(), "t": cov_dates.to_numpy(), **values})
+    cov = pd.DataFrame(
+        {"customer": covariates[customer_id_col].to_numpy(), "t": cov_dates.to_numpy(), **values}
+    )
     cov = cov[cov["customer"].isin(index)]
     cov = cov.sort_values(["customer", "t"], kind="mergesort").reset_index(drop=True)
     without = index[~index.isin(cov["customer"].unique())]
@@ -168,9 +180,9 @@ def build_panel(
     if len(bad):
         row, col = (int(v) for v in bad[0])
         raise _customer_error(
-            cov["customer"].iat[row],
+            cov["customer"].iloc[row],
             f"covariate {columns[col]!r} is {matrix[row, col]} in the period starting "
-            f"{_when(cov['t'].iat[row])} (covariates must be finite numbers)",
+            f"{_when(cov['t'].iloc[row])} (covariates must be finite numbers)",
             rule="covariates must be finite numbers",
             column=columns[col],
         )
@@ -181,11 +193,12 @@ def build_panel(
     wrong = np.flatnonzero(step != unit.to_timedelta64())
     if len(wrong):
         row = int(np.flatnonzero(same)[wrong[0]]) + 1
-        previous, now = t.iat[row - 1], t.iat[row]
+        previous, now = t.iloc[row - 1], t.iloc[row]
         who = customer[row]
         if now == previous:
             raise _customer_error(
-                who, f"the period starting {_when(now)} is given twice in covariates",
+                who,
+                f"the period starting {_when(now)} is given twice in covariates",
                 rule="one covariate row per customer and period",
             )
         gap = now - previous
@@ -208,11 +221,11 @@ def build_panel(
     late = np.flatnonzero((starts > birth).to_numpy())
     if len(late):
         i = int(late[0])
-        gap = -((birth.iat[i] - starts.iat[i]) // unit)
+        gap = -((birth.iloc[i] - starts.iloc[i]) // unit)
         raise _customer_error(
             index[i],
-            f"no covariate period holds the first purchase on {_when(birth.iat[i])}: the "
-            f"period starting {_when(starts.iat[i] - gap * unit)} is missing",
+            f"no covariate period holds the first purchase on {_when(birth.iloc[i])}: the "
+            f"period starting {_when(starts.iloc[i] - gap * unit)} is missing",
             rule="covariate periods must start with the period of the first purchase",
         )
     periods_end = last + unit
@@ -221,18 +234,17 @@ def build_panel(
         i = int(short[0])
         raise _customer_error(
             index[i],
-            f"the covariate period starting {_when(periods_end.iat[i])} is missing (the "
+            f"the covariate period starting {_when(periods_end.iloc[i])} is missing (the "
             f"calibration period ends {_when(end)})",
             rule="covariate periods must reach the end of the calibration period",
         )
     # Periods before the one of the first purchase play no part: drop them.
-    skip = ((birth - starts) // unit).to_numpy(dtype=np.int64)
+    skip = ((births - starts.to_numpy()) // u).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    keep = np.ones(len(cov), dtype=bool)
-    for i in np.flatnonzero(skip):
-        keep[offsets[i] : offsets[i] + skip[i]] = False
-    first = starts + skip * unit
-    first_period_start = ((first - birth) / unit).to_numpy(dtype=np.float64)
+    within = np.arange(len(cov)) - np.repeat(offsets[:-1], counts)
+    keep = within >= np.repeat(skip, counts)
+    first = starts.to_numpy() + skip * u
+    first_period_start = ((first - births) / u).astype(np.float64)
     counts = counts - skip
     kept = np.ascontiguousarray(matrix[keep])
     offsets = np.concatenate([[0], np.cumsum(counts)])
@@ -241,7 +253,7 @@ def build_panel(
     position = pd.Series(np.arange(len(index)), index=index)
     repeat = log[log["t"] > log["customer"].map(birth)]
     who = position.reindex(repeat["customer"]).to_numpy()
-    period = ((repeat["t"].to_numpy() - first.reindex(repeat["customer"]).to_numpy()) // unit.to_timedelta64()).astype(np.int64)
+    period = ((repeat["t"].to_numpy() - first[who]) // u).astype(np.int64)
     sums = np.zeros((len(index), len(columns)))
     np.add.at(sums, who, kept[offsets[who] + period])
 
@@ -392,7 +404,7 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
     def _param_names(self) -> list[str]:
         if self._model is None:
             return list(self._core_class.BASE_PARAM_NAMES)
-        return list(self._model.param_names)
+        return list(cast(Any, self._model).param_names)
 
     def _set_params(self, value: ParamsLike) -> None:
         if isinstance(value, (pd.Series, dict)):
@@ -438,7 +450,7 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
             i = int(short[0])
             raise _customer_error(
                 panel.index[i],
-                f"the covariate period starting {_when(panel.periods_end.iat[i])} is missing "
+                f"the covariate period starting {_when(panel.periods_end.iloc[i])} is missing "
                 f"(the horizon of {t:g} time units ends {_when(horizon)})",
                 rule="covariate periods must reach the end of the prediction horizon",
             )
