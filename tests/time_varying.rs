@@ -230,6 +230,37 @@ fn gradient_matches_finite_differences() {
 }
 
 #[test]
+fn hessian_matches_differences_of_the_gradient() {
+    let p = panel(&random_histories(200, 6), 2, 0, seasonal);
+    let d = data(&p, design(&["season", "trend"], vec![0, 1], vec![0, 1]));
+    let m = model(d.design().clone(), vec![-0.2, 0.4, 0.3, -0.5]);
+    let h = m.evaluate(&d, Derivatives::Hessian).hessian;
+    let x0 = m.to_vec();
+    let n = x0.len();
+    assert_eq!(h.len(), n * n);
+    for k in 0..n {
+        let step = 1e-5 * x0[k].abs().max(1.0);
+        let at = |v: f64| {
+            let mut x = x0.clone();
+            x[k] = v;
+            m.with_params(&x)
+                .unwrap()
+                .evaluate(&d, Derivatives::Gradient)
+                .gradient
+        };
+        let (up, down) = (at(x0[k] + step), at(x0[k] - step));
+        for l in 0..n {
+            let numeric = (up[l] - down[l]) / (2.0 * step);
+            assert!(
+                (h[l * n + k] - numeric).abs() < 1e-5 * numeric.abs().max(1.0),
+                "entry ({l}, {k}): analytic {} numeric {numeric}",
+                h[l * n + k]
+            );
+        }
+    }
+}
+
+#[test]
 fn expectations_grow_with_the_horizon_and_discounting_lowers_them() {
     let p = panel(&random_histories(100, 4), 2, 20, seasonal);
     let d = data(&p, design(&["season", "trend"], vec![0, 1], vec![0, 1]));

@@ -874,3 +874,11 @@ class TimeVaryingParetoNBDModel:
     def discounted_expected_conditional_transactions(
         self, panel: TimeVaryingPanel, t: float, discount_rate: float
     ) -> _FloatArray: ...
+    def simulate(
+        self,
+        first_period_start: _FloatArray,
+        period_counts: npt.NDArray[np.int64],
+        covariates: _FloatArray,
+        T: _FloatArray,
+        seed: int,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]: ...

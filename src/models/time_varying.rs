@@ -66,7 +66,7 @@ use crate::models::covariates::{CovariateDesign, CovariateModel};
 use crate::models::params::{check_params, ParamSpec};
 use crate::models::pareto_nbd::ParetoNBD;
 use crate::models::{Derivatives, Evaluation, FitData, Model};
-use crate::special::{digamma, expm1_over, ln_gamma};
+use crate::special::{digamma, expm1_over, ln_gamma, trigamma};
 
 /// Pieces shorter than this (in time units) are rounding noise at a period
 /// boundary and are dropped.
@@ -376,11 +376,14 @@ fn roles(design: &CovariateDesign) -> Vec<Role> {
         .collect()
 }
 
-/// A running log-sum-exp of terms with gradients.
+/// A running log-sum-exp of terms with gradients (and Hessians): `sum`,
+/// `grad` and `hess` hold Σ wₖ, Σ wₖ gₖ and Σ wₖ (Hₖ + gₖgₖᵀ) with
+/// wₖ = e^{vₖ − max}.
 struct LogSum {
     max: f64,
     sum: f64,
     grad: Vec<f64>,
+    hess: Vec<f64>,
 }
 
 impl LogSum {
@@ -389,14 +392,16 @@ impl LogSum {
             max: f64::NEG_INFINITY,
             sum: 0.0,
             grad: vec![0.0; p],
+            hess: vec![0.0; p * p],
         }
     }
     fn reset(&mut self) {
         self.max = f64::NEG_INFINITY;
         self.sum = 0.0;
         self.grad.iter_mut().for_each(|g| *g = 0.0);
+        self.hess.iter_mut().for_each(|g| *g = 0.0);
     }
-    fn add(&mut self, value: f64, grad: &[f64]) {
+    fn add(&mut self, value: f64, grad: &[f64], hess: Option<&[f64]>) {
         if value == f64::NEG_INFINITY {
             return;
         }
@@ -404,12 +409,23 @@ impl LogSum {
             let scale = (self.max - value).exp();
             self.sum *= scale;
             self.grad.iter_mut().for_each(|g| *g *= scale);
+            if hess.is_some() {
+                self.hess.iter_mut().for_each(|g| *g *= scale);
+            }
             self.max = value;
         }
         let w = (value - self.max).exp();
         self.sum += w;
         for (g, t) in self.grad.iter_mut().zip(grad) {
             *g += w * t;
+        }
+        if let Some(h) = hess {
+            let p = grad.len();
+            for i in 0..p {
+                for j in 0..p {
+                    self.hess[i * p + j] += w * (h[i * p + j] + grad[i] * grad[j]);
+                }
+            }
         }
     }
     fn value(&self) -> f64 {
@@ -434,8 +450,19 @@ pub struct TimeVaryingParetoNBD {
 struct Scratch {
     sum: LogSum,
     term: Vec<f64>,
+    term_hess: Vec<f64>,
+    /// ∂A/∂γ, ∂B/∂γ and their second derivatives (m × m).
     d_a: Vec<f64>,
     d_b: Vec<f64>,
+    d2_a: Vec<f64>,
+    d2_b: Vec<f64>,
+    /// ∂(γ_pᵀz)/∂γ and ∂(γ_dᵀz)/∂γ of the current piece.
+    dep: Vec<f64>,
+    ded: Vec<f64>,
+    /// ∂(r, p, s, q)/∂θ, 4 × P.
+    jac: Vec<f64>,
+    /// The customer's Hessian, P × P.
+    hess: Vec<f64>,
 }
 
 /// One customer's exposures at T and the pieces of their likelihood.
@@ -519,11 +546,19 @@ impl TimeVaryingParetoNBD {
 
     fn scratch(&self) -> Scratch {
         let p = 4 + self.coefficients.len();
+        let m = self.coefficients.len();
         Scratch {
             sum: LogSum::new(p),
             term: vec![0.0; p],
-            d_a: vec![0.0; self.coefficients.len()],
-            d_b: vec![0.0; self.coefficients.len()],
+            term_hess: vec![0.0; p * p],
+            d_a: vec![0.0; m],
+            d_b: vec![0.0; m],
+            d2_a: vec![0.0; m * m],
+            d2_b: vec![0.0; m * m],
+            dep: vec![0.0; m],
+            ded: vec![0.0; m],
+            jac: vec![0.0; 4 * p],
+            hess: vec![0.0; p * p],
         }
     }
 
@@ -544,22 +579,43 @@ impl TimeVaryingParetoNBD {
             self.base.beta(),
         );
         let m = self.coefficients.len();
+        let np = 4 + m;
         let x = c.x;
         let rx = r + x;
         let Scratch {
             sum,
             term,
+            term_hess,
             d_a,
             d_b,
+            d2_a,
+            d2_b,
+            dep,
+            ded,
+            jac,
+            hess,
         } = scratch;
         sum.reset();
-        d_a.iter_mut().for_each(|v| *v = 0.0);
-        d_b.iter_mut().for_each(|v| *v = 0.0);
+        for v in d_a.iter_mut().chain(d_b.iter_mut()) {
+            *v = 0.0;
+        }
+        if order >= 2 {
+            for v in d2_a.iter_mut().chain(d2_b.iter_mut()) {
+                *v = 0.0;
+            }
+        }
         let (mut big_a, mut big_b) = (0.0, 0.0);
         for (index, piece) in data.pieces[c.piece_begin..c.piece_end].iter().enumerate() {
             let z = data.row(piece.row);
             let (ep, ed) = self.exponents(z);
             let (a, b) = (ep.exp(), ed.exp());
+            if order >= 1 {
+                for (j, role) in self.roles.iter().enumerate() {
+                    let zc = z[role.column];
+                    dep[j] = if role.purchase { zc } else { 0.0 };
+                    ded[j] = if role.dropout { zc } else { 0.0 };
+                }
+            }
             if c.piece_begin + index >= c.piece_death {
                 let p = (alpha + big_a) / a;
                 let q = (beta + big_b) / b;
@@ -571,40 +627,106 @@ impl TimeVaryingParetoNBD {
                 if denominator > 0.0 {
                     let value = t0.value + denominator.ln() - rx * ep - s * ed;
                     if order >= 1 {
-                        let e = delta.exp();
+                        // ln D = ln(e^{t0} − e^{t1}) in (r, p, s, q).
+                        let (w0, w1) = (1.0 / denominator, delta.exp() / denominator);
                         let mut g = [0.0; 4];
                         for (j, gj) in g.iter_mut().enumerate() {
-                            *gj = (t0.grad[j] - e * t1.grad[j]) / denominator;
+                            *gj = w0 * t0.grad[j] - w1 * t1.grad[j];
                         }
-                        term[0] = g[0] - ep;
-                        term[1] = g[1] / a;
-                        term[2] = g[2] - ed;
-                        term[3] = g[3] / b;
-                        for (j, role) in self.roles.iter().enumerate() {
-                            let zc = z[role.column];
-                            let (dep, ded) = (
-                                if role.purchase { zc } else { 0.0 },
-                                if role.dropout { zc } else { 0.0 },
-                            );
-                            term[4 + j] = g[1] * (d_a[j] / a - p * dep)
-                                + g[3] * (d_b[j] / b - q * ded)
-                                - rx * dep
-                                - s * ded;
+                        // Jacobian of (r, p, s, q) in θ.
+                        jac.iter_mut().for_each(|v| *v = 0.0);
+                        jac[0] = 1.0;
+                        jac[np + 1] = 1.0 / a;
+                        jac[2 * np + 2] = 1.0;
+                        jac[3 * np + 3] = 1.0 / b;
+                        for j in 0..m {
+                            jac[np + 4 + j] = d_a[j] / a - p * dep[j];
+                            jac[3 * np + 4 + j] = d_b[j] / b - q * ded[j];
+                        }
+                        for t in term.iter_mut() {
+                            *t = 0.0;
+                        }
+                        for (u, gu) in g.iter().enumerate() {
+                            for (t, jv) in term.iter_mut().zip(&jac[u * np..(u + 1) * np]) {
+                                *t += gu * jv;
+                            }
+                        }
+                        term[0] -= ep;
+                        term[2] -= ed;
+                        for j in 0..m {
+                            term[4 + j] -= rx * dep[j] + s * ded[j];
+                        }
+                        if order >= 2 {
+                            let mut h = [[0.0; 4]; 4];
+                            for u in 0..4 {
+                                for v in 0..4 {
+                                    h[u][v] = w0 * (t0.hess[u][v] + t0.grad[u] * t0.grad[v])
+                                        - w1 * (t1.hess[u][v] + t1.grad[u] * t1.grad[v])
+                                        - g[u] * g[v];
+                                }
+                            }
+                            term_hess.iter_mut().for_each(|v| *v = 0.0);
+                            // Jᵀ H J.
+                            for u in 0..4 {
+                                for v in 0..4 {
+                                    let huv = h[u][v];
+                                    if huv == 0.0 {
+                                        continue;
+                                    }
+                                    for (i, &ji) in jac[u * np..(u + 1) * np].iter().enumerate() {
+                                        if ji == 0.0 {
+                                            continue;
+                                        }
+                                        let row = &mut term_hess[i * np..(i + 1) * np];
+                                        for (hv, &jl) in
+                                            row.iter_mut().zip(&jac[v * np..(v + 1) * np])
+                                        {
+                                            *hv += ji * huv * jl;
+                                        }
+                                    }
+                                }
+                            }
+                            // G_p ∇²p + G_q ∇²q + ∇²(−(r+x) e_p − s e_d).
+                            for j in 0..m {
+                                let gj = 4 + j;
+                                let cross_p = -g[1] * dep[j] / a;
+                                let cross_q = -g[3] * ded[j] / b;
+                                term_hess[np + gj] += cross_p;
+                                term_hess[gj * np + 1] += cross_p;
+                                term_hess[3 * np + gj] += cross_q;
+                                term_hess[gj * np + 3] += cross_q;
+                                term_hess[gj] -= dep[j];
+                                term_hess[gj * np] -= dep[j];
+                                term_hess[2 * np + gj] -= ded[j];
+                                term_hess[gj * np + 2] -= ded[j];
+                                for l in 0..m {
+                                    let d2p = d2_a[j * m + l] / a
+                                        - (d_a[j] * dep[l] + d_a[l] * dep[j]) / a
+                                        + p * dep[j] * dep[l];
+                                    let d2q = d2_b[j * m + l] / b
+                                        - (d_b[j] * ded[l] + d_b[l] * ded[j]) / b
+                                        + q * ded[j] * ded[l];
+                                    term_hess[gj * np + 4 + l] += g[1] * d2p + g[3] * d2q;
+                                }
+                            }
                         }
                     }
-                    sum.add(value, term);
+                    sum.add(value, term, (order >= 2).then_some(&term_hess[..]));
                 }
             }
             big_a += a * piece.len;
             big_b += b * piece.len;
             if order >= 1 {
-                for (j, role) in self.roles.iter().enumerate() {
-                    let zc = z[role.column];
-                    if role.purchase {
-                        d_a[j] += a * piece.len * zc;
-                    }
-                    if role.dropout {
-                        d_b[j] += b * piece.len * zc;
+                for j in 0..m {
+                    d_a[j] += a * piece.len * dep[j];
+                    d_b[j] += b * piece.len * ded[j];
+                }
+            }
+            if order >= 2 {
+                for j in 0..m {
+                    for l in 0..m {
+                        d2_a[j * m + l] += a * piece.len * dep[j] * dep[l];
+                        d2_b[j * m + l] += b * piece.len * ded[j] * ded[l];
                     }
                 }
             }
@@ -621,7 +743,31 @@ impl TimeVaryingParetoNBD {
                 term[4 + j] = -rx * d_a[j] / qa - s * d_b[j] / qb;
             }
         }
-        sum.add(alive, term);
+        if order >= 2 {
+            term_hess.iter_mut().for_each(|v| *v = 0.0);
+            let mut set = |i: usize, j: usize, v: f64| {
+                term_hess[i * np + j] += v;
+                if i != j {
+                    term_hess[j * np + i] += v;
+                }
+            };
+            set(0, 1, -1.0 / qa);
+            set(1, 1, rx / (qa * qa));
+            set(2, 3, -1.0 / qb);
+            set(3, 3, s / (qb * qb));
+            for j in 0..m {
+                set(0, 4 + j, -d_a[j] / qa);
+                set(1, 4 + j, rx * d_a[j] / (qa * qa));
+                set(2, 4 + j, -d_b[j] / qb);
+                set(3, 4 + j, s * d_b[j] / (qb * qb));
+                for l in 0..=j {
+                    let v = -rx * (d2_a[j * m + l] / qa - d_a[j] * d_a[l] / (qa * qa))
+                        - s * (d2_b[j * m + l] / qb - d_b[j] * d_b[l] / (qb * qb));
+                    set(4 + j, 4 + l, v);
+                }
+            }
+        }
+        sum.add(alive, term, (order >= 2).then_some(&term_hess[..]));
         let bracket = sum.value();
         let k = data.design.columns().len();
         let sums = &data.purchase_sums[c.id * k..(c.id + 1) * k];
@@ -646,8 +792,25 @@ impl TimeVaryingParetoNBD {
                     0.0
                 };
             }
+            // The bracket's gradient ḡ = Σ wₖ gₖ / Σ wₖ.
             for (g, t) in grad.iter_mut().zip(&sum.grad) {
                 *g += t / total;
+            }
+            if order >= 2 {
+                // Σ wₖ (Hₖ + gₖgₖᵀ) / Σ wₖ − ḡḡᵀ, plus the constant part.
+                for i in 0..np {
+                    let gi = sum.grad[i] / total;
+                    for j in 0..np {
+                        hess[i * np + j] = sum.hess[i * np + j] / total - gi * sum.grad[j] / total;
+                    }
+                }
+                hess[0] += trigamma(rx) - trigamma(r);
+                hess[1] += 1.0 / alpha;
+                hess[np] += 1.0 / alpha;
+                hess[np + 1] -= r / (alpha * alpha);
+                hess[2 * np + 3] += 1.0 / beta;
+                hess[3 * np + 2] += 1.0 / beta;
+                hess[3 * np + 3] -= s / (beta * beta);
             }
         }
         CustomerEval {
@@ -788,6 +951,152 @@ impl TimeVaryingParetoNBD {
     }
 }
 
+/// One simulated customer of [`TimeVaryingParetoNBD::simulate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulatedPath {
+    /// Repeat purchase times in (0, T], increasing.
+    pub purchases: Vec<f64>,
+    /// The customer's λ and μ.
+    pub rate: f64,
+    /// The customer's drop-out rate μ.
+    pub dropout: f64,
+    /// Time of death; infinite when alive at the end of the periods.
+    pub death: f64,
+}
+
+impl TimeVaryingParetoNBD {
+    /// Simulates customers born at 0 and observed to `age[i]`: λ ~ Gamma(r, α),
+    /// μ ~ Gamma(s, β), death when μ B(τ) reaches a unit exponential, purchases
+    /// by inverting the purchase exposure λ A(t) at the arrival times of a unit
+    /// Poisson process (exact for piecewise-constant rates). Customer i's
+    /// periods are `period_counts[i]` rows of `covariates` (row-major, the
+    /// design's columns, customer after customer), the first starting at
+    /// `first_period_start[i]` ∈ (−1, 0]. Reproducible for a given seed
+    /// whatever the number of threads (one random stream per customer).
+    ///
+    /// Errors: [`Error::LengthMismatch`]; [`Error::InvalidData`] when a
+    /// customer's periods do not reach its age or a value is not finite.
+    pub fn simulate(
+        &self,
+        first_period_start: &[f64],
+        period_counts: &[usize],
+        covariates: &[f64],
+        age: &[f64],
+        seed: u64,
+    ) -> Result<Vec<SimulatedPath>> {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Exp1, Gamma};
+        let n = age.len();
+        let k = self.design.columns().len();
+        for (name, len) in [
+            ("first_period_start", first_period_start.len()),
+            ("period_counts", period_counts.len()),
+        ] {
+            if len != n {
+                return Err(Error::LengthMismatch {
+                    expected: n,
+                    found: len,
+                    name,
+                });
+            }
+        }
+        let rows: usize = period_counts.iter().sum();
+        if covariates.len() != rows * k {
+            return Err(Error::LengthMismatch {
+                expected: rows * k,
+                found: covariates.len(),
+                name: "covariates (periods × columns)",
+            });
+        }
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        for i in 0..n {
+            let (start, t) = (first_period_start[i], age[i]);
+            if !(start > -1.0 && start <= 0.0 && t >= 0.0 && t.is_finite()) {
+                return Err(invalid(
+                    "simulation needs T ≥ 0 and a first period holding the first purchase",
+                    i,
+                    format!("first period start {start}, T={t}"),
+                ));
+            }
+            if start + (period_counts[i] as f64) < t - MIN_PIECE {
+                return Err(invalid(
+                    "the covariate periods must reach T",
+                    i,
+                    format!("{} periods from {start}, T={t}", period_counts[i]),
+                ));
+            }
+            offsets.push(offsets[i] + period_counts[i]);
+        }
+        if let Some(pos) = covariates.iter().position(|v| !v.is_finite()) {
+            let row = pos / k.max(1);
+            let customer = offsets.partition_point(|&o| o <= row) - 1;
+            return Err(invalid(
+                "covariates must be finite numbers",
+                customer,
+                format!("{}={}", self.design.columns()[pos % k], covariates[pos]),
+            ));
+        }
+        let purchase_rate = Gamma::new(self.base.r(), 1.0 / self.base.alpha())
+            .map_err(|e| Error::Numerical(e.to_string()))?;
+        let dropout_rate = Gamma::new(self.base.s(), 1.0 / self.base.beta())
+            .map_err(|e| Error::Numerical(e.to_string()))?;
+        Ok((0..n)
+            .into_par_iter()
+            .map(|i| {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                rng.set_stream(i as u64);
+                let lambda: f64 = purchase_rate.sample(&mut rng);
+                let mu: f64 = dropout_rate.sample(&mut rng);
+                let mut death_at: f64 = Exp1.sample(&mut rng);
+                let mut next: f64 = Exp1.sample(&mut rng);
+                let mut purchases = Vec::new();
+                let mut death = f64::INFINITY;
+                for j in 0..period_counts[i] {
+                    let lo = (first_period_start[i] + j as f64).max(0.0);
+                    let hi = (first_period_start[i] + j as f64 + 1.0).min(age[i]);
+                    if lo >= age[i] {
+                        break;
+                    }
+                    if hi <= lo {
+                        continue;
+                    }
+                    let row = offsets[i] + j;
+                    let (ep, ed) = self.exponents(&covariates[row * k..(row + 1) * k]);
+                    let (rate, hazard) = (lambda * ep.exp(), mu * ed.exp());
+                    // Death within this period?
+                    let mut end = hi;
+                    if hazard * (hi - lo) >= death_at {
+                        end = lo + death_at / hazard;
+                        death = end;
+                    } else {
+                        death_at -= hazard * (hi - lo);
+                    }
+                    // Purchases in (lo, end].
+                    let mut budget = rate * (end - lo);
+                    let mut at = lo;
+                    while next <= budget {
+                        at += next / rate;
+                        purchases.push(at.min(end));
+                        budget -= next;
+                        next = Exp1.sample(&mut rng);
+                    }
+                    next -= budget;
+                    if death.is_finite() {
+                        break;
+                    }
+                }
+                SimulatedPath {
+                    purchases,
+                    rate: lambda,
+                    dropout: mu,
+                    death,
+                }
+            })
+            .collect())
+    }
+}
+
 /// ∫₀ᵈ a e^{−δu} (Q_T/(q0 + b u))ˢ du by Gauss–Legendre on sub-intervals
 /// short enough that the integrand is a smooth, slowly varying function.
 fn discounted_piece(a: f64, b: f64, q0: f64, q_t: f64, s: f64, delta: f64, len: f64) -> f64 {
@@ -911,17 +1220,24 @@ impl Model for TimeVaryingParetoNBD {
         let this = model.as_ref();
         let order: u8 = match derivatives {
             Derivatives::None => 0,
-            _ => 1,
+            Derivatives::Gradient => 1,
+            Derivatives::Hessian => 2,
         };
         let p = 4 + self.coefficients.len();
         let n = data.customers.len();
-        let zero = || (0.0, vec![0.0; if order >= 1 { p } else { 0 }]);
-        let (value, gradient) = (0..n.div_ceil(CHUNK))
+        let zero = || {
+            (
+                0.0,
+                vec![0.0; if order >= 1 { p } else { 0 }],
+                vec![0.0; if order >= 2 { p * p } else { 0 }],
+            )
+        };
+        let (value, gradient, hessian) = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|chunk| {
-                let (mut value, mut gradient) = zero();
+                let (mut value, mut gradient, mut hessian) = zero();
                 if crate::interrupt::requested() {
-                    return (value, gradient);
+                    return (value, gradient, hessian);
                 }
                 let mut scratch = this.scratch();
                 let mut grad = vec![0.0; p];
@@ -936,12 +1252,18 @@ impl Model for TimeVaryingParetoNBD {
                             *a += c.weight * g;
                         }
                     }
+                    if order >= 2 {
+                        for (a, h) in hessian.iter_mut().zip(&scratch.hess) {
+                            *a += c.weight * h;
+                        }
+                    }
                 }
-                (value, gradient)
+                (value, gradient, hessian)
             })
             .reduce(zero, |mut a, b| {
                 a.0 += b.0;
                 a.1.iter_mut().zip(b.1).for_each(|(x, y)| *x += y);
+                a.2.iter_mut().zip(b.2).for_each(|(x, y)| *x += y);
                 a
             });
         let value = if value.is_nan() {
@@ -952,7 +1274,7 @@ impl Model for TimeVaryingParetoNBD {
         Evaluation {
             value,
             gradient,
-            hessian: Vec::new(),
+            hessian,
         }
     }
 

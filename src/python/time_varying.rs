@@ -277,6 +277,51 @@ impl TimeVaryingParetoNBDModel {
         })
     }
 
+    /// Simulated customers (see `TimeVaryingParetoNBD::simulate`): the
+    /// customer (position) and time of each repeat purchase, then each
+    /// customer's λ, μ and time of death (inf when alive at the end).
+    #[allow(non_snake_case, clippy::type_complexity)]
+    fn simulate<'py>(
+        &self,
+        py: Python<'py>,
+        first_period_start: PyReadonlyArray1<'py, f64>,
+        period_counts: PyReadonlyArray1<'py, i64>,
+        covariates: PyReadonlyArray2<'py, f64>,
+        T: PyReadonlyArray1<'py, f64>,
+        seed: u64,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+    )> {
+        let starts = contiguous1(&first_period_start, "first_period_start")?;
+        let counts = contiguous1(&period_counts, "period_counts")?;
+        let z = contiguous(&covariates, "covariates")?;
+        let age = contiguous1(&T, "T")?;
+        let model = &self.inner.model;
+        let paths = detach(py, || {
+            let counts: Vec<usize> = counts
+                .iter()
+                .map(|&c| usize::try_from(c).unwrap_or(0))
+                .collect();
+            model.simulate(starts, &counts, z, age, seed)
+        })?;
+        let (mut who, mut when) = (Vec::new(), Vec::new());
+        for (i, p) in paths.iter().enumerate() {
+            who.extend(std::iter::repeat_n(i as f64, p.purchases.len()));
+            when.extend_from_slice(&p.purchases);
+        }
+        Ok((
+            vec_to_py(py, who),
+            vec_to_py(py, when),
+            vec_to_py(py, paths.iter().map(|p| p.rate).collect()),
+            vec_to_py(py, paths.iter().map(|p| p.dropout).collect()),
+            vec_to_py(py, paths.iter().map(|p| p.death).collect()),
+        ))
+    }
+
     fn __repr__(&self) -> String {
         let params: Vec<String> = self
             .inner

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import _core
 from .._validation import invalid_data_error
-from .base import BaseFitter, ParamsLike
+from .base import BaseFitter, ParamsLike, _seed
 
 __all__ = ["TimeVaryingParetoNBDFitter"]
 
@@ -494,6 +494,77 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         """ln L of each customer of the fit at ``params_``."""
         model, panel = self._fitted_panel()
         return pd.Series(model.individual_log_likelihood(self._native_panel), index=panel.index)
+
+    # -- simulation -----------------------------------------------------------
+
+    def simulate_transactions(
+        self,
+        covariates: pd.DataFrame,
+        customer_id_col: str,
+        covariate_datetime_col: str,
+        first_purchase: pd.Series,
+        observation_end: Any,
+        freq: str = "W",
+        seed: int | None = None,
+    ) -> pd.DataFrame:
+        """A transaction log simulated at ``params_``.
+
+        Each customer of ``first_purchase`` (a Series: customer id -> date of the
+        first purchase) draws λ ~ Gamma(r, alpha) and μ ~ Gamma(s, beta), dies when
+        μ B(τ) reaches a unit exponential and buys, while alive, at the times where
+        λ A(t) passes the arrivals of a unit Poisson process (exact for rates
+        constant within periods), until ``observation_end``. ``covariates`` is
+        laid out as for :meth:`fit`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``customer_id_col`` and ``"date"``, the first purchase included;
+            ``attrs["rate"]``, ``attrs["dropout"]`` and ``attrs["death"]`` (the
+            date, NaT when alive at the end) are Series by customer.
+        """
+        model = self._core()
+        names = list(model.param_names)[4:]
+        purchase = [n.split(":", 1)[1] for n in names if n.startswith("purchase:")]
+        dropout = [n.split(":", 1)[1] for n in names if n.startswith("dropout:")]
+        first = pd.Series(first_purchase)
+        log = pd.DataFrame({customer_id_col: first.index, "date": pd.to_datetime(first.to_numpy())})
+        panel = build_panel(
+            log,
+            covariates,
+            customer_id_col,
+            "date",
+            covariate_datetime_col,
+            purchase,
+            dropout,
+            observation_end,
+            freq,
+        )
+        order = [panel.columns.index(c) for c in model.columns]
+        z = np.ascontiguousarray(panel.covariates[:, order])
+        who, when, rate, mu, death = model.simulate(
+            panel.first_period_start, panel.period_counts, z, panel.T, _seed(seed)
+        )
+        birth = pd.to_datetime(first.reindex(panel.index)).to_numpy()
+        ns = panel.unit.value
+        position = who.astype(np.int64)
+        dates = birth[position] + (np.round(when * ns)).astype("timedelta64[ns]")
+        ids = np.asarray(panel.index)
+        out = pd.concat(
+            [
+                pd.DataFrame({customer_id_col: ids, "date": birth}),
+                pd.DataFrame({customer_id_col: ids[position], "date": dates}),
+            ],
+            ignore_index=True,
+        )
+        out = out.sort_values([customer_id_col, "date"], kind="mergesort", ignore_index=True)
+        finite = np.isfinite(death)
+        death_dates = np.full(len(death), np.datetime64("NaT"), dtype="datetime64[ns]")
+        death_dates[finite] = birth[finite] + np.round(death[finite] * ns).astype("timedelta64[ns]")
+        out.attrs["rate"] = pd.Series(rate, index=panel.index)
+        out.attrs["dropout"] = pd.Series(mu, index=panel.index)
+        out.attrs["death"] = pd.Series(death_dates, index=panel.index)
+        return out
 
     # -- persistence ----------------------------------------------------------
 
