@@ -1391,12 +1391,28 @@ impl Model for TimeVaryingParetoNBD {
         }
     }
 
-    /// The plain Pareto/NBD's estimates (its own starting values if that
-    /// fit fails) and coefficients 0.
+    /// The plain Pareto/NBD's estimates after at most 10 Newton steps (its
+    /// own starting values if that fails), with s and r at most 10 (keeping
+    /// the means s/β and r/α), and coefficients 0. The plain model of data
+    /// whose drop-out follows covariates may drift to s, β → ∞, where each of
+    /// its steps is slow; the fit with covariates is fast from anywhere.
     fn initial_params(&self, data: &Self::Data) -> Vec<f64> {
-        let base = fit::<ParetoNBD>(&data.plain, &FitOptions::default())
+        let options = FitOptions {
+            max_iterations: 10,
+            require_convergence: false,
+            ..FitOptions::default()
+        };
+        let mut base = fit::<ParetoNBD>(&data.plain, &options)
+            .ok()
             .map(|f| f.model.to_vec())
-            .unwrap_or_else(|_| ParetoNBD::template(&data.plain).initial_params(&data.plain));
+            .filter(|v| v.iter().all(|x| x.is_finite() && *x > 0.0))
+            .unwrap_or_else(|| ParetoNBD::template(&data.plain).initial_params(&data.plain));
+        for (shape, rate) in [(0, 1), (2, 3)] {
+            if base[shape] > 10.0 {
+                base[rate] *= 10.0 / base[shape];
+                base[shape] = 10.0;
+            }
+        }
         [base, vec![0.0; self.coefficients.len()]].concat()
     }
 
