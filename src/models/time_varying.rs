@@ -969,7 +969,7 @@ pub(crate) fn ln_piece_closed(r: f64, x: f64, p: f64, s: f64, q: f64, d: f64, or
         grad: [0.0; 4],
         hess: [[0.0; 4]; 4],
     };
-    if order == 0 || !(denominator > 0.0) {
+    if order == 0 || denominator.is_nan() || denominator <= 0.0 {
         return out;
     }
     let (w0, w1) = (1.0 / denominator, delta.exp() / denominator);
@@ -1013,8 +1013,8 @@ pub(crate) fn ln_piece_by_quadrature(rx: f64, p: f64, s: f64, q: f64, d: f64, or
             }
             let (ip, iq) = (1.0 / (p + u), 1.0 / (q + u));
             let g = [-lp, -rx * ip, -lq, -(s + 1.0) * iq];
-            for a in 0..4 {
-                mean[a] += weight * g[a];
+            for (m, ga) in mean.iter_mut().zip(&g) {
+                *m += weight * ga;
             }
             if order >= 2 {
                 for a in 0..4 {
@@ -1037,8 +1037,8 @@ pub(crate) fn ln_piece_by_quadrature(rx: f64, p: f64, s: f64, q: f64, d: f64, or
         hess: [[0.0; 4]; 4],
     };
     if order >= 1 {
-        for a in 0..4 {
-            out.grad[a] = mean[a] / total;
+        for (g, m) in out.grad.iter_mut().zip(&mean) {
+            *g = m / total;
         }
         out.grad[2] += 1.0 / s;
     }
