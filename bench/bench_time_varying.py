@@ -55,7 +55,7 @@ def cdnow() -> tuple[pd.DataFrame, pd.DataFrame, list[str], str]:
 def panel(n: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str], str]:
     """n customers, 104 weekly periods, a yearly sine, a campaign dummy and a
     customer-level normal trait, simulated at known parameters."""
-    from retentionkit import TimeVaryingParetoNBDFitter
+    from retentionkit.fitters import TimeVaryingParetoNBDFitter
 
     rng = np.random.default_rng(0)
     weeks = pd.date_range("2020-01-05", periods=104, freq="7D")
@@ -88,7 +88,7 @@ def panel(n: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str], str]:
 
 
 def worker(case: str, customers: int, repeats: int) -> dict[str, float | str]:
-    from retentionkit import TimeVaryingParetoNBDFitter
+    from retentionkit.fitters import TimeVaryingParetoNBDFitter
 
     log, cov, cols, end = cdnow() if case == "cdnow" else panel(customers)
     table = float(cov.memory_usage(deep=True).sum()) / 2**20

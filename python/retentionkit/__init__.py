@@ -24,7 +24,6 @@ from .fitters import (
     NotFittedError,
     ParetoNBDFitter,
     ShiftedBetaGeometricFitter,
-    TimeVaryingParetoNBDFitter,
     retention_table,
     spend_frequency_correlation,
 )
@@ -41,7 +40,6 @@ __all__ = [
     "NotFittedError",
     "ParetoNBDFitter",
     "ShiftedBetaGeometricFitter",
-    "TimeVaryingParetoNBDFitter",
     "__version__",
     "compare_models",
     "datasets",

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 from time_varying_reference import log_likelihood as reference_log_likelihood
 
-from retentionkit import InvalidDataError, ParetoNBDFitter, TimeVaryingParetoNBDFitter
+from retentionkit import InvalidDataError, ParetoNBDFitter
 from retentionkit.datasets import load_dataset
+from retentionkit.fitters import TimeVaryingParetoNBDFitter
 
 END = "1997-09-30"
 COLS = ["Summer", "log_first_spend"]
