@@ -43,6 +43,8 @@ __all__ = [
     "MBGCNBDkModel",
     "calibration_and_holdout",
     "_panic_for_tests",
+    "TimeVaryingPanel",
+    "TimeVaryingParetoNBDModel",
 ]
 
 __version__: str
@@ -1038,3 +1040,86 @@ class BetaDiscreteWeibullCovariatesModel(_SubscriberCovariateModel):
 
 def _panic_for_tests(in_parallel: bool = False) -> None:
     """Panics inside the core (a test hook, not API): raises RuntimeError."""
+
+# -- Pareto/NBD with time-varying covariates (issue 14) ------------------------------
+
+@final
+class TimeVaryingPanel:
+    """Histories with one row of covariates per customer and period, validated once."""
+
+    def __new__(
+        cls,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        purchase_sums: _FloatArray,
+        first_period_start: _FloatArray,
+        period_counts: npt.NDArray[np.int64],
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+    ) -> "TimeVaryingPanel": ...
+    @property
+    def coefficient_names(self) -> list[str]: ...
+    def __len__(self) -> int: ...
+
+@final
+class TimeVaryingParetoNBDModel:
+    """Pareto/NBD with time-varying covariates (Bachmann, Meierer & Naef 2021)."""
+
+    MODEL_NAME: str
+    BASE_PARAM_NAMES: list[str]
+    PARAM_NAMES: list[str]
+    @staticmethod
+    def fit(
+        panel: TimeVaryingPanel,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "TimeVaryingParetoNBDModel": ...
+    @staticmethod
+    def from_params(params: dict[str, float]) -> "TimeVaryingParetoNBDModel": ...
+    @staticmethod
+    def from_json(text: str) -> "TimeVaryingParetoNBDModel": ...
+    def to_json(self) -> str: ...
+    @property
+    def params(self) -> _FloatArray: ...
+    @property
+    def param_names(self) -> list[str]: ...
+    @property
+    def columns(self) -> list[str]: ...
+    @property
+    def is_fitted(self) -> bool: ...
+    @property
+    def log_likelihood(self) -> Optional[float]: ...
+    @property
+    def covariance(self) -> Optional[_FloatArray]: ...
+    @property
+    def iterations(self) -> Optional[int]: ...
+    @property
+    def converged(self) -> Optional[bool]: ...
+    @property
+    def n_customers(self) -> Optional[float]: ...
+    @property
+    def penalizer_coef(self) -> float: ...
+    def individual_log_likelihood(self, panel: TimeVaryingPanel) -> _FloatArray: ...
+    def log_likelihood_of(self, panel: TimeVaryingPanel) -> float: ...
+    def conditional_probability_alive(self, panel: TimeVaryingPanel) -> _FloatArray: ...
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, panel: TimeVaryingPanel, t: float
+    ) -> _FloatArray: ...
+    def discounted_expected_conditional_transactions(
+        self, panel: TimeVaryingPanel, t: float, discount_rate: float
+    ) -> _FloatArray: ...
+    def simulate(
+        self,
+        first_period_start: _FloatArray,
+        period_counts: npt.NDArray[np.int64],
+        covariates: _FloatArray,
+        T: _FloatArray,
+        seed: int,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]: ...

@@ -20,6 +20,8 @@ pub mod mbgnbd;
 pub mod params;
 pub mod pareto_nbd;
 pub mod traits;
+// Pareto/NBD with time-varying covariates (issue 14).
+pub mod time_varying;
 
 pub use params::{ParamSpec, Transform};
 pub(crate) use traits::Accumulator;

@@ -64,10 +64,10 @@ pub struct ParetoNBD {
 
 /// A log-term with its gradient and Hessian in (r, α, s, β).
 #[derive(Clone, Copy)]
-struct Term {
-    value: f64,
-    grad: [f64; 4],
-    hess: [[f64; 4]; 4],
+pub(crate) struct Term {
+    pub(crate) value: f64,
+    pub(crate) grad: [f64; 4],
+    pub(crate) hess: [[f64; 4]; 4],
 }
 
 impl Term {
@@ -159,7 +159,7 @@ impl ParetoNBD {
     }
 
     /// ln(s J(u)) (see the module documentation) with derivatives.
-    fn ln_dead_term(&self, x: f64, u: f64, order: u8) -> Term {
+    pub(crate) fn ln_dead_term(&self, x: f64, u: f64, order: u8) -> Term {
         self.ln_dead_term_with(x, u, order, ln_s)
     }
 

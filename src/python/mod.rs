@@ -479,6 +479,8 @@ mod intervals;
 mod summary;
 // MBG/CNBD-k.
 mod mbgcnbd;
+// Pareto/NBD with time-varying covariates (issue 14).
+mod time_varying;
 
 /// The native module. Each model's binding file adds its classes here.
 #[pymodule]
@@ -495,5 +497,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     covariates::register(m)?;
     summary::register(m)?;
     mbgcnbd::register(m)?;
+    time_varying::register(m)?;
     Ok(())
 }

@@ -8,6 +8,9 @@ from .gamma_gamma_fitter import GammaGammaFitter, spend_frequency_correlation
 from .mbgcnbd_fitter import MBGCNBDkFitter, wheat_morrison_k
 from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .pareto_nbd_fitter import ParetoNBDFitter
+
+# Pareto/NBD with time-varying covariates (issue 14).
+from .time_varying import TimeVaryingParetoNBDFitter
 from .transaction_fitter import TransactionFitter
 
 __all__ = [
@@ -21,6 +24,7 @@ __all__ = [
     "NotFittedError",
     "ParetoNBDFitter",
     "ShiftedBetaGeometricFitter",
+    "TimeVaryingParetoNBDFitter",
     "TransactionFitter",
     "retention_table",
     "spend_frequency_correlation",
