@@ -45,6 +45,7 @@ pub use models::contractual::{self, bdw, sbg};
 pub use models::pareto_nbd as pnbd;
 pub use models::traits as model;
 pub use models::{bgbb, bgnbd, gamma_gamma, mbgnbd};
+pub use models::ggom_nbd;
 pub use special::{hyp2f1, hyperu};
 pub use value::{clv, dert, intervals};
 
