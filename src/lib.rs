@@ -42,10 +42,10 @@ pub mod value;
 // `data/` and `value/`; kept so that existing code keeps compiling.
 pub use data::transaction_summary as summary;
 pub use models::contractual::{self, bdw, sbg};
+pub use models::ggom_nbd;
 pub use models::pareto_nbd as pnbd;
 pub use models::traits as model;
 pub use models::{bgbb, bgnbd, gamma_gamma, mbgnbd};
-pub use models::ggom_nbd;
 pub use special::{hyp2f1, hyperu};
 pub use value::{clv, dert, intervals};
 

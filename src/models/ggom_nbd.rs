@@ -64,7 +64,7 @@ use crate::error::Result;
 use crate::models::params::check_positive;
 use crate::models::pareto_nbd::{remaining_purchases, MAX_STEPPED_PURCHASES};
 use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
-use crate::special::gauss_kronrod::ln_integral;
+use crate::special::gauss_kronrod::{ln_integral_graded, Panels};
 use crate::special::{digamma, ln_gamma, ln_gamma_ratio, trigamma};
 
 /// Relative accuracy of every integral of the model.
@@ -193,7 +193,9 @@ impl GGomNBD {
 
     /// ln E₁ = −(r+x) ln(α+T) − s ln D(T) with derivatives.
     fn alive_term(&self, x: f64, age: f64, order: u8) -> Term {
-        let GGomNBD { r, alpha, s, beta, .. } = *self;
+        let GGomNBD {
+            r, alpha, s, beta, ..
+        } = *self;
         let g = self.gompertz(age);
         let rx = r + x;
         let ia = 1.0 / (alpha + age);
@@ -221,9 +223,31 @@ impl GGomNBD {
         self.b * y - (self.r + x) * (self.alpha + y).ln() - (self.s + 1.0) * self.gompertz(y).ln_d
     }
 
-    /// ln I(t_x, T) alone (−∞ when t_x = T).
-    fn ln_death_integral(&self, x: f64, t_x: f64, age: f64) -> f64 {
-        ln_integral(|y| self.ln_integrand(x, y), t_x, age, REL_TOL).0
+    /// ln I(t_x, T), the death integral of the likelihood (module
+    /// documentation), to a relative error of about 1e-11 in I; −∞ when
+    /// t_x = T.
+    ///
+    /// ```
+    /// use retentionkit::ggom_nbd::GGomNBD;
+    /// // With b = 1 and β = 1, e^{by}(β + e^{by} − 1)^{−(s+1)} = e^{−s y}:
+    /// // I = ∫₀¹ e^{−y} (1 + y)^{0} dy = 1 − e^{−1} for r + x = 0⁺.
+    /// let m = GGomNBD::new(1e-300, 1.0, 1.0, 1.0, 1.0)?;
+    /// let i = m.ln_death_integral(0.0, 0.0, 1.0).exp();
+    /// assert!((i - (1.0 - (-1f64).exp())).abs() < 1e-14);
+    /// # Ok::<(), retentionkit::Error>(())
+    /// ```
+    pub fn ln_death_integral(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        self.death_integral(x, t_x, age).0
+    }
+
+    /// ln I with its panels. The integrand's features at t_x are an e-fold of
+    /// (α+y)^{−(r+x)}, (α+t_x)/(r+x), and of D(y)^{−(s+1)}, D/((s+1)D′) (a
+    /// near-singularity when β/b is small): the first panels are graded from
+    /// the smaller.
+    fn death_integral(&self, x: f64, t_x: f64, age: f64) -> (f64, Panels) {
+        let g = self.gompertz(t_x);
+        let scale = ((self.alpha + t_x) / (self.r + x)).min(1.0 / (self.b * g.q * (self.s + 1.0)));
+        ln_integral_graded(|y| self.ln_integrand(x, y), t_x, age, scale, REL_TOL)
     }
 
     /// ln(b s I(t_x, T)) with derivatives (see the module documentation):
@@ -239,7 +263,7 @@ impl GGomNBD {
             beta,
         } = *self;
         let mut t = Term::ZERO;
-        let (ln_i, panels) = ln_integral(|y| self.ln_integrand(x, y), t_x, age, REL_TOL);
+        let (ln_i, panels) = self.death_integral(x, t_x, age);
         t.value = (b * s).ln() + ln_i;
         if order == 0 || ln_i == f64::NEG_INFINITY || ln_i.is_nan() {
             return t;
@@ -287,8 +311,8 @@ impl GGomNBD {
         if order >= 2 {
             for i in 0..P {
                 for j in i..P {
-                    t.hess[i][j] = second[i][j] / total - t.grad_without_constants(i, b, s)
-                        * t.grad_without_constants(j, b, s);
+                    t.hess[i][j] = second[i][j] / total
+                        - t.grad_without_constants(i, b, s) * t.grad_without_constants(j, b, s);
                 }
             }
             t.hess[2][2] -= 1.0 / (b * b);
@@ -331,7 +355,8 @@ impl GGomNBD {
             };
             -s * ln_1p
         };
-        ln_integral(ln_f, 0.0, t, REL_TOL).0.exp()
+        let scale = 1.0 / (b * q * s);
+        ln_integral_graded(ln_f, 0.0, t, scale, REL_TOL).0.exp()
     }
 
     /// Where the fit lands on the Pareto/NBD limit: with β below this, the
@@ -413,7 +438,13 @@ impl Model for GGomNBD {
             }
             Err(_) => {
                 let start = crate::ParetoNBD::template(data).initial_params(data);
-                vec![start[0], start[1], b, start[2], (b * start[3]).clamp(1e-6, 1e6)]
+                vec![
+                    start[0],
+                    start[1],
+                    b,
+                    start[2],
+                    (b * start[3]).clamp(1e-6, 1e6),
+                ]
             }
         }
     }
@@ -442,11 +473,7 @@ impl Model for GGomNBD {
     /// Σ wᵢ ln Lᵢ with its analytic gradient and Hessian (module documentation).
     fn evaluate(&self, data: &CompressedData, derivatives: Derivatives) -> Evaluation {
         let GGomNBD {
-            r,
-            alpha,
-            s,
-            beta,
-            ..
+            r, alpha, s, beta, ..
         } = *self;
         let order: u8 = match derivatives {
             Derivatives::None => 0,
@@ -558,10 +585,12 @@ impl TransactionModel for GGomNBD {
             let g = self.gompertz(tau);
             (b * s).ln() + b * tau - s * (g.ln_d - beta.ln()) - g.ln_d
         };
-        let (ln_dead, _) = ln_integral(
+        let scale = (alpha / (r + n + 1.0)).min(beta / (b * (s + 1.0)));
+        let (ln_dead, _) = ln_integral_graded(
             |tau| ln_poisson(tau) + ln_dead_density(tau),
             0.0,
             t,
+            scale,
             REL_TOL,
         );
         (alive.exp() + (ln_nb + ln_dead).exp()).min(1.0)
@@ -672,7 +701,10 @@ mod tests {
                 let at = |d: f64| {
                     let mut p = params;
                     p[i] += d;
-                    GGomNBD::from_slice(&p).unwrap().ln_bracket(x, t_x, age, 1).0
+                    GGomNBD::from_slice(&p)
+                        .unwrap()
+                        .ln_bracket(x, t_x, age, 1)
+                        .0
                 };
                 let (up, down) = (at(h), at(-h));
                 let fd = (up.value - down.value) / (2.0 * h);

@@ -5,6 +5,7 @@ from .beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .beta_geo_fitter import BetaGeoFitter
 from .contractual import BetaDiscreteWeibullFitter, ShiftedBetaGeometricFitter, retention_table
 from .gamma_gamma_fitter import GammaGammaFitter, spend_frequency_correlation
+from .ggom_nbd_fitter import GompertzGammaNBDFitter
 from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .pareto_nbd_fitter import ParetoNBDFitter
 from .transaction_fitter import TransactionFitter
@@ -15,6 +16,7 @@ __all__ = [
     "BetaGeoBetaBinomFitter",
     "BetaGeoFitter",
     "GammaGammaFitter",
+    "GompertzGammaNBDFitter",
     "ModifiedBetaGeoFitter",
     "NotFittedError",
     "ParetoNBDFitter",
