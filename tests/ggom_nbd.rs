@@ -220,7 +220,6 @@ fn derivatives_match_differences() {
 /// Simulate with a rising drop-out hazard (β > 1), refit: every estimate
 /// within 4 standard errors of the truth.
 #[test]
-#[ignore = "the fit on this simulated base does not finish yet (under investigation)"]
 fn simulate_then_refit() {
     let truth = GGomNBD::new(0.8, 6.0, 0.04, 1.2, 4.0).unwrap();
     let ages: Vec<f64> = (0..20_000)

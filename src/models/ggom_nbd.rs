@@ -421,32 +421,22 @@ impl Model for GGomNBD {
         vec![self.r, self.alpha, self.b, self.s, self.beta]
     }
 
-    /// The Pareto/NBD estimates (r, α, s, β_P), with b = 1/(10 max T) and
-    /// β = b·β_P: the GGom/NBD that is closest to that Pareto/NBD with a
-    /// little curvature to move away from the limit's flat ridge.
+    /// r = s = 1, α = mean T / mean x (as the Pareto/NBD's start), and
+    /// β = 1, b = 1 / mean T: an exponential lifetime of rate sb (S(τ) =
+    /// e^{−sbτ} when β = 1), the middle of the family from which the hazard
+    /// may bend either way. (Not a Pareto/NBD fit: on data with a steeply
+    /// rising hazard that fit runs to extreme parameters where it is slow.)
     fn initial_params(&self, data: &CompressedData) -> Vec<f64> {
-        let options = crate::FitOptions {
-            require_convergence: false,
-            ..crate::FitOptions::default()
-        };
-        let b = 0.1 / data.max_age.max(1e-6);
-        match crate::fit::fit::<crate::ParetoNBD>(data, &options) {
-            Ok(p) => {
-                let m = p.model;
-                let beta = (b * m.beta()).clamp(1e-6, 1e6);
-                vec![m.r(), m.alpha(), b, m.s(), beta]
-            }
-            Err(_) => {
-                let start = crate::ParetoNBD::template(data).initial_params(data);
-                vec![
-                    start[0],
-                    start[1],
-                    b,
-                    start[2],
-                    (b * start[3]).clamp(1e-6, 1e6),
-                ]
-            }
-        }
+        let start = crate::ParetoNBD::template(data).initial_params(data);
+        let w = data.total_weight;
+        let mean_t = data
+            .age
+            .iter()
+            .zip(&data.weight)
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            / w;
+        vec![start[0], start[1], 1.0 / mean_t.clamp(1e-6, 1e12), 1.0, 1.0]
     }
 
     fn penalty_scale(&self, data: &CompressedData) -> Vec<f64> {
