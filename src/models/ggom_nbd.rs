@@ -68,7 +68,7 @@ use crate::special::gauss_kronrod::{ln_integral_graded, Panels};
 use crate::special::{digamma, ln_gamma, ln_gamma_ratio, trigamma};
 
 /// Relative accuracy of every integral of the model.
-const REL_TOL: f64 = 1e-11;
+const REL_TOL: f64 = 1e-10;
 
 /// Number of parameters (r, α, b, s, β).
 const P: usize = 5;
@@ -254,6 +254,7 @@ impl GGomNBD {
     /// the gradient and Hessian of ln I are the weighted mean of ∂φ and of
     /// ∂²φ + ∂φ∂φᵀ, minus the outer product of the mean, on the nodes of the
     /// adaptive rule.
+    #[allow(clippy::needless_range_loop)] // (i, j) index the symmetric matrices
     fn dead_term(&self, x: f64, t_x: f64, age: f64, order: u8) -> Term {
         let GGomNBD {
             r,

@@ -30,8 +30,8 @@ L(r, \alpha, b, s, \beta \mid x, t_x, T) =
 + b s \int_{t_x}^{T} \frac{e^{by}\,dy}{(\alpha + y)^{r + x} (\beta + e^{by} - 1)^{s + 1}}
 \right]
 """,
-    "conditional_ref": "given alive at T, λ ~ Gamma(r + x, α + T) and "
-    "η ~ Gamma(s, β + e^{bT} − 1); the integral by adaptive quadrature",
+    "conditional_ref": "given alive at T, lambda ~ Gamma(r + x, alpha + T) and "
+    "eta ~ Gamma(s, beta + e^{bT} - 1); the integral by adaptive quadrature",
     "conditional": r"""
 E[Y(t) \mid x, t_x, T] = P(\text{alive} \mid x, t_x, T)\,
 \frac{r + x}{\alpha + T} \int_0^t \left(
