@@ -42,6 +42,7 @@ pub mod value;
 // `data/` and `value/`; kept so that existing code keeps compiling.
 pub use data::transaction_summary as summary;
 pub use models::contractual::{self, bdw, sbg};
+pub use models::ggom_nbd;
 pub use models::mbgcnbd;
 pub use models::pareto_nbd as pnbd;
 pub use models::traits as model;

@@ -27,6 +27,7 @@ __all__ = [
     "BetaGeoModel",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
+    "GGomNBDModel",
     "BetaGeoBetaBinomModel",
     "GammaGammaModel",
     "customer_lifetime_value",
@@ -312,6 +313,27 @@ class MBGCNBDkModel:
     ]: ...
 
 @final
+class GGomNBDModel(_TransactionModel):
+    """GGom/NBD (Bemmaor & Glady 2012) with parameters (r, alpha, b, s, beta)."""
+
+    @staticmethod
+    def fit(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "GGomNBDModel": ...
+    @staticmethod
+    def from_params(params: Sequence[float]) -> "GGomNBDModel": ...
+    @staticmethod
+    def from_json(text: str) -> "GGomNBDModel": ...
+
+@final
 class ParetoNBDModel(_TransactionModel):
     """Pareto/NBD (Schmittlein, Morrison & Colombo 1987) with parameters (r, alpha, s, beta)."""
 
@@ -422,7 +444,7 @@ class GammaGammaModel(_Model):
         """Mean spend of customers with the given numbers of repeat transactions."""
 
 def customer_lifetime_value(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
     frequency: _FloatArray,
     recency: _FloatArray,
     T: _FloatArray,
@@ -434,7 +456,7 @@ def customer_lifetime_value(
     """Discounted expected spend over `time` months, as lifetimes' `_customer_lifetime_value`."""
 
 def customer_lifetime_value_continuous(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
     frequency: _FloatArray,
     recency: _FloatArray,
     T: _FloatArray,
@@ -444,7 +466,7 @@ def customer_lifetime_value_continuous(
     """Value of the whole remaining lifetime at the continuous rate per time unit: m x DERT."""
 
 def customer_lifetime_value_interval(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel,
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
     spend_model: GammaGammaModel,
     frequency: _FloatArray,
     recency: _FloatArray,

@@ -20,6 +20,7 @@ from .fitters.contractual import (
     _ContractualFitter,
 )
 from .fitters.gamma_gamma_fitter import GammaGammaFitter
+from .fitters.ggom_nbd_fitter import GompertzGammaNBDFitter
 from .fitters.mbgcnbd_fitter import MBGCNBDkFitter
 from .fitters.modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .fitters.pareto_nbd_fitter import ParetoNBDFitter
@@ -85,6 +86,13 @@ MODELS: tuple[Model, ...] = (
     ),
     Model(
         "pnbd", ParetoNBDFitter, "Pareto/NBD", "transaction", "Schmittlein, Morrison & Colombo 1987"
+    ),
+    Model(
+        "ggomnbd",
+        GompertzGammaNBDFitter,
+        "GGom/NBD",
+        "transaction",
+        "Bemmaor & Glady 2012",
     ),
     Model("bgbb", BetaGeoBetaBinomFitter, "BG/BB", "discrete", "Fader, Hardie & Shang 2010"),
     Model("gg", GammaGammaFitter, "Gamma-Gamma", "spend", "Fader & Hardie 2013"),

@@ -362,6 +362,9 @@ def build_report(
     with bar.step(f"fitting {labels} on the calibration period"):
         fitted: dict[str, TransactionFitter] = {}
         for fitter_class, name in MODELS.values():
+            if with_traits and fitter_class._covariate_core_class is None:
+                notes.append(f"{name} takes no covariates: left out of the comparison")
+                continue
             try:
                 fitted[name] = fitter_class().fit(history, **with_traits)
             except ValueError as exc:  # includes ConvergenceError

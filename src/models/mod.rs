@@ -15,6 +15,7 @@ pub mod bgnbd;
 pub mod contractual;
 pub mod covariates;
 pub mod gamma_gamma;
+pub mod ggom_nbd;
 pub mod mbgcnbd;
 pub mod mbgnbd;
 pub mod params;

@@ -846,7 +846,7 @@ impl TransactionModel for ParetoNBD {
 }
 
 /// Purchases a simulated customer draws one by one; the rest at once.
-const MAX_STEPPED_PURCHASES: f64 = 10_000.0;
+pub(crate) const MAX_STEPPED_PURCHASES: f64 = 10_000.0;
 
 /// (x, t_x) at `end` of a Poisson process of rate λ that has made x purchases
 /// by time t, the last at t: by time reversal the gap from `end` back to the
@@ -854,7 +854,7 @@ const MAX_STEPPED_PURCHASES: f64 = 10_000.0;
 /// the purchases between t and that last one are Poisson(λ · length). Keeps a
 /// simulation's cost bounded whatever λ · T (means beyond the Poisson
 /// sampler's range, above 1e19, are rounded to the mean).
-fn remaining_purchases<R: Rng + ?Sized>(
+pub(crate) fn remaining_purchases<R: Rng + ?Sized>(
     x: f64,
     t: f64,
     end: f64,

@@ -7,7 +7,10 @@ use pyo3::prelude::*;
 
 use super::gamma_gamma::{unit_of, GammaGammaModel};
 use super::transaction_model::AnyTransactionModel;
-use super::{detach, detach_array, vec_to_py, BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel};
+use super::{
+    detach, detach_array, vec_to_py, BetaGeoModel, GGomNBDModel, ModifiedBetaGeoModel,
+    ParetoNBDModel,
+};
 use crate::fit::Fitted;
 use crate::models::gamma_gamma::GammaGamma;
 use crate::value::clv::{self, ClvOptions};
@@ -138,6 +141,7 @@ macro_rules! interval_methods {
 interval_methods!(BetaGeoModel);
 interval_methods!(ModifiedBetaGeoModel);
 interval_methods!(ParetoNBDModel);
+interval_methods!(GGomNBDModel);
 
 /// The fitted Gamma-Gamma model passed as `spend_model`, borrowed.
 fn borrow_spend_model<'a>(model: &'a Bound<'_, PyAny>) -> PyResult<&'a Fitted<GammaGamma>> {

@@ -324,6 +324,12 @@ transaction_model_class!(
     "Pareto/NBD (Schmittlein, Morrison & Colombo 1987) with parameters (r, alpha, s, beta)."
 );
 
+transaction_model_class!(
+    GGomNBDModel,
+    crate::ggom_nbd::GGomNBD,
+    "GGom/NBD (Bemmaor & Glady 2012) with parameters (r, alpha, b, s, beta)."
+);
+
 #[pymethods]
 impl ParetoNBDModel {
     /// P(n purchases in (T, T+t] | frequency, recency, T), lifetimes' argument order.
@@ -490,6 +496,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BetaGeoModel>()?;
     m.add_class::<ModifiedBetaGeoModel>()?;
     m.add_class::<ParetoNBDModel>()?;
+    m.add_class::<GGomNBDModel>()?;
     m.add_class::<BetaGeoBetaBinomModel>()?;
     gamma_gamma::register(m)?;
     intervals::register(m)?;

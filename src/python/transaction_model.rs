@@ -5,7 +5,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::{BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel};
+use super::{BetaGeoModel, GGomNBDModel, ModifiedBetaGeoModel, ParetoNBDModel};
 
 /// A BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel passed from Python,
 /// borrowed (the classes are frozen: their fitted state is read without a
@@ -14,6 +14,7 @@ pub(crate) enum AnyTransactionModel<'py> {
     BetaGeo(Bound<'py, BetaGeoModel>),
     ModifiedBetaGeo(Bound<'py, ModifiedBetaGeoModel>),
     ParetoNBD(Bound<'py, ParetoNBDModel>),
+    GGomNBD(Bound<'py, GGomNBDModel>),
 }
 
 impl<'py> FromPyObject<'_, 'py> for AnyTransactionModel<'py> {
@@ -26,10 +27,12 @@ impl<'py> FromPyObject<'_, 'py> for AnyTransactionModel<'py> {
             Ok(Self::ModifiedBetaGeo(m.to_owned()))
         } else if let Ok(m) = model.cast::<ParetoNBDModel>() {
             Ok(Self::ParetoNBD(m.to_owned()))
+        } else if let Ok(m) = model.cast::<GGomNBDModel>() {
+            Ok(Self::GGomNBD(m.to_owned()))
         } else {
             Err(PyTypeError::new_err(format!(
-                "customer lifetime value needs a BetaGeoModel, ModifiedBetaGeoModel or \
-                 ParetoNBDModel, got {}",
+                "customer lifetime value needs a BetaGeoModel, ModifiedBetaGeoModel, \
+                 ParetoNBDModel or GGomNBDModel, got {}",
                 model.get_type().name()?
             )))
         }
@@ -52,6 +55,10 @@ macro_rules! with_fitted {
                 $body
             }
             $crate::python::transaction_model::AnyTransactionModel::ParetoNBD(m) => {
+                let $fitted = &m.get().inner;
+                $body
+            }
+            $crate::python::transaction_model::AnyTransactionModel::GGomNBD(m) => {
                 let $fitted = &m.get().inner;
                 $body
             }

@@ -1,6 +1,7 @@
 //! Special functions: thin wrappers over `statrs` plus the few it lacks.
 
 pub(crate) mod beta_inc;
+pub(crate) mod gauss_kronrod;
 pub mod hyp2f1;
 pub mod hyperu;
 pub(crate) mod linalg;

@@ -17,7 +17,12 @@ import re
 import numpy as np
 import pytest
 
-from retentionkit import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+from retentionkit import (
+    BetaGeoFitter,
+    GompertzGammaNBDFitter,
+    ModifiedBetaGeoFitter,
+    ParetoNBDFitter,
+)
 from retentionkit.fitters.transaction_fitter import TransactionFitter
 
 METHODS = (
@@ -38,12 +43,14 @@ MODELS = {
     BetaGeoFitter: (r"(?<!M)BG/NBD", [r"a, b", r"\alpha"], [r"\beta", "b + x + 1", "s - 1"]),
     ModifiedBetaGeoFitter: (r"MBG/NBD", [r"a, b", r"\alpha"], [r"\beta", "b + x - 1", "s - 1"]),
     ParetoNBDFitter: (r"Pareto/NBD", [r"s, \beta", r"\alpha"], ["a, b", "Beta", "b + x"]),
+    GompertzGammaNBDFitter: (r"GGom/NBD", [r"s, \beta", r"\alpha"], ["B(a", "b + x", "s - 1"]),
 }
-NAMES = [r"(?<!M)BG/NBD", r"MBG/NBD", r"Pareto/NBD"]
+NAMES = [r"(?<!M)BG/NBD", r"MBG/NBD", r"Pareto/NBD", r"GGom/NBD"]
 TUPLES = {
     BetaGeoFitter: "(r, alpha, a, b)",
     ModifiedBetaGeoFitter: "(r, alpha, a, b)",
     ParetoNBDFitter: "(r, alpha, s, beta)",
+    GompertzGammaNBDFitter: "(r, alpha, b, s, beta)",
 }
 
 

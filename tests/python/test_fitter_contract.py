@@ -27,6 +27,7 @@ from retentionkit import (
     BetaGeoBetaBinomFitter,
     BetaGeoFitter,
     GammaGammaFitter,
+    GompertzGammaNBDFitter,
     ModifiedBetaGeoFitter,
     NotFittedError,
     ParetoNBDFitter,
@@ -49,6 +50,16 @@ SUMMARY_COLUMNS = ["coef", "se(coef)", "lower 95% bound", "upper 95% bound"]
 def _cdnow(fitter: Any) -> Any:
     data = load_cdnow_summary()
     return fitter.fit(data["frequency"], data["recency"], data["T"])
+
+
+def _ggom(fitter: Any) -> Any:
+    # CDNOW puts the GGom/NBD on its Pareto/NBD limit (b -> 0), where b and beta have no
+    # standard errors: a base simulated with a rising drop-out hazard instead.
+    from retentionkit._core import GGomNBDModel
+
+    truth = GGomNBDModel.from_params([0.8, 6.0, 0.04, 1.2, 4.0])
+    x, tx, t, *_ = truth.simulate(np.linspace(30.0, 80.0, 5000), 16)
+    return fitter.fit(x, tx, t)
 
 
 def _donations(fitter: Any) -> Any:
@@ -162,6 +173,14 @@ CASES = [
         lambda f: f.fit([0, 1, -1], [0.0, 1.0, 0.0], [6.0, 6.0, 6.0], [0.0, 0.0, 0.0]),
         "frequency must be a non-negative integer",
         2,
+    ),
+    Case(
+        GompertzGammaNBDFitter,
+        _ggom,
+        {"r": 0.8, "alpha": 6.0, "b": 0.04, "s": 1.2, "beta": 4.0},
+        lambda f: f.fit([0, -1, 2], [0.0, 1.0, 3.0], [6.0, 6.0, 6.0]),
+        "frequency must be a non-negative integer",
+        1,
     ),
 ]
 

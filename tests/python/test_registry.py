@@ -35,6 +35,7 @@ def test_the_cli_and_the_report_read_the_registry() -> None:
         "bgnbd": (retentionkit.BetaGeoFitter, "BG/NBD"),
         "mbgnbd": (retentionkit.ModifiedBetaGeoFitter, "MBG/NBD"),
         "pnbd": (retentionkit.ParetoNBDFitter, "Pareto/NBD"),
+        "ggomnbd": (retentionkit.GompertzGammaNBDFitter, "GGom/NBD"),
     }
     assert cli.MODELS == expected
     assert report.MODELS == expected
@@ -42,9 +43,12 @@ def test_the_cli_and_the_report_read_the_registry() -> None:
 
 
 def test_messages_name_the_fitters_of_a_kind() -> None:
-    assert fitter_names("transaction") == "BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter"
+    assert fitter_names("transaction") == (
+        "BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or GompertzGammaNBDFitter"
+    )
     assert fitter_names("transaction", "discrete") == (
-        "BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter or BetaGeoBetaBinomFitter"
+        "BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, GompertzGammaNBDFitter or "
+        "BetaGeoBetaBinomFitter"
     )
     assert fitter_names("contractual") == "ShiftedBetaGeometricFitter or BetaDiscreteWeibullFitter"
     with pytest.raises(TypeError, match=r"^this needs a BetaGeoFitter, .* got GammaGammaFitter$"):

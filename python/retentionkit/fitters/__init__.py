@@ -5,6 +5,7 @@ from .beta_geo_beta_binom_fitter import BetaGeoBetaBinomFitter
 from .beta_geo_fitter import BetaGeoFitter
 from .contractual import BetaDiscreteWeibullFitter, ShiftedBetaGeometricFitter, retention_table
 from .gamma_gamma_fitter import GammaGammaFitter, spend_frequency_correlation
+from .ggom_nbd_fitter import GompertzGammaNBDFitter
 from .mbgcnbd_fitter import MBGCNBDkFitter, wheat_morrison_k
 from .modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .pareto_nbd_fitter import ParetoNBDFitter
@@ -19,6 +20,7 @@ __all__ = [
     "BetaGeoBetaBinomFitter",
     "BetaGeoFitter",
     "GammaGammaFitter",
+    "GompertzGammaNBDFitter",
     "MBGCNBDkFitter",
     "ModifiedBetaGeoFitter",
     "NotFittedError",
