@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import sys
 import time as _time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -366,7 +367,7 @@ def build_report(
                 notes.append(f"{name} takes no covariates: left out of the comparison")
                 continue
             try:
-                fitted[name] = fitter_class().fit(history, **with_traits)
+                fitted[name] = _fit_noting(fitter_class, name, notes, history, **with_traits)
             except ValueError as exc:  # includes ConvergenceError
                 notes.append(f"{name} could not be fitted on the calibration period: {exc}")
         if not fitted:
@@ -394,7 +395,9 @@ def build_report(
         )
         notes.extend(new_customers_notes(calibration["T_cal"], summary["T"]))
         fitter_class = next(c for c, n in MODELS.values() if n == chosen)
-        final = fitter_class().fit(summary[["frequency", "recency", "T"]], **with_traits)
+        final = _fit_noting(
+            fitter_class, chosen, notes, summary[["frequency", "recency", "T"]], **with_traits
+        )
         covariate_test = None
         if traits is not None:
             try:
@@ -613,6 +616,19 @@ def _customer_rows(
             column=customer_id_col,
         )
     return table.iloc[positions][columns].sort_index()
+
+
+def _fit_noting(fitter_class: Any, name: str, notes: list[str], *args: Any, **kwargs: Any) -> Any:
+    """``fitter_class().fit(*args, **kwargs)`` with its warnings (e.g. a fit on a model's
+    limit) kept as notes of the report instead of printed on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = fitter_class().fit(*args, **kwargs)
+    for warning in caught:
+        note = f"{name}: {warning.message}"
+        if note not in notes:
+            notes.append(note)
+    return fitted
 
 
 def _fit_spend(
