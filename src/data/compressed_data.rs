@@ -76,6 +76,29 @@ impl CompressedData {
         &self.weight_by_x
     }
 
+    /// Σ_x w_x (ln Γ(r+x) − ln Γ(r)) over the distinct x, with its first and
+    /// second derivatives in r (0 beyond `order`): the ln C term in r that the
+    /// Gamma-mixed Poisson purchase process (Pareto/NBD, GGom/NBD) shares.
+    pub(crate) fn ln_gamma_rise_sum(&self, r: f64, order: u8) -> [f64; 3] {
+        use crate::special::{digamma, ln_gamma, trigamma};
+        let (ln_g_r, dg_r, tg_r) = (
+            ln_gamma(r),
+            if order >= 1 { digamma(r) } else { 0.0 },
+            if order >= 2 { trigamma(r) } else { 0.0 },
+        );
+        let mut out = [0.0; 3];
+        for (&x, &w) in self.distinct_x.iter().zip(&self.weight_by_x) {
+            out[0] += w * (ln_gamma(r + x) - ln_g_r);
+            if order >= 1 {
+                out[1] += w * (digamma(r + x) - dg_r);
+            }
+            if order >= 2 {
+                out[2] += w * (trigamma(r + x) - tg_r);
+            }
+        }
+        out
+    }
+
     pub(super) fn from_validated(data: &CustomerData<'_>) -> Self {
         if data.age().par_iter().any(|&t| t == 0.0) {
             return Self::without_new_customers(data);

@@ -65,7 +65,7 @@ use crate::models::params::check_positive;
 use crate::models::pareto_nbd::{remaining_purchases, MAX_STEPPED_PURCHASES};
 use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
 use crate::special::gauss_kronrod::{ln_integral_graded, Panels};
-use crate::special::{digamma, ln_gamma, ln_gamma_ratio, trigamma};
+use crate::special::{ln_gamma, ln_gamma_ratio};
 
 /// Relative accuracy of every integral of the model.
 const REL_TOL: f64 = 1e-10;
@@ -472,20 +472,10 @@ impl Model for GGomNBD {
             Derivatives::Hessian => 2,
         };
         let mut total = crate::models::Accumulator::<P>::ZERO;
-        let (ln_g_r, dg_r, tg_r) = (
-            ln_gamma(r),
-            if order >= 1 { digamma(r) } else { 0.0 },
-            if order >= 2 { trigamma(r) } else { 0.0 },
-        );
-        for (&x, &w) in data.distinct_x().iter().zip(data.weight_by_x()) {
-            total.value += w * (ln_gamma(r + x) - ln_g_r);
-            if order >= 1 {
-                total.grad[0] += w * (digamma(r + x) - dg_r);
-            }
-            if order >= 2 {
-                total.hess[0][0] += w * (trigamma(r + x) - tg_r);
-            }
-        }
+        let [rise, d_rise, d2_rise] = data.ln_gamma_rise_sum(r, order);
+        total.value += rise;
+        total.grad[0] += d_rise;
+        total.hess[0][0] += d2_rise;
         let n = data.total_weight;
         total.value += n * (r * alpha.ln() + s * beta.ln());
         if order >= 1 {

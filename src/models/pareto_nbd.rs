@@ -47,7 +47,7 @@ use crate::models::params::check_positive;
 use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
 use crate::special::hyp2f1::{hyp2f1_ln, ln_s};
 use crate::special::hyperu::ln_hyperu_aa_scaled;
-use crate::special::{digamma, expm1_over, ln_gamma, ln_gamma_ratio, trigamma};
+use crate::special::{expm1_over, ln_gamma, ln_gamma_ratio};
 
 /// Pareto/NBD parameters (r, α, s, β), all positive.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -441,20 +441,10 @@ impl Model for ParetoNBD {
         };
         // ln C = ln Γ(r+x) − ln Γ(r) + r ln α + s ln β, per distinct x.
         let mut total = Acc::ZERO;
-        let (ln_g_r, dg_r, tg_r) = (
-            ln_gamma(r),
-            if order >= 1 { digamma(r) } else { 0.0 },
-            if order >= 2 { trigamma(r) } else { 0.0 },
-        );
-        for (&x, &w) in data.distinct_x().iter().zip(data.weight_by_x()) {
-            total.value += w * (ln_gamma(r + x) - ln_g_r);
-            if order >= 1 {
-                total.grad[0] += w * (digamma(r + x) - dg_r);
-            }
-            if order >= 2 {
-                total.hess[0][0] += w * (trigamma(r + x) - tg_r);
-            }
-        }
+        let [rise, d_rise, d2_rise] = data.ln_gamma_rise_sum(r, order);
+        total.value += rise;
+        total.grad[0] += d_rise;
+        total.hess[0][0] += d2_rise;
         let n = data.total_weight;
         total.value += n * (r * alpha.ln() + s * beta.ln());
         if order >= 1 {
