@@ -1372,3 +1372,9 @@ def plot_interpurchase_regularity(
     ax.set_title(f"Inter-purchase regularity ({len(m)} customers)")
     ax.legend()
     return ax
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from ._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__)

@@ -785,3 +785,9 @@ def spend_frequency_correlation(
     w = p.arrays[2] if weights is not None else None
     with name_rows(p.index):
         return float(_core_spend_frequency_correlation(p.arrays[0], p.arrays[1], w))
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from .._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__)

@@ -385,3 +385,9 @@ def first_two_gaps(
     both = pd.DataFrame({"first_gap": first, "second_gap": second}).dropna()
     both.index.name = customer_id_col
     return both
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from .._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__)
