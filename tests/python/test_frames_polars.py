@@ -24,7 +24,9 @@ from retentionkit import (  # noqa: E402  # noqa: E402
     BetaGeoBetaBinomFitter,
     BetaGeoFitter,
     GammaGammaFitter,
+    GompertzGammaNBDFitter,
     InvalidDataError,
+    MBGCNBDkFitter,
     ParetoNBDFitter,
     ShiftedBetaGeometricFitter,
     _frames,
@@ -36,6 +38,8 @@ from retentionkit.datasets import (  # noqa: E402
     load_donations,
 )
 from retentionkit.fitters.contractual import retention_table  # noqa: E402
+from retentionkit.fitters.mbgcnbd_fitter import first_two_gaps, wheat_morrison_k  # noqa: E402
+from retentionkit.fitters.time_varying import TimeVaryingParetoNBDFitter  # noqa: E402
 from retentionkit.model_comparison import chi_square, period_transactions_table  # noqa: E402
 from retentionkit.plotting import (  # noqa: E402
     plot_calibration_purchases_vs_holdout_purchases,
@@ -396,8 +400,10 @@ def test_float64_columns_reach_the_core_without_a_copy() -> None:
     buffer = series.to_numpy()  # polars' own memory (read-only view)
     handed = _validation.prepare(frequency=_frames.to_pandas(series)).arrays[0]
     assert np.shares_memory(handed, buffer)
-    frame = _frames.to_pandas(pl.DataFrame({"customer_id": np.arange(50), "T": values}))
-    assert np.shares_memory(_validation.as_float_array(frame["T"], "T"), frame["T"].to_numpy())
+    native = pl.DataFrame({"customer_id": np.arange(50), "T": values, "x": values + 1})
+    frame = _frames.to_pandas(native)
+    handed = _validation.as_float_array(frame["T"], "T")
+    assert np.shares_memory(handed, native["T"].to_numpy())
     chunked = pa.chunked_array([values])
     handed = _validation.as_float_array(_frames.to_pandas(chunked), "T")
     assert np.shares_memory(handed, chunked.chunk(0).to_numpy())
@@ -420,3 +426,45 @@ def test_arrow_metadata_carries_the_time_unit(summary: pd.DataFrame) -> None:
     table = _frames.to_native(frame, _frames.Origin(_frames.nw.Implementation.PYARROW))
     assert table.schema.metadata[b"retentionkit.time_unit"] == b"W"
     assert BetaGeoFitter().fit(table).time_unit_ == "W"
+
+
+@pytest.mark.filterwarnings("ignore:beta = .* is below")
+def test_mbgcnbd_ggom_and_regularity_helpers(log: pd.DataFrame) -> None:
+    truth = MBGCNBDkFitter(k=2)
+    truth.params_ = {"r": 3.0, "alpha": 2.0, "a": 0.7, "b": 8.0}
+    sim = truth.generate_new_data(size=400, seed=4, T=np.linspace(20, 40, 400))
+    columns = ["frequency", "recency", "T", "litt"]
+    expected = MBGCNBDkFitter(k=2).fit(sim[columns])
+    fitted = MBGCNBDkFitter(k=2).fit(pl.from_pandas(sim[columns]).lazy())
+    np.testing.assert_allclose(fitted.params_, expected.params_, rtol=1e-10)
+    ggom = GompertzGammaNBDFitter().fit(pa.Table.from_pandas(sim[columns[:3]]))
+    reference = GompertzGammaNBDFitter().fit(sim[columns[:3]])
+    np.testing.assert_allclose(ggom.params_, reference.params_, rtol=1e-8)
+    gaps = first_two_gaps(pl.from_pandas(log), "customer", "date")
+    assert isinstance(gaps, pl.DataFrame)
+    assert gaps.columns[0] == "customer"
+    reference_gaps = first_two_gaps(log, "customer", "date")
+    np.testing.assert_allclose(gaps.drop("customer").to_numpy(), reference_gaps.to_numpy())
+    k, m = wheat_morrison_k(gaps[reference_gaps.columns[0]], gaps[reference_gaps.columns[1]])
+    k_ref, _ = wheat_morrison_k(reference_gaps.iloc[:, 0], reference_gaps.iloc[:, 1])
+    assert k == pytest.approx(k_ref) and isinstance(m, pl.Series)
+
+
+def test_time_varying_fitter_reads_native_logs() -> None:
+    rng = np.random.default_rng(0)
+    rows, cov = [], []
+    weeks = pd.date_range("2020-01-05", periods=40, freq="7D")
+    for c in range(60):
+        birth = pd.Timestamp("2020-01-05") + pd.Timedelta(days=int(rng.integers(0, 100)))
+        rows.append((f"c{c}", birth))
+        for _ in range(int(rng.integers(0, 6))):
+            rows.append((f"c{c}", birth + pd.Timedelta(days=int(rng.integers(1, 200)))))
+        for w in weeks:
+            cov.append((f"c{c}", w, float(w.month in (6, 7, 8)), float(rng.normal())))
+    log = pd.DataFrame(rows, columns=["id", "when"])
+    covariates = pd.DataFrame(cov, columns=["id", "start", "season", "promo"])
+    args = ("id", "when", "start", ["season", "promo"], ["season"], "2020-07-31")
+    expected = TimeVaryingParetoNBDFitter().fit(log, covariates, *args)
+    native_log, native_cov = pl.from_pandas(log), pa.Table.from_pandas(covariates)
+    fitted = TimeVaryingParetoNBDFitter().fit(native_log, native_cov, *args)
+    np.testing.assert_allclose(fitted.params_, expected.params_, rtol=1e-10)
