@@ -120,7 +120,7 @@ def _column(series: Any) -> Any:
     values = series.to_numpy()
     dtype = series.dtype
     if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
-        return pd.Series(values).dt.tz_localize("UTC").dt.tz_convert(dtype.time_zone)
+        return pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(dtype.time_zone).array
     return values
 
 
@@ -191,7 +191,8 @@ def _frame_to_native(frame: pd.DataFrame, origin: Origin) -> Any:
         index = frame.index.set_names(names)
         if isinstance(index, pd.PeriodIndex):
             index = pd.Index(index.astype(str), name=names[0], dtype=object)
-        frame = frame.set_axis(index).reset_index()
+        # a column of the index's name already there (the ids, as a column) wins
+        frame = frame.set_axis(index).reset_index(drop=any(n in frame.columns for n in names))
     data = {str(name): _values(frame.iloc[:, i]) for i, name in enumerate(frame.columns)}
     data = {
         k: (

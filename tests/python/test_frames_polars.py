@@ -412,6 +412,27 @@ def test_float64_columns_reach_the_core_without_a_copy() -> None:
     assert _validation.as_float_array(ints, "x").dtype == np.float64
 
 
+class _ArrowStream:
+    """Any object that exports the Arrow PyCapsule stream interface."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
+def test_arrow_pycapsule_objects_are_read_with_pyarrow(
+    summary: pd.DataFrame, summary_pa: Any, bgf: BetaGeoFitter
+) -> None:
+    fitted = BetaGeoFitter().fit(_ArrowStream(summary_pa))
+    np.testing.assert_allclose(fitted.params_, bgf.params_, rtol=1e-10)
+    table = customer_table(bgf, None, _ArrowStream(summary_pa), interval=False)
+    assert isinstance(table, pa.Table)
+    assert table.column_names[0] == "customer_id"
+    assert table["customer_id"].to_pylist() == summary.index.tolist()
+
+
 def test_pandas_and_plain_inputs_are_untouched(summary: pd.DataFrame, bgf: BetaGeoFitter) -> None:
     assert _frames.to_pandas(summary) is summary
     assert _frames.native_input(np.arange(3.0)) is None
