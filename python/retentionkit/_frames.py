@@ -25,7 +25,9 @@ column. In a frame given to a function that reads histories, covariates or a
 customer table (``fit(df)``, ``customer_table(...)``, ``purchase_covariates=``...),
 the column named :data:`ID_COLUMN` (``"customer_id"``) holds the ids: it becomes the
 pandas index (so errors name the customer, covariates are aligned on it, and the
-results keep it); any other column name is an ordinary column. A function that takes
+results keep it); any other column name is an ordinary column. A pyarrow table made
+from a pandas frame (``pa.Table.from_pandas``) gets that frame's index back, as pandas
+metadata records it, unless it has a ``customer_id`` column. A function that takes
 a ``customer_id_col`` argument (a transaction or subscription log) reads the ids from
 that column itself and the frame is passed as it is. In results, a pandas index that
 is not the default 0..n-1 becomes the *first column*, named like the index (or
@@ -142,19 +144,42 @@ def _as_pandas(wrapped: Any, id_column: str | None) -> Any:
     if isinstance(wrapped, nw.Series):
         return pd.Series(_column(wrapped), name=wrapped.name or None, copy=False)
     columns = {name: _column(wrapped.get_column(name)) for name in wrapped.columns}
+    native = wrapped.to_native()
     index = None
     if id_column is not None and id_column in columns:
         index = pd.Index(columns.pop(id_column), name=id_column)
+    else:
+        index = _pandas_index(native, columns, len(wrapped))
     frame = pd.DataFrame(columns, index=index, copy=False)
     if not columns:  # pandas makes a RangeIndex of an empty dict
         frame = pd.DataFrame(index=index if index is not None else pd.RangeIndex(len(wrapped)))
-    native = wrapped.to_native()
     metadata = getattr(getattr(native, "schema", None), "metadata", None) or {}
     for key, text in metadata.items():
         name = key.decode(errors="replace")
         if name.startswith(_META_PREFIX):
             frame.attrs[name[len(_META_PREFIX) :]] = text.decode(errors="replace")
     return frame
+
+
+def _pandas_index(native: Any, columns: dict[str, Any], n_rows: int) -> pd.Index | None:
+    """The index of a pyarrow table made from a pandas frame (``pa.Table.from_pandas``
+    records it in the schema's pandas metadata), taken out of ``columns``; None
+    without one."""
+    metadata = getattr(getattr(native, "schema", None), "pandas_metadata", None)
+    specs = (metadata or {}).get("index_columns") or []
+    if len(specs) != 1:
+        return None
+    spec = specs[0]
+    if isinstance(spec, dict):  # a RangeIndex is stored as its bounds
+        if spec.get("kind") != "range":
+            return None
+        index = pd.RangeIndex(spec["start"], spec["stop"], spec["step"], name=spec.get("name"))
+        return index if len(index) == n_rows else None
+    if spec not in columns:
+        return None
+    fields = (metadata or {}).get("columns") or []
+    name = next((f.get("name") for f in fields if f.get("field_name") == spec), spec)
+    return pd.Index(columns.pop(spec), name=name)
 
 
 def _is_default_index(index: pd.Index) -> bool:

@@ -412,6 +412,18 @@ def test_float64_columns_reach_the_core_without_a_copy() -> None:
     assert _validation.as_float_array(ints, "x").dtype == np.float64
 
 
+def test_arrow_tables_from_pandas_keep_the_pandas_index(summary: pd.DataFrame) -> None:
+    ids = summary.set_axis(summary.index.rename("ID"))
+    fitted = BetaGeoFitter().fit(pa.Table.from_pandas(ids))
+    assert fitted.data.index.equals(ids.index) and fitted.data.index.name == "ID"
+    labelled = summary.set_axis(pd.Index([f"c{i}" for i in range(len(summary))]))
+    table = customer_table(fitted, None, pa.Table.from_pandas(labelled), interval=False)
+    assert table.column_names[0] == "customer_id"  # an unnamed index: the default name
+    assert table["customer_id"].to_pylist() == labelled.index.tolist()
+    ranged = pa.Table.from_pandas(summary.reset_index(drop=True).set_axis(pd.RangeIndex(1, 601)))
+    assert BetaGeoFitter().fit(ranged).data.index.equals(pd.RangeIndex(1, 601))
+
+
 class _ArrowStream:
     """Any object that exports the Arrow PyCapsule stream interface."""
 
