@@ -55,7 +55,16 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-__all__ = ["ID_COLUMN", "Origin", "accepts_frames", "native_input", "to_native", "to_pandas"]
+__all__ = [
+    "ID_COLUMN",
+    "Origin",
+    "accept_frames_in_methods",
+    "accept_frames_in_module",
+    "accepts_frames",
+    "native_input",
+    "to_native",
+    "to_pandas",
+]
 
 #: The column of a polars/pyarrow frame that holds the customer ids.
 ID_COLUMN = "customer_id"
