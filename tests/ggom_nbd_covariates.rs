@@ -398,7 +398,7 @@ fn conditional_probabilities_match_a_simulation() {
     let m = GGomNBD::new(0.8, 8.0, 0.05, 1.0, 2.0).unwrap();
     let (age, horizon) = (30.0, 26.0);
     let customers = 200_000;
-    let mut counts = vec![0.0f64; 8];
+    let mut counts = [0.0f64; 8];
     let mut kept = 0.0;
     for i in 0..customers {
         let mut rng = ChaCha8Rng::seed_from_u64(i);
