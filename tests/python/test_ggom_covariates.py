@@ -276,3 +276,25 @@ def test_on_the_pareto_limit_the_conditional_pmf_is_the_pareto_nbds() -> None:
         pnbd.conditional_probability_of_n_purchases_up_to_time(n, 39, 2, 30.43, 38.86),
         rtol=1e-6,
     )
+
+
+def test_dask_fit_through_partial_sums_equals_the_single_machine_fit(
+    fitted: GompertzGammaNBDFitter,
+    cdnow_first_spend: pd.DataFrame,  # noqa: F811
+) -> None:
+    # On CDNOW's Pareto/NBD limit too: the partitioned fit keeps the limit's warning.
+    dd = pytest.importorskip("dask.dataframe", reason="retentionkit.dask needs dask[dataframe]")
+    import retentionkit.dask as rkdask
+
+    ddf = dd.from_pandas(cdnow_first_spend, npartitions=3)
+    with pytest.warns(UserWarning, match="Pareto/NBD limit"):
+        distributed = rkdask.fit(
+            GompertzGammaNBDFitter(),
+            ddf,
+            purchase_covariate_cols=["log_first_spend"],
+            dropout_covariate_cols=["log_first_spend"],
+        )
+    assert list(distributed.params_.index) == NAMES
+    assert distributed.log_likelihood_ == pytest.approx(fitted.log_likelihood_, abs=1e-6)
+    for name in ["r", "alpha", "s", "purchase:log_first_spend"]:
+        assert distributed.params_[name] == pytest.approx(fitted.params_[name], rel=1e-4)
