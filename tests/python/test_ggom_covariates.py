@@ -20,6 +20,7 @@ from retentionkit import (
     InvalidDataError,
     ParetoNBDFitter,
 )
+from retentionkit._report_covariates import coefficient_table
 from retentionkit.datasets import load_cdnow_summary_data_with_monetary_value
 
 #: CLVTools 0.12.1, Pareto/NBD with log_first_spend in both processes: the GGom/NBD
@@ -67,6 +68,10 @@ def test_cdnow_fit_with_first_spend(
     assert list(summary.index) == NAMES
     assert np.isfinite(fitted.aic) and np.isfinite(fitted.bic)
     assert "log_first_spend" in fitted.data.columns
+    # The report's reading of the coefficients.
+    table = coefficient_table(fitted)
+    assert table["process"].tolist() == ["purchase", "dropout"]
+    assert "buys 1.4" in table["reading"][0] and "drops out" in table["reading"][1]
 
 
 def load_cdnow_plain(df: pd.DataFrame) -> GompertzGammaNBDFitter:
