@@ -303,3 +303,18 @@ def test_dask_fit_through_partial_sums_equals_the_single_machine_fit(
     assert distributed.log_likelihood_ == pytest.approx(fitted.log_likelihood_, abs=1e-6)
     for name in ["r", "alpha", "s", "purchase:log_first_spend"]:
         assert distributed.params_[name] == pytest.approx(fitted.params_[name], rel=1e-4)
+
+
+def test_the_report_fits_the_ggom_nbd_with_covariates() -> None:
+    pytest.importorskip("matplotlib")
+    from retentionkit.report import cdnow_report
+
+    report = cdnow_report(covariates=["dollar_value"], model="ggomnbd")
+    table = report.comparison
+    assert "GGom/NBD" in table.index
+    assert not any("takes no covariates" in note for note in report.notes)
+    # On CDNOW the GGom/NBD with covariates is on its Pareto/NBD limit: the same optimum.
+    assert (
+        table.loc["GGom/NBD", "log_likelihood"] >= table.loc["Pareto/NBD", "log_likelihood"] - 1e-3
+    )
+    assert any("Pareto/NBD limit" in note for note in report.notes)
