@@ -460,3 +460,30 @@ fn the_batch_conditional_probability_checks_its_inputs() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Numerical extremes (thousands of purchases, bT in the thousands, b near 0,
+/// horizons of a million) give probabilities in [0, 1], never NaN.
+#[test]
+fn conditional_probabilities_are_finite_at_extremes() {
+    for params in [
+        [0.55, 10.6, 0.5, 0.6, 0.5],
+        [0.55, 10.6, 1e-8, 0.6, 1e-9],
+        [50.0, 0.01, 2.0, 30.0, 100.0],
+    ] {
+        let m = GGomNBD::from_slice(&params).unwrap();
+        for (n, t, x, tx, age) in [
+            (0.0, 1e4, 2000.0, 999.0, 1000.0),
+            (3.0, 1e4, 2000.0, 999.0, 1000.0),
+            (5000.0, 10.0, 5000.0, 50.0, 50.0),
+            (0.0, 0.0, 0.0, 0.0, 0.0),
+            (1.0, 39.0, 0.0, 0.0, 0.0),
+            (0.0, 1e6, 1.0, 1.0, 500.0),
+        ] {
+            let p = m.conditional_probability_of_purchases(n, t, x, tx, age);
+            assert!(
+                (0.0..=1.0).contains(&p),
+                "{params:?} ({n}, {t}, {x}, {tx}, {age}): {p}"
+            );
+        }
+    }
+}
