@@ -21,6 +21,7 @@ __all__ = [
     "GammaGammaCovariatesModel",
     "ModifiedBetaGeoCovariatesModel",
     "ParetoNBDCovariatesModel",
+    "GGomNBDCovariatesModel",
     "__version__",
     "ConvergenceError",
     "InvalidDataError",
@@ -332,6 +333,14 @@ class GGomNBDModel(_TransactionModel):
     def from_params(params: Sequence[float]) -> "GGomNBDModel": ...
     @staticmethod
     def from_json(text: str) -> "GGomNBDModel": ...
+    def conditional_probability_of_n_purchases_up_to_time(
+        self,
+        n: _FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+    ) -> _FloatArray: ...
 
 @final
 class ParetoNBDModel(_TransactionModel):
@@ -656,6 +665,8 @@ class _CovariateModelBase:
     def converged(self) -> Optional[bool]: ...
     @property
     def n_customers(self) -> Optional[float]: ...
+    @property
+    def fit_warnings(self) -> list[str]: ...
     @staticmethod
     def coefficient_names_of(
         columns: Sequence[str], by_process: Sequence[Sequence[int]], shared: Sequence[int]
@@ -824,6 +835,60 @@ class ParetoNBDCovariatesModel(_CovariateModel):
     ) -> _FloatArray: ...
 
 @final
+class GGomNBDCovariatesModel(_CovariateModel):
+    """GGom/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), beta_i = beta exp(-dropout'z_i)."""
+
+    @staticmethod
+    def fit(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "GGomNBDCovariatesModel": ...
+    @staticmethod
+    def from_params(
+        params: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+    ) -> "GGomNBDCovariatesModel": ...
+    @staticmethod
+    def from_json(text: str) -> "GGomNBDCovariatesModel": ...
+    @staticmethod
+    def fit_partitioned(
+        sums: Callable[[_FloatArray, int], tuple[float, _FloatArray, _FloatArray]],
+        start: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        n_customers: float,
+        n_rows: int,
+        penalties: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "GGomNBDCovariatesModel": ...
+    def conditional_probability_of_n_purchases_up_to_time(
+        self,
+        n: _FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
+
+@final
 class BetaGeoCovariatesModel(_CovariateModel):
     """BG/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), a_i = a exp(dropout_a'z_i), b_i = b exp(dropout_b'z_i)."""
 
@@ -957,7 +1022,9 @@ def customer_lifetime_value_interval_covariates(
     | ParetoNBDModel
     | BetaGeoCovariatesModel
     | ModifiedBetaGeoCovariatesModel
-    | ParetoNBDCovariatesModel,
+    | ParetoNBDCovariatesModel
+    | GGomNBDModel
+    | GGomNBDCovariatesModel,
     spend_model: GammaGammaModel | GammaGammaCovariatesModel,
     frequency: _FloatArray,
     recency: _FloatArray,

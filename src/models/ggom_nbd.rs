@@ -659,6 +659,11 @@ impl TransactionModel for GGomNBD {
     }
 }
 
+// Static covariates and the conditional P(n), in their own file.
+#[path = "ggom_nbd_covariates.rs"]
+mod covariates;
+pub use covariates::{check_conditional_probability_inputs, conditional_probability_of_purchases};
+
 #[cfg(test)]
 mod tests {
     use super::*;

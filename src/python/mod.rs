@@ -351,6 +351,27 @@ impl ParetoNBDModel {
     }
 }
 
+#[pymethods]
+impl GGomNBDModel {
+    /// P(n purchases in (T, T+t] | frequency, recency, T), lifetimes' argument order.
+    #[allow(non_snake_case)]
+    fn conditional_probability_of_n_purchases_up_to_time<'py>(
+        &self,
+        py: Python<'py>,
+        n: PyReadonlyArray1<'py, f64>,
+        t: PyReadonlyArray1<'py, f64>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        T: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let [k, h, x, tx, age] = slices!(n, t, frequency, recency, T)?;
+        let model = &self.inner.model;
+        detach_array(py, || {
+            crate::ggom_nbd::conditional_probability_of_purchases(model, k, h, x, tx, age)
+        })
+    }
+}
+
 model_class!(
     BetaGeoBetaBinomModel,
     BetaGeoBetaBinom,
