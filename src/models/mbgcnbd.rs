@@ -65,8 +65,10 @@ use rand_distr::{Beta, Distribution, Gamma};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::models::params::{check_positive, fixed_positive_params};
-use crate::models::{Accumulator, Derivatives, Evaluation, FitData, Model, SimulatedCustomer};
+use crate::models::params::{check_positive, lookup_named, ParamSpec};
+use crate::models::{
+    Accumulator, Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel,
+};
 use crate::special::beta_inc::{beta_inc_reg, ln_beta_ratio};
 use crate::special::{digamma, ln_gamma, log1p_exp, trigamma};
 
@@ -234,6 +236,24 @@ impl CnbdData {
         (0..self.weight.len())
             .map(|i| self.weight[i] * ((k - 1.0) * self.litt[i] - self.frequency[i] * ln_fact))
             .sum()
+    }
+}
+
+/// k given as a number (from Python or a saved file): a whole number from 1
+/// to [`MAX_K`].
+///
+/// # Errors
+///
+/// [`Error::InvalidParameter`] otherwise.
+pub fn k_from_f64(value: f64) -> Result<u32> {
+    if value.fract() == 0.0 && (1.0..=f64::from(MAX_K)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(Error::InvalidParameter {
+            name: "k".to_string(),
+            value,
+            rule: "must be a whole number from 1 to 100",
+        })
     }
 }
 
@@ -799,7 +819,60 @@ impl Model for MbgCnbdK {
     type Data = CnbdData;
     const NAME: &'static str = "MBGCNBDk";
 
-    fixed_positive_params!();
+    fn param_specs(&self) -> Vec<ParamSpec> {
+        ParamSpec::all_positive(Self::PARAM_NAMES)
+    }
+
+    /// Other (r, α, a, b) with the same k: the parameter draws of the
+    /// intervals keep the fitted model's k.
+    fn with_params(&self, values: &[f64]) -> Result<Self> {
+        Ok(Self {
+            k: self.k,
+            ..Self::from_slice(values)?
+        })
+    }
+
+    fn template(data: &CnbdData) -> Self {
+        Self {
+            k: data.k.clamp(1, MAX_K),
+            ..Self::from_slice(&[1.0; 4]).expect("ones are valid")
+        }
+    }
+
+    /// (r, α, a, b) with k = 1; [`Model::with_saved_structure`] restores the
+    /// saved k.
+    fn from_named_params(params: &std::collections::BTreeMap<String, f64>) -> Result<Self> {
+        Self::from_slice(&lookup_named(Self::PARAM_NAMES.iter().copied(), params)?)
+    }
+
+    /// k, beside the parameters.
+    fn saved_structure(&self) -> Vec<(&'static str, serde_json::Value)> {
+        vec![("k", serde_json::Value::from(self.k))]
+    }
+
+    /// The saved `"k"`: required (a file without it does not say which
+    /// MBG/CNBD-k it holds), a whole number from 1 to [`MAX_K`].
+    fn with_saved_structure(
+        self,
+        saved: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
+        let value = saved.get("k").ok_or_else(|| {
+            Error::Serialization(
+                "\"k\" is missing: an MBG/CNBD-k file records the k of its Erlang-k \
+                 inter-purchase times"
+                    .to_string(),
+            )
+        })?;
+        let k = value
+            .as_f64()
+            .and_then(|k| k_from_f64(k).ok())
+            .ok_or_else(|| {
+                Error::Serialization(format!(
+                    "\"k\" is {value}, not a whole number from 1 to {MAX_K}"
+                ))
+            })?;
+        Ok(Self { k, ..self })
+    }
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.r, self.alpha, self.a, self.b]
@@ -857,6 +930,58 @@ impl Model for MbgCnbdK {
     }
 }
 
+/// The predictions of MBG/CNBD-k need only (x, t_x, T): litt enters the
+/// likelihood through the factor C alone, which cancels from every posterior
+/// (module documentation). So the model is a [`TransactionModel`], and
+/// everything written for those (the vectorised predictions of
+/// [`crate::predict`], DERT, customer lifetime value, the intervals over the
+/// parameter uncertainty) takes it as it is. DERT is the default
+/// [`crate::value::dert::dert_by_quadrature`] of the exact series of
+/// E[Y(t) | x, t_x, T].
+impl TransactionModel for MbgCnbdK {
+    fn expected_purchases(&self, t: f64) -> f64 {
+        MbgCnbdK::expected_purchases(self, t)
+    }
+
+    fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
+        MbgCnbdK::probability_of_purchases(self, t, n)
+    }
+
+    fn probability_alive(&self, frequency: f64, recency: f64, age: f64) -> f64 {
+        MbgCnbdK::probability_alive(self, frequency, recency, age)
+    }
+
+    fn conditional_expected_purchases(
+        &self,
+        t: f64,
+        frequency: f64,
+        recency: f64,
+        age: f64,
+    ) -> f64 {
+        MbgCnbdK::conditional_expected_purchases(self, t, frequency, recency, age)
+    }
+
+    /// ln L of (x, t_x, T) *without* the timing factor
+    /// C = exp((k−1) litt − x ln (k−1)!), which needs litt (the inherent
+    /// [`MbgCnbdK::individual_log_likelihood`] takes it and includes C). C does
+    /// not depend on (r, α, a, b), so for a fixed k this is the
+    /// log-likelihood up to a constant; at k = 1 (C = 1) it is the MBG/NBD's
+    /// exactly. Do not compare it across k or with other models.
+    fn individual_log_likelihood(&self, frequency: f64, recency: f64, age: f64) -> f64 {
+        if age == 0.0 && frequency == 0.0 {
+            return 0.0;
+        }
+        let (ln_d, ln_a, _, _) = self.terms(frequency, recency, age);
+        log_add(ln_d, ln_a)
+    }
+
+    /// One simulated customer (the litt of its purchases is dropped; the
+    /// inherent [`MbgCnbdK::simulate_customer`] returns it).
+    fn simulate_customer<R: Rng + ?Sized>(&self, age: f64, rng: &mut R) -> SimulatedCustomer {
+        MbgCnbdK::simulate_customer(self, age, rng).0
+    }
+}
+
 /// The fit of MBG/CNBD-k for each k tried, and the best.
 #[derive(Debug, Clone)]
 pub struct KSelection {
@@ -865,6 +990,87 @@ pub struct KSelection {
     /// (k, log-likelihood) of every k tried, in order (NaN where the fit
     /// failed).
     pub profile: Vec<(u32, f64)>,
+}
+
+impl KSelection {
+    /// The saved format of the best fit ([`crate::Fitted::to_json`], which
+    /// records its `"k"`) with the profile as `"k_profile"`:
+    /// `[[k, log-likelihood or null], ...]`.
+    pub fn to_json(&self) -> String {
+        json_with_profile(&self.best, &self.profile)
+    }
+
+    /// Reads [`KSelection::to_json`] (or a plain saved MBG/CNBD-k, whose
+    /// profile is then empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::Fitted::from_json`], and [`Error::Serialization`] for a
+    /// `"k_profile"` that is not a list of (k, log-likelihood) pairs.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let (best, profile) = from_json_with_profile(text)?;
+        Ok(Self { best, profile })
+    }
+}
+
+/// [`crate::Fitted::to_json`] of `fitted` with `profile` as `"k_profile"`
+/// (left out when empty; a log-likelihood that is not finite is `null`).
+pub fn json_with_profile(fitted: &crate::Fitted<MbgCnbdK>, profile: &[(u32, f64)]) -> String {
+    let text = fitted.to_json();
+    if profile.is_empty() {
+        return text;
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).expect("the shared format is JSON");
+    let rows = profile
+        .iter()
+        .map(|&(k, ll)| {
+            let ll = if ll.is_finite() {
+                serde_json::Value::from(ll)
+            } else {
+                serde_json::Value::Null
+            };
+            serde_json::Value::Array(vec![serde_json::Value::from(k), ll])
+        })
+        .collect();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("k_profile".to_string(), serde_json::Value::Array(rows));
+    }
+    serde_json::to_string_pretty(&value).expect("a model always serialises")
+}
+
+/// The fitted model of a saved MBG/CNBD-k ([`crate::Fitted::from_json`],
+/// which restores k) and its `"k_profile"` (empty when absent).
+///
+/// # Errors
+///
+/// As [`KSelection::from_json`].
+pub fn from_json_with_profile(text: &str) -> Result<(crate::Fitted<MbgCnbdK>, Vec<(u32, f64)>)> {
+    let fitted = crate::Fitted::<MbgCnbdK>::from_json(text)?;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| Error::Serialization(e.to_string()))?;
+    let mut profile = Vec::new();
+    if let Some(rows) = value.get("k_profile") {
+        let bad = |row: &serde_json::Value| {
+            Error::Serialization(format!(
+                "\"k_profile\": {row} is not a pair (k, log-likelihood)"
+            ))
+        };
+        for row in rows.as_array().ok_or_else(|| bad(rows))? {
+            let pair = row.as_array().filter(|p| p.len() == 2).ok_or_else(|| bad(row))?;
+            let k = pair[0]
+                .as_f64()
+                .and_then(|k| k_from_f64(k).ok())
+                .ok_or_else(|| bad(row))?;
+            let ll = match &pair[1] {
+                serde_json::Value::Null => f64::NAN,
+                v => v.as_f64().ok_or_else(|| bad(row))?,
+            };
+            profile.push((k, ll));
+        }
+    }
+    Ok((fitted, profile))
 }
 
 /// Fits MBG/CNBD-k for the given k (the data's k is replaced), returning the

@@ -11,6 +11,7 @@ use super::{
     detach, detach_array, vec_to_py, BetaGeoModel, GGomNBDModel, ModifiedBetaGeoModel,
     ParetoNBDModel,
 };
+use super::mbgcnbd::MBGCNBDkModel;
 use crate::fit::Fitted;
 use crate::models::gamma_gamma::GammaGamma;
 use crate::value::clv::{self, ClvOptions};
@@ -142,6 +143,7 @@ interval_methods!(BetaGeoModel);
 interval_methods!(ModifiedBetaGeoModel);
 interval_methods!(ParetoNBDModel);
 interval_methods!(GGomNBDModel);
+interval_methods!(MBGCNBDkModel);
 
 /// The fitted Gamma-Gamma model passed as `spend_model`, borrowed.
 fn borrow_spend_model<'a>(model: &'a Bound<'_, PyAny>) -> PyResult<&'a Fitted<GammaGamma>> {
