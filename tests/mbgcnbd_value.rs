@@ -45,9 +45,17 @@ fn dert_matches_a_direct_integral() {
             let delta = 0.05;
             let ours = model.discounted_expected_residual_transactions(delta, x, t_x, age);
             let direct = dert_by_simpson(&model, delta, x, t_x, age);
-            assert_close(ours, direct, 1e-7 * direct.max(1e-3), &format!("k={k} x={x}"));
+            assert_close(
+                ours,
+                direct,
+                1e-7 * direct.max(1e-3),
+                &format!("k={k} x={x}"),
+            );
             let slower = model.discounted_expected_residual_transactions(0.01, x, t_x, age);
-            assert!(ours >= 0.0 && slower > ours, "k={k} x={x}: {slower} <= {ours}");
+            assert!(
+                ours >= 0.0 && slower > ours,
+                "k={k} x={x}: {slower} <= {ours}"
+            );
         }
     }
 }
@@ -78,12 +86,16 @@ fn k_equal_one_values_as_mbgnbd() {
     let c_ours = customer_lifetime_value(&ours, &x, &t_x, &age, &spend, &options).unwrap();
     let c_mbg = customer_lifetime_value(&mbg, &x, &t_x, &age, &spend, &options).unwrap();
     let rate = delta[0];
-    let k_ours =
-        customer_lifetime_value_continuous(&ours, &x, &t_x, &age, &spend, rate).unwrap();
+    let k_ours = customer_lifetime_value_continuous(&ours, &x, &t_x, &age, &spend, rate).unwrap();
     let k_mbg = customer_lifetime_value_continuous(&mbg, &x, &t_x, &age, &spend, rate).unwrap();
     for i in 0..x.len() {
         assert_close(c_ours[i], c_mbg[i], 1e-9 * c_mbg[i], &format!("CLV {i}"));
-        assert_close(k_ours[i], k_mbg[i], 1e-9 * k_mbg[i], &format!("continuous CLV {i}"));
+        assert_close(
+            k_ours[i],
+            k_mbg[i],
+            1e-9 * k_mbg[i],
+            &format!("continuous CLV {i}"),
+        );
     }
     // The trait's likelihood without litt is MBG/NBD's at k = 1.
     for &(x, t_x, age) in &HISTORIES {
@@ -116,9 +128,9 @@ fn fitted_k3() -> Fitted<MbgCnbdK> {
     fit_k(&data, 3, &FitOptions::default()).unwrap()
 }
 
-/// The parameter draws of the intervals keep the fitted k: the interval of an
-/// overdue regular buyer's P(alive) surrounds the k = 3 estimate (draws with
-/// k = 1 would put it far above).
+/// The parameter draws of the intervals keep the fitted k: the interval of
+/// P(alive) surrounds the k = 3 estimate and leaves out the k = 1 value at
+/// the same parameters (where draws that fell back to k = 1 would put it).
 #[test]
 fn interval_draws_keep_k() {
     let fitted = fitted_k3();
@@ -135,7 +147,10 @@ fn interval_draws_keep_k() {
         assert!(lo <= est && est <= hi, "customer {i}: {lo} {est} {hi}");
         let poisson = fitted.model.with_k(1).unwrap();
         let wrong = poisson.probability_alive(x[i], t_x[i], age[i]);
-        assert!(wrong > hi, "customer {i}: k = 1 gives {wrong}, within {lo}..{hi}");
+        assert!(
+            wrong < lo || wrong > hi,
+            "customer {i}: k = 1 gives {wrong}, within {lo}..{hi}"
+        );
     }
 }
 
@@ -149,15 +164,23 @@ fn saved_k_is_restored() {
     assert_eq!(loaded.model.k, 3);
     assert_eq!(loaded.model, fitted.model);
     assert_eq!(
-        loaded.model.conditional_expected_purchases(10.0, 4.0, 12.0, 20.0),
-        fitted.model.conditional_expected_purchases(10.0, 4.0, 12.0, 20.0)
+        loaded
+            .model
+            .conditional_expected_purchases(10.0, 4.0, 12.0, 20.0),
+        fitted
+            .model
+            .conditional_expected_purchases(10.0, 4.0, 12.0, 20.0)
     );
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(value["k"], serde_json::json!(3));
     value.as_object_mut().unwrap().remove("k");
     let err = Fitted::<MbgCnbdK>::from_json(&value.to_string()).unwrap_err();
     assert!(err.to_string().contains("\"k\" is missing"), "{err}");
-    for bad in [serde_json::json!(0), serde_json::json!(2.5), serde_json::json!("3")] {
+    for bad in [
+        serde_json::json!(0),
+        serde_json::json!(2.5),
+        serde_json::json!("3"),
+    ] {
         value["k"] = bad.clone();
         let err = Fitted::<MbgCnbdK>::from_json(&value.to_string()).unwrap_err();
         assert!(err.to_string().contains("\"k\" is"), "{bad}: {err}");
@@ -192,4 +215,31 @@ fn selection_round_trip() {
     }
     let plain = KSelection::from_json(&selection.best.to_json()).unwrap();
     assert!(plain.profile.is_empty());
+}
+
+/// E[Y(t)] where P(no tick in t) underflows (many purchases, long horizons:
+/// the series starts at the mode) is still MBG/NBD's at k = 1, and finite
+/// and increasing in t for k = 5.
+#[test]
+fn expectation_from_the_mode_matches_mbgnbd() {
+    let (r, alpha, a, b) = (0.5, 2.0, 0.8, 2.5);
+    let ours = MbgCnbdK::new(r, alpha, a, b, 1).unwrap();
+    let mbg = ModifiedBetaGeo::new(r, alpha, a, b).unwrap();
+    for &(x, t_x, age) in &[(300.0, 95.0, 100.0), (2000.0, 99.0, 100.0)] {
+        for t in [1000.0, 5000.0] {
+            let want = mbg.conditional_expected_purchases(t, x, t_x, age);
+            let got = ours.conditional_expected_purchases(t, x, t_x, age);
+            assert_close(got, want, 1e-9 * want, &format!("x={x} t={t}"));
+        }
+    }
+    let regular = ours.with_k(5).unwrap();
+    let mut previous = 0.0;
+    for t in [10.0, 100.0, 1000.0, 5000.0] {
+        let now = regular.conditional_expected_purchases(t, 300.0, 95.0, 100.0);
+        assert!(
+            now.is_finite() && now > previous,
+            "t={t}: {now} after {previous}"
+        );
+        previous = now;
+    }
 }

@@ -245,11 +245,9 @@ class ModifiedBetaGeoModel(_TransactionModel):
     def from_json(text: str) -> "ModifiedBetaGeoModel": ...
 
 @final
-class MBGCNBDkModel:
+class MBGCNBDkModel(_Model):
     """MBG/CNBD-k (Platzer & Reutterer 2016) with parameters (r, alpha, a, b) and k."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit(
         frequency: _FloatArray,
@@ -270,29 +268,10 @@ class MBGCNBDkModel:
     @staticmethod
     def from_json(text: str) -> "MBGCNBDkModel": ...
     def with_k(self, k: float) -> "MBGCNBDkModel": ...
-    def to_json(self) -> str: ...
     @property
     def k(self) -> int: ...
     @property
     def k_profile(self) -> list[tuple[int, float]]: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[npt.NDArray[np.float64]]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
-    @property
-    def fit_warnings(self) -> list[str]: ...
     def individual_log_likelihood(
         self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray, litt: _FloatArray
     ) -> _FloatArray: ...
@@ -309,8 +288,50 @@ class MBGCNBDkModel:
     def simulate(
         self, ages: _FloatArray, seed: int
     ) -> tuple[
-        _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray
-    ]: ...
+        tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray],
+        _FloatArray,
+    ]:
+        """Draw customers: ((frequency, recency, T, lambda, p, alive), litt)."""
+    def discounted_expected_residual_transactions(
+        self,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+    ) -> _FloatArray:
+        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
+    def conditional_expected_number_of_purchases_up_to_time_interval(
+        self,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+        """(estimate, lower, upper) over parameter draws (k fixed)."""
+    def conditional_probability_alive_interval(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+        """(estimate, lower, upper) over parameter draws (k fixed)."""
+    def discounted_expected_residual_transactions_interval(
+        self,
+        discount_rate: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        level: float = 0.95,
+        n_draws: int = 200,
+        seed: int = 0,
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
+        """(estimate, lower, upper) over parameter draws (k fixed)."""
 
 @final
 class GGomNBDModel(_TransactionModel):
@@ -444,7 +465,11 @@ class GammaGammaModel(_Model):
         """Mean spend of customers with the given numbers of repeat transactions."""
 
 def customer_lifetime_value(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     frequency: _FloatArray,
     recency: _FloatArray,
     T: _FloatArray,
@@ -456,7 +481,11 @@ def customer_lifetime_value(
     """Discounted expected spend over `time` months, as lifetimes' `_customer_lifetime_value`."""
 
 def customer_lifetime_value_continuous(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     frequency: _FloatArray,
     recency: _FloatArray,
     T: _FloatArray,
@@ -466,7 +495,11 @@ def customer_lifetime_value_continuous(
     """Value of the whole remaining lifetime at the continuous rate per time unit: m x DERT."""
 
 def customer_lifetime_value_interval(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     spend_model: GammaGammaModel,
     frequency: _FloatArray,
     recency: _FloatArray,

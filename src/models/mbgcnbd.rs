@@ -766,6 +766,14 @@ fn tick_sums(s: f64, z: f64, k: u32) -> (f64, f64, f64) {
 /// binomial with P(N = n) = Γ(shape+n)/(Γ(shape) n!) p0^shape q0ⁿ: the
 /// expected purchases of a customer alive with i ticks since the last
 /// purchase.
+///
+/// Summed by n instead of m, Σ_n P(N = n) C(⌊(n + i)/k⌋) with
+/// C(M) = Σ_{m=1}^{M} E[(1−p)^{m−1}] (the purchases that n ticks complete),
+/// every term is positive: no tail probability, so no cancellation. The
+/// probabilities come by recursion from n = 0, or, when P(N = 0) underflows,
+/// from the mode (in logs) in both directions. The sum stops where a bound on
+/// the rest (the ratio of successive probabilities falls past the mode, and C
+/// grows by at most 1 every k ticks) is below 1e-16 of it.
 #[allow(clippy::too_many_arguments)]
 fn purchases_given_ticks(
     shape: f64,
@@ -778,39 +786,90 @@ fn purchases_given_ticks(
     ln_p0: f64,
     ln_q0: f64,
 ) -> f64 {
-    const MAX_PURCHASES: u32 = 10_000_000;
+    const TINY: f64 = 1e-16;
+    let (kf, fi) = (f64::from(k), f64::from(i));
+    if q0 == 0.0 {
+        return 0.0;
+    }
+    // Purchases completed by n ticks, and E[(1−p)^{m−1}] of the m-th.
+    let completed = |n: f64| ((n + fi) / kf).floor();
+    let next_c = |c: f64, m: f64| c * (b1 + m - 1.0) / (a + b1 + m - 1.0);
+    let mode = if shape > 1.0 {
+        ((shape - 1.0) * q0 / p0).floor()
+    } else {
+        0.0
+    };
     let ln_pmf0 = shape * ln_p0;
-    let recursive = ln_pmf0 > -700.0;
-    let mut pmf = if recursive { ln_pmf0.exp() } else { 0.0 };
-    let mut cdf = 0.0; // P(N ≤ n − 1) before n is considered
-    let mut n: u32 = 0;
-    let mut survive = 1.0; // E[(1−p)^{m−1}]
-    let mut total = 0.0;
-    for m in 1..MAX_PURCHASES {
-        let target = m * k - i; // ≥ 1
-        let tail = if recursive {
-            while n < target {
-                cdf += pmf;
-                pmf *= (shape + f64::from(n)) * q0 / f64::from(n + 1);
-                n += 1;
+    let from_zero = ln_pmf0 > -700.0;
+    let start = if from_zero { 0.0 } else { mode };
+    // C(M) and c_M = E[(1−p)^{M−1}] at the start (M = 0: C = 0, c₀ unused).
+    let m_start = completed(start);
+    let (mut big_c, mut c_m) = (0.0, 1.0);
+    let mut m = 0.0;
+    while m < m_start {
+        m += 1.0;
+        if m > 1.0 {
+            c_m = next_c(c_m, m - 1.0);
+        }
+        big_c += c_m;
+    }
+    let pmf_start = if from_zero {
+        ln_pmf0.exp()
+    } else {
+        (ln_gamma(shape + start) - ln_gamma(shape) - ln_gamma(start + 1.0)
+            + ln_pmf0
+            + start * ln_q0)
+            .exp()
+    };
+    let mut total = pmf_start * big_c;
+    // Upwards from the start.
+    let (mut n, mut pmf, mut up_c, mut up_cm, mut up_m) = (start, pmf_start, big_c, c_m, m_start);
+    loop {
+        let ratio = (shape + n) * q0 / (n + 1.0);
+        pmf *= ratio;
+        n += 1.0;
+        let now = completed(n);
+        if now > up_m {
+            up_m = now;
+            if up_m > 1.0 {
+                up_cm = next_c(up_cm, up_m - 1.0);
             }
-            let upper = 1.0 - cdf;
-            if upper < 1e-10 {
-                // Lost to cancellation: the incomplete beta function instead.
-                beta_inc_reg(f64::from(target), shape, q0, p0, ln_q0, ln_p0)
-            } else {
-                upper
+            up_c += up_cm;
+        }
+        total += pmf * up_c;
+        // Past the mode the ratios tend to q0 (from above for shape > 1, from
+        // below otherwise): the larger of the two bounds every later one.
+        let rho = ratio.max(q0);
+        if n > mode && rho < 1.0 {
+            let rest = pmf * (rho / (1.0 - rho) * (up_c + 1.0) + rho / ((1.0 - rho).powi(2) * kf));
+            if !(rest > TINY * total) {
+                break;
             }
-        } else {
-            beta_inc_reg(f64::from(target), shape, q0, p0, ln_q0, ln_p0)
-        };
-        let term = survive * tail;
-        total += term;
-        if term.is_nan() || term <= 1e-16 * total {
+        }
+        if n > 1e9 {
             break;
         }
-        let mf = f64::from(m - 1);
-        survive *= (b1 + mf) / (a + b1 + mf);
+    }
+    // Downwards from the start (only when it is the mode).
+    let (mut n, mut pmf, mut down_c, mut down_cm, mut down_m) =
+        (start, pmf_start, big_c, c_m, m_start);
+    while n > 0.0 {
+        let ratio = n / ((shape + n - 1.0) * q0);
+        pmf *= ratio;
+        n -= 1.0;
+        let now = completed(n);
+        if now < down_m {
+            down_c -= down_cm;
+            if down_m > 1.0 {
+                down_cm *= (a + b1 + down_m - 2.0) / (b1 + down_m - 2.0);
+            }
+            down_m = now;
+        }
+        let term = pmf * down_c.max(0.0);
+        total += term;
+        if ratio < 1.0 && !(pmf * down_c / (1.0 - ratio) > TINY * total) {
+            break;
+        }
     }
     total
 }
@@ -1058,7 +1117,10 @@ pub fn from_json_with_profile(text: &str) -> Result<(crate::Fitted<MbgCnbdK>, Ve
             ))
         };
         for row in rows.as_array().ok_or_else(|| bad(rows))? {
-            let pair = row.as_array().filter(|p| p.len() == 2).ok_or_else(|| bad(row))?;
+            let pair = row
+                .as_array()
+                .filter(|p| p.len() == 2)
+                .ok_or_else(|| bad(row))?;
             let k = pair[0]
                 .as_f64()
                 .and_then(|k| k_from_f64(k).ok())

@@ -139,7 +139,10 @@ pub trait Model: Sized + Clone + Send + Sync + std::fmt::Debug {
     ///
     /// [`crate::Error::Serialization`] naming the key when it is missing or
     /// invalid.
-    fn with_saved_structure(self, _saved: &serde_json::Map<String, serde_json::Value>) -> Result<Self> {
+    fn with_saved_structure(
+        self,
+        _saved: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
         Ok(self)
     }
 }

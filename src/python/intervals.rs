@@ -6,12 +6,12 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use super::gamma_gamma::{unit_of, GammaGammaModel};
+use super::mbgcnbd::MBGCNBDkModel;
 use super::transaction_model::AnyTransactionModel;
 use super::{
     detach, detach_array, vec_to_py, BetaGeoModel, GGomNBDModel, ModifiedBetaGeoModel,
     ParetoNBDModel,
 };
-use super::mbgcnbd::MBGCNBDkModel;
 use crate::fit::Fitted;
 use crate::models::gamma_gamma::GammaGamma;
 use crate::value::clv::{self, ClvOptions};

@@ -9,7 +9,10 @@
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::{detach, detach_array, fit_options, optional_slice, slice, vec_to_py, PyErrWrap};
+use super::{
+    detach, detach_array, fit_options, optional_slice, simulated_columns, slice, vec_to_py,
+    PyErrWrap, SimulatedColumns,
+};
 use crate::error::Error;
 use crate::fit::Fitted;
 use crate::mbgcnbd::{
@@ -137,40 +140,20 @@ impl MBGCNBDkModel {
         })
     }
 
-    /// Simulated customers: (frequency, recency, T, litt, rate, drop-out, alive).
-    #[allow(clippy::type_complexity)]
+    /// Simulated customers: ((frequency, recency, T, rate, drop-out, alive), litt).
     fn simulate<'py>(
         &self,
         py: Python<'py>,
         ages: PyReadonlyArray1<'py, f64>,
         seed: u64,
-    ) -> PyResult<(
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-    )> {
+    ) -> PyResult<(SimulatedColumns<'py>, Bound<'py, PyArray1<f64>>)> {
         let [a] = slices!(ages)?;
         let model = self.inner.model;
-        let sims = detach(py, || {
+        let (sims, litt): (Vec<_>, Vec<_>) = detach(py, || {
             predict::check_simulation_ages(a)?;
-            Ok::<_, Error>(model.simulate(a, seed))
+            Ok::<_, Error>(model.simulate(a, seed).into_iter().unzip())
         })?;
-        let column = |f: &dyn Fn(&(crate::SimulatedCustomer, f64)) -> f64| {
-            vec_to_py(py, sims.iter().map(f).collect())
-        };
-        Ok((
-            column(&|c| c.0.frequency),
-            column(&|c| c.0.recency),
-            column(&|c| c.0.age),
-            column(&|c| c.1),
-            column(&|c| c.0.rate),
-            column(&|c| c.0.dropout),
-            column(&|c| if c.0.alive { 1.0 } else { 0.0 }),
-        ))
+        Ok((simulated_columns(py, &sims), vec_to_py(py, litt)))
     }
 
     fn __repr__(&self) -> String {

@@ -20,18 +20,20 @@ pub(crate) use convert::{fit_options, optional_slice, slice, vec_to_py};
 pub(crate) use errors::{detach, detach_array, PyErrWrap};
 
 /// The columns of simulated customers: (frequency, recency, T, rate, drop-out, alive).
-#[allow(clippy::type_complexity)]
+pub(crate) type SimulatedColumns<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+/// The [`SimulatedColumns`] of simulated customers.
 pub(crate) fn simulated_columns<'py>(
     py: Python<'py>,
     sims: &[crate::SimulatedCustomer],
-) -> (
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-) {
+) -> SimulatedColumns<'py> {
     let column =
         |f: &dyn Fn(&crate::SimulatedCustomer) -> f64| vec_to_py(py, sims.iter().map(f).collect());
     (

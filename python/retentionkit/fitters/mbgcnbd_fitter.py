@@ -405,7 +405,7 @@ class MBGCNBDkFitter(BaseFitter):
             ``alive`` (bool), ``customer_id``.
         """
         ages = _per_customer(1.0 if T is None else T, size, "T")
-        freq, rec, age, litt, lam, p, alive = self._core().simulate(ages, int(_seed(seed)))
+        (freq, rec, age, lam, p, alive), litt = self._core().simulate(ages, int(_seed(seed)))
         return pd.DataFrame(
             {
                 "frequency": freq,
