@@ -842,7 +842,7 @@ fn purchases_given_ticks(
         let rho = ratio.max(q0);
         if n > mode && rho < 1.0 {
             let rest = pmf * (rho / (1.0 - rho) * (up_c + 1.0) + rho / ((1.0 - rho).powi(2) * kf));
-            if !(rest > TINY * total) {
+            if rest.is_nan() || rest <= TINY * total {
                 break;
             }
         }
@@ -867,7 +867,8 @@ fn purchases_given_ticks(
         }
         let term = pmf * down_c.max(0.0);
         total += term;
-        if ratio < 1.0 && !(pmf * down_c / (1.0 - ratio) > TINY * total) {
+        let rest = pmf * down_c / (1.0 - ratio);
+        if ratio < 1.0 && (rest.is_nan() || rest <= TINY * total) {
             break;
         }
     }
@@ -1067,7 +1068,33 @@ impl KSelection {
     /// As [`crate::Fitted::from_json`], and [`Error::Serialization`] for a
     /// `"k_profile"` that is not a list of (k, log-likelihood) pairs.
     pub fn from_json(text: &str) -> Result<Self> {
-        let (best, profile) = from_json_with_profile(text)?;
+        let best = crate::Fitted::<MbgCnbdK>::from_json(text)?;
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let value: serde_json::Value =
+            serde_json::from_str(body).map_err(|e| Error::Serialization(e.to_string()))?;
+        let mut profile = Vec::new();
+        if let Some(rows) = value.get("k_profile") {
+            let bad = |row: &serde_json::Value| {
+                Error::Serialization(format!(
+                    "\"k_profile\": {row} is not a pair (k, log-likelihood)"
+                ))
+            };
+            for row in rows.as_array().ok_or_else(|| bad(rows))? {
+                let pair = row
+                    .as_array()
+                    .filter(|p| p.len() == 2)
+                    .ok_or_else(|| bad(row))?;
+                let k = pair[0]
+                    .as_f64()
+                    .and_then(|k| k_from_f64(k).ok())
+                    .ok_or_else(|| bad(row))?;
+                let ll = match &pair[1] {
+                    serde_json::Value::Null => f64::NAN,
+                    v => v.as_f64().ok_or_else(|| bad(row))?,
+                };
+                profile.push((k, ll));
+            }
+        }
         Ok(Self { best, profile })
     }
 }
@@ -1096,43 +1123,6 @@ pub fn json_with_profile(fitted: &crate::Fitted<MbgCnbdK>, profile: &[(u32, f64)
         map.insert("k_profile".to_string(), serde_json::Value::Array(rows));
     }
     serde_json::to_string_pretty(&value).expect("a model always serialises")
-}
-
-/// The fitted model of a saved MBG/CNBD-k ([`crate::Fitted::from_json`],
-/// which restores k) and its `"k_profile"` (empty when absent).
-///
-/// # Errors
-///
-/// As [`KSelection::from_json`].
-pub fn from_json_with_profile(text: &str) -> Result<(crate::Fitted<MbgCnbdK>, Vec<(u32, f64)>)> {
-    let fitted = crate::Fitted::<MbgCnbdK>::from_json(text)?;
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let value: serde_json::Value =
-        serde_json::from_str(body).map_err(|e| Error::Serialization(e.to_string()))?;
-    let mut profile = Vec::new();
-    if let Some(rows) = value.get("k_profile") {
-        let bad = |row: &serde_json::Value| {
-            Error::Serialization(format!(
-                "\"k_profile\": {row} is not a pair (k, log-likelihood)"
-            ))
-        };
-        for row in rows.as_array().ok_or_else(|| bad(rows))? {
-            let pair = row
-                .as_array()
-                .filter(|p| p.len() == 2)
-                .ok_or_else(|| bad(row))?;
-            let k = pair[0]
-                .as_f64()
-                .and_then(|k| k_from_f64(k).ok())
-                .ok_or_else(|| bad(row))?;
-            let ll = match &pair[1] {
-                serde_json::Value::Null => f64::NAN,
-                v => v.as_f64().ok_or_else(|| bad(row))?,
-            };
-            profile.push((k, ll));
-        }
-    }
-    Ok((fitted, profile))
 }
 
 /// Fits MBG/CNBD-k for the given k (the data's k is replaced), returning the

@@ -16,7 +16,7 @@ use super::{
 use crate::error::Error;
 use crate::fit::Fitted;
 use crate::mbgcnbd::{
-    fit_k, from_json_with_profile, json_with_profile, k_from_f64, select_k, CnbdData, MbgCnbdK,
+    fit_k, json_with_profile, k_from_f64, select_k, CnbdData, KSelection, MbgCnbdK,
 };
 use crate::models::Model;
 use crate::predict;
@@ -101,8 +101,11 @@ impl MBGCNBDkModel {
 
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        let (inner, profile) = from_json_with_profile(text).map_err(PyErrWrap)?;
-        Ok(Self { inner, profile })
+        let KSelection { best, profile } = KSelection::from_json(text).map_err(PyErrWrap)?;
+        Ok(Self {
+            inner: best,
+            profile,
+        })
     }
 
     fn to_json(&self) -> String {
