@@ -98,19 +98,9 @@ class _Model:
     @property
     def fit_warnings(self) -> list[str]: ...
 
-class _TransactionModel(_Model):
-    """The (x, t_x, T) transaction models: BG/NBD, MBG/NBD and Pareto/NBD."""
+class _TransactionPredictions(_Model):
+    """The predictions from (x, t_x, T) of every transaction model, DERT and the intervals."""
 
-    def log_likelihood_of(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        weights: Optional[_FloatArray] = None,
-    ) -> float: ...
-    def individual_log_likelihood(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
     def conditional_expected_number_of_purchases_up_to_time(
         self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
     ) -> _FloatArray: ...
@@ -121,10 +111,6 @@ class _TransactionModel(_Model):
     def probability_of_n_purchases_up_to_time(
         self, t: _FloatArray, n: _FloatArray
     ) -> _FloatArray: ...
-    def simulate(
-        self, T: _FloatArray, seed: int
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
-        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
     def discounted_expected_residual_transactions(
         self,
         discount_rate: _FloatArray,
@@ -165,6 +151,24 @@ class _TransactionModel(_Model):
         seed: int = 0,
     ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
+
+class _TransactionModel(_TransactionPredictions):
+    """The (x, t_x, T) transaction models: BG/NBD, MBG/NBD, Pareto/NBD and GGom/NBD."""
+
+    def log_likelihood_of(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
+    ) -> float: ...
+    def individual_log_likelihood(
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def simulate(
+        self, T: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
+        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
 
 class _ContractualModel(_Model):
     """The contractual retention models: sBG and BdW."""
@@ -245,7 +249,7 @@ class ModifiedBetaGeoModel(_TransactionModel):
     def from_json(text: str) -> "ModifiedBetaGeoModel": ...
 
 @final
-class MBGCNBDkModel(_Model):
+class MBGCNBDkModel(_TransactionPredictions):
     """MBG/CNBD-k (Platzer & Reutterer 2016) with parameters (r, alpha, a, b) and k."""
 
     @staticmethod
@@ -275,16 +279,6 @@ class MBGCNBDkModel(_Model):
     def individual_log_likelihood(
         self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray, litt: _FloatArray
     ) -> _FloatArray: ...
-    def conditional_probability_alive(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_expected_number_of_purchases_up_to_time(
-        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
-    def probability_of_n_purchases_up_to_time(
-        self, t: _FloatArray, n: _FloatArray
-    ) -> _FloatArray: ...
     def simulate(
         self, ages: _FloatArray, seed: int
     ) -> tuple[
@@ -292,46 +286,6 @@ class MBGCNBDkModel(_Model):
         _FloatArray,
     ]:
         """Draw customers: ((frequency, recency, T, lambda, p, alive), litt)."""
-    def discounted_expected_residual_transactions(
-        self,
-        discount_rate: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-    ) -> _FloatArray:
-        """DERT(delta | x, t_x, T), Fader, Hardie & Lee (2005, JMR)."""
-    def conditional_expected_number_of_purchases_up_to_time_interval(
-        self,
-        t: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws (k fixed)."""
-    def conditional_probability_alive_interval(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws (k fixed)."""
-    def discounted_expected_residual_transactions_interval(
-        self,
-        discount_rate: _FloatArray,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        level: float = 0.95,
-        n_draws: int = 200,
-        seed: int = 0,
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
-        """(estimate, lower, upper) over parameter draws (k fixed)."""
 
 @final
 class GGomNBDModel(_TransactionModel):
