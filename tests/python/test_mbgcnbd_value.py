@@ -174,3 +174,18 @@ def test_cli_report_accepts_mbgcnbd() -> None:
 
     args = build_parser().parse_args(["report", "--model", "mbgcnbd"])
     assert args.model == "mbgcnbd"
+
+
+def test_a_file_without_k_is_refused(tmp_path: Path, fitted_k2: MBGCNBDkFitter) -> None:
+    import json
+
+    from retentionkit._core import MBGCNBDkModel
+
+    saved = json.loads(fitted_k2._core().to_json())
+    assert saved["k"] == 2
+    del saved["k"]
+    with pytest.raises(ValueError, match='"k" is missing'):
+        MBGCNBDkModel.from_json(json.dumps(saved))
+    saved["k"] = 0
+    with pytest.raises(ValueError, match='"k" is 0'):
+        MBGCNBDkModel.from_json(json.dumps(saved))
