@@ -99,19 +99,9 @@ class _Model:
     @property
     def fit_warnings(self) -> list[str]: ...
 
-class _TransactionModel(_Model):
-    """The (x, t_x, T) transaction models: BG/NBD, MBG/NBD and Pareto/NBD."""
+class _TransactionPredictions(_Model):
+    """The predictions from (x, t_x, T) of every transaction model, DERT and the intervals."""
 
-    def log_likelihood_of(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        weights: Optional[_FloatArray] = None,
-    ) -> float: ...
-    def individual_log_likelihood(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
     def conditional_expected_number_of_purchases_up_to_time(
         self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
     ) -> _FloatArray: ...
@@ -122,10 +112,6 @@ class _TransactionModel(_Model):
     def probability_of_n_purchases_up_to_time(
         self, t: _FloatArray, n: _FloatArray
     ) -> _FloatArray: ...
-    def simulate(
-        self, T: _FloatArray, seed: int
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
-        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
     def discounted_expected_residual_transactions(
         self,
         discount_rate: _FloatArray,
@@ -166,6 +152,24 @@ class _TransactionModel(_Model):
         seed: int = 0,
     ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
+
+class _TransactionModel(_TransactionPredictions):
+    """The (x, t_x, T) transaction models: BG/NBD, MBG/NBD, Pareto/NBD and GGom/NBD."""
+
+    def log_likelihood_of(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
+    ) -> float: ...
+    def individual_log_likelihood(
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def simulate(
+        self, T: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
+        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
 
 class _ContractualModel(_Model):
     """The contractual retention models: sBG and BdW."""
@@ -246,11 +250,9 @@ class ModifiedBetaGeoModel(_TransactionModel):
     def from_json(text: str) -> "ModifiedBetaGeoModel": ...
 
 @final
-class MBGCNBDkModel:
+class MBGCNBDkModel(_TransactionPredictions):
     """MBG/CNBD-k (Platzer & Reutterer 2016) with parameters (r, alpha, a, b) and k."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit(
         frequency: _FloatArray,
@@ -271,47 +273,20 @@ class MBGCNBDkModel:
     @staticmethod
     def from_json(text: str) -> "MBGCNBDkModel": ...
     def with_k(self, k: float) -> "MBGCNBDkModel": ...
-    def to_json(self) -> str: ...
     @property
     def k(self) -> int: ...
     @property
     def k_profile(self) -> list[tuple[int, float]]: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[npt.NDArray[np.float64]]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
-    @property
-    def fit_warnings(self) -> list[str]: ...
     def individual_log_likelihood(
         self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray, litt: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_probability_alive(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_expected_number_of_purchases_up_to_time(
-        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
-    def probability_of_n_purchases_up_to_time(
-        self, t: _FloatArray, n: _FloatArray
     ) -> _FloatArray: ...
     def simulate(
         self, ages: _FloatArray, seed: int
     ) -> tuple[
-        _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray
-    ]: ...
+        tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray],
+        _FloatArray,
+    ]:
+        """Draw customers: ((frequency, recency, T, lambda, p, alive), litt)."""
 
 @final
 class GGomNBDModel(_TransactionModel):
@@ -453,7 +428,11 @@ class GammaGammaModel(_Model):
         """Mean spend of customers with the given numbers of repeat transactions."""
 
 def customer_lifetime_value(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     frequency: _FloatArray,
     recency: _FloatArray,
     T: _FloatArray,
@@ -465,7 +444,11 @@ def customer_lifetime_value(
     """Discounted expected spend over `time` months, as lifetimes' `_customer_lifetime_value`."""
 
 def customer_lifetime_value_continuous(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     frequency: _FloatArray,
     recency: _FloatArray,
     T: _FloatArray,
@@ -475,7 +458,11 @@ def customer_lifetime_value_continuous(
     """Value of the whole remaining lifetime at the continuous rate per time unit: m x DERT."""
 
 def customer_lifetime_value_interval(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     spend_model: GammaGammaModel,
     frequency: _FloatArray,
     recency: _FloatArray,

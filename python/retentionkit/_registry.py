@@ -69,8 +69,8 @@ KINDS: dict[str, type[BaseFitter]] = {
     "discrete": BetaGeoBetaBinomFitter,
     "spend": GammaGammaFitter,
     "contractual": _ContractualFitter,
-    # Purchases in continuous time whose histories also need litt (the sum of the
-    # logs of the inter-purchase times): not yet in the CLI, report or compare_models.
+    # Purchases in continuous time whose fits also need litt (the sum of the logs of
+    # the inter-purchase times); their predictions, CLV and targeting take (x, t_x, T).
     "regular": MBGCNBDkFitter,
 }
 

@@ -98,7 +98,7 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def _purchase_model(model: Any) -> PurchaseModel:
-    require(model, "transaction", "discrete", needs="this plot needs a")
+    require(model, "transaction", "discrete", "regular", needs="this plot needs a")
     return model
 
 

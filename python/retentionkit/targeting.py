@@ -233,7 +233,7 @@ def customer_table(
     probably lost                 37
     Name: count, dtype: int64
     """
-    require(transaction_model, "transaction", needs="transaction_model must be a fitted")
+    require(transaction_model, "transaction", "regular", needs="transaction_model must be a fitted")
     per_month = periods_per_month(freq)
     thresholds = SegmentThresholds() if thresholds is None else thresholds
     needed = ["frequency", "recency", "T"]

@@ -744,6 +744,7 @@ def _transaction_core(transaction_prediction_model: Any) -> Any:
     require(
         transaction_prediction_model,
         "transaction",
+        "regular",
         needs="transaction_prediction_model must be a fitted retentionkit",
     )
     return transaction_prediction_model._core()
