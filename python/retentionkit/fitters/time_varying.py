@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import invalid_data_error
+from .._validation import index_label, invalid_data_error, plain
 from .base import BaseFitter, ParamsLike, _seed
 
 __all__ = ["TimeVaryingParetoNBDFitter"]
@@ -94,15 +94,24 @@ def _dates(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
         raise ValueError(f"{table}[{column!r}] must hold dates: {exc}") from None
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
-        row = int(bad[0])
-        raise invalid_data_error(
-            f"{table}[{column!r}] is missing a date in row {row + 1} (label {frame.index[row]!r})",
-            rule="dates must be given",
-            row=row,
-            label=frame.index[row],
-            column=column,
-        )
+        raise _missing_date(frame, column, table, int(bad[0]))
     return dates
+
+
+def _missing_date(frame: pd.DataFrame, column: str, table: str, row: int) -> Exception:
+    """The error for a missing date, naming the row as the core names rows."""
+    label = index_label(frame.index, row)
+    where = f"first offending row: {row}"
+    if label is not None:
+        where += f" [index label {plain(label)}]"
+    rule = "dates must be given"
+    return invalid_data_error(
+        f"invalid data: {rule} ({where}; {table}[{column!r}] is empty there)",
+        rule=rule,
+        row=row,
+        label=label,
+        column=column,
+    )
 
 
 def _when(t: pd.Timestamp) -> str:
@@ -383,14 +392,7 @@ def _date_values(frame: pd.DataFrame, column: str, table: str) -> np.ndarray:
         values = values.astype("datetime64[s]")
     missing = np.flatnonzero(np.isnat(values))
     if len(missing):
-        row = int(missing[0])
-        raise invalid_data_error(
-            f"{table}[{column!r}] is missing a date in row {row + 1} (label {frame.index[row]!r})",
-            rule="dates must be given",
-            row=row,
-            label=frame.index[row],
-            column=column,
-        )
+        raise _missing_date(frame, column, table, int(missing[0]))
     return values
 
 
@@ -564,9 +566,11 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         if isinstance(value, (pd.Series, dict)):
             given = {str(k): float(v) for k, v in value.items()}
         else:
+            # In order: those of the current model (fitted or set by name), or, before
+            # any, the four base parameters alone (a model without covariates).
             names = self._param_names
             flat = np.asarray(value, dtype=np.float64).reshape(-1)
-            if self._model is None or len(flat) != len(names):
+            if len(flat) != len(names):
                 raise ValueError(
                     f"params_ needs a Series or dict keyed by name (r, alpha, s, beta, "
                     f"purchase:<col>, dropout:<col>), or {len(names)} values in the "
