@@ -538,3 +538,16 @@ def test_covariate_tables_in_other_forms_give_the_same_panel() -> None:
     pd.testing.assert_series_equal(a.params_, b.params_)
     assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-13)
     np.testing.assert_array_equal(a._panel.covariates, b._panel.covariates)
+
+
+@pytest.mark.parametrize("freq", ["M", "MS", "ME", "Q", "Y"])
+def test_calendar_months_are_refused_with_the_reason(freq: str) -> None:
+    """Calendar months vary in length, so monthly rows cannot each start a period of
+    one fixed time unit (CLVTools' convention, which the likelihood and predictions
+    rely on): refused, saying why and what to give instead."""
+    log, cov = _small()
+    with pytest.raises(ValueError, match="vary in length") as info:
+        _fit_small(log, cov, freq=freq)
+    assert "freq='D'" in str(info.value)
+    if freq.startswith("M"):
+        assert "28 to 31 days" in str(info.value)

@@ -30,6 +30,14 @@ _UNITS = {
 #: Nanoseconds per tick of each datetime64 resolution the covariate dates may have.
 _TICKS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
+#: Calendar periods of unequal length, refused with the reason (see ``build_panel``).
+_CALENDAR = {
+    "M": "months (28 to 31 days)",
+    "Q": "quarters (90 to 92 days)",
+    "Y": "years (365 or 366 days)",
+    "A": "years (365 or 366 days)",
+}
+
 
 @dataclass
 class _Panel:
@@ -139,6 +147,15 @@ def build_panel(
 ) -> _Panel:
     """Check the two tables and turn them into the native panel's arrays."""
     if freq not in _UNITS:
+        if isinstance(freq, str) and freq.upper().rstrip("SE") in _CALENDAR:
+            raise ValueError(
+                f"freq={freq!r} is not supported: each covariate row starts a period of "
+                f"exactly one time unit (CLVTools' convention), and calendar "
+                f"{_CALENDAR[freq.upper().rstrip('SE')]} vary in length, so no fixed unit "
+                "(not even their mean length) makes consecutive rows one unit apart. Give "
+                "one row per customer and day with freq='D' (each day carrying its "
+                "period's values): the fit is then exact, with rates per day"
+            )
         raise ValueError(
             f"freq must be one of {sorted(_UNITS)} (a fixed period length), got {freq!r}"
         )
@@ -506,7 +523,13 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         calibration_period_end : date
             The end of the calibration period (T is measured to it).
         freq : {"W", "D", "H"}
-            The time unit: a week, day or hour.
+            The time unit: a week, day or hour. Calendar months (quarters, years)
+            are refused: their lengths vary (28 to 31 days), so monthly rows cannot
+            each start a period of one fixed unit, as this model's periods do (and
+            CLVTools', which has no monthly unit either); the mean month would
+            misplace period boundaries by up to 2.4 days. For monthly
+            covariates give daily rows (each day with its month's values) and
+            ``freq="D"``.
         initial_params, tol, max_iterations, verbose
             As for the other fitters.
 
