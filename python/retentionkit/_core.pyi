@@ -1137,6 +1137,23 @@ class TimeVaryingPanel:
         shared: Sequence[int],
         penalties: Optional[Sequence[float]] = None,
     ) -> "TimeVaryingPanel": ...
+    @staticmethod
+    def from_columns(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        purchase_sums: _FloatArray,
+        first_period_start: _FloatArray,
+        period_counts: npt.NDArray[np.int64],
+        column_values: Sequence[_FloatArray],
+        rows: Optional[npt.NDArray[np.int64]],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+    ) -> "TimeVaryingPanel": ...
+    @property
+    def covariates(self) -> _FloatArray: ...
     @property
     def coefficient_names(self) -> list[str]: ...
     def __len__(self) -> int: ...

@@ -111,3 +111,17 @@ def test_the_python_time_units_are_the_cores(freq: str) -> None:
 def test_an_unknown_time_unit_gets_the_cores_message() -> None:
     with pytest.raises(ValueError, match=r"^freq must be one of 'H', 'D', 'W', 'M' .* got 'Y'$"):
         periods_per_month("Y")
+
+
+def test_the_time_varying_fitter_has_a_kind_of_its_own() -> None:
+    """Fitted on a transaction log plus a covariate table, it is registered (and
+    exported at the top level as in ``retentionkit.fitters``) under a kind that the
+    CLI, the report and the functions taking fitted transaction models do not take."""
+    (model,) = models("time_varying")
+    assert model.fitter is retentionkit.TimeVaryingParetoNBDFitter
+    assert model.fitter is retentionkit.fitters.TimeVaryingParetoNBDFitter
+    assert "TimeVaryingParetoNBDFitter" in retentionkit.__all__
+    assert model.name not in cli.MODELS and model.name not in report.MODELS
+    assert model.name not in cli.LITT_MODELS
+    with pytest.raises(TypeError, match=r"got TimeVaryingParetoNBDFitter$"):
+        require(retentionkit.TimeVaryingParetoNBDFitter(), "transaction", needs="this needs a")
