@@ -64,7 +64,7 @@ use crate::error::Result;
 use crate::models::params::check_positive;
 use crate::models::pareto_nbd::{remaining_purchases, MAX_STEPPED_PURCHASES};
 use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
-use crate::special::gauss_kronrod::{ln_integral_graded, Panels};
+use crate::special::gauss_kronrod::{ln_integral_graded, ln_integral_moments, Panels};
 use crate::special::{ln_gamma, ln_gamma_ratio};
 
 /// Relative accuracy of every integral of the model.
@@ -72,6 +72,25 @@ const REL_TOL: f64 = 1e-10;
 
 /// Number of parameters (r, α, b, s, β).
 const P: usize = 5;
+
+/// The (i, j) entries on and above the diagonal of a P × P matrix, row by row.
+const UPPER: [(usize, usize); P * (P + 1) / 2] = [
+    (0, 0),
+    (0, 1),
+    (0, 2),
+    (0, 3),
+    (0, 4),
+    (1, 1),
+    (1, 2),
+    (1, 3),
+    (1, 4),
+    (2, 2),
+    (2, 3),
+    (2, 4),
+    (3, 3),
+    (3, 4),
+    (4, 4),
+];
 
 /// GGom/NBD parameters (r, α, b, s, β), all positive.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -170,14 +189,19 @@ impl GGomNBD {
         self.beta
     }
 
+    #[inline]
     fn gompertz(&self, y: f64) -> Gompertz {
         let by = self.b * y;
-        if by <= 1.0 {
-            let d = self.beta + by.exp_m1();
+        // Directly while e^{by} is far from overflow (a sum of positive
+        // terms: no cancellation), the scaled form beyond.
+        if by <= 30.0 {
+            let em = by.exp_m1();
+            let d = self.beta + em;
+            let inv_d = 1.0 / d;
             Gompertz {
                 ln_d: d.ln(),
-                q: by.exp() / d,
-                inv_d: 1.0 / d,
+                q: (1.0 + em) * inv_d,
+                inv_d,
             }
         } else {
             // D = e^{by} (1 + (β−1)e^{−by}), and (β−1)e^{−by} > −1.
@@ -240,20 +264,28 @@ impl GGomNBD {
         self.death_integral(x, t_x, age).0
     }
 
-    /// ln I with its panels. The integrand's features at t_x are an e-fold of
-    /// (α+y)^{−(r+x)}, (α+t_x)/(r+x), and of D(y)^{−(s+1)}, D/((s+1)D′) (a
-    /// near-singularity when β/b is small): the first panels are graded from
-    /// the smaller.
+    /// ln I with its panels (the value alone, as [`Self::dead_term`] of
+    /// order 0 computes it).
     fn death_integral(&self, x: f64, t_x: f64, age: f64) -> (f64, Panels) {
-        let g = self.gompertz(t_x);
-        let scale = ((self.alpha + t_x) / (self.r + x)).min(1.0 / (self.b * g.q * (self.s + 1.0)));
+        let scale = self.death_scale(x, t_x);
         ln_integral_graded(|y| self.ln_integrand(x, y), t_x, age, scale, REL_TOL)
+    }
+
+    /// The width of the death integrand's features at t_x: an e-fold of
+    /// (α+y)^{−(r+x)}, (α+t_x)/(r+x), or of D(y)^{−(s+1)}, D/((s+1)D′) (a
+    /// near-singularity when β/b is small): the first panels are graded
+    /// from the smaller.
+    fn death_scale(&self, x: f64, t_x: f64) -> f64 {
+        let g = self.gompertz(t_x);
+        ((self.alpha + t_x) / (self.r + x)).min(1.0 / (self.b * g.q * (self.s + 1.0)))
     }
 
     /// ln(b s I(t_x, T)) with derivatives (see the module documentation):
     /// the gradient and Hessian of ln I are the weighted mean of ∂φ and of
     /// ∂²φ + ∂φ∂φᵀ, minus the outer product of the mean, on the nodes of the
-    /// adaptive rule.
+    /// adaptive rule. The derivatives of φ ride along with φ in the one
+    /// adaptive pass (`ln_integral_moments`): they share its logarithms, and
+    /// the nodes are visited once.
     #[allow(clippy::needless_range_loop)] // (i, j) index the symmetric matrices
     fn dead_term(&self, x: f64, t_x: f64, age: f64, order: u8) -> Term {
         let GGomNBD {
@@ -264,57 +296,88 @@ impl GGomNBD {
             beta,
         } = *self;
         let mut t = Term::ZERO;
-        let (ln_i, panels) = self.death_integral(x, t_x, age);
-        t.value = (b * s).ln() + ln_i;
-        if order == 0 || ln_i == f64::NEG_INFINITY || ln_i.is_nan() {
+        if order == 0 {
+            t.value = (b * s).ln() + self.death_integral(x, t_x, age).0;
             return t;
         }
         let rx = r + x;
         let s1 = s + 1.0;
-        let mut total = 0.0;
-        let mut mean = [0.0; P];
-        let mut second = [[0.0; P]; P];
-        for (y, w) in panels.nodes() {
+        let scale = self.death_scale(x, t_x);
+        // φ(y) and ∂φ at one node, with 1/(α+y) and the Gompertz quantities
+        // for ∂²φ.
+        let node = |y: f64| {
             let ay = alpha + y;
+            let la = ay.ln();
             let ia = 1.0 / ay;
             let g = self.gompertz(y);
-            let phi = b * y - rx * ay.ln() - s1 * g.ln_d;
-            let wi = w * (phi - ln_i).exp();
-            if wi == 0.0 {
-                continue;
-            }
-            let d = [-ay.ln(), -rx * ia, y - s1 * y * g.q, -g.ln_d, -s1 * g.inv_d];
-            total += wi;
-            for i in 0..P {
-                mean[i] += wi * d[i];
-            }
-            if order >= 2 {
-                let mut h = [[0.0; P]; P];
-                h[0][1] = -ia;
-                h[1][1] = rx * ia * ia;
-                h[2][2] = -s1 * y * y * g.q * (beta - 1.0) * g.inv_d;
-                h[2][3] = -y * g.q;
-                h[2][4] = s1 * y * g.q * g.inv_d;
-                h[3][4] = -g.inv_d;
-                h[4][4] = s1 * g.inv_d * g.inv_d;
-                for i in 0..P {
-                    for j in i..P {
-                        second[i][j] += wi * (h[i][j] + d[i] * d[j]);
-                    }
-                }
-            }
+            let phi = b * y - rx * la - s1 * g.ln_d;
+            let d = [-la, -rx * ia, y - s1 * y * g.q, -g.ln_d, -s1 * g.inv_d];
+            (phi, d, ia, g)
+        };
+        let (ln_i, mean, second) = if order == 1 {
+            let (ln_i, mean) = ln_integral_moments(
+                |y| {
+                    let (phi, d, ..) = node(y);
+                    (phi, d)
+                },
+                t_x,
+                age,
+                scale,
+                REL_TOL,
+            );
+            (ln_i, mean, [0.0; UPPER.len()])
+        } else {
+            let (ln_i, moments) = ln_integral_moments(
+                |y| {
+                    let (phi, d, ia, g) = node(y);
+                    // ∂φ, then ∂²φ + ∂φ∂φᵀ on and above the diagonal (in
+                    // the order of UPPER); ∂²φ has seven non-zero entries.
+                    let h22 = -s1 * y * y * g.q * (beta - 1.0) * g.inv_d;
+                    let out = [
+                        d[0],
+                        d[1],
+                        d[2],
+                        d[3],
+                        d[4],
+                        d[0] * d[0],
+                        d[0] * d[1] - ia,
+                        d[0] * d[2],
+                        d[0] * d[3],
+                        d[0] * d[4],
+                        d[1] * d[1] + rx * ia * ia,
+                        d[1] * d[2],
+                        d[1] * d[3],
+                        d[1] * d[4],
+                        d[2] * d[2] + h22,
+                        d[2] * d[3] - y * g.q,
+                        d[2] * d[4] + s1 * y * g.q * g.inv_d,
+                        d[3] * d[3],
+                        d[3] * d[4] - g.inv_d,
+                        d[4] * d[4] + s1 * g.inv_d * g.inv_d,
+                    ];
+                    (phi, out)
+                },
+                t_x,
+                age,
+                scale,
+                REL_TOL,
+            );
+            let mut mean = [0.0; P];
+            mean.copy_from_slice(&moments[..P]);
+            let mut second = [0.0; UPPER.len()];
+            second.copy_from_slice(&moments[P..]);
+            (ln_i, mean, second)
+        };
+        t.value = (b * s).ln() + ln_i;
+        if ln_i == f64::NEG_INFINITY || ln_i.is_nan() {
+            return t;
         }
-        for i in 0..P {
-            t.grad[i] = mean[i] / total;
-        }
+        t.grad = mean;
         t.grad[2] += 1.0 / b;
         t.grad[3] += 1.0 / s;
         if order >= 2 {
-            for i in 0..P {
-                for j in i..P {
-                    t.hess[i][j] = second[i][j] / total
-                        - t.grad_without_constants(i, b, s) * t.grad_without_constants(j, b, s);
-                }
+            for (k, &(i, j)) in UPPER.iter().enumerate() {
+                t.hess[i][j] = second[k] - mean[i] * mean[j];
             }
             t.hess[2][2] -= 1.0 / (b * b);
             t.hess[3][3] -= 1.0 / (s * s);
@@ -363,18 +426,6 @@ impl GGomNBD {
     /// Where the fit lands on the Pareto/NBD limit: with β below this, the
     /// Gompertz curvature over a typical lifetime (bτ ≈ β) is below 0.1%.
     const PARETO_LIMIT_BETA: f64 = 1e-3;
-}
-
-impl Term {
-    /// The gradient of ln I alone (without the 1/b, 1/s of ln(bs)), for the
-    /// covariance in [`GGomNBD::dead_term`].
-    fn grad_without_constants(&self, i: usize, b: f64, s: f64) -> f64 {
-        match i {
-            2 => self.grad[2] - 1.0 / b,
-            3 => self.grad[3] - 1.0 / s,
-            _ => self.grad[i],
-        }
-    }
 }
 
 /// ln(e^a + e^b) with derivatives.
