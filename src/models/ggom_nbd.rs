@@ -135,6 +135,19 @@ struct Gompertz {
     inv_d: f64,
 }
 
+/// The death integral's variable v = ln((α+y)/(α+t_x)) ∈ [0, `end`]:
+/// y = t_x + (α+t_x)·expm1(v) (see [`GGomNBD::death_variable`]).
+struct DeathVariable {
+    t_x: f64,
+    /// α + t_x and its logarithm.
+    a0: f64,
+    ln_a0: f64,
+    /// V = ln(1 + (T − t_x)/(α + t_x)).
+    end: f64,
+    /// The width of the integrand's features at v = 0.
+    scale: f64,
+}
+
 impl GGomNBD {
     /// The parameter names, in the order of [`Self::from_slice`].
     pub const PARAM_NAMES: &'static [&'static str] = &["r", "alpha", "b", "s", "beta"];
@@ -242,9 +255,33 @@ impl GGomNBD {
         t
     }
 
-    /// φ(y) = by − (r+x) ln(α+y) − (s+1) ln D(y), the log of I's integrand.
-    fn ln_integrand(&self, x: f64, y: f64) -> f64 {
-        self.b * y - (self.r + x) * (self.alpha + y).ln() - (self.s + 1.0) * self.gompertz(y).ln_d
+    /// The death integral's variable v = ln((α+y)/(α+t_x)) on [0, V] (module
+    /// documentation), and the width of the integrand's features at v = 0:
+    /// e^{−(r+x)v} falls by e⁴ over 4/(r+x), and D(y)^{−(s+1)} by e over
+    /// D/((s+1)D′) in y (a near-singularity when β/b is small), which is that
+    /// over α+t_x in v. The first panels are graded from the smaller.
+    fn death_variable(&self, x: f64, t_x: f64, age: f64) -> DeathVariable {
+        let a0 = self.alpha + t_x;
+        let g = self.gompertz(t_x);
+        DeathVariable {
+            t_x,
+            a0,
+            ln_a0: a0.ln(),
+            end: ((age - t_x) / a0).ln_1p(),
+            scale: (4.0 / (self.r + x)).min(1.0 / (self.b * g.q * (self.s + 1.0) * a0)),
+        }
+    }
+
+    /// ln of the death integrand in v, φ(y(v)) + v (the Jacobian dy/dv =
+    /// α+y), with y, 1/(α+y) and the Gompertz quantities at y.
+    #[inline]
+    fn death_point(&self, x: f64, dv: &DeathVariable, v: f64) -> (f64, f64, f64, Gompertz) {
+        let em = v.exp_m1();
+        let y = dv.t_x + dv.a0 * em;
+        let g = self.gompertz(y);
+        let la = dv.ln_a0 + v;
+        let phi = self.b * y - (self.r + x) * la - (self.s + 1.0) * g.ln_d;
+        (phi + v, y, 1.0 / (dv.a0 * (1.0 + em)), g)
     }
 
     /// ln I(t_x, T), the death integral of the likelihood (module
@@ -267,17 +304,15 @@ impl GGomNBD {
     /// ln I with its panels (the value alone, as [`Self::dead_term`] of
     /// order 0 computes it).
     fn death_integral(&self, x: f64, t_x: f64, age: f64) -> (f64, Panels) {
-        let scale = self.death_scale(x, t_x);
-        ln_integral_graded(|y| self.ln_integrand(x, y), t_x, age, scale, REL_TOL)
-    }
-
-    /// The width of the death integrand's features at t_x: an e-fold of
-    /// (α+y)^{−(r+x)}, (α+t_x)/(r+x), or of D(y)^{−(s+1)}, D/((s+1)D′) (a
-    /// near-singularity when β/b is small): the first panels are graded
-    /// from the smaller.
-    fn death_scale(&self, x: f64, t_x: f64) -> f64 {
-        let g = self.gompertz(t_x);
-        ((self.alpha + t_x) / (self.r + x)).min(1.0 / (self.b * g.q * (self.s + 1.0)))
+        let dv = self.death_variable(x, t_x, age);
+        let (ln_i, panels) = ln_integral_graded(
+            |v| self.death_point(x, &dv, v).0,
+            0.0,
+            dv.end,
+            dv.scale,
+            REL_TOL,
+        );
+        (dv.ln_a0 + ln_i, panels)
     }
 
     /// ln(b s I(t_x, T)) with derivatives (see the module documentation):
@@ -288,13 +323,7 @@ impl GGomNBD {
     /// the nodes are visited once.
     #[allow(clippy::needless_range_loop)] // (i, j) index the symmetric matrices
     fn dead_term(&self, x: f64, t_x: f64, age: f64, order: u8) -> Term {
-        let GGomNBD {
-            r,
-            alpha,
-            b,
-            s,
-            beta,
-        } = *self;
+        let GGomNBD { r, b, s, beta, .. } = *self;
         let mut t = Term::ZERO;
         if order == 0 {
             t.value = (b * s).ln() + self.death_integral(x, t_x, age).0;
@@ -302,34 +331,33 @@ impl GGomNBD {
         }
         let rx = r + x;
         let s1 = s + 1.0;
-        let scale = self.death_scale(x, t_x);
-        // φ(y) and ∂φ at one node, with 1/(α+y) and the Gompertz quantities
-        // for ∂²φ.
-        let node = |y: f64| {
-            let ay = alpha + y;
-            let la = ay.ln();
-            let ia = 1.0 / ay;
-            let g = self.gompertz(y);
-            let phi = b * y - rx * la - s1 * g.ln_d;
+        let dv = self.death_variable(x, t_x, age);
+        // ln of the integrand in v and ∂φ at one node, with y, 1/(α+y) and
+        // the Gompertz quantities for ∂²φ. (∂φ is the derivative of the
+        // integrand in y: the integral over y is what is differentiated,
+        // whatever variable then evaluates it.)
+        let node = |v: f64| {
+            let (phi, y, ia, g) = self.death_point(x, &dv, v);
+            let la = dv.ln_a0 + v;
             let d = [-la, -rx * ia, y - s1 * y * g.q, -g.ln_d, -s1 * g.inv_d];
-            (phi, d, ia, g)
+            (phi, d, ia, g, y)
         };
         let (ln_i, mean, second) = if order == 1 {
             let (ln_i, mean) = ln_integral_moments(
-                |y| {
-                    let (phi, d, ..) = node(y);
+                |v| {
+                    let (phi, d, ..) = node(v);
                     (phi, d)
                 },
-                t_x,
-                age,
-                scale,
+                0.0,
+                dv.end,
+                dv.scale,
                 REL_TOL,
             );
             (ln_i, mean, [0.0; UPPER.len()])
         } else {
             let (ln_i, moments) = ln_integral_moments(
-                |y| {
-                    let (phi, d, ia, g) = node(y);
+                |v| {
+                    let (phi, d, ia, g, y) = node(v);
                     // ∂φ, then ∂²φ + ∂φ∂φᵀ on and above the diagonal (in
                     // the order of UPPER); ∂²φ has seven non-zero entries.
                     let h22 = -s1 * y * y * g.q * (beta - 1.0) * g.inv_d;
@@ -357,9 +385,9 @@ impl GGomNBD {
                     ];
                     (phi, out)
                 },
-                t_x,
-                age,
-                scale,
+                0.0,
+                dv.end,
+                dv.scale,
                 REL_TOL,
             );
             let mut mean = [0.0; P];
@@ -368,6 +396,7 @@ impl GGomNBD {
             second.copy_from_slice(&moments[P..]);
             (ln_i, mean, second)
         };
+        let ln_i = dv.ln_a0 + ln_i;
         t.value = (b * s).ln() + ln_i;
         if ln_i == f64::NEG_INFINITY || ln_i.is_nan() {
             return t;
