@@ -345,14 +345,17 @@ impl GGomNBD {
         let node = |v: f64| {
             let (phi, y, ia, g) = self.death_point(x, &dv, v);
             let la = dv.ln_a0 + v;
-            let d = [-la, -rx * ia, y - s1 * y * g.q, -g.ln_d, -s1 * g.inv_d];
-            (phi, d, ia, g, y)
+            let yq = y * g.q;
+            let d = [-la, -rx * ia, y - s1 * yq, -g.ln_d, -s1 * g.inv_d];
+            (phi, (d, [ia, y, yq, g.inv_d]))
         };
         let (ln_i, mean, second) = if order == 1 {
             let (ln_i, mean) = ln_integral_moments(
-                |v| {
-                    let (phi, d, ..) = node(v);
-                    (phi, d)
+                node,
+                |m: &mut [f64; P], w, (d, _)| {
+                    for k in 0..P {
+                        m[k] += w * d[k];
+                    }
                 },
                 0.0,
                 dv.end,
@@ -362,34 +365,29 @@ impl GGomNBD {
             (ln_i, mean, [0.0; UPPER.len()])
         } else {
             let (ln_i, moments) = ln_integral_moments(
-                |v| {
-                    let (phi, d, ia, g, y) = node(v);
+                node,
+                |m: &mut [f64; P + UPPER.len()], w, (d, [ia, y, yq, inv_d])| {
                     // ∂φ, then ∂²φ + ∂φ∂φᵀ on and above the diagonal (in
                     // the order of UPPER); ∂²φ has seven non-zero entries.
-                    let h22 = -s1 * y * y * g.q * (beta - 1.0) * g.inv_d;
-                    let out = [
-                        d[0],
-                        d[1],
-                        d[2],
-                        d[3],
-                        d[4],
-                        d[0] * d[0],
-                        d[0] * d[1] - ia,
-                        d[0] * d[2],
-                        d[0] * d[3],
-                        d[0] * d[4],
-                        d[1] * d[1] + rx * ia * ia,
-                        d[1] * d[2],
-                        d[1] * d[3],
-                        d[1] * d[4],
-                        d[2] * d[2] + h22,
-                        d[2] * d[3] - y * g.q,
-                        d[2] * d[4] + s1 * y * g.q * g.inv_d,
-                        d[3] * d[3],
-                        d[3] * d[4] - g.inv_d,
-                        d[4] * d[4] + s1 * g.inv_d * g.inv_d,
-                    ];
-                    (phi, out)
+                    let wd = [w * d[0], w * d[1], w * d[2], w * d[3], w * d[4]];
+                    for k in 0..P {
+                        m[k] += wd[k];
+                    }
+                    m[5] += wd[0] * d[0];
+                    m[6] += wd[0] * d[1] - w * ia;
+                    m[7] += wd[0] * d[2];
+                    m[8] += wd[0] * d[3];
+                    m[9] += wd[0] * d[4];
+                    m[10] += wd[1] * d[1] + w * rx * ia * ia;
+                    m[11] += wd[1] * d[2];
+                    m[12] += wd[1] * d[3];
+                    m[13] += wd[1] * d[4];
+                    m[14] += wd[2] * d[2] - w * s1 * y * yq * (beta - 1.0) * inv_d;
+                    m[15] += wd[2] * d[3] - w * yq;
+                    m[16] += wd[2] * d[4] + w * s1 * yq * inv_d;
+                    m[17] += wd[3] * d[3];
+                    m[18] += wd[3] * d[4] - w * inv_d;
+                    m[19] += wd[4] * d[4] + w * s1 * inv_d * inv_d;
                 },
                 0.0,
                 dv.end,

@@ -96,12 +96,17 @@ pub(crate) fn panel_nodes(a: f64, b: f64) -> impl Iterator<Item = (f64, f64)> {
 }
 
 #[inline]
-fn panel<const K: usize>(f: &impl Fn(f64) -> (f64, [f64; K]), a: f64, b: f64) -> Panel<K> {
+fn panel<S, const K: usize>(
+    node: &impl Fn(f64) -> (f64, S),
+    add: &impl Fn(&mut [f64; K], f64, &S),
+    a: f64,
+    b: f64,
+) -> Panel<K> {
     let (c, h) = (0.5 * (a + b), 0.5 * (b - a));
     // Values at −x_k (k < 7), at the centre, and at +x_k (k < 7): node k is
     // c − h·XGK[k] for k ≤ 7 and c + h·XGK[14 − k] beyond.
-    let values: [(f64, [f64; K]); 15] = std::array::from_fn(|k| {
-        f(if k < 8 {
+    let values: [(f64, S); 15] = std::array::from_fn(|k| {
+        node(if k < 8 {
             c - h * XGK[k]
         } else {
             c + h * XGK[14 - k]
@@ -139,10 +144,13 @@ fn panel<const K: usize>(f: &impl Fn(f64) -> (f64, [f64; K]), a: f64, b: f64) ->
         asc += WGK[k] * ((f[k] - mean).abs() + (f[14 - k] - mean).abs());
     }
     let mut moments = [0.0; K];
-    for (k, (_, g)) in values.iter().enumerate() {
-        let wf = WGK[if k < 8 { k } else { 14 - k }] * f[k] * h;
-        for j in 0..K {
-            moments[j] += wf * g[j];
+    if K > 0 {
+        for (k, (_, state)) in values.iter().enumerate() {
+            add(
+                &mut moments,
+                WGK[if k < 8 { k } else { 14 - k }] * f[k] * h,
+                state,
+            );
         }
     }
     let (kron, asc) = (kron * h, asc * h);
@@ -217,7 +225,8 @@ pub(crate) fn ln_integral_graded(
         ends: [(0.0, 0.0); MAX_PANELS],
         len: 0,
     };
-    let f = |y| (ln_f(y), []);
+    let f = |y| (ln_f(y), ());
+    let add = |_: &mut [f64; 0], _: f64, _: &()| {};
     let keep = |total: f64, panels: &[Panel<0>], out: &mut Panels| {
         for (slot, p) in out.ends.iter_mut().zip(panels) {
             *slot = (p.a, p.b);
@@ -226,11 +235,11 @@ pub(crate) fn ln_integral_graded(
         total
     };
     let mut few = [Panel::<0>::default(); FEW_PANELS];
-    let total = match adapt(&f, a, b, scale, rel_tol, &mut few) {
+    let total = match adapt(&f, &add, a, b, scale, rel_tol, &mut few) {
         Some((total, len)) => keep(total, &few[..len], &mut out),
         None => {
             let mut many = [Panel::<0>::default(); MAX_PANELS];
-            let (total, len) = adapt(&f, a, b, scale, rel_tol, &mut many)
+            let (total, len) = adapt(&f, &add, a, b, scale, rel_tol, &mut many)
                 .expect("MAX_PANELS panels always suffice");
             keep(total, &many[..len], &mut out)
         }
@@ -244,27 +253,30 @@ pub(crate) fn ln_integral_graded(
 /// their payloads would cost more than many integrals.)
 const FEW_PANELS: usize = 16;
 
-/// [`ln_integral_graded`] of e^{ln f} where the integrand also returns a
-/// payload g(y) ∈ ℝᴷ: returns ln ∫ f and the weighted means ∫ f g / ∫ f on
-/// the same nodes (the final panels' Kronrod rule). The payload rides along
+/// [`ln_integral_graded`] of e^{ln f} with a payload g(y) ∈ ℝᴷ: `node(y)`
+/// returns ln f(y) and a state of the node (what g needs, such as
+/// logarithms shared with ln f), and `add(sums, w, state)` adds w·g(y) to
+/// the sums; returns ln ∫ f and the weighted means ∫ f g / ∫ f on the same
+/// nodes (the final panels' Kronrod rule). The payload rides along
 /// in the one adaptive pass (each panel keeps its sums; a panel that is
 /// halved is replaced by its halves), so derivatives of ln ∫ f taken under
 /// the integral need no second pass over the nodes. The panels, and so the
 /// integral, are those of [`ln_integral_graded`]. The means are 0 when the
 /// integral is 0 or not finite.
-pub(crate) fn ln_integral_moments<const K: usize>(
-    f: impl Fn(f64) -> (f64, [f64; K]),
+pub(crate) fn ln_integral_moments<S, const K: usize>(
+    node: impl Fn(f64) -> (f64, S),
+    add: impl Fn(&mut [f64; K], f64, &S),
     a: f64,
     b: f64,
     scale: f64,
     rel_tol: f64,
 ) -> (f64, [f64; K]) {
     let mut few = [Panel::<K>::default(); FEW_PANELS];
-    match adapt(&f, a, b, scale, rel_tol, &mut few) {
+    match adapt(&node, &add, a, b, scale, rel_tol, &mut few) {
         Some((total, len)) => (total, means(total, &few[..len])),
         None => {
             let mut many = [Panel::<K>::default(); MAX_PANELS];
-            let (total, len) = adapt(&f, a, b, scale, rel_tol, &mut many)
+            let (total, len) = adapt(&node, &add, a, b, scale, rel_tol, &mut many)
                 .expect("MAX_PANELS panels always suffice");
             (total, means(total, &many[..len]))
         }
@@ -297,8 +309,9 @@ fn means<const K: usize>(total: f64, panels: &[Panel<K>]) -> [f64; K] {
 /// The adaptive integration in `panels` (their number is the capacity):
 /// ln ∫ and the number of final panels, or `None` when the capacity is below
 /// [`MAX_PANELS`] and the integral would need more panels than that.
-fn adapt<const K: usize>(
-    f: &impl Fn(f64) -> (f64, [f64; K]),
+fn adapt<S, const K: usize>(
+    f: &impl Fn(f64) -> (f64, S),
+    add: &impl Fn(&mut [f64; K], f64, &S),
     a: f64,
     b: f64,
     scale: f64,
@@ -317,12 +330,12 @@ fn adapt<const K: usize>(
         if len + 1 >= capacity {
             return None;
         }
-        panels[len] = panel(f, left, left + width);
+        panels[len] = panel(f, add, left, left + width);
         len += 1;
         left += width;
         width *= 2.0;
     }
-    panels[len] = panel(f, left, b);
+    panels[len] = panel(f, add, left, b);
     len += 1;
     let total = loop {
         // Log-sum-exp of the panels and their errors on a common scale.
@@ -358,8 +371,8 @@ fn adapt<const K: usize>(
         if len == capacity {
             return None;
         }
-        panels[worst] = panel(f, a, mid);
-        panels[len] = panel(f, mid, b);
+        panels[worst] = panel(f, add, a, mid);
+        panels[len] = panel(f, add, mid, b);
         len += 1;
     };
     Some((total, len))
@@ -405,7 +418,11 @@ mod tests {
         let (v, means) = ln_integral_moments(
             |y| {
                 calls.set(calls.get() + 1);
-                (ln_f(y), [y, y * y])
+                (ln_f(y), y)
+            },
+            |m: &mut [f64; 2], w, &y| {
+                m[0] += w * y;
+                m[1] += w * y * y;
             },
             0.0,
             3.0,
@@ -435,8 +452,9 @@ mod tests {
         let (_, [mean]) = ln_integral_moments(
             |y| {
                 calls.set(calls.get() + 1);
-                (-2.0 * y, [y])
+                (-2.0 * y, y)
             },
+            |m, w, &y| m[0] += w * y,
             0.0,
             1.0,
             f64::INFINITY,
@@ -458,8 +476,14 @@ mod tests {
         assert!(panels.len() > FEW_PANELS, "{} panels", panels.len());
         assert!((v - exact).abs() < 1e-12, "{v} vs {exact}");
         // E[1 + y] under the same density: 1 + ∫ y/(ε+y)² / ∫ 1/(ε+y)².
-        let (w, [mean]) =
-            ln_integral_moments(|y| (ln_f(y), [1.0 + y]), 0.0, 1.0, f64::INFINITY, 1e-12);
+        let (w, [mean]) = ln_integral_moments(
+            |y| (ln_f(y), y),
+            |m, w, &y| m[0] += w * (1.0 + y),
+            0.0,
+            1.0,
+            f64::INFINITY,
+            1e-12,
+        );
         assert_eq!(v, w);
         let eps = 1e-6f64;
         let first = ((1.0 + eps) / eps).ln() + eps / (1.0 + eps) - 1.0;
