@@ -214,7 +214,7 @@ impl GGomNBD {
         // Directly while e^{by} is far from overflow (a sum of positive
         // terms: no cancellation), the scaled form beyond.
         if by <= 30.0 {
-            let em = by.exp_m1();
+            let em = exp_m1(by);
             let d = self.beta + em;
             let inv_d = 1.0 / d;
             Gompertz {
@@ -282,7 +282,7 @@ impl GGomNBD {
     /// α+y), with y, 1/(α+y) and the Gompertz quantities at y.
     #[inline]
     fn death_point(&self, x: f64, dv: &DeathVariable, v: f64) -> (f64, f64, f64, Gompertz) {
-        let em = v.exp_m1();
+        let em = exp_m1(v);
         let y = dv.t_x + dv.a0 * em;
         let g = self.gompertz(y);
         let la = dv.ln_a0 + v;
@@ -459,6 +459,17 @@ impl GGomNBD {
     /// Where the fit lands on the Pareto/NBD limit: with β below this, the
     /// Gompertz curvature over a typical lifetime (bτ ≈ β) is below 0.1%.
     const PARETO_LIMIT_BETA: f64 = 1e-3;
+}
+
+/// eᵛ − 1: `expm1` near 0, where it matters, and `exp` (about twice as
+/// fast) from 0.5 on, where eᵛ − 1 ≥ 0.65 loses nothing to the subtraction.
+#[inline]
+fn exp_m1(v: f64) -> f64 {
+    if v < 0.5 {
+        v.exp_m1()
+    } else {
+        v.exp() - 1.0
+    }
 }
 
 /// ln(e^a + e^b) with derivatives.

@@ -156,7 +156,9 @@ fn panel<S, const K: usize>(
     let (kron, asc) = (kron * h, asc * h);
     let diff = (kron - gauss * h).abs();
     let error = if asc > 0.0 && diff > 0.0 {
-        asc * (200.0 * diff / asc).powf(1.5).min(1.0)
+        // asc·min(1, t^{3/2}), t = 200|K − G|/asc.
+        let t = (200.0 * diff / asc).min(1.0);
+        asc * t * t.sqrt()
     } else {
         diff
     };
