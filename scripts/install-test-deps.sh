@@ -28,3 +28,6 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "not installing ${missing[*]} (needs root and apt-get): the tests that need them will skip" >&2
     fi
 fi
+# Polars and pyarrow logs and Parquet files (issue 17: tests/python/test_arrow_summary.py,
+# test_parquet.py; they skip without them).
+pip install pyarrow polars
