@@ -87,7 +87,7 @@ def _select(transactions: Any, library: str, arguments: dict[str, str]) -> Any:
     if library == "polars":
         selected = transactions.select(columns)
         return selected.collect() if type(selected).__name__ == "LazyFrame" else selected
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     if isinstance(transactions, pa.RecordBatch):
         transactions = pa.Table.from_batches([transactions])
@@ -98,7 +98,7 @@ def _time_zone(table: Any, library: str, column: str) -> tuple[bool, Any]:
     """(whether the Rust route reads the datetime column, its time zone as pandas takes
     it: None when naive)."""
     if library == "polars":
-        import polars as pl
+        import polars as pl  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         dtype = table.schema[column]
         if isinstance(dtype, pl.Date):
@@ -107,7 +107,7 @@ def _time_zone(table: Any, library: str, column: str) -> tuple[bool, Any]:
             return False, None
         tz = dtype.time_zone
     else:
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         arrow_type = table.schema.field(column).type
         if pa.types.is_date(arrow_type):
@@ -134,10 +134,10 @@ def _to_pandas(table: Any) -> pd.DataFrame:
 def _from_pandas(summary: pd.DataFrame, library: str) -> Any:
     frame = summary.reset_index()
     if library == "polars":
-        import polars as pl
+        import polars as pl  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         return pl.from_pandas(frame)
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     return pa.Table.from_pandas(frame, preserve_index=False)
 
@@ -223,11 +223,11 @@ def summarize(
     if litt is not None:
         columns["litt"] = litt
     if library == "polars":
-        import polars as pl
+        import polars as pl  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         ids = table.get_column(customer_id_col).gather(rows)
         return pl.DataFrame([ids, *(pl.Series(k, v) for k, v in columns.items())])
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     column = table.column(customer_id_col)
     try:

@@ -103,7 +103,7 @@ def is_parquet(path: str | os.PathLike[str]) -> bool:
 
 def _pyarrow_parquet(what: str) -> Any:
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         raise ImportError(_NO_PYARROW.format(what=what)) from None
     return pq
@@ -124,6 +124,6 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], raw: bool = F
         write_csv(frame, path, raw=raw)
         return
     pq = _pyarrow_parquet("writing")
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=True), path)

@@ -639,10 +639,14 @@ mod tests {
 
     #[test]
     fn year_month_round_trip_over_centuries() {
-        let mut last = (1599, 12);
+        assert_eq!(year_month(0), (1970, 1));
+        assert_eq!(year_month(-1), (1969, 12));
+        assert_eq!(year_month(11_016), (2000, 2)); // 2000-02-29
+        assert_eq!(year_month(11_017), (2000, 3));
+        // Months follow each other, day by day, from 1600 to 2380.
+        let mut last = year_month(-135_000);
         for days in -135_000..150_000 {
-            let (y, m) = year_month(days);
-            let next = (y, m);
+            let next = year_month(days);
             if next != last {
                 let expected = if last.1 == 12 {
                     (last.0 + 1, 1)
