@@ -293,7 +293,7 @@ def run_worker(
 
 def compare(a_path: str, b_path: str) -> float:
     """Largest absolute difference between two summaries (inf if the customers differ)."""
-    with np.load(a_path) as a, np.load(b_path) as b:
+    with np.load(a_path, allow_pickle=True) as a, np.load(b_path, allow_pickle=True) as b:
         if not np.array_equal(a["customer"].astype(str), b["customer"].astype(str)):
             return float("inf")
         return max(float(np.max(np.abs(a[k] - b[k]))) for k in a.files if k != "customer")

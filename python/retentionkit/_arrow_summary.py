@@ -127,6 +127,21 @@ def _time_zone(table: Any, library: str, column: str) -> tuple[bool, Any]:
     return True, _dt.timezone(sign * offset)
 
 
+def _in_user_terms(exc: InvalidDataError, arguments: dict[str, str]) -> InvalidDataError:
+    """The core's error on a row of the Arrow log, with the user's column name (for a
+    log the pandas route cannot take to name it itself)."""
+    columns = {
+        "customers": "customer_id_col",
+        "times": "datetime_col",
+        "amounts": "monetary_value_col",
+    }
+    column = arguments.get(columns.get(exc.column or "", ""), exc.column)
+    rule = exc.rule or str(exc)
+    exc.args = (f"invalid data: {rule} ({plain(column)}; first offending row: {exc.row})",)
+    exc.column = column
+    return exc
+
+
 def _to_pandas(table: Any) -> pd.DataFrame:
     return table.to_pandas()
 
@@ -214,8 +229,13 @@ def summarize(
         return via_pandas()  # an id or value type the Rust route does not read
     except InvalidDataError as exc:
         # The pandas route names the row, its column and values as for a pandas log.
-        via_pandas()
-        raise exc from None  # (it always raises too; should it not, the core's error)
+        try:
+            via_pandas()
+        except InvalidDataError:
+            raise
+        except Exception:  # pandas cannot take the log (e.g. a null category)
+            pass
+        raise _in_user_terms(exc, arguments) from None
     rows = first.astype(np.int64, copy=False)
     columns: dict[str, Any] = {"frequency": x, "recency": t_x, "T": age}
     if monetary is not None:

@@ -403,6 +403,9 @@ fn factorize_bytes(chunks: &[Chunk<'_>], n: usize) -> Result<(Vec<u32>, Vec<u64>
     Ok((codes, first))
 }
 
+/// The code of a null dictionary value.
+const NULL_ID: u32 = u32::MAX;
+
 /// Dictionary-encoded ids: each distinct dictionary value gets a code in the
 /// order the dictionaries list them (batch after batch, new values only), then
 /// the codes that rows use are renumbered densely in that order.
@@ -413,6 +416,10 @@ fn factorize_dictionary(chunks: &[Chunk<'_>], n: usize) -> Result<(Vec<u32>, Vec
         let dictionary = c.array.dictionary()?.expect("checked by IdKind::of");
         let mut local = Vec::with_capacity(dictionary.len());
         for k in 0..dictionary.len() {
+            if !dictionary.is_valid(k) {
+                local.push(NULL_ID); // a null category: rows using it have no id
+                continue;
+            }
             let next = map.len() as u32;
             local.push(*map.entry(dictionary.bytes(k)?).or_insert(next));
         }
@@ -423,6 +430,17 @@ fn factorize_dictionary(chunks: &[Chunk<'_>], n: usize) -> Result<(Vec<u32>, Vec
                     ArrowError::Invalid("a dictionary key past the dictionary".into()).into(),
                 );
             };
+            if code == NULL_ID {
+                return Err(Error::InvalidData {
+                    rule: "the customer id is missing",
+                    row: codes.len(),
+                    detail: "null".into(),
+                    column: Some("customers"),
+                    cohort: None,
+                    period: None,
+                }
+                .into());
+            }
             codes.push(code);
         }
     }

@@ -292,3 +292,16 @@ def test_datetime_before_1970_and_month_ends() -> None:
         _check(
             summary_data_from_transaction_data(pl.from_pandas(log), "id", "t", freq=freq), expected
         )
+
+
+def test_null_category_named_by_the_pandas_route() -> None:
+    ids = pa.DictionaryArray.from_arrays(pa.array([0, 0, 1, 0], pa.int32()), pa.array(["a", None]))
+    times = pa.array(pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-04", "2024-01-05"]))
+    table = pa.table({"id": ids, "t": times})
+    # (pandas refuses a null category: the core's error, in the user's terms)
+    with pytest.raises(InvalidDataError) as got:
+        summary_data_from_transaction_data(table, "id", "t")
+    assert str(got.value) == (
+        "invalid data: the customer id is missing ('id'; first offending row: 2)"
+    )
+    assert (got.value.row, got.value.column) == (2, "id")
