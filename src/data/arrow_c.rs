@@ -629,6 +629,7 @@ pub(crate) mod testing {
         _buffers: Vec<*const c_void>,
         _children_s: Vec<*mut ArrowSchema>,
         _children_a: Vec<*mut ArrowArray>,
+        #[allow(clippy::vec_box)] // the children must not move: their addresses are taken
         _owned: Vec<Box<Built>>,
         _data: Vec<Vec<u8>>,
     }

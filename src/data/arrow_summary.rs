@@ -370,7 +370,7 @@ impl Hasher for BytesHasher {
 type BytesMap<'a> = HashMap<&'a [u8], u32, BuildHasherDefault<BytesHasher>>;
 
 /// Renumbers first-appearance codes by the rank of their key.
-fn sort_codes<'a>(codes: &mut [u32], first: &mut Vec<u64>, uniques: &[&'a [u8]]) {
+fn sort_codes(codes: &mut [u32], first: &mut Vec<u64>, uniques: &[&[u8]]) {
     let mut order: Vec<u32> = (0..uniques.len() as u32).collect();
     order.par_sort_unstable_by_key(|&c| uniques[c as usize]);
     let mut rank = vec![0u32; uniques.len()];
