@@ -443,6 +443,22 @@ impl<'a> Array<'a> {
         unsafe { data.add(self.offset() + row).read_unaligned() }
     }
 
+    /// Rows `start..start + len` of a fixed-width array of `T` as a slice, `None`
+    /// when the data are not aligned for `T` (read them with [`Array::value`]).
+    ///
+    /// # Safety
+    ///
+    /// `T` must be the type of the format and `start + len <= len()`.
+    #[inline]
+    pub unsafe fn typed<T: Copy>(&self, start: usize, len: usize) -> Option<&'a [T]> {
+        let data = self.buffer(1) as *const T;
+        if data.is_null() || (data as usize) % std::mem::align_of::<T>() != 0 {
+            return None;
+        }
+        // SAFETY: the caller's promise; aligned and non-null (checked).
+        Some(unsafe { std::slice::from_raw_parts(data.add(self.offset() + start), len) })
+    }
+
     /// The bytes of string or binary `row` (`"u"`, `"U"`, `"z"`, `"Z"`, `"vu"`,
     /// `"vz"`), for `row < len`.
     #[inline]

@@ -24,8 +24,10 @@
 //! A null id, time or amount is an [`Error::InvalidData`] naming the first such
 //! row (ids first, then times, then amounts, as the pandas route checks them).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -288,54 +290,99 @@ impl IdKind {
     }
 }
 
-/// An integer value of an integer array, as i64 in an order-preserving way
-/// (uint64 shifted by 2^63 so that its order survives).
-#[inline]
-fn integer(a: &Array<'_>, row: usize) -> i64 {
-    // SAFETY: the format names the type; row < len.
+/// Fills `out` with `f` of the chunk's values, in parallel: from a slice of the
+/// buffer when it is aligned, else value by value.
+///
+/// # Safety
+///
+/// `S` must be the type of the chunk's format; `out.len() == c.len`.
+unsafe fn convert<S: Copy + Send + Sync, T: Send>(
+    c: &Chunk<'_>,
+    out: &mut [T],
+    f: impl Fn(S) -> T + Sync + Send,
+) {
+    match unsafe { c.array.typed::<S>(c.start, c.len) } {
+        Some(values) => out
+            .par_iter_mut()
+            .zip(values.par_iter())
+            .with_min_len(1 << 14)
+            .for_each(|(o, &v)| *o = f(v)),
+        None => out
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(1 << 14)
+            // SAFETY: the caller's promise.
+            .for_each(|(j, o)| *o = f(unsafe { c.array.value::<S>(c.start + j) })),
+    }
+}
+
+/// Integer ids as i64, in an order-preserving way (uint64 shifted by 2^63).
+fn integers_into(c: &Chunk<'_>, out: &mut [i64]) {
+    // SAFETY: each arm reads the type its format names (checked by IdKind::of).
     unsafe {
-        match a.format() {
-            "c" => i64::from(a.value::<i8>(row)),
-            "C" => i64::from(a.value::<u8>(row)),
-            "s" => i64::from(a.value::<i16>(row)),
-            "S" => i64::from(a.value::<u16>(row)),
-            "i" => i64::from(a.value::<i32>(row)),
-            "I" => i64::from(a.value::<u32>(row)),
-            "l" => a.value::<i64>(row),
-            "L" => (a.value::<u64>(row) ^ (1 << 63)) as i64,
+        match c.array.format() {
+            "c" => convert(c, out, |v: i8| i64::from(v)),
+            "C" => convert(c, out, |v: u8| i64::from(v)),
+            "s" => convert(c, out, |v: i16| i64::from(v)),
+            "S" => convert(c, out, |v: u16| i64::from(v)),
+            "i" => convert(c, out, |v: i32| i64::from(v)),
+            "I" => convert(c, out, |v: u32| i64::from(v)),
+            "l" => convert(c, out, |v: i64| v),
+            "L" => convert(c, out, |v: u64| (v ^ (1 << 63)) as i64),
             _ => unreachable!("checked by IdKind::of"),
         }
     }
 }
 
-/// Fills `out` (one slot per row of the stream) chunk by chunk, in parallel
-/// within each chunk.
-fn fill<T: Send>(chunks: &[Chunk<'_>], out: &mut [T], f: impl Fn(&Chunk<'_>, usize) -> T + Sync) {
+/// Splits `out` (one slot per row of the stream) into the chunks' parts.
+fn by_chunk<'o, 'c, T>(
+    chunks: &'c [Chunk<'c>],
+    out: &'o mut [T],
+) -> Vec<(&'c Chunk<'c>, &'o mut [T])> {
+    let mut parts = Vec::with_capacity(chunks.len());
     let mut rest = out;
     for c in chunks {
         let (head, tail) = rest.split_at_mut(c.len);
-        head.par_iter_mut()
-            .with_min_len(1 << 14)
-            .enumerate()
-            .for_each(|(j, slot)| *slot = f(c, c.start + j));
+        parts.push((c, head));
         rest = tail;
     }
+    parts
 }
 
 /// The row of each code's first transaction.
 fn first_rows(codes: &[u32], n_codes: usize) -> Vec<u64> {
-    let mut first = vec![u64::MAX; n_codes];
-    for (i, &c) in codes.iter().enumerate().rev() {
-        first[c as usize] = i as u64;
-    }
-    first
+    const BLOCK: usize = 1 << 16;
+    let first: Vec<AtomicU64> = (0..n_codes).map(|_| AtomicU64::new(u64::MAX)).collect();
+    codes.par_chunks(BLOCK).enumerate().for_each(|(k, block)| {
+        let base = (k * BLOCK) as u64;
+        for (j, &c) in block.iter().enumerate() {
+            let row = base + j as u64;
+            let slot = &first[c as usize];
+            if slot.load(Ordering::Relaxed) > row {
+                slot.fetch_min(row, Ordering::Relaxed);
+            }
+        }
+    });
+    first.into_iter().map(AtomicU64::into_inner).collect()
 }
 
 fn factorize_integers(chunks: &[Chunk<'_>], n: usize) -> (Vec<u32>, Vec<u64>) {
-    let mut values = vec![0i64; n];
-    fill(chunks, &mut values, |c, row| integer(&c.array, row));
-    let (codes, uniques) = factorize_sorted(&values);
-    drop(values);
+    // One chunk of aligned int64 ids: factorised in place, without a copy.
+    let borrowed = match chunks {
+        // SAFETY: the format is int64.
+        [c] if c.array.format() == "l" => unsafe { c.array.typed::<i64>(c.start, c.len) },
+        _ => None,
+    };
+    let (codes, uniques) = match borrowed {
+        Some(values) => factorize_sorted(values),
+        None => {
+            let mut values = vec![0i64; n];
+            for (c, out) in by_chunk(chunks, &mut values) {
+                integers_into(c, out);
+            }
+            factorize_sorted(&values)
+        }
+    };
     let first = first_rows(&codes, uniques.len());
     (codes, first)
 }
@@ -539,51 +586,48 @@ fn period_ordinals(
     n: usize,
 ) -> Result<Vec<i64>> {
     let mut out = vec![0i64; n];
-    let mut rest: &mut [i64] = &mut out;
     let mut base = 0usize;
-    for c in chunks {
+    for (c, head) in by_chunk(chunks, &mut out) {
         let format = c.array.format();
         let (per_second, offset) = time_format(format)?;
         debug_assert_eq!(per_second, kind.per_second);
         let shift = offset * per_second;
-        let (head, tail) = rest.split_at_mut(c.len);
-        let overflow = head
-            .par_iter_mut()
-            .with_min_len(1 << 14)
-            .enumerate()
-            .map(|(j, slot)| {
-                let row = c.start + j;
-                // SAFETY: the format names the type.
-                let raw = unsafe {
-                    if format == "tdD" {
-                        i64::from(c.array.value::<i32>(row)) * 86_400
-                    } else {
-                        c.array.value::<i64>(row)
-                    }
-                };
-                match raw.checked_add(shift) {
-                    Some(v) => {
-                        *slot = unit.ordinal(v, per_second);
-                        None
-                    }
-                    None => Some(j),
-                }
-            })
-            .find_first(Option::is_some)
-            .flatten();
-        if let Some(j) = overflow {
-            return Err(Error::InvalidData {
-                rule: "the datetime is out of range",
-                row: base + j,
-                detail: String::new(),
-                column: Some("times"),
-                cohort: None,
-                period: None,
+        if format == "tdD" {
+            // Days (i32) in seconds: no overflow.
+            // SAFETY: date32 values are i32.
+            unsafe {
+                convert(c, head, |v: i32| {
+                    unit.ordinal(i64::from(v) * 86_400 + shift, 1)
+                });
             }
-            .into());
+        } else {
+            if shift != 0 {
+                // A time whose wall clock leaves the i64 range (only within a day of
+                // the ends of the range): refused with its row.
+                let overflow = (0..c.len).into_par_iter().find_first(|&j| {
+                    // SAFETY: timestamps and date64 values are i64.
+                    unsafe { c.array.value::<i64>(c.start + j) }
+                        .checked_add(shift)
+                        .is_none()
+                });
+                if let Some(j) = overflow {
+                    return Err(Error::InvalidData {
+                        rule: "the datetime is out of range",
+                        row: base + j,
+                        detail: String::new(),
+                        column: Some("times"),
+                        cohort: None,
+                        period: None,
+                    }
+                    .into());
+                }
+            }
+            // SAFETY: timestamps and date64 values are i64.
+            unsafe {
+                convert(c, head, |v: i64| unit.ordinal(v + shift, per_second));
+            }
         }
         base += c.len;
-        rest = tail;
     }
     Ok(out)
 }
@@ -596,28 +640,37 @@ fn amount_format(format: &str) -> Result<()> {
     }
 }
 
-fn float_values(chunks: &[Chunk<'_>], n: usize) -> Vec<f64> {
+/// The values as f64: borrowed from one chunk of aligned float64 values, else
+/// converted.
+fn float_values<'a>(chunks: &[Chunk<'a>], n: usize) -> Cow<'a, [f64]> {
+    if let [c] = chunks {
+        if c.array.format() == "g" {
+            // SAFETY: the format is float64.
+            if let Some(values) = unsafe { c.array.typed::<f64>(c.start, c.len) } {
+                return Cow::Borrowed(values);
+            }
+        }
+    }
     let mut out = vec![0f64; n];
-    fill(chunks, &mut out, |c, row| {
-        let a = &c.array;
-        // SAFETY: the format names the type (checked by amount_format).
+    for (c, head) in by_chunk(chunks, &mut out) {
+        // SAFETY: each arm reads the type its format names (checked by amount_format).
         unsafe {
-            match a.format() {
-                "g" => a.value::<f64>(row),
-                "f" => f64::from(a.value::<f32>(row)),
-                "c" => f64::from(a.value::<i8>(row)),
-                "C" => f64::from(a.value::<u8>(row)),
-                "s" => f64::from(a.value::<i16>(row)),
-                "S" => f64::from(a.value::<u16>(row)),
-                "i" => f64::from(a.value::<i32>(row)),
-                "I" => f64::from(a.value::<u32>(row)),
-                "l" => a.value::<i64>(row) as f64,
-                "L" => a.value::<u64>(row) as f64,
+            match c.array.format() {
+                "g" => convert(c, head, |v: f64| v),
+                "f" => convert(c, head, |v: f32| f64::from(v)),
+                "c" => convert(c, head, |v: i8| f64::from(v)),
+                "C" => convert(c, head, |v: u8| f64::from(v)),
+                "s" => convert(c, head, |v: i16| f64::from(v)),
+                "S" => convert(c, head, |v: u16| f64::from(v)),
+                "i" => convert(c, head, |v: i32| f64::from(v)),
+                "I" => convert(c, head, |v: u32| f64::from(v)),
+                "l" => convert(c, head, |v: i64| v as f64),
+                "L" => convert(c, head, |v: u64| v as f64),
                 _ => unreachable!("checked by amount_format"),
             }
         }
-    });
-    out
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
