@@ -18,6 +18,13 @@ from that table with ``weights``, and for comparison from every customer.
     python bench/bench_summary.py --sizes 100k,1M          # quicker
     python bench/bench_summary.py --no-monetary            # without a value column
     python bench/bench_summary.py --lifetimes-python /path/to/venv/bin/python
+    python bench/bench_summary.py --frames --sizes 10M     # polars/pyarrow vs pandas
+
+With ``--frames`` (issue 17) the same log is summarised by retentionkit from a pandas
+DataFrame (the pandas route), from a polars DataFrame and a pyarrow Table (the Arrow
+route: Rust reads the Arrow buffers), and from polars converted with ``to_pandas()``
+first (what a polars user did before); ``--string-ids`` gives the customers text ids
+("c123"), where the pandas round trip costs most.
 
 Prints markdown tables. Needs about 2 GiB of memory at 10M transactions (lifetimes'
 peak; retentionkit's is lower).
@@ -78,11 +85,93 @@ def simulate_log(n_customers: int, seed: int) -> dict[str, np.ndarray]:
 # -- workers (run in a fresh interpreter each) ------------------------------------
 
 
+#: --frames workers: name -> (library whose version is reported, how the log is held).
+FRAME_WORKERS = {
+    "polars": "polars",
+    "pyarrow": "pyarrow",
+    "polars-to-pandas": "polars",
+}
+
+
+def frame_worker(
+    name: str, data_path: str, out_path: str, monetary: bool, repeats: int, string_ids: bool
+) -> None:
+    """The summary of a polars or pyarrow log (see the module docstring)."""
+    import pandas as pd
+
+    from retentionkit.utils import summary_data_from_transaction_data
+
+    with np.load(data_path) as data:
+        columns = {k: data[k] for k in ("customer", "when", "amount")}
+    if string_ids:
+        columns["customer"] = np.char.add("c", columns["customer"].astype(str)).astype(object)
+    end = pd.Timestamp(columns["when"].max())
+    if name == "pyarrow":
+        import pyarrow as pa
+
+        log = pa.table(columns)
+    else:
+        import polars as pl
+
+        log = pl.DataFrame(columns)
+    del columns
+    loaded = peak_mib()
+    times = []
+    for _ in range(max(repeats, 1)):
+        start = time.perf_counter()
+        source = log.to_pandas() if name == "polars-to-pandas" else log
+        summary = summary_data_from_transaction_data(
+            source,
+            "customer",
+            "when",
+            monetary_value_col="amount" if monetary else None,
+            observation_period_end=end,
+            freq="D",
+        )
+        times.append(time.perf_counter() - start)
+        del source
+    if not isinstance(summary, pd.DataFrame):
+        summary = summary.to_pandas().set_index("customer")
+    library = FRAME_WORKERS[name]
+    result = {
+        "library": name,
+        "version": __import__(library).__version__,
+        "pandas": pd.__version__,
+        "seconds": min(times),
+        "all_seconds": times,
+        "peak_mib": peak_mib(),
+        "loaded_mib": loaded,
+        "customers": len(summary),
+    }
+    _save(summary, out_path, monetary)
+    with open(out_path, "w") as handle:
+        json.dump(result, handle)
+
+
+def _save(summary, out_path: str, monetary: bool) -> None:
+    summary = summary.sort_index()
+    columns = ["frequency", "recency", "T"] + (["monetary_value"] if monetary else [])
+    np.savez(
+        out_path + ".npz",
+        customer=summary.index.to_numpy(),
+        **{c: summary[c].to_numpy(dtype=np.float64) for c in columns},
+    )
+
+
 def worker(
-    library: str, data_path: str, out_path: str, monetary: bool, repeats: int, fit: bool
+    library: str,
+    data_path: str,
+    out_path: str,
+    monetary: bool,
+    repeats: int,
+    fit: bool,
+    string_ids: bool = False,
 ) -> None:
     import pandas as pd
 
+    if library in FRAME_WORKERS:
+        frame_worker(library, data_path, out_path, monetary, repeats, string_ids)
+        return
     if library == "lifetimes":
         from lifetimes.utils import summary_data_from_transaction_data
     else:
@@ -90,6 +179,8 @@ def worker(
 
     with np.load(data_path) as data:
         log = pd.DataFrame({k: data[k] for k in ("customer", "when", "amount")})
+    if string_ids:
+        log["customer"] = np.char.add("c", log["customer"].to_numpy().astype(str)).astype(object)
     end = log["when"].max()
     loaded = peak_mib()
     times = []
@@ -114,13 +205,7 @@ def worker(
         "loaded_mib": loaded,
         "customers": len(summary),
     }
-    summary = summary.sort_index()
-    columns = ["frequency", "recency", "T"] + (["monetary_value"] if monetary else [])
-    np.savez(
-        out_path + ".npz",
-        customer=summary.index.to_numpy(),
-        **{c: summary[c].to_numpy(dtype=np.float64) for c in columns},
-    )
+    _save(summary, out_path, monetary)
     if library == "retentionkit" and fit:
         result.update(_fit(summary))
     with open(out_path, "w") as handle:
@@ -181,6 +266,8 @@ def run_worker(
         cmd.append("--no-monetary")
     if fit:
         cmd.append("--fit")
+    if args.string_ids:
+        cmd.append("--string-ids")
     best: dict | None = None
     for _ in range(max(args.attempts, 1)):
         tools.wait_until_idle(args.wait_idle)
@@ -206,8 +293,8 @@ def run_worker(
 
 def compare(a_path: str, b_path: str) -> float:
     """Largest absolute difference between two summaries (inf if the customers differ)."""
-    with np.load(a_path) as a, np.load(b_path) as b:
-        if not np.array_equal(a["customer"], b["customer"]):
+    with np.load(a_path, allow_pickle=True) as a, np.load(b_path, allow_pickle=True) as b:
+        if not np.array_equal(a["customer"].astype(str), b["customer"].astype(str)):
             return float("inf")
         return max(float(np.max(np.abs(a[k] - b[k]))) for k in a.files if k != "customer")
 
@@ -247,14 +334,28 @@ def main() -> None:
     parser.add_argument("--wait-idle", type=float, default=120.0)
     parser.add_argument("--attempts", type=int, default=3)
     parser.add_argument("--lifetimes-python", default=str(LIFETIMES_PYTHON))
-    parser.add_argument("--worker", choices=["retentionkit", "lifetimes"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--frames",
+        action="store_true",
+        help="pandas vs polars/pyarrow (the Arrow route) instead of lifetimes",
+    )
+    parser.add_argument("--string-ids", action="store_true", help="text customer ids")
+    parser.add_argument(
+        "--worker",
+        choices=["retentionkit", "lifetimes", *FRAME_WORKERS],
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--fit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.data, args.out, args.monetary, args.repeats, args.fit)
+        worker(
+            args.worker, args.data, args.out, args.monetary, args.repeats, args.fit, args.string_ids
+        )
         return
+    if args.frames:
+        args.skip_lifetimes = True
 
     if args.customers:
         customers = [args.customers]
@@ -283,8 +384,27 @@ def main() -> None:
             del log
             row: dict = {"customers": n_customers, "transactions": n_tx}
             row["rk"] = run_worker(
-                sys.executable, "retentionkit", data, f"{tmp}/rk.json", args, args.repeats, last
+                sys.executable,
+                "retentionkit",
+                data,
+                f"{tmp}/rk.json",
+                args,
+                args.repeats,
+                last and not args.frames,
             )
+            if args.frames:
+                for name in FRAME_WORKERS:
+                    out = f"{tmp}/{name}.json"
+                    row[name] = run_worker(
+                        sys.executable, name, data, out, args, args.repeats, False
+                    )
+                    row[name]["difference"] = compare(f"{tmp}/rk.json.best.npz", out + ".best.npz")
+                    print(
+                        f"  {name}: {row[name]['seconds']:.3f} s, peak "
+                        f"{row[name]['peak_mib']:.0f} MiB",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             if not args.skip_lifetimes:
                 repeats = args.lifetimes_repeats if n_tx < 3_000_000 else 1
                 row["lt"] = run_worker(
@@ -306,7 +426,10 @@ def main() -> None:
             )
             rows.append(row)
     load = (load_before, os.getloadavg()[0])
-    report(args, rows, load)
+    if args.frames:
+        report_frames(args, rows, load)
+    else:
+        report(args, rows, load)
 
 
 def _cpu() -> str:
@@ -317,6 +440,43 @@ def _cpu() -> str:
     except (OSError, StopIteration):
         pass
     return cpu
+
+
+def report_frames(args, rows: list[dict], load: tuple[float, float]) -> None:
+    """The --frames table: one row per (size, route)."""
+    rk0 = rows[0]["rk"]
+    ids = "text ids" if args.string_ids else "integer ids"
+    print(
+        f'\n### Transaction log -> summary from pandas, polars and pyarrow, freq="D", {ids}'
+        f"{', with monetary value' if args.monetary else ''}\n"
+    )
+    print(
+        f"{os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}; retentionkit "
+        f"{rk0['version']} (pandas {rk0['pandas']}, polars {rows[0]['polars']['version']}, "
+        f"pyarrow {rows[0]['pyarrow']['version']}); seed {args.seed}; best of {args.repeats} "
+        f"calls; 1-minute load average {load[0]:.1f} before, {load[1]:.1f} after\n"
+    )
+    print(
+        "| transactions | customers | route | s | peak MiB (log loaded) | vs pandas | "
+        "max abs diff | others' CPU |"
+    )
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    names = {
+        "rk": "pandas DataFrame",
+        "polars": "polars DataFrame (Arrow route)",
+        "pyarrow": "pyarrow Table (Arrow route)",
+        "polars-to-pandas": "polars .to_pandas() then pandas",
+    }
+    for row in rows:
+        base = row["rk"]["seconds"]
+        for key, name in names.items():
+            r = row[key]
+            diff = "-" if key == "rk" else f"{r['difference']:.2g}"
+            print(
+                f"| {row['transactions']:,} | {r['customers']:,} | {name} | {r['seconds']:.3f} | "
+                f"{r['peak_mib']:.0f} ({r['loaded_mib']:.0f}) | {base / r['seconds']:.2f}x | "
+                f"{diff} | {r['contention']:.0%} |"
+            )
 
 
 def report(args, rows: list[dict], load: tuple[float, float]) -> None:

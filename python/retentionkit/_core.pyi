@@ -42,6 +42,7 @@ __all__ = [
     "factorize_int64",
     "summarize_transactions",
     "summarize_transactions_litt",
+    "summarize_arrow_stream",
     "MBGCNBDkModel",
     "calibration_and_holdout",
     "_panic_for_tests",
@@ -1216,3 +1217,22 @@ class TimeVaryingParetoNBDModel:
         T: _FloatArray,
         seed: int,
     ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]: ...
+
+def summarize_arrow_stream(
+    stream: Any,
+    freq: str,
+    observation_end: Optional[int] = None,
+    has_amounts: bool = False,
+    freq_multiplier: float = 1.0,
+    include_first_transaction: bool = False,
+    include_litt: bool = False,
+) -> tuple[
+    npt.NDArray[np.uint64],
+    _FloatArray,
+    _FloatArray,
+    _FloatArray,
+    Optional[_FloatArray],
+    Optional[_FloatArray],
+]:
+    """Summary of an Arrow stream capsule of (ids, datetimes[, values]): (first row of each
+    customer, frequency, recency, T, monetary value or None, litt or None)."""

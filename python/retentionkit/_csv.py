@@ -10,6 +10,11 @@ spreadsheets show as text; text that is a plain number (``-3.5``) is left alone,
 and so are numeric columns. A carriage return inside a cell would end the row in
 a spreadsheet, so such cells are quoted (lines end with CR LF, as RFC 4180 has
 it). ``raw=True`` writes every cell verbatim, as pandas does.
+
+Files whose name ends in ``.parquet`` or ``.pq`` are Parquet instead (issue 17):
+:func:`read_table` reads them and :func:`write_table` writes them with pyarrow (the
+``parquet`` extra), with the index kept as pandas keeps it; Parquet cells are typed
+data, never formulas, so they are written as they are.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["neutralise_formulas", "write_csv"]
+__all__ = ["is_parquet", "neutralise_formulas", "read_table", "write_csv", "write_table"]
 
 #: The first characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,3 +86,44 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], raw: bool = Fal
         frame.to_csv(path)
     else:
         neutralise_formulas(frame).to_csv(path, lineterminator="\r\n")
+
+
+# -- Parquet (issue 17) -----------------------------------------------------------------
+
+#: File name endings read and written as Parquet.
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+_NO_PYARROW = "{what} Parquet files needs pyarrow: pip install retentionkit[parquet]"
+
+
+def is_parquet(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a Parquet file (by its ending, in any case)."""
+    return os.fspath(path).lower().endswith(PARQUET_SUFFIXES)
+
+
+def _pyarrow_parquet(what: str) -> Any:
+    try:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        raise ImportError(_NO_PYARROW.format(what=what)) from None
+    return pq
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A CSV file (:func:`pandas.read_csv`) or, by its ending, a Parquet file, as pandas."""
+    if not is_parquet(path):
+        return pd.read_csv(path)
+    pq = _pyarrow_parquet("reading")
+    return pq.read_table(path).to_pandas()
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], raw: bool = False) -> None:
+    """:func:`write_csv`, or Parquet when ``path`` ends in ``.parquet``/``.pq`` (the index
+    kept, as :meth:`pandas.DataFrame.to_parquet` keeps it; ``raw`` does not apply)."""
+    if not is_parquet(path):
+        write_csv(frame, path, raw=raw)
+        return
+    pq = _pyarrow_parquet("writing")
+    import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=True), path)

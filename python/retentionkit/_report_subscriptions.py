@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._csv import write_csv
+from ._csv import write_table
 from ._report_html import _CSS, _e, _image, _table, figure_class
 from .fitters import BetaDiscreteWeibullFitter, ShiftedBetaGeometricFitter
 from .utils import subscription_summary
@@ -65,10 +65,11 @@ class SubscriptionReport:
     def write(
         self, html_path: str | Path, csv_path: str | Path | None = None, raw_csv: bool = False
     ) -> None:
-        """Write the HTML file and, with ``csv_path``, the subscriber table as CSV."""
+        """Write the HTML file and, with ``csv_path``, the subscriber table as CSV
+        (Parquet when ``csv_path`` ends in ``.parquet`` or ``.pq``)."""
         Path(html_path).write_text(self.html, encoding="utf-8")
         if csv_path is not None:
-            write_csv(self.customers, csv_path, raw=raw_csv)
+            write_table(self.customers, csv_path, raw=raw_csv)
 
 
 def build_subscription_report(

@@ -4,7 +4,9 @@
 frequency, recency and T), prints the parameter table and fit statistics, and gives
 each customer's probability of being alive and expected purchases over a horizon.
 ``report`` turns a transaction log into one self-contained HTML report and a CSV of
-per-customer results (see :mod:`retentionkit.report`). Invalid input ends with a
+per-customer results (see :mod:`retentionkit.report`). Input files ending in
+``.parquet`` or ``.pq`` are read as Parquet, and output tables written as Parquet when
+their name ends so (with pyarrow: ``pip install retentionkit[parquet]``). Invalid input ends with a
 one-line message on stderr and exit status 2.
 """
 
@@ -23,7 +25,7 @@ import pandas as pd
 
 from . import __version__
 from ._core import ConvergenceError, InvalidDataError
-from ._csv import write_csv
+from ._csv import is_parquet, read_table, write_table
 from ._registry import by_name, models
 from .datasets import load_cdnow_summary
 from .fitters import TransactionFitter
@@ -90,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
             "line of the file (the header is line 1)."
         ),
     )
-    fit.add_argument("csv", nargs="?", help="CSV file of customer summaries, with a header line")
+    fit.add_argument(
+        "csv",
+        nargs="?",
+        help="CSV file of customer summaries, with a header line (or a Parquet file: "
+        "name ending in .parquet or .pq)",
+    )
     fit.add_argument(
         "--model",
         choices=sorted({**MODELS, **LITT_MODELS}),
@@ -112,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="FILE",
         help="write every customer's P(alive) and expected purchases to this CSV "
-        "(default: print the first rows)",
+        "(Parquet if FILE ends in .parquet or .pq; default: print the first rows)",
     )
     fit.add_argument("--raw-csv", action="store_true", help=_RAW_CSV_HELP)
     fit.add_argument(
@@ -174,7 +181,9 @@ def _add_report_parser(commands: Any) -> None:
             "1997-09-30, holdout to 1998-06-30)."
         ),
     )
-    report.add_argument("transactions", nargs="?", help="CSV file of transactions")
+    report.add_argument(
+        "transactions", nargs="?", help="CSV (or .parquet/.pq Parquet) file of transactions"
+    )
     report.add_argument("--customer-id", help="column of the customer ids")
     report.add_argument("--datetime", help="column of the purchase dates")
     report.add_argument("--monetary-value", help="column of the transaction values (for CLV)")
@@ -209,7 +218,11 @@ def _add_report_parser(commands: Any) -> None:
     report.add_argument(
         "-o", "--output", default="report.html", help="HTML file (default report.html)"
     )
-    report.add_argument("--csv", help="write the per-customer table to this CSV file")
+    report.add_argument(
+        "--csv",
+        help="write the per-customer table to this CSV file (Parquet if it ends in .parquet "
+        "or .pq)",
+    )
     report.add_argument("--raw-csv", action="store_true", help=_RAW_CSV_HELP)
     report.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     report.add_argument(
@@ -324,6 +337,8 @@ def _check_numeric(df: pd.DataFrame, column: str, path: str) -> None:
 def _where(path: str, row: int) -> str:
     """``"FILE line N"`` for data row ``row`` (0-based, as pandas read it), with the
     line's text; the header is line 1."""
+    if is_parquet(path):
+        return f"{path} (data row {row + 1})"
     found = _file_line(path, row)
     if found is None:
         return f"{path} (data row {row + 1})"
@@ -404,12 +419,20 @@ def _parse_dates(log: pd.DataFrame, column: str, datetime_format: str | None, pa
 
 
 def _read_csv(path: str) -> pd.DataFrame:
+    """The CSV file ``path``, or the Parquet file when its name ends in .parquet/.pq."""
+    kind = "Parquet" if is_parquet(path) else "CSV"
     try:
-        return pd.read_csv(path)
+        return read_table(path)
     except FileNotFoundError:
         raise InputError(f"no such file: {path}") from None
+    except ImportError:
+        raise
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read {path} as CSV: {exc}") from None
+        raise InputError(f"cannot read {path} as {kind}: {exc}") from None
+    except Exception as exc:  # pyarrow's errors (ArrowInvalid, ...) on a broken Parquet file
+        if kind == "CSV":
+            raise
+        raise InputError(f"cannot read {path} as Parquet: {exc}") from None
 
 
 def _subscription_report(args: argparse.Namespace) -> int:
@@ -602,7 +625,7 @@ def _fit(args: argparse.Namespace) -> int:
     horizon = f"{args.horizon:g}"
     if args.output:
         try:
-            write_csv(predictions, args.output, raw=args.raw_csv)
+            write_table(predictions, args.output, raw=args.raw_csv)
         except OSError as exc:
             raise InputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
         print(

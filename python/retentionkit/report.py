@@ -40,7 +40,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._csv import write_csv
+from ._csv import write_table
 from ._new_customers import new_customers_notes
 from ._registry import by_name
 from ._report_html import TITLE, ReportContext, figure_class, render_html
@@ -171,7 +171,8 @@ class Report:
     def write(
         self, html_path: str | Path, csv_path: str | Path | None = None, raw_csv: bool = False
     ) -> None:
-        """Write the HTML file and, with ``csv_path``, the customer table as CSV.
+        """Write the HTML file and, with ``csv_path``, the customer table as CSV (as
+        Parquet when ``csv_path`` ends in ``.parquet`` or ``.pq``).
 
         Customer ids that a spreadsheet would read as formulas (text beginning with
         ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, such as
@@ -180,7 +181,7 @@ class Report:
         """
         Path(html_path).write_text(self.html, encoding="utf-8")
         if csv_path is not None:
-            write_csv(self.customers, csv_path, raw=raw_csv)
+            write_table(self.customers, csv_path, raw=raw_csv)
 
 
 def cdnow_report(**kwargs: Any) -> Report:

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from . import _core
+from . import _arrow_summary, _core
 from ._core import InvalidDataError
 from ._validation import as_float_array, index_label, invalid_data_error, plain
 from .fitters._discounting import TIME_UNIT_ATTR, summary_time_unit
@@ -90,8 +90,11 @@ def summary_data_from_transaction_data(
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
-        One row per transaction.
+    transactions : pandas.DataFrame, polars.DataFrame, polars.LazyFrame, pyarrow.Table
+        One row per transaction. A polars or pyarrow log (or RecordBatch) is read in
+        Rust from its Arrow buffers (no conversion to pandas) and the summary returned
+        as a polars DataFrame or a pyarrow Table, with the customer id column first;
+        the values are those of the pandas route.
     customer_id_col : str
         Column of customer ids (any hashable dtype).
     datetime_col : str
@@ -163,6 +166,25 @@ def summary_data_from_transaction_data(
     a         1.0      7.0  9.0            20.0
     b         0.0      0.0  7.0             0.0
     """
+    library = _arrow_summary.frame_library(transactions)
+    if library is not None:
+        # A polars or pyarrow log is summarised on its Arrow buffers, and the summary
+        # returned in its library (issue 17; retentionkit._arrow_summary).
+        return _arrow_summary.summarize(
+            transactions,
+            library,
+            customer_id_col,
+            datetime_col,
+            monetary_value_col,
+            datetime_format,
+            observation_period_end,
+            freq,
+            freq_multiplier,
+            include_first_transaction,
+            drop_invalid,
+            include_litt,
+            pandas_summary=summary_data_from_transaction_data,
+        )
     log = _Log.read(
         transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format
     )

@@ -8,6 +8,10 @@
 //! number of distinct histories, not customers, and groups rows by x so that
 //! terms depending only on x are computed once per distinct x.
 
+#[cfg(feature = "arrow")]
+pub mod arrow_c;
+#[cfg(feature = "arrow")]
+pub mod arrow_summary;
 mod compressed_data;
 mod customer_data;
 mod factorize;

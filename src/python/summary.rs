@@ -4,10 +4,16 @@
 //! passes the arrays, read here without copying.
 
 use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1};
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyNotImplementedError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
 
+use super::errors::PyErrWrap;
 use super::{detach, optional_slice, vec_to_py};
+use crate::data::arrow_c::{ArrowArrayStream, ArrowError, Batches, Stream};
+use crate::data::arrow_summary::{
+    summarize_batches, ArrowSummaryError, ArrowSummaryOptions, PeriodUnit,
+};
 use crate::data::factorize_sorted;
 use crate::data::transaction_summary::{
     self as summary, HoldoutOptions, SummaryOptions, TransactionSummary,
@@ -194,11 +200,98 @@ fn calibration_and_holdout<'py>(
     ))
 }
 
+/// (first row of each customer, frequency, recency, T, monetary value or None, litt or None).
+type ArrowSummaryColumns<'py> = (
+    Array<'py, u64>,
+    Array<'py, f64>,
+    Array<'py, f64>,
+    Array<'py, f64>,
+    Option<Array<'py, f64>>,
+    Option<Array<'py, f64>>,
+);
+
+fn arrow_error(error: ArrowError) -> PyErr {
+    match error {
+        ArrowError::Unsupported(_) => PyNotImplementedError::new_err(error.to_string()),
+        ArrowError::Invalid(_) => PyValueError::new_err(error.to_string()),
+    }
+}
+
+/// The summary of an Arrow record-batch stream (`__arrow_c_stream__()` of a polars
+/// DataFrame or pyarrow Table whose columns are the ids, the datetimes and, with
+/// `has_amounts`, the values), read from the Arrow buffers: see
+/// `crate::data::arrow_summary`. `freq` is a pandas period dtype name
+/// (`"period[W-SUN]"`). Raises `NotImplementedError` for a column type or period the
+/// Rust route does not read (the caller then takes the pandas route), and
+/// `InvalidDataError` naming the first null or invalid row (counted over the stream).
+#[pyfunction]
+#[pyo3(signature = (
+    stream, freq, observation_end=None, has_amounts=false, freq_multiplier=1.0,
+    include_first_transaction=false, include_litt=false
+))]
+#[allow(clippy::too_many_arguments)]
+fn summarize_arrow_stream<'py>(
+    py: Python<'py>,
+    stream: &Bound<'py, PyCapsule>,
+    freq: &str,
+    observation_end: Option<i64>,
+    has_amounts: bool,
+    freq_multiplier: f64,
+    include_first_transaction: bool,
+    include_litt: bool,
+) -> PyResult<ArrowSummaryColumns<'py>> {
+    let Some(period) = PeriodUnit::parse(freq) else {
+        return Err(PyNotImplementedError::new_err(format!(
+            "the period {freq} is not computed from Arrow data"
+        )));
+    };
+    let pointer = stream.pointer_checked(Some(c"arrow_array_stream"))?;
+    // SAFETY: a capsule named "arrow_array_stream" holds an ArrowArrayStream (the
+    // Arrow PyCapsule interface); `from_raw` moves it out and marks it released.
+    let stream = unsafe { Stream::from_raw(pointer.cast::<ArrowArrayStream>().as_ptr()) }
+        .map_err(arrow_error)?;
+    // The producer's callbacks run with the GIL held (a Python-backed reader may need
+    // it); reading the buffers does not.
+    let batches = Batches::read(stream).map_err(arrow_error)?;
+    let options = ArrowSummaryOptions {
+        period,
+        observation_end,
+        freq_multiplier,
+        include_first_transaction,
+        litt: include_litt,
+    };
+    let result = detach(py, || {
+        Ok(batches
+            .structs()
+            .map_err(ArrowSummaryError::Arrow)
+            .and_then(|structs| {
+                summarize_batches(&structs, 0, 1, has_amounts.then_some(2), &options)
+            }))
+    })?;
+    drop(batches);
+    let mut out = match result {
+        Ok(out) => out,
+        Err(ArrowSummaryError::Arrow(e)) => return Err(arrow_error(e)),
+        Err(ArrowSummaryError::Data(e)) => return Err(PyErrWrap(e).into()),
+    };
+    let litt = out.summary.litt.take();
+    let (_, x, t_x, age, monetary) = columns(py, out.summary);
+    Ok((
+        out.first_row.into_pyarray(py),
+        x,
+        t_x,
+        age,
+        monetary,
+        litt.map(|l| vec_to_py(py, l)),
+    ))
+}
+
 /// Adds the transaction-summary functions to `_core`.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(factorize_int64, m)?)?;
     m.add_function(wrap_pyfunction!(summarize_transactions, m)?)?;
     m.add_function(wrap_pyfunction!(summarize_transactions_litt, m)?)?;
     m.add_function(wrap_pyfunction!(calibration_and_holdout, m)?)?;
+    m.add_function(wrap_pyfunction!(summarize_arrow_stream, m)?)?;
     Ok(())
 }
