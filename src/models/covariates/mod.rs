@@ -168,6 +168,25 @@ pub trait CovariateModel: Model {
             *slot = customer.customer_term(history, order);
         }
     }
+    /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] ([`TransactionModel::conditional_expected_purchases`])
+    /// of many customers, each with a model of their own: `out[i]` for
+    /// `customers[i]`. A model may share work between customers here (the BG
+    /// family sums four customers' series in lockstep); the default evaluates
+    /// each alone.
+    fn conditional_expected_purchases_each(
+        customers: &[Self],
+        t: &[f64],
+        x: &[f64],
+        t_x: &[f64],
+        age: &[f64],
+        out: &mut [f64],
+    ) where
+        Self: Sized + TransactionModel,
+    {
+        for (i, (customer, slot)) in customers.iter().zip(out).enumerate() {
+            *slot = customer.conditional_expected_purchases(t[i], x[i], t_x[i], age[i]);
+        }
+    }
     /// The model with these base parameter values (natural scale, in the
     /// order of [`Model::param_specs`]), which the caller has checked to be
     /// positive and finite: built per customer, so without the allocation of
@@ -431,21 +450,82 @@ impl CovariateData<CompressedData> {
         covariates: &[f64],
         design: CovariateDesign,
     ) -> Result<Self> {
-        let plain = CustomerData::new(frequency, recency, age, weights)?.compress();
+        // Validation only: the plain data are built from the sorted rows below.
+        CustomerData::new(frequency, recency, age, weights)?;
         let n = frequency.len();
         check_covariates(n, covariates, &design)?;
-        let history: Vec<f64> = (0..n)
-            .flat_map(|i| [frequency[i], recency[i], age[i]])
-            .collect();
-        Ok(CovariateData::compress(
+        let mut history = vec![0.0; 3 * n];
+        history
+            .par_chunks_mut(3)
+            .enumerate()
+            .for_each(|(i, h)| h.copy_from_slice(&[frequency[i], recency[i], age[i]]));
+        let mut data = CovariateData::compress(
             &history,
             3,
             weights,
             covariates,
             design,
-            plain,
+            CompressedData::default(),
             |h| h[2] > 0.0,
-        ))
+        );
+        data.plain = data.plain_histories(frequency, recency, age, weights);
+        Ok(data)
+    }
+
+    /// The same customers without covariates ([`CustomerData::compress`] of
+    /// the validated columns), from the compressed rows: they are sorted on
+    /// their history, so customers with one history are neighbours, and the
+    /// distinct histories with their summed weights need no second sort of
+    /// all customers. Customers with T = 0, left out of the rows, are counted
+    /// in `new_customers` from the columns.
+    fn plain_histories(
+        &self,
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        weights: Option<&[f64]>,
+    ) -> CompressedData {
+        let rows = self.len();
+        let (mut x, mut t_x, mut t, mut w) = (
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::<f64>::with_capacity(rows),
+        );
+        let key = |v: f64| (v + 0.0).to_bits();
+        let mut previous: Option<&[f64]> = None;
+        for i in 0..rows {
+            let h = self.history(i);
+            let same = previous.is_some_and(|p| p.iter().zip(h).all(|(a, b)| key(*a) == key(*b)));
+            if same {
+                *w.last_mut().expect("a history was pushed") += self.weight[i];
+            } else {
+                x.push(h[0]);
+                t_x.push(h[1]);
+                t.push(h[2]);
+                w.push(self.weight[i]);
+                previous = Some(h);
+            }
+        }
+        let plain = CustomerData::new(&x, &t_x, &t, Some(&w)).map(|d| d.compress());
+        let mut plain = match plain {
+            Ok(plain) => plain,
+            // No rows, or summed weights that overflow: as the plain model
+            // compresses the columns.
+            Err(_) => {
+                return CustomerData::new(frequency, recency, age, weights)
+                    .expect("validated")
+                    .compress()
+            }
+        };
+        plain.new_customers = match weights {
+            Some(w) => (0..age.len())
+                .filter(|&i| age[i] == 0.0)
+                .map(|i| w[i])
+                .sum(),
+            None => age.iter().filter(|&&v| v == 0.0).count() as f64,
+        };
+        plain
     }
 }
 
@@ -561,29 +641,50 @@ impl<D> CovariateData<D> {
                 }
             })
         });
-        let rows_hint = keyed.len();
+        // Where each row of equal history and covariates begins in the sorted
+        // order; the rows are then gathered in parallel (each reads its
+        // customers' covariates at random places, which a sequential pass
+        // waits on).
+        let starts: Vec<usize> = (0..keyed.len())
+            .into_par_iter()
+            .filter(|&s| {
+                s == 0 || {
+                    let ((a, i), (b, j)) = (keyed[s - 1], keyed[s]);
+                    !(a == b && keys(i).eq(keys(j)))
+                }
+            })
+            .collect();
+        let rows = starts.len();
+        let group = |r: usize| starts[r]..starts.get(r + 1).copied().unwrap_or(keyed.len());
         let mut data = Self {
-            history: Vec::with_capacity(rows_hint * width),
+            history: vec![0.0; rows * width],
             width,
-            weight: Vec::with_capacity(rows_hint),
-            covariates: Vec::with_capacity(rows_hint * k),
+            weight: vec![0.0; rows],
+            covariates: vec![0.0; rows * k],
             design: Arc::new(design),
             total_weight: 0.0,
             plain,
         };
-        let mut previous: Option<([u64; KEY_HISTORY + 1], usize)> = None;
-        for &(inline, i) in &keyed {
-            let same = previous.is_some_and(|(p, j)| p == inline && keys(i).eq(keys(j)));
-            if same {
-                *data.weight.last_mut().expect("a row was pushed") += weight_of(i);
-            } else {
-                data.history.extend_from_slice(history_of(i));
-                data.weight.push(weight_of(i));
-                data.covariates.extend_from_slice(row_of(i));
-                previous = Some((inline, i));
-            }
-            data.total_weight += weight_of(i);
+        data.history
+            .par_chunks_mut(width)
+            .zip(data.weight.par_iter_mut())
+            .enumerate()
+            .for_each(|(r, (h, w))| {
+                h.copy_from_slice(history_of(keyed[starts[r]].1));
+                // The customers' weights in sorted order, as one pass would.
+                *w = keyed[group(r)].iter().map(|&(_, i)| weight_of(i)).sum();
+            });
+        if k > 0 {
+            data.covariates
+                .par_chunks_mut(k)
+                .enumerate()
+                .for_each(|(r, z)| z.copy_from_slice(row_of(keyed[starts[r]].1)));
         }
+        data.total_weight = match weights {
+            // Customer by customer in sorted order (rounding as before).
+            Some(_) => keyed.iter().map(|&(_, i)| weight_of(i)).sum(),
+            None => keyed.len() as f64,
+        };
         data
     }
 
@@ -762,24 +863,77 @@ impl<M: CovariateModel> WithCovariates<M> {
         crate::interrupt::check()?;
         let first_bad = values.iter().position(Option::is_none);
         if let Some(row) = first_bad {
-            let z = &covariates[row * k..(row + 1) * k];
-            return Err(Error::InvalidData {
-                rule: "covariates must be finite and give finite, positive customer parameters",
-                row,
-                detail: self
-                    .design
-                    .columns
-                    .iter()
-                    .zip(z)
-                    .map(|(c, v)| format!("{c}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                column: None,
-                cohort: None,
-                period: None,
-            });
+            return Err(self.bad_covariates(covariates, row));
         }
         Ok(values.into_iter().map(|v| v.expect("checked")).collect())
+    }
+
+    /// The error of customer `row`, whose covariates take a parameter out of
+    /// its domain.
+    fn bad_covariates(&self, covariates: &[f64], row: usize) -> Error {
+        let k = self.design.columns.len();
+        let z = &covariates[row * k..(row + 1) * k];
+        Error::InvalidData {
+            rule: "covariates must be finite and give finite, positive customer parameters",
+            row,
+            detail: self
+                .design
+                .columns
+                .iter()
+                .zip(z)
+                .map(|(c, v)| format!("{c}={v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            column: None,
+            cohort: None,
+            period: None,
+        }
+    }
+
+    /// One number per customer from `f(models, rows, out)` called on chunks
+    /// of customers (`models[j]` the model of customer `rows.start + j`, whose
+    /// value goes to `out[j]`), in parallel, written in place: for the
+    /// predictions that a model computes several customers at a time. Errors
+    /// as [`Self::per_customer`].
+    pub(crate) fn per_customer_chunks(
+        &self,
+        n: usize,
+        covariates: &[f64],
+        f: impl Fn(&[M], std::ops::Range<usize>, &mut [f64]) + Sync + Send,
+    ) -> Result<Vec<f64>> {
+        let k = self.design.columns.len();
+        if covariates.len() != n * k {
+            return Err(Error::LengthMismatch {
+                expected: n * k,
+                found: covariates.len(),
+                name: "covariates (customers × columns)",
+            });
+        }
+        let mut out = vec![0.0; n];
+        let first_bad = out
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .filter_map(|(c, slots)| {
+                if crate::interrupt::requested() {
+                    return None; // the caller reports the stop
+                }
+                let rows = c * CHUNK..c * CHUNK + slots.len();
+                let mut models = Vec::with_capacity(slots.len());
+                for i in rows.clone() {
+                    match self.for_customer(&covariates[i * k..(i + 1) * k]) {
+                        Ok(model) => models.push(model),
+                        Err(_) => return Some(i),
+                    }
+                }
+                f(&models, rows, slots);
+                None
+            })
+            .min();
+        crate::interrupt::check()?;
+        match first_bad {
+            Some(row) => Err(self.bad_covariates(covariates, row)),
+            None => Ok(out),
+        }
     }
 
     /// Customer parameters φᵢⱼ = φⱼ exp(ηᵢⱼ) (entries past the base
@@ -981,6 +1135,32 @@ impl<M: CovariateModel + TransactionModel> WithCovariates<M> {
             ],
         )?;
         self.one_by_one(n, covariates, |m, i| f(m, columns.map(|c| &c[i..=i])))
+    }
+
+    /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] of each customer with their covariate row (as
+    /// [`Self::per_customer`] with [`TransactionModel::conditional_expected_purchases`],
+    /// through [`CovariateModel::conditional_expected_purchases_each`]). The
+    /// inputs are the caller's to validate (the prediction rules).
+    pub fn conditional_expected_purchases(
+        &self,
+        t: &[f64],
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        covariates: &[f64],
+    ) -> Result<Vec<f64>> {
+        let n = frequency.len();
+        same_length(n, &[("t", t), ("recency", recency), ("T", age)])?;
+        self.per_customer_chunks(n, covariates, |models, rows, out| {
+            M::conditional_expected_purchases_each(
+                models,
+                &t[rows.clone()],
+                &frequency[rows.clone()],
+                &recency[rows.clone()],
+                &age[rows],
+                out,
+            )
+        })
     }
 
     /// Customers of ages `age` simulated each with their covariate row's
