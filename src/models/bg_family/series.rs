@@ -600,21 +600,26 @@ impl BgFamily {
             }
         });
         let mut sum = term;
+        let (a, c, z) = (
+            models.map(|m| m.a),
+            points.map(|p| p.c),
+            points.map(|p| p.z),
+        );
         let mut k = 1usize;
         while k < LOCKSTEP_TERMS {
-            let mut open = false;
+            // Without branches per lane (the four divisions then run as one
+            // vector operation): a finished lane's term becomes 0.
+            let mut open = [false; 4];
+            let kf = k as f64;
             for j in 0..4 {
                 // As `series_tail`: stop before a term below 1e-17 of the sum.
-                if term[j].abs() <= 1e-17 * sum[j].abs() || term[j] == 0.0 {
-                    term[j] = 0.0;
-                    continue;
-                }
-                open = true;
-                let ratio = series_ratio(upper[j], models[j].a, points[j].c, k as f64);
-                term[j] *= points[j].z * ratio;
+                let done = term[j].abs() <= 1e-17 * sum[j].abs() || term[j] == 0.0;
+                let next = term[j] * (z[j] * series_ratio(upper[j], a[j], c[j], kf));
+                term[j] = if done { 0.0 } else { next };
                 sum[j] += term[j];
+                open[j] = !done;
             }
-            if !open {
+            if open == [false; 4] {
                 break;
             }
             k += 1;

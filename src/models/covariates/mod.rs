@@ -762,6 +762,41 @@ pub struct WithCovariates<M: CovariateModel> {
 
 const CHUNK: usize = 1024;
 
+/// The entries of a block of sums that a row adds to (see
+/// [`WithCovariates::evaluate`]).
+enum Entries {
+    /// The first `len`.
+    Prefix(usize),
+    /// These, in increasing order.
+    List(Vec<usize>),
+}
+
+impl Entries {
+    fn of(sorted: &[usize]) -> Self {
+        if sorted.iter().enumerate().all(|(i, &e)| i == e) {
+            Entries::Prefix(sorted.len())
+        } else {
+            Entries::List(sorted.to_vec())
+        }
+    }
+
+    /// `block[e] += scale · values[e]` for each entry e.
+    fn add(&self, block: &mut [f64], scale: f64, values: &[f64]) {
+        match self {
+            Entries::Prefix(len) => {
+                for (acc, &v) in block[..*len].iter_mut().zip(&values[..*len]) {
+                    *acc += scale * v;
+                }
+            }
+            Entries::List(list) => {
+                for &e in list {
+                    block[e] += scale * values[e];
+                }
+            }
+        }
+    }
+}
+
 /// Distinct histories above which [`WithCovariates::initial_params`] fits the
 /// plain model to a subsample of about this many.
 const INITIAL_FIT_ROWS: usize = 50_000;
@@ -1297,10 +1332,62 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
             if order >= 1 { p_base * m } else { 0 },
             if order >= 2 { pairs.len() * tri } else { 0 },
         );
+        // Only the entries the assembly below reads are summed: for Gⱼ the
+        // entries of v that Aⱼ touches (1 and the columns of j's
+        // coefficients; a parameter without covariates needs the first
+        // only), for Mⱼₗ their products. Each is `Prefix(len)` when they are
+        // the first `len` entries (contiguous sums), else a list.
+        let slots: Vec<Vec<usize>> = (0..p_base)
+            .map(|j| {
+                let mut s: Vec<usize> = std::iter::once(0)
+                    .chain(
+                        self.design
+                            .links
+                            .iter()
+                            .filter(|link| link.param == j)
+                            .map(|link| link.column + 1),
+                    )
+                    .collect();
+                s.sort_unstable();
+                s.dedup();
+                s
+            })
+            .collect();
+        let tri_at = |a: usize, b: usize| {
+            let (a, b) = (a.min(b), a.max(b));
+            a * m - a * (a + 1) / 2 + b
+        };
+        let pair_entries: Vec<Vec<usize>> = pairs
+            .iter()
+            .map(|&(j, l)| {
+                let mut e: Vec<usize> = slots[j]
+                    .iter()
+                    .flat_map(|&a| slots[l].iter().map(move |&b| tri_at(a, b)))
+                    .collect();
+                e.sort_unstable();
+                e.dedup();
+                e
+            })
+            .collect();
+        let g_entries: Vec<Entries> = slots.iter().map(|s| Entries::of(s)).collect();
+        let h_entries: Vec<Entries> = pair_entries.iter().map(|e| Entries::of(e)).collect();
         let zero = || (0.0, vec![0.0; g_len], vec![0.0; h_len]);
+        // Buffers of a chunk's customers, reused from chunk to chunk.
+        type Buffers<M> = (
+            Vec<([f64; MAX_BASE_PARAMS], bool)>,
+            Vec<M>,
+            Vec<CustomerTerm>,
+        );
+        let buffers = || -> Buffers<M> {
+            (
+                Vec::with_capacity(CHUNK),
+                Vec::with_capacity(CHUNK),
+                Vec::with_capacity(CHUNK),
+            )
+        };
         let (value, g_sums, m_sums) = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .map(|chunk| {
+            .map_init(buffers, |(params, customers, terms), chunk| {
                 let (mut value, mut g_acc, mut h_acc) = zero();
                 if crate::interrupt::requested() {
                     return (value, g_acc, h_acc); // the caller discards the result
@@ -1309,8 +1396,8 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 let mut vv = vec![0.0; tri];
                 let rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
                 // The customers' parameters, then their terms all at once.
-                let mut params = Vec::with_capacity(rows.len());
-                let mut customers = Vec::with_capacity(rows.len());
+                params.clear();
+                customers.clear();
                 for i in rows.clone() {
                     let values = self.customer_params(data.row(i));
                     let valid = values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite());
@@ -1321,15 +1408,16 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                     });
                     params.push((values, valid));
                 }
-                let mut terms = vec![CustomerTerm::ZERO; rows.len()];
+                terms.clear();
+                terms.resize(rows.len(), CustomerTerm::ZERO);
                 let width = data.width;
                 M::customer_terms(
-                    &customers,
+                    customers,
                     &data.history[rows.start * width..rows.end * width],
                     order,
-                    &mut terms,
+                    terms,
                 );
-                for ((i, &(values, valid)), term) in rows.zip(&params).zip(&terms) {
+                for ((i, &(values, valid)), term) in rows.zip(params.iter()).zip(terms.iter()) {
                     let w = data.weight[i];
                     let z = data.row(i);
                     if !valid {
@@ -1345,10 +1433,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                     let mut gu = [0.0; MAX_BASE_PARAMS];
                     for (j, block) in g_acc.chunks_exact_mut(m).enumerate() {
                         gu[j] = values[j] * term.grad[j];
-                        let g = w * gu[j];
-                        for (acc, &va) in block.iter_mut().zip(&v) {
-                            *acc += g * va;
-                        }
+                        g_entries[j].add(block, w * gu[j], &v);
                     }
                     if order < 2 {
                         continue;
@@ -1360,7 +1445,11 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                             q += 1;
                         }
                     }
-                    for (&(j, l), block) in pairs.iter().zip(h_acc.chunks_exact_mut(tri)) {
+                    for ((&(j, l), block), entries) in pairs
+                        .iter()
+                        .zip(h_acc.chunks_exact_mut(tri))
+                        .zip(&h_entries)
+                    {
                         let mut h = values[j] * values[l] * term.hess[j][l];
                         if j == l {
                             h += gu[j];
@@ -1369,9 +1458,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                         if h == 0.0 {
                             continue;
                         }
-                        for (acc, &s) in block.iter_mut().zip(&vv) {
-                            *acc += h * s;
-                        }
+                        entries.add(block, h, &vv);
                     }
                 }
                 (value, g_acc, h_acc)
