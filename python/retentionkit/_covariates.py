@@ -394,7 +394,7 @@ def _check_collinear(encoded: dict[str, FloatArray], columns: list[str], process
     for j, column in enumerate(columns):
         if residuals[j] > _COLLINEAR_TOL * max(float(norms[j]), 1e-300):
             continue
-        coef = np.linalg.lstsq(centred[:, :j], centred[:, j], rcond=None)[0] if j else []
+        coef: Any = np.linalg.lstsq(centred[:, :j], centred[:, j], rcond=None)[0] if j else []
         names = columns[:j]
         others = [n for n, c in zip(names, coef) if abs(c) > 1e-8] or names
         raise _error(
