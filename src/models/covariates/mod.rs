@@ -617,10 +617,17 @@ impl<D> CovariateData<D> {
         // 64-bit hash of their covariates, kept inline so that the sort moves
         // small elements and compares without indirection; rows that tie
         // there are merged only when their covariates are equal.
-        let mut keyed: Vec<([u64; KEY_HISTORY + 1], usize)> = (0..n)
+        // Rows left out get the largest key (no finite number's bits), so
+        // that they sort last and are cut off: an indexed collect writes the
+        // keys in place, where a filtered one gathers pieces and copies them.
+        const LEFT_OUT: [u64; KEY_HISTORY + 1] = [u64::MAX; KEY_HISTORY + 1];
+        let mut keyed: Vec<([u64; KEY_HISTORY + 1], usize)> = Vec::with_capacity(n);
+        (0..n)
             .into_par_iter()
-            .filter(|&i| weight_of(i) > 0.0 && informative(history_of(i)))
             .map(|i| {
+                if !(weight_of(i) > 0.0 && informative(history_of(i))) {
+                    return (LEFT_OUT, i);
+                }
                 let mut inline = [0u64; KEY_HISTORY + 1];
                 for (slot, v) in inline.iter_mut().zip(history_of(i)) {
                     *slot = key(v);
@@ -628,7 +635,7 @@ impl<D> CovariateData<D> {
                 inline[KEY_HISTORY] = hash_row(row_of(i).iter().map(key));
                 (inline, i)
             })
-            .collect();
+            .collect_into_vec(&mut keyed);
         // A history longer than the inline part breaks ties on the rest.
         let rest = |i: usize| keys(i).skip(KEY_HISTORY);
         let long = width > KEY_HISTORY;
@@ -649,6 +656,8 @@ impl<D> CovariateData<D> {
                 }
             })
         });
+        let kept = keyed.partition_point(|(inline, _)| *inline != LEFT_OUT);
+        keyed.truncate(kept);
         // Where each row of equal history and covariates begins in the sorted
         // order; the rows are then gathered in parallel (each reads its
         // customers' covariates at random places, which a sequential pass
