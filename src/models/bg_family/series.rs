@@ -609,17 +609,18 @@ impl BgFamily {
         while k < LOCKSTEP_TERMS {
             // Without branches per lane (the four divisions then run as one
             // vector operation): a finished lane's term becomes 0.
-            let mut open = [false; 4];
             let kf = k as f64;
+            // As `series_tail`: stop before a term below 1e-17 of the sum
+            // (`|`, not `||`: no branch, so the lanes can share vector
+            // instructions).
+            let done =
+                [0, 1, 2, 3].map(|j| (term[j].abs() <= 1e-17 * sum[j].abs()) | (term[j] == 0.0));
+            let ratio = [0, 1, 2, 3].map(|j| z[j] * series_ratio(upper[j], a[j], c[j], kf));
             for j in 0..4 {
-                // As `series_tail`: stop before a term below 1e-17 of the sum.
-                let done = term[j].abs() <= 1e-17 * sum[j].abs() || term[j] == 0.0;
-                let next = term[j] * (z[j] * series_ratio(upper[j], a[j], c[j], kf));
-                term[j] = if done { 0.0 } else { next };
+                term[j] = if done[j] { 0.0 } else { term[j] * ratio[j] };
                 sum[j] += term[j];
-                open[j] = !done;
             }
-            if open == [false; 4] {
+            if done[0] & done[1] & done[2] & done[3] {
                 break;
             }
             k += 1;
