@@ -26,3 +26,16 @@ def peak_mib() -> float:
         pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / (1024.0 * 1024.0) if sys.platform == "darwin" else rss / 1024.0
+
+
+def reset_peak() -> bool:
+    """Start a new peak: the kernel's VmHWM is set back to the current resident size
+    (``/proc/self/clear_refs``, Linux), so that ``peak_mib`` afterwards measures what the
+    code that follows adds to what is resident now. False where that is not available
+    (``peak_mib`` then still includes everything before)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True

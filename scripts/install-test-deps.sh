@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs: the package with its test extra (pytest,
-# nbmake, hypothesis, mypy, ruff, matplotlib, dask, pyspark, maturin), Sphinx and
+# nbmake, hypothesis, mypy, ruff, matplotlib, dask, pyspark, maturin, and polars
+# and pyarrow for the tests of polars/Arrow input), Sphinx and
 # MyST-NB for the documentation (docs/requirements.txt) and, where this
 # user may install Debian packages, Chromium (the report test opens the HTML in
 # it) and a Java runtime for PySpark. Tests whose tool is missing skip with the

@@ -20,7 +20,7 @@ if [ ! -x "$env/bin/python" ]; then
     }
 fi
 "$env/bin/python" -m pip install -q --upgrade --force-reinstall --no-deps "$wheel"
-"$env/bin/python" -m pip install -q "$wheel" "pandas>=2,<3" pytest hypothesis matplotlib mpmath
+"$env/bin/python" -m pip install -q "$wheel" "pandas>=2,<3" pytest hypothesis matplotlib mpmath polars pyarrow
 "$env/bin/python" -c 'import pandas, retentionkit; print("pandas", pandas.__version__, "retentionkit from", retentionkit.__file__)'
 # The tests of the pandas layer: summaries, errors, fitters, persistence, plots,
 # targeting, the CLI, the docstring examples and the lifetimes API; not the report,
@@ -36,4 +36,4 @@ exec "../../$env/bin/python" -m pytest -q -p no:cacheprovider -k "not dask and n
     test_docstrings.py test_messages.py test_targeting.py test_model_comparison.py \
     test_dert_and_intervals.py test_simulation.py test_registry.py \
     test_docstring_examples.py test_cli.py test_covariates_fitters.py test_covariates_value.py \
-    test_subscription_summary.py test_subscribers.py "$@"
+    test_subscription_summary.py test_subscribers.py test_frames_polars.py "$@"

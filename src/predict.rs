@@ -191,7 +191,7 @@ pub fn probability_of_purchases<M: TransactionModel>(
 }
 
 /// Checks that every nᵢ is a non-negative integer.
-fn check_counts(n: &[f64]) -> Result<()> {
+pub(crate) fn check_counts(n: &[f64]) -> Result<()> {
     if let Some(row) = n
         .iter()
         .position(|v| !(v.is_finite() && *v >= 0.0 && v.fract() == 0.0))

@@ -29,6 +29,7 @@ from .fitters import (
     retention_table,
     spend_frequency_correlation,
 )
+from .fitters.time_varying import TimeVaryingParetoNBDFitter
 from .model_comparison import compare_models
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "NotFittedError",
     "ParetoNBDFitter",
     "ShiftedBetaGeometricFitter",
+    "TimeVaryingParetoNBDFitter",
     "__version__",
     "compare_models",
     "datasets",

@@ -21,6 +21,7 @@ __all__ = [
     "GammaGammaCovariatesModel",
     "ModifiedBetaGeoCovariatesModel",
     "ParetoNBDCovariatesModel",
+    "GGomNBDCovariatesModel",
     "__version__",
     "ConvergenceError",
     "InvalidDataError",
@@ -98,19 +99,9 @@ class _Model:
     @property
     def fit_warnings(self) -> list[str]: ...
 
-class _TransactionModel(_Model):
-    """The (x, t_x, T) transaction models: BG/NBD, MBG/NBD and Pareto/NBD."""
+class _TransactionPredictions(_Model):
+    """The predictions from (x, t_x, T) of every transaction model, DERT and the intervals."""
 
-    def log_likelihood_of(
-        self,
-        frequency: _FloatArray,
-        recency: _FloatArray,
-        T: _FloatArray,
-        weights: Optional[_FloatArray] = None,
-    ) -> float: ...
-    def individual_log_likelihood(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
     def conditional_expected_number_of_purchases_up_to_time(
         self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
     ) -> _FloatArray: ...
@@ -121,10 +112,6 @@ class _TransactionModel(_Model):
     def probability_of_n_purchases_up_to_time(
         self, t: _FloatArray, n: _FloatArray
     ) -> _FloatArray: ...
-    def simulate(
-        self, T: _FloatArray, seed: int
-    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
-        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
     def discounted_expected_residual_transactions(
         self,
         discount_rate: _FloatArray,
@@ -165,6 +152,24 @@ class _TransactionModel(_Model):
         seed: int = 0,
     ) -> tuple[_FloatArray, _FloatArray, _FloatArray]:
         """(estimate, lower, upper) over parameter draws."""
+
+class _TransactionModel(_TransactionPredictions):
+    """The (x, t_x, T) transaction models: BG/NBD, MBG/NBD, Pareto/NBD and GGom/NBD."""
+
+    def log_likelihood_of(
+        self,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        weights: Optional[_FloatArray] = None,
+    ) -> float: ...
+    def individual_log_likelihood(
+        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
+    ) -> _FloatArray: ...
+    def simulate(
+        self, T: _FloatArray, seed: int
+    ) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray]:
+        """Draw customers: returns (frequency, recency, T, lambda, p, alive)."""
 
 class _ContractualModel(_Model):
     """The contractual retention models: sBG and BdW."""
@@ -245,11 +250,9 @@ class ModifiedBetaGeoModel(_TransactionModel):
     def from_json(text: str) -> "ModifiedBetaGeoModel": ...
 
 @final
-class MBGCNBDkModel:
+class MBGCNBDkModel(_TransactionPredictions):
     """MBG/CNBD-k (Platzer & Reutterer 2016) with parameters (r, alpha, a, b) and k."""
 
-    PARAM_NAMES: list[str]
-    MODEL_NAME: str
     @staticmethod
     def fit(
         frequency: _FloatArray,
@@ -270,47 +273,20 @@ class MBGCNBDkModel:
     @staticmethod
     def from_json(text: str) -> "MBGCNBDkModel": ...
     def with_k(self, k: float) -> "MBGCNBDkModel": ...
-    def to_json(self) -> str: ...
     @property
     def k(self) -> int: ...
     @property
     def k_profile(self) -> list[tuple[int, float]]: ...
-    @property
-    def params(self) -> _FloatArray: ...
-    @property
-    def is_fitted(self) -> bool: ...
-    @property
-    def log_likelihood(self) -> Optional[float]: ...
-    @property
-    def covariance(self) -> Optional[npt.NDArray[np.float64]]: ...
-    @property
-    def iterations(self) -> Optional[int]: ...
-    @property
-    def converged(self) -> Optional[bool]: ...
-    @property
-    def n_customers(self) -> Optional[float]: ...
-    @property
-    def penalizer_coef(self) -> float: ...
-    @property
-    def fit_warnings(self) -> list[str]: ...
     def individual_log_likelihood(
         self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray, litt: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_probability_alive(
-        self, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def conditional_expected_number_of_purchases_up_to_time(
-        self, t: _FloatArray, frequency: _FloatArray, recency: _FloatArray, T: _FloatArray
-    ) -> _FloatArray: ...
-    def expected_number_of_purchases_up_to_time(self, t: _FloatArray) -> _FloatArray: ...
-    def probability_of_n_purchases_up_to_time(
-        self, t: _FloatArray, n: _FloatArray
     ) -> _FloatArray: ...
     def simulate(
         self, ages: _FloatArray, seed: int
     ) -> tuple[
-        _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray
-    ]: ...
+        tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray],
+        _FloatArray,
+    ]:
+        """Draw customers: ((frequency, recency, T, lambda, p, alive), litt)."""
 
 @final
 class GGomNBDModel(_TransactionModel):
@@ -332,6 +308,14 @@ class GGomNBDModel(_TransactionModel):
     def from_params(params: Sequence[float]) -> "GGomNBDModel": ...
     @staticmethod
     def from_json(text: str) -> "GGomNBDModel": ...
+    def conditional_probability_of_n_purchases_up_to_time(
+        self,
+        n: _FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+    ) -> _FloatArray: ...
 
 @final
 class ParetoNBDModel(_TransactionModel):
@@ -444,7 +428,11 @@ class GammaGammaModel(_Model):
         """Mean spend of customers with the given numbers of repeat transactions."""
 
 def customer_lifetime_value(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     frequency: _FloatArray,
     recency: _FloatArray,
     T: _FloatArray,
@@ -456,7 +444,11 @@ def customer_lifetime_value(
     """Discounted expected spend over `time` months, as lifetimes' `_customer_lifetime_value`."""
 
 def customer_lifetime_value_continuous(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     frequency: _FloatArray,
     recency: _FloatArray,
     T: _FloatArray,
@@ -466,7 +458,11 @@ def customer_lifetime_value_continuous(
     """Value of the whole remaining lifetime at the continuous rate per time unit: m x DERT."""
 
 def customer_lifetime_value_interval(
-    transaction_model: BetaGeoModel | ModifiedBetaGeoModel | ParetoNBDModel | GGomNBDModel,
+    transaction_model: BetaGeoModel
+    | ModifiedBetaGeoModel
+    | ParetoNBDModel
+    | GGomNBDModel
+    | MBGCNBDkModel,
     spend_model: GammaGammaModel,
     frequency: _FloatArray,
     recency: _FloatArray,
@@ -656,6 +652,8 @@ class _CovariateModelBase:
     def converged(self) -> Optional[bool]: ...
     @property
     def n_customers(self) -> Optional[float]: ...
+    @property
+    def fit_warnings(self) -> list[str]: ...
     @staticmethod
     def coefficient_names_of(
         columns: Sequence[str], by_process: Sequence[Sequence[int]], shared: Sequence[int]
@@ -824,6 +822,60 @@ class ParetoNBDCovariatesModel(_CovariateModel):
     ) -> _FloatArray: ...
 
 @final
+class GGomNBDCovariatesModel(_CovariateModel):
+    """GGom/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), beta_i = beta exp(-dropout'z_i)."""
+
+    @staticmethod
+    def fit(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+        weights: Optional[_FloatArray] = None,
+        penalizer_coef: float = 0.0,
+        initial_params: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "GGomNBDCovariatesModel": ...
+    @staticmethod
+    def from_params(
+        params: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+    ) -> "GGomNBDCovariatesModel": ...
+    @staticmethod
+    def from_json(text: str) -> "GGomNBDCovariatesModel": ...
+    @staticmethod
+    def fit_partitioned(
+        sums: Callable[[_FloatArray, int], tuple[float, _FloatArray, _FloatArray]],
+        start: Sequence[float],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        n_customers: float,
+        n_rows: int,
+        penalties: Optional[Sequence[float]] = None,
+        tol: float = 1e-8,
+        max_iterations: int = 200,
+        verbose: bool = False,
+    ) -> "GGomNBDCovariatesModel": ...
+    def conditional_probability_of_n_purchases_up_to_time(
+        self,
+        n: _FloatArray,
+        t: _FloatArray,
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        covariates: _FloatArray,
+    ) -> _FloatArray: ...
+
+@final
 class BetaGeoCovariatesModel(_CovariateModel):
     """BG/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), a_i = a exp(dropout_a'z_i), b_i = b exp(dropout_b'z_i)."""
 
@@ -957,7 +1009,9 @@ def customer_lifetime_value_interval_covariates(
     | ParetoNBDModel
     | BetaGeoCovariatesModel
     | ModifiedBetaGeoCovariatesModel
-    | ParetoNBDCovariatesModel,
+    | ParetoNBDCovariatesModel
+    | GGomNBDModel
+    | GGomNBDCovariatesModel,
     spend_model: GammaGammaModel | GammaGammaCovariatesModel,
     frequency: _FloatArray,
     recency: _FloatArray,
@@ -1083,6 +1137,23 @@ class TimeVaryingPanel:
         shared: Sequence[int],
         penalties: Optional[Sequence[float]] = None,
     ) -> "TimeVaryingPanel": ...
+    @staticmethod
+    def from_columns(
+        frequency: _FloatArray,
+        recency: _FloatArray,
+        T: _FloatArray,
+        purchase_sums: _FloatArray,
+        first_period_start: _FloatArray,
+        period_counts: npt.NDArray[np.int64],
+        column_values: Sequence[_FloatArray],
+        rows: Optional[npt.NDArray[np.int64]],
+        columns: Sequence[str],
+        by_process: Sequence[Sequence[int]],
+        shared: Sequence[int],
+        penalties: Optional[Sequence[float]] = None,
+    ) -> "TimeVaryingPanel": ...
+    @property
+    def covariates(self) -> _FloatArray: ...
     @property
     def coefficient_names(self) -> list[str]: ...
     def __len__(self) -> int: ...

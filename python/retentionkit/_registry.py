@@ -24,6 +24,7 @@ from .fitters.ggom_nbd_fitter import GompertzGammaNBDFitter
 from .fitters.mbgcnbd_fitter import MBGCNBDkFitter
 from .fitters.modified_beta_geo_fitter import ModifiedBetaGeoFitter
 from .fitters.pareto_nbd_fitter import ParetoNBDFitter
+from .fitters.time_varying import TimeVaryingParetoNBDFitter
 from .fitters.transaction_fitter import TransactionFitter
 
 __all__ = ["KINDS", "MODELS", "Model", "by_name", "fitter_names", "models", "require"]
@@ -45,8 +46,9 @@ class Model:
         One of :data:`KINDS`: ``"transaction"`` (purchases in continuous time,
         histories ``frequency, recency, T``), ``"discrete"`` (purchases at discrete
         opportunities), ``"spend"`` (value per transaction), ``"contractual"``
-        (subscription retention) or ``"regular"`` (continuous time, histories
-        ``frequency, recency, T, litt``).
+        (subscription retention), ``"regular"`` (continuous time, histories
+        ``frequency, recency, T, litt``) or ``"time_varying"`` (continuous time, a
+        transaction log plus a covariate table per customer and period).
     reference : str
         The paper that introduced the model.
     """
@@ -69,9 +71,13 @@ KINDS: dict[str, type[BaseFitter]] = {
     "discrete": BetaGeoBetaBinomFitter,
     "spend": GammaGammaFitter,
     "contractual": _ContractualFitter,
-    # Purchases in continuous time whose histories also need litt (the sum of the
-    # logs of the inter-purchase times): not yet in the CLI, report or compare_models.
+    # Purchases in continuous time whose fits also need litt (the sum of the logs of
+    # the inter-purchase times); their predictions, CLV and targeting take (x, t_x, T).
     "regular": MBGCNBDkFitter,
+    # Purchases in continuous time with covariates that change from period to period:
+    # fitted on a transaction log plus a covariate table (one row per customer and
+    # period), which the CLI, report, compare_models and targeting do not take.
+    "time_varying": TimeVaryingParetoNBDFitter,
 }
 
 #: Every model, in the order they are listed to users.
@@ -99,6 +105,13 @@ MODELS: tuple[Model, ...] = (
     Model("sbg", ShiftedBetaGeometricFitter, "sBG", "contractual", "Fader & Hardie 2007"),
     Model("bdw", BetaDiscreteWeibullFitter, "BdW", "contractual", "Fader et al. 2018"),
     Model("mbgcnbd", MBGCNBDkFitter, "MBG/CNBD-k", "regular", "Platzer & Reutterer 2016"),
+    Model(
+        "tvpnbd",
+        TimeVaryingParetoNBDFitter,
+        "Pareto/NBD (time-varying covariates)",
+        "time_varying",
+        "Bachmann, Meierer & Näf 2021",
+    ),
 )
 
 

@@ -7,9 +7,10 @@ dummy ``column[level]``), all else equal:
 * ``purchase`` (every model): :math:`\\alpha_i = \\alpha e^{-\\gamma z}`, so the
   mean purchase rate :math:`r / \\alpha_i` is :math:`e^{\\gamma}` times as large:
   "buys 1.43x as often";
-* ``dropout`` (Pareto/NBD): :math:`\\beta_i = \\beta e^{-\\gamma z}`, the mean
-  drop-out rate :math:`s / \\beta_i` is :math:`e^{\\gamma}` times as large: "drops
-  out 0.80x as fast";
+* ``dropout`` (Pareto/NBD, GGom/NBD): :math:`\\beta_i = \\beta e^{-\\gamma z}`, the
+  mean drop-out rate :math:`s / \\beta_i` (GGom/NBD: the mean Gompertz frailty, which
+  scales the hazard at every age) is :math:`e^{\\gamma}` times as large: "drops out
+  0.80x as fast";
 * ``dropout_a`` and ``dropout_b`` (BG/NBD, MBG/NBD): :math:`a_i = a e^{\\gamma_a z}`,
   :math:`b_i = b e^{\\gamma_b z}`; the two read together, as the mean probability
   of dropping out after a purchase, :math:`a_i / (a_i + b_i)`, against the base's

@@ -451,7 +451,21 @@ parameters' estimated uncertainty.</p>
 
 def _summary_table(model: Any) -> str:
     summary = model.summary.copy()
-    return _table(summary.apply(lambda column: column.map("{:.4g}".format)), index=True)
+    table = _table(summary.apply(lambda column: column.map("{:.4g}".format)), index=True)
+    return table + _regularity(model)
+
+
+def _regularity(model: Any) -> str:
+    """For the MBG/CNBD-k: its k, and the log-likelihood of each k tried."""
+    if not hasattr(model, "k_profile_"):
+        return ""
+    profile = model.k_profile_
+    tried = ", ".join(f"k = {k}: {ll:,.1f}" for k, ll in profile.items())
+    return (
+        f"<p>Inter-purchase times Erlang-{model.k_}: k = {model.k_} "
+        f"({'Poisson-like buying, as MBG/NBD' if model.k_ == 1 else 'regular buyers'}). "
+        f"Log-likelihood by k: {_e(tried)}.</p>"
+    )
 
 
 def _table(frame: pd.DataFrame, index: bool) -> str:
@@ -594,7 +608,7 @@ def _references() -> str:
     """The report's models with their papers: "BG/NBD (Fader, Hardie &amp; Lee 2005), ..."."""
     return ", ".join(
         f"{_e(m.label)}{' spend' if m.kind == 'spend' else ''} ({_e(m.reference)})"
-        for m in models("transaction", "spend")
+        for m in (*models("transaction", "regular"), *models("spend"))
     )
 
 

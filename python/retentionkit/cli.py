@@ -37,7 +37,7 @@ EXIT_NOT_CONVERGED = 1
 
 #: The models ``--model`` accepts: name -> (fitter class, display name).
 MODELS: dict[str, tuple[type[TransactionFitter], str]] = by_name("transaction")
-#: The models whose summaries also need litt (``fit --model`` only, not the report).
+#: The models whose summaries also need litt (for ``fit``; the report computes it).
 LITT_MODELS: dict[str, tuple[Any, str]] = by_name("regular")
 
 
@@ -199,7 +199,7 @@ def _add_report_parser(commands: Any) -> None:
     )
     report.add_argument(
         "--model",
-        choices=["best", *sorted(MODELS)],
+        choices=["best", *sorted({**MODELS, **LITT_MODELS})],
         default="best",
         help="model behind the customer table (default: smallest holdout error)",
     )

@@ -594,3 +594,9 @@ def likelihood_ratio_test(restricted: BaseFitter, full: BaseFitter) -> ChiSquare
         )
     statistic = max(statistic, 0.0)
     return ChiSquareResult(statistic, dof, chi_square_sf(statistic, dof))
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from ._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__)

@@ -98,7 +98,7 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def _purchase_model(model: Any) -> PurchaseModel:
-    require(model, "transaction", "discrete", needs="this plot needs a")
+    require(model, "transaction", "discrete", "regular", needs="this plot needs a")
     return model
 
 
@@ -1372,3 +1372,9 @@ def plot_interpurchase_regularity(
     ax.set_title(f"Inter-purchase regularity ({len(m)} customers)")
     ax.legend()
     return ax
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from ._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__)

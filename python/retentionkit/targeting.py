@@ -233,7 +233,7 @@ def customer_table(
     probably lost                 37
     Name: count, dtype: int64
     """
-    require(transaction_model, "transaction", needs="transaction_model must be a fitted")
+    require(transaction_model, "transaction", "regular", needs="transaction_model must be a fitted")
     per_month = periods_per_month(freq)
     thresholds = SegmentThresholds() if thresholds is None else thresholds
     needed = ["frequency", "recency", "T"]
@@ -421,3 +421,9 @@ def _check_table(table: pd.DataFrame, n: int) -> None:
 def _series(values: object, index: pd.Index) -> pd.Series:
     """A prediction as a Series on ``index`` (the inputs were Series on it)."""
     return pd.Series(np.asarray(values, dtype=np.float64), index=index)
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from ._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__)

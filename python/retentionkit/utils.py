@@ -1256,3 +1256,9 @@ def subscription_summary(
     if invalid == "drop":
         out.attrs["dropped_subscriptions"] = int(bad.sum())
     return out
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from ._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__, skip=("summary_data_from_transaction_data",))

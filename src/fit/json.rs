@@ -19,6 +19,11 @@ struct SavedModel {
     model: String,
     params: serde_json::Map<String, serde_json::Value>,
     fit: Option<FitInfo>,
+    /// The other top-level keys: the model's structure
+    /// ([`Model::saved_structure`], e.g. MBG/CNBD-k's `"k"`) and keys other
+    /// layers add (the Python package's covariate encoding).
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
 }
 
 impl<M: Model> Fitted<M> {
@@ -37,6 +42,12 @@ impl<M: Model> Fitted<M> {
             model: M::NAME.to_string(),
             params,
             fit: self.info.clone(),
+            rest: self
+                .model
+                .saved_structure()
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), value))
+                .collect(),
         };
         serde_json::to_string_pretty(&saved).expect("a model always serialises")
     }
@@ -88,6 +99,7 @@ impl<M: Model> Fitted<M> {
             Error::Serialization(message) => Error::Serialization(format!("\"params\": {message}")),
             other => other,
         })?;
+        let model = model.with_saved_structure(&saved.rest)?;
         let names = model.param_names();
         if let Some(unknown) = params.keys().find(|n| !names.contains(n)) {
             return Err(Error::Serialization(format!(

@@ -28,15 +28,21 @@
 //! φ(y) = by − (r+x) ln(α+y) − (s+1) ln D(y), D(y) = β + expm1(by), in log
 //! space (each panel scaled by its largest value), so nothing under- or
 //! overflows for x in the thousands or bT in the hundreds; relative error
-//! ≤ 1e-10 (checked against mpmath at 60 points, `tests/fixtures/ggom_integral.json`).
+//! ≤ 1e-10 (checked against mpmath at 64 points, `tests/fixtures/ggom_mpmath.json`).
+//! The variable is v = ln((α+y)/(α+t_x)) ∈ [0, ln(1 + (T−t_x)/(α+t_x))]:
+//! y = t_x + (α+t_x)·expm1(v), dy = (α+y) dv, so
+//! I = (α+t_x) ∫ e^{φ(y(v)) + v} dv, where the power (α+y)^{−(r+x)} is the
+//! exponential e^{−(r+x)v}, smooth on a fixed scale; an integral costs about
+//! 1.6 panels of 15 nodes for typical customers (2.5 in y).
 //! ln(L/C) is the log-sum-exp of ln E₁ and ln(bs) + ln I: both terms are
 //! positive, nothing cancels.
 //!
 //! **Derivatives.** Differentiating under the integral,
 //! ∂ ln I = E_w[∂φ] and ∂² ln I = E_w[∂²φ] + Cov_w(∂φ) with w ∝ e^{φ(y)} on the
-//! same quadrature nodes (a second pass over the final panels), and ∂φ, ∂²φ in
-//! closed form (see [`GGomNBD::dead_term`]): the gradient and the Hessian are
-//! analytic.
+//! same quadrature nodes, and ∂φ, ∂²φ in closed form (see
+//! [`GGomNBD::dead_term`]): the gradient and the Hessian are analytic, and
+//! computed in the same adaptive pass as I (each node's ∂φ and
+//! ∂²φ + ∂φ∂φᵀ are summed with its weight; `ln_integral_moments`).
 //!
 //! **Predictions.** Given alive at T the likelihood λˣe^{−λT}·e^{−η(e^{bT}−1)}
 //! factorises, so λ ~ Gamma(r+x, α+T) and η ~ Gamma(s, β + e^{bT} − 1), independent.
@@ -64,7 +70,7 @@ use crate::error::Result;
 use crate::models::params::check_positive;
 use crate::models::pareto_nbd::{remaining_purchases, MAX_STEPPED_PURCHASES};
 use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
-use crate::special::gauss_kronrod::{ln_integral_graded, Panels};
+use crate::special::gauss_kronrod::{ln_integral_graded, ln_integral_moments, Panels};
 use crate::special::{ln_gamma, ln_gamma_ratio};
 
 /// Relative accuracy of every integral of the model.
@@ -72,6 +78,25 @@ const REL_TOL: f64 = 1e-10;
 
 /// Number of parameters (r, α, b, s, β).
 const P: usize = 5;
+
+/// The (i, j) entries on and above the diagonal of a P × P matrix, row by row.
+const UPPER: [(usize, usize); P * (P + 1) / 2] = [
+    (0, 0),
+    (0, 1),
+    (0, 2),
+    (0, 3),
+    (0, 4),
+    (1, 1),
+    (1, 2),
+    (1, 3),
+    (1, 4),
+    (2, 2),
+    (2, 3),
+    (2, 4),
+    (3, 3),
+    (3, 4),
+    (4, 4),
+];
 
 /// GGom/NBD parameters (r, α, b, s, β), all positive.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,6 +139,19 @@ struct Gompertz {
     ln_d: f64,
     q: f64,
     inv_d: f64,
+}
+
+/// The death integral's variable v = ln((α+y)/(α+t_x)) ∈ [0, `end`]:
+/// y = t_x + (α+t_x)·expm1(v) (see [`GGomNBD::death_variable`]).
+struct DeathVariable {
+    t_x: f64,
+    /// α + t_x and its logarithm.
+    a0: f64,
+    ln_a0: f64,
+    /// V = ln(1 + (T − t_x)/(α + t_x)).
+    end: f64,
+    /// The width of the integrand's features at v = 0.
+    scale: f64,
 }
 
 impl GGomNBD {
@@ -170,14 +208,19 @@ impl GGomNBD {
         self.beta
     }
 
+    #[inline]
     fn gompertz(&self, y: f64) -> Gompertz {
         let by = self.b * y;
-        if by <= 1.0 {
-            let d = self.beta + by.exp_m1();
+        // Directly while e^{by} is far from overflow (a sum of positive
+        // terms: no cancellation), the scaled form beyond.
+        if by <= 30.0 {
+            let em = exp_m1(by);
+            let d = self.beta + em;
+            let inv_d = 1.0 / d;
             Gompertz {
                 ln_d: d.ln(),
-                q: by.exp() / d,
-                inv_d: 1.0 / d,
+                q: (1.0 + em) * inv_d,
+                inv_d,
             }
         } else {
             // D = e^{by} (1 + (β−1)e^{−by}), and (β−1)e^{−by} > −1.
@@ -218,9 +261,33 @@ impl GGomNBD {
         t
     }
 
-    /// φ(y) = by − (r+x) ln(α+y) − (s+1) ln D(y), the log of I's integrand.
-    fn ln_integrand(&self, x: f64, y: f64) -> f64 {
-        self.b * y - (self.r + x) * (self.alpha + y).ln() - (self.s + 1.0) * self.gompertz(y).ln_d
+    /// The death integral's variable v = ln((α+y)/(α+t_x)) on [0, V] (module
+    /// documentation), and the width of the integrand's features at v = 0:
+    /// e^{−(r+x)v} falls by e⁴ over 4/(r+x), and D(y)^{−(s+1)} by e over
+    /// D/((s+1)D′) in y (a near-singularity when β/b is small), which is that
+    /// over α+t_x in v. The first panels are graded from the smaller.
+    fn death_variable(&self, x: f64, t_x: f64, age: f64) -> DeathVariable {
+        let a0 = self.alpha + t_x;
+        let g = self.gompertz(t_x);
+        DeathVariable {
+            t_x,
+            a0,
+            ln_a0: a0.ln(),
+            end: ((age - t_x) / a0).ln_1p(),
+            scale: (4.0 / (self.r + x)).min(1.0 / (self.b * g.q * (self.s + 1.0) * a0)),
+        }
+    }
+
+    /// ln of the death integrand in v, φ(y(v)) + v (the Jacobian dy/dv =
+    /// α+y), with y, 1/(α+y) and the Gompertz quantities at y.
+    #[inline]
+    fn death_point(&self, x: f64, dv: &DeathVariable, v: f64) -> (f64, f64, f64, Gompertz) {
+        let em = exp_m1(v);
+        let y = dv.t_x + dv.a0 * em;
+        let g = self.gompertz(y);
+        let la = dv.ln_a0 + v;
+        let phi = self.b * y - (self.r + x) * la - (self.s + 1.0) * g.ln_d;
+        (phi + v, y, 1.0 / (dv.a0 * (1.0 + em)), g)
     }
 
     /// ln I(t_x, T), the death integral of the likelihood (module
@@ -240,81 +307,110 @@ impl GGomNBD {
         self.death_integral(x, t_x, age).0
     }
 
-    /// ln I with its panels. The integrand's features at t_x are an e-fold of
-    /// (α+y)^{−(r+x)}, (α+t_x)/(r+x), and of D(y)^{−(s+1)}, D/((s+1)D′) (a
-    /// near-singularity when β/b is small): the first panels are graded from
-    /// the smaller.
+    /// ln I with its panels (the value alone, as [`Self::dead_term`] of
+    /// order 0 computes it).
     fn death_integral(&self, x: f64, t_x: f64, age: f64) -> (f64, Panels) {
-        let g = self.gompertz(t_x);
-        let scale = ((self.alpha + t_x) / (self.r + x)).min(1.0 / (self.b * g.q * (self.s + 1.0)));
-        ln_integral_graded(|y| self.ln_integrand(x, y), t_x, age, scale, REL_TOL)
+        let dv = self.death_variable(x, t_x, age);
+        let (ln_i, panels) = ln_integral_graded(
+            |v| self.death_point(x, &dv, v).0,
+            0.0,
+            dv.end,
+            dv.scale,
+            REL_TOL,
+        );
+        (dv.ln_a0 + ln_i, panels)
     }
 
     /// ln(b s I(t_x, T)) with derivatives (see the module documentation):
     /// the gradient and Hessian of ln I are the weighted mean of ∂φ and of
     /// ∂²φ + ∂φ∂φᵀ, minus the outer product of the mean, on the nodes of the
-    /// adaptive rule.
+    /// adaptive rule. The derivatives of φ ride along with φ in the one
+    /// adaptive pass (`ln_integral_moments`): they share its logarithms, and
+    /// the nodes are visited once.
     #[allow(clippy::needless_range_loop)] // (i, j) index the symmetric matrices
     fn dead_term(&self, x: f64, t_x: f64, age: f64, order: u8) -> Term {
-        let GGomNBD {
-            r,
-            alpha,
-            b,
-            s,
-            beta,
-        } = *self;
+        let GGomNBD { r, b, s, beta, .. } = *self;
         let mut t = Term::ZERO;
-        let (ln_i, panels) = self.death_integral(x, t_x, age);
-        t.value = (b * s).ln() + ln_i;
-        if order == 0 || ln_i == f64::NEG_INFINITY || ln_i.is_nan() {
+        if order == 0 {
+            t.value = (b * s).ln() + self.death_integral(x, t_x, age).0;
             return t;
         }
         let rx = r + x;
         let s1 = s + 1.0;
-        let mut total = 0.0;
-        let mut mean = [0.0; P];
-        let mut second = [[0.0; P]; P];
-        for (y, w) in panels.nodes() {
-            let ay = alpha + y;
-            let ia = 1.0 / ay;
-            let g = self.gompertz(y);
-            let phi = b * y - rx * ay.ln() - s1 * g.ln_d;
-            let wi = w * (phi - ln_i).exp();
-            if wi == 0.0 {
-                continue;
-            }
-            let d = [-ay.ln(), -rx * ia, y - s1 * y * g.q, -g.ln_d, -s1 * g.inv_d];
-            total += wi;
-            for i in 0..P {
-                mean[i] += wi * d[i];
-            }
-            if order >= 2 {
-                let mut h = [[0.0; P]; P];
-                h[0][1] = -ia;
-                h[1][1] = rx * ia * ia;
-                h[2][2] = -s1 * y * y * g.q * (beta - 1.0) * g.inv_d;
-                h[2][3] = -y * g.q;
-                h[2][4] = s1 * y * g.q * g.inv_d;
-                h[3][4] = -g.inv_d;
-                h[4][4] = s1 * g.inv_d * g.inv_d;
-                for i in 0..P {
-                    for j in i..P {
-                        second[i][j] += wi * (h[i][j] + d[i] * d[j]);
+        let dv = self.death_variable(x, t_x, age);
+        // ln of the integrand in v and ∂φ at one node, with y, 1/(α+y) and
+        // the Gompertz quantities for ∂²φ. (∂φ is the derivative of the
+        // integrand in y: the integral over y is what is differentiated,
+        // whatever variable then evaluates it.)
+        let node = |v: f64| {
+            let (phi, y, ia, g) = self.death_point(x, &dv, v);
+            let la = dv.ln_a0 + v;
+            let yq = y * g.q;
+            let d = [-la, -rx * ia, y - s1 * yq, -g.ln_d, -s1 * g.inv_d];
+            (phi, (d, [ia, y, yq, g.inv_d]))
+        };
+        let (ln_i, mean, second) = if order == 1 {
+            let (ln_i, mean) = ln_integral_moments(
+                node,
+                |m: &mut [f64; P], w, (d, _)| {
+                    for k in 0..P {
+                        m[k] += w * d[k];
                     }
-                }
-            }
+                },
+                0.0,
+                dv.end,
+                dv.scale,
+                REL_TOL,
+            );
+            (ln_i, mean, [0.0; UPPER.len()])
+        } else {
+            let (ln_i, moments) = ln_integral_moments(
+                node,
+                |m: &mut [f64; P + UPPER.len()], w, (d, [ia, y, yq, inv_d])| {
+                    // ∂φ, then ∂²φ + ∂φ∂φᵀ on and above the diagonal (in
+                    // the order of UPPER); ∂²φ has seven non-zero entries.
+                    let wd = [w * d[0], w * d[1], w * d[2], w * d[3], w * d[4]];
+                    for k in 0..P {
+                        m[k] += wd[k];
+                    }
+                    m[5] += wd[0] * d[0];
+                    m[6] += wd[0] * d[1] - w * ia;
+                    m[7] += wd[0] * d[2];
+                    m[8] += wd[0] * d[3];
+                    m[9] += wd[0] * d[4];
+                    m[10] += wd[1] * d[1] + w * rx * ia * ia;
+                    m[11] += wd[1] * d[2];
+                    m[12] += wd[1] * d[3];
+                    m[13] += wd[1] * d[4];
+                    m[14] += wd[2] * d[2] - w * s1 * y * yq * (beta - 1.0) * inv_d;
+                    m[15] += wd[2] * d[3] - w * yq;
+                    m[16] += wd[2] * d[4] + w * s1 * yq * inv_d;
+                    m[17] += wd[3] * d[3];
+                    m[18] += wd[3] * d[4] - w * inv_d;
+                    m[19] += wd[4] * d[4] + w * s1 * inv_d * inv_d;
+                },
+                0.0,
+                dv.end,
+                dv.scale,
+                REL_TOL,
+            );
+            let mut mean = [0.0; P];
+            mean.copy_from_slice(&moments[..P]);
+            let mut second = [0.0; UPPER.len()];
+            second.copy_from_slice(&moments[P..]);
+            (ln_i, mean, second)
+        };
+        let ln_i = dv.ln_a0 + ln_i;
+        t.value = (b * s).ln() + ln_i;
+        if ln_i == f64::NEG_INFINITY || ln_i.is_nan() {
+            return t;
         }
-        for i in 0..P {
-            t.grad[i] = mean[i] / total;
-        }
+        t.grad = mean;
         t.grad[2] += 1.0 / b;
         t.grad[3] += 1.0 / s;
         if order >= 2 {
-            for i in 0..P {
-                for j in i..P {
-                    t.hess[i][j] = second[i][j] / total
-                        - t.grad_without_constants(i, b, s) * t.grad_without_constants(j, b, s);
-                }
+            for (k, &(i, j)) in UPPER.iter().enumerate() {
+                t.hess[i][j] = second[k] - mean[i] * mean[j];
             }
             t.hess[2][2] -= 1.0 / (b * b);
             t.hess[3][3] -= 1.0 / (s * s);
@@ -365,15 +461,14 @@ impl GGomNBD {
     const PARETO_LIMIT_BETA: f64 = 1e-3;
 }
 
-impl Term {
-    /// The gradient of ln I alone (without the 1/b, 1/s of ln(bs)), for the
-    /// covariance in [`GGomNBD::dead_term`].
-    fn grad_without_constants(&self, i: usize, b: f64, s: f64) -> f64 {
-        match i {
-            2 => self.grad[2] - 1.0 / b,
-            3 => self.grad[3] - 1.0 / s,
-            _ => self.grad[i],
-        }
+/// eᵛ − 1: `expm1` near 0, where it matters, and `exp` (about twice as
+/// fast) from 0.5 on, where eᵛ − 1 ≥ 0.65 loses nothing to the subtraction.
+#[inline]
+fn exp_m1(v: f64) -> f64 {
+    if v < 0.5 {
+        v.exp_m1()
+    } else {
+        v.exp() - 1.0
     }
 }
 
@@ -659,6 +754,11 @@ impl TransactionModel for GGomNBD {
     }
 }
 
+// Static covariates and the conditional P(n), in their own file.
+#[path = "ggom_nbd_covariates.rs"]
+mod covariates;
+pub use covariates::{check_conditional_probability_inputs, conditional_probability_of_purchases};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -704,5 +804,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The cost of the likelihood: the death integral of the benchmark's
+    /// customers (bench/bench_ggom.py's simulation, 4,000 of them) ends on
+    /// 1.56 15-point panels on average in v = ln((α+y)/(α+t_x)); in y, graded
+    /// from t_x at (α+t_x)/(r+x), it ended on 2.54.
+    #[test]
+    fn death_integral_panels() {
+        let truth = GGomNBD::new(0.8, 6.0, 0.04, 1.2, 4.0).unwrap();
+        let ages: Vec<f64> = (0..4000)
+            .map(|i| 30.0 + 50.0 * (i as f64 / 4000.0))
+            .collect();
+        let sim = crate::predict::simulate(&truth, &ages, 16).unwrap();
+        let (mut panels, mut rows) = (0, 0);
+        for c in sim.iter().filter(|c| c.recency < c.age) {
+            panels += truth.death_integral(c.frequency, c.recency, c.age).1.len();
+            rows += 1;
+        }
+        let mean = panels as f64 / rows as f64;
+        assert!(mean < 1.8, "{mean} panels per customer");
     }
 }

@@ -65,8 +65,10 @@ use rand_distr::{Beta, Distribution, Gamma};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::models::params::{check_positive, fixed_positive_params};
-use crate::models::{Accumulator, Derivatives, Evaluation, FitData, Model, SimulatedCustomer};
+use crate::models::params::{check_positive, lookup_named, ParamSpec};
+use crate::models::{
+    Accumulator, Derivatives, Evaluation, FitData, Model, SimulatedCustomer, TransactionModel,
+};
 use crate::special::beta_inc::{beta_inc_reg, ln_beta_ratio};
 use crate::special::{digamma, ln_gamma, log1p_exp, trigamma};
 
@@ -234,6 +236,24 @@ impl CnbdData {
         (0..self.weight.len())
             .map(|i| self.weight[i] * ((k - 1.0) * self.litt[i] - self.frequency[i] * ln_fact))
             .sum()
+    }
+}
+
+/// k given as a number (from Python or a saved file): a whole number from 1
+/// to [`MAX_K`].
+///
+/// # Errors
+///
+/// [`Error::InvalidParameter`] otherwise.
+pub fn k_from_f64(value: f64) -> Result<u32> {
+    if value.fract() == 0.0 && (1.0..=f64::from(MAX_K)).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(Error::InvalidParameter {
+            name: "k".to_string(),
+            value,
+            rule: "must be a whole number from 1 to 100",
+        })
     }
 }
 
@@ -746,6 +766,14 @@ fn tick_sums(s: f64, z: f64, k: u32) -> (f64, f64, f64) {
 /// binomial with P(N = n) = Γ(shape+n)/(Γ(shape) n!) p0^shape q0ⁿ: the
 /// expected purchases of a customer alive with i ticks since the last
 /// purchase.
+///
+/// Summed by n instead of m, Σ_n P(N = n) C(⌊(n + i)/k⌋) with
+/// C(M) = Σ_{m=1}^{M} E[(1−p)^{m−1}] (the purchases that n ticks complete),
+/// every term is positive: no tail probability, so no cancellation. The
+/// probabilities come by recursion from n = 0, or, when P(N = 0) underflows,
+/// from the mode (in logs) in both directions. The sum stops where a bound on
+/// the rest (the ratio of successive probabilities falls past the mode, and C
+/// grows by at most 1 every k ticks) is below 1e-16 of it.
 #[allow(clippy::too_many_arguments)]
 fn purchases_given_ticks(
     shape: f64,
@@ -758,39 +786,91 @@ fn purchases_given_ticks(
     ln_p0: f64,
     ln_q0: f64,
 ) -> f64 {
-    const MAX_PURCHASES: u32 = 10_000_000;
+    const TINY: f64 = 1e-16;
+    let (kf, fi) = (f64::from(k), f64::from(i));
+    if q0 == 0.0 {
+        return 0.0;
+    }
+    // Purchases completed by n ticks, and E[(1−p)^{m−1}] of the m-th.
+    let completed = |n: f64| ((n + fi) / kf).floor();
+    let next_c = |c: f64, m: f64| c * (b1 + m - 1.0) / (a + b1 + m - 1.0);
+    let mode = if shape > 1.0 {
+        ((shape - 1.0) * q0 / p0).floor()
+    } else {
+        0.0
+    };
     let ln_pmf0 = shape * ln_p0;
-    let recursive = ln_pmf0 > -700.0;
-    let mut pmf = if recursive { ln_pmf0.exp() } else { 0.0 };
-    let mut cdf = 0.0; // P(N ≤ n − 1) before n is considered
-    let mut n: u32 = 0;
-    let mut survive = 1.0; // E[(1−p)^{m−1}]
-    let mut total = 0.0;
-    for m in 1..MAX_PURCHASES {
-        let target = m * k - i; // ≥ 1
-        let tail = if recursive {
-            while n < target {
-                cdf += pmf;
-                pmf *= (shape + f64::from(n)) * q0 / f64::from(n + 1);
-                n += 1;
+    let from_zero = ln_pmf0 > -700.0;
+    let start = if from_zero { 0.0 } else { mode };
+    // C(M) and c_M = E[(1−p)^{M−1}] at the start (M = 0: C = 0, c₀ unused).
+    let m_start = completed(start);
+    let (mut big_c, mut c_m) = (0.0, 1.0);
+    let mut m = 0.0;
+    while m < m_start {
+        m += 1.0;
+        if m > 1.0 {
+            c_m = next_c(c_m, m - 1.0);
+        }
+        big_c += c_m;
+    }
+    let pmf_start = if from_zero {
+        ln_pmf0.exp()
+    } else {
+        (ln_gamma(shape + start) - ln_gamma(shape) - ln_gamma(start + 1.0)
+            + ln_pmf0
+            + start * ln_q0)
+            .exp()
+    };
+    let mut total = pmf_start * big_c;
+    // Upwards from the start.
+    let (mut n, mut pmf, mut up_c, mut up_cm, mut up_m) = (start, pmf_start, big_c, c_m, m_start);
+    loop {
+        let ratio = (shape + n) * q0 / (n + 1.0);
+        pmf *= ratio;
+        n += 1.0;
+        let now = completed(n);
+        if now > up_m {
+            up_m = now;
+            if up_m > 1.0 {
+                up_cm = next_c(up_cm, up_m - 1.0);
             }
-            let upper = 1.0 - cdf;
-            if upper < 1e-10 {
-                // Lost to cancellation: the incomplete beta function instead.
-                beta_inc_reg(f64::from(target), shape, q0, p0, ln_q0, ln_p0)
-            } else {
-                upper
+            up_c += up_cm;
+        }
+        total += pmf * up_c;
+        // Past the mode the ratios tend to q0 (from above for shape > 1, from
+        // below otherwise): the larger of the two bounds every later one.
+        let rho = ratio.max(q0);
+        if n > mode && rho < 1.0 {
+            let rest = pmf * (rho / (1.0 - rho) * (up_c + 1.0) + rho / ((1.0 - rho).powi(2) * kf));
+            if rest.is_nan() || rest <= TINY * total {
+                break;
             }
-        } else {
-            beta_inc_reg(f64::from(target), shape, q0, p0, ln_q0, ln_p0)
-        };
-        let term = survive * tail;
-        total += term;
-        if term.is_nan() || term <= 1e-16 * total {
+        }
+        if n > 1e9 {
             break;
         }
-        let mf = f64::from(m - 1);
-        survive *= (b1 + mf) / (a + b1 + mf);
+    }
+    // Downwards from the start (only when it is the mode).
+    let (mut n, mut pmf, mut down_c, mut down_cm, mut down_m) =
+        (start, pmf_start, big_c, c_m, m_start);
+    while n > 0.0 {
+        let ratio = n / ((shape + n - 1.0) * q0);
+        pmf *= ratio;
+        n -= 1.0;
+        let now = completed(n);
+        if now < down_m {
+            down_c -= down_cm;
+            if down_m > 1.0 {
+                down_cm *= (a + b1 + down_m - 2.0) / (b1 + down_m - 2.0);
+            }
+            down_m = now;
+        }
+        let term = pmf * down_c.max(0.0);
+        total += term;
+        let rest = pmf * down_c / (1.0 - ratio);
+        if ratio < 1.0 && (rest.is_nan() || rest <= TINY * total) {
+            break;
+        }
     }
     total
 }
@@ -799,7 +879,60 @@ impl Model for MbgCnbdK {
     type Data = CnbdData;
     const NAME: &'static str = "MBGCNBDk";
 
-    fixed_positive_params!();
+    fn param_specs(&self) -> Vec<ParamSpec> {
+        ParamSpec::all_positive(Self::PARAM_NAMES)
+    }
+
+    /// Other (r, α, a, b) with the same k: the parameter draws of the
+    /// intervals keep the fitted model's k.
+    fn with_params(&self, values: &[f64]) -> Result<Self> {
+        Ok(Self {
+            k: self.k,
+            ..Self::from_slice(values)?
+        })
+    }
+
+    fn template(data: &CnbdData) -> Self {
+        Self {
+            k: data.k.clamp(1, MAX_K),
+            ..Self::from_slice(&[1.0; 4]).expect("ones are valid")
+        }
+    }
+
+    /// (r, α, a, b) with k = 1; [`Model::with_saved_structure`] restores the
+    /// saved k.
+    fn from_named_params(params: &std::collections::BTreeMap<String, f64>) -> Result<Self> {
+        Self::from_slice(&lookup_named(Self::PARAM_NAMES.iter().copied(), params)?)
+    }
+
+    /// k, beside the parameters.
+    fn saved_structure(&self) -> Vec<(&'static str, serde_json::Value)> {
+        vec![("k", serde_json::Value::from(self.k))]
+    }
+
+    /// The saved `"k"`: required (a file without it does not say which
+    /// MBG/CNBD-k it holds), a whole number from 1 to [`MAX_K`].
+    fn with_saved_structure(
+        self,
+        saved: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
+        let value = saved.get("k").ok_or_else(|| {
+            Error::Serialization(
+                "\"k\" is missing: an MBG/CNBD-k file records the k of its Erlang-k \
+                 inter-purchase times"
+                    .to_string(),
+            )
+        })?;
+        let k = value
+            .as_f64()
+            .and_then(|k| k_from_f64(k).ok())
+            .ok_or_else(|| {
+                Error::Serialization(format!(
+                    "\"k\" is {value}, not a whole number from 1 to {MAX_K}"
+                ))
+            })?;
+        Ok(Self { k, ..self })
+    }
 
     fn to_vec(&self) -> Vec<f64> {
         vec![self.r, self.alpha, self.a, self.b]
@@ -857,6 +990,58 @@ impl Model for MbgCnbdK {
     }
 }
 
+/// The predictions of MBG/CNBD-k need only (x, t_x, T): litt enters the
+/// likelihood through the factor C alone, which cancels from every posterior
+/// (module documentation). So the model is a [`TransactionModel`], and
+/// everything written for those (the vectorised predictions of
+/// [`crate::predict`], DERT, customer lifetime value, the intervals over the
+/// parameter uncertainty) takes it as it is. DERT is the default
+/// [`crate::value::dert::dert_by_quadrature`] of the exact series of
+/// E[Y(t) | x, t_x, T].
+impl TransactionModel for MbgCnbdK {
+    fn expected_purchases(&self, t: f64) -> f64 {
+        MbgCnbdK::expected_purchases(self, t)
+    }
+
+    fn probability_of_purchases(&self, t: f64, n: f64) -> f64 {
+        MbgCnbdK::probability_of_purchases(self, t, n)
+    }
+
+    fn probability_alive(&self, frequency: f64, recency: f64, age: f64) -> f64 {
+        MbgCnbdK::probability_alive(self, frequency, recency, age)
+    }
+
+    fn conditional_expected_purchases(
+        &self,
+        t: f64,
+        frequency: f64,
+        recency: f64,
+        age: f64,
+    ) -> f64 {
+        MbgCnbdK::conditional_expected_purchases(self, t, frequency, recency, age)
+    }
+
+    /// ln L of (x, t_x, T) *without* the timing factor
+    /// C = exp((k−1) litt − x ln (k−1)!), which needs litt (the inherent
+    /// [`MbgCnbdK::individual_log_likelihood`] takes it and includes C). C does
+    /// not depend on (r, α, a, b), so for a fixed k this is the
+    /// log-likelihood up to a constant; at k = 1 (C = 1) it is the MBG/NBD's
+    /// exactly. Do not compare it across k or with other models.
+    fn individual_log_likelihood(&self, frequency: f64, recency: f64, age: f64) -> f64 {
+        if age == 0.0 && frequency == 0.0 {
+            return 0.0;
+        }
+        let (ln_d, ln_a, _, _) = self.terms(frequency, recency, age);
+        log_add(ln_d, ln_a)
+    }
+
+    /// One simulated customer (the litt of its purchases is dropped; the
+    /// inherent [`MbgCnbdK::simulate_customer`] returns it).
+    fn simulate_customer<R: Rng + ?Sized>(&self, age: f64, rng: &mut R) -> SimulatedCustomer {
+        MbgCnbdK::simulate_customer(self, age, rng).0
+    }
+}
+
 /// The fit of MBG/CNBD-k for each k tried, and the best.
 #[derive(Debug, Clone)]
 pub struct KSelection {
@@ -865,6 +1050,79 @@ pub struct KSelection {
     /// (k, log-likelihood) of every k tried, in order (NaN where the fit
     /// failed).
     pub profile: Vec<(u32, f64)>,
+}
+
+impl KSelection {
+    /// The saved format of the best fit ([`crate::Fitted::to_json`], which
+    /// records its `"k"`) with the profile as `"k_profile"`:
+    /// `[[k, log-likelihood or null], ...]`.
+    pub fn to_json(&self) -> String {
+        json_with_profile(&self.best, &self.profile)
+    }
+
+    /// Reads [`KSelection::to_json`] (or a plain saved MBG/CNBD-k, whose
+    /// profile is then empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::Fitted::from_json`], and [`Error::Serialization`] for a
+    /// `"k_profile"` that is not a list of (k, log-likelihood) pairs.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let best = crate::Fitted::<MbgCnbdK>::from_json(text)?;
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let value: serde_json::Value =
+            serde_json::from_str(body).map_err(|e| Error::Serialization(e.to_string()))?;
+        let mut profile = Vec::new();
+        if let Some(rows) = value.get("k_profile") {
+            let bad = |row: &serde_json::Value| {
+                Error::Serialization(format!(
+                    "\"k_profile\": {row} is not a pair (k, log-likelihood)"
+                ))
+            };
+            for row in rows.as_array().ok_or_else(|| bad(rows))? {
+                let pair = row
+                    .as_array()
+                    .filter(|p| p.len() == 2)
+                    .ok_or_else(|| bad(row))?;
+                let k = pair[0]
+                    .as_f64()
+                    .and_then(|k| k_from_f64(k).ok())
+                    .ok_or_else(|| bad(row))?;
+                let ll = match &pair[1] {
+                    serde_json::Value::Null => f64::NAN,
+                    v => v.as_f64().ok_or_else(|| bad(row))?,
+                };
+                profile.push((k, ll));
+            }
+        }
+        Ok(Self { best, profile })
+    }
+}
+
+/// [`crate::Fitted::to_json`] of `fitted` with `profile` as `"k_profile"`
+/// (left out when empty; a log-likelihood that is not finite is `null`).
+pub fn json_with_profile(fitted: &crate::Fitted<MbgCnbdK>, profile: &[(u32, f64)]) -> String {
+    let text = fitted.to_json();
+    if profile.is_empty() {
+        return text;
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_str(&text).expect("the shared format is JSON");
+    let rows = profile
+        .iter()
+        .map(|&(k, ll)| {
+            let ll = if ll.is_finite() {
+                serde_json::Value::from(ll)
+            } else {
+                serde_json::Value::Null
+            };
+            serde_json::Value::Array(vec![serde_json::Value::from(k), ll])
+        })
+        .collect();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("k_profile".to_string(), serde_json::Value::Array(rows));
+    }
+    serde_json::to_string_pretty(&value).expect("a model always serialises")
 }
 
 /// Fits MBG/CNBD-k for the given k (the data's k is replaced), returning the

@@ -660,11 +660,13 @@ impl ParetoNBD {
         };
         let t = combine(&alive, &at_tx, &at_t, order);
         let shift = crate::models::covariates::ln_gamma_shift(r, x, order);
-        let mut out = CustomerTerm {
-            value: t.value + shift[0] + r * alpha.ln() + s * beta.ln(),
-            grad: t.grad,
-            hess: t.hess,
-        };
+        // The 4 parameters in the first entries of CustomerTerm's arrays.
+        let mut out = CustomerTerm::ZERO;
+        out.value = t.value + shift[0] + r * alpha.ln() + s * beta.ln();
+        out.grad[..4].copy_from_slice(&t.grad);
+        for (row, t_row) in out.hess.iter_mut().zip(&t.hess) {
+            row[..4].copy_from_slice(t_row);
+        }
         if order >= 1 {
             out.grad[0] += shift[1] + alpha.ln();
             out.grad[1] += r / alpha;

@@ -150,6 +150,31 @@ impl TimeVaryingData {
         covariates: &[f64],
         design: CovariateDesign,
     ) -> Result<Self> {
+        Self::from_owned(
+            frequency,
+            recency,
+            age,
+            purchase_sums,
+            first_period_start,
+            period_counts,
+            covariates.to_vec(),
+            design,
+        )
+    }
+
+    /// As [`TimeVaryingData::new`], taking the covariate rows by value: the
+    /// panel keeps them without a copy (the table is the largest input).
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_owned(
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        purchase_sums: &[f64],
+        first_period_start: &[f64],
+        period_counts: &[usize],
+        covariates: Vec<f64>,
+        design: CovariateDesign,
+    ) -> Result<Self> {
         let plain = CustomerData::new(frequency, recency, age, None)?.compress();
         let n = frequency.len();
         let k = design.columns().len();
@@ -279,7 +304,7 @@ impl TimeVaryingData {
         Ok(Self {
             customers,
             pieces: Arc::new(pieces),
-            covariates: Arc::new(covariates.to_vec()),
+            covariates: Arc::new(covariates),
             purchase_sums: Arc::new(purchase_sums.to_vec()),
             n_input: n,
             design: Arc::new(design),
@@ -306,6 +331,12 @@ impl TimeVaryingData {
     /// The same customers' (x, t_x, T) without covariates, compressed.
     pub fn without_covariates(&self) -> &CompressedData {
         &self.plain
+    }
+
+    /// The covariate rows (row-major, one column per column of the design),
+    /// customer after customer, as the panel was built.
+    pub fn covariate_rows(&self) -> &[f64] {
+        &self.covariates
     }
 
     fn row(&self, row: usize) -> &[f64] {

@@ -124,6 +124,27 @@ pub trait Model: Sized + Clone + Send + Sync + std::fmt::Debug {
     fn fit_warnings(&self) -> Vec<String> {
         Vec::new()
     }
+    /// What a saved file records of the model besides its parameters, as
+    /// top-level keys beside `"params"` ([`crate::Fitted::to_json`]); none by
+    /// default. MBG/CNBD-k saves its `"k"`, which is part of the model but
+    /// not a parameter of the fit.
+    fn saved_structure(&self) -> Vec<(&'static str, serde_json::Value)> {
+        Vec::new()
+    }
+    /// The model with what [`Model::saved_structure`] wrote restored from the
+    /// saved file's top-level keys (`saved`), for [`crate::Fitted::from_json`];
+    /// the model itself by default.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Serialization`] naming the key when it is missing or
+    /// invalid.
+    fn with_saved_structure(
+        self,
+        _saved: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
+        Ok(self)
+    }
 }
 
 /// A simulated customer of a (x, t_x, T) model.

@@ -18,6 +18,7 @@ use crate::fit::{fit, Fitted};
 use crate::gamma_gamma::{SpendData, ZeroFrequency};
 use std::sync::{Arc, Mutex};
 
+use crate::ggom_nbd::GGomNBD;
 use crate::models::covariates::partitioned::{self, PartialSums};
 use crate::models::covariates::{CovariateData, CovariateDesign, CovariateModel, WithCovariates};
 use crate::models::{Derivatives, Evaluation, Model, TransactionModel};
@@ -219,6 +220,16 @@ macro_rules! covariate_class {
             #[getter]
             fn n_customers(&self) -> Option<f64> {
                 self.inner.info.as_ref().map(|i| i.n_customers)
+            }
+
+            /// Warnings about the fitted estimate (empty when none, or not
+            /// fitted): the base model's limit, where its model says so.
+            #[getter]
+            fn fit_warnings(&self) -> Vec<String> {
+                self.inner
+                    .info
+                    .as_ref()
+                    .map_or_else(Vec::new, |i| i.warnings.clone())
             }
 
             fn __repr__(&self) -> String {
@@ -725,6 +736,12 @@ covariate_class!(
 transaction_covariate_methods!(ParetoNBDCovariatesModel, ParetoNBD);
 transaction_covariate_methods!(BetaGeoCovariatesModel, BetaGeo);
 transaction_covariate_methods!(ModifiedBetaGeoCovariatesModel, ModifiedBetaGeo);
+covariate_class!(
+    GGomNBDCovariatesModel,
+    GGomNBD,
+    "GGom/NBD with time-invariant covariates: alpha_i = alpha exp(-purchase'z_i), beta_i = beta exp(-dropout'z_i)."
+);
+transaction_covariate_methods!(GGomNBDCovariatesModel, GGomNBD);
 
 #[pymethods]
 impl GammaGammaCovariatesModel {
@@ -864,6 +881,47 @@ impl ParetoNBDCovariatesModel {
             model.per_customer(x.len(), z, |m, i| {
                 m.conditional_probability_of_purchases(k[i], h[i], x[i], tx[i], age[i])
             })
+        })
+    }
+}
+
+// -- the GGom/NBD's conditional P(Y(t) = n | history) with covariates ---------
+
+#[pymethods]
+impl GGomNBDCovariatesModel {
+    /// P(n purchases in (T, T+t] | frequency, recency, T) of each customer with
+    /// their covariate row: the plain model's at the customer's own alpha_i and
+    /// beta_i (lifetimes' argument order, then the covariates).
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn conditional_probability_of_n_purchases_up_to_time<'py>(
+        &self,
+        py: Python<'py>,
+        n: PyReadonlyArray1<'py, f64>,
+        t: PyReadonlyArray1<'py, f64>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        T: PyReadonlyArray1<'py, f64>,
+        covariates: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let [k, h, x, tx, age] = slices!(n, t, frequency, recency, T)?;
+        let z = matrix(&covariates, self.inner.model.design().columns().len())?;
+        let model = &self.inner.model;
+        detach_array(py, || {
+            crate::ggom_nbd::check_conditional_probability_inputs(k, h, x, tx, age)?;
+            let values = model.per_customer(x.len(), z, |m, i| {
+                m.conditional_probability_of_purchases(k[i], h[i], x[i], tx[i], age[i])
+            })?;
+            crate::predict::finite_or_error(
+                "P(Y(t) = n | history)",
+                values,
+                &[
+                    ("n", k),
+                    ("t", h),
+                    ("frequency", x),
+                    ("recency", tx),
+                    ("T", age),
+                ],
+            )
         })
     }
 }
@@ -1072,12 +1130,14 @@ fn customer_lifetime_value_interval_covariates<'py>(
     covariates!(ParetoNBDCovariatesModel);
     covariates!(BetaGeoCovariatesModel);
     covariates!(ModifiedBetaGeoCovariatesModel);
+    covariates!(GGomNBDCovariatesModel);
     plain!(ParetoNBDModel);
+    plain!(super::GGomNBDModel);
     plain!(BetaGeoModel);
     plain!(ModifiedBetaGeoModel);
     Err(pyo3::exceptions::PyTypeError::new_err(format!(
-        "customer lifetime value needs a BetaGeo, ModifiedBetaGeo or ParetoNBD model (with or \
-         without covariates), got {}",
+        "customer lifetime value needs a BetaGeo, ModifiedBetaGeo, ParetoNBD or GGomNBD model \
+         (with or without covariates), got {}",
         transaction_model.get_type().name()?
     )))
 }
@@ -1087,6 +1147,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<BetaGeoCovariatesModel>()?;
     m.add_class::<ModifiedBetaGeoCovariatesModel>()?;
     m.add_class::<GammaGammaCovariatesModel>()?;
+    m.add_class::<GGomNBDCovariatesModel>()?;
     m.add_function(wrap_pyfunction!(
         customer_lifetime_value_interval_covariates,
         m

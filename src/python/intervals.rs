@@ -6,6 +6,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use super::gamma_gamma::{unit_of, GammaGammaModel};
+use super::mbgcnbd::MBGCNBDkModel;
 use super::transaction_model::AnyTransactionModel;
 use super::{
     detach, detach_array, vec_to_py, BetaGeoModel, GGomNBDModel, ModifiedBetaGeoModel,
@@ -142,6 +143,7 @@ interval_methods!(BetaGeoModel);
 interval_methods!(ModifiedBetaGeoModel);
 interval_methods!(ParetoNBDModel);
 interval_methods!(GGomNBDModel);
+interval_methods!(MBGCNBDkModel);
 
 /// The fitted Gamma-Gamma model passed as `spend_model`, borrowed.
 fn borrow_spend_model<'a>(model: &'a Bound<'_, PyAny>) -> PyResult<&'a Fitted<GammaGamma>> {

@@ -1,57 +1,42 @@
-//! The Python class of MBG/CNBD-k ([`crate::mbgcnbd`]): a fit for a fixed k
-//! or the choice of k, the predictions, and the saved format (the shared one,
-//! plus the keys `"k"` and `"k_profile"`, which [`Fitted::from_json`] ignores).
+//! The Python class of MBG/CNBD-k ([`crate::mbgcnbd`]): what the other
+//! transaction models' classes have (the accessors of `model_accessors!`, the
+//! (x, t_x, T) predictions of `transaction_predictions!`, DERT and the
+//! intervals of `interval_methods!`), and what k and litt need: a fit for a
+//! fixed k or the choice of k, the likelihood and simulation with litt, and
+//! the saved format with the k profile ([`crate::mbgcnbd::json_with_profile`];
+//! the core's [`Fitted::from_json`] restores k).
 
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::{detach, detach_array, fit_options, optional_slice, vec_to_py, PyErrWrap};
-use crate::error::{Error, Result};
+use super::{
+    detach, detach_array, fit_options, optional_slice, simulated_columns, slice, vec_to_py,
+    PyErrWrap, SimulatedColumns,
+};
+use crate::error::Error;
 use crate::fit::Fitted;
-use crate::mbgcnbd::{fit_k, select_k, CnbdData, MbgCnbdK};
+use crate::mbgcnbd::{
+    fit_k, json_with_profile, k_from_f64, select_k, CnbdData, KSelection, MbgCnbdK,
+};
 use crate::models::Model;
-use crate::CustomerData;
+use crate::predict;
 
 /// A fitted (or given) MBG/CNBD-k model: parameters (r, alpha, a, b), k, and
 /// the log-likelihood profile over k when k was chosen.
 #[pyclass(module = "retentionkit._core", frozen)]
 pub struct MBGCNBDkModel {
-    inner: Fitted<MbgCnbdK>,
+    /// Visible to the other binding files (CLV, intervals), as for the
+    /// classes of `model_class!`.
+    pub(crate) inner: Fitted<MbgCnbdK>,
     /// (k, log-likelihood) of each k tried (empty when k was fixed).
     profile: Vec<(u32, f64)>,
 }
 
-fn k_of(value: f64) -> Result<u32> {
-    if value.fract() == 0.0 && (1.0..=f64::from(crate::mbgcnbd::MAX_K)).contains(&value) {
-        Ok(value as u32)
-    } else {
-        Err(Error::InvalidParameter {
-            name: "k".to_string(),
-            value,
-            rule: "must be a whole number from 1 to 100",
-        })
-    }
-}
-
-/// Checks the histories of predictions.
-fn check_histories(x: &[f64], t_x: &[f64], t: &[f64]) -> Result<()> {
-    CustomerData::to_evaluate(x, t_x, t, None).map(|_| ())
-}
+model_accessors!(MBGCNBDkModel, MbgCnbdK);
+transaction_predictions!(MBGCNBDkModel);
 
 #[pymethods]
 impl MBGCNBDkModel {
-    #[classattr]
-    #[allow(non_snake_case)]
-    fn PARAM_NAMES() -> Vec<&'static str> {
-        MbgCnbdK::PARAM_NAMES.to_vec()
-    }
-
-    #[classattr]
-    #[allow(non_snake_case)]
-    fn MODEL_NAME() -> &'static str {
-        <MbgCnbdK as Model>::NAME
-    }
-
     /// Fits k (an integer) or, with k None, each k from 1 to max_k, keeping the best.
     #[staticmethod]
     #[pyo3(signature = (
@@ -80,9 +65,9 @@ impl MBGCNBDkModel {
         let (inner, profile) = detach(py, || {
             let data = CnbdData::new(1, x, tx, t, l, w)?;
             match k {
-                Some(k) => Ok((fit_k(&data, k_of(k)?, &options)?, Vec::new())),
+                Some(k) => Ok((fit_k(&data, k_from_f64(k)?, &options)?, Vec::new())),
                 None => {
-                    let selection = select_k(&data, k_of(max_k)?, &options)?;
+                    let selection = select_k(&data, k_from_f64(max_k)?, &options)?;
                     Ok((selection.best, selection.profile))
                 }
             }
@@ -94,7 +79,7 @@ impl MBGCNBDkModel {
     #[pyo3(signature = (params, k=1.0))]
     fn from_params(params: Vec<f64>, k: f64) -> PyResult<Self> {
         let model = MbgCnbdK::from_slice(&params)
-            .and_then(|m| m.with_k(k_of(k)?))
+            .and_then(|m| m.with_k(k_from_f64(k)?))
             .map_err(PyErrWrap)?;
         Ok(Self {
             inner: Fitted::from_model(model),
@@ -105,9 +90,8 @@ impl MBGCNBDkModel {
     /// The same parameters and fit statistics with another k (the profile is dropped).
     fn with_k(&self, k: f64) -> PyResult<Self> {
         let mut inner = self.inner.clone();
-        inner.model = inner
-            .model
-            .with_k(k_of(k).map_err(PyErrWrap)?)
+        inner.model = k_from_f64(k)
+            .and_then(|k| inner.model.with_k(k))
             .map_err(PyErrWrap)?;
         Ok(Self {
             inner,
@@ -117,67 +101,15 @@ impl MBGCNBDkModel {
 
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        let parse = || -> Result<Self> {
-            let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-            let value: serde_json::Value =
-                serde_json::from_str(body).map_err(|e| Error::Serialization(e.to_string()))?;
-            let k = match value.get("k") {
-                None => 1.0,
-                Some(v) => v.as_f64().ok_or_else(|| {
-                    Error::Serialization(format!("\"k\" is {v}, not a whole number"))
-                })?,
-            };
-            let k = k_of(k).map_err(|_| {
-                Error::Serialization(format!("\"k\" is {k}, not a whole number from 1 to 100"))
-            })?;
-            let mut profile = Vec::new();
-            if let Some(rows) = value.get("k_profile").and_then(|v| v.as_array()) {
-                for row in rows {
-                    let pair = row.as_array().filter(|p| p.len() == 2);
-                    let (kk, ll) = match pair {
-                        Some(p) => (p[0].as_f64(), p[1].as_f64()),
-                        None => (None, None),
-                    };
-                    match (kk, ll) {
-                        (Some(kk), ll) => profile.push((k_of(kk)?, ll.unwrap_or(f64::NAN))),
-                        _ => {
-                            return Err(Error::Serialization(format!(
-                                "\"k_profile\": {row} is not a pair (k, log-likelihood)"
-                            )))
-                        }
-                    }
-                }
-            }
-            let mut inner = Fitted::<MbgCnbdK>::from_json(body)?;
-            inner.model.k = k;
-            Ok(Self { inner, profile })
-        };
-        parse().map_err(|e| PyErrWrap(e).into())
+        let KSelection { best, profile } = KSelection::from_json(text).map_err(PyErrWrap)?;
+        Ok(Self {
+            inner: best,
+            profile,
+        })
     }
 
     fn to_json(&self) -> String {
-        let text = self.inner.to_json();
-        let mut value: serde_json::Value =
-            serde_json::from_str(&text).expect("the shared format is JSON");
-        if let Some(map) = value.as_object_mut() {
-            map.insert("k".to_string(), serde_json::Value::from(self.inner.model.k));
-            if !self.profile.is_empty() {
-                let rows: Vec<serde_json::Value> = self
-                    .profile
-                    .iter()
-                    .map(|&(k, ll)| {
-                        let ll = if ll.is_finite() {
-                            serde_json::Value::from(ll)
-                        } else {
-                            serde_json::Value::Null
-                        };
-                        serde_json::Value::Array(vec![serde_json::Value::from(k), ll])
-                    })
-                    .collect();
-                map.insert("k_profile".to_string(), serde_json::Value::Array(rows));
-            }
-        }
-        serde_json::to_string_pretty(&value).expect("a model always serialises")
+        json_with_profile(&self.inner, &self.profile)
     }
 
     #[getter]
@@ -189,57 +121,6 @@ impl MBGCNBDkModel {
     #[getter]
     fn k_profile(&self) -> Vec<(u32, f64)> {
         self.profile.clone()
-    }
-
-    #[getter]
-    fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        vec_to_py(py, self.inner.params())
-    }
-
-    #[getter]
-    fn is_fitted(&self) -> bool {
-        self.inner.info.is_some()
-    }
-
-    #[getter]
-    fn log_likelihood(&self) -> Option<f64> {
-        self.inner.info.as_ref().map(|i| i.log_likelihood)
-    }
-
-    #[getter]
-    fn covariance<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
-        match self.inner.info.as_ref().and_then(|i| i.covariance.clone()) {
-            Some(cov) => Ok(Some(vec_to_py(py, cov).reshape([4, 4])?)),
-            None => Ok(None),
-        }
-    }
-
-    #[getter]
-    fn iterations(&self) -> Option<usize> {
-        self.inner.info.as_ref().map(|i| i.iterations)
-    }
-
-    #[getter]
-    fn converged(&self) -> Option<bool> {
-        self.inner.info.as_ref().map(|i| i.converged)
-    }
-
-    #[getter]
-    fn n_customers(&self) -> Option<f64> {
-        self.inner.info.as_ref().map(|i| i.n_customers)
-    }
-
-    #[getter]
-    fn penalizer_coef(&self) -> f64 {
-        self.inner.info.as_ref().map_or(0.0, |i| i.penalizer_coef)
-    }
-
-    #[getter]
-    fn fit_warnings(&self) -> Vec<String> {
-        self.inner
-            .info
-            .as_ref()
-            .map_or_else(Vec::new, |i| i.warnings.clone())
     }
 
     /// ln L of each history (x, t_x, T, litt).
@@ -256,137 +137,26 @@ impl MBGCNBDkModel {
         let model = self.inner.model;
         detach_array(py, || {
             CnbdData::new(model.k, x, tx, t, l, None)?;
-            Ok(crate::predict::par_map(x.len(), |i| {
+            Ok(predict::par_map(x.len(), |i| {
                 model.individual_log_likelihood(x[i], tx[i], t[i], l[i])
             }))
         })
     }
 
-    #[allow(non_snake_case)]
-    fn conditional_probability_alive<'py>(
-        &self,
-        py: Python<'py>,
-        frequency: PyReadonlyArray1<'py, f64>,
-        recency: PyReadonlyArray1<'py, f64>,
-        T: PyReadonlyArray1<'py, f64>,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let [x, tx, t] = slices!(frequency, recency, T)?;
-        let model = self.inner.model;
-        detach_array(py, || {
-            check_histories(x, tx, t)?;
-            Ok(crate::predict::par_map(x.len(), |i| {
-                model.probability_alive(x[i], tx[i], t[i])
-            }))
-        })
-    }
-
-    #[allow(non_snake_case)]
-    fn conditional_expected_number_of_purchases_up_to_time<'py>(
-        &self,
-        py: Python<'py>,
-        t: PyReadonlyArray1<'py, f64>,
-        frequency: PyReadonlyArray1<'py, f64>,
-        recency: PyReadonlyArray1<'py, f64>,
-        T: PyReadonlyArray1<'py, f64>,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let [h, x, tx, age] = slices!(t, frequency, recency, T)?;
-        let model = self.inner.model;
-        detach_array(py, || {
-            check_histories(x, tx, age)?;
-            crate::predict::check_horizon("t", h, x.len())?;
-            Ok(crate::predict::par_map(x.len(), |i| {
-                model.conditional_expected_purchases(h[i], x[i], tx[i], age[i])
-            }))
-        })
-    }
-
-    fn expected_number_of_purchases_up_to_time<'py>(
-        &self,
-        py: Python<'py>,
-        t: PyReadonlyArray1<'py, f64>,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let [h] = slices!(t)?;
-        let model = self.inner.model;
-        detach_array(py, || {
-            crate::predict::check_horizon("t", h, h.len())?;
-            Ok(crate::predict::par_map(h.len(), |i| {
-                model.expected_purchases(h[i])
-            }))
-        })
-    }
-
-    fn probability_of_n_purchases_up_to_time<'py>(
-        &self,
-        py: Python<'py>,
-        t: PyReadonlyArray1<'py, f64>,
-        n: PyReadonlyArray1<'py, f64>,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let [h, counts] = slices!(t, n)?;
-        let model = self.inner.model;
-        detach_array(py, || {
-            crate::predict::check_horizon("t", h, counts.len())?;
-            if let Some(row) = counts
-                .iter()
-                .position(|&v| !(v >= 0.0 && v.fract() == 0.0 && v.is_finite()))
-            {
-                return Err(Error::InvalidData {
-                    rule: "n must be a non-negative whole number",
-                    row,
-                    detail: format!("n = {}", counts[row]),
-                    column: Some("n"),
-                    cohort: None,
-                    period: None,
-                });
-            }
-            Ok(crate::predict::par_map(h.len(), |i| {
-                model.probability_of_purchases(h[i], counts[i])
-            }))
-        })
-    }
-
-    /// Simulated customers: (frequency, recency, T, litt, rate, drop-out, alive).
-    #[allow(clippy::type_complexity)]
+    /// Simulated customers: ((frequency, recency, T, rate, drop-out, alive), litt).
     fn simulate<'py>(
         &self,
         py: Python<'py>,
         ages: PyReadonlyArray1<'py, f64>,
         seed: u64,
-    ) -> PyResult<(
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-    )> {
+    ) -> PyResult<(SimulatedColumns<'py>, Bound<'py, PyArray1<f64>>)> {
         let [a] = slices!(ages)?;
         let model = self.inner.model;
-        let sims = detach(py, || {
-            if let Some(row) = a.iter().position(|&t| !(t >= 0.0 && t.is_finite())) {
-                return Err(Error::InvalidData {
-                    rule: "T must be non-negative and finite",
-                    row,
-                    detail: format!("T = {}", a[row]),
-                    column: Some("T"),
-                    cohort: None,
-                    period: None,
-                });
-            }
-            Ok(model.simulate(a, seed))
+        let (sims, litt): (Vec<_>, Vec<_>) = detach(py, || {
+            predict::check_simulation_ages(a)?;
+            Ok::<_, Error>(model.simulate(a, seed).into_iter().unzip())
         })?;
-        let column = |f: &dyn Fn(&(crate::SimulatedCustomer, f64)) -> f64| {
-            vec_to_py(py, sims.iter().map(f).collect())
-        };
-        Ok((
-            column(&|c| c.0.frequency),
-            column(&|c| c.0.recency),
-            column(&|c| c.0.age),
-            column(&|c| c.1),
-            column(&|c| c.0.rate),
-            column(&|c| c.0.dropout),
-            column(&|c| if c.0.alive { 1.0 } else { 0.0 }),
-        ))
+        Ok((simulated_columns(py, &sims), vec_to_py(py, litt)))
     }
 
     fn __repr__(&self) -> String {

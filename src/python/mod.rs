@@ -20,18 +20,20 @@ pub(crate) use convert::{fit_options, optional_slice, slice, vec_to_py};
 pub(crate) use errors::{detach, detach_array, PyErrWrap};
 
 /// The columns of simulated customers: (frequency, recency, T, rate, drop-out, alive).
-#[allow(clippy::type_complexity)]
+pub(crate) type SimulatedColumns<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
+
+/// The [`SimulatedColumns`] of simulated customers.
 pub(crate) fn simulated_columns<'py>(
     py: Python<'py>,
     sims: &[crate::SimulatedCustomer],
-) -> (
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-) {
+) -> SimulatedColumns<'py> {
     let column =
         |f: &dyn Fn(&crate::SimulatedCustomer) -> f64| vec_to_py(py, sims.iter().map(f).collect());
     (
@@ -56,20 +58,10 @@ macro_rules! model_class {
             pub(crate) inner: Fitted<$model>,
         }
 
+        model_accessors!($class, $model);
+
         #[pymethods]
         impl $class {
-            #[classattr]
-            #[allow(non_snake_case)]
-            fn PARAM_NAMES() -> Vec<&'static str> {
-                <$model>::PARAM_NAMES.to_vec()
-            }
-
-            #[classattr]
-            #[allow(non_snake_case)]
-            fn MODEL_NAME() -> &'static str {
-                <$model as Model>::NAME
-            }
-
             #[staticmethod]
             fn from_params(params: Vec<f64>) -> PyResult<Self> {
                 let model = <$model>::from_slice(&params).map_err(PyErrWrap)?;
@@ -86,6 +78,42 @@ macro_rules! model_class {
 
             fn to_json(&self) -> String {
                 self.inner.to_json()
+            }
+
+            fn __repr__(&self) -> String {
+                let params: Vec<String> = self
+                    .inner
+                    .model
+                    .param_names()
+                    .into_iter()
+                    .zip(self.inner.params())
+                    .map(|(n, v)| format!("{n}={v:.6}"))
+                    .collect();
+                format!("{}({})", stringify!($class), params.join(", "))
+            }
+        }
+    };
+}
+
+/// The read-only accessors of a model class whose struct holds the fitted
+/// model as `inner: Fitted<$model>`: parameter names, parameters and fit
+/// statistics. [`model_class!`] adds them to every class it generates; a class
+/// with more state (MBG/CNBD-k's k profile) declares its own struct and adds
+/// them with this macro.
+macro_rules! model_accessors {
+    ($class:ident, $model:ty) => {
+        #[pymethods]
+        impl $class {
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn PARAM_NAMES() -> Vec<&'static str> {
+                <$model>::PARAM_NAMES.to_vec()
+            }
+
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn MODEL_NAME() -> &'static str {
+                <$model as Model>::NAME
             }
 
             #[getter]
@@ -148,17 +176,66 @@ macro_rules! model_class {
                     .as_ref()
                     .map_or_else(Vec::new, |i| i.warnings.clone())
             }
+        }
+    };
+}
 
-            fn __repr__(&self) -> String {
-                let params: Vec<String> = self
-                    .inner
-                    .model
-                    .param_names()
-                    .into_iter()
-                    .zip(self.inner.params())
-                    .map(|(n, v)| format!("{n}={v:.6}"))
-                    .collect();
-                format!("{}({})", stringify!($class), params.join(", "))
+/// The predictions from (x, t_x, T) of a class whose struct holds a fitted
+/// [`crate::TransactionModel`] as `inner`: P(alive), the conditional and
+/// unconditional expected purchases and P(X(t) = n), validated and in
+/// parallel ([`predict`]).
+macro_rules! transaction_predictions {
+    ($class:ident) => {
+        #[pymethods]
+        impl $class {
+            #[allow(non_snake_case)]
+            fn conditional_expected_number_of_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [h, x, tx, age] = slices!(t, frequency, recency, T)?;
+                let model = &self.inner.model;
+                detach_array(py, || {
+                    predict::conditional_expected_purchases(model, h, x, tx, age)
+                })
+            }
+
+            #[allow(non_snake_case)]
+            fn conditional_probability_alive<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                T: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [x, tx, age] = slices!(frequency, recency, T)?;
+                let model = &self.inner.model;
+                detach_array(py, || predict::probability_alive(model, x, tx, age))
+            }
+
+            fn expected_number_of_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let h = slice("t", &t)?;
+                let model = &self.inner.model;
+                detach_array(py, || predict::expected_purchases(model, h))
+            }
+
+            fn probability_of_n_purchases_up_to_time<'py>(
+                &self,
+                py: Python<'py>,
+                t: PyReadonlyArray1<'py, f64>,
+                n: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let [h, k] = slices!(t, n)?;
+                let model = &self.inner.model;
+                detach_array(py, || predict::probability_of_purchases(model, h, k))
             }
         }
     };
@@ -168,6 +245,7 @@ macro_rules! model_class {
 macro_rules! transaction_model_class {
     ($class:ident, $model:ty, $doc:literal) => {
         model_class!($class, $model, $doc);
+        transaction_predictions!($class);
 
         #[pymethods]
         impl $class {
@@ -230,56 +308,6 @@ macro_rules! transaction_model_class {
                 let [x, tx, t] = slices!(frequency, recency, T)?;
                 let model = &self.inner.model;
                 detach_array(py, || predict::individual_log_likelihood(model, x, tx, t))
-            }
-
-            #[allow(non_snake_case)]
-            fn conditional_expected_number_of_purchases_up_to_time<'py>(
-                &self,
-                py: Python<'py>,
-                t: PyReadonlyArray1<'py, f64>,
-                frequency: PyReadonlyArray1<'py, f64>,
-                recency: PyReadonlyArray1<'py, f64>,
-                T: PyReadonlyArray1<'py, f64>,
-            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let [h, x, tx, age] = slices!(t, frequency, recency, T)?;
-                let model = &self.inner.model;
-                detach_array(py, || {
-                    predict::conditional_expected_purchases(model, h, x, tx, age)
-                })
-            }
-
-            #[allow(non_snake_case)]
-            fn conditional_probability_alive<'py>(
-                &self,
-                py: Python<'py>,
-                frequency: PyReadonlyArray1<'py, f64>,
-                recency: PyReadonlyArray1<'py, f64>,
-                T: PyReadonlyArray1<'py, f64>,
-            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let [x, tx, age] = slices!(frequency, recency, T)?;
-                let model = &self.inner.model;
-                detach_array(py, || predict::probability_alive(model, x, tx, age))
-            }
-
-            fn expected_number_of_purchases_up_to_time<'py>(
-                &self,
-                py: Python<'py>,
-                t: PyReadonlyArray1<'py, f64>,
-            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let h = slice("t", &t)?;
-                let model = &self.inner.model;
-                detach_array(py, || predict::expected_purchases(model, h))
-            }
-
-            fn probability_of_n_purchases_up_to_time<'py>(
-                &self,
-                py: Python<'py>,
-                t: PyReadonlyArray1<'py, f64>,
-                n: PyReadonlyArray1<'py, f64>,
-            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-                let [h, k] = slices!(t, n)?;
-                let model = &self.inner.model;
-                detach_array(py, || predict::probability_of_purchases(model, h, k))
             }
 
             /// Returns (frequency, recency, T, lambda, p, alive).
@@ -347,6 +375,27 @@ impl ParetoNBDModel {
         let model = &self.inner.model;
         detach_array(py, || {
             predict::pareto_nbd_conditional_probability_of_purchases(model, k, h, x, tx, age)
+        })
+    }
+}
+
+#[pymethods]
+impl GGomNBDModel {
+    /// P(n purchases in (T, T+t] | frequency, recency, T), lifetimes' argument order.
+    #[allow(non_snake_case)]
+    fn conditional_probability_of_n_purchases_up_to_time<'py>(
+        &self,
+        py: Python<'py>,
+        n: PyReadonlyArray1<'py, f64>,
+        t: PyReadonlyArray1<'py, f64>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        T: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let [k, h, x, tx, age] = slices!(n, t, frequency, recency, T)?;
+        let model = &self.inner.model;
+        detach_array(py, || {
+            crate::ggom_nbd::conditional_probability_of_purchases(model, k, h, x, tx, age)
         })
     }
 }

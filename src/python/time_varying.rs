@@ -82,6 +82,98 @@ impl TimeVaryingPanel {
         Ok(Self { inner })
     }
 
+    /// The panel gathered from the covariate table's own columns: row `j` of
+    /// the panel is row `rows[j]` of every array of `column_values` (all rows
+    /// in order when `rows` is None). The rows are copied once, into the
+    /// panel, without an intermediate matrix.
+    #[staticmethod]
+    #[pyo3(signature = (
+        frequency, recency, T, purchase_sums, first_period_start, period_counts,
+        column_values, rows, columns, by_process, shared, penalties=None
+    ))]
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn from_columns(
+        py: Python<'_>,
+        frequency: PyReadonlyArray1<'_, f64>,
+        recency: PyReadonlyArray1<'_, f64>,
+        T: PyReadonlyArray1<'_, f64>,
+        purchase_sums: PyReadonlyArray2<'_, f64>,
+        first_period_start: PyReadonlyArray1<'_, f64>,
+        period_counts: PyReadonlyArray1<'_, i64>,
+        column_values: Vec<PyReadonlyArray1<'_, f64>>,
+        rows: Option<PyReadonlyArray1<'_, i64>>,
+        columns: Vec<String>,
+        by_process: Vec<Vec<usize>>,
+        shared: Vec<usize>,
+        penalties: Option<Vec<f64>>,
+    ) -> PyResult<Self> {
+        let x = contiguous1(&frequency, "frequency")?;
+        let tx = contiguous1(&recency, "recency")?;
+        let t = contiguous1(&T, "T")?;
+        let sums = contiguous(&purchase_sums, "purchase_sums")?;
+        let starts = contiguous1(&first_period_start, "first_period_start")?;
+        let counts = contiguous1(&period_counts, "period_counts")?;
+        let values = column_values
+            .iter()
+            .map(|c| contiguous1(c, "column_values"))
+            .collect::<PyResult<Vec<&[f64]>>>()?;
+        let rows = rows.as_ref().map(|r| contiguous1(r, "rows")).transpose()?;
+        if values.len() != columns.len() {
+            return Err(PyValueError::new_err(format!(
+                "{} arrays of column values for {} columns",
+                values.len(),
+                columns.len()
+            )));
+        }
+        let height = values.first().map_or(0, |v| v.len());
+        if values.iter().any(|v| v.len() != height) {
+            return Err(PyValueError::new_err(
+                "the arrays of column values differ in length",
+            ));
+        }
+        if let Some(bad) = rows.and_then(|r| r.iter().find(|&&i| i < 0 || i as usize >= height)) {
+            return Err(PyValueError::new_err(format!(
+                "row {bad} is outside the covariate table of {height} rows"
+            )));
+        }
+        let inner = detach(py, || {
+            let k = values.len();
+            let mut z = Vec::with_capacity(rows.map_or(height, <[i64]>::len) * k);
+            match rows {
+                Some(rows) => {
+                    for &i in rows {
+                        z.extend(values.iter().map(|v| v[i as usize]));
+                    }
+                }
+                None => {
+                    for i in 0..height {
+                        z.extend(values.iter().map(|v| v[i]));
+                    }
+                }
+            }
+            let counts = counts
+                .iter()
+                .map(|&c| usize::try_from(c).unwrap_or(0))
+                .collect::<Vec<_>>();
+            let design = CovariateDesign::new::<ParetoNBD>(&columns, &by_process, &shared)?;
+            let design = match penalties {
+                Some(p) => design.with_penalties(p)?,
+                None => design,
+            };
+            TimeVaryingData::from_owned(x, tx, t, sums, starts, &counts, z, design)
+        })?;
+        Ok(Self { inner })
+    }
+
+    /// The covariate rows of the panel (periods × columns), a copy.
+    #[getter]
+    fn covariates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let k = self.inner.design().columns().len();
+        let z = self.inner.covariate_rows();
+        let n = z.len().checked_div(k).unwrap_or(0);
+        vec_to_py(py, z.to_vec()).reshape([n, k])
+    }
+
     /// The coefficient names of the panel's design.
     #[getter]
     fn coefficient_names(&self) -> Vec<String> {

@@ -5,6 +5,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
+use super::mbgcnbd::MBGCNBDkModel;
 use super::{BetaGeoModel, GGomNBDModel, ModifiedBetaGeoModel, ParetoNBDModel};
 
 /// A BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel passed from Python,
@@ -15,6 +16,7 @@ pub(crate) enum AnyTransactionModel<'py> {
     ModifiedBetaGeo(Bound<'py, ModifiedBetaGeoModel>),
     ParetoNBD(Bound<'py, ParetoNBDModel>),
     GGomNBD(Bound<'py, GGomNBDModel>),
+    MBGCNBDk(Bound<'py, MBGCNBDkModel>),
 }
 
 impl<'py> FromPyObject<'_, 'py> for AnyTransactionModel<'py> {
@@ -29,10 +31,12 @@ impl<'py> FromPyObject<'_, 'py> for AnyTransactionModel<'py> {
             Ok(Self::ParetoNBD(m.to_owned()))
         } else if let Ok(m) = model.cast::<GGomNBDModel>() {
             Ok(Self::GGomNBD(m.to_owned()))
+        } else if let Ok(m) = model.cast::<MBGCNBDkModel>() {
+            Ok(Self::MBGCNBDk(m.to_owned()))
         } else {
             Err(PyTypeError::new_err(format!(
                 "customer lifetime value needs a BetaGeoModel, ModifiedBetaGeoModel, \
-                 ParetoNBDModel or GGomNBDModel, got {}",
+                 ParetoNBDModel, GGomNBDModel or MBGCNBDkModel, got {}",
                 model.get_type().name()?
             )))
         }
@@ -59,6 +63,10 @@ macro_rules! with_fitted {
                 $body
             }
             $crate::python::transaction_model::AnyTransactionModel::GGomNBD(m) => {
+                let $fitted = &m.get().inner;
+                $body
+            }
+            $crate::python::transaction_model::AnyTransactionModel::MBGCNBDk(m) => {
                 let $fitted = &m.get().inner;
                 $body
             }

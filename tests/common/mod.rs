@@ -115,3 +115,45 @@ pub fn assert_derivatives<M: retentionkit::Model>(params: &[f64], data: &M::Data
         }
     }
 }
+
+/// The CDNOW sample log summarised as `../shared/reference/covariates_cdnow.md`
+/// does (the reference of CLVTools' covariate fits): customers by sample id,
+/// weeks, calibration to 1997-09-30 inclusive, same-day purchases one
+/// transaction; with `log_first_spend` = ln(1 + dollars on the first purchase
+/// day). Unlike [`cdnow_summary`], recency and T are not rounded.
+pub fn cdnow_log_summary() -> [Vec<f64>; 4] {
+    use std::collections::BTreeMap;
+    // Days since 1970-01-01 of a YYYYMMDD date (the days-from-civil algorithm).
+    let days = |ymd: i64| {
+        let (y, m, d) = (ymd / 10000, (ymd / 100) % 100, ymd % 100);
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468
+    };
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python/retentionkit/datasets/data/CDNOW_sample.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    // customer -> day -> dollars
+    let mut log: BTreeMap<u32, BTreeMap<i64, f64>> = BTreeMap::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let day = days(f[2].parse().unwrap());
+        *log.entry(f[1].parse().unwrap())
+            .or_default()
+            .entry(day)
+            .or_default() += f[4].parse::<f64>().unwrap();
+    }
+    let end = days(19970930);
+    let mut out: [Vec<f64>; 4] = Default::default();
+    for by_day in log.values() {
+        let (&first, &first_spend) = by_day.iter().next().unwrap();
+        let calibration: Vec<i64> = by_day.keys().copied().filter(|&d| d <= end).collect();
+        out[0].push((calibration.len() - 1) as f64);
+        out[1].push((calibration.last().unwrap() - first) as f64 / 7.0);
+        out[2].push((end - first) as f64 / 7.0);
+        out[3].push(first_spend.ln_1p());
+    }
+    out
+}

@@ -67,12 +67,6 @@ def test_value_and_comparison(fitted: GompertzGammaNBDFitter) -> None:
     assert "GGom/NBD" in table.index
 
 
-def test_no_covariates_yet() -> None:
-    d = load_cdnow_summary()
-    with pytest.raises(ValueError, match="does not take covariates"):
-        GompertzGammaNBDFitter().fit(d, purchase_covariates=d[["T"]])
-
-
 def test_bad_input_names_the_row() -> None:
     with pytest.raises(ValueError, match="frequency must be a non-negative integer"):
         GompertzGammaNBDFitter().fit([0, 1, -2], [0.0, 1.0, 2.0], [5.0, 5.0, 5.0])

@@ -38,7 +38,8 @@ def test_the_cli_and_the_report_read_the_registry() -> None:
         "ggomnbd": (retentionkit.GompertzGammaNBDFitter, "GGom/NBD"),
     }
     assert cli.MODELS == expected
-    assert report.MODELS == expected
+    # The report also takes the MBG/CNBD-k (it computes litt from the log).
+    assert report.MODELS == {**expected, "mbgcnbd": (retentionkit.MBGCNBDkFitter, "MBG/CNBD-k")}
     assert by_name("transaction") == expected
 
 
@@ -110,3 +111,17 @@ def test_the_python_time_units_are_the_cores(freq: str) -> None:
 def test_an_unknown_time_unit_gets_the_cores_message() -> None:
     with pytest.raises(ValueError, match=r"^freq must be one of 'H', 'D', 'W', 'M' .* got 'Y'$"):
         periods_per_month("Y")
+
+
+def test_the_time_varying_fitter_has_a_kind_of_its_own() -> None:
+    """Fitted on a transaction log plus a covariate table, it is registered (and
+    exported at the top level as in ``retentionkit.fitters``) under a kind that the
+    CLI, the report and the functions taking fitted transaction models do not take."""
+    (model,) = models("time_varying")
+    assert model.fitter is retentionkit.TimeVaryingParetoNBDFitter
+    assert model.fitter is retentionkit.fitters.TimeVaryingParetoNBDFitter
+    assert "TimeVaryingParetoNBDFitter" in retentionkit.__all__
+    assert model.name not in cli.MODELS and model.name not in report.MODELS
+    assert model.name not in cli.LITT_MODELS
+    with pytest.raises(TypeError, match=r"got TimeVaryingParetoNBDFitter$"):
+        require(retentionkit.TimeVaryingParetoNBDFitter(), "transaction", needs="this needs a")

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._frames import accept_frames_in_methods
 from .._validation import ArrayLike, FloatArray, Result, name_rows, plain, prepare
 from ._discounting import FREQ_CODES, TIME_UNIT_ATTR, time_unit_of
 
@@ -127,6 +128,11 @@ class BaseFitter:
     #: Other names a DataFrame given to ``fit`` may use for a column, in order of
     #: preference after the column's own name.
     _column_aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # polars/pyarrow arguments in, results in their library (retentionkit._frames)
+        accept_frames_in_methods(cls)
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         self.penalizer_coef = float(penalizer_coef)

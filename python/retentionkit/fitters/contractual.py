@@ -1144,3 +1144,9 @@ class BetaDiscreteWeibullFitter(_ContractualFitter):
 
     _core_class: ClassVar[Any] = BetaDiscreteWeibullModel
     _covariate_core_class: ClassVar[Any] = BetaDiscreteWeibullCovariatesModel
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from .._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__)

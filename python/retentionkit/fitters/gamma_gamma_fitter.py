@@ -744,6 +744,7 @@ def _transaction_core(transaction_prediction_model: Any) -> Any:
     require(
         transaction_prediction_model,
         "transaction",
+        "regular",
         needs="transaction_prediction_model must be a fitted retentionkit",
     )
     return transaction_prediction_model._core()
@@ -785,3 +786,9 @@ def spend_frequency_correlation(
     w = p.arrays[2] if weights is not None else None
     with name_rows(p.index):
         return float(_core_spend_frequency_correlation(p.arrays[0], p.arrays[1], w))
+
+
+# polars/pyarrow arguments in, results in their library (see retentionkit._frames).
+from .._frames import accept_frames_in_module  # noqa: E402
+
+accept_frames_in_module(globals(), __all__)

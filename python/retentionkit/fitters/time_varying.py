@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import invalid_data_error
+from .._validation import index_label, invalid_data_error, plain
 from .base import BaseFitter, ParamsLike, _seed
 
 __all__ = ["TimeVaryingParetoNBDFitter"]
@@ -27,10 +27,21 @@ _UNITS = {
     "H": (pd.Timedelta(hours=1), "h"),
 }
 
+#: Nanoseconds per tick of each datetime64 resolution the covariate dates may have.
+_TICKS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+#: Calendar periods of unequal length, refused with the reason (see ``build_panel``).
+_CALENDAR = {
+    "M": "months (28 to 31 days)",
+    "Q": "quarters (90 to 92 days)",
+    "Y": "years (365 or 366 days)",
+    "A": "years (365 or 366 days)",
+}
+
 
 @dataclass
 class _Panel:
-    """The fit's customers, in order of their ids, as the native panel takes them."""
+    """The fit's customers, in order of their ids, and their native panel."""
 
     index: pd.Index
     frequency: np.ndarray
@@ -39,23 +50,38 @@ class _Panel:
     purchase_sums: np.ndarray
     first_period_start: np.ndarray
     period_counts: np.ndarray
-    covariates: np.ndarray
     columns: list[str]
     by_process: list[list[int]]
     #: End of each customer's last covariate period.
     periods_end: pd.Series
     calibration_period_end: pd.Timestamp
     unit: pd.Timedelta
+    #: The ``_core.TimeVaryingPanel``: the only copy of the covariate rows.
+    native: Any
 
-    def native(self) -> Any:
-        return _core.TimeVaryingPanel(
+    @property
+    def covariates(self) -> np.ndarray:
+        """The covariate rows the panel keeps (periods x columns), a copy."""
+        return cast(np.ndarray, self.native.covariates)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["native"] = None
+        state["covariates"] = self.covariates
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        covariates = state.pop("covariates")
+        self.__dict__.update(state)
+        self.native = _core.TimeVaryingPanel(
             self.frequency,
             self.recency,
             self.T,
             self.purchase_sums,
             self.first_period_start,
             self.period_counts,
-            self.covariates,
+            covariates,
             self.columns,
             self.by_process,
             [],
@@ -76,15 +102,24 @@ def _dates(frame: pd.DataFrame, column: str, table: str) -> pd.Series:
         raise ValueError(f"{table}[{column!r}] must hold dates: {exc}") from None
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
-        row = int(bad[0])
-        raise invalid_data_error(
-            f"{table}[{column!r}] is missing a date in row {row + 1} (label {frame.index[row]!r})",
-            rule="dates must be given",
-            row=row,
-            label=frame.index[row],
-            column=column,
-        )
+        raise _missing_date(frame, column, table, int(bad[0]))
     return dates
+
+
+def _missing_date(frame: pd.DataFrame, column: str, table: str, row: int) -> Exception:
+    """The error for a missing date, naming the row as the core names rows."""
+    label = index_label(frame.index, row)
+    where = f"first offending row: {row}"
+    if label is not None:
+        where += f" [index label {plain(label)}]"
+    rule = "dates must be given"
+    return invalid_data_error(
+        f"invalid data: {rule} ({where}; {table}[{column!r}] is empty there)",
+        rule=rule,
+        row=row,
+        label=label,
+        column=column,
+    )
 
 
 def _when(t: pd.Timestamp) -> str:
@@ -109,13 +144,34 @@ def build_panel(
     dropout_covariate_cols: str | Sequence[str] | None,
     calibration_period_end: Any,
     freq: str = "W",
+    resolution: str | None = None,
 ) -> _Panel:
     """Check the two tables and turn them into the native panel's arrays."""
     if freq not in _UNITS:
+        if isinstance(freq, str) and freq.upper().rstrip("SE") in _CALENDAR:
+            raise ValueError(
+                f"freq={freq!r} is not supported: each covariate row starts a period of "
+                f"exactly one time unit (CLVTools' convention), and calendar "
+                f"{_CALENDAR[freq.upper().rstrip('SE')]} vary in length, so no fixed unit "
+                "(not even their mean length) makes consecutive rows one unit apart. Give "
+                "one row per customer and day with freq='D' (each day carrying its "
+                "period's values): the fit is then exact, with rates per day"
+            )
         raise ValueError(
             f"freq must be one of {sorted(_UNITS)} (a fixed period length), got {freq!r}"
         )
     unit, same_moment = _UNITS[freq]
+    if resolution is not None:
+        try:
+            finest = pd.Timedelta(cast(Any, pd.tseries.frequencies.to_offset(resolution)))
+        except (ValueError, TypeError):
+            finest = None
+        if finest is None or not pd.Timedelta(0) < finest <= unit:
+            raise ValueError(
+                f"resolution must be a fixed length of time up to one period ({freq}), such "
+                f"as 'D', 'h', 's' or 'ns', got {resolution!r}"
+            )
+        same_moment = resolution
     purchase, dropout = _names(purchase_covariate_cols), _names(dropout_covariate_cols)
     columns = list(dict.fromkeys(purchase + dropout))
     if not columns:
@@ -148,53 +204,43 @@ def build_panel(
     log = log[log["customer"].isin(birth.index) & (log["t"] <= end)]
     grouped = log.groupby("customer")["t"]
     index = birth.index
-    frequency = (grouped.count() - 1).reindex(index).to_numpy(dtype=np.float64)
+    frequency: np.ndarray = (grouped.count() - 1).reindex(index).to_numpy(dtype=np.float64)
     u = unit.to_timedelta64()
     births = birth.to_numpy()
     recency = (grouped.max().reindex(index).to_numpy() - births) / u
     age = (end - birth).to_numpy(dtype="timedelta64[ns]") / u
 
     # -- the covariates: one row per customer and period ------------------------------
-    cov_dates = _dates(covariates, covariate_datetime_col, "covariates")
-    values = {}
-    for c in columns:
-        try:
-            values[c] = pd.to_numeric(covariates[c]).to_numpy(dtype=np.float64)
-        except (ValueError, TypeError):
-            raise ValueError(f"covariates[{c!r}] must be numeric") from None
-    cov = pd.DataFrame(
-        {"customer": covariates[customer_id_col].to_numpy(), "t": cov_dates.to_numpy(), **values}
-    )
-    cov = cov[cov["customer"].isin(index)]
-    cov = cov.sort_values(["customer", "t"], kind="mergesort").reset_index(drop=True)
-    without = index[~index.isin(cov["customer"].unique())]
-    if len(without):
-        raise _customer_error(
-            without[0],
-            "has no rows in covariates (every customer needs one row per period from the "
-            "period of the first purchase on)",
-            rule="every customer needs covariate rows",
-        )
-    matrix = cov[columns].to_numpy(dtype=np.float64)
-    bad = np.argwhere(~np.isfinite(matrix))
-    if len(bad):
-        row, col = (int(v) for v in bad[0])
-        raise _customer_error(
-            cov["customer"].iloc[row],
-            f"covariate {columns[col]!r} is {matrix[row, col]} in the period starting "
-            f"{_when(cov['t'].iloc[row])} (covariates must be finite numbers)",
-            rule="covariates must be finite numbers",
-            column=columns[col],
-        )
-    customer = cov["customer"].to_numpy()
-    t = cov["t"]
-    same = customer[1:] == customer[:-1]
-    step = (t.to_numpy()[1:] - t.to_numpy()[:-1])[same]
-    wrong = np.flatnonzero(step != unit.to_timedelta64())
-    if len(wrong):
-        row = int(np.flatnonzero(same)[wrong[0]]) + 1
-        previous, now = t.iloc[row - 1], t.iloc[row]
-        who = customer[row]
+    # The table is the largest input (customers x periods rows): it is read through
+    # integer codes and views of its own columns, sorted only when it is not already in
+    # (customer, date) order, and copied once, by the native panel, into the rows it
+    # keeps. No intermediate frame or matrix of it is built.
+    n = len(index)
+    values = _covariate_columns(covariates, columns)
+    dates = _date_values(covariates, covariate_datetime_col, "covariates")
+    res = np.datetime_data(dates.dtype)[0]
+    step = unit.value // _TICKS[res]
+    stamp = np.dtype(f"datetime64[{res}]")
+    birth_t = births.astype(stamp).view(np.int64)
+    ns = dates.view(np.int64)
+    del dates
+    codes = index.get_indexer(pd.Index(covariates[customer_id_col], copy=False))
+    mine = codes >= 0
+    rows: np.ndarray | None = None
+    if not mine.all():
+        rows = np.flatnonzero(mine)
+        codes, ns = codes[rows], ns[rows]
+    del mine
+    if not _in_order(codes, ns):
+        order = np.lexsort((ns, codes))
+        codes, ns = codes[order], ns[order]
+        rows = order if rows is None else rows[order]
+        del order
+    wrong = _first_bad_step(codes, ns, step)
+    if wrong >= 0:
+        row = wrong
+        previous, now = _stamp(ns[row - 1], res), _stamp(ns[row], res)
+        who = index[codes[row]]
         if now == previous:
             raise _customer_error(
                 who,
@@ -215,20 +261,31 @@ def build_panel(
             f"({freq}) apart: periods must be evenly spaced",
             rule="covariate periods must be evenly spaced",
         )
-    starts = t.groupby(customer).first().reindex(index)
-    last = t.groupby(customer).last().reindex(index)
-    counts = pd.Series(customer).value_counts().reindex(index).to_numpy()
-    late = np.flatnonzero((starts > birth).to_numpy())
+    first_row = np.searchsorted(codes, np.arange(n))
+    counts = np.diff(np.append(first_row, len(codes)))
+    without = np.flatnonzero(counts == 0)
+    if len(without):
+        raise _customer_error(
+            index[without[0]],
+            "has no rows in covariates (every customer needs one row per period from the "
+            "period of the first purchase on)",
+            rule="every customer needs covariate rows",
+        )
+    starts_t = ns[first_row]
+    last_t = ns[first_row + counts - 1]
+    late = np.flatnonzero(starts_t > birth_t)
     if len(late):
         i = int(late[0])
-        gap = -((birth.iloc[i] - starts.iloc[i]) // unit)
+        gap = -((birth_t[i] - starts_t[i]) // step)
         raise _customer_error(
             index[i],
             f"no covariate period holds the first purchase on {_when(birth.iloc[i])}: the "
-            f"period starting {_when(starts.iloc[i] - gap * unit)} is missing",
+            f"period starting {_when(_stamp(starts_t[i], res) - int(gap) * unit)} is missing",
             rule="covariate periods must start with the period of the first purchase",
         )
-    periods_end = last + unit
+    periods_end = pd.Series(
+        (last_t + step).view(stamp), index=pd.Index(index, name=customer_id_col)
+    )
     short = np.flatnonzero((periods_end < end).to_numpy())
     if len(short):
         i = int(short[0])
@@ -239,38 +296,167 @@ def build_panel(
             rule="covariate periods must reach the end of the calibration period",
         )
     # Periods before the one of the first purchase play no part: drop them.
-    skip = ((births - starts.to_numpy()) // u).astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    within = np.arange(len(cov)) - np.repeat(offsets[:-1], counts)
-    keep = within >= np.repeat(skip, counts)
-    first = starts.to_numpy() + skip * u
-    first_period_start = ((first - births) / u).astype(np.float64)
+    skip = (birth_t - starts_t) // step
+    if skip.any():
+        edges = np.zeros(len(codes) + 1, dtype=np.int32)
+        np.add.at(edges, first_row, 1)
+        np.add.at(edges, first_row + skip, -1)
+        kept = np.flatnonzero(np.cumsum(edges[:-1], dtype=np.int32) == 0)
+        del edges
+        rows = kept if rows is None else rows[kept]
+        del kept
+    first_t = starts_t + skip * step
+    first_period_start = ((first_t - birth_t) / step).astype(np.float64)
     counts = counts - skip
-    kept = np.ascontiguousarray(matrix[keep])
     offsets = np.concatenate([[0], np.cumsum(counts)])
+    del codes, ns
+    _check_finite(values, rows, offsets, first_t, step, res, index, columns)
 
     # -- the covariates of the periods of the repeat purchases -----------------------
-    position = pd.Series(np.arange(len(index)), index=index)
+    position = pd.Series(np.arange(n), index=index)
     repeat = log[log["t"] > log["customer"].map(birth)]
     who = position.reindex(repeat["customer"]).to_numpy()
-    period = ((repeat["t"].to_numpy() - first[who]) // u).astype(np.int64)
-    sums = np.zeros((len(index), len(columns)))
-    np.add.at(sums, who, kept[offsets[who] + period])
+    moment = repeat["t"].to_numpy().astype(stamp).view(np.int64)
+    # A purchase at the very end of the last period counts in that period.
+    period = np.minimum((moment - first_t[who]) // step, counts[who] - 1)
+    at = offsets[who] + period
+    if rows is not None:
+        at = rows[at]
+    sums = np.empty((n, len(columns)))
+    for j, column in enumerate(values):
+        sums[:, j] = np.bincount(who, weights=column[at], minlength=n)
 
+    by_process = [[columns.index(c) for c in purchase], [columns.index(c) for c in dropout]]
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    native = _core.TimeVaryingPanel.from_columns(
+        frequency,
+        recency,
+        age,
+        sums,
+        first_period_start,
+        counts,
+        values,
+        None if rows is None else np.ascontiguousarray(rows, dtype=np.int64),
+        columns,
+        by_process,
+        [],
+    )
     return _Panel(
         index=pd.Index(index, name=customer_id_col),
         frequency=frequency,
         recency=recency,
         T=age,
-        purchase_sums=np.ascontiguousarray(sums),
+        purchase_sums=sums,
         first_period_start=first_period_start,
-        period_counts=np.ascontiguousarray(counts, dtype=np.int64),
-        covariates=kept,
+        period_counts=counts,
         columns=columns,
-        by_process=[[columns.index(c) for c in purchase], [columns.index(c) for c in dropout]],
-        periods_end=periods_end.set_axis(pd.Index(index, name=customer_id_col)),
+        by_process=by_process,
+        periods_end=periods_end,
         calibration_period_end=end,
         unit=unit,
+        native=native,
+    )
+
+
+#: Rows per slice when comparing neighbouring rows of the covariate table, so that the
+#: comparisons' temporaries stay small beside the table.
+_CHUNK = 1 << 16
+
+
+def _in_order(codes: np.ndarray, ns: np.ndarray) -> bool:
+    """Whether the rows are sorted by customer code, then date."""
+    for lo in range(1, len(codes), _CHUNK):
+        hi = min(lo + _CHUNK, len(codes))
+        now, before = codes[lo:hi], codes[lo - 1 : hi - 1]
+        later = ns[lo:hi] >= ns[lo - 1 : hi - 1]
+        if not np.all((now > before) | ((now == before) & later)):
+            return False
+    return True
+
+
+def _first_bad_step(codes: np.ndarray, ns: np.ndarray, step: int) -> int:
+    """The first row (sorted by customer, then date) whose date is not one ``step``
+    after the previous row of the same customer, or -1."""
+    for lo in range(1, len(codes), _CHUNK):
+        hi = min(lo + _CHUNK, len(codes))
+        same = codes[lo:hi] == codes[lo - 1 : hi - 1]
+        bad = np.flatnonzero(same & (ns[lo:hi] - ns[lo - 1 : hi - 1] != step))
+        if len(bad):
+            return lo + int(bad[0])
+    return -1
+
+
+def _stamp(value: Any, res: str) -> pd.Timestamp:
+    """An integer date in units of ``res`` as a Timestamp."""
+    return pd.Timestamp(int(value) * _TICKS[res])
+
+
+def _covariate_columns(covariates: pd.DataFrame, columns: list[str]) -> list[np.ndarray]:
+    """The covariate columns as contiguous float64 arrays: views of the table's own
+    columns when they are float64 already, converted copies otherwise."""
+    values = []
+    for c in columns:
+        column = covariates[c]
+        if column.dtype == np.float64:
+            array = column.to_numpy()
+        else:
+            try:
+                array = pd.to_numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
+            except (ValueError, TypeError):
+                raise ValueError(f"covariates[{c!r}] must be numeric") from None
+        values.append(np.ascontiguousarray(array, dtype=np.float64))
+    return values
+
+
+def _date_values(frame: pd.DataFrame, column: str, table: str) -> np.ndarray:
+    """``frame[column]`` as a datetime64 array: a view of the column when it holds
+    dates already (any resolution), refusing missing dates and values that are not."""
+    series = frame[column]
+    if not (isinstance(series.dtype, np.dtype) and series.dtype.kind == "M"):
+        series = _dates(frame, column, table)
+    values = series.to_numpy()
+    if values.dtype.kind != "M":
+        raise ValueError(f"{table}[{column!r}] must hold dates without a time zone")
+    if np.datetime_data(values.dtype)[0] not in ("s", "ms", "us", "ns"):
+        values = values.astype("datetime64[s]")
+    missing = np.flatnonzero(np.isnat(values))
+    if len(missing):
+        raise _missing_date(frame, column, table, int(missing[0]))
+    return values
+
+
+def _check_finite(
+    values: list[np.ndarray],
+    rows: np.ndarray | None,
+    offsets: np.ndarray,
+    first_t: np.ndarray,
+    u: int,
+    res: str,
+    index: pd.Index,
+    columns: list[str],
+) -> None:
+    """Refuse a non-finite covariate in a period the panel keeps, naming the first
+    (in customer and date order) with its customer, column and period."""
+    first: tuple[int, int] | None = None
+    for j, column in enumerate(values):
+        if np.isfinite(column).all():
+            continue
+        kept = column if rows is None else column[rows]
+        bad = np.flatnonzero(~np.isfinite(kept))
+        if len(bad) and (first is None or int(bad[0]) < first[0]):
+            first = (int(bad[0]), j)
+    if first is None:
+        return
+    at, j = first
+    i = int(np.searchsorted(offsets, at, side="right")) - 1
+    start = _stamp(first_t[i] + (at - offsets[i]) * u, res)
+    value = values[j][at if rows is None else rows[at]]
+    raise _customer_error(
+        index[i],
+        f"covariate {columns[j]!r} is {value} in the period starting {_when(start)} "
+        "(covariates must be finite numbers)",
+        rule="covariates must be finite numbers",
+        column=columns[j],
     )
 
 
@@ -310,7 +496,6 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
     def __init__(self) -> None:
         super().__init__(0.0)
         self._panel: _Panel | None = None
-        self._native_panel: Any = None
 
     # -- fit ------------------------------------------------------------------
 
@@ -326,6 +511,7 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         calibration_period_end: Any,
         freq: str = "W",
         *,
+        resolution: str | None = None,
         initial_params: Any = None,
         tol: float = 1e-8,
         max_iterations: int = 200,
@@ -337,8 +523,9 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         ----------
         transactions : pandas.DataFrame
             One row per transaction: ``customer_id_col`` and ``datetime_col``.
-            Transactions on the same day (the same hour for ``freq="H"``) are one;
-            those after ``calibration_period_end`` are left out.
+            Transactions on the same day (the same hour for ``freq="H"``; see
+            ``resolution``) are one; those after ``calibration_period_end`` are left
+            out.
         covariates : pandas.DataFrame
             One row per customer and period: ``customer_id_col``,
             ``covariate_datetime_col`` (the period's start; a period lasts one
@@ -350,7 +537,21 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         calibration_period_end : date
             The end of the calibration period (T is measured to it).
         freq : {"W", "D", "H"}
-            The time unit: a week, day or hour.
+            The time unit: a week, day or hour. Calendar months (quarters, years)
+            are refused: their lengths vary (28 to 31 days), so monthly rows cannot
+            each start a period of one fixed unit, as this model's periods do (and
+            CLVTools', which has no monthly unit either); the mean month would
+            misplace period boundaries by up to 2.4 days. For monthly
+            covariates give daily rows (each day with its month's values) and
+            ``freq="D"``.
+        resolution : str, optional
+            How finely purchase times are told apart: transactions within the same
+            ``resolution`` (a pandas frequency of fixed length up to one period, e.g.
+            ``"D"``, ``"h"``, ``"s"``, ``"ns"``) are one. Default: a day (an hour for
+            ``freq="H"``), as transaction logs are usually recorded. The model is in
+            continuous time, so logs with exact times (e.g. simulated ones) are fitted
+            exactly with ``"ns"``; merging same-day purchases shrinks the purchase
+            coefficients where rates are high (``bench/refit_time_varying.py``).
         initial_params, tol, max_iterations, verbose
             As for the other fitters.
 
@@ -369,8 +570,9 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
             dropout_covariate_cols,
             calibration_period_end,
             freq,
+            resolution,
         )
-        native = panel.native()
+        native = panel.native
         start = None
         if initial_params is not None:
             names = ["r", "alpha", "s", "beta", *native.coefficient_names]
@@ -385,7 +587,7 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
             max_iterations=int(max_iterations),
             verbose=bool(verbose),
         )
-        self._panel, self._native_panel = panel, native
+        self._panel = panel
         self.data = pd.DataFrame(
             {
                 "frequency": panel.frequency,
@@ -410,9 +612,11 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         if isinstance(value, (pd.Series, dict)):
             given = {str(k): float(v) for k, v in value.items()}
         else:
+            # In order: those of the current model (fitted or set by name), or, before
+            # any, the four base parameters alone (a model without covariates).
             names = self._param_names
             flat = np.asarray(value, dtype=np.float64).reshape(-1)
-            if self._model is None or len(flat) != len(names):
+            if len(flat) != len(names):
                 raise ValueError(
                     f"params_ needs a Series or dict keyed by name (r, alpha, s, beta, "
                     f"purchase:<col>, dropout:<col>), or {len(names)} values in the "
@@ -435,8 +639,6 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
                 "predictions are for the customers of a fit, whose covariate periods this "
                 "fitter no longer has (it was loaded from a file): call fit() first"
             )
-        if self._native_panel is None:
-            self._native_panel = self._panel.native()
         return model, self._panel
 
     def _horizon(self, t: float) -> float:
@@ -459,7 +661,7 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
     def conditional_probability_alive(self) -> pd.Series:
         """P(alive at the end of calibration | history), per customer of the fit."""
         model, panel = self._fitted_panel()
-        values = model.conditional_probability_alive(self._native_panel)
+        values = model.conditional_probability_alive(panel.native)
         return pd.Series(values, index=panel.index)
 
     def conditional_expected_number_of_purchases_up_to_time(self, t: float) -> pd.Series:
@@ -473,7 +675,7 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         """
         t = self._horizon(t)
         model, panel = self._fitted_panel()
-        values = model.conditional_expected_number_of_purchases_up_to_time(self._native_panel, t)
+        values = model.conditional_expected_number_of_purchases_up_to_time(panel.native, t)
         return pd.Series(values, index=panel.index)
 
     def discounted_expected_conditional_transactions(
@@ -486,14 +688,14 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
         t = self._horizon(t)
         model, panel = self._fitted_panel()
         values = model.discounted_expected_conditional_transactions(
-            self._native_panel, t, float(discount_rate)
+            panel.native, t, float(discount_rate)
         )
         return pd.Series(values, index=panel.index)
 
     def individual_log_likelihood(self) -> pd.Series:
         """ln L of each customer of the fit at ``params_``."""
         model, panel = self._fitted_panel()
-        return pd.Series(model.individual_log_likelihood(self._native_panel), index=panel.index)
+        return pd.Series(model.individual_log_likelihood(panel.native), index=panel.index)
 
     # -- simulation -----------------------------------------------------------
 
@@ -541,7 +743,10 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
             freq,
         )
         order = [panel.columns.index(c) for c in model.columns]
-        z = np.ascontiguousarray(panel.covariates[:, order])
+        z = panel.covariates
+        if order != list(range(len(order))):
+            z = np.ascontiguousarray(z[:, order])
+        panel.native = None  # the panel's own copy of the rows is not needed any more
         who, when, rate, mu, death = model.simulate(
             panel.first_period_start, panel.period_counts, z, panel.T, _seed(seed)
         )
@@ -577,10 +782,9 @@ class TimeVaryingParetoNBDFitter(BaseFitter):
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self._panel = state.get("panel")
-        self._native_panel = None
         self.time_unit_ = state.get("time_unit")
 
     def _set_model_json(self, text: str) -> None:
         super()._set_model_json(text)
         # A saved file holds no covariate periods: predictions need a new fit.
-        self._panel, self._native_panel = None, None
+        self._panel = None

@@ -97,8 +97,9 @@ pub(crate) fn ln_gamma_shift(v: f64, x: f64, order: u8) -> [f64; 3] {
     [ln_sum + product.ln(), inv_sum, -inv2_sum]
 }
 
-/// The most base parameters a [`CovariateModel`] may have.
-pub const MAX_BASE_PARAMS: usize = 4;
+/// The most base parameters a [`CovariateModel`] may have (the GGom/NBD's
+/// five: r, α, b, s, β).
+pub const MAX_BASE_PARAMS: usize = 5;
 
 /// One customer's log-likelihood with its gradient and Hessian in the base
 /// model's natural parameters (entries past the model's parameter count are 0).
@@ -192,6 +193,14 @@ pub trait CovariateModel: Model {
     /// positive and finite: built per customer, so without the allocation of
     /// [`Model::with_params`]'s checks.
     fn from_base_unchecked(values: &[f64]) -> Self;
+    /// The warnings of a fit with covariates whose base parameters are
+    /// these: non-empty where they lie on a limit of the model at which the
+    /// fit with covariates stays usable (so [`crate::fit()`] returns it with
+    /// the warnings instead of refusing it as not identified, see
+    /// [`Model::fit_warnings`]). None by default: a model opts in.
+    fn covariate_fit_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One coefficient's effect: coefficient `coefficient` times covariate column
@@ -1591,6 +1600,11 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
     /// 0 for the base parameters, √λₖ for coefficient k.
     fn penalty_scale(&self, _data: &Self::Data) -> Vec<f64> {
         self.penalty_scales()
+    }
+
+    /// [`CovariateModel::covariate_fit_warnings`] of the base parameters.
+    fn fit_warnings(&self) -> Vec<String> {
+        self.base.covariate_fit_warnings()
     }
 }
 

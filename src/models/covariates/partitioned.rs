@@ -148,6 +148,9 @@ impl<M: CovariateModel> Model for Partitioned<M> {
     fn penalty_scale(&self, _data: &Self::Data) -> Vec<f64> {
         self.0.penalty_scales()
     }
+    fn fit_warnings(&self) -> Vec<String> {
+        self.0.fit_warnings()
+    }
 }
 
 /// Fits `start`'s model (its design, penalties and starting values) to
