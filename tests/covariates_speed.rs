@@ -279,3 +279,110 @@ fn pareto_nbd_interpolated_terms_match_exact_ones() {
         }
     }
 }
+
+/// The batch E[Y(t) | x, t_x, T] of customers with covariates
+/// (`WithCovariates::conditional_expected_purchases`, the BG family's four
+/// customers in lockstep) is each customer's own value, bit for bit: over
+/// chunks and a remainder of fewer than four, with t = 0, horizons long
+/// enough for the quadrature, and parameters whose series has terms of both
+/// signs; and it names the first customer whose covariates overflow.
+fn batch_expectations_are_each_customers<M>(base: M, coefficients: [f64; 3], seed: u64)
+where
+    M: CovariateModel<Data = retentionkit::CompressedData> + TransactionModel,
+{
+    let design =
+        CovariateDesign::new::<M>(&columns(), &vec![vec![0, 1, 2]; M::PROCESSES.len()], &[])
+            .unwrap();
+    let k = design.coefficient_names().len();
+    let gamma: Vec<f64> = (0..k).map(|c| coefficients[c % 3]).collect();
+    let model = WithCovariates::new(base, design, gamma).unwrap();
+    let n = 2 * 1024 + 7;
+    let (x, tx, t, z) = simulated(&model, n, seed);
+    let horizon: Vec<f64> = (0..n)
+        .map(|i| match i % 9 {
+            0 => 0.0,
+            1 => 5000.0,
+            _ => 1.0 + (i % 50) as f64,
+        })
+        .collect();
+    let batch = model
+        .conditional_expected_purchases(&horizon, &x, &tx, &t, &z)
+        .unwrap();
+    for i in 0..n {
+        let own = model
+            .for_customer(&z[3 * i..3 * i + 3])
+            .unwrap()
+            .conditional_expected_purchases(horizon[i], x[i], tx[i], t[i]);
+        assert_eq!(
+            batch[i].to_bits(),
+            own.to_bits(),
+            "customer {i}: {} vs {own}",
+            batch[i]
+        );
+    }
+    let mut bad = z.clone();
+    for row in [1500, 1900] {
+        bad[3 * row + 1] = 1e6; // exp(±1e5 or more): a parameter of 0 or ∞
+    }
+    match model.conditional_expected_purchases(&horizon, &x, &tx, &t, &bad) {
+        Err(retentionkit::Error::InvalidData { row, .. }) => assert_eq!(row, 1500),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn batch_expectations_equal_each_customers_own() {
+    let bg = BetaGeo::new(0.4, 6.0, 0.7, 2.5).unwrap();
+    batch_expectations_are_each_customers(bg, [0.3, -0.2, 0.1], 11);
+    // a + b − 1 − r < 0 for many customers: terms of both signs.
+    let mixed = BetaGeo::new(2.5, 6.0, 0.4, 0.9).unwrap();
+    batch_expectations_are_each_customers(mixed, [0.3, -0.2, 0.1], 12);
+    let mbg = ModifiedBetaGeo::new(0.5, 6.0, 0.9, 1.6).unwrap();
+    batch_expectations_are_each_customers(mbg, [0.2, 0.1, -0.3], 13);
+    let pnbd = ParetoNBD::new(0.6, 12.0, 0.8, 20.0).unwrap();
+    batch_expectations_are_each_customers(pnbd, [0.3, -0.2, 0.1], 14);
+}
+
+/// The plain data of a covariate fit, built from the rows sorted for the
+/// covariates, are the plain model's compression of the same customers:
+/// customers with T = 0 counted apart, weights summed, every field equal.
+#[test]
+fn plain_data_of_covariate_rows_equal_the_plain_compression() {
+    let design =
+        CovariateDesign::new::<BetaGeo>(&columns(), &[vec![0], vec![1], vec![2]], &[]).unwrap();
+    let truth = WithCovariates::new(
+        BetaGeo::new(0.4, 6.0, 0.7, 2.5).unwrap(),
+        design.clone(),
+        vec![0.3, -0.2, 0.1],
+    )
+    .unwrap();
+    let n = 3000;
+    let (x, tx, mut t, mut z) = simulated(&truth, n, 21);
+    // Coarse covariates, so that customers share rows; some new customers.
+    for v in z.iter_mut() {
+        *v = v.round();
+    }
+    for i in (0..n).step_by(97) {
+        t[i] = 0.0;
+    }
+    let x: Vec<f64> = x
+        .iter()
+        .zip(&t)
+        .map(|(&x, &t)| if t == 0.0 { 0.0 } else { x })
+        .collect();
+    let tx: Vec<f64> = tx
+        .iter()
+        .zip(&t)
+        .map(|(&v, &t)| if t == 0.0 { 0.0 } else { v })
+        .collect();
+    // Weights that sum exactly in any order, and some zeros.
+    let w: Vec<f64> = (0..n).map(|i| [1.0, 0.5, 2.0, 0.0, 0.25][i % 5]).collect();
+    for weights in [None, Some(&w[..])] {
+        let data = CovariateData::new(&x, &tx, &t, weights, &z, design.clone()).unwrap();
+        let plain = retentionkit::CustomerData::new(&x, &tx, &t, weights)
+            .unwrap()
+            .compress();
+        assert!(data.len() < n - n / 5, "{} rows", data.len()); // rows merged
+        assert_eq!(data.without_covariates(), &plain);
+    }
+}

@@ -376,32 +376,34 @@ def distinct_levels(distinct: Sequence[Any], column: str) -> list[Any]:
 
 def _check_collinear(encoded: dict[str, FloatArray], columns: list[str], process: str) -> None:
     """Refuse a column of ``process`` that is a linear combination of the previous
-    ones and a constant (its coefficient would not be identified)."""
-    basis: list[FloatArray] = []
-    centred: list[FloatArray] = []
-    names: list[str] = []
-    for column in columns:
-        v = encoded[column] - encoded[column].mean()
-        norm = float(np.linalg.norm(v))
-        residual = v
-        if basis:
-            q = np.column_stack(basis)
-            residual = v - q @ (q.T @ v)
-            residual = residual - q @ (q.T @ residual)  # re-orthogonalise
-        size = float(np.linalg.norm(residual))
-        if size <= _COLLINEAR_TOL * max(norm, 1e-300):
-            coef = np.linalg.lstsq(np.column_stack(centred), v, rcond=None)[0] if basis else []
-            others = [n for n, c in zip(names, coef) if abs(c) > 1e-8] or names
-            raise _error(
-                f"covariate {column!r} is perfectly collinear with "
-                f"{', '.join(map(repr, others))} (and a constant) in the {process} "
-                "process: its coefficient cannot be estimated; drop one of them",
-                "covariates collinear",
-                column,
-            )
-        basis.append(residual / size)
-        centred.append(v)
-        names.append(column)
+    ones and a constant (its coefficient would not be identified).
+
+    The centred columns' QR decomposition gives, in ``|R[j, j]|``, the length of
+    column j's residual after projecting out the columns before it (Householder's
+    QR is backward stable, so an exact combination leaves a residual at rounding
+    level): one pass over the data for every column at once."""
+    if not columns:
+        return
+    # Column-major: each column's mean and norm are contiguous passes (and LAPACK
+    # takes this layout).
+    centred = np.empty((len(encoded[columns[0]]), len(columns)), order="F")
+    for j, c in enumerate(columns):
+        np.subtract(encoded[c], encoded[c].mean(), out=centred[:, j])
+    norms = np.sqrt(np.einsum("ij,ij->j", centred, centred))
+    residuals = np.abs(np.diag(np.linalg.qr(centred, mode="r")))
+    for j, column in enumerate(columns):
+        if residuals[j] > _COLLINEAR_TOL * max(float(norms[j]), 1e-300):
+            continue
+        coef: Any = np.linalg.lstsq(centred[:, :j], centred[:, j], rcond=None)[0] if j else []
+        names = columns[:j]
+        others = [n for n, c in zip(names, coef) if abs(c) > 1e-8] or names
+        raise _error(
+            f"covariate {column!r} is perfectly collinear with "
+            f"{', '.join(map(repr, others))} (and a constant) in the {process} "
+            "process: its coefficient cannot be estimated; drop one of them",
+            "covariates collinear",
+            column,
+        )
 
 
 # -- fit and prediction ----------------------------------------------------------------
@@ -466,8 +468,12 @@ def fit_design(
 
     shared_cols = encoded_of(encoding.groups["shared"])
     by_process = [[position[c] for c in encoded_of(by_group[group_of(p)])] for p in processes]
+    checked: set[tuple[str, ...]] = set()
     for p, cols in zip(processes, by_process):
-        _check_collinear(encoded, [columns[i] for i in cols] + shared_cols, p)
+        listed = tuple([columns[i] for i in cols] + shared_cols)
+        if listed not in checked:  # processes with the same columns: one check
+            _check_collinear(encoded, list(listed), p)
+            checked.add(listed)
     lambdas = _penalties(penalizer, groups)
     penalties = [lambdas[group_of(p)] for p, cols in zip(processes, by_process) for _ in cols]
     penalties += [max(lambdas.values())] * len(shared_cols)

@@ -536,7 +536,7 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
     }
 
     fn customer_term(&self, history: &[f64], order: u8) -> crate::models::covariates::CustomerTerm {
-        self.customer_term_given(history, order, None)
+        self.customer_term_given(history, order, None, None)
     }
 
     /// Customers without repeat purchases (x = t_x = 0, T > 0) share
@@ -581,18 +581,27 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
             } else {
                 (s + 1.0, r + s + 1.0)
             };
-            let ln_y: Vec<f64> = rows
+            // ln y of s J(0), then of s J(T): (e, c) are the same, so one
+            // interpolant over both ranges serves both (y of s J(T) lies
+            // between y of s J(0) and 1).
+            let mut ln_y: Vec<f64> = rows
                 .iter()
                 .map(|&i| customers[i].dead_at_zero_y().ln())
                 .collect();
+            ln_y.extend(
+                rows.iter()
+                    .map(|&i| customers[i].dead_y(histories[3 * i + 2]).ln()),
+            );
             let Some(interpolant) = ChebyshevLnS::new(e, c, &ln_y, order) else {
                 continue;
             };
-            for (&i, &t) in rows.iter().zip(&ln_y) {
+            let (at_zero, at_age) = ln_y.split_at(rows.len());
+            for ((&i, &t0), &t_age) in rows.iter().zip(at_zero).zip(at_age) {
                 out[i] = customers[i].customer_term_given(
                     &histories[3 * i..3 * i + 3],
                     order,
-                    Some(interpolant.at(t)),
+                    Some(interpolant.at(t0)),
+                    Some(interpolant.at(t_age)),
                 );
                 direct[i] = false;
             }
@@ -613,8 +622,18 @@ impl ParetoNBD {
         }
     }
 
+    /// y = 1 − z of s J(u): (β+u)/(α+u) when α ≥ β, (α+u)/(β+u) otherwise
+    /// (as in [`Self::ln_dead_term_with`]).
+    fn dead_y(&self, u: f64) -> f64 {
+        if self.alpha >= self.beta {
+            (self.beta + u) / (self.alpha + u)
+        } else {
+            (self.alpha + u) / (self.beta + u)
+        }
+    }
+
     /// The covariate models' [`CovariateModel::customer_term`], with ln S of
-    /// s J(t_x) given (for x = t_x = 0) instead of summed.
+    /// s J(t_x) and of s J(T) given (for x = t_x = 0) instead of summed.
     ///
     /// [`CovariateModel::customer_term`]: crate::models::covariates::CovariateModel::customer_term
     fn customer_term_given(
@@ -622,6 +641,7 @@ impl ParetoNBD {
         history: &[f64],
         order: u8,
         ln_s_at_tx: Option<crate::special::hyp2f1::LnS>,
+        ln_s_at_age: Option<crate::special::hyp2f1::LnS>,
     ) -> crate::models::covariates::CustomerTerm {
         use crate::models::covariates::CustomerTerm;
         let (x, t_x, age) = (history[0], history[1], history[2]);
@@ -634,7 +654,10 @@ impl ParetoNBD {
             Some(given) => self.ln_dead_term_with(x, t_x, order, |_, _, _, _, _| given),
             None => self.ln_dead_term(x, t_x, order),
         };
-        let at_t = self.ln_dead_term(x, age, order);
+        let at_t = match ln_s_at_age {
+            Some(given) => self.ln_dead_term_with(x, age, order, |_, _, _, _, _| given),
+            None => self.ln_dead_term(x, age, order),
+        };
         let t = combine(&alive, &at_tx, &at_t, order);
         let shift = crate::models::covariates::ln_gamma_shift(r, x, order);
         // The 4 parameters in the first entries of CustomerTerm's arrays.

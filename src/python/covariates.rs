@@ -328,9 +328,7 @@ macro_rules! transaction_covariate_methods {
                 detach_array(py, || {
                     validate_prediction_inputs(x, tx, age)?;
                     crate::predict::check_horizon("t", h, x.len())?;
-                    model.per_customer(x.len(), z, |m, i| {
-                        m.conditional_expected_purchases(h[i], x[i], tx[i], age[i])
-                    })
+                    model.conditional_expected_purchases(h, x, tx, age, z)
                 })
             }
 

@@ -211,6 +211,45 @@ impl BgFamily {
         age: f64,
         order: u8,
     ) -> crate::models::covariates::CustomerTerm {
+        let sr = crate::models::covariates::ln_gamma_shift(self.r, x, order);
+        self.customer_term_with(x, t_x, age, order, sr)
+    }
+
+    /// [`Self::customer_term`] of many customers (`out[i]` for `models[i]`
+    /// and the i-th (x, t_x, T) of `histories`). Covariates leave r alone, so
+    /// customers with one x (the rows are sorted on x) share
+    /// ln Γ(r+x) − ln Γ(r) and its r-derivatives, which are summed once.
+    pub(crate) fn customer_terms(
+        models: impl Iterator<Item = BgFamily>,
+        histories: &[f64],
+        order: u8,
+        out: &mut [crate::models::covariates::CustomerTerm],
+    ) {
+        let mut shared: Option<(f64, f64, [f64; 3])> = None;
+        for ((model, h), slot) in models.zip(histories.chunks_exact(3)).zip(out) {
+            let x = h[0];
+            let sr = match shared {
+                Some((r, same_x, sr)) if r == model.r && same_x == x => sr,
+                _ => {
+                    let sr = crate::models::covariates::ln_gamma_shift(model.r, x, order);
+                    shared = Some((model.r, x, sr));
+                    sr
+                }
+            };
+            *slot = model.customer_term_with(x, h[1], h[2], order, sr);
+        }
+    }
+
+    /// [`Self::customer_term`] with `sr` = ln Γ(r+x) − ln Γ(r) and its first
+    /// two r-derivatives ([`crate::models::covariates::ln_gamma_shift`]).
+    fn customer_term_with(
+        &self,
+        x: f64,
+        t_x: f64,
+        age: f64,
+        order: u8,
+        sr: [f64; 3],
+    ) -> crate::models::covariates::CustomerTerm {
         use crate::models::covariates::CustomerTerm;
         if age == 0.0 && x == 0.0 {
             return CustomerTerm::ZERO;
@@ -226,11 +265,7 @@ impl BgFamily {
         let mut out = CustomerTerm::ZERO;
         // The terms in x only (as finite sums, see `ln_gamma_shift`), and r ln α.
         let shift = crate::models::covariates::ln_gamma_shift;
-        let (sr, sb, sab) = (
-            shift(r, x, order),
-            shift(b, x + sh, order),
-            shift(a + b, x + sh, order),
-        );
+        let (sb, sab) = (shift(b, x + sh, order), shift(a + b, x + sh, order));
         out.value = sr[0] + sb[0] - sab[0] + r * alpha.ln();
         if order >= 1 {
             out.grad[0] = sr[1] + alpha.ln();

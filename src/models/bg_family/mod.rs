@@ -484,6 +484,35 @@ macro_rules! bg_family_model {
                 self.family()
                     .customer_term(history[0], history[1], history[2], order)
             }
+
+            fn customer_terms(
+                customers: &[Self],
+                histories: &[f64],
+                order: u8,
+                out: &mut [$crate::models::covariates::CustomerTerm],
+            ) {
+                $crate::models::bg_family::BgFamily::customer_terms(
+                    customers.iter().map(|c| c.family()),
+                    histories,
+                    order,
+                    out,
+                );
+            }
+
+            fn conditional_expected_purchases_each(
+                customers: &[Self],
+                t: &[f64],
+                x: &[f64],
+                t_x: &[f64],
+                age: &[f64],
+                out: &mut [f64],
+            ) {
+                let families: Vec<$crate::models::bg_family::BgFamily> =
+                    customers.iter().map(|c| c.family()).collect();
+                $crate::models::bg_family::BgFamily::conditional_expected_purchases_each(
+                    &families, t, x, t_x, age, out,
+                );
+            }
         }
 
         impl $crate::models::TransactionModel for $model {

@@ -528,3 +528,121 @@ impl BgFamily {
         }
     }
 }
+
+/// Terms of the series summed for four customers in lockstep by
+/// [`BgFamily::conditional_expected_purchases_x4`] before each goes on alone.
+const LOCKSTEP_TERMS: usize = 64;
+
+impl BgFamily {
+    /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] of customers each with parameters of their own
+    /// (`out[i]` for `models[i]`), four at a time
+    /// ([`Self::conditional_expected_purchases_x4`]).
+    pub(crate) fn conditional_expected_purchases_each(
+        models: &[BgFamily],
+        t: &[f64],
+        x: &[f64],
+        t_x: &[f64],
+        age: &[f64],
+        out: &mut [f64],
+    ) {
+        let quads = models.len() / 4 * 4;
+        for i in (0..quads).step_by(4) {
+            let idx = [i, i + 1, i + 2, i + 3];
+            let values = Self::conditional_expected_purchases_x4(
+                idx.map(|i| &models[i]),
+                idx.map(|i| t[i]),
+                idx.map(|i| x[i]),
+                idx.map(|i| t_x[i]),
+                idx.map(|i| age[i]),
+            );
+            out[i..i + 4].copy_from_slice(&values);
+        }
+        for i in quads..models.len() {
+            out[i] = models[i].conditional_expected_purchases(t[i], x[i], t_x[i], age[i]);
+        }
+    }
+
+    /// E[Y(tⱼ) | xⱼ, t_xⱼ, Tⱼ] of four customers, each with parameters of
+    /// their own (customers with covariates): the series of
+    /// [`BgFamily::expected_if_alive`] is summed for the four in lockstep, so
+    /// that the division of each term's ratio (the customers share no per-x
+    /// table) overlaps with the other three's. The same operations in the same
+    /// order as each customer's [`BgFamily::conditional_expected_purchases`]
+    /// (a finished customer's term is set to 0, which leaves the sum as it
+    /// is), hence the same values.
+    pub(crate) fn conditional_expected_purchases_x4(
+        models: [&BgFamily; 4],
+        t: [f64; 4],
+        x: [f64; 4],
+        t_x: [f64; 4],
+        age: [f64; 4],
+    ) -> [f64; 4] {
+        let scalar =
+            |j: usize| models[j].conditional_expected_purchases(t[j], x[j], t_x[j], age[j]);
+        // Lanes whose series has terms of one sign and t > 0 (else each alone).
+        let lockstep = [0, 1, 2, 3].map(|j| t[j] > 0.0 && models[j].series_is_positive());
+        if !lockstep.iter().any(|&l| l) {
+            return [0, 1, 2, 3].map(scalar);
+        }
+        let points = [0, 1, 2, 3].map(|j| {
+            if lockstep[j] {
+                models[j].series_point(t[j], x[j], age[j])
+            } else {
+                SeriesPoint::ORIGIN
+            }
+        });
+        let upper = models.map(BgFamily::series_upper);
+        let mut term = [0, 1, 2, 3].map(|j| {
+            if lockstep[j] {
+                points[j].z * upper[j] / points[j].c
+            } else {
+                0.0
+            }
+        });
+        let mut sum = term;
+        let (a, c, z) = (
+            models.map(|m| m.a),
+            points.map(|p| p.c),
+            points.map(|p| p.z),
+        );
+        let mut k = 1usize;
+        while k < LOCKSTEP_TERMS {
+            // Without branches per lane (the four divisions then run as one
+            // vector operation): a finished lane's term becomes 0.
+            let kf = k as f64;
+            // As `series_tail`: stop before a term below 1e-17 of the sum
+            // (`|`, not `||`: no branch, so the lanes can share vector
+            // instructions).
+            let done =
+                [0, 1, 2, 3].map(|j| (term[j].abs() <= 1e-17 * sum[j].abs()) | (term[j] == 0.0));
+            let ratio = [0, 1, 2, 3].map(|j| z[j] * series_ratio(upper[j], a[j], c[j], kf));
+            for j in 0..4 {
+                term[j] = if done[j] { 0.0 } else { term[j] * ratio[j] };
+                sum[j] += term[j];
+            }
+            if done[0] & done[1] & done[2] & done[3] {
+                break;
+            }
+            k += 1;
+        }
+        [0, 1, 2, 3].map(|j| {
+            if !lockstep[j] {
+                return scalar(j);
+            }
+            let m = models[j];
+            let sum = if term[j] != 0.0 {
+                m.series_tail(points[j].z, points[j].c, &[], k, term[j], sum[j])
+                    .0
+            } else {
+                sum[j]
+            };
+            let value = points[j].finish(m.a, sum, sum);
+            let expected = if value.is_nan() {
+                m.expected_if_alive_by_quadrature(t[j], x[j], age[j])
+            } else {
+                value
+            };
+            m.probability_alive(x[j], t_x[j], age[j]) * expected
+        })
+    }
+}

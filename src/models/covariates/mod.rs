@@ -169,6 +169,25 @@ pub trait CovariateModel: Model {
             *slot = customer.customer_term(history, order);
         }
     }
+    /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] ([`TransactionModel::conditional_expected_purchases`])
+    /// of many customers, each with a model of their own: `out[i]` for
+    /// `customers[i]`. A model may share work between customers here (the BG
+    /// family sums four customers' series in lockstep); the default evaluates
+    /// each alone.
+    fn conditional_expected_purchases_each(
+        customers: &[Self],
+        t: &[f64],
+        x: &[f64],
+        t_x: &[f64],
+        age: &[f64],
+        out: &mut [f64],
+    ) where
+        Self: Sized + TransactionModel,
+    {
+        for (i, (customer, slot)) in customers.iter().zip(out).enumerate() {
+            *slot = customer.conditional_expected_purchases(t[i], x[i], t_x[i], age[i]);
+        }
+    }
     /// The model with these base parameter values (natural scale, in the
     /// order of [`Model::param_specs`]), which the caller has checked to be
     /// positive and finite: built per customer, so without the allocation of
@@ -440,21 +459,82 @@ impl CovariateData<CompressedData> {
         covariates: &[f64],
         design: CovariateDesign,
     ) -> Result<Self> {
-        let plain = CustomerData::new(frequency, recency, age, weights)?.compress();
+        // Validation only: the plain data are built from the sorted rows below.
+        CustomerData::new(frequency, recency, age, weights)?;
         let n = frequency.len();
         check_covariates(n, covariates, &design)?;
-        let history: Vec<f64> = (0..n)
-            .flat_map(|i| [frequency[i], recency[i], age[i]])
-            .collect();
-        Ok(CovariateData::compress(
+        let mut history = vec![0.0; 3 * n];
+        history
+            .par_chunks_mut(3)
+            .enumerate()
+            .for_each(|(i, h)| h.copy_from_slice(&[frequency[i], recency[i], age[i]]));
+        let mut data = CovariateData::compress(
             &history,
             3,
             weights,
             covariates,
             design,
-            plain,
+            CompressedData::default(),
             |h| h[2] > 0.0,
-        ))
+        );
+        data.plain = data.plain_histories(frequency, recency, age, weights);
+        Ok(data)
+    }
+
+    /// The same customers without covariates ([`CustomerData::compress`] of
+    /// the validated columns), from the compressed rows: they are sorted on
+    /// their history, so customers with one history are neighbours, and the
+    /// distinct histories with their summed weights need no second sort of
+    /// all customers. Customers with T = 0, left out of the rows, are counted
+    /// in `new_customers` from the columns.
+    fn plain_histories(
+        &self,
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        weights: Option<&[f64]>,
+    ) -> CompressedData {
+        let rows = self.len();
+        let (mut x, mut t_x, mut t, mut w) = (
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::with_capacity(rows),
+            Vec::<f64>::with_capacity(rows),
+        );
+        let key = |v: f64| (v + 0.0).to_bits();
+        let mut previous: Option<&[f64]> = None;
+        for i in 0..rows {
+            let h = self.history(i);
+            let same = previous.is_some_and(|p| p.iter().zip(h).all(|(a, b)| key(*a) == key(*b)));
+            if same {
+                *w.last_mut().expect("a history was pushed") += self.weight[i];
+            } else {
+                x.push(h[0]);
+                t_x.push(h[1]);
+                t.push(h[2]);
+                w.push(self.weight[i]);
+                previous = Some(h);
+            }
+        }
+        let plain = CustomerData::new(&x, &t_x, &t, Some(&w)).map(|d| d.compress());
+        let mut plain = match plain {
+            Ok(plain) => plain,
+            // No rows, or summed weights that overflow: as the plain model
+            // compresses the columns.
+            Err(_) => {
+                return CustomerData::new(frequency, recency, age, weights)
+                    .expect("validated")
+                    .compress()
+            }
+        };
+        plain.new_customers = match weights {
+            Some(w) => (0..age.len())
+                .filter(|&i| age[i] == 0.0)
+                .map(|i| w[i])
+                .sum(),
+            None => age.iter().filter(|&&v| v == 0.0).count() as f64,
+        };
+        plain
     }
 }
 
@@ -546,10 +626,17 @@ impl<D> CovariateData<D> {
         // 64-bit hash of their covariates, kept inline so that the sort moves
         // small elements and compares without indirection; rows that tie
         // there are merged only when their covariates are equal.
-        let mut keyed: Vec<([u64; KEY_HISTORY + 1], usize)> = (0..n)
+        // Rows left out get the largest key (no finite number's bits), so
+        // that they sort last and are cut off: an indexed collect writes the
+        // keys in place, where a filtered one gathers pieces and copies them.
+        const LEFT_OUT: [u64; KEY_HISTORY + 1] = [u64::MAX; KEY_HISTORY + 1];
+        let mut keyed: Vec<([u64; KEY_HISTORY + 1], usize)> = Vec::with_capacity(n);
+        (0..n)
             .into_par_iter()
-            .filter(|&i| weight_of(i) > 0.0 && informative(history_of(i)))
             .map(|i| {
+                if !(weight_of(i) > 0.0 && informative(history_of(i))) {
+                    return (LEFT_OUT, i);
+                }
                 let mut inline = [0u64; KEY_HISTORY + 1];
                 for (slot, v) in inline.iter_mut().zip(history_of(i)) {
                     *slot = key(v);
@@ -557,12 +644,20 @@ impl<D> CovariateData<D> {
                 inline[KEY_HISTORY] = hash_row(row_of(i).iter().map(key));
                 (inline, i)
             })
-            .collect();
+            .collect_into_vec(&mut keyed);
         // A history longer than the inline part breaks ties on the rest.
         let rest = |i: usize| keys(i).skip(KEY_HISTORY);
         let long = width > KEY_HISTORY;
+        // The inline keys compared as two 128-bit numbers: the same order as
+        // the arrays' lexicographic one, without a loop per comparison.
+        let packed = |a: &[u64; KEY_HISTORY + 1]| {
+            (
+                (u128::from(a[0]) << 64) | u128::from(a[1]),
+                (u128::from(a[2]) << 64) | u128::from(a[3]),
+            )
+        };
         keyed.par_sort_unstable_by(|(a, i), (b, j)| {
-            a.cmp(b).then_with(|| {
+            packed(a).cmp(&packed(b)).then_with(|| {
                 if long {
                     rest(*i).cmp(rest(*j))
                 } else {
@@ -570,29 +665,52 @@ impl<D> CovariateData<D> {
                 }
             })
         });
-        let rows_hint = keyed.len();
+        let kept = keyed.partition_point(|(inline, _)| *inline != LEFT_OUT);
+        keyed.truncate(kept);
+        // Where each row of equal history and covariates begins in the sorted
+        // order; the rows are then gathered in parallel (each reads its
+        // customers' covariates at random places, which a sequential pass
+        // waits on).
+        let starts: Vec<usize> = (0..keyed.len())
+            .into_par_iter()
+            .filter(|&s| {
+                s == 0 || {
+                    let ((a, i), (b, j)) = (keyed[s - 1], keyed[s]);
+                    !(a == b && keys(i).eq(keys(j)))
+                }
+            })
+            .collect();
+        let rows = starts.len();
+        let group = |r: usize| starts[r]..starts.get(r + 1).copied().unwrap_or(keyed.len());
         let mut data = Self {
-            history: Vec::with_capacity(rows_hint * width),
+            history: vec![0.0; rows * width],
             width,
-            weight: Vec::with_capacity(rows_hint),
-            covariates: Vec::with_capacity(rows_hint * k),
+            weight: vec![0.0; rows],
+            covariates: vec![0.0; rows * k],
             design: Arc::new(design),
             total_weight: 0.0,
             plain,
         };
-        let mut previous: Option<([u64; KEY_HISTORY + 1], usize)> = None;
-        for &(inline, i) in &keyed {
-            let same = previous.is_some_and(|(p, j)| p == inline && keys(i).eq(keys(j)));
-            if same {
-                *data.weight.last_mut().expect("a row was pushed") += weight_of(i);
-            } else {
-                data.history.extend_from_slice(history_of(i));
-                data.weight.push(weight_of(i));
-                data.covariates.extend_from_slice(row_of(i));
-                previous = Some((inline, i));
-            }
-            data.total_weight += weight_of(i);
+        data.history
+            .par_chunks_mut(width)
+            .zip(data.weight.par_iter_mut())
+            .enumerate()
+            .for_each(|(r, (h, w))| {
+                h.copy_from_slice(history_of(keyed[starts[r]].1));
+                // The customers' weights in sorted order, as one pass would.
+                *w = keyed[group(r)].iter().map(|&(_, i)| weight_of(i)).sum();
+            });
+        if k > 0 {
+            data.covariates
+                .par_chunks_mut(k)
+                .enumerate()
+                .for_each(|(r, z)| z.copy_from_slice(row_of(keyed[starts[r]].1)));
         }
+        data.total_weight = match weights {
+            // Customer by customer in sorted order (rounding as before).
+            Some(_) => keyed.iter().map(|&(_, i)| weight_of(i)).sum(),
+            None => keyed.len() as f64,
+        };
         data
     }
 
@@ -670,12 +788,49 @@ pub struct WithCovariates<M: CovariateModel> {
 
 const CHUNK: usize = 1024;
 
+/// The entries of a block of sums that a row adds to (see
+/// [`WithCovariates::evaluate`]).
+enum Entries {
+    /// The first `len`.
+    Prefix(usize),
+    /// These, in increasing order.
+    List(Vec<usize>),
+}
+
+impl Entries {
+    fn of(sorted: &[usize]) -> Self {
+        if sorted.iter().enumerate().all(|(i, &e)| i == e) {
+            Entries::Prefix(sorted.len())
+        } else {
+            Entries::List(sorted.to_vec())
+        }
+    }
+
+    /// `block[e] += scale · values[e]` for each entry e.
+    fn add(&self, block: &mut [f64], scale: f64, values: &[f64]) {
+        match self {
+            Entries::Prefix(len) => {
+                for (acc, &v) in block[..*len].iter_mut().zip(&values[..*len]) {
+                    *acc += scale * v;
+                }
+            }
+            Entries::List(list) => {
+                for &e in list {
+                    block[e] += scale * values[e];
+                }
+            }
+        }
+    }
+}
+
 /// Distinct histories above which [`WithCovariates::initial_params`] fits the
 /// plain model to a subsample of about this many.
 const INITIAL_FIT_ROWS: usize = 50_000;
 
 /// History numbers kept inline in the sort key of [`CovariateData::compress`].
 const KEY_HISTORY: usize = 3;
+// The sort packs the inline key (history and hash) into two u128s.
+const _: () = assert!(KEY_HISTORY + 1 == 4);
 
 /// A 64-bit hash of a row's covariate keys (splitmix64's finaliser over a
 /// multiply-rotate chain): rows with equal covariates have equal hashes.
@@ -771,24 +926,77 @@ impl<M: CovariateModel> WithCovariates<M> {
         crate::interrupt::check()?;
         let first_bad = values.iter().position(Option::is_none);
         if let Some(row) = first_bad {
-            let z = &covariates[row * k..(row + 1) * k];
-            return Err(Error::InvalidData {
-                rule: "covariates must be finite and give finite, positive customer parameters",
-                row,
-                detail: self
-                    .design
-                    .columns
-                    .iter()
-                    .zip(z)
-                    .map(|(c, v)| format!("{c}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                column: None,
-                cohort: None,
-                period: None,
-            });
+            return Err(self.bad_covariates(covariates, row));
         }
         Ok(values.into_iter().map(|v| v.expect("checked")).collect())
+    }
+
+    /// The error of customer `row`, whose covariates take a parameter out of
+    /// its domain.
+    fn bad_covariates(&self, covariates: &[f64], row: usize) -> Error {
+        let k = self.design.columns.len();
+        let z = &covariates[row * k..(row + 1) * k];
+        Error::InvalidData {
+            rule: "covariates must be finite and give finite, positive customer parameters",
+            row,
+            detail: self
+                .design
+                .columns
+                .iter()
+                .zip(z)
+                .map(|(c, v)| format!("{c}={v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            column: None,
+            cohort: None,
+            period: None,
+        }
+    }
+
+    /// One number per customer from `f(models, rows, out)` called on chunks
+    /// of customers (`models[j]` the model of customer `rows.start + j`, whose
+    /// value goes to `out[j]`), in parallel, written in place: for the
+    /// predictions that a model computes several customers at a time. Errors
+    /// as [`Self::per_customer`].
+    pub(crate) fn per_customer_chunks(
+        &self,
+        n: usize,
+        covariates: &[f64],
+        f: impl Fn(&[M], std::ops::Range<usize>, &mut [f64]) + Sync + Send,
+    ) -> Result<Vec<f64>> {
+        let k = self.design.columns.len();
+        if covariates.len() != n * k {
+            return Err(Error::LengthMismatch {
+                expected: n * k,
+                found: covariates.len(),
+                name: "covariates (customers × columns)",
+            });
+        }
+        let mut out = vec![0.0; n];
+        let first_bad = out
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .filter_map(|(c, slots)| {
+                if crate::interrupt::requested() {
+                    return None; // the caller reports the stop
+                }
+                let rows = c * CHUNK..c * CHUNK + slots.len();
+                let mut models = Vec::with_capacity(slots.len());
+                for i in rows.clone() {
+                    match self.for_customer(&covariates[i * k..(i + 1) * k]) {
+                        Ok(model) => models.push(model),
+                        Err(_) => return Some(i),
+                    }
+                }
+                f(&models, rows, slots);
+                None
+            })
+            .min();
+        crate::interrupt::check()?;
+        match first_bad {
+            Some(row) => Err(self.bad_covariates(covariates, row)),
+            None => Ok(out),
+        }
     }
 
     /// Customer parameters φᵢⱼ = φⱼ exp(ηᵢⱼ) (entries past the base
@@ -992,6 +1200,32 @@ impl<M: CovariateModel + TransactionModel> WithCovariates<M> {
         self.one_by_one(n, covariates, |m, i| f(m, columns.map(|c| &c[i..=i])))
     }
 
+    /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] of each customer with their covariate row (as
+    /// [`Self::per_customer`] with [`TransactionModel::conditional_expected_purchases`],
+    /// through [`CovariateModel::conditional_expected_purchases_each`]). The
+    /// inputs are the caller's to validate (the prediction rules).
+    pub fn conditional_expected_purchases(
+        &self,
+        t: &[f64],
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        covariates: &[f64],
+    ) -> Result<Vec<f64>> {
+        let n = frequency.len();
+        same_length(n, &[("t", t), ("recency", recency), ("T", age)])?;
+        self.per_customer_chunks(n, covariates, |models, rows, out| {
+            M::conditional_expected_purchases_each(
+                models,
+                &t[rows.clone()],
+                &frequency[rows.clone()],
+                &recency[rows.clone()],
+                &age[rows],
+                out,
+            )
+        })
+    }
+
     /// Customers of ages `age` simulated each with their covariate row's
     /// parameters; reproducible for a given seed whatever the number of
     /// threads (as [`crate::predict::simulate`]).
@@ -1126,10 +1360,62 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
             if order >= 1 { p_base * m } else { 0 },
             if order >= 2 { pairs.len() * tri } else { 0 },
         );
+        // Only the entries the assembly below reads are summed: for Gⱼ the
+        // entries of v that Aⱼ touches (1 and the columns of j's
+        // coefficients; a parameter without covariates needs the first
+        // only), for Mⱼₗ their products. Each is `Prefix(len)` when they are
+        // the first `len` entries (contiguous sums), else a list.
+        let slots: Vec<Vec<usize>> = (0..p_base)
+            .map(|j| {
+                let mut s: Vec<usize> = std::iter::once(0)
+                    .chain(
+                        self.design
+                            .links
+                            .iter()
+                            .filter(|link| link.param == j)
+                            .map(|link| link.column + 1),
+                    )
+                    .collect();
+                s.sort_unstable();
+                s.dedup();
+                s
+            })
+            .collect();
+        let tri_at = |a: usize, b: usize| {
+            let (a, b) = (a.min(b), a.max(b));
+            a * m - a * (a + 1) / 2 + b
+        };
+        let pair_entries: Vec<Vec<usize>> = pairs
+            .iter()
+            .map(|&(j, l)| {
+                let mut e: Vec<usize> = slots[j]
+                    .iter()
+                    .flat_map(|&a| slots[l].iter().map(move |&b| tri_at(a, b)))
+                    .collect();
+                e.sort_unstable();
+                e.dedup();
+                e
+            })
+            .collect();
+        let g_entries: Vec<Entries> = slots.iter().map(|s| Entries::of(s)).collect();
+        let h_entries: Vec<Entries> = pair_entries.iter().map(|e| Entries::of(e)).collect();
         let zero = || (0.0, vec![0.0; g_len], vec![0.0; h_len]);
+        // Buffers of a chunk's customers, reused from chunk to chunk.
+        type Buffers<M> = (
+            Vec<([f64; MAX_BASE_PARAMS], bool)>,
+            Vec<M>,
+            Vec<CustomerTerm>,
+        );
+        let buffers = || -> Buffers<M> {
+            (
+                Vec::with_capacity(CHUNK),
+                Vec::with_capacity(CHUNK),
+                Vec::with_capacity(CHUNK),
+            )
+        };
         let (value, g_sums, m_sums) = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .map(|chunk| {
+            .map_init(buffers, |(params, customers, terms), chunk| {
                 let (mut value, mut g_acc, mut h_acc) = zero();
                 if crate::interrupt::requested() {
                     return (value, g_acc, h_acc); // the caller discards the result
@@ -1138,8 +1424,8 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 let mut vv = vec![0.0; tri];
                 let rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
                 // The customers' parameters, then their terms all at once.
-                let mut params = Vec::with_capacity(rows.len());
-                let mut customers = Vec::with_capacity(rows.len());
+                params.clear();
+                customers.clear();
                 for i in rows.clone() {
                     let values = self.customer_params(data.row(i));
                     let valid = values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite());
@@ -1150,15 +1436,16 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                     });
                     params.push((values, valid));
                 }
-                let mut terms = vec![CustomerTerm::ZERO; rows.len()];
+                terms.clear();
+                terms.resize(rows.len(), CustomerTerm::ZERO);
                 let width = data.width;
                 M::customer_terms(
-                    &customers,
+                    customers,
                     &data.history[rows.start * width..rows.end * width],
                     order,
-                    &mut terms,
+                    terms,
                 );
-                for ((i, &(values, valid)), term) in rows.zip(&params).zip(&terms) {
+                for ((i, &(values, valid)), term) in rows.zip(params.iter()).zip(terms.iter()) {
                     let w = data.weight[i];
                     let z = data.row(i);
                     if !valid {
@@ -1174,10 +1461,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                     let mut gu = [0.0; MAX_BASE_PARAMS];
                     for (j, block) in g_acc.chunks_exact_mut(m).enumerate() {
                         gu[j] = values[j] * term.grad[j];
-                        let g = w * gu[j];
-                        for (acc, &va) in block.iter_mut().zip(&v) {
-                            *acc += g * va;
-                        }
+                        g_entries[j].add(block, w * gu[j], &v);
                     }
                     if order < 2 {
                         continue;
@@ -1189,7 +1473,11 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                             q += 1;
                         }
                     }
-                    for (&(j, l), block) in pairs.iter().zip(h_acc.chunks_exact_mut(tri)) {
+                    for ((&(j, l), block), entries) in pairs
+                        .iter()
+                        .zip(h_acc.chunks_exact_mut(tri))
+                        .zip(&h_entries)
+                    {
                         let mut h = values[j] * values[l] * term.hess[j][l];
                         if j == l {
                             h += gu[j];
@@ -1198,9 +1486,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                         if h == 0.0 {
                             continue;
                         }
-                        for (acc, &s) in block.iter_mut().zip(&vv) {
-                            *acc += h * s;
-                        }
+                        entries.add(block, h, &vv);
                     }
                 }
                 (value, g_acc, h_acc)
