@@ -244,6 +244,23 @@ pub fn draw_parameters_split<M: Model>(
                     transforms[i].shift(theta[i], shift)
                 })
                 .collect();
+            // A parameter whose unconstrained standard deviation is huge (an
+            // estimate on a limit of the model, where it is not identified)
+            // draws values that overflow: say so, rather than fail on the
+            // model's own check of an infinite parameter.
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                let names = fitted.model.param_names();
+                return Err(Error::Numerical(format!(
+                    "the covariance of the {} estimates is too wide to draw parameters from: \
+                     a draw of {} is {} (its standard deviation on the fit's scale is {:.3e}); \
+                     the estimate is probably on a limit of the model where {} is not identified",
+                    M::NAME,
+                    names[i],
+                    values[i],
+                    log_cov[i * p + i].sqrt(),
+                    names[i]
+                )));
+            }
             fitted.model.with_params(&values)
         })
         .collect()
