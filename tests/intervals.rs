@@ -327,3 +327,24 @@ fn coverage_by_simulation() {
     assert!((0.78..=0.99).contains(&rate), "coverage {rate}");
     eprintln!("coverage of 90% intervals: {rate}");
 }
+
+/// An estimate on a limit of the model has a covariance so wide that draws
+/// overflow or underflow: the interval is refused as a covariance problem
+/// naming the widest parameter, not as an infinite or zero parameter.
+#[test]
+fn draws_from_a_covariance_too_wide_are_refused_naming_the_parameter() {
+    let [x, tx, t, _] = cdnow();
+    let mut fitted = fit_on::<BetaGeo>(&x, &tx, &t);
+    let theta = fitted.params();
+    if let Some(info) = fitted.info.as_mut() {
+        let mut cov = info.covariance.clone().unwrap();
+        // ln b with a standard deviation of 1e4: draws of b leave [1e-308, 1e308].
+        cov[3 * 4 + 3] = (1e4 * theta[3]).powi(2);
+        info.covariance = Some(cov);
+    }
+    let err = draw_parameters(&fitted, 50, 1, 0).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::Numerical(_)), "{err:?}");
+    assert!(message.contains("too wide"), "{message}");
+    assert!(message.contains("the widest is b's"), "{message}");
+}

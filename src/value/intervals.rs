@@ -244,24 +244,26 @@ pub fn draw_parameters_split<M: Model>(
                     transforms[i].shift(theta[i], shift)
                 })
                 .collect();
-            // A parameter whose unconstrained standard deviation is huge (an
-            // estimate on a limit of the model, where it is not identified)
-            // draws values that overflow: say so, rather than fail on the
-            // model's own check of an infinite parameter.
-            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            // Each draw stays in the parameters' domain by construction unless
+            // an unconstrained standard deviation is so large (an estimate on a
+            // limit of the model, where a parameter is not identified) that
+            // the draw overflows or underflows: say so, rather than fail on the
+            // model's own check of an infinite or zero parameter.
+            fitted.model.with_params(&values).map_err(|problem| {
                 let names = fitted.model.param_names();
-                return Err(Error::Numerical(format!(
-                    "the covariance of the {} estimates is too wide to draw parameters from: \
-                     a draw of {} is {} (its standard deviation on the fit's scale is {:.3e}); \
-                     the estimate is probably on a limit of the model where {} is not identified",
+                let widest = (0..p)
+                    .max_by(|&a, &b| log_cov[a * p + a].total_cmp(&log_cov[b * p + b]))
+                    .unwrap_or(0);
+                Error::Numerical(format!(
+                    "the covariance of the {} estimates is too wide to draw parameters from \
+                     ({problem}); the widest is {}'s, with a standard deviation of {:.3e} on \
+                     the fit's scale: the estimate is probably on a limit of the model where \
+                     it is not identified",
                     M::NAME,
-                    names[i],
-                    values[i],
-                    log_cov[i * p + i].sqrt(),
-                    names[i]
-                )));
-            }
-            fitted.model.with_params(&values)
+                    names[widest],
+                    log_cov[widest * p + widest].sqrt(),
+                ))
+            })
         })
         .collect()
 }
