@@ -424,6 +424,7 @@ def _series(values: object, index: pd.Index) -> pd.Series:
 
 
 # polars/pyarrow arguments in, results in their library (see retentionkit._frames).
-from ._frames import accept_frames_in_module  # noqa: E402
+from ._frames import accept_frames_in_methods, accept_frames_in_module  # noqa: E402
 
 accept_frames_in_module(globals(), __all__)
+accept_frames_in_methods(SegmentThresholds)

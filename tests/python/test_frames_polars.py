@@ -46,7 +46,12 @@ from retentionkit.plotting import (  # noqa: E402
     plot_period_transactions,
     probability_alive_matrix,
 )
-from retentionkit.targeting import customer_table, segment_summary, who_to_contact  # noqa: E402
+from retentionkit.targeting import (  # noqa: E402
+    SegmentThresholds,
+    customer_table,
+    segment_summary,
+    who_to_contact,
+)
 from retentionkit.utils import (  # noqa: E402
     calibration_and_holdout_data,
     cohort_table,
@@ -326,6 +331,22 @@ def test_targeting_and_model_comparison(
     assert isinstance(top, pl.DataFrame)
     assert top["customer_id"].to_list() == who_to_contact(expected, n=5).index.tolist()
     assert isinstance(segment_summary(table), pl.DataFrame)
+    thresholds = SegmentThresholds()
+    value = expected["clv"] if "clv" in expected else expected["expected_purchases"]
+    p_alive = expected["p_alive"]
+    segments = thresholds.segment(
+        pl.Series("value", value.to_numpy()), pl.Series(p_alive.to_numpy())
+    )
+    assert isinstance(segments, pl.Series)
+    assert (
+        segments.to_list()
+        == thresholds.segment(value.reset_index(drop=True), p_alive.reset_index(drop=True))
+        .astype(str)
+        .tolist()
+    )
+    assert thresholds.value_cutoff(pa.chunked_array([value.to_numpy()])) == pytest.approx(
+        thresholds.value_cutoff(value)
+    )
     models = {"bg": bgf, "pareto": ParetoNBDFitter().fit(summary)}
     compared = compare_models(models, calibration=summary_pa)
     reference = compare_models(models, calibration=summary)
