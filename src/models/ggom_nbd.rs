@@ -68,7 +68,7 @@ use rayon::prelude::*;
 use crate::data::CompressedData;
 use crate::error::Result;
 use crate::models::params::check_positive;
-use crate::models::pareto_nbd::{remaining_purchases, MAX_STEPPED_PURCHASES};
+use crate::models::pareto_nbd::poisson_purchases;
 use crate::models::{Derivatives, Evaluation, Model, SimulatedCustomer, TransactionModel};
 use crate::special::gauss_kronrod::{ln_integral_graded, ln_integral_moments, Panels};
 use crate::special::{ln_gamma, ln_gamma_ratio};
@@ -727,22 +727,7 @@ impl TransactionModel for GGomNBD {
             f64::INFINITY
         };
         let end = lifetime.min(age);
-        let (mut t, mut x, mut t_x) = (0.0, 0.0, 0.0);
-        if rate > 0.0 {
-            loop {
-                if x >= MAX_STEPPED_PURCHASES {
-                    (x, t_x) = remaining_purchases(x, t, end, rate, rng);
-                    break;
-                }
-                let u: f64 = rng.random();
-                t += -(1.0 - u).ln() / rate;
-                if t > end {
-                    break;
-                }
-                x += 1.0;
-                t_x = t;
-            }
-        }
+        let (x, t_x) = poisson_purchases(rate, end, rng);
         SimulatedCustomer {
             frequency: x,
             recency: t_x,

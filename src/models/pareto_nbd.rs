@@ -833,22 +833,7 @@ impl TransactionModel for ParetoNBD {
             f64::INFINITY
         };
         let end = lifetime.min(age);
-        let (mut t, mut x, mut t_x) = (0.0, 0.0, 0.0);
-        if rate > 0.0 {
-            loop {
-                if x >= MAX_STEPPED_PURCHASES {
-                    (x, t_x) = remaining_purchases(x, t, end, rate, rng);
-                    break;
-                }
-                let u: f64 = rng.random();
-                t += -(1.0 - u).ln() / rate;
-                if t > end {
-                    break;
-                }
-                x += 1.0;
-                t_x = t;
-            }
-        }
+        let (x, t_x) = poisson_purchases(rate, end, rng);
         SimulatedCustomer {
             frequency: x,
             recency: t_x,
@@ -862,6 +847,29 @@ impl TransactionModel for ParetoNBD {
 
 /// Purchases a simulated customer draws one by one; the rest at once.
 pub(crate) const MAX_STEPPED_PURCHASES: f64 = 10_000.0;
+
+/// (x, t_x) of a Poisson process of rate λ = `rate` run from time 0 to
+/// `end`: the purchases drawn one by one as exponential gaps, up to
+/// [`MAX_STEPPED_PURCHASES`], then the rest at once by
+/// [`remaining_purchases`]. (0, 0) when the rate is 0.
+pub(crate) fn poisson_purchases<R: Rng + ?Sized>(rate: f64, end: f64, rng: &mut R) -> (f64, f64) {
+    let (mut t, mut x, mut t_x) = (0.0, 0.0, 0.0);
+    if rate > 0.0 {
+        loop {
+            if x >= MAX_STEPPED_PURCHASES {
+                return remaining_purchases(x, t, end, rate, rng);
+            }
+            let u: f64 = rng.random();
+            t += -(1.0 - u).ln() / rate;
+            if t > end {
+                break;
+            }
+            x += 1.0;
+            t_x = t;
+        }
+    }
+    (x, t_x)
+}
 
 /// (x, t_x) at `end` of a Poisson process of rate λ that has made x purchases
 /// by time t, the last at t: by time reversal the gap from `end` back to the
