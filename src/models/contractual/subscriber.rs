@@ -206,17 +206,17 @@ impl CovariateData<RetentionData> {
         for (i, &s) in slot.iter().enumerate() {
             weight[s] += weights.map_or(1.0, |w| w[i]);
         }
-        let history: Vec<f64> = first
+        let periods: Vec<f64> = first.iter().map(|&i| periods[i]).collect();
+        let churned: Vec<f64> = first
             .iter()
-            .flat_map(|&i| [periods[i], if churned[i] { 1.0 } else { 0.0 }])
+            .map(|&i| if churned[i] { 1.0 } else { 0.0 })
             .collect();
         let rows: Vec<f64> = first
             .iter()
             .flat_map(|&i| covariates[i * k..(i + 1) * k].iter().copied())
             .collect();
         Ok(CovariateData::compress(
-            &history,
-            2,
+            &[&periods, &churned],
             Some(&weight),
             &rows,
             design,

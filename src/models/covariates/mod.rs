@@ -33,12 +33,15 @@
 //! `penalizer_coef = 1` minimises −LL/N + Σₖ λₖ γₖ²; λ = 0 is the plain
 //! maximum-likelihood fit.
 
+mod compress;
 pub mod partitioned;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+
+use compress::{key, Runs};
 
 use crate::data::{CompressedData, CompressedSpend, CustomerData, SpendData, ZeroFrequency};
 use crate::error::{Error, Result};
@@ -461,16 +464,9 @@ impl CovariateData<CompressedData> {
     ) -> Result<Self> {
         // Validation only: the plain data are built from the sorted rows below.
         CustomerData::new(frequency, recency, age, weights)?;
-        let n = frequency.len();
-        check_covariates(n, covariates, &design)?;
-        let mut history = vec![0.0; 3 * n];
-        history
-            .par_chunks_mut(3)
-            .enumerate()
-            .for_each(|(i, h)| h.copy_from_slice(&[frequency[i], recency[i], age[i]]));
+        check_covariates(frequency.len(), covariates, &design)?;
         let mut data = CovariateData::compress(
-            &history,
-            3,
+            &[frequency, recency, age],
             weights,
             covariates,
             design,
@@ -494,28 +490,25 @@ impl CovariateData<CompressedData> {
         age: &[f64],
         weights: Option<&[f64]>,
     ) -> CompressedData {
-        let rows = self.len();
+        let same = |i: usize, j: usize| {
+            let (a, b) = (self.history(i), self.history(j));
+            a.iter().zip(b).all(|(u, v)| key(*u) == key(*v))
+        };
+        let runs = Runs::new(self.len(), |r| r == 0 || !same(r - 1, r));
+        let distinct = runs.count();
         let (mut x, mut t_x, mut t, mut w) = (
-            Vec::with_capacity(rows),
-            Vec::with_capacity(rows),
-            Vec::with_capacity(rows),
-            Vec::<f64>::with_capacity(rows),
+            vec![0.0; distinct],
+            vec![0.0; distinct],
+            vec![0.0; distinct],
+            vec![0.0; distinct],
         );
-        let key = |v: f64| (v + 0.0).to_bits();
-        let mut previous: Option<&[f64]> = None;
-        for i in 0..rows {
-            let h = self.history(i);
-            let same = previous.is_some_and(|p| p.iter().zip(h).all(|(a, b)| key(*a) == key(*b)));
-            if same {
-                *w.last_mut().expect("a history was pushed") += self.weight[i];
-            } else {
-                x.push(h[0]);
-                t_x.push(h[1]);
-                t.push(h[2]);
-                w.push(self.weight[i]);
-                previous = Some(h);
-            }
+        for (column, out) in [&mut x, &mut t_x, &mut t].into_iter().enumerate() {
+            runs.fill(out, 1, |v, group| v[0] = self.history(group.start)[column]);
         }
+        // Summed in row order, as one pass would.
+        runs.fill(&mut w, 1, |v, group| {
+            v[0] = self.weight[group].iter().sum();
+        });
         let plain = CustomerData::new(&x, &t_x, &t, Some(&w)).map(|d| d.compress());
         let mut plain = match plain {
             Ok(plain) => plain,
@@ -555,14 +548,8 @@ impl CovariateData<CompressedSpend> {
     ) -> Result<Self> {
         let plain = SpendData::new(frequency, monetary_value, weights, zero)?.compress();
         check_covariates(frequency.len(), covariates, &design)?;
-        let history: Vec<f64> = frequency
-            .iter()
-            .zip(monetary_value)
-            .flat_map(|(&x, &m)| [x, m])
-            .collect();
         Ok(CovariateData::compress(
-            &history,
-            2,
+            &[frequency, monetary_value],
             weights,
             covariates,
             design,
@@ -602,118 +589,6 @@ pub(crate) fn check_covariates(
 }
 
 impl<D> CovariateData<D> {
-    /// Groups validated rows (histories `width` numbers each) with equal
-    /// history and covariates into one row with their summed weight, leaving
-    /// out rows of weight 0 and rows without information.
-    pub(crate) fn compress(
-        history: &[f64],
-        width: usize,
-        weights: Option<&[f64]>,
-        covariates: &[f64],
-        design: CovariateDesign,
-        plain: D,
-        informative: impl Fn(&[f64]) -> bool + Sync,
-    ) -> Self {
-        let k = design.columns.len();
-        let n = history.len() / width;
-        let weight_of = |i: usize| weights.map_or(1.0, |w| w[i]);
-        let history_of = |i: usize| &history[i * width..(i + 1) * width];
-        let row_of = |i: usize| &covariates[i * k..(i + 1) * k];
-        // `+ 0.0` maps -0.0 to 0.0, so that equal numbers have equal keys.
-        let key = |v: &f64| (v + 0.0).to_bits();
-        let keys = |i: usize| history_of(i).iter().chain(row_of(i)).map(key);
-        // Rows sort on their history (at most KEY_HISTORY numbers) and a
-        // 64-bit hash of their covariates, kept inline so that the sort moves
-        // small elements and compares without indirection; rows that tie
-        // there are merged only when their covariates are equal.
-        // Rows left out get the largest key (no finite number's bits), so
-        // that they sort last and are cut off: an indexed collect writes the
-        // keys in place, where a filtered one gathers pieces and copies them.
-        const LEFT_OUT: [u64; KEY_HISTORY + 1] = [u64::MAX; KEY_HISTORY + 1];
-        let mut keyed: Vec<([u64; KEY_HISTORY + 1], usize)> = Vec::with_capacity(n);
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                if !(weight_of(i) > 0.0 && informative(history_of(i))) {
-                    return (LEFT_OUT, i);
-                }
-                let mut inline = [0u64; KEY_HISTORY + 1];
-                for (slot, v) in inline.iter_mut().zip(history_of(i)) {
-                    *slot = key(v);
-                }
-                inline[KEY_HISTORY] = hash_row(row_of(i).iter().map(key));
-                (inline, i)
-            })
-            .collect_into_vec(&mut keyed);
-        // A history longer than the inline part breaks ties on the rest.
-        let rest = |i: usize| keys(i).skip(KEY_HISTORY);
-        let long = width > KEY_HISTORY;
-        // The inline keys compared as two 128-bit numbers: the same order as
-        // the arrays' lexicographic one, without a loop per comparison.
-        let packed = |a: &[u64; KEY_HISTORY + 1]| {
-            (
-                (u128::from(a[0]) << 64) | u128::from(a[1]),
-                (u128::from(a[2]) << 64) | u128::from(a[3]),
-            )
-        };
-        keyed.par_sort_unstable_by(|(a, i), (b, j)| {
-            packed(a).cmp(&packed(b)).then_with(|| {
-                if long {
-                    rest(*i).cmp(rest(*j))
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            })
-        });
-        let kept = keyed.partition_point(|(inline, _)| *inline != LEFT_OUT);
-        keyed.truncate(kept);
-        // Where each row of equal history and covariates begins in the sorted
-        // order; the rows are then gathered in parallel (each reads its
-        // customers' covariates at random places, which a sequential pass
-        // waits on).
-        let starts: Vec<usize> = (0..keyed.len())
-            .into_par_iter()
-            .filter(|&s| {
-                s == 0 || {
-                    let ((a, i), (b, j)) = (keyed[s - 1], keyed[s]);
-                    !(a == b && keys(i).eq(keys(j)))
-                }
-            })
-            .collect();
-        let rows = starts.len();
-        let group = |r: usize| starts[r]..starts.get(r + 1).copied().unwrap_or(keyed.len());
-        let mut data = Self {
-            history: vec![0.0; rows * width],
-            width,
-            weight: vec![0.0; rows],
-            covariates: vec![0.0; rows * k],
-            design: Arc::new(design),
-            total_weight: 0.0,
-            plain,
-        };
-        data.history
-            .par_chunks_mut(width)
-            .zip(data.weight.par_iter_mut())
-            .enumerate()
-            .for_each(|(r, (h, w))| {
-                h.copy_from_slice(history_of(keyed[starts[r]].1));
-                // The customers' weights in sorted order, as one pass would.
-                *w = keyed[group(r)].iter().map(|&(_, i)| weight_of(i)).sum();
-            });
-        if k > 0 {
-            data.covariates
-                .par_chunks_mut(k)
-                .enumerate()
-                .for_each(|(r, z)| z.copy_from_slice(row_of(keyed[starts[r]].1)));
-        }
-        data.total_weight = match weights {
-            // Customer by customer in sorted order (rounding as before).
-            Some(_) => keyed.iter().map(|&(_, i)| weight_of(i)).sum(),
-            None => keyed.len() as f64,
-        };
-        data
-    }
-
     /// Number of distinct rows: customers with the same history and the
     /// same covariates share one weighted row; customers without information
     /// (T = 0, or no repeat purchase for spend) are left out.
@@ -826,23 +701,6 @@ impl Entries {
 /// Distinct histories above which [`WithCovariates::initial_params`] fits the
 /// plain model to a subsample of about this many.
 const INITIAL_FIT_ROWS: usize = 50_000;
-
-/// History numbers kept inline in the sort key of [`CovariateData::compress`].
-const KEY_HISTORY: usize = 3;
-// The sort packs the inline key (history and hash) into two u128s.
-const _: () = assert!(KEY_HISTORY + 1 == 4);
-
-/// A 64-bit hash of a row's covariate keys (splitmix64's finaliser over a
-/// multiply-rotate chain): rows with equal covariates have equal hashes.
-fn hash_row(keys: impl Iterator<Item = u64>) -> u64 {
-    let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
-    for k in keys {
-        h = (h ^ k).wrapping_mul(0xBF58_476D_1CE4_E5B9).rotate_left(29);
-    }
-    h ^= h >> 31;
-    h = h.wrapping_mul(0x94D0_49BB_1331_11EB);
-    h ^ (h >> 29)
-}
 
 impl<M: CovariateModel> WithCovariates<M> {
     /// The model with base parameters `base`, this design and these
