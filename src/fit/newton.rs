@@ -206,12 +206,15 @@ impl<M: Model> Objective<'_, M> {
 /// of iterations, why they stopped and whether the tolerance was met.
 ///
 /// Newton's method converges quadratically: after a full, undamped step s the
-/// gradient is about K |s|², and K can be read off the previous step (taken as
-/// at least 1). When the next step is so short that K |s|² is a hundred times
-/// below `tol` (and |s| ≤ 1e-4), that step is taken without a further pass over the data: the
-/// quadratic model predicts the end point to rounding (see
-/// [`Objective::predict`]). On large data this saves one of the three or four
-/// passes a fit from a warm start needs.
+/// gradient is about K |s|², and K can be read off the previous step (taken
+/// as ten times that, and at least 0.01). When the next step is so short that
+/// K |s|² is a hundred times below `tol` (and |s| ≤ 1e-4), that step is taken
+/// without a further pass over the data: the quadratic model predicts the end
+/// point to rounding (see [`Objective::predict`]). On large data this saves
+/// one of the three to five passes a fit from a warm start needs. Were K
+/// underestimated, the end point's gradient would still be of order |s|²
+/// times the third derivatives: a distance to the optimum far below the
+/// standard errors.
 pub(super) fn newton<M: Model>(
     objective: &Objective<'_, M>,
     theta: Vec<f64>,
@@ -271,11 +274,14 @@ pub(super) fn newton<M: Model>(
             let slope: f64 = step.iter().zip(&current.gradient).map(|(s, g)| s * g).sum();
             if damping == 0.0 && longest <= MAX_UNCHECKED_STEP && slope < 0.0 {
                 if let Some(previous) = previous_newton_step.filter(|&s| s > 0.0) {
-                    // Read off the previous step, but at least 1 (the scale of
-                    // the third derivatives of a per-customer objective in
-                    // log-parameters): a previous step taken far from the
-                    // quadratic regime would underestimate it.
-                    let contraction = (gnorm / (previous * previous)).max(1.0);
+                    // Read off the previous step, with a margin of ten (the
+                    // previous step may have been less quadratic than this
+                    // one) and at least 0.01 (a previous step may land
+                    // closer than the quadratic model says by chance). On
+                    // the BG/NBD with covariates at 1M customers the reading
+                    // was 4.6e-4 and the gradient after the predicted step
+                    // 6.3e-13, as that reading predicts.
+                    let contraction = (10.0 * gnorm / (previous * previous)).max(0.01);
                     if contraction * longest * longest < 0.01 * tol {
                         let point = objective.predict(&current, &step);
                         if verbose {

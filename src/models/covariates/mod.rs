@@ -662,6 +662,8 @@ pub struct WithCovariates<M: CovariateModel> {
 }
 
 const CHUNK: usize = 1024;
+/// Customers whose terms [`WithCovariates::evaluate`] computes at once.
+const BATCH: usize = 64;
 
 /// The entries of a block of sums that a row adds to (see
 /// [`WithCovariates::evaluate`]).
@@ -1280,71 +1282,77 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 }
                 let mut v = vec![1.0; m];
                 let mut vv = vec![0.0; tri];
-                let rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
-                // The customers' parameters, then their terms all at once.
-                params.clear();
-                customers.clear();
-                for i in rows.clone() {
-                    let values = self.customer_params(data.row(i));
-                    let valid = values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite());
-                    customers.push(if valid {
-                        M::from_base_unchecked(&values[..p_base])
-                    } else {
-                        self.base.clone() // a placeholder: the value is −∞
-                    });
-                    params.push((values, valid));
-                }
-                terms.clear();
-                terms.resize(rows.len(), CustomerTerm::ZERO);
-                let width = data.width;
-                M::customer_terms(
-                    customers,
-                    &data.history[rows.start * width..rows.end * width],
-                    order,
-                    terms,
-                );
-                for ((i, &(values, valid)), term) in rows.zip(params.iter()).zip(terms.iter()) {
-                    let w = data.weight[i];
-                    let z = data.row(i);
-                    if !valid {
-                        // The coefficients overflow a customer's parameter.
-                        value = f64::NEG_INFINITY;
-                        continue;
+                let chunk_rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+                // A batch of customers' parameters, then their terms all at
+                // once (few enough that the terms stay in the first-level
+                // cache), then their sums.
+                for batch in chunk_rows.step_by(BATCH) {
+                    let rows = batch..(batch + BATCH).min(n);
+                    params.clear();
+                    customers.clear();
+                    for i in rows.clone() {
+                        let values = self.customer_params(data.row(i));
+                        let valid = values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite());
+                        customers.push(if valid {
+                            M::from_base_unchecked(&values[..p_base])
+                        } else {
+                            self.base.clone() // a placeholder: the value is −∞
+                        });
+                        params.push((values, valid));
                     }
-                    value += w * term.value;
-                    if order == 0 {
-                        continue;
-                    }
-                    v[1..].copy_from_slice(z);
-                    let mut gu = [0.0; MAX_BASE_PARAMS];
-                    for (j, block) in g_acc.chunks_exact_mut(m).enumerate() {
-                        gu[j] = values[j] * term.grad[j];
-                        g_entries[j].add(block, w * gu[j], &v);
-                    }
-                    if order < 2 {
-                        continue;
-                    }
-                    let mut q = 0;
-                    for a in 0..m {
-                        for &vb in &v[a..] {
-                            vv[q] = v[a] * vb;
-                            q += 1;
-                        }
-                    }
-                    for ((&(j, l), block), entries) in pairs
-                        .iter()
-                        .zip(h_acc.chunks_exact_mut(tri))
-                        .zip(&h_entries)
-                    {
-                        let mut h = values[j] * values[l] * term.hess[j][l];
-                        if j == l {
-                            h += gu[j];
-                        }
-                        let h = w * h;
-                        if h == 0.0 {
+                    // Every slot is written: the zeros are only there to make the
+                    // slots (once).
+                    terms.resize(rows.len(), CustomerTerm::ZERO);
+                    let width = data.width;
+                    M::customer_terms(
+                        customers,
+                        &data.history[rows.start * width..rows.end * width],
+                        order,
+                        terms,
+                    );
+                    for ((i, &(values, valid)), term) in rows.zip(params.iter()).zip(terms.iter()) {
+                        let w = data.weight[i];
+                        let z = data.row(i);
+                        if !valid {
+                            // The coefficients overflow a customer's parameter.
+                            value = f64::NEG_INFINITY;
                             continue;
                         }
-                        entries.add(block, h, &vv);
+                        value += w * term.value;
+                        if order == 0 {
+                            continue;
+                        }
+                        v[1..].copy_from_slice(z);
+                        let mut gu = [0.0; MAX_BASE_PARAMS];
+                        for (j, block) in g_acc.chunks_exact_mut(m).enumerate() {
+                            gu[j] = values[j] * term.grad[j];
+                            g_entries[j].add(block, w * gu[j], &v);
+                        }
+                        if order < 2 {
+                            continue;
+                        }
+                        let mut q = 0;
+                        for a in 0..m {
+                            for &vb in &v[a..] {
+                                vv[q] = v[a] * vb;
+                                q += 1;
+                            }
+                        }
+                        for ((&(j, l), block), entries) in pairs
+                            .iter()
+                            .zip(h_acc.chunks_exact_mut(tri))
+                            .zip(&h_entries)
+                        {
+                            let mut h = values[j] * values[l] * term.hess[j][l];
+                            if j == l {
+                                h += gu[j];
+                            }
+                            let h = w * h;
+                            if h == 0.0 {
+                                continue;
+                            }
+                            entries.add(block, h, &vv);
+                        }
                     }
                 }
                 (value, g_acc, h_acc)
