@@ -125,6 +125,92 @@ impl CustomerTerm {
     };
 }
 
+impl CustomerTerm {
+    /// The gradient and Hessian in uⱼ = ln φⱼ from those in the parameters
+    /// `values` φⱼ (up to `order`): ∂/∂uⱼ = φⱼ ∂/∂φⱼ and, for j ≤ l,
+    /// ∂²/∂uⱼ∂uₗ = φⱼ φₗ ∂²/∂φⱼ∂φₗ + δⱼₗ ∂/∂uⱼ (the entries l < j are left
+    /// as they were).
+    pub fn to_log_coordinates(&mut self, values: &[f64], order: u8) {
+        if order == 0 {
+            return;
+        }
+        for (g, v) in self.grad.iter_mut().zip(values) {
+            *g *= v;
+        }
+        if order < 2 {
+            return;
+        }
+        for (j, &vj) in values.iter().enumerate() {
+            for (l, &vl) in values.iter().enumerate().skip(j) {
+                let mut h = vj * vl * self.hess[j][l];
+                if j == l {
+                    h += self.grad[j];
+                }
+                self.hess[j][l] = h;
+            }
+        }
+    }
+}
+
+/// A batch of customers given by exponents, for
+/// [`CovariateModel::customer_log_terms`]: customer i's parameters are
+/// φᵢⱼ = φⱼ e^{ηᵢⱼ}.
+pub struct ScaledBatch<'a> {
+    /// The base parameters φⱼ.
+    pub base: &'a [f64],
+    /// Their logarithms ln φⱼ.
+    pub ln_base: &'a [f64],
+    /// Each customer's exponents ηᵢⱼ (0 past the base parameters).
+    pub eta: &'a [[f64; MAX_BASE_PARAMS]],
+    /// Each customer's history, [`CovariateModel::HISTORY`] numbers each.
+    pub histories: &'a [f64],
+}
+
+impl ScaledBatch<'_> {
+    /// φᵢⱼ: exactly φⱼ where ηᵢⱼ = 0 (so that coefficients 0 give the base
+    /// model to the last bit).
+    pub fn value(&self, i: usize, j: usize) -> f64 {
+        let e = self.eta[i][j];
+        if e == 0.0 {
+            self.base[j]
+        } else {
+            self.base[j] * e.exp()
+        }
+    }
+
+    /// ln φᵢⱼ = ln φⱼ + ηᵢⱼ.
+    pub fn ln_value(&self, i: usize, j: usize) -> f64 {
+        self.ln_base[j] + self.eta[i][j]
+    }
+
+    /// Whether φᵢⱼ lies in (0, ∞), as [`Self::value`] computes it, without
+    /// the exponential unless ln φᵢⱼ is near the ends of the floating-point
+    /// range.
+    pub fn in_range(&self, i: usize, j: usize) -> bool {
+        if self.ln_value(i, j).abs() < 700.0 {
+            return true;
+        }
+        let v = self.value(i, j);
+        v > 0.0 && v.is_finite()
+    }
+}
+
+/// Buffers of [`CovariateModel::customer_log_terms`]' default, reused from
+/// batch to batch.
+pub struct Scratch<M> {
+    customers: Vec<M>,
+    values: Vec<[f64; MAX_BASE_PARAMS]>,
+}
+
+impl<M> Default for Scratch<M> {
+    fn default() -> Self {
+        Scratch {
+            customers: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
 /// A process of a base model: the name its coefficients carry
 /// (`<name>:<column>`) and the parameters it scales, each with its sign.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -170,6 +256,46 @@ pub trait CovariateModel: Model {
             .zip(out)
         {
             *slot = customer.customer_term(history, order);
+        }
+    }
+    /// [`Self::customer_terms`] of a batch of customers given by exponents
+    /// ([`ScaledBatch`]), in the logarithms of their parameters: `out[i]`
+    /// gets ln Lᵢ with its gradient and Hessian in uᵢⱼ = ln φᵢⱼ, what the
+    /// covariate sums need (∂/∂uⱼ = φⱼ ∂/∂φⱼ and ∂²/∂uⱼ∂uₗ = φⱼ φₗ
+    /// ∂²/∂φⱼ∂φₗ + δⱼₗ φⱼ ∂/∂φⱼ, [`CustomerTerm::to_log_coordinates`]; only
+    /// the Hessian's entries j ≤ l are read). `valid[i]` is false where a
+    /// parameter of customer i leaves (0, ∞): the log-likelihood is then −∞
+    /// and `out[i]` is not read. The default builds every customer's model
+    /// (in `scratch`) for [`Self::customer_terms`]; a model may compute only
+    /// the parameters each history needs (the BG/NBD's customers without
+    /// repeat purchases need neither a nor b) and take ln φᵢⱼ as
+    /// ln φⱼ + ηᵢⱼ instead of a logarithm per customer.
+    fn customer_log_terms(
+        batch: &ScaledBatch<'_>,
+        order: u8,
+        scratch: &mut Scratch<Self>,
+        out: &mut [CustomerTerm],
+        valid: &mut [bool],
+    ) where
+        Self: Sized,
+    {
+        let p = batch.base.len();
+        scratch.customers.clear();
+        scratch.values.clear();
+        for (i, ok) in valid.iter_mut().enumerate() {
+            let mut values = [0.0; MAX_BASE_PARAMS];
+            for (j, v) in values[..p].iter_mut().enumerate() {
+                *v = batch.value(i, j);
+            }
+            *ok = values[..p].iter().all(|v| *v > 0.0 && v.is_finite());
+            // A placeholder where a parameter is out of range: not read.
+            let at = if *ok { &values[..p] } else { batch.base };
+            scratch.customers.push(Self::from_base_unchecked(at));
+            scratch.values.push(values);
+        }
+        Self::customer_terms(&scratch.customers, batch.histories, order, out);
+        for (values, term) in scratch.values.iter().zip(out.iter_mut()) {
+            term.to_log_coordinates(&values[..p], order);
         }
     }
     /// E[Y(tᵢ) | xᵢ, t_xᵢ, Tᵢ] ([`TransactionModel::conditional_expected_purchases`])
@@ -862,10 +988,7 @@ impl<M: CovariateModel> WithCovariates<M> {
     /// Customer parameters φᵢⱼ = φⱼ exp(ηᵢⱼ) (entries past the base
     /// parameters are 0).
     fn customer_params(&self, z: &[f64]) -> [f64; MAX_BASE_PARAMS] {
-        let mut eta = [0.0; MAX_BASE_PARAMS];
-        for link in &self.design.links {
-            eta[link.param] += link.sign * self.coefficients[link.coefficient] * z[link.column];
-        }
+        let eta = self.exponents(z);
         let mut values = [0.0; MAX_BASE_PARAMS];
         for (j, v) in self.base_values.iter().enumerate() {
             // exp(0) = 1: a parameter without covariates (or a customer at
@@ -873,6 +996,16 @@ impl<M: CovariateModel> WithCovariates<M> {
             values[j] = if eta[j] == 0.0 { *v } else { v * eta[j].exp() };
         }
         values
+    }
+
+    /// The exponents ηᵢⱼ = sⱼ γᵀzᵢ of a customer's parameters (0 past the
+    /// base parameters).
+    fn exponents(&self, z: &[f64]) -> [f64; MAX_BASE_PARAMS] {
+        let mut eta = [0.0; MAX_BASE_PARAMS];
+        for link in &self.design.links {
+            eta[link.param] += link.sign * self.coefficients[link.coefficient] * z[link.column];
+        }
+        eta
     }
 
     fn p_base(&self) -> usize {
@@ -1260,22 +1393,25 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         let g_entries: Vec<Entries> = slots.iter().map(|s| Entries::of(s)).collect();
         let h_entries: Vec<Entries> = pair_entries.iter().map(|e| Entries::of(e)).collect();
         let zero = || (0.0, vec![0.0; g_len], vec![0.0; h_len]);
-        // Buffers of a chunk's customers, reused from chunk to chunk.
+        // Buffers of a batch of customers, reused from batch to batch.
         type Buffers<M> = (
-            Vec<([f64; MAX_BASE_PARAMS], bool)>,
-            Vec<M>,
+            Vec<[f64; MAX_BASE_PARAMS]>,
+            Vec<bool>,
             Vec<CustomerTerm>,
+            Scratch<M>,
         );
         let buffers = || -> Buffers<M> {
             (
-                Vec::with_capacity(CHUNK),
-                Vec::with_capacity(CHUNK),
-                Vec::with_capacity(CHUNK),
+                Vec::with_capacity(BATCH),
+                Vec::with_capacity(BATCH),
+                Vec::with_capacity(BATCH),
+                Scratch::default(),
             )
         };
+        let ln_base: Vec<f64> = self.base_values.iter().map(|v| v.ln()).collect();
         let (value, g_sums, m_sums) = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .map_init(buffers, |(params, customers, terms), chunk| {
+            .map_init(buffers, |(eta, valid, terms, scratch), chunk| {
                 let (mut value, mut g_acc, mut h_acc) = zero();
                 if crate::interrupt::requested() {
                     return (value, g_acc, h_acc); // the caller discards the result
@@ -1283,37 +1419,29 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 let mut v = vec![1.0; m];
                 let mut vv = vec![0.0; tri];
                 let chunk_rows = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
-                // A batch of customers' parameters, then their terms all at
+                // A batch of customers' exponents, then their terms all at
                 // once (few enough that the terms stay in the first-level
                 // cache), then their sums.
                 for batch in chunk_rows.step_by(BATCH) {
                     let rows = batch..(batch + BATCH).min(n);
-                    params.clear();
-                    customers.clear();
-                    for i in rows.clone() {
-                        let values = self.customer_params(data.row(i));
-                        let valid = values[..p_base].iter().all(|v| *v > 0.0 && v.is_finite());
-                        customers.push(if valid {
-                            M::from_base_unchecked(&values[..p_base])
-                        } else {
-                            self.base.clone() // a placeholder: the value is −∞
-                        });
-                        params.push((values, valid));
-                    }
-                    // Every slot is written: the zeros are only there to make the
-                    // slots (once).
+                    eta.clear();
+                    eta.extend(rows.clone().map(|i| self.exponents(data.row(i))));
+                    // Every slot is written: the initial values only make
+                    // the slots.
                     terms.resize(rows.len(), CustomerTerm::ZERO);
+                    valid.resize(rows.len(), false);
                     let width = data.width;
-                    M::customer_terms(
-                        customers,
-                        &data.history[rows.start * width..rows.end * width],
-                        order,
-                        terms,
-                    );
-                    for ((i, &(values, valid)), term) in rows.zip(params.iter()).zip(terms.iter()) {
+                    let scaled = ScaledBatch {
+                        base: &self.base_values,
+                        ln_base: &ln_base,
+                        eta,
+                        histories: &data.history[rows.start * width..rows.end * width],
+                    };
+                    M::customer_log_terms(&scaled, order, scratch, terms, valid);
+                    for ((i, &ok), term) in rows.zip(valid.iter()).zip(terms.iter()) {
                         let w = data.weight[i];
                         let z = data.row(i);
-                        if !valid {
+                        if !ok {
                             // The coefficients overflow a customer's parameter.
                             value = f64::NEG_INFINITY;
                             continue;
@@ -1323,10 +1451,8 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                             continue;
                         }
                         v[1..].copy_from_slice(z);
-                        let mut gu = [0.0; MAX_BASE_PARAMS];
                         for (j, block) in g_acc.chunks_exact_mut(m).enumerate() {
-                            gu[j] = values[j] * term.grad[j];
-                            g_entries[j].add(block, w * gu[j], &v);
+                            g_entries[j].add(block, w * term.grad[j], &v);
                         }
                         if order < 2 {
                             continue;
@@ -1343,11 +1469,7 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                             .zip(h_acc.chunks_exact_mut(tri))
                             .zip(&h_entries)
                         {
-                            let mut h = values[j] * values[l] * term.hess[j][l];
-                            if j == l {
-                                h += gu[j];
-                            }
-                            let h = w * h;
+                            let h = w * term.hess[j][l];
                             if h == 0.0 {
                                 continue;
                             }
