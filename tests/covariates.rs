@@ -273,6 +273,71 @@ fn bg_identity_and_derivatives<M: CovariateModel<Data = retentionkit::Compressed
     common::assert_derivatives::<WithCovariates<M>>(&params, &data);
 }
 
+/// The BG family's own per-customer terms (each customer's parameters only
+/// where the history needs them, ln α and ln a from the exponents) sum to
+/// the log-likelihood of each customer's own model, computed one by one; a
+/// customer whose a or b overflows makes the log-likelihood −∞ whether or not
+/// their history reads a and b, as for any other model with covariates.
+fn bg_terms_are_each_customers_own<M: CovariateModel<Data = retentionkit::CompressedData>>(
+    base: M,
+) {
+    let design = full_design::<M>();
+    let data = cdnow_with(design.clone());
+    let c = cdnow();
+    let noise = |i: usize| ((i * 7919) % 101) as f64 / 50.0 - 1.0;
+    let coefficients = vec![0.3, -0.2, 0.25, 0.4, -0.35, 0.15];
+    let with = WithCovariates::new(base.clone(), design.clone(), coefficients).unwrap();
+    let ours = with.evaluate(&data, Derivatives::None).value;
+    let mut one_by_one = 0.0;
+    for i in 0..c.frequency.len() {
+        let customer = with
+            .for_customer(&[c.log_first_spend[i], noise(i)])
+            .unwrap();
+        let h = [c.frequency[i], c.recency[i], c.age[i]];
+        one_by_one += customer.customer_term(&h, 0).value;
+    }
+    assert!(
+        (ours - one_by_one).abs() <= 1e-12 * one_by_one.abs(),
+        "{}: {ours} vs {one_by_one}",
+        M::NAME
+    );
+    // A drop-out coefficient that overflows a (or b) of one customer only,
+    // who never bought again (so the BG/NBD's term does not read a and b).
+    let columns = ["z".to_string()];
+    let design = CovariateDesign::new::<M>(&columns, &[vec![0], vec![0], vec![0]], &[]).unwrap();
+    let (x, tx, t, z) = (
+        [0.0, 2.0, 1.0],
+        [0.0, 5.0, 3.0],
+        [30.0, 30.0, 20.0],
+        [8.0, 0.0, 0.5],
+    );
+    let data = CovariateData::new(&x, &tx, &t, None, &z, design.clone()).unwrap();
+    for (coefficients, finite) in [
+        ([0.0, 100.0, 0.0], false),
+        ([0.0, 0.0, 100.0], false),
+        ([0.0, 80.0, 0.0], true),
+        ([0.0, 0.0, 80.0], true),
+    ] {
+        let with =
+            WithCovariates::new(base.clone(), design.clone(), coefficients.to_vec()).unwrap();
+        for derivatives in [Derivatives::None, Derivatives::Hessian] {
+            let value = with.evaluate(&data, derivatives).value;
+            assert_eq!(
+                value.is_finite(),
+                finite,
+                "{}: coefficients {coefficients:?}: {value}",
+                M::NAME
+            );
+        }
+    }
+}
+
+#[test]
+fn bg_family_terms_are_each_customers_own() {
+    bg_terms_are_each_customers_own(BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap());
+    bg_terms_are_each_customers_own(ModifiedBetaGeo::new(0.525, 6.183, 0.891, 1.614).unwrap());
+}
+
 #[test]
 fn bg_family_zero_coefficients_and_derivatives() {
     bg_identity_and_derivatives(BetaGeo::new(0.243, 4.414, 0.793, 2.426).unwrap());

@@ -212,7 +212,7 @@ impl BgFamily {
         order: u8,
     ) -> crate::models::covariates::CustomerTerm {
         let sr = crate::models::covariates::ln_gamma_shift(self.r, x, order);
-        self.customer_term_with(x, t_x, age, order, sr)
+        self.customer_term_with(x, t_x, age, order, sr, self.alpha.ln(), self.a.ln())
     }
 
     /// [`Self::customer_term`] of many customers (`out[i]` for `models[i]`
@@ -236,12 +236,83 @@ impl BgFamily {
                     sr
                 }
             };
-            *slot = model.customer_term_with(x, h[1], h[2], order, sr);
+            *slot =
+                model.customer_term_with(x, h[1], h[2], order, sr, model.alpha.ln(), model.a.ln());
+        }
+    }
+
+    /// [`crate::models::covariates::CovariateModel::customer_log_terms`] of
+    /// the BG family: each customer's parameters computed only where the
+    /// history needs them (a BG/NBD customer without repeat purchases needs
+    /// neither a nor b, about half the customers of a typical log), ln α and
+    /// ln a taken from the exponents, and ln Γ(r+x) − ln Γ(r) shared by
+    /// neighbours with one x (as [`Self::customer_terms`]).
+    pub(crate) fn customer_log_terms(
+        modified: bool,
+        batch: &crate::models::covariates::ScaledBatch<'_>,
+        order: u8,
+        out: &mut [crate::models::covariates::CustomerTerm],
+        valid: &mut [bool],
+    ) {
+        let mut shared: Option<(f64, f64, [f64; 3])> = None;
+        let rows = batch.histories.chunks_exact(3).zip(out).zip(valid);
+        for (i, ((h, slot), ok)) in rows.enumerate() {
+            let x = h[0];
+            let r = batch.value(i, 0);
+            let alpha = batch.value(i, 1);
+            let ab_needed = modified || x > 0.0;
+            let (a, b) = if ab_needed {
+                (batch.value(i, 2), batch.value(i, 3))
+            } else {
+                (batch.base[2], batch.base[3]) // not read
+            };
+            let in_range = |j: usize, v: f64| {
+                if ab_needed || j < 2 {
+                    v > 0.0 && v.is_finite()
+                } else {
+                    batch.in_range(i, j)
+                }
+            };
+            *ok = [r, alpha, a, b]
+                .iter()
+                .enumerate()
+                .all(|(j, &v)| in_range(j, v));
+            if !*ok {
+                continue;
+            }
+            let sr = match shared {
+                Some((same_r, same_x, sr)) if same_r == r && same_x == x => sr,
+                _ => {
+                    let sr = crate::models::covariates::ln_gamma_shift(r, x, order);
+                    shared = Some((r, x, sr));
+                    sr
+                }
+            };
+            let model = BgFamily {
+                r,
+                alpha,
+                a,
+                b,
+                modified,
+            };
+            *slot = model.customer_term_with(
+                x,
+                h[1],
+                h[2],
+                order,
+                sr,
+                batch.ln_value(i, 1),
+                batch.ln_value(i, 2),
+            );
+            slot.to_log_coordinates(&[r, alpha, a, b], order);
         }
     }
 
     /// [`Self::customer_term`] with `sr` = ln Γ(r+x) − ln Γ(r) and its first
-    /// two r-derivatives ([`crate::models::covariates::ln_gamma_shift`]).
+    /// two r-derivatives ([`crate::models::covariates::ln_gamma_shift`]),
+    /// and ln α and ln a (a is read only where x > 0 or the model is the
+    /// MBG/NBD).
+    #[allow(clippy::too_many_arguments)]
     fn customer_term_with(
         &self,
         x: f64,
@@ -249,6 +320,8 @@ impl BgFamily {
         age: f64,
         order: u8,
         sr: [f64; 3],
+        ln_alpha: f64,
+        ln_a: f64,
     ) -> crate::models::covariates::CustomerTerm {
         use crate::models::covariates::CustomerTerm;
         if age == 0.0 && x == 0.0 {
@@ -266,9 +339,9 @@ impl BgFamily {
         // The terms in x only (as finite sums, see `ln_gamma_shift`), and r ln α.
         let shift = crate::models::covariates::ln_gamma_shift;
         let (sb, sab) = (shift(b, x + sh, order), shift(a + b, x + sh, order));
-        out.value = sr[0] + sb[0] - sab[0] + r * alpha.ln();
+        out.value = sr[0] + sb[0] - sab[0] + r * ln_alpha;
         if order >= 1 {
-            out.grad[0] = sr[1] + alpha.ln();
+            out.grad[0] = sr[1] + ln_alpha;
             out.grad[1] = r / alpha;
             out.grad[2] = -sab[1];
             out.grad[3] = sb[1] - sab[1];
@@ -305,7 +378,7 @@ impl BgFamily {
         let inv_b_x_1 = 1.0 / (b + x - 1.0 + sh);
         let inv_atx = 1.0 / (alpha + t_x);
         let ln_atx = (alpha + t_x).ln();
-        let a4 = a.ln() - (b + x - 1.0 + sh).ln() - rx * ln_atx;
+        let a4 = ln_a - (b + x - 1.0 + sh).ln() - rx * ln_atx;
         let d = a4 - a3;
         let e = (-d.abs()).exp();
         out.value += a3 + d.max(0.0) + e.ln_1p();

@@ -499,6 +499,22 @@ macro_rules! bg_family_model {
                 );
             }
 
+            fn customer_log_terms(
+                batch: &$crate::models::covariates::ScaledBatch<'_>,
+                order: u8,
+                _scratch: &mut $crate::models::covariates::Scratch<Self>,
+                out: &mut [$crate::models::covariates::CustomerTerm],
+                valid: &mut [bool],
+            ) {
+                $crate::models::bg_family::BgFamily::customer_log_terms(
+                    $modified,
+                    batch,
+                    order,
+                    out,
+                    valid,
+                );
+            }
+
             fn conditional_expected_purchases_each(
                 customers: &[Self],
                 t: &[f64],
