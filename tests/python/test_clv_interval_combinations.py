@@ -28,6 +28,8 @@ from retentionkit import (
     ParetoNBDFitter,
 )
 from retentionkit.datasets import load_transaction_data
+from retentionkit.report import build_report
+from retentionkit.targeting import customer_table
 from retentionkit.utils import summary_data_from_transaction_data
 
 HISTORY = ["frequency", "recency", "T"]
@@ -184,3 +186,40 @@ def test_mbgcnbd_with_spend_covariates_refuses_transaction_covariates(
             method(model, *args, freq="W", spend_covariates=z, purchase_covariates=z)
         with pytest.raises(ValueError, match="pass them to the prediction, as spend_covariates"):
             method(model, *args, freq="W")
+
+
+def test_targeting_and_report_value_mbgcnbd_with_spend_covariates(
+    summary: pd.DataFrame,
+    spend_models: dict[bool, GammaGammaFitter],
+    transaction_models: dict[tuple[str, bool], Any],
+) -> None:
+    """The users of the interval: the targeting table and the report with
+    ``--model mbgcnbd`` and spend covariates (both raised the TypeError)."""
+    model, spend = transaction_models["mbgcnbd", False], spend_models[True]
+    h = summary.iloc[::40]
+    table = customer_table(
+        model, spend, h, freq="W", n_draws=20, seed=2, spend_covariates=h[COVARIATE]
+    )
+    point = spend.customer_lifetime_value(
+        model,
+        *(h[c] for c in [*HISTORY, "monetary_value"]),
+        freq="W",
+        spend_covariates=h[COVARIATE],
+    )
+    np.testing.assert_allclose(table["clv"], point, rtol=1e-12)
+    assert (table["clv_lower"] <= table["clv"]).all() and (table["clv"] <= table["clv_upper"]).all()
+
+    log = load_transaction_data()
+    small = log[log["customer_id"] % 8 == 0]
+    report = build_report(
+        small,
+        "customer_id",
+        "date",
+        "dollar_value",
+        model="mbgcnbd",
+        spend_covariates="dollar_value",
+    )
+    customers = report.customers
+    assert np.isfinite(customers[["clv", "clv_lower", "clv_upper"]].to_numpy()).all()
+    assert (customers["clv_lower"] <= customers["clv"]).all()
+    assert (customers["clv"] <= customers["clv_upper"]).all()

@@ -374,7 +374,7 @@ class GammaGammaFitter(CovariateFitter):
 
         Parameters
         ----------
-        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, GompertzGammaNBDFitter or MBGCNBDkFitter
             A fitted model of the number of transactions.
         frequency, recency, T : array_like
             Customer histories, in the time unit of the transaction model.
@@ -562,7 +562,7 @@ class GammaGammaFitter(CovariateFitter):
 
         Parameters
         ----------
-        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter, GompertzGammaNBDFitter or MBGCNBDkFitter
             A fitted model of the number of transactions (with its covariance).
         frequency, recency, T, monetary_value, time, discount_rate, freq, discounting
             As for :meth:`customer_lifetime_value`.
