@@ -1007,12 +1007,7 @@ where
 {
     match transactions {
         Side::Plain(fitted) => {
-            let side = PerCustomer {
-                fitted: *fitted,
-                base_params: usize::MAX,
-                customer: |m: &M, _| Ok(m.clone()),
-            };
-            clv_interval_with_spend(side, spend, columns, discounting, options)
+            clv_interval_with_spend(plain_side(*fitted), spend, columns, discounting, options)
         }
         Side::Covariates(fitted, z) => {
             let k = fitted.model.design().columns().len();
@@ -1078,7 +1073,7 @@ fn customer_lifetime_value_interval_covariates<'py>(
     seed: u64,
 ) -> PyResult<Bands<'py>> {
     use super::gamma_gamma::GammaGammaModel;
-    use super::{BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel};
+    use super::transaction_model::AnyTransactionModel;
     let discounting = super::intervals::discounting_of(discounting, time, discount_rate, freq)?;
     let options = IntervalOptions {
         level,
@@ -1119,27 +1114,40 @@ fn customer_lifetime_value_interval_covariates<'py>(
             }
         };
     }
-    macro_rules! plain {
-        ($class:ty) => {
-            if let Ok(t) = transaction_model.cast::<$class>() {
-                covariate_rows("transaction", None, z)?;
-                run!(Side::Plain(&t.get().inner));
-            }
-        };
-    }
     covariates!(ParetoNBDCovariatesModel);
     covariates!(BetaGeoCovariatesModel);
     covariates!(ModifiedBetaGeoCovariatesModel);
     covariates!(GGomNBDCovariatesModel);
-    plain!(ParetoNBDModel);
-    plain!(super::GGomNBDModel);
-    plain!(BetaGeoModel);
-    plain!(ModifiedBetaGeoModel);
+    // A model without covariates: every class the plain CLV takes (the one
+    // list, AnyTransactionModel, so a new transaction model cannot be missed
+    // here while the point CLV accepts it).
+    if let Ok(t) = transaction_model.extract::<AnyTransactionModel>() {
+        covariate_rows("transaction", None, z)?;
+        let out = with_fitted!(t, fitted => detach(py, || {
+            clv_interval_with_spend(plain_side(fitted), &spend, columns, &discounting, &options)
+        }))?;
+        return Ok(bands(py, out));
+    }
     Err(pyo3::exceptions::PyTypeError::new_err(format!(
         "customer lifetime value needs a BetaGeo, ModifiedBetaGeo, ParetoNBD or GGomNBD model \
-         (with or without covariates), got {}",
+         (with or without covariates) or an MBGCNBDk model, got {}",
         transaction_model.get_type().name()?
     )))
+}
+
+/// A transaction model without covariates as a side of a CLV interval: every
+/// customer has the drawn model itself.
+fn plain_side<M>(
+    fitted: &Fitted<M>,
+) -> PerCustomer<'_, M, impl Fn(&M, usize) -> crate::error::Result<M> + Sync>
+where
+    M: TransactionModel + Clone + Sync,
+{
+    PerCustomer {
+        fitted,
+        base_params: usize::MAX,
+        customer: |m: &M, _| Ok(m.clone()),
+    }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

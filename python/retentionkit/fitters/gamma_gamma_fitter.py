@@ -374,8 +374,10 @@ class GammaGammaFitter(CovariateFitter):
 
         Parameters
         ----------
-        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
-            A fitted model of the number of transactions.
+        transaction_prediction_model : fitter
+            A fitted model of the number of transactions: BetaGeoFitter,
+            ModifiedBetaGeoFitter, ParetoNBDFitter, GompertzGammaNBDFitter or
+            MBGCNBDkFitter.
         frequency, recency, T : array_like
             Customer histories, in the time unit of the transaction model.
         monetary_value : array_like
@@ -562,8 +564,10 @@ class GammaGammaFitter(CovariateFitter):
 
         Parameters
         ----------
-        transaction_prediction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
-            A fitted model of the number of transactions (with its covariance).
+        transaction_prediction_model : fitter
+            A fitted model of the number of transactions (with its covariance):
+            BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter,
+            GompertzGammaNBDFitter or MBGCNBDkFitter.
         frequency, recency, T, monetary_value, time, discount_rate, freq, discounting
             As for :meth:`customer_lifetime_value`.
         level : float, default 0.95
