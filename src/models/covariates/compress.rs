@@ -48,15 +48,25 @@ impl<D> CovariateData<D> {
         let n = history[0].len();
         let weight_of = |i: usize| weights.map_or(1.0, |w| w[i]);
         let row_of = |i: usize| &covariates[i * k..(i + 1) * k];
-        // Customers sort on their history and a 64-bit hash of their
-        // covariates, kept inline so that the sort moves small elements and
-        // compares without indirection; customers that tie there are merged
-        // only when their covariates are equal. Customers left out get the
-        // largest key (no finite number's bits), so that they sort last and
-        // are cut off: an indexed collect writes the keys in place, where a
-        // filtered one gathers pieces and copies them.
+        // Customers sort on their history and a hash of their covariates,
+        // kept inline with the customer's index in 32 bytes (the index in
+        // the low bits, the hash above), so that the sort moves small
+        // elements and compares without indirection. Customers with equal
+        // covariates have equal hashes, so they are neighbours, in the order
+        // of their index; neighbours are merged only when their covariates
+        // are equal. (Two rows of one history whose different covariates
+        // share the hash's 64 − log₂ n bits could interleave and leave a
+        // row of equal customers in two pieces: the log-likelihood is the
+        // same, the rows one more.) Customers left out get the largest key
+        // (no finite number's bits), so that they sort last and are cut off:
+        // an indexed collect writes the keys in place, where a filtered one
+        // gathers pieces and copies them.
         const LEFT_OUT: [u64; KEY_HISTORY + 1] = [u64::MAX; KEY_HISTORY + 1];
-        let mut keyed: Vec<([u64; KEY_HISTORY + 1], usize)> = Vec::with_capacity(n);
+        let index_bits = (u64::BITS - (n as u64).leading_zeros()).max(1);
+        assert!(index_bits <= 48, "{n} customers");
+        let index_mask = (1u64 << index_bits) - 1;
+        let index = |e: &[u64; KEY_HISTORY + 1]| (e[KEY_HISTORY] & index_mask) as usize;
+        let mut keyed: Vec<[u64; KEY_HISTORY + 1]> = Vec::with_capacity(n);
         (0..n)
             .into_par_iter()
             .map(|i| {
@@ -65,37 +75,41 @@ impl<D> CovariateData<D> {
                     *slot = column[i];
                 }
                 if !(weight_of(i) > 0.0 && informative(&h[..width])) {
-                    return (LEFT_OUT, i);
+                    return LEFT_OUT;
                 }
                 let mut inline = [0u64; KEY_HISTORY + 1];
                 for (slot, &v) in inline.iter_mut().zip(&h[..width]) {
                     *slot = key(v);
                 }
-                inline[KEY_HISTORY] = hash_row(row_of(i).iter().map(|&v| key(v)));
-                (inline, i)
+                let hash = hash_row(row_of(i).iter().map(|&v| key(v)));
+                inline[KEY_HISTORY] = (hash & !index_mask) | i as u64;
+                inline
             })
             .collect_into_vec(&mut keyed);
-        // The inline keys compared as two 128-bit numbers: the same order as
-        // the arrays' lexicographic one, without a loop per comparison.
+        // The keys compared as two 128-bit numbers: the same order as the
+        // arrays' lexicographic one, without a loop per comparison.
         let packed = |a: &[u64; KEY_HISTORY + 1]| {
             (
                 (u128::from(a[0]) << 64) | u128::from(a[1]),
                 (u128::from(a[2]) << 64) | u128::from(a[3]),
             )
         };
-        keyed.par_sort_unstable_by(|(a, _), (b, _)| packed(a).cmp(&packed(b)));
-        let kept = keyed.partition_point(|(inline, _)| *inline != LEFT_OUT);
+        keyed.par_sort_unstable_by(|a, b| packed(a).cmp(&packed(b)));
+        let kept = keyed.partition_point(|inline| *inline != LEFT_OUT);
         keyed.truncate(kept);
-        // A history fits inline, so equal inline keys mean equal histories;
-        // the covariates are compared only where the hashes tie too.
+        // A history fits inline, so equal keys above the index mean equal
+        // histories; the covariates are compared only where the hashes tie
+        // too.
         let runs = Runs::new(keyed.len(), |s| {
             s == 0 || {
-                let ((a, i), (b, j)) = (&keyed[s - 1], &keyed[s]);
-                !(a == b
-                    && row_of(*i)
+                let (a, b) = (&keyed[s - 1], &keyed[s]);
+                let same_hash = (a[KEY_HISTORY] ^ b[KEY_HISTORY]) & !index_mask == 0;
+                !(a[..KEY_HISTORY] == b[..KEY_HISTORY]
+                    && same_hash
+                    && row_of(index(a))
                         .iter()
                         .map(|&v| key(v))
-                        .eq(row_of(*j).iter().map(|&v| key(v))))
+                        .eq(row_of(index(b)).iter().map(|&v| key(v))))
             }
         });
         let rows = runs.count();
@@ -113,22 +127,22 @@ impl<D> CovariateData<D> {
         // would; the covariates of each row's first customer, read at random
         // places.
         runs.fill(&mut data.history, width, |h, group| {
-            for (slot, &bits) in h.iter_mut().zip(&keyed[group.start].0) {
+            for (slot, &bits) in h.iter_mut().zip(&keyed[group.start]) {
                 *slot = f64::from_bits(bits);
             }
         });
         runs.fill(&mut data.weight, 1, |w, group| {
             w[0] = match weights {
-                Some(_) => keyed[group].iter().map(|&(_, i)| weight_of(i)).sum(),
+                Some(_) => keyed[group].iter().map(|e| weight_of(index(e))).sum(),
                 None => group.len() as f64,
             };
         });
         runs.fill(&mut data.covariates, k, |z, group| {
-            z.copy_from_slice(row_of(keyed[group.start].1));
+            z.copy_from_slice(row_of(index(&keyed[group.start])));
         });
         data.total_weight = match weights {
             // Customer by customer in sorted order (rounding as before).
-            Some(_) => keyed.iter().map(|&(_, i)| weight_of(i)).sum(),
+            Some(_) => keyed.iter().map(|e| weight_of(index(e))).sum(),
             None => keyed.len() as f64,
         };
         data
