@@ -234,6 +234,11 @@ pub trait CovariateModel: Model {
     const PROCESSES: &'static [Process];
     /// How many numbers describe one customer's history.
     const HISTORY: usize;
+    /// How many customers' terms the evaluation computes at once
+    /// ([`Self::customer_log_terms`]): few, so that the terms stay in the
+    /// first-level cache, unless the model shares work across a batch (at
+    /// most the evaluation's chunk of 1024).
+    const BATCH: usize = 64;
     /// Whether a (validated) history carries information: false for a
     /// transaction model's customer with T = 0, whose likelihood is 1, and
     /// for a spend model's customer without repeat purchases.
@@ -788,8 +793,6 @@ pub struct WithCovariates<M: CovariateModel> {
 }
 
 const CHUNK: usize = 1024;
-/// Customers whose terms [`WithCovariates::evaluate`] computes at once.
-const BATCH: usize = 64;
 
 /// The entries of a block of sums that a row adds to (see
 /// [`WithCovariates::evaluate`]).
@@ -1402,9 +1405,9 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
         );
         let buffers = || -> Buffers<M> {
             (
-                Vec::with_capacity(BATCH),
-                Vec::with_capacity(BATCH),
-                Vec::with_capacity(BATCH),
+                Vec::with_capacity(M::BATCH),
+                Vec::with_capacity(M::BATCH),
+                Vec::with_capacity(M::BATCH),
                 Scratch::default(),
             )
         };
@@ -1422,8 +1425,8 @@ impl<M: CovariateModel> Model for WithCovariates<M> {
                 // A batch of customers' exponents, then their terms all at
                 // once (few enough that the terms stay in the first-level
                 // cache), then their sums.
-                for batch in chunk_rows.step_by(BATCH) {
-                    let rows = batch..(batch + BATCH).min(n);
+                for batch in chunk_rows.step_by(M::BATCH) {
+                    let rows = batch..(batch + M::BATCH).min(n);
                     eta.clear();
                     eta.extend(rows.clone().map(|i| self.exponents(data.row(i))));
                     // Every slot is written: the initial values only make
