@@ -337,23 +337,23 @@ impl BgFamily {
         let sh = self.shift();
         let mut out = CustomerTerm::ZERO;
         // The terms in x only (as finite sums, see `ln_gamma_shift`), and r ln α.
-        let shift = crate::models::covariates::ln_gamma_shift;
-        let (sb, sab) = (shift(b, x + sh, order), shift(a + b, x + sh, order));
-        out.value = sr[0] + sb[0] - sab[0] + r * ln_alpha;
+        // ln B(a, b+x+s) − ln B(a, b) with its ψ (index 0: of b, 1: of a+b).
+        let (beta, psi, psi1) = crate::models::covariates::ln_beta_shift(a, b, x + sh, order);
+        out.value = sr[0] + beta + r * ln_alpha;
         if order >= 1 {
             out.grad[0] = sr[1] + ln_alpha;
             out.grad[1] = r / alpha;
-            out.grad[2] = -sab[1];
-            out.grad[3] = sb[1] - sab[1];
+            out.grad[2] = -psi[1];
+            out.grad[3] = psi[0] - psi[1];
             if order >= 2 {
                 out.hess[0][0] = sr[2];
                 out.hess[0][1] = 1.0 / alpha;
                 out.hess[1][0] = 1.0 / alpha;
                 out.hess[1][1] = -r / (alpha * alpha);
-                out.hess[2][2] = -sab[2];
-                out.hess[2][3] = -sab[2];
-                out.hess[3][2] = -sab[2];
-                out.hess[3][3] = sb[2] - sab[2];
+                out.hess[2][2] = -psi1[1];
+                out.hess[2][3] = -psi1[1];
+                out.hess[3][2] = -psi1[1];
+                out.hess[3][3] = psi1[0] - psi1[1];
             }
         }
         let rx = r + x;

@@ -100,6 +100,48 @@ pub(crate) fn ln_gamma_shift(v: f64, x: f64, order: u8) -> [f64; 3] {
     [ln_sum + product.ln(), inv_sum, -inv2_sum]
 }
 
+/// ln B(a, b+x) − ln B(a, b) = [ln Γ(b+x) − ln Γ(b)] − [ln Γ(a+b+x) − ln Γ(a+b)]
+/// with the ψ and ψ′ differences of b and of a+b (as [`ln_gamma_shift`]
+/// gives them, up to `order`): (value, [ψ(b+x) − ψ(b), ψ(a+b+x) − ψ(a+b)],
+/// [ψ′(b+x) − ψ′(b), ψ′(a+b+x) − ψ′(a+b)]). For a whole x up to 64 (b and
+/// a+b in [`ln_gamma_shift`]'s range) the value is one logarithm of the
+/// product of the ratios (b+k)/(a+b+k), each in (0, 1], instead of one per
+/// product; otherwise the difference of two [`ln_gamma_shift`]s.
+pub(crate) fn ln_beta_shift(a: f64, b: f64, x: f64, order: u8) -> (f64, [f64; 2], [f64; 2]) {
+    if x == 0.0 {
+        return (0.0, [0.0; 2], [0.0; 2]);
+    }
+    let ab = a + b;
+    if !(x.fract() == 0.0 && x <= SHIFT_TERMS && b > 1e-200 && ab < 1e10) {
+        let (sb, sab) = (ln_gamma_shift(b, x, order), ln_gamma_shift(ab, x, order));
+        return (sb[0] - sab[0], [sb[1], sab[1]], [sb[2], sab[2]]);
+    }
+    // Each ratio is at least b/(a+b) > 1e-210: the product's logarithm is
+    // taken before it could underflow.
+    let (mut ratio, mut ln_sum) = (1.0f64, 0.0);
+    let (mut psi, mut psi1) = ([0.0; 2], [0.0; 2]);
+    let mut k = 0.0;
+    while k < x {
+        let (tb, tab) = (b + k, ab + k);
+        if order >= 1 {
+            let (ib, iab) = (1.0 / tb, 1.0 / tab);
+            ratio *= tb * iab;
+            psi[0] += ib;
+            psi[1] += iab;
+            psi1[0] -= ib * ib;
+            psi1[1] -= iab * iab;
+        } else {
+            ratio *= tb / tab;
+        }
+        if ratio < 1e-80 {
+            ln_sum += ratio.ln();
+            ratio = 1.0;
+        }
+        k += 1.0;
+    }
+    (ln_sum + ratio.ln(), psi, psi1)
+}
+
 /// The most base parameters a [`CovariateModel`] may have (the GGom/NBD's
 /// five: r, α, b, s, β).
 pub const MAX_BASE_PARAMS: usize = 5;
@@ -1608,7 +1650,7 @@ fn lookup_coefficients(
 
 #[cfg(test)]
 mod tests {
-    use super::ln_gamma_shift;
+    use super::{ln_beta_shift, ln_gamma_shift};
     use crate::special::{digamma, ln_gamma, trigamma};
 
     /// The finite sums agree with the special functions' differences (to
@@ -1648,5 +1690,43 @@ mod tests {
         let sum: f64 = (1..=30).map(|k| 1.0 / (k * k) as f64).sum();
         assert!((ln_gamma_shift(1.0, 30.0, 2)[2] + sum).abs() <= 4e-16 * sum);
         assert!((ln_gamma_shift(1.0, 5.0, 0)[0] - 120f64.ln()).abs() <= 1e-15 * 120f64.ln());
+    }
+
+    /// The Beta shift is the difference of the two Gamma shifts, including
+    /// products of ratios that would underflow without the intermediate
+    /// logarithms (b/(a+b) near 1e-210, sixty-four of them).
+    #[test]
+    fn ln_beta_shift_is_the_difference_of_two_gamma_shifts() {
+        for (a, b) in [
+            (0.8, 2.4),
+            (1e-6, 3.0),
+            (5e3, 0.02),
+            (1e9, 1e-3),
+            (9e9, 1e-199),
+            (0.5, 1e-300),
+        ] {
+            for x in [0.0, 1.0, 2.0, 9.0, 64.0, 65.0, 2.5] {
+                for order in [0, 1, 2] {
+                    let (value, psi, psi1) = ln_beta_shift(a, b, x, order);
+                    let (sb, sab) = (ln_gamma_shift(b, x, order), ln_gamma_shift(a + b, x, order));
+                    let expected = sb[0] - sab[0];
+                    let scale = sb[0].abs() + sab[0].abs() + 1.0;
+                    assert!(
+                        value.is_finite() && (value - expected).abs() <= 1e-14 * scale,
+                        "a={a}, b={b}, x={x}: {value} vs {expected}"
+                    );
+                    let close =
+                        |u: f64, v: f64| u == v || (u - v).abs() <= 1e-14 * (u.abs() + v.abs());
+                    assert!(
+                        close(psi[0], sb[1]) && close(psi[1], sab[1]),
+                        "ψ at {a}, {b}, {x}"
+                    );
+                    assert!(
+                        close(psi1[0], sb[2]) && close(psi1[1], sab[2]),
+                        "ψ′ at {a}, {b}, {x}"
+                    );
+                }
+            }
+        }
     }
 }
