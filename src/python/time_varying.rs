@@ -191,14 +191,14 @@ pub struct TimeVaryingParetoNBDModel {
     inner: Fitted<TimeVaryingParetoNBD>,
 }
 
+// The fit information as every model class has it; as ever, no `n_unique` and
+// no `fit_warnings` (the time-varying model has never had them: its stub and
+// the pandas layer's `getattr(model, "fit_warnings", ())` go without).
+fit_info_accessors!(TimeVaryingParetoNBDModel, TimeVaryingParetoNBD; penalizer_coef);
+json_and_repr!(TimeVaryingParetoNBDModel, TimeVaryingParetoNBD);
+
 #[pymethods]
 impl TimeVaryingParetoNBDModel {
-    #[classattr]
-    #[allow(non_snake_case)]
-    fn MODEL_NAME() -> &'static str {
-        <TimeVaryingParetoNBD as Model>::NAME
-    }
-
     #[classattr]
     #[allow(non_snake_case)]
     fn BASE_PARAM_NAMES() -> Vec<&'static str> {
@@ -250,21 +250,6 @@ impl TimeVaryingParetoNBDModel {
         })
     }
 
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        let inner = Fitted::<TimeVaryingParetoNBD>::from_json(text).map_err(PyErrWrap)?;
-        Ok(Self { inner })
-    }
-
-    fn to_json(&self) -> String {
-        self.inner.to_json()
-    }
-
-    #[getter]
-    fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        vec_to_py(py, self.inner.params())
-    }
-
     #[getter]
     fn param_names(&self) -> Vec<String> {
         self.inner.model.param_names()
@@ -274,45 +259,6 @@ impl TimeVaryingParetoNBDModel {
     #[getter]
     fn columns(&self) -> Vec<String> {
         self.inner.model.design().columns().to_vec()
-    }
-
-    #[getter]
-    fn is_fitted(&self) -> bool {
-        self.inner.info.is_some()
-    }
-
-    #[getter]
-    fn log_likelihood(&self) -> Option<f64> {
-        self.inner.info.as_ref().map(|i| i.log_likelihood)
-    }
-
-    #[getter]
-    fn covariance<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
-        let p = self.inner.model.param_specs().len();
-        match self.inner.info.as_ref().and_then(|i| i.covariance.clone()) {
-            Some(cov) => Ok(Some(vec_to_py(py, cov).reshape([p, p])?)),
-            None => Ok(None),
-        }
-    }
-
-    #[getter]
-    fn iterations(&self) -> Option<usize> {
-        self.inner.info.as_ref().map(|i| i.iterations)
-    }
-
-    #[getter]
-    fn converged(&self) -> Option<bool> {
-        self.inner.info.as_ref().map(|i| i.converged)
-    }
-
-    #[getter]
-    fn n_customers(&self) -> Option<f64> {
-        self.inner.info.as_ref().map(|i| i.n_customers)
-    }
-
-    #[getter]
-    fn penalizer_coef(&self) -> f64 {
-        self.inner.info.as_ref().map_or(0.0, |i| i.penalizer_coef)
     }
 
     /// ln L of each customer of the panel (0 for T = 0).
@@ -412,18 +358,6 @@ impl TimeVaryingParetoNBDModel {
             vec_to_py(py, paths.iter().map(|p| p.dropout).collect()),
             vec_to_py(py, paths.iter().map(|p| p.death).collect()),
         ))
-    }
-
-    fn __repr__(&self) -> String {
-        let params: Vec<String> = self
-            .inner
-            .model
-            .param_names()
-            .into_iter()
-            .zip(self.inner.params())
-            .map(|(n, v)| format!("{n}={v:.6}"))
-            .collect();
-        format!("TimeVaryingParetoNBDModel({})", params.join(", "))
     }
 }
 
