@@ -59,6 +59,21 @@ pub(super) fn matrix<'a>(
         .map_err(|_| PyValueError::new_err("covariates must be a C-contiguous 2-d float64 array"))
 }
 
+/// The design of `columns` for the processes of `M` (see
+/// [`CovariateDesign::new`]), with per-column `penalties` when given.
+pub(super) fn design_of<M: CovariateModel>(
+    columns: &[String],
+    by_process: &[Vec<usize>],
+    shared: &[usize],
+    penalties: Option<Vec<f64>>,
+) -> crate::error::Result<CovariateDesign> {
+    let design = CovariateDesign::new::<M>(columns, by_process, shared)?;
+    match penalties {
+        Some(p) => design.with_penalties(p),
+        None => Ok(design),
+    }
+}
+
 macro_rules! covariate_class {
     ($class:ident, $base:ty, $doc:literal) => {
         #[doc = $doc]
@@ -93,11 +108,12 @@ macro_rules! covariate_class {
                 shared: Vec<usize>,
                 penalties: Option<Vec<f64>>,
             ) -> crate::error::Result<CovariateDesign> {
-                let design = CovariateDesign::new::<$base>(&columns, &by_process, &shared)?;
-                match penalties {
-                    Some(p) => design.with_penalties(p),
-                    None => Ok(design),
-                }
+                $crate::python::covariates::design_of::<$base>(
+                    &columns,
+                    &by_process,
+                    &shared,
+                    penalties,
+                )
             }
         }
 
@@ -502,21 +518,14 @@ macro_rules! transaction_covariate_methods {
 
             /// Customers of ages `T` simulated with their covariate rows:
             /// (frequency, recency, T, rate, drop-out, alive).
-            #[allow(non_snake_case, clippy::type_complexity)]
+            #[allow(non_snake_case)]
             fn simulate<'py>(
                 &self,
                 py: Python<'py>,
                 T: PyReadonlyArray1<'py, f64>,
                 covariates: PyReadonlyArray2<'py, f64>,
                 seed: u64,
-            ) -> PyResult<(
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-            )> {
+            ) -> PyResult<super::SimulatedColumns<'py>> {
                 let age = super::slice("T", &T)?;
                 let z = matrix(&covariates, self.inner.model.design().columns().len())?;
                 let model = &self.inner.model;

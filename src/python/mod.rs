@@ -367,20 +367,13 @@ macro_rules! transaction_model_class {
             }
 
             /// Returns (frequency, recency, T, lambda, p, alive).
-            #[allow(non_snake_case, clippy::type_complexity)]
+            #[allow(non_snake_case)]
             fn simulate<'py>(
                 &self,
                 py: Python<'py>,
                 T: PyReadonlyArray1<'py, f64>,
                 seed: u64,
-            ) -> PyResult<(
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-            )> {
+            ) -> PyResult<SimulatedColumns<'py>> {
                 let age = slice("T", &T)?;
                 let model = &self.inner.model;
                 let sims = detach(py, || predict::simulate(model, age, seed))?;
@@ -558,20 +551,12 @@ impl BetaGeoBetaBinomModel {
     }
 
     /// Returns (frequency, recency, n_periods, p, theta, alive).
-    #[allow(clippy::type_complexity)]
     fn simulate<'py>(
         &self,
         py: Python<'py>,
         n_periods: PyReadonlyArray1<'py, f64>,
         seed: u64,
-    ) -> PyResult<(
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-    )> {
+    ) -> PyResult<SimulatedColumns<'py>> {
         let n = slice("n_periods", &n_periods)?;
         let model = &self.inner.model;
         let sims = detach(py, || bgbb::simulate_many(model, n, seed))?;

@@ -9,9 +9,9 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArra
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use super::covariates::design_of;
 use super::{detach, detach_array, fit_options, vec_to_py, PyErrWrap};
 use crate::fit::{fit, Fitted};
-use crate::models::covariates::CovariateDesign;
 use crate::models::time_varying::{TimeVaryingData, TimeVaryingParetoNBD};
 use crate::models::Model;
 use crate::ParetoNBD;
@@ -29,6 +29,15 @@ fn contiguous1<'a, T: numpy::Element>(
     array
         .as_slice()
         .map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous array")))
+}
+
+/// The periods of each customer as counts (a negative count as 0, as the
+/// panel has always read it).
+fn period_counts_of(counts: &[i64]) -> Vec<usize> {
+    counts
+        .iter()
+        .map(|&c| usize::try_from(c).unwrap_or(0))
+        .collect()
 }
 
 /// Customers' histories with one row of covariates per period (see
@@ -68,15 +77,8 @@ impl TimeVaryingPanel {
         let counts = contiguous1(&period_counts, "period_counts")?;
         let z = contiguous(&covariates, "covariates")?;
         let inner = detach(py, || {
-            let counts = counts
-                .iter()
-                .map(|&c| usize::try_from(c).unwrap_or(0))
-                .collect::<Vec<_>>();
-            let design = CovariateDesign::new::<ParetoNBD>(&columns, &by_process, &shared)?;
-            let design = match penalties {
-                Some(p) => design.with_penalties(p)?,
-                None => design,
-            };
+            let counts = period_counts_of(counts);
+            let design = design_of::<ParetoNBD>(&columns, &by_process, &shared, penalties)?;
             TimeVaryingData::new(x, tx, t, sums, starts, &counts, z, design)
         })?;
         Ok(Self { inner })
@@ -151,15 +153,8 @@ impl TimeVaryingPanel {
                     }
                 }
             }
-            let counts = counts
-                .iter()
-                .map(|&c| usize::try_from(c).unwrap_or(0))
-                .collect::<Vec<_>>();
-            let design = CovariateDesign::new::<ParetoNBD>(&columns, &by_process, &shared)?;
-            let design = match penalties {
-                Some(p) => design.with_penalties(p)?,
-                None => design,
-            };
+            let counts = period_counts_of(counts);
+            let design = design_of::<ParetoNBD>(&columns, &by_process, &shared, penalties)?;
             TimeVaryingData::from_owned(x, tx, t, sums, starts, &counts, z, design)
         })?;
         Ok(Self { inner })
@@ -340,10 +335,7 @@ impl TimeVaryingParetoNBDModel {
         let age = contiguous1(&T, "T")?;
         let model = &self.inner.model;
         let paths = detach(py, || {
-            let counts: Vec<usize> = counts
-                .iter()
-                .map(|&c| usize::try_from(c).unwrap_or(0))
-                .collect();
+            let counts = period_counts_of(counts);
             model.simulate(starts, &counts, z, age, seed)
         })?;
         let (mut who, mut when) = (Vec::new(), Vec::new());
