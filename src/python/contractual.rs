@@ -1,7 +1,7 @@
 //! Bindings of the contractual retention models: sBG (Fader & Hardie 2007)
 //! and BdW (Fader, Hardie, Liu, Davin & Steenburgh 2018).
 
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use super::{detach, detach_array, fit_options, optional_slice, slice, vec_to_py, PyErrWrap};

@@ -6,9 +6,7 @@
 //! columns enter which process), predicting per customer from each
 //! customer's covariate row.
 
-use numpy::{
-    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
-};
+use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -61,6 +59,21 @@ pub(super) fn matrix<'a>(
         .map_err(|_| PyValueError::new_err("covariates must be a C-contiguous 2-d float64 array"))
 }
 
+/// The design of `columns` for the processes of `M` (see
+/// [`CovariateDesign::new`]), with per-column `penalties` when given.
+pub(super) fn design_of<M: CovariateModel>(
+    columns: &[String],
+    by_process: &[Vec<usize>],
+    shared: &[usize],
+    penalties: Option<Vec<f64>>,
+) -> crate::error::Result<CovariateDesign> {
+    let design = CovariateDesign::new::<M>(columns, by_process, shared)?;
+    match penalties {
+        Some(p) => design.with_penalties(p),
+        None => Ok(design),
+    }
+}
+
 macro_rules! covariate_class {
     ($class:ident, $base:ty, $doc:literal) => {
         #[doc = $doc]
@@ -95,22 +108,32 @@ macro_rules! covariate_class {
                 shared: Vec<usize>,
                 penalties: Option<Vec<f64>>,
             ) -> crate::error::Result<CovariateDesign> {
-                let design = CovariateDesign::new::<$base>(&columns, &by_process, &shared)?;
-                match penalties {
-                    Some(p) => design.with_penalties(p),
-                    None => Ok(design),
-                }
+                $crate::python::covariates::design_of::<$base>(
+                    &columns,
+                    &by_process,
+                    &shared,
+                    penalties,
+                )
             }
         }
 
+        // The fit information as every model class has it; no `n_unique`, and
+        // no `penalizer_coef` on purpose: a covariate fit's penalizer only
+        // switches the design's penalties on (1 or 0), it is not lifetimes'
+        // penalizer_coef, which the pandas layer reads from a loaded model with
+        // `getattr(model, "penalizer_coef", 0.0)`.
+        fit_info_accessors!(
+            $class,
+            WithCovariates<$base>;
+            fit_warnings(
+                "Warnings about the fitted estimate (empty when none, or not\n\
+                 fitted): the base model's limit, where its model says so."
+            )
+        );
+        json_and_repr!($class, WithCovariates<$base>);
+
         #[pymethods]
         impl $class {
-            #[classattr]
-            #[allow(non_snake_case)]
-            fn MODEL_NAME() -> &'static str {
-                <WithCovariates<$base> as Model>::NAME
-            }
-
             #[classattr]
             #[allow(non_snake_case)]
             fn PROCESSES() -> Vec<&'static str> {
@@ -159,21 +182,6 @@ macro_rules! covariate_class {
                 Ok(design.coefficient_names().to_vec())
             }
 
-            #[staticmethod]
-            fn from_json(text: &str) -> PyResult<Self> {
-                let inner = Fitted::<WithCovariates<$base>>::from_json(text).map_err(PyErrWrap)?;
-                Ok(Self { inner })
-            }
-
-            fn to_json(&self) -> String {
-                self.inner.to_json()
-            }
-
-            #[getter]
-            fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-                vec_to_py(py, self.inner.params())
-            }
-
             #[getter]
             fn param_names(&self) -> Vec<String> {
                 self.inner.model.param_names()
@@ -185,64 +193,6 @@ macro_rules! covariate_class {
                 self.inner.model.design().columns().to_vec()
             }
 
-            #[getter]
-            fn is_fitted(&self) -> bool {
-                self.inner.info.is_some()
-            }
-
-            #[getter]
-            fn log_likelihood(&self) -> Option<f64> {
-                self.inner.info.as_ref().map(|i| i.log_likelihood)
-            }
-
-            #[getter]
-            fn covariance<'py>(
-                &self,
-                py: Python<'py>,
-            ) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
-                let p = self.inner.model.param_specs().len();
-                match self.inner.info.as_ref().and_then(|i| i.covariance.clone()) {
-                    Some(cov) => Ok(Some(vec_to_py(py, cov).reshape([p, p])?)),
-                    None => Ok(None),
-                }
-            }
-
-            #[getter]
-            fn iterations(&self) -> Option<usize> {
-                self.inner.info.as_ref().map(|i| i.iterations)
-            }
-
-            #[getter]
-            fn converged(&self) -> Option<bool> {
-                self.inner.info.as_ref().map(|i| i.converged)
-            }
-
-            #[getter]
-            fn n_customers(&self) -> Option<f64> {
-                self.inner.info.as_ref().map(|i| i.n_customers)
-            }
-
-            /// Warnings about the fitted estimate (empty when none, or not
-            /// fitted): the base model's limit, where its model says so.
-            #[getter]
-            fn fit_warnings(&self) -> Vec<String> {
-                self.inner
-                    .info
-                    .as_ref()
-                    .map_or_else(Vec::new, |i| i.warnings.clone())
-            }
-
-            fn __repr__(&self) -> String {
-                let params: Vec<String> = self
-                    .inner
-                    .model
-                    .param_names()
-                    .into_iter()
-                    .zip(self.inner.params())
-                    .map(|(n, v)| format!("{n}={v:.6}"))
-                    .collect();
-                format!("{}({})", stringify!($class), params.join(", "))
-            }
         }
     };
 }
@@ -568,21 +518,14 @@ macro_rules! transaction_covariate_methods {
 
             /// Customers of ages `T` simulated with their covariate rows:
             /// (frequency, recency, T, rate, drop-out, alive).
-            #[allow(non_snake_case, clippy::type_complexity)]
+            #[allow(non_snake_case)]
             fn simulate<'py>(
                 &self,
                 py: Python<'py>,
                 T: PyReadonlyArray1<'py, f64>,
                 covariates: PyReadonlyArray2<'py, f64>,
                 seed: u64,
-            ) -> PyResult<(
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-            )> {
+            ) -> PyResult<super::SimulatedColumns<'py>> {
                 let age = super::slice("T", &T)?;
                 let z = matrix(&covariates, self.inner.model.design().columns().len())?;
                 let model = &self.inner.model;

@@ -1,15 +1,14 @@
 //! Bindings of the Gamma-Gamma spend model and of customer lifetime value.
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use super::transaction_model::AnyTransactionModel;
-use super::{detach, detach_array, fit_options, optional_slice, slice, vec_to_py, PyErrWrap};
+use super::{detach, detach_array, fit_options, optional_slice, slice, PyErrWrap};
 use crate::data::{SpendData, ZeroFrequency};
 use crate::fit::{fit, Fitted};
 use crate::models::gamma_gamma::{self, GammaGamma};
-use crate::models::Model;
 use crate::value::clv::{self, ClvOptions, TimeUnit};
 
 model_class!(

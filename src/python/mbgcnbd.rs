@@ -6,7 +6,7 @@
 //! the saved format with the k profile ([`crate::mbgcnbd::json_with_profile`];
 //! the core's [`Fitted::from_json`] restores k).
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use super::{
@@ -18,7 +18,6 @@ use crate::fit::Fitted;
 use crate::mbgcnbd::{
     fit_k, json_with_profile, k_from_f64, select_k, CnbdData, KSelection, MbgCnbdK,
 };
-use crate::models::Model;
 use crate::predict;
 
 /// A fitted (or given) MBG/CNBD-k model: parameters (r, alpha, a, b), k, and

@@ -4,7 +4,7 @@
 //! [`Error`] to Python exceptions. The pandas layer lives in
 //! `python/retentionkit/`.
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use crate::fit::{fit, Fitted};
@@ -59,6 +59,7 @@ macro_rules! model_class {
         }
 
         model_accessors!($class, $model);
+        json_and_repr!($class, $model);
 
         #[pymethods]
         impl $class {
@@ -69,10 +70,23 @@ macro_rules! model_class {
                     inner: Fitted::from_model(model),
                 })
             }
+        }
+    };
+}
 
+/// `from_json`, `to_json` and `__repr__` (`Class(name=value, ...)`, the
+/// parameters' run-time names) of a class whose struct is just
+/// `inner: Fitted<$model>`: [`model_class!`], `covariate_class!`, the
+/// time-varying Pareto/NBD. (MBG/CNBD-k keeps its k profile beside the fit and
+/// writes its own.)
+macro_rules! json_and_repr {
+    ($class:ident, $model:ty) => {
+        #[pymethods]
+        impl $class {
             #[staticmethod]
-            fn from_json(text: &str) -> PyResult<Self> {
-                let inner = Fitted::<$model>::from_json(text).map_err(PyErrWrap)?;
+            fn from_json(text: &str) -> pyo3::PyResult<Self> {
+                let inner = $crate::fit::Fitted::<$model>::from_json(text)
+                    .map_err($crate::python::PyErrWrap)?;
                 Ok(Self { inner })
             }
 
@@ -81,10 +95,7 @@ macro_rules! model_class {
             }
 
             fn __repr__(&self) -> String {
-                let params: Vec<String> = self
-                    .inner
-                    .model
-                    .param_names()
+                let params: Vec<String> = $crate::models::Model::param_names(&self.inner.model)
                     .into_iter()
                     .zip(self.inner.params())
                     .map(|(n, v)| format!("{n}={v:.6}"))
@@ -95,30 +106,32 @@ macro_rules! model_class {
     };
 }
 
-/// The read-only accessors of a model class whose struct holds the fitted
-/// model as `inner: Fitted<$model>`: parameter names, parameters and fit
-/// statistics. [`model_class!`] adds them to every class it generates; a class
-/// with more state (MBG/CNBD-k's k profile) declares its own struct and adds
-/// them with this macro.
-macro_rules! model_accessors {
-    ($class:ident, $model:ty) => {
+/// The fit information of a class whose struct holds the fitted model as
+/// `inner: Fitted<$model>`, read from [`Fitted`]: `MODEL_NAME`, `params`,
+/// `is_fitted`, `log_likelihood`, `covariance`, `iterations`, `converged`,
+/// `n_customers` (`None`, or `False`, for a model given its parameters).
+/// Every native model class has them, whatever its parameter names (static,
+/// [`model_accessors!`], or from the fitted design: the classes with
+/// covariates). The statistics not every class has are named after the `;`:
+/// `n_unique`, `penalizer_coef`, `fit_warnings` (`fit_warnings("doc")` with
+/// another docstring); a class leaves one out where its Python surface has
+/// never had it (see the comment at each call).
+macro_rules! fit_info_accessors {
+    ($class:ident, $model:ty; $($extra:ident $(($doc:literal))?),* $(,)?) => {
         #[pymethods]
         impl $class {
             #[classattr]
             #[allow(non_snake_case)]
-            fn PARAM_NAMES() -> Vec<&'static str> {
-                <$model>::PARAM_NAMES.to_vec()
-            }
-
-            #[classattr]
-            #[allow(non_snake_case)]
             fn MODEL_NAME() -> &'static str {
-                <$model as Model>::NAME
+                <$model as $crate::models::Model>::NAME
             }
 
             #[getter]
-            fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-                vec_to_py(py, self.inner.params())
+            fn params<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+            ) -> pyo3::Bound<'py, numpy::PyArray1<f64>> {
+                $crate::python::vec_to_py(py, self.inner.params())
             }
 
             #[getter]
@@ -134,11 +147,14 @@ macro_rules! model_accessors {
             #[getter]
             fn covariance<'py>(
                 &self,
-                py: Python<'py>,
-            ) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
-                let p = self.inner.model.param_specs().len();
+                py: pyo3::Python<'py>,
+            ) -> pyo3::PyResult<Option<pyo3::Bound<'py, numpy::PyArray2<f64>>>> {
+                let p = $crate::models::Model::param_specs(&self.inner.model).len();
                 match self.inner.info.as_ref().and_then(|i| i.covariance.clone()) {
-                    Some(cov) => Ok(Some(vec_to_py(py, cov).reshape([p, p])?)),
+                    Some(cov) => Ok(Some(numpy::PyArrayMethods::reshape(
+                        &$crate::python::vec_to_py(py, cov),
+                        [p, p],
+                    )?)),
                     None => Ok(None),
                 }
             }
@@ -157,18 +173,38 @@ macro_rules! model_accessors {
             fn n_customers(&self) -> Option<f64> {
                 self.inner.info.as_ref().map(|i| i.n_customers)
             }
+        }
 
+        $(fit_info_accessors!(@$extra $class $(, $doc)?);)*
+    };
+    (@n_unique $class:ident) => {
+        #[pymethods]
+        impl $class {
             #[getter]
             fn n_unique(&self) -> Option<usize> {
                 self.inner.info.as_ref().map(|i| i.n_unique)
             }
-
+        }
+    };
+    (@penalizer_coef $class:ident) => {
+        #[pymethods]
+        impl $class {
             #[getter]
             fn penalizer_coef(&self) -> f64 {
                 self.inner.info.as_ref().map_or(0.0, |i| i.penalizer_coef)
             }
-
-            /// Warnings about the fitted estimate (empty when none, or not fitted).
+        }
+    };
+    (@fit_warnings $class:ident) => {
+        fit_info_accessors!(
+            @fit_warnings $class,
+            "Warnings about the fitted estimate (empty when none, or not fitted)."
+        );
+    };
+    (@fit_warnings $class:ident, $doc:literal) => {
+        #[pymethods]
+        impl $class {
+            #[doc = $doc]
             #[getter]
             fn fit_warnings(&self) -> Vec<String> {
                 self.inner
@@ -177,6 +213,26 @@ macro_rules! model_accessors {
                     .map_or_else(Vec::new, |i| i.warnings.clone())
             }
         }
+    };
+}
+
+/// The read-only accessors of a model class with static parameter names whose
+/// struct holds the fitted model as `inner: Fitted<$model>`: `PARAM_NAMES` and
+/// every statistic of [`fit_info_accessors!`]. [`model_class!`] adds them to
+/// every class it generates; a class with more state (MBG/CNBD-k's k profile)
+/// declares its own struct and adds them with this macro.
+macro_rules! model_accessors {
+    ($class:ident, $model:ty) => {
+        #[pymethods]
+        impl $class {
+            #[classattr]
+            #[allow(non_snake_case)]
+            fn PARAM_NAMES() -> Vec<&'static str> {
+                <$model>::PARAM_NAMES.to_vec()
+            }
+        }
+
+        fit_info_accessors!($class, $model; n_unique, penalizer_coef, fit_warnings);
     };
 }
 
@@ -311,20 +367,13 @@ macro_rules! transaction_model_class {
             }
 
             /// Returns (frequency, recency, T, lambda, p, alive).
-            #[allow(non_snake_case, clippy::type_complexity)]
+            #[allow(non_snake_case)]
             fn simulate<'py>(
                 &self,
                 py: Python<'py>,
                 T: PyReadonlyArray1<'py, f64>,
                 seed: u64,
-            ) -> PyResult<(
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-                Bound<'py, PyArray1<f64>>,
-            )> {
+            ) -> PyResult<SimulatedColumns<'py>> {
                 let age = slice("T", &T)?;
                 let model = &self.inner.model;
                 let sims = detach(py, || predict::simulate(model, age, seed))?;
@@ -502,20 +551,12 @@ impl BetaGeoBetaBinomModel {
     }
 
     /// Returns (frequency, recency, n_periods, p, theta, alive).
-    #[allow(clippy::type_complexity)]
     fn simulate<'py>(
         &self,
         py: Python<'py>,
         n_periods: PyReadonlyArray1<'py, f64>,
         seed: u64,
-    ) -> PyResult<(
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-        Bound<'py, PyArray1<f64>>,
-    )> {
+    ) -> PyResult<SimulatedColumns<'py>> {
         let n = slice("n_periods", &n_periods)?;
         let model = &self.inner.model;
         let sims = detach(py, || bgbb::simulate_many(model, n, seed))?;

@@ -9,9 +9,9 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArra
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use super::covariates::design_of;
 use super::{detach, detach_array, fit_options, vec_to_py, PyErrWrap};
 use crate::fit::{fit, Fitted};
-use crate::models::covariates::CovariateDesign;
 use crate::models::time_varying::{TimeVaryingData, TimeVaryingParetoNBD};
 use crate::models::Model;
 use crate::ParetoNBD;
@@ -29,6 +29,15 @@ fn contiguous1<'a, T: numpy::Element>(
     array
         .as_slice()
         .map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous array")))
+}
+
+/// The periods of each customer as counts (a negative count as 0, as the
+/// panel has always read it).
+fn period_counts_of(counts: &[i64]) -> Vec<usize> {
+    counts
+        .iter()
+        .map(|&c| usize::try_from(c).unwrap_or(0))
+        .collect()
 }
 
 /// Customers' histories with one row of covariates per period (see
@@ -68,15 +77,8 @@ impl TimeVaryingPanel {
         let counts = contiguous1(&period_counts, "period_counts")?;
         let z = contiguous(&covariates, "covariates")?;
         let inner = detach(py, || {
-            let counts = counts
-                .iter()
-                .map(|&c| usize::try_from(c).unwrap_or(0))
-                .collect::<Vec<_>>();
-            let design = CovariateDesign::new::<ParetoNBD>(&columns, &by_process, &shared)?;
-            let design = match penalties {
-                Some(p) => design.with_penalties(p)?,
-                None => design,
-            };
+            let counts = period_counts_of(counts);
+            let design = design_of::<ParetoNBD>(&columns, &by_process, &shared, penalties)?;
             TimeVaryingData::new(x, tx, t, sums, starts, &counts, z, design)
         })?;
         Ok(Self { inner })
@@ -151,15 +153,8 @@ impl TimeVaryingPanel {
                     }
                 }
             }
-            let counts = counts
-                .iter()
-                .map(|&c| usize::try_from(c).unwrap_or(0))
-                .collect::<Vec<_>>();
-            let design = CovariateDesign::new::<ParetoNBD>(&columns, &by_process, &shared)?;
-            let design = match penalties {
-                Some(p) => design.with_penalties(p)?,
-                None => design,
-            };
+            let counts = period_counts_of(counts);
+            let design = design_of::<ParetoNBD>(&columns, &by_process, &shared, penalties)?;
             TimeVaryingData::from_owned(x, tx, t, sums, starts, &counts, z, design)
         })?;
         Ok(Self { inner })
@@ -191,14 +186,14 @@ pub struct TimeVaryingParetoNBDModel {
     inner: Fitted<TimeVaryingParetoNBD>,
 }
 
+// The fit information as every model class has it; as ever, no `n_unique` and
+// no `fit_warnings` (the time-varying model has never had them: its stub and
+// the pandas layer's `getattr(model, "fit_warnings", ())` go without).
+fit_info_accessors!(TimeVaryingParetoNBDModel, TimeVaryingParetoNBD; penalizer_coef);
+json_and_repr!(TimeVaryingParetoNBDModel, TimeVaryingParetoNBD);
+
 #[pymethods]
 impl TimeVaryingParetoNBDModel {
-    #[classattr]
-    #[allow(non_snake_case)]
-    fn MODEL_NAME() -> &'static str {
-        <TimeVaryingParetoNBD as Model>::NAME
-    }
-
     #[classattr]
     #[allow(non_snake_case)]
     fn BASE_PARAM_NAMES() -> Vec<&'static str> {
@@ -250,21 +245,6 @@ impl TimeVaryingParetoNBDModel {
         })
     }
 
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        let inner = Fitted::<TimeVaryingParetoNBD>::from_json(text).map_err(PyErrWrap)?;
-        Ok(Self { inner })
-    }
-
-    fn to_json(&self) -> String {
-        self.inner.to_json()
-    }
-
-    #[getter]
-    fn params<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        vec_to_py(py, self.inner.params())
-    }
-
     #[getter]
     fn param_names(&self) -> Vec<String> {
         self.inner.model.param_names()
@@ -274,45 +254,6 @@ impl TimeVaryingParetoNBDModel {
     #[getter]
     fn columns(&self) -> Vec<String> {
         self.inner.model.design().columns().to_vec()
-    }
-
-    #[getter]
-    fn is_fitted(&self) -> bool {
-        self.inner.info.is_some()
-    }
-
-    #[getter]
-    fn log_likelihood(&self) -> Option<f64> {
-        self.inner.info.as_ref().map(|i| i.log_likelihood)
-    }
-
-    #[getter]
-    fn covariance<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
-        let p = self.inner.model.param_specs().len();
-        match self.inner.info.as_ref().and_then(|i| i.covariance.clone()) {
-            Some(cov) => Ok(Some(vec_to_py(py, cov).reshape([p, p])?)),
-            None => Ok(None),
-        }
-    }
-
-    #[getter]
-    fn iterations(&self) -> Option<usize> {
-        self.inner.info.as_ref().map(|i| i.iterations)
-    }
-
-    #[getter]
-    fn converged(&self) -> Option<bool> {
-        self.inner.info.as_ref().map(|i| i.converged)
-    }
-
-    #[getter]
-    fn n_customers(&self) -> Option<f64> {
-        self.inner.info.as_ref().map(|i| i.n_customers)
-    }
-
-    #[getter]
-    fn penalizer_coef(&self) -> f64 {
-        self.inner.info.as_ref().map_or(0.0, |i| i.penalizer_coef)
     }
 
     /// ln L of each customer of the panel (0 for T = 0).
@@ -394,10 +335,7 @@ impl TimeVaryingParetoNBDModel {
         let age = contiguous1(&T, "T")?;
         let model = &self.inner.model;
         let paths = detach(py, || {
-            let counts: Vec<usize> = counts
-                .iter()
-                .map(|&c| usize::try_from(c).unwrap_or(0))
-                .collect();
+            let counts = period_counts_of(counts);
             model.simulate(starts, &counts, z, age, seed)
         })?;
         let (mut who, mut when) = (Vec::new(), Vec::new());
@@ -412,18 +350,6 @@ impl TimeVaryingParetoNBDModel {
             vec_to_py(py, paths.iter().map(|p| p.dropout).collect()),
             vec_to_py(py, paths.iter().map(|p| p.death).collect()),
         ))
-    }
-
-    fn __repr__(&self) -> String {
-        let params: Vec<String> = self
-            .inner
-            .model
-            .param_names()
-            .into_iter()
-            .zip(self.inner.params())
-            .map(|(n, v)| format!("{n}={v:.6}"))
-            .collect();
-        format!("TimeVaryingParetoNBDModel({})", params.join(", "))
     }
 }
 
