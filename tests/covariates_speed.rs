@@ -182,10 +182,10 @@ fn predictions_name_the_first_overflowing_row() {
     assert!((fine[2] - direct).abs() <= 1e-14 * direct);
 }
 
-/// The Pareto/NBD interpolates s J(0) of customers without repeat purchases
-/// over their spread of α/β (`customer_terms`): the log-likelihood and its
-/// derivatives summed by the model match the sums of each customer's exact
-/// term.
+/// The Pareto/NBD interpolates the ln S of s J(t_x) and s J(T) of customers
+/// with one x over their spread of y (`customer_terms`): the log-likelihood
+/// and its derivatives summed by the model match the sums of each
+/// customer's exact term.
 #[test]
 #[allow(clippy::needless_range_loop)] // the chain rule written with indices
 fn pareto_nbd_interpolated_terms_match_exact_ones() {
@@ -197,8 +197,10 @@ fn pareto_nbd_interpolated_terms_match_exact_ones() {
         vec![0.4, -0.8, 0.5, 0.9],
     )
     .unwrap();
-    // 600 customers without repeat purchases (two ages), 100 with.
-    let n = 700;
+    // 600 customers without repeat purchases (two ages), 300 with three
+    // repeat purchases and 200 with one (recency spread over the ages), so
+    // that each x has an interpolant of its own.
+    let n = 1100;
     let mut rng = Lcg(11);
     let z: Vec<f64> = (0..n)
         .flat_map(|_| {
@@ -209,8 +211,16 @@ fn pareto_nbd_interpolated_terms_match_exact_ones() {
             ]
         })
         .collect();
-    let x: Vec<f64> = (0..n).map(|i| if i < 600 { 0.0 } else { 3.0 }).collect();
-    let tx: Vec<f64> = (0..n).map(|i| if i < 600 { 0.0 } else { 20.0 }).collect();
+    let x: Vec<f64> = (0..n)
+        .map(|i| match i {
+            0..600 => 0.0,
+            600..900 => 3.0,
+            _ => 1.0,
+        })
+        .collect();
+    let tx: Vec<f64> = (0..n)
+        .map(|i| if i < 600 { 0.0 } else { 1.0 + (i % 29) as f64 })
+        .collect();
     let t: Vec<f64> = (0..n)
         .map(|i| if i % 2 == 0 { 30.0 } else { 52.0 })
         .collect();

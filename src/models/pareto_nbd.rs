@@ -545,21 +545,23 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
         self.customer_term_given(history, order, None, None)
     }
 
-    /// Customers without repeat purchases (x = t_x = 0, T > 0) share
-    /// e = s + 1, c = r + s + 1 (α < β) or e = r, c = r + s + 1 (α ≥ β) in
-    /// their s J(0), so its ln S(e, c, z) depends on one number, y = α/β
-    /// (or β/α), which covariates spread over a range: it is interpolated
-    /// in ln y (see [`ChebyshevLnS`]) from a few dozen exact evaluations per
-    /// chunk of customers, and evaluated exactly where the interpolation
-    /// does not reproduce them (checked at points between the nodes), where
-    /// y is below 1e-3, or where the customers are too few.
-    /// Batches as large as the evaluation's chunks: the interpolant of
-    /// [`Self::customer_terms`] is built per batch and only from
-    /// [`ChebyshevLnS::MIN_ROWS`] customers without repeat purchases on,
-    /// so small batches would evaluate every such customer exactly (about
-    /// ten times slower at 1M customers).
+    /// Batches as large as the evaluation's chunks: the interpolants of
+    /// [`Self::customer_terms`] are built per batch, each from
+    /// [`ChebyshevLnS::MIN_ROWS`] customers on, so small batches would
+    /// evaluate every customer exactly (about ten times slower at 1M
+    /// customers).
     const BATCH: usize = 1024;
 
+    /// Customers with the same x share e and c in the ln S(e, c, z) of
+    /// their s J(t_x) and s J(T) (e = r + x, c = r + s + x + 1 when α ≥ β;
+    /// e = s + 1 when α < β; covariates leave r and s alone), so ln S
+    /// depends on one number, y = (β+u)/(α+u) (or its inverse) at u = t_x
+    /// and u = T, which covariates and histories spread over a range: it is
+    /// interpolated in ln y (see [`ChebyshevLnS`]) from a few dozen exact
+    /// evaluations per x and branch in a batch (the rows are sorted on x, so
+    /// a batch holds few values of x), and evaluated exactly where the
+    /// interpolation does not reproduce them (checked at points between the
+    /// nodes), where y is below 1e-3, or where the customers are too few.
     fn customer_terms(
         customers: &[Self],
         histories: &[f64],
@@ -572,34 +574,33 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
             return;
         };
         let (r, s) = (first.r, first.s);
-        // (rows, α ≥ β) of each branch.
-        for alpha_branch in [false, true] {
-            let rows: Vec<usize> = (0..n)
-                .filter(|&i| {
-                    let (h, m) = (&histories[3 * i..3 * i + 3], &customers[i]);
-                    h[0] == 0.0
-                        && h[1] == 0.0
-                        && h[2] > 0.0
-                        && m.r == r
-                        && m.s == s
-                        && (m.alpha >= m.beta) == alpha_branch
-                        && m.dead_at_zero_y() >= 1e-3
-                })
-                .collect();
+        // The customers of each (x, α ≥ β) an interpolant may serve.
+        let mut groups: Vec<(f64, bool, Vec<usize>)> = Vec::new();
+        for i in 0..n {
+            let (h, m) = (&histories[3 * i..3 * i + 3], &customers[i]);
+            if !(h[2] > 0.0 && m.r == r && m.s == s && m.dead_y(h[1]) >= 1e-3) {
+                continue;
+            }
+            let alpha_branch = m.alpha >= m.beta;
+            match groups
+                .iter_mut()
+                .find(|(x, branch, _)| *x == h[0] && *branch == alpha_branch)
+            {
+                Some((_, _, rows)) => rows.push(i),
+                None => groups.push((h[0], alpha_branch, vec![i])),
+            }
+        }
+        for (x, alpha_branch, rows) in groups {
             if rows.len() < ChebyshevLnS::MIN_ROWS {
                 continue;
             }
-            let (e, c) = if alpha_branch {
-                (r, r + s + 1.0)
-            } else {
-                (s + 1.0, r + s + 1.0)
-            };
-            // ln y of s J(0), then of s J(T): (e, c) are the same, so one
-            // interpolant over both ranges serves both (y of s J(T) lies
-            // between y of s J(0) and 1).
+            let c = r + s + x + 1.0;
+            let e = if alpha_branch { r + x } else { s + 1.0 };
+            // ln y of s J(t_x), then of s J(T): one interpolant serves both
+            // (y of s J(T) lies between y of s J(t_x) and 1).
             let mut ln_y: Vec<f64> = rows
                 .iter()
-                .map(|&i| customers[i].dead_at_zero_y().ln())
+                .map(|&i| customers[i].dead_y(histories[3 * i + 1]).ln())
                 .collect();
             ln_y.extend(
                 rows.iter()
@@ -608,12 +609,12 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
             let Some(interpolant) = ChebyshevLnS::new(e, c, &ln_y, order) else {
                 continue;
             };
-            let (at_zero, at_age) = ln_y.split_at(rows.len());
-            for ((&i, &t0), &t_age) in rows.iter().zip(at_zero).zip(at_age) {
+            let (at_tx, at_age) = ln_y.split_at(rows.len());
+            for ((&i, &t_tx), &t_age) in rows.iter().zip(at_tx).zip(at_age) {
                 out[i] = customers[i].customer_term_given(
                     &histories[3 * i..3 * i + 3],
                     order,
-                    Some(interpolant.at(t0)),
+                    Some(interpolant.at(t_tx)),
                     Some(interpolant.at(t_age)),
                 );
                 direct[i] = false;
@@ -626,15 +627,6 @@ impl crate::models::covariates::CovariateModel for ParetoNBD {
 }
 
 impl ParetoNBD {
-    /// y = 1 − z of s J(0): α/β when α < β, β/α otherwise.
-    fn dead_at_zero_y(&self) -> f64 {
-        if self.alpha >= self.beta {
-            self.beta / self.alpha
-        } else {
-            self.alpha / self.beta
-        }
-    }
-
     /// y = 1 − z of s J(u): (β+u)/(α+u) when α ≥ β, (α+u)/(β+u) otherwise
     /// (as in [`Self::ln_dead_term_with`]).
     fn dead_y(&self, u: f64) -> f64 {
@@ -646,7 +638,7 @@ impl ParetoNBD {
     }
 
     /// The covariate models' [`CovariateModel::customer_term`], with ln S of
-    /// s J(t_x) and of s J(T) given (for x = t_x = 0) instead of summed.
+    /// s J(t_x) and of s J(T) given (interpolated) instead of summed.
     ///
     /// [`CovariateModel::customer_term`]: crate::models::covariates::CovariateModel::customer_term
     fn customer_term_given(
@@ -1086,8 +1078,8 @@ fn bisect_level(drop: &impl Fn(f64) -> f64, mut inside: f64, mut outside: f64, l
 
 /// A Chebyshev interpolant, in t = ln y, of ln S(e, c, z = 1 − eᵗ) and its
 /// derivatives in (e, c, z) (see `hyp2f1::ln_s`) for fixed e and c: the
-/// s J(0) of Pareto/NBD customers without repeat purchases, whose y = α/β
-/// (or β/α) covariates spread over a range (see
+/// s J(t_x) and s J(T) of Pareto/NBD customers with one x, whose y
+/// covariates and histories spread over a range (see
 /// [`crate::models::covariates::CovariateModel::customer_terms`]).
 ///
 /// ln S is analytic in t in the strip |Im t| < π (the cut z ≥ 1 is at
