@@ -855,6 +855,7 @@ impl Entries {
     }
 
     /// `block[e] += scale · values[e]` for each entry e.
+    #[inline]
     fn add(&self, block: &mut [f64], scale: f64, values: &[f64]) {
         match self {
             Entries::Prefix(len) => {
@@ -872,8 +873,9 @@ impl Entries {
 }
 
 /// Distinct histories above which [`WithCovariates::initial_params`] fits the
-/// plain model to a subsample of about this many.
-const INITIAL_FIT_ROWS: usize = 50_000;
+/// plain model to a subsample of about this many: a start for the warm
+/// start, whose first stage fits a few thousand rows with covariates.
+const INITIAL_FIT_ROWS: usize = 10_000;
 
 impl<M: CovariateModel> WithCovariates<M> {
     /// The model with base parameters `base`, this design and these
