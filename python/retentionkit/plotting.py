@@ -568,7 +568,9 @@ def plot_history_alive(
 
     Parameters
     ----------
-    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+    model : transaction fitter
+        A BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter,
+        GompertzGammaNBDFitter or MBGCNBDkFitter.
         A fitted model whose time unit is ``freq``.
     t : int
         Number of periods after the first purchase to draw.
@@ -897,7 +899,9 @@ def plot_expected_repeat_purchases(
 
     Parameters
     ----------
-    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+    model : transaction fitter
+        A BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter,
+        GompertzGammaNBDFitter or MBGCNBDkFitter.
         A fitted model with its data.
     title, xlabel : str, optional
         Title and label of the x axis.
@@ -1076,7 +1080,9 @@ def plot_transaction_rate_heterogeneity(
 
     Parameters
     ----------
-    model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+    model : transaction fitter
+        A BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter,
+        GompertzGammaNBDFitter or MBGCNBDkFitter.
         A model with parameters.
     suptitle, xlabel, ylabel : str, optional
         Figure title and axis labels.

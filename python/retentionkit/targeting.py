@@ -146,7 +146,9 @@ def customer_table(
 
     Parameters
     ----------
-    transaction_model : BetaGeoFitter, ModifiedBetaGeoFitter or ParetoNBDFitter
+    transaction_model : transaction fitter
+        A BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter,
+        GompertzGammaNBDFitter or MBGCNBDkFitter.
         Fitted on the customers' histories (its time unit is ``freq``).
     spend_model : GammaGammaFitter or None
         Fitted on the repeat customers' mean spend. ``None`` leaves out the
