@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from retentionkit import (
@@ -121,6 +121,9 @@ def _with_params(cls: type, params: list[float]) -> Any:
     t=horizon,
     n=st.one_of(st.integers(0, 50), st.sampled_from([-1, 10**6])),
 )
+# Found by this test: the MBG/NBD's P(N(3) = 1) at r = 1.7e-64 was -3.7e-15 (the
+# incomplete beta function's complement rounded below 0).
+@example(params=[1.7041603949547814e-64, 1.0, 1.0, 1.0], customer=(0.0, 0.0, 0.0), t=3.0, n=1)
 def test_predictions(
     cls: type, params: list[float], customer: tuple[float, float, float], t: float, n: int
 ) -> None:
