@@ -215,38 +215,13 @@ impl BgFamily {
         self.customer_term_with(x, t_x, age, order, sr, self.alpha.ln(), self.a.ln())
     }
 
-    /// [`Self::customer_term`] of many customers (`out[i]` for `models[i]`
-    /// and the i-th (x, t_x, T) of `histories`). Covariates leave r alone, so
-    /// customers with one x (the rows are sorted on x) share
-    /// ln Γ(r+x) − ln Γ(r) and its r-derivatives, which are summed once.
-    pub(crate) fn customer_terms(
-        models: impl Iterator<Item = BgFamily>,
-        histories: &[f64],
-        order: u8,
-        out: &mut [crate::models::covariates::CustomerTerm],
-    ) {
-        let mut shared: Option<(f64, f64, [f64; 3])> = None;
-        for ((model, h), slot) in models.zip(histories.chunks_exact(3)).zip(out) {
-            let x = h[0];
-            let sr = match shared {
-                Some((r, same_x, sr)) if r == model.r && same_x == x => sr,
-                _ => {
-                    let sr = crate::models::covariates::ln_gamma_shift(model.r, x, order);
-                    shared = Some((model.r, x, sr));
-                    sr
-                }
-            };
-            *slot =
-                model.customer_term_with(x, h[1], h[2], order, sr, model.alpha.ln(), model.a.ln());
-        }
-    }
-
     /// [`crate::models::covariates::CovariateModel::customer_log_terms`] of
     /// the BG family: each customer's parameters computed only where the
     /// history needs them (a BG/NBD customer without repeat purchases needs
     /// neither a nor b, about half the customers of a typical log), ln α and
-    /// ln a taken from the exponents, and ln Γ(r+x) − ln Γ(r) shared by
-    /// neighbours with one x (as [`Self::customer_terms`]).
+    /// ln a taken from the exponents, and ln Γ(r+x) − ln Γ(r) and its
+    /// r-derivatives shared by neighbours with one x (covariates leave r
+    /// alone, and the rows are sorted on x).
     pub(crate) fn customer_log_terms(
         modified: bool,
         batch: &crate::models::covariates::ScaledBatch<'_>,

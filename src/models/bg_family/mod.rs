@@ -485,20 +485,6 @@ macro_rules! bg_family_model {
                     .customer_term(history[0], history[1], history[2], order)
             }
 
-            fn customer_terms(
-                customers: &[Self],
-                histories: &[f64],
-                order: u8,
-                out: &mut [$crate::models::covariates::CustomerTerm],
-            ) {
-                $crate::models::bg_family::BgFamily::customer_terms(
-                    customers.iter().map(|c| c.family()),
-                    histories,
-                    order,
-                    out,
-                );
-            }
-
             fn customer_log_terms(
                 batch: &$crate::models::covariates::ScaledBatch<'_>,
                 order: u8,

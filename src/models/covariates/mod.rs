@@ -194,6 +194,16 @@ impl CustomerTerm {
     }
 }
 
+/// φ·e^η, exactly φ where η = 0 (exp(0) = 1 needs no exponential, and
+/// coefficients 0 give the base model to the last bit).
+fn scaled(phi: f64, eta: f64) -> f64 {
+    if eta == 0.0 {
+        phi
+    } else {
+        phi * eta.exp()
+    }
+}
+
 /// A batch of customers given by exponents, for
 /// [`CovariateModel::customer_log_terms`]: customer i's parameters are
 /// φᵢⱼ = φⱼ e^{ηᵢⱼ}.
@@ -209,15 +219,9 @@ pub struct ScaledBatch<'a> {
 }
 
 impl ScaledBatch<'_> {
-    /// φᵢⱼ: exactly φⱼ where ηᵢⱼ = 0 (so that coefficients 0 give the base
-    /// model to the last bit).
+    /// φᵢⱼ ([`scaled`]).
     pub fn value(&self, i: usize, j: usize) -> f64 {
-        let e = self.eta[i][j];
-        if e == 0.0 {
-            self.base[j]
-        } else {
-            self.base[j] * e.exp()
-        }
+        scaled(self.base[j], self.eta[i][j])
     }
 
     /// ln φᵢⱼ = ln φⱼ + ηᵢⱼ.
@@ -935,14 +939,7 @@ impl<M: CovariateModel> WithCovariates<M> {
         covariates: &[f64],
         f: impl Fn(&M, usize) -> T + Sync + Send,
     ) -> Result<Vec<T>> {
-        let k = self.design.columns.len();
-        if covariates.len() != n * k {
-            return Err(Error::LengthMismatch {
-                expected: n * k,
-                found: covariates.len(),
-                name: "covariates (customers × columns)",
-            });
-        }
+        let k = self.columns_for(n, covariates)?;
         // An indexed collect writes the values in place (a collect into
         // Result gathers lists of pieces); a customer whose covariates
         // overflow a parameter, or any after a stop request, gets None.
@@ -997,14 +994,7 @@ impl<M: CovariateModel> WithCovariates<M> {
         covariates: &[f64],
         f: impl Fn(&[M], std::ops::Range<usize>, &mut [f64]) + Sync + Send,
     ) -> Result<Vec<f64>> {
-        let k = self.design.columns.len();
-        if covariates.len() != n * k {
-            return Err(Error::LengthMismatch {
-                expected: n * k,
-                found: covariates.len(),
-                name: "covariates (customers × columns)",
-            });
-        }
+        let k = self.columns_for(n, covariates)?;
         let mut out = vec![0.0; n];
         let first_bad = out
             .par_chunks_mut(CHUNK)
@@ -1032,15 +1022,27 @@ impl<M: CovariateModel> WithCovariates<M> {
         }
     }
 
+    /// The number of covariate columns, after checking that `covariates`
+    /// holds `n` rows of them ([`Error::LengthMismatch`] otherwise).
+    fn columns_for(&self, n: usize, covariates: &[f64]) -> Result<usize> {
+        let k = self.design.columns.len();
+        if covariates.len() != n * k {
+            return Err(Error::LengthMismatch {
+                expected: n * k,
+                found: covariates.len(),
+                name: "covariates (customers × columns)",
+            });
+        }
+        Ok(k)
+    }
+
     /// Customer parameters φᵢⱼ = φⱼ exp(ηᵢⱼ) (entries past the base
     /// parameters are 0).
     fn customer_params(&self, z: &[f64]) -> [f64; MAX_BASE_PARAMS] {
         let eta = self.exponents(z);
         let mut values = [0.0; MAX_BASE_PARAMS];
-        for (j, v) in self.base_values.iter().enumerate() {
-            // exp(0) = 1: a parameter without covariates (or a customer at
-            // 0) needs no exponential.
-            values[j] = if eta[j] == 0.0 { *v } else { v * eta[j].exp() };
+        for (j, &v) in self.base_values.iter().enumerate() {
+            values[j] = scaled(v, eta[j]);
         }
         values
     }
